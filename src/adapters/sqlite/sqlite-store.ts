@@ -1,0 +1,287 @@
+// The embedded metadata store: SQLite through Node's built-in `node:sqlite` (no native addon to
+// build). WAL journal with synchronous=NORMAL: a committed transaction survives a process crash;
+// a power loss may lose the last few commits but never corrupts the database.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { Errors } from '../../domain/errors.ts';
+import type { LaunchPermission, Tag } from '../../protocol/ec2/types.generated.ts';
+import type {
+  ImageQuery, ImageRecord, ImageRepository, MetadataStore, TagQuery, TagRecord, TagRepository,
+} from '../../ports/metadata-store.ts';
+import { SCHEMA } from './schema.ts';
+import { wildcardToGlob } from './glob.ts';
+
+/** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
+const SCAN_BATCH = 500;
+const MAX_TAGS_PER_RESOURCE = 50;
+
+type Row = Record<string, SQLInputValue>;
+
+function permissionRows(imageId: string, perms: LaunchPermission[]): [string, string, string][] {
+  return perms.map((p) => {
+    if (p.Group) return [imageId, 'group', p.Group];
+    if (p.UserId) return [imageId, 'user', p.UserId];
+    if (p.OrganizationArn) return [imageId, 'org', p.OrganizationArn];
+    return [imageId, 'ou', p.OrganizationalUnitArn!];
+  });
+}
+
+export class SqliteMetadataStore implements MetadataStore {
+  readonly images: ImageRepository;
+  readonly tags: TagRepository;
+  private readonly db: DatabaseSync;
+
+  /** `path` is a file, or `:memory:` for tests. */
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
+    this.db.exec(SCHEMA);
+    this.images = new SqliteImages(this.db, (fn) => this.tx(fn));
+    this.tags = new SqliteTags(this.db, (fn) => this.tx(fn));
+  }
+
+  /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
+  private tx<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  async reset(): Promise<void> {
+    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM images;'));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+type Tx = <T>(fn: () => T) => T;
+
+class SqliteImages implements ImageRepository {
+  private readonly db: DatabaseSync;
+  private readonly tx: Tx;
+  constructor(db: DatabaseSync, tx: Tx) {
+    this.db = db;
+    this.tx = tx;
+  }
+
+  private writePermissions(imageId: string, perms: LaunchPermission[]): void {
+    this.db.prepare('DELETE FROM launch_permissions WHERE image_id = ?').run(imageId);
+    const insert = this.db.prepare('INSERT OR IGNORE INTO launch_permissions (image_id, kind, value) VALUES (?, ?, ?)');
+    for (const row of permissionRows(imageId, perms)) insert.run(...row);
+  }
+
+  private row(record: ImageRecord): SQLInputValue[] {
+    const img = record.image;
+    const isPublic = record.launchPermissions.some((p) => p.Group === 'all') ? 1 : 0;
+    return [img.ImageId, record.region, img.OwnerId, img.ImageOwnerAlias ?? null, img.Name, isPublic,
+      JSON.stringify(img), JSON.stringify(record.launchPermissions)];
+  }
+
+  async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }): Promise<void> {
+    this.tx(() => {
+      try {
+        this.db.prepare(`INSERT INTO images (image_id, region, owner_id, owner_alias, name, is_public, doc, permissions)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...this.row(record));
+      } catch (err) {
+        if ((err as { errcode?: number }).errcode === 2067 /* SQLITE_CONSTRAINT_UNIQUE */) {
+          throw Errors.amiNameDuplicate(record.image.Name);
+        }
+        throw err;
+      }
+      this.writePermissions(record.image.ImageId, record.launchPermissions);
+      if (tags?.tags.length) {
+        putTags(this.db, tags.account, record.region, [{ id: record.image.ImageId, type: 'image' }], tags.tags);
+      }
+    });
+  }
+
+  async get(region: string, imageId: string): Promise<ImageRecord | undefined> {
+    const row = this.db.prepare('SELECT region, doc, permissions FROM images WHERE image_id = ? AND region = ?')
+      .get(imageId, region) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  async update(record: ImageRecord): Promise<void> {
+    this.tx(() => {
+      const [id, region, owner, alias, name, isPublic, doc, perms] = this.row(record);
+      this.db.prepare(`UPDATE images SET owner_id = ?, owner_alias = ?, name = ?, is_public = ?, doc = ?, permissions = ?
+        WHERE image_id = ? AND region = ?`).run(owner, alias, name, isPublic, doc, perms, id, region);
+      this.writePermissions(record.image.ImageId, record.launchPermissions);
+    });
+  }
+
+  async delete(region: string, imageId: string): Promise<boolean> {
+    return this.tx(() => {
+      this.db.prepare('DELETE FROM launch_permissions WHERE image_id = ?').run(imageId);
+      this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(imageId, region);
+      return Number(this.db.prepare('DELETE FROM images WHERE image_id = ? AND region = ?').run(imageId, region).changes) > 0;
+    });
+  }
+
+  async *scan(query: ImageQuery): AsyncIterable<ImageRecord> {
+    const { sql, params } = imageScanSql(query);
+    let after = query.afterImageId ?? '';
+    const stmt = this.db.prepare(sql);
+    for (;;) {
+      const rows = stmt.all(...params, after, SCAN_BATCH) as Row[];
+      for (const row of rows) yield toRecord(row);
+      if (rows.length < SCAN_BATCH) return;
+      after = String(rows[rows.length - 1].image_id);
+    }
+  }
+
+  async count(): Promise<number> {
+    return Number((this.db.prepare('SELECT count(*) AS n FROM images').get() as Row).n);
+  }
+}
+
+function toRecord(row: Row): ImageRecord {
+  return {
+    region: String(row.region),
+    image: JSON.parse(String(row.doc)),
+    launchPermissions: JSON.parse(String(row.permissions)),
+  };
+}
+
+const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+/** Builds the scan statement; its last two parameters are the id cursor and the batch size. */
+function imageScanSql(q: ImageQuery): { sql: string; params: SQLInputValue[] } {
+  const where: string[] = ['i.region = ?'];
+  const params: SQLInputValue[] = [q.region];
+  const v = q.visibleTo;
+  const grantees = [v.organizationArn, ...(v.organizationalUnitArns ?? [])].filter((x): x is string => !!x);
+  where.push(`(i.owner_id = ? OR i.is_public = 1 OR EXISTS (SELECT 1 FROM launch_permissions lp WHERE lp.image_id = i.image_id
+    AND ((lp.kind = 'user' AND lp.value = ?)${grantees.length ? ` OR (lp.kind IN ('org', 'ou') AND lp.value IN (${placeholders(grantees.length)}))` : ''})))`);
+  params.push(v.account, v.account, ...grantees);
+  if (q.imageIds) {
+    where.push(`i.image_id IN (${placeholders(q.imageIds.length)})`);
+    params.push(...q.imageIds);
+  }
+  if (q.ownerIds || q.ownerAliases) {
+    const ids = q.ownerIds ?? [];
+    const aliases = q.ownerAliases ?? [];
+    const parts: string[] = [];
+    if (ids.length) parts.push(`i.owner_id IN (${placeholders(ids.length)})`);
+    if (aliases.length) parts.push(`i.owner_alias IN (${placeholders(aliases.length)})`);
+    where.push(parts.length ? `(${parts.join(' OR ')})` : '0');
+    params.push(...ids, ...aliases);
+  }
+  if (q.executableBy) {
+    const { accounts, includePublic, orgs } = q.executableBy;
+    const parts: string[] = [];
+    if (includePublic) parts.push('i.is_public = 1');
+    if (accounts.length) {
+      parts.push(`EXISTS (SELECT 1 FROM launch_permissions lp WHERE lp.image_id = i.image_id AND lp.kind = 'user' AND lp.value IN (${placeholders(accounts.length)}))`);
+      params.push(...accounts);
+    }
+    if (orgs.length) {
+      parts.push(`EXISTS (SELECT 1 FROM launch_permissions lp WHERE lp.image_id = i.image_id AND lp.kind IN ('org', 'ou') AND lp.value IN (${placeholders(orgs.length)}))`);
+      params.push(...orgs);
+    }
+    where.push(parts.length ? `(${parts.join(' OR ')})` : '0');
+  }
+  if (q.namePatterns) {
+    where.push(`(${q.namePatterns.map(() => 'i.name GLOB ?').join(' OR ') || '0'})`);
+    params.push(...q.namePatterns.map(wildcardToGlob));
+  }
+  for (const t of q.tagFilters ?? []) {
+    const valueClause = t.values ? ` AND (${t.values.map(() => 't.value GLOB ?').join(' OR ') || '0'})` : '';
+    where.push(`EXISTS (SELECT 1 FROM tags t WHERE t.account = ? AND t.region = i.region AND t.resource_id = i.image_id AND t.key = ?${valueClause})`);
+    params.push(v.account, t.key, ...(t.values ?? []).map(wildcardToGlob));
+  }
+  where.push('i.image_id > ?');
+  const sql = `SELECT i.image_id, i.region, i.doc, i.permissions FROM images i WHERE ${where.join(' AND ')} ORDER BY i.image_id LIMIT ?`;
+  return { sql, params };
+}
+
+function putTags(db: DatabaseSync, account: string, region: string, resources: { id: string; type: string }[], tags: Tag[]): void {
+  const upsert = db.prepare(`INSERT INTO tags (account, region, resource_id, resource_type, key, value) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (account, region, resource_id, key) DO UPDATE SET value = excluded.value`);
+  const count = db.prepare('SELECT count(*) AS n FROM tags WHERE account = ? AND region = ? AND resource_id = ?');
+  for (const r of resources) {
+    for (const tag of tags) upsert.run(account, region, r.id, r.type, tag.Key ?? '', tag.Value ?? '');
+    if (Number((count.get(account, region, r.id) as Row).n) > MAX_TAGS_PER_RESOURCE) throw Errors.tagLimitExceeded();
+  }
+}
+
+class SqliteTags implements TagRepository {
+  private readonly db: DatabaseSync;
+  private readonly tx: Tx;
+  constructor(db: DatabaseSync, tx: Tx) {
+    this.db = db;
+    this.tx = tx;
+  }
+
+  async forResources(account: string, region: string, resourceIds: string[]): Promise<Map<string, Tag[]>> {
+    const out = new Map<string, Tag[]>();
+    if (!resourceIds.length) return out;
+    const rows = this.db.prepare(`SELECT resource_id, key, value FROM tags WHERE account = ? AND region = ?
+      AND resource_id IN (SELECT value FROM json_each(?)) ORDER BY resource_id, key`)
+      .all(account, region, JSON.stringify(resourceIds)) as Row[];
+    for (const r of rows) {
+      const id = String(r.resource_id);
+      let list = out.get(id);
+      if (!list) out.set(id, (list = []));
+      list.push({ Key: String(r.key), Value: String(r.value) });
+    }
+    return out;
+  }
+
+  async put(account: string, region: string, resources: { id: string; type: string }[], tags: Tag[]): Promise<void> {
+    this.tx(() => putTags(this.db, account, region, resources, tags));
+  }
+
+  async remove(account: string, region: string, resourceIds: string[], tags: Tag[] | undefined): Promise<void> {
+    this.tx(() => {
+      for (const id of resourceIds) {
+        if (!tags) {
+          this.db.prepare('DELETE FROM tags WHERE account = ? AND region = ? AND resource_id = ?').run(account, region, id);
+          continue;
+        }
+        for (const t of tags) {
+          if (t.Value === undefined) {
+            this.db.prepare('DELETE FROM tags WHERE account = ? AND region = ? AND resource_id = ? AND key = ?')
+              .run(account, region, id, t.Key ?? '');
+          } else {
+            this.db.prepare('DELETE FROM tags WHERE account = ? AND region = ? AND resource_id = ? AND key = ? AND value = ?')
+              .run(account, region, id, t.Key ?? '', t.Value);
+          }
+        }
+      }
+    });
+  }
+
+  async *scan(q: TagQuery): AsyncIterable<TagRecord> {
+    const where = ['account = ?', 'region = ?'];
+    const params: SQLInputValue[] = [q.account, q.region];
+    for (const [column, values] of [['resource_id', q.resourceIds], ['resource_type', q.resourceTypes], ['key', q.keys]] as const) {
+      if (!values) continue;
+      where.push(`${column} IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(values));
+    }
+    where.push("(resource_id || char(0) || key) > ?");
+    const stmt = this.db.prepare(`SELECT resource_id, resource_type, key, value FROM tags WHERE ${where.join(' AND ')}
+      ORDER BY resource_id, key LIMIT ?`);
+    let after = q.afterCursor ?? '';
+    for (;;) {
+      const rows = stmt.all(...params, after, SCAN_BATCH) as Row[];
+      for (const r of rows) {
+        yield { resourceId: String(r.resource_id), resourceType: String(r.resource_type), key: String(r.key), value: String(r.value) };
+      }
+      if (rows.length < SCAN_BATCH) return;
+      const last = rows[rows.length - 1];
+      after = `${last.resource_id}\u0000${last.key}`;
+    }
+  }
+}

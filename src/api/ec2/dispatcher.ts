@@ -1,0 +1,36 @@
+// Dispatches one EC2 Query request: parse by the model, EC2-wide concerns once (unknown and
+// unimplemented actions, DryRun), then the operation's handler, then serialize by the model.
+import type { RequestContext } from '../../domain/context.ts';
+import { Errors } from '../../domain/errors.ts';
+import { ec2Model, knownEc2Actions } from '../../protocol/ec2/model.ts';
+import { parseQueryInput } from '../../protocol/ec2/query-parser.ts';
+import { serializeResponse } from '../../protocol/ec2/xml-serializer.ts';
+import type { Ec2Handler, Ec2HandlerTable, Ec2OperationName, Ec2Services } from './handler.ts';
+import { imageHandlers } from './images.ts';
+import { regionHandlers } from './regions.ts';
+import { tagHandlers } from './tags.ts';
+
+const handlers: Ec2HandlerTable = { ...imageHandlers, ...tagHandlers, ...regionHandlers };
+
+export const implementedEc2Actions = (): string[] => Object.keys(handlers).sort();
+
+export async function dispatchEc2(
+  action: string | undefined,
+  fields: Iterable<[string, string]>,
+  ctx: RequestContext,
+  services: Ec2Services,
+): Promise<string> {
+  if (!action) throw Errors.missingParameter('Action');
+  const handler = (handlers as Record<string, Ec2Handler<Ec2OperationName> | undefined>)[action];
+  if (!handler) {
+    if (knownEc2Actions.has(action)) {
+      throw Errors.unsupportedOperation(`The action ${action} is a real EC2 action that amiforge does not implement yet.`);
+    }
+    throw Errors.invalidAction(action);
+  }
+  const shapes = ec2Model.operations[action];
+  const input = parseQueryInput(shapes.input, fields) as { DryRun?: boolean };
+  if (input.DryRun) throw Errors.dryRun();
+  const output = await handler(input as never, ctx, services);
+  return serializeResponse(action, shapes.output, output, ctx.requestId);
+}

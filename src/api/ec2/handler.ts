@@ -1,0 +1,21 @@
+// The shape of an EC2 operation handler: typed input in, typed output out, nothing else.
+import type { RequestContext } from '../../domain/context.ts';
+import type { ImageService } from '../../domain/images/image-service.ts';
+import type { TagService } from '../../domain/tags/tag-service.ts';
+import type { Ec2Operations } from '../../protocol/ec2/types.generated.ts';
+
+/** The domain services handlers call; wired once in src/server/app.ts. */
+export interface Ec2Services {
+  images: ImageService;
+  tags: TagService;
+}
+
+export type Ec2OperationName = keyof Ec2Operations;
+
+export type Ec2Handler<Op extends Ec2OperationName> = (
+  input: Ec2Operations[Op]['input'],
+  ctx: RequestContext,
+  services: Ec2Services,
+) => Promise<Ec2Operations[Op]['output']>;
+
+export type Ec2HandlerTable = { [Op in Ec2OperationName]?: Ec2Handler<Op> };

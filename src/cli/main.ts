@@ -1,0 +1,32 @@
+// The amiforge command line. Each command has --help; options are parsed once here and handed
+// to the code that needs them as a frozen config.
+import { Command, Option } from 'commander';
+import { VERSION } from '../server/ops.ts';
+import { serveCommand } from './serve.ts';
+
+const program = new Command()
+  .name('amiforge')
+  .description('A self-hosted Amazon Machine Image service that speaks EC2\'s own APIs.\n'
+    + 'Point the aws CLI, boto3, the AWS SDKs or Terraform at it with --endpoint-url.')
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)');
+
+program.command('serve')
+  .description('Run the API server (EC2 image APIs) on one HTTP endpoint.')
+  .option('--host <host>', 'address to listen on; beyond loopback requires --accounts', '127.0.0.1')
+  .option('--port <port>', 'TCP port (0 picks a free one)', '4566')
+  .option('--data-dir <dir>', 'where metadata and blocks are kept', '.amiforge')
+  .option('--accounts <file>', 'accounts and access keys (JSON); enables strict SigV4 verification')
+  .option('--catalog <file>', 'public image catalogue (JSON); defaults to the shipped catalog/default.json')
+  .option('--enable-reset', 'allow POST /_amiforge/reset to empty the store (for test suites)', false)
+  .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+  .addHelpText('after', `
+Without --accounts the server runs in dev mode: any access key is accepted and signatures are not
+checked; a 12-digit access key id acts as that account, anything else as 123456789012.
+
+Example:
+  amiforge serve --port 4566 &
+  aws --endpoint-url http://127.0.0.1:4566 --region us-east-1 ec2 describe-images --owners amazon`)
+  .action(serveCommand);
+
+await program.parseAsync(process.argv);

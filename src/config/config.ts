@@ -1,0 +1,58 @@
+// Server configuration, parsed once at start-up into a frozen object and passed down.
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly accountsFile?: string;
+  readonly catalogFile: string;
+  readonly enableReset: boolean;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
+
+export interface ServeOptions {
+  host?: string;
+  port?: string | number;
+  dataDir?: string;
+  accounts?: string;
+  catalog?: string;
+  enableReset?: boolean;
+  logLevel?: string;
+}
+
+export class ConfigError extends Error {}
+
+const LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+export function parseServeOptions(o: ServeOptions): ServerConfig {
+  const port = Number(o.port ?? 4566);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0-65535, got ${o.port}`);
+  const host = o.host ?? '127.0.0.1';
+  const logLevel = (o.logLevel ?? 'info') as ServerConfig['logLevel'];
+  if (!LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LEVELS.join(', ')}`);
+  if (!o.accounts && !isLoopback(host)) {
+    throw new ConfigError(
+      `Refusing to listen on ${host} in dev mode (any access key accepted, signatures unchecked). ` +
+      'Give --accounts FILE to verify signatures, or listen on 127.0.0.1.');
+  }
+  return Object.freeze({
+    host,
+    port,
+    dataDir: resolve(o.dataDir ?? join(process.cwd(), '.amiforge')),
+    accountsFile: o.accounts ? resolve(o.accounts) : undefined,
+    catalogFile: o.catalog ? resolve(o.catalog) : DEFAULT_CATALOG,
+    enableReset: !!o.enableReset,
+    logLevel,
+  });
+}

@@ -1,0 +1,77 @@
+// The one error catalog. Every error a client can see is made here, by a factory that fixes its
+// code, HTTP status and message; codecs only render it. EC2's model declares no errors, so the
+// codes and messages below follow AWS's EC2 API error reference.
+
+export class ServiceError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, status: number, message: string) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+const e = (code: string, status: number) => (message: string) => new ServiceError(code, status, message);
+const client = (code: string) => e(code, 400);
+
+export const Errors = {
+  // EC2-wide
+  dryRun: () => new ServiceError('DryRunOperation', 412, 'Request would have succeeded, but DryRun flag is set.'),
+  missingParameter: (name: string) =>
+    client('MissingParameter')(`The request must contain the parameter ${name}`),
+  invalidParameterValue: client('InvalidParameterValue'),
+  invalidParameterCombination: client('InvalidParameterCombination'),
+  invalidParameter: client('InvalidParameter'),
+  unknownParameter: (name: string) => client('UnknownParameter')(`The parameter ${name} is not recognized`),
+  invalidAction: (action: string) =>
+    client('InvalidAction')(`The action ${action} is not valid for this web service.`),
+  unsupportedOperation: client('UnsupportedOperation'),
+  invalidFilter: (name: string) => client('InvalidParameterValue')(`The filter '${name}' is invalid`),
+  invalidNextToken: (token: string) => client('InvalidPaginationToken')(`Invalid pagination token: ${token}`),
+  operationNotPermitted: client('OperationNotPermitted'),
+  unauthorizedOperation: () =>
+    e('UnauthorizedOperation', 403)('You are not authorized to perform this operation.'),
+  internal: () => e('InternalError', 500)('An internal error has occurred. Retry the request; if it persists, check the server log for this request id.'),
+  malformedQuery: (detail: string) => client('InvalidQueryParameter')(detail),
+
+  // Identity
+  authFailure: (message = 'AWS was not able to validate the provided access credentials') =>
+    e('AuthFailure', 401)(message),
+  signatureDoesNotMatch: () =>
+    e('SignatureDoesNotMatch', 403)(
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.'),
+  missingAuthenticationToken: () =>
+    e('MissingAuthenticationToken', 401)('Request is missing Authentication Token'),
+  incompleteSignature: (detail: string) => e('IncompleteSignature', 400)(detail),
+  requestExpired: () => e('RequestExpired', 400)('Request has expired.'),
+  invalidClientTokenId: () =>
+    e('AuthFailure', 401)('AWS was not able to validate the provided access credentials'),
+  unknownRegion: (region: string) =>
+    e('AuthFailure', 401)(`Credential should be scoped to a valid region, not '${region}'.`),
+
+  // Images
+  amiMalformed: (id: string) => client('InvalidAMIID.Malformed')(`Invalid id: "${id}" (expecting "ami-...")`),
+  amiNotFound: (id: string) => client('InvalidAMIID.NotFound')(`The image id '[${id}]' does not exist`),
+  amiUnavailable: (id: string) => client('InvalidAMIID.Unavailable')(`The image id '[${id}]' is no longer available`),
+  amiNameDuplicate: (name: string) =>
+    client('InvalidAMIName.Duplicate')(`AMI name ${name} is already in use by AMI in this region`),
+  amiNameMalformed: (detail: string) => client('InvalidAMIName.Malformed')(detail),
+  amiAttributeItem: (value: string, itemType: string) =>
+    client('InvalidAMIAttributeItemValue')(`Invalid attribute item value "${value}" for ${itemType} item type.`),
+  invalidUserIdMalformed: (id: string) =>
+    client('InvalidUserID.Malformed')(`Invalid user id: "${id}"`),
+  invalidBlockDeviceMapping: client('InvalidBlockDeviceMapping'),
+  authFailureOnImage: (id: string) =>
+    e('AuthFailure', 400)(`Not authorized for image:${id}`),
+
+  // Tags and resources
+  invalidId: (id: string) => client('InvalidID')(`The ID '${id}' is not valid`),
+  tagLimitExceeded: () => client('TagLimitExceeded')('The maximum number of Tags for a resource has been reached.'),
+  invalidTagKey: (detail: string) => client('InvalidParameterValue')(detail),
+} as const;
+
+/** True when the value is a client-visible error rather than a bug. */
+export function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof ServiceError;
+}

@@ -1,0 +1,201 @@
+// The image rules: registering, describing what a caller may see, sharing and deregistering.
+import type {
+  DeregisterImageRequest, DescribeImageAttributeRequest, DescribeImagesRequest, Image, ImageAttribute,
+  ModifyImageAttributeRequest, RegisterImageRequest, ResetImageAttributeRequest,
+} from '../../protocol/ec2/types.generated.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { IdGenerator } from '../../ports/ids.ts';
+import type { ImageQuery, ImageRecord, MetadataStore } from '../../ports/metadata-store.ts';
+import type { Caller } from '../context.ts';
+import { Errors } from '../errors.ts';
+import { checkFilterNames, matchesFilters, normalizeFilters } from '../filters.ts';
+import { decodeToken, encodeToken, pageSize } from '../pagination.ts';
+import { isAccountId, requireImageId } from '../resource-ids.ts';
+import { imageFilters } from './image-filters.ts';
+import { applyPermissionChange, permissionChange } from './launch-permissions.ts';
+import { buildRegisteredImage, validateDescription } from './register-image.ts';
+import { canSee, isPublicImage, visibilityOf } from './visibility.ts';
+import { tagsFor } from '../tags/tag-specifications.ts';
+
+const OWNER_ALIASES = new Set(['amazon', 'aws-marketplace', 'aws-backup-vault']);
+/** Filters the store applies itself (see ImageQuery); the rest are matched here. */
+const PUSHED_DOWN = (name: string) => name === 'name' || name.startsWith('tag:');
+
+export interface ImageServiceDeps {
+  store: MetadataStore;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+export class ImageService {
+  private readonly deps: ImageServiceDeps;
+  constructor(deps: ImageServiceDeps) {
+    this.deps = deps;
+  }
+
+  async register(caller: Caller, req: RegisterImageRequest): Promise<string> {
+    const tags = tagsFor(req.TagSpecifications, ['image'], 'image');
+    const image = buildRegisteredImage(req, {
+      imageId: this.deps.ids.next('ami'),
+      ownerId: caller.account,
+      creationDate: this.deps.clock.now(),
+    });
+    await this.deps.store.images.insert(
+      { region: caller.region, image, launchPermissions: [] },
+      { account: caller.account, tags },
+    );
+    return image.ImageId;
+  }
+
+  /** The image if the caller may see it; AWS's NotFound otherwise (never revealing others'). */
+  async findVisible(caller: Caller, imageId: string): Promise<ImageRecord> {
+    requireImageId(imageId);
+    const record = await this.deps.store.images.get(caller.region, imageId);
+    if (!record || !canSee(caller, record)) throw Errors.amiNotFound(imageId);
+    return record;
+  }
+
+  /** The image if the caller owns it: visible but not owned is AuthFailure, as in AWS. */
+  async findOwned(caller: Caller, imageId: string): Promise<ImageRecord> {
+    const record = await this.findVisible(caller, imageId);
+    if (record.image.OwnerId !== caller.account) throw Errors.authFailureOnImage(imageId);
+    return record;
+  }
+
+  async describe(caller: Caller, req: DescribeImagesRequest): Promise<{ Images: Image[]; NextToken?: string }> {
+    const filters = normalizeFilters(req.Filters);
+    checkFilterNames(filters, imageFilters);
+    if (req.ImageIds?.length && req.MaxResults !== undefined) {
+      throw Errors.invalidParameterCombination('The parameter imageIdsSet cannot be used with the parameter maxResults');
+    }
+    const limit = pageSize(req.MaxResults, { min: 1, max: 1000, default: Number.MAX_SAFE_INTEGER });
+    for (const id of req.ImageIds ?? []) await this.findVisible(caller, id);
+
+    const query = this.queryFor(caller, req, filters, decodeToken(req.NextToken));
+    const localFilters = filters.filter((f) => !PUSHED_DOWN(f.name));
+    const now = this.deps.clock.now().toISOString();
+    const page: ImageRecord[] = [];
+    let more = false;
+    for await (const record of this.deps.store.images.scan(query)) {
+      if (!this.listed(caller, req, record, now)) continue;
+      if (!matchesFilters(record, [], localFilters, imageFilters)) continue;
+      if (page.length === limit) {
+        more = true;
+        break;
+      }
+      page.push(record);
+    }
+    const tags = await this.deps.store.tags.forResources(caller.account, caller.region, page.map((r) => r.image.ImageId));
+    return {
+      Images: page.map((r) => toWire(r, tags.get(r.image.ImageId))),
+      NextToken: more ? encodeToken(page[page.length - 1].image.ImageId) : undefined,
+    };
+  }
+
+  private queryFor(caller: Caller, req: DescribeImagesRequest, filters: { name: string; values: string[] }[], after?: string): ImageQuery {
+    const query: ImageQuery = { region: caller.region, visibleTo: visibilityOf(caller), afterImageId: after };
+    if (req.ImageIds?.length) query.imageIds = req.ImageIds;
+    if (req.Owners?.length) {
+      query.ownerIds = [];
+      query.ownerAliases = [];
+      for (const o of req.Owners) {
+        if (o === 'self') query.ownerIds.push(caller.account);
+        else if (isAccountId(o)) query.ownerIds.push(o);
+        else if (OWNER_ALIASES.has(o)) query.ownerAliases.push(o);
+        else throw Errors.invalidUserIdMalformed(o);
+      }
+    }
+    if (req.ExecutableUsers?.length) {
+      const by = { accounts: [] as string[], includePublic: false, orgs: [] as string[] };
+      for (const u of req.ExecutableUsers) {
+        if (u === 'all') by.includePublic = true;
+        else if (u === 'self' || u === caller.account) {
+          by.accounts.push(caller.account);
+          by.orgs.push(...[caller.org?.organizationArn, ...(caller.org?.organizationalUnitArns ?? [])].filter((x): x is string => !!x));
+        } else if (isAccountId(u)) by.accounts.push(u);
+        else throw Errors.invalidUserIdMalformed(u);
+      }
+      query.executableBy = by;
+    }
+    for (const f of filters) {
+      if (f.name === 'name') query.namePatterns = [...(query.namePatterns ?? []), ...f.values];
+      if (f.name.startsWith('tag:')) (query.tagFilters ??= []).push({ key: f.name.slice(4), values: f.values });
+    }
+    return query;
+  }
+
+  /** Deprecated and disabled images are left out unless asked for, as AWS does. */
+  private listed(caller: Caller, req: DescribeImagesRequest, r: ImageRecord, now: string): boolean {
+    const owner = r.image.OwnerId === caller.account;
+    if (r.image.State === 'disabled' && !(owner && req.IncludeDisabled)) return false;
+    const deprecated = r.image.DeprecationTime !== undefined && r.image.DeprecationTime <= now;
+    if (deprecated && !owner && !req.IncludeDeprecated && !req.ImageIds?.length) return false;
+    return true;
+  }
+
+  async deregister(caller: Caller, req: DeregisterImageRequest): Promise<void> {
+    const record = await this.findOwned(caller, req.ImageId);
+    if (record.image.DeregistrationProtection?.startsWith('enabled')) {
+      throw Errors.operationNotPermitted(`Image ${req.ImageId} has deregistration protection enabled; disable it first.`);
+    }
+    await this.deps.store.images.delete(caller.region, req.ImageId);
+  }
+
+  async describeAttribute(caller: Caller, req: DescribeImageAttributeRequest): Promise<ImageAttribute> {
+    const { image, launchPermissions } = await this.findOwned(caller, req.ImageId);
+    const value = (v: string | undefined) => (v === undefined ? {} : { Value: v });
+    const out: ImageAttribute = { ImageId: image.ImageId };
+    switch (req.Attribute) {
+      case 'description': out.Description = value(image.Description); break;
+      case 'kernel': out.KernelId = value(image.KernelId); break;
+      case 'ramdisk': out.RamdiskId = value(image.RamdiskId); break;
+      case 'launchPermission': out.LaunchPermissions = launchPermissions; break;
+      case 'productCodes': out.ProductCodes = image.ProductCodes ?? []; break;
+      case 'blockDeviceMapping': out.BlockDeviceMappings = image.BlockDeviceMappings ?? []; break;
+      case 'sriovNetSupport': out.SriovNetSupport = value(image.SriovNetSupport); break;
+      case 'bootMode': out.BootMode = value(image.BootMode); break;
+      case 'tpmSupport': out.TpmSupport = value(image.TpmSupport); break;
+      case 'uefiData': out.UefiData = {}; break;
+      case 'lastLaunchedTime': out.LastLaunchedTime = value(image.LastLaunchedTime); break;
+      case 'imdsSupport': out.ImdsSupport = value(image.ImdsSupport); break;
+      case 'deregistrationProtection': out.DeregistrationProtection = value(image.DeregistrationProtection); break;
+    }
+    return out;
+  }
+
+  async modifyAttribute(caller: Caller, req: ModifyImageAttributeRequest): Promise<void> {
+    const record = await this.findOwned(caller, req.ImageId);
+    const attr = req.Attribute;
+    const description = req.Description?.Value ?? (attr === 'description' ? req.Value : undefined);
+    const imds = req.ImdsSupport?.Value ?? (attr === 'imdsSupport' ? req.Value : undefined);
+    const change = permissionChange(req);
+    if (attr !== undefined && !['description', 'launchPermission', 'imdsSupport'].includes(attr)) {
+      throw Errors.invalidParameterValue(`Value (${attr}) for parameter attribute is invalid. Valid values: description, imdsSupport, launchPermission`);
+    }
+    if (description === undefined && imds === undefined && !change) {
+      throw Errors.invalidParameterCombination('No attributes specified.');
+    }
+    if (description !== undefined) {
+      validateDescription(description);
+      record.image.Description = description;
+    }
+    if (imds !== undefined) {
+      if (imds !== 'v2.0') throw Errors.invalidParameterValue(`Value (${imds}) for parameter imdsSupport is invalid. Valid values: v2.0`);
+      record.image.ImdsSupport = 'v2.0';
+    }
+    if (change) record.launchPermissions = applyPermissionChange(record.launchPermissions, change);
+    await this.deps.store.images.update(record);
+  }
+
+  async resetAttribute(caller: Caller, req: ResetImageAttributeRequest): Promise<void> {
+    const record = await this.findOwned(caller, req.ImageId);
+    // ResetImageAttribute supports only launchPermission (the model's enum enforces it).
+    record.launchPermissions = [];
+    await this.deps.store.images.update(record);
+  }
+}
+
+/** The Image shape a caller sees: the stored facts, public flag and the caller's own tags. */
+export function toWire(r: ImageRecord, tags: { Key?: string; Value?: string }[] | undefined): Image {
+  return { ...r.image, Public: isPublicImage(r), Tags: tags?.length ? tags : undefined };
+}

@@ -1,0 +1,57 @@
+// Maps a signed request to the calling account and region.
+//
+// Strict mode (an accounts file): the access key must be known and the SigV4 signature valid.
+// Dev mode (no accounts file, loopback only): any key is accepted without checking the
+// signature; a 12-digit key id is that account, anything else is account 123456789012.
+import type { Caller } from '../domain/context.ts';
+import { Errors } from '../domain/errors.ts';
+import { findRegion } from '../domain/regions.ts';
+import type { Clock } from '../ports/clock.ts';
+import { parseSigV4 } from '../protocol/sigv4/parse.ts';
+import type { SignedRequest, SigV4Auth } from '../protocol/sigv4/types.ts';
+import { verifySigV4 } from '../protocol/sigv4/verify.ts';
+import type { AccountDirectory } from './accounts.ts';
+
+export const DEV_DEFAULT_ACCOUNT = '123456789012';
+
+export interface Authenticated { caller: Caller; auth: SigV4Auth }
+
+export interface Authenticator {
+  readonly mode: 'strict' | 'dev';
+  authenticate(req: SignedRequest): Authenticated;
+}
+
+function callerRegion(auth: SigV4Auth): string {
+  if (!findRegion(auth.region)) throw Errors.unknownRegion(auth.region);
+  return auth.region;
+}
+
+function requireAuth(req: SignedRequest): SigV4Auth {
+  const auth = parseSigV4(req);
+  if (!auth) throw Errors.missingAuthenticationToken();
+  return auth;
+}
+
+export function strictAuthenticator(accounts: AccountDirectory, clock: Clock): Authenticator {
+  return {
+    mode: 'strict',
+    authenticate(req) {
+      const auth = requireAuth(req);
+      const found = accounts.byAccessKey(auth.accessKeyId);
+      if (!found) throw Errors.authFailure();
+      verifySigV4(req, auth, found.secret, clock.now());
+      return { auth, caller: { account: found.account.id, region: callerRegion(auth), org: found.account.org } };
+    },
+  };
+}
+
+export function devAuthenticator(accounts?: AccountDirectory): Authenticator {
+  return {
+    mode: 'dev',
+    authenticate(req) {
+      const auth = requireAuth(req);
+      const account = /^\d{12}$/.test(auth.accessKeyId) ? auth.accessKeyId : DEV_DEFAULT_ACCOUNT;
+      return { auth, caller: { account, region: callerRegion(auth), org: accounts?.byId(account)?.org } };
+    },
+  };
+}

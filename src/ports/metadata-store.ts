@@ -1,0 +1,92 @@
+// The metadata store port: what the domain needs from a database, in domain terms. Adapters
+// (sqlite now, postgres later) implement it and pass the contract suite in
+// test/contracts/metadata-store.contract.ts. No SQL crosses this boundary.
+import type { Image, LaunchPermission, Tag } from '../protocol/ec2/types.generated.ts';
+
+/** An image as stored: the EC2 Image members that are facts about the image itself. */
+export type StoredImage = Omit<Image, 'Tags' | 'Public' | 'ImageAllowed'> & {
+  ImageId: string;
+  OwnerId: string;
+  Name: string;
+  State: NonNullable<Image['State']>;
+  CreationDate: string;
+};
+
+export interface ImageRecord {
+  region: string;
+  image: StoredImage;
+  launchPermissions: LaunchPermission[];
+}
+
+/** What a reader may see: its own images, public ones, and those shared with it. */
+export interface ImageVisibility {
+  account: string;
+  organizationArn?: string;
+  organizationalUnitArns?: string[];
+}
+
+/** Criteria an adapter must apply; they are what SQL can index. The domain filters the rest. */
+export interface ImageQuery {
+  region: string;
+  visibleTo: ImageVisibility;
+  imageIds?: string[];
+  /** Owner account ids or owner aliases (e.g. `amazon`); an image matches either. */
+  ownerIds?: string[];
+  ownerAliases?: string[];
+  /** Images with an explicit launch permission for one of these accounts, or public with `all`. */
+  executableBy?: { accounts: string[]; includePublic: boolean; orgs: string[] };
+  /** EC2 wildcard patterns (`*`, `?`) on the name; any may match. */
+  namePatterns?: string[];
+  /** Tags set by `visibleTo.account` that must be present; values are wildcard patterns. */
+  tagFilters?: { key: string; values: string[] | null }[];
+  /** Only ids greater than this, in id order: the basis of pagination. */
+  afterImageId?: string;
+}
+
+export interface TagRecord {
+  resourceId: string;
+  resourceType: string;
+  key: string;
+  value: string;
+}
+
+export interface TagQuery {
+  account: string;
+  region: string;
+  resourceIds?: string[];
+  resourceTypes?: string[];
+  keys?: string[];
+  afterCursor?: string;
+}
+
+export interface ImageRepository {
+  /** Inserts; throws Errors.amiNameDuplicate when the owner already has that name in the region. */
+  insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }): Promise<void>;
+  get(region: string, imageId: string): Promise<ImageRecord | undefined>;
+  /** Replaces the image document and its launch permissions atomically. */
+  update(record: ImageRecord): Promise<void>;
+  /** Removes the image, its launch permissions and every account's tags on it. */
+  delete(region: string, imageId: string): Promise<boolean>;
+  /** Visible images matching `query`, in image id order, read lazily. */
+  scan(query: ImageQuery): AsyncIterable<ImageRecord>;
+  count(): Promise<number>;
+}
+
+export interface TagRepository {
+  /** Tags `account` has set on each resource. */
+  forResources(account: string, region: string, resourceIds: string[]): Promise<Map<string, Tag[]>>;
+  /** Sets tags (overwriting values of existing keys). Throws Errors.tagLimitExceeded past 50. */
+  put(account: string, region: string, resources: { id: string; type: string }[], tags: Tag[]): Promise<void>;
+  /** Deletes keys; a tag given with a Value is deleted only when its value matches. */
+  remove(account: string, region: string, resourceIds: string[], tags: Tag[] | undefined): Promise<void>;
+  /** Tag rows in (resourceId, key) order. */
+  scan(query: TagQuery): AsyncIterable<TagRecord>;
+}
+
+export interface MetadataStore {
+  readonly images: ImageRepository;
+  readonly tags: TagRepository;
+  /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}

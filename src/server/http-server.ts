@@ -1,0 +1,110 @@
+// The single HTTP endpoint. It reads the body, authenticates, routes by service (from the
+// SigV4 credential scope, as AWS clients address services) and renders errors in the
+// service's own envelope. Operational endpoints live under /_amiforge/.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dispatchEc2 } from '../api/ec2/dispatcher.ts';
+import { Errors, isServiceError, ServiceError } from '../domain/errors.ts';
+import { newRequestId } from '../ports/ids.ts';
+import { serializeError } from '../protocol/ec2/xml-serializer.ts';
+import type { SignedRequest } from '../protocol/sigv4/types.ts';
+import type { App } from './app.ts';
+import type { Logger } from './logger.ts';
+import { handleOps, VERSION } from './ops.ts';
+
+const MAX_BODY = 16 * 1024 * 1024;
+
+interface Outcome {
+  status: number;
+  body: string;
+  contentType: string;
+  account?: string;
+  region?: string;
+  service?: string;
+  action?: string;
+  errorCode?: string;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(Errors.invalidParameterValue(`The request body exceeds ${MAX_BODY} bytes.`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function ec2Fields(rawQuery: string, req: IncomingMessage, body: Buffer): [string, string][] {
+  const fields = [...new URLSearchParams(rawQuery)];
+  const type = String(req.headers['content-type'] ?? '');
+  if (body.length && (type === '' || type.startsWith('application/x-www-form-urlencoded'))) {
+    fields.push(...new URLSearchParams(body.toString('utf8')));
+  }
+  return fields;
+}
+
+async function serve(app: App, req: IncomingMessage, requestId: string): Promise<Outcome> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const rawQuery = q < 0 ? '' : url.slice(q + 1);
+  const ops = await handleOps(app, req.method ?? 'GET', rawPath);
+  if (ops) return { ...ops, contentType: 'application/json' };
+
+  const body = await readBody(req);
+  const signed: SignedRequest = { method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headers, body };
+  const outcome: Outcome = { status: 200, body: '', contentType: 'text/xml;charset=UTF-8' };
+  try {
+    const { caller, auth } = app.authenticator.authenticate(signed);
+    Object.assign(outcome, { account: caller.account, region: caller.region, service: auth.service });
+    if (auth.service !== 'ec2') {
+      throw Errors.invalidAction(`${auth.service} (amiforge does not serve this service yet)`);
+    }
+    const fields = ec2Fields(rawQuery, req, body);
+    outcome.action = fields.find(([k]) => k === 'Action')?.[1];
+    outcome.body = await dispatchEc2(outcome.action, fields, { requestId, caller }, app.ec2);
+  } catch (err) {
+    const e = isServiceError(err) ? err : Errors.internal();
+    if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
+    Object.assign(outcome, { status: e.status, body: serializeError(e, requestId), errorCode: e.code });
+  }
+  return outcome;
+}
+
+export function createHttpServer(app: App, log: Logger): Server {
+  return createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    const requestId = newRequestId();
+    let outcome: Outcome;
+    try {
+      outcome = await serve(app, req, requestId);
+    } catch (err) {
+      const e = err instanceof ServiceError ? err : Errors.internal();
+      outcome = { status: e.status, body: serializeError(e, requestId), contentType: 'text/xml;charset=UTF-8', errorCode: e.code };
+      if (!(err instanceof ServiceError)) (outcome as { cause?: unknown }).cause = err;
+    }
+    res.writeHead(outcome.status, {
+      'content-type': outcome.contentType,
+      'content-length': Buffer.byteLength(outcome.body),
+      'x-amzn-requestid': requestId,
+      'server': `amiforge/${VERSION}`,
+    });
+    res.end(outcome.body);
+    const cause = (outcome as { cause?: Error }).cause;
+    const entry = {
+      requestId, account: outcome.account, region: outcome.region, service: outcome.service,
+      action: outcome.action, status: outcome.status, errorCode: outcome.errorCode,
+      latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
+    };
+    if (cause) log.error({ ...entry, err: cause }, 'request failed');
+    else log.info(entry, 'request');
+  });
+}

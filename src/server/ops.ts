@@ -1,0 +1,32 @@
+// Operational endpoints: health, version, and the test-suite reset (only with --enable-reset).
+import { readFileSync } from 'node:fs';
+import { ec2Model } from '../protocol/ec2/model.ts';
+import { implementedEc2Actions } from '../api/ec2/dispatcher.ts';
+import type { App } from './app.ts';
+
+export const VERSION: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+).version;
+
+const json = (status: number, body: unknown) => ({ status, body: JSON.stringify(body) });
+
+/** The response for an operational path, or undefined when the path is an AWS API request. */
+export async function handleOps(app: App, method: string, path: string): Promise<{ status: number; body: string } | undefined> {
+  if (!path.startsWith('/_amiforge/')) return undefined;
+  switch (`${method} ${path}`) {
+    case 'GET /_amiforge/health':
+      return json(200, { status: 'ok' });
+    case 'GET /_amiforge/version':
+      return json(200, {
+        name: 'amiforge', version: VERSION, node: process.version,
+        apis: { ec2: ec2Model.metadata.apiVersion }, ec2Actions: implementedEc2Actions(),
+        authMode: app.authenticator.mode,
+      });
+    case 'POST /_amiforge/reset':
+      if (!app.config.enableReset) return json(403, { error: 'Reset is disabled; start the server with --enable-reset.' });
+      await app.reset();
+      return json(200, { status: 'reset' });
+    default:
+      return json(404, { error: `No such endpoint: ${method} ${path}` });
+  }
+}
