@@ -1,0 +1,87 @@
+// Starts a real amiforge server process for wire tests and stops it afterwards.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface TestAccount { id: string; accessKeyId: string; secretAccessKey: string; organization?: { arn: string; organizationalUnits?: string[] } }
+
+export interface RunningServer {
+  endpoint: string;
+  port: number;
+  dataDir: string;
+  process: ChildProcess;
+  /** Log lines the server printed (JSON objects). */
+  logs: Record<string, unknown>[];
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+  /** SIGKILL, no clean shutdown: for crash-recovery tests. The data dir is kept. */
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Strict mode with these accounts; dev mode when absent. */
+  accounts?: TestAccount[];
+  dataDir?: string;
+  extraArgs?: string[];
+  env?: Record<string, string>;
+}
+
+/** Two accounts with keys, used by the strict-mode tests. */
+export const ALICE: TestAccount = { id: '111111111111', accessKeyId: 'AKIAALICE00000000001', secretAccessKey: 'alice-secret-key-0000000000000000000000' };
+export const BOB: TestAccount = { id: '222222222222', accessKeyId: 'AKIABOB0000000000002', secretAccessKey: 'bob-secret-key-00000000000000000000000' };
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'amiforge-test-'));
+  const args = [join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--data-dir', dataDir, '--enable-reset', '--log-level', 'info'];
+  if (options.accounts) {
+    const file = join(dataDir, 'accounts.json');
+    writeFileSync(file, JSON.stringify({
+      accounts: options.accounts.map((a) => ({
+        id: a.id, organization: a.organization,
+        accessKeys: [{ accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey }],
+      })),
+    }));
+    args.push('--accounts', file);
+  }
+  args.push(...(options.extraArgs ?? []));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += d; });
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.msg === 'amiforge listening') resolve(Number(entry.port));
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`amiforge exited with ${code} before listening: ${stderr}`)));
+    setTimeout(() => reject(new Error(`amiforge did not start in 20 s: ${stderr}`)), 20_000).unref();
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    endpoint, port, dataDir, process: child, logs,
+    async reset() {
+      const res = await fetch(`${endpoint}/_amiforge/reset`, { method: 'POST' });
+      if (res.status !== 200) throw new Error(`reset failed: ${res.status}`);
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
