@@ -1,0 +1,55 @@
+// The block store port: immutable 512 KiB blocks addressed by the SHA-256 of their stored bytes,
+// kept per storage domain (one per region, so a region's loss does not touch another's copies).
+// Adapters: filesystem (src/adapters/fs) now, S3-compatible later; every adapter passes the
+// contract suite in test/contracts/block-store.contract.ts.
+
+export const BLOCK_SIZE = 512 * 1024;
+
+/** A block's stored bytes no longer hash to its address: never return them. */
+export class BlockCorruptError extends Error {
+  readonly domain: string;
+  readonly hash: string;
+  constructor(domain: string, hash: string) {
+    super(`block ${hash} in ${domain} is corrupt (its bytes no longer match their SHA-256)`);
+    this.domain = domain;
+    this.hash = hash;
+  }
+}
+
+/** A referenced block is absent from the store. */
+export class BlockMissingError extends Error {
+  readonly domain: string;
+  readonly hash: string;
+  constructor(domain: string, hash: string) {
+    super(`block ${hash} is missing from ${domain}`);
+    this.domain = domain;
+    this.hash = hash;
+  }
+}
+
+export interface StoredBlockInfo {
+  hash: string;
+  size: number;
+  /** When the block was last written; garbage collection spares recent blocks (see gc). */
+  modified: Date;
+}
+
+export interface BlockStore {
+  /**
+   * Stores `data` under `hash` (lower-case hex SHA-256 of `data`, checked by the adapter).
+   * Idempotent: storing an existing block is a cheap no-op. Atomic: a reader sees the whole
+   * block or none. Not necessarily durable until `sync` has covered it.
+   */
+  put(domain: string, hash: string, data: Buffer): Promise<void>;
+  /** The block's bytes, verified against `hash`; BlockMissingError / BlockCorruptError otherwise. */
+  get(domain: string, hash: string): Promise<Buffer>;
+  has(domain: string, hash: string): Promise<boolean>;
+  /** Makes the given blocks durable (survive power loss); called before a snapshot completes. */
+  sync(domain: string, hashes: Iterable<string>): Promise<void>;
+  /** Removes a block; removing an absent block is not an error. */
+  delete(domain: string, hash: string): Promise<void>;
+  /** Every block in the domain, in no particular order. */
+  list(domain: string): AsyncIterable<StoredBlockInfo>;
+  /** Removes a whole storage domain (used when a region's store is destroyed in tests). */
+  destroyDomain(domain: string): Promise<void>;
+}
