@@ -2,159 +2,35 @@
 //
 //   npm run gen:ec2 [-- path/to/service-2.json(.gz)]
 //
-// Without a path it asks python3 where botocore is installed (it ships with the AWS CLI).
 // Only the operations listed in scripts/ec2-operations.txt get shapes; every operation name is
 // kept so the dispatcher can tell "a real EC2 action amiforge lacks" from "no such action".
 // Corrections to the model live in scripts/ec2-model-patch.json, never in generated files.
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-interface BotoMember { shape: string; locationName?: string; queryName?: string; flattened?: boolean }
-interface BotoShape {
-  type: string;
-  members?: Record<string, BotoMember>;
-  member?: BotoMember;
-  key?: BotoMember;
-  value?: BotoMember;
-  required?: string[];
-  enum?: string[];
-  min?: number;
-  max?: number;
-  timestampFormat?: string;
-}
-interface BotoModel {
-  metadata: Record<string, unknown>;
-  operations: Record<string, { input?: { shape: string }; output?: { shape: string } }>;
-  shapes: Record<string, BotoShape>;
-}
+import { applyPatch, loadModel, locateModel, reachable, renderTypes, trimShape } from './model-tools.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function locateModel(): string {
-  const arg = process.argv[2];
-  if (arg) return arg;
-  const dir = execFileSync('python3', ['-c', 'import botocore,os;print(os.path.dirname(botocore.__file__))'])
-    .toString().trim();
-  return join(dir, 'data', 'ec2', '2016-11-15', 'service-2.json.gz');
-}
-
-function loadModel(path: string): BotoModel {
-  const raw = readFileSync(path);
-  return JSON.parse((path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8'));
-}
-
-function applyPatch(model: BotoModel): void {
-  const patch = JSON.parse(readFileSync(join(root, 'scripts', 'ec2-model-patch.json'), 'utf8')) as {
-    shapes?: Record<string, Partial<BotoShape>>;
-  };
-  for (const [name, change] of Object.entries(patch.shapes ?? {})) {
-    model.shapes[name] = { ...model.shapes[name], ...change } as BotoShape;
-  }
-}
-
-/** Keeps only what the codec needs: no documentation, names, types, locations, constraints. */
-function trimShape(s: BotoShape): Record<string, unknown> {
-  const out: Record<string, unknown> = { type: s.type };
-  const trimMember = (m: BotoMember) => {
-    const t: Record<string, unknown> = { shape: m.shape };
-    if (m.locationName) t.locationName = m.locationName;
-    if (m.queryName) t.queryName = m.queryName;
-    return t;
-  };
-  if (s.members) out.members = Object.fromEntries(Object.entries(s.members).map(([k, m]) => [k, trimMember(m)]));
-  if (s.member) out.member = trimMember(s.member);
-  if (s.key) out.key = trimMember(s.key);
-  if (s.value) out.value = trimMember(s.value);
-  if (s.required?.length) out.required = s.required;
-  if (s.enum) out.enum = s.enum;
-  if (s.min !== undefined) out.min = s.min;
-  if (s.max !== undefined) out.max = s.max;
-  if (s.timestampFormat) out.timestampFormat = s.timestampFormat;
-  return out;
-}
-
-function reachable(model: BotoModel, starts: string[]): string[] {
-  const seen = new Set<string>();
-  const visit = (name: string) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    const s = model.shapes[name];
-    if (!s) throw new Error(`model has no shape ${name}`);
-    for (const m of Object.values(s.members ?? {})) visit(m.shape);
-    for (const m of [s.member, s.key, s.value]) if (m) visit(m.shape);
-  };
-  starts.forEach(visit);
-  return [...seen].sort();
-}
-
-const scalarTs: Record<string, string> = {
-  string: 'string', integer: 'number', long: 'number', float: 'number', double: 'number',
-  boolean: 'boolean', timestamp: 'Date', blob: 'Uint8Array',
+const model = loadModel(locateModel('ec2', '2016-11-15', process.argv[2]));
+applyPatch(model, join(root, 'scripts', 'ec2-model-patch.json'));
+const wanted = readFileSync(join(root, 'scripts', 'ec2-operations.txt'), 'utf8')
+  .split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+const missing = wanted.filter((op) => !model.operations[op]);
+if (missing.length) throw new Error(`not in the model: ${missing.join(', ')}`);
+const operations = [...new Set(wanted)].sort();
+const starts = operations.flatMap((op) => [model.operations[op].input?.shape, model.operations[op].output?.shape])
+  .filter((s): s is string => !!s);
+const shapes = reachable(model, starts);
+const table = {
+  metadata: { apiVersion: model.metadata.apiVersion, xmlNamespace: model.metadata.xmlNamespace },
+  allOperations: Object.keys(model.operations).sort(),
+  operations: Object.fromEntries(operations.map((op) => {
+    const o = model.operations[op];
+    return [op, { input: o.input?.shape ?? null, output: o.output?.shape ?? null }];
+  })),
+  shapes: Object.fromEntries(shapes.map((n) => [n, trimShape(model.shapes[n])])),
 };
-
-function tsType(model: BotoModel, name: string): string {
-  const s = model.shapes[name];
-  if (s.type === 'list') return `${tsType(model, s.member!.shape)}[]`;
-  if (s.type === 'map') return `Record<string, ${tsType(model, s.value!.shape)}>`;
-  if (s.type === 'structure') return name;
-  if (s.type === 'string' && s.enum) return s.enum.map((e) => JSON.stringify(e)).join(' | ');
-  return scalarTs[s.type] ?? 'unknown';
-}
-
-function renderTypes(model: BotoModel, shapes: string[], operations: string[]): string {
-  const lines = [
-    '// Generated by scripts/gen-ec2-model.ts from botocore\'s EC2 model. Do not edit.',
-    '/* eslint-disable */',
-    '',
-  ];
-  for (const name of shapes) {
-    const s = model.shapes[name];
-    if (s.type !== 'structure') continue;
-    const required = new Set(s.required ?? []);
-    lines.push(`export interface ${name} {`);
-    for (const [member, m] of Object.entries(s.members ?? {})) {
-      lines.push(`  ${member}${required.has(member) ? '' : '?'}: ${tsType(model, m.shape)};`);
-    }
-    lines.push('}', '');
-  }
-  lines.push('export interface Ec2Operations {');
-  for (const op of operations) {
-    const o = model.operations[op];
-    lines.push(`  ${op}: { input: ${o.input?.shape ?? 'Record<string, never>'}; output: ${o.output?.shape ?? 'Record<string, never>'} };`);
-  }
-  lines.push('}', '');
-  return lines.join('\n');
-}
-
-function main(): void {
-  const model = loadModel(locateModel());
-  applyPatch(model);
-  const wanted = readFileSync(join(root, 'scripts', 'ec2-operations.txt'), 'utf8')
-    .split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
-  const missing = wanted.filter((op) => !model.operations[op]);
-  if (missing.length) throw new Error(`not in the model: ${missing.join(', ')}`);
-  const operations = [...new Set(wanted)].sort();
-  const starts = operations.flatMap((op) => {
-    const o = model.operations[op];
-    return [o.input?.shape, o.output?.shape].filter((s): s is string => !!s);
-  });
-  const shapes = reachable(model, starts);
-  const table = {
-    metadata: { apiVersion: model.metadata.apiVersion, xmlNamespace: model.metadata.xmlNamespace },
-    allOperations: Object.keys(model.operations).sort(),
-    operations: Object.fromEntries(operations.map((op) => {
-      const o = model.operations[op];
-      return [op, { input: o.input?.shape ?? null, output: o.output?.shape ?? null }];
-    })),
-    shapes: Object.fromEntries(shapes.map((n) => [n, trimShape(model.shapes[n])])),
-  };
-  const outDir = join(root, 'src', 'protocol', 'ec2');
-  writeFileSync(join(outDir, 'model.generated.json'), JSON.stringify(table) + '\n');
-  writeFileSync(join(outDir, 'types.generated.ts'), renderTypes(model, shapes, operations));
-  console.log(`${operations.length} operations, ${shapes.length} shapes`);
-}
-
-main();
+const outDir = join(root, 'src', 'protocol', 'ec2');
+writeFileSync(join(outDir, 'model.generated.json'), JSON.stringify(table) + '\n');
+writeFileSync(join(outDir, 'types.generated.ts'), renderTypes(model, shapes, operations, 'Ec2', 'scripts/gen-ec2-model.ts'));
+console.log(`ec2: ${operations.length} operations, ${shapes.length} shapes`);
