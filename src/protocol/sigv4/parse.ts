@@ -13,7 +13,7 @@ import { decodeQuery } from './encoding.ts';
 import { singleHeader } from './headers.ts';
 import type { SignedRequest, SigV4Auth } from './types.ts';
 
-export const ALGORITHM = 'AWS4-HMAC-SHA256';
+const ALGORITHM = 'AWS4-HMAC-SHA256';
 const TERMINATOR = 'aws4_request';
 // SigV4 caps presigned URLs at seven days.
 const MAX_EXPIRES_SECONDS = 7 * 24 * 60 * 60;

@@ -79,7 +79,9 @@ export async function smithyPresign(input: SmithyInput, expiresIn: number, signi
 
 export interface BotocoreInput {
   method: string;
-  url: string;                       // path and query already percent-encoded, as on the wire
+  host: string;
+  segments: string[];                // path segments, unencoded; botocore's percent_encode puts them on the wire
+  query?: Array<[string, string]>;   // unencoded; botocore's percent_encode_sequence puts them on the wire
   headers?: Record<string, string>;
   body?: string;
   service: string;
@@ -88,24 +90,31 @@ export interface BotocoreInput {
   presignExpires?: number;           // sign as a presigned URL (SigV4QueryAuth) instead of a header
 }
 
-// botocore reads the clock through botocore.auth.get_current_datetime; pinning it makes the output
-// deterministic, so a live run can be compared with the recorded vectors.
+// The URL is built with botocore's own encoders, as botocore.awsrequest.prepare_request_dict does,
+// so the wire form is botocore's too. botocore reads the clock through
+// botocore.auth.get_current_datetime; pinning it makes the output deterministic, so a live run
+// can be compared with the recorded vectors.
 const BOTOCORE_SCRIPT = `
 import json, sys, datetime
 import botocore.auth
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.utils import percent_encode, percent_encode_sequence
 spec = json.load(sys.stdin)
 when = datetime.datetime.strptime(spec['time'], '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=datetime.timezone.utc)
 botocore.auth.get_current_datetime = lambda: when
-req = AWSRequest(method=spec['method'], url=spec['url'], data=spec['body'].encode('utf-8'), headers=spec['headers'])
+url = 'https://' + spec['host'] + '/' + '/'.join(percent_encode(s) for s in spec['segments'])
+if spec['query']:
+    url += '?' + percent_encode_sequence(spec['query'])
+req = AWSRequest(method=spec['method'], url=url, data=spec['body'].encode('utf-8'), headers=spec['headers'])
 creds = Credentials(spec['accessKey'], spec['secretKey'])
 if spec.get('presignExpires') is not None:
     SigV4QueryAuth(creds, spec['service'], spec['region'], expires=spec['presignExpires']).add_auth(req)
 else:
     SigV4Auth(creds, spec['service'], spec['region']).add_auth(req)
-print(json.dumps({'method': req.method, 'url': req.url, 'headers': dict(req.headers.items()), 'body': spec['body']}))
+body = req.data.decode('utf-8') if isinstance(req.data, bytes) else (req.data or '')
+print(json.dumps({'method': req.method, 'url': req.url, 'headers': dict(req.headers.items()), 'body': body}, ensure_ascii=False))
 `;
 
 export interface BotocoreOutput {
@@ -129,6 +138,7 @@ export function botocoreSign(input: BotocoreInput, secret = SECRET): BotocoreOut
   const spec = {
     ...input,
     headers: input.headers ?? {},
+    query: input.query ?? [],
     body: input.body ?? '',
     region: input.region ?? 'us-east-1',
     accessKey: ACCESS_KEY,
