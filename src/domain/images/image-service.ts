@@ -73,12 +73,17 @@ export class ImageService {
 
     const query = this.queryFor(caller, req, filters, decodeToken(req.NextToken));
     const localFilters = filters.filter((f) => !PUSHED_DOWN(f.name));
+    // tag-key and tag-value are matched here, against the caller's own tags on each image: the
+    // store pushes down only tag:KEY, and matching them against no tags would never match.
+    const needsTags = localFilters.some((f) => f.name === 'tag-key' || f.name === 'tag-value');
     const now = this.deps.clock.now().toISOString();
     const page: ImageRecord[] = [];
     let more = false;
     for await (const record of this.deps.store.images.scan(query)) {
       if (!this.listed(caller, req, record, now)) continue;
-      if (!matchesFilters(record, [], localFilters, imageFilters)) continue;
+      const id = record.image.ImageId;
+      const own = needsTags ? (await this.deps.store.tags.forResources(caller.account, caller.region, [id])).get(id) ?? [] : [];
+      if (!matchesFilters(record, own, localFilters, imageFilters)) continue;
       if (page.length === limit) {
         more = true;
         break;
