@@ -5,10 +5,13 @@
 export class ServiceError extends Error {
   readonly code: string;
   readonly status: number;
-  constructor(code: string, status: number, message: string) {
+  /** Extra members some protocols carry in the error body (e.g. EBS's `Reason`). */
+  readonly fields: Readonly<Record<string, string>>;
+  constructor(code: string, status: number, message: string, fields: Record<string, string> = {}) {
     super(message);
     this.code = code;
     this.status = status;
+    this.fields = fields;
   }
 }
 
@@ -64,6 +67,27 @@ export const Errors = {
   invalidBlockDeviceMapping: client('InvalidBlockDeviceMapping'),
   authFailureOnImage: (id: string) =>
     e('AuthFailure', 400)(`Not authorized for image:${id}`),
+
+  // Snapshots (EC2 API)
+  snapshotMalformed: (id: string) => client('InvalidSnapshotID.Malformed')(`Invalid id: "${id}" (expecting "snap-...")`),
+  snapshotNotFound: (id: string) => client('InvalidSnapshot.NotFound')(`The snapshot '${id}' does not exist.`),
+  snapshotInUse: (id: string, imageId: string) =>
+    client('InvalidSnapshot.InUse')(`The snapshot ${id} is currently in use by ${imageId}`),
+  snapshotIncorrectState: (id: string, state: string) =>
+    client('IncorrectState')(`Snapshot '${id}' is in state '${state}'; it must be 'completed'.`),
+  snapshotAuthFailure: (id: string) => e('AuthFailure', 400)(`Not authorized for snapshot:${id}`),
+  snapshotAttributeItem: (value: string, itemType: string) =>
+    client('InvalidParameterValue')(`Invalid attribute item value "${value}" for ${itemType} item type.`),
+
+  // EBS direct APIs (rest-json): codes and reasons from the EBS service model.
+  ebsValidation: (reason: string, message: string) =>
+    new ServiceError('ValidationException', 400, message, { Reason: reason }),
+  ebsNotFound: (message: string, reason = 'SNAPSHOT_NOT_FOUND') =>
+    new ServiceError('ResourceNotFoundException', 404, message, { Reason: reason }),
+  ebsAccessDenied: (message: string, reason = 'UNAUTHORIZED_ACCOUNT') =>
+    new ServiceError('AccessDeniedException', 403, message, { Reason: reason }),
+  ebsConflict: (message: string) => new ServiceError('ConflictException', 409, message),
+  ebsInternal: () => new ServiceError('InternalServerException', 500, 'An internal error occurred. Retry the request.'),
 
   // Tags and resources
   invalidId: (id: string) => client('InvalidID')(`The ID '${id}' is not valid`),

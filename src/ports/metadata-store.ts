@@ -2,6 +2,7 @@
 // (sqlite now, postgres later) implement it and pass the contract suite in
 // test/contracts/metadata-store.contract.ts. No SQL crosses this boundary.
 import type { Image, LaunchPermission, Tag } from '../protocol/ec2/types.generated.ts';
+import type { SnapshotRepository } from './snapshot-repository.ts';
 
 /** An image as stored: the EC2 Image members that are facts about the image itself. */
 export type StoredImage = Omit<Image, 'Tags' | 'Public' | 'ImageAllowed'> & {
@@ -86,6 +87,7 @@ export interface TagRepository {
 export interface MetadataStore {
   readonly images: ImageRepository;
   readonly tags: TagRepository;
+  readonly snapshots: SnapshotRepository;
   /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
   reset(): Promise<void>;
   close(): Promise<void>;

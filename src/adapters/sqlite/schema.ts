@@ -34,4 +34,44 @@ CREATE TABLE IF NOT EXISTS tags (
 );
 CREATE INDEX IF NOT EXISTS tags_by_key ON tags (account, region, key, value);
 CREATE INDEX IF NOT EXISTS tags_by_resource ON tags (resource_id);
+
+-- Which snapshots each image's block device mapping names.
+CREATE TABLE IF NOT EXISTS image_snapshots (
+  image_id    TEXT NOT NULL,
+  snapshot_id TEXT NOT NULL,
+  PRIMARY KEY (image_id, snapshot_id)
+);
+CREATE INDEX IF NOT EXISTS image_snapshots_by_snapshot ON image_snapshots (snapshot_id);
+
+CREATE TABLE IF NOT EXISTS snapshots (
+  snapshot_id  TEXT PRIMARY KEY,
+  region       TEXT NOT NULL,
+  owner_id     TEXT NOT NULL,
+  owner_alias  TEXT,
+  state        TEXT NOT NULL,
+  is_public    INTEGER NOT NULL,
+  client_token TEXT,
+  doc          TEXT NOT NULL    -- the SnapshotRecord, JSON
+);
+CREATE INDEX IF NOT EXISTS snapshots_owner ON snapshots (region, owner_id, snapshot_id);
+CREATE INDEX IF NOT EXISTS snapshots_state ON snapshots (state);
+CREATE UNIQUE INDEX IF NOT EXISTS snapshots_client_token ON snapshots (region, owner_id, client_token) WHERE client_token IS NOT NULL;
+
+-- The full block map of every snapshot; written = 1 for entries the snapshot wrote itself.
+CREATE TABLE IF NOT EXISTS snapshot_blocks (
+  snapshot_id TEXT NOT NULL,
+  block_index INTEGER NOT NULL,
+  hash        TEXT NOT NULL,
+  written     INTEGER NOT NULL,
+  PRIMARY KEY (snapshot_id, block_index)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS snapshot_blocks_by_hash ON snapshot_blocks (hash);
+
+CREATE TABLE IF NOT EXISTS create_volume_permissions (
+  snapshot_id TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('user', 'group')),
+  value       TEXT NOT NULL,
+  PRIMARY KEY (snapshot_id, kind, value)
+);
+CREATE INDEX IF NOT EXISTS create_volume_permissions_grantee ON create_volume_permissions (kind, value, snapshot_id);
 `;

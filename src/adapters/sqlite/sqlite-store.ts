@@ -11,10 +11,12 @@ import type {
 } from '../../ports/metadata-store.ts';
 import { SCHEMA } from './schema.ts';
 import { wildcardToGlob } from './glob.ts';
+import { SqliteSnapshots } from './sqlite-snapshots.ts';
+import { putTags, SqliteTags, type Tx } from './sqlite-tags.ts';
+import type { SnapshotRepository } from '../../ports/snapshot-repository.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
-const MAX_TAGS_PER_RESOURCE = 50;
 
 type Row = Record<string, SQLInputValue>;
 
@@ -30,6 +32,7 @@ function permissionRows(imageId: string, perms: LaunchPermission[]): [string, st
 export class SqliteMetadataStore implements MetadataStore {
   readonly images: ImageRepository;
   readonly tags: TagRepository;
+  readonly snapshots: SnapshotRepository;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -40,6 +43,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.exec(SCHEMA);
     this.images = new SqliteImages(this.db, (fn) => this.tx(fn));
     this.tags = new SqliteTags(this.db, (fn) => this.tx(fn));
+    this.snapshots = new SqliteSnapshots(this.db, (fn) => this.tx(fn));
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
@@ -56,7 +60,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async reset(): Promise<void> {
-    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM images;'));
+    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots;'));
   }
 
   async close(): Promise<void> {
@@ -64,14 +68,20 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 }
 
-type Tx = <T>(fn: () => T) => T;
-
 class SqliteImages implements ImageRepository {
   private readonly db: DatabaseSync;
   private readonly tx: Tx;
   constructor(db: DatabaseSync, tx: Tx) {
     this.db = db;
     this.tx = tx;
+  }
+
+  /** Keeps image_snapshots in step with the image's mappings (for InvalidSnapshot.InUse). */
+  private writeSnapshotRefs(record: ImageRecord): void {
+    const id = record.image.ImageId;
+    this.db.prepare('DELETE FROM image_snapshots WHERE image_id = ?').run(id);
+    const insert = this.db.prepare('INSERT OR IGNORE INTO image_snapshots (image_id, snapshot_id) VALUES (?, ?)');
+    for (const m of record.image.BlockDeviceMappings ?? []) if (m.Ebs?.SnapshotId) insert.run(id, m.Ebs.SnapshotId);
   }
 
   private writePermissions(imageId: string, perms: LaunchPermission[]): void {
@@ -99,6 +109,7 @@ class SqliteImages implements ImageRepository {
         throw err;
       }
       this.writePermissions(record.image.ImageId, record.launchPermissions);
+      this.writeSnapshotRefs(record);
       if (tags?.tags.length) {
         putTags(this.db, tags.account, record.region, [{ id: record.image.ImageId, type: 'image' }], tags.tags);
       }
@@ -117,12 +128,14 @@ class SqliteImages implements ImageRepository {
       this.db.prepare(`UPDATE images SET owner_id = ?, owner_alias = ?, name = ?, is_public = ?, doc = ?, permissions = ?
         WHERE image_id = ? AND region = ?`).run(owner, alias, name, isPublic, doc, perms, id, region);
       this.writePermissions(record.image.ImageId, record.launchPermissions);
+      this.writeSnapshotRefs(record);
     });
   }
 
   async delete(region: string, imageId: string): Promise<boolean> {
     return this.tx(() => {
       this.db.prepare('DELETE FROM launch_permissions WHERE image_id = ?').run(imageId);
+      this.db.prepare('DELETE FROM image_snapshots WHERE image_id = ?').run(imageId);
       this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(imageId, region);
       return Number(this.db.prepare('DELETE FROM images WHERE image_id = ? AND region = ?').run(imageId, region).changes) > 0;
     });
@@ -205,83 +218,3 @@ function imageScanSql(q: ImageQuery): { sql: string; params: SQLInputValue[] } {
   return { sql, params };
 }
 
-function putTags(db: DatabaseSync, account: string, region: string, resources: { id: string; type: string }[], tags: Tag[]): void {
-  const upsert = db.prepare(`INSERT INTO tags (account, region, resource_id, resource_type, key, value) VALUES (?, ?, ?, ?, ?, ?)
-    ON CONFLICT (account, region, resource_id, key) DO UPDATE SET value = excluded.value`);
-  const count = db.prepare('SELECT count(*) AS n FROM tags WHERE account = ? AND region = ? AND resource_id = ?');
-  for (const r of resources) {
-    for (const tag of tags) upsert.run(account, region, r.id, r.type, tag.Key ?? '', tag.Value ?? '');
-    if (Number((count.get(account, region, r.id) as Row).n) > MAX_TAGS_PER_RESOURCE) throw Errors.tagLimitExceeded();
-  }
-}
-
-class SqliteTags implements TagRepository {
-  private readonly db: DatabaseSync;
-  private readonly tx: Tx;
-  constructor(db: DatabaseSync, tx: Tx) {
-    this.db = db;
-    this.tx = tx;
-  }
-
-  async forResources(account: string, region: string, resourceIds: string[]): Promise<Map<string, Tag[]>> {
-    const out = new Map<string, Tag[]>();
-    if (!resourceIds.length) return out;
-    const rows = this.db.prepare(`SELECT resource_id, key, value FROM tags WHERE account = ? AND region = ?
-      AND resource_id IN (SELECT value FROM json_each(?)) ORDER BY resource_id, key`)
-      .all(account, region, JSON.stringify(resourceIds)) as Row[];
-    for (const r of rows) {
-      const id = String(r.resource_id);
-      let list = out.get(id);
-      if (!list) out.set(id, (list = []));
-      list.push({ Key: String(r.key), Value: String(r.value) });
-    }
-    return out;
-  }
-
-  async put(account: string, region: string, resources: { id: string; type: string }[], tags: Tag[]): Promise<void> {
-    this.tx(() => putTags(this.db, account, region, resources, tags));
-  }
-
-  async remove(account: string, region: string, resourceIds: string[], tags: Tag[] | undefined): Promise<void> {
-    this.tx(() => {
-      for (const id of resourceIds) {
-        if (!tags) {
-          this.db.prepare('DELETE FROM tags WHERE account = ? AND region = ? AND resource_id = ?').run(account, region, id);
-          continue;
-        }
-        for (const t of tags) {
-          if (t.Value === undefined) {
-            this.db.prepare('DELETE FROM tags WHERE account = ? AND region = ? AND resource_id = ? AND key = ?')
-              .run(account, region, id, t.Key ?? '');
-          } else {
-            this.db.prepare('DELETE FROM tags WHERE account = ? AND region = ? AND resource_id = ? AND key = ? AND value = ?')
-              .run(account, region, id, t.Key ?? '', t.Value);
-          }
-        }
-      }
-    });
-  }
-
-  async *scan(q: TagQuery): AsyncIterable<TagRecord> {
-    const where = ['account = ?', 'region = ?'];
-    const params: SQLInputValue[] = [q.account, q.region];
-    for (const [column, values] of [['resource_id', q.resourceIds], ['resource_type', q.resourceTypes], ['key', q.keys]] as const) {
-      if (!values) continue;
-      where.push(`${column} IN (SELECT value FROM json_each(?))`);
-      params.push(JSON.stringify(values));
-    }
-    where.push("(resource_id || char(0) || key) > ?");
-    const stmt = this.db.prepare(`SELECT resource_id, resource_type, key, value FROM tags WHERE ${where.join(' AND ')}
-      ORDER BY resource_id, key LIMIT ?`);
-    let after = q.afterCursor ?? '';
-    for (;;) {
-      const rows = stmt.all(...params, after, SCAN_BATCH) as Row[];
-      for (const r of rows) {
-        yield { resourceId: String(r.resource_id), resourceType: String(r.resource_type), key: String(r.key), value: String(r.value) };
-      }
-      if (rows.length < SCAN_BATCH) return;
-      const last = rows[rows.length - 1];
-      after = `${last.resource_id}\u0000${last.key}`;
-    }
-  }
-}

@@ -1,0 +1,184 @@
+// Snapshots and their block maps in SQLite.
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { Tag } from '../../protocol/ec2/types.generated.ts';
+import type {
+  BlockEntry, ChangedBlockEntry, SnapshotQuery, SnapshotRecord, SnapshotRepository, SnapshotState, SnapshotUsage,
+} from '../../ports/snapshot-repository.ts';
+import { putTags, type Tx } from './sqlite-tags.ts';
+
+type Row = Record<string, SQLInputValue>;
+const SCAN_BATCH = 500;
+
+const toRecord = (row: Row): SnapshotRecord => JSON.parse(String(row.doc));
+const toEntry = (r: Row): BlockEntry => ({ index: Number(r.block_index), hash: String(r.hash) });
+
+export class SqliteSnapshots implements SnapshotRepository {
+  private readonly db: DatabaseSync;
+  private readonly tx: Tx;
+  constructor(db: DatabaseSync, tx: Tx) {
+    this.db = db;
+    this.tx = tx;
+  }
+
+  private columns(r: SnapshotRecord): SQLInputValue[] {
+    const isPublic = r.createVolumePermissions.some((p) => p.Group === 'all') ? 1 : 0;
+    return [r.region, r.ownerId, r.ownerAlias ?? null, r.state, isPublic, r.clientToken ?? null, JSON.stringify(r)];
+  }
+
+  private writePermissions(r: SnapshotRecord): void {
+    this.db.prepare('DELETE FROM create_volume_permissions WHERE snapshot_id = ?').run(r.snapshotId);
+    const insert = this.db.prepare('INSERT OR IGNORE INTO create_volume_permissions (snapshot_id, kind, value) VALUES (?, ?, ?)');
+    for (const p of r.createVolumePermissions) {
+      insert.run(r.snapshotId, p.Group ? 'group' : 'user', p.Group ?? p.UserId ?? '');
+    }
+  }
+
+  async insert(r: SnapshotRecord, tags?: { account: string; tags: Tag[] }): Promise<void> {
+    this.tx(() => {
+      this.db.prepare(`INSERT INTO snapshots (snapshot_id, region, owner_id, owner_alias, state, is_public, client_token, doc)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(r.snapshotId, ...this.columns(r));
+      this.writePermissions(r);
+      if (tags?.tags.length) putTags(this.db, tags.account, r.region, [{ id: r.snapshotId, type: 'snapshot' }], tags.tags);
+    });
+  }
+
+  async get(region: string, snapshotId: string): Promise<SnapshotRecord | undefined> {
+    const row = this.db.prepare('SELECT doc FROM snapshots WHERE snapshot_id = ? AND region = ?').get(snapshotId, region) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  async findByClientToken(region: string, ownerId: string, clientToken: string): Promise<SnapshotRecord | undefined> {
+    const row = this.db.prepare('SELECT doc FROM snapshots WHERE region = ? AND owner_id = ? AND client_token = ?')
+      .get(region, ownerId, clientToken) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  async update(r: SnapshotRecord): Promise<void> {
+    this.tx(() => {
+      const [region, owner, alias, state, isPublic, token, doc] = this.columns(r);
+      this.db.prepare(`UPDATE snapshots SET region = ?, owner_id = ?, owner_alias = ?, state = ?, is_public = ?, client_token = ?, doc = ?
+        WHERE snapshot_id = ?`).run(region, owner, alias, state, isPublic, token, doc, r.snapshotId);
+      this.writePermissions(r);
+    });
+  }
+
+  async delete(region: string, snapshotId: string): Promise<boolean> {
+    return this.tx(() => {
+      this.db.prepare('DELETE FROM snapshot_blocks WHERE snapshot_id = ?').run(snapshotId);
+      this.db.prepare('DELETE FROM create_volume_permissions WHERE snapshot_id = ?').run(snapshotId);
+      this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(snapshotId, region);
+      return Number(this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region).changes) > 0;
+    });
+  }
+
+  async *scan(q: SnapshotQuery): AsyncIterable<SnapshotRecord> {
+    const where = ['s.region = ?'];
+    const params: SQLInputValue[] = [q.region];
+    where.push(`(s.owner_id = ? OR s.is_public = 1 OR EXISTS (SELECT 1 FROM create_volume_permissions p
+      WHERE p.snapshot_id = s.snapshot_id AND p.kind = 'user' AND p.value = ?))`);
+    params.push(q.visibleTo.account, q.visibleTo.account);
+    if (q.snapshotIds) {
+      where.push('s.snapshot_id IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(q.snapshotIds));
+    }
+    if (q.ownerIds || q.ownerAliases) {
+      where.push('(s.owner_id IN (SELECT value FROM json_each(?)) OR s.owner_alias IN (SELECT value FROM json_each(?)))');
+      params.push(JSON.stringify(q.ownerIds ?? []), JSON.stringify(q.ownerAliases ?? []));
+    }
+    if (q.restorableBy) {
+      where.push(`((? AND s.is_public = 1) OR EXISTS (SELECT 1 FROM create_volume_permissions p WHERE p.snapshot_id = s.snapshot_id
+        AND p.kind = 'user' AND p.value IN (SELECT value FROM json_each(?))))`);
+      params.push(q.restorableBy.includePublic ? 1 : 0, JSON.stringify(q.restorableBy.accounts));
+    }
+    where.push('s.snapshot_id > ?');
+    const stmt = this.db.prepare(`SELECT s.snapshot_id, s.doc FROM snapshots s WHERE ${where.join(' AND ')} ORDER BY s.snapshot_id LIMIT ?`);
+    let after = q.afterSnapshotId ?? '';
+    for (;;) {
+      const rows = stmt.all(...params, after, SCAN_BATCH) as Row[];
+      for (const row of rows) yield toRecord(row);
+      if (rows.length < SCAN_BATCH) return;
+      after = String(rows[rows.length - 1].snapshot_id);
+    }
+  }
+
+  async inState(state: SnapshotState): Promise<SnapshotRecord[]> {
+    return (this.db.prepare('SELECT doc FROM snapshots WHERE state = ?').all(state) as Row[]).map(toRecord);
+  }
+
+  async inheritBlocks(childId: string, parentId: string): Promise<void> {
+    this.tx(() => {
+      this.db.prepare(`INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written)
+        SELECT ?, block_index, hash, 0 FROM snapshot_blocks WHERE snapshot_id = ?`).run(childId, parentId);
+    });
+  }
+
+  async putBlock(snapshotId: string, index: number, hash: string): Promise<void> {
+    this.db.prepare('INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written) VALUES (?, ?, ?, 1)')
+      .run(snapshotId, index, hash);
+  }
+
+  async putBlocks(snapshotId: string, entries: BlockEntry[]): Promise<void> {
+    this.tx(() => {
+      const stmt = this.db.prepare('INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written) VALUES (?, ?, ?, 1)');
+      for (const e of entries) stmt.run(snapshotId, e.index, e.hash);
+    });
+  }
+
+  async block(snapshotId: string, index: number): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT hash FROM snapshot_blocks WHERE snapshot_id = ? AND block_index = ?').get(snapshotId, index) as Row | undefined;
+    return row ? String(row.hash) : undefined;
+  }
+
+  async blocks(snapshotId: string, fromIndex: number, limit: number): Promise<BlockEntry[]> {
+    return (this.db.prepare(`SELECT block_index, hash FROM snapshot_blocks WHERE snapshot_id = ? AND block_index >= ?
+      ORDER BY block_index LIMIT ?`).all(snapshotId, fromIndex, limit) as Row[]).map(toEntry);
+  }
+
+  async writtenBlocks(snapshotId: string): Promise<BlockEntry[]> {
+    return (this.db.prepare('SELECT block_index, hash FROM snapshot_blocks WHERE snapshot_id = ? AND written = 1 ORDER BY block_index')
+      .all(snapshotId) as Row[]).map(toEntry);
+  }
+
+  async changedBlocks(firstId: string | undefined, secondId: string, fromIndex: number, limit: number): Promise<ChangedBlockEntry[]> {
+    // A full outer join of the two maps on block index, keeping indexes whose hashes differ.
+    const rows = this.db.prepare(`
+      SELECT block_index, max(first) AS first, max(second) AS second FROM (
+        SELECT block_index, hash AS first, NULL AS second FROM snapshot_blocks WHERE snapshot_id = ? AND block_index >= ?
+        UNION ALL
+        SELECT block_index, NULL, hash FROM snapshot_blocks WHERE snapshot_id = ? AND block_index >= ?
+      ) GROUP BY block_index HAVING first IS NOT second ORDER BY block_index LIMIT ?`)
+      .all(firstId ?? '', fromIndex, secondId, fromIndex, limit) as Row[];
+    return rows.map((r) => ({
+      index: Number(r.block_index),
+      firstHash: r.first === null ? undefined : String(r.first),
+      secondHash: r.second === null ? undefined : String(r.second),
+    }));
+  }
+
+  async imagesUsing(region: string, snapshotId: string): Promise<string[]> {
+    return (this.db.prepare(`SELECT DISTINCT i.image_id FROM image_snapshots s JOIN images i ON i.image_id = s.image_id
+      WHERE s.snapshot_id = ? AND i.region = ? ORDER BY i.image_id`).all(snapshotId, region) as Row[]).map((r) => String(r.image_id));
+  }
+
+  async referencedHashes(region: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    const stmt = this.db.prepare(`SELECT DISTINCT b.hash FROM snapshot_blocks b JOIN snapshots s ON s.snapshot_id = b.snapshot_id
+      WHERE s.region = ?`);
+    for (const row of stmt.iterate(region) as Iterable<Row>) out.add(String(row.hash));
+    return out;
+  }
+
+  async usage(region: string, ownerId?: string): Promise<SnapshotUsage[]> {
+    // A block is a snapshot's own when no other snapshot in the region maps any index to it.
+    const rows = this.db.prepare(`
+      WITH refs AS (
+        SELECT b.hash, count(DISTINCT b.snapshot_id) AS n FROM snapshot_blocks b
+        JOIN snapshots s ON s.snapshot_id = b.snapshot_id WHERE s.region = ? GROUP BY b.hash)
+      SELECT s.snapshot_id, s.owner_id, count(b.hash) AS blocks,
+             coalesce(sum(CASE WHEN refs.n = 1 THEN 1 ELSE 0 END), 0) AS own
+      FROM snapshots s LEFT JOIN snapshot_blocks b ON b.snapshot_id = s.snapshot_id LEFT JOIN refs ON refs.hash = b.hash
+      WHERE s.region = ? AND (? IS NULL OR s.owner_id = ?)
+      GROUP BY s.snapshot_id ORDER BY s.snapshot_id`).all(region, region, ownerId ?? null, ownerId ?? null) as Row[];
+    return rows.map((r) => ({ snapshotId: String(r.snapshot_id), ownerId: String(r.owner_id), blocks: Number(r.blocks), ownBlocks: Number(r.own) }));
+  }
+}

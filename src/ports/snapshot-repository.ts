@@ -1,0 +1,91 @@
+// The snapshot part of the metadata store port. A snapshot is an immutable (once completed) map
+// from block index to block hash, stored in full: a child starts as a copy of its parent's map,
+// so reading any block, listing blocks and diffing two snapshots are single indexed lookups.
+import type { CreateVolumePermission, Tag } from '../protocol/ec2/types.generated.ts';
+
+export type SnapshotState = 'pending' | 'completed' | 'error';
+
+export interface SnapshotRecord {
+  region: string;
+  snapshotId: string;
+  ownerId: string;
+  ownerAlias?: string;
+  /** GiB, as EC2 reports it. */
+  volumeSize: number;
+  state: SnapshotState;
+  stateMessage?: string;
+  /** 0 to 100. */
+  progress: number;
+  startTime: string;
+  completionTime?: string;
+  description?: string;
+  parentSnapshotId?: string;
+  /** The volume it was taken from; AWS reports vol-ffffffff for snapshots made otherwise. */
+  volumeId: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  clientToken?: string;
+  /** EBS direct uploads are cancelled when idle this long (StartSnapshot's Timeout). */
+  timeoutMinutes: number;
+  lastActivity: string;
+  createVolumePermissions: CreateVolumePermission[];
+  /** Set while a copy is being made from another snapshot (possibly in another region). */
+  copySource?: { region: string; snapshotId: string };
+}
+
+export interface SnapshotVisibility { account: string }
+
+export interface SnapshotQuery {
+  region: string;
+  visibleTo: SnapshotVisibility;
+  snapshotIds?: string[];
+  ownerIds?: string[];
+  ownerAliases?: string[];
+  /** Snapshots with createVolumePermission for one of these accounts, or public with `all`. */
+  restorableBy?: { accounts: string[]; includePublic: boolean };
+  afterSnapshotId?: string;
+}
+
+export interface BlockEntry { index: number; hash: string }
+export interface ChangedBlockEntry { index: number; firstHash?: string; secondHash?: string }
+
+export interface SnapshotUsage {
+  snapshotId: string;
+  ownerId: string;
+  blocks: number;
+  /** Blocks no other snapshot references. */
+  ownBlocks: number;
+}
+
+export interface SnapshotRepository {
+  insert(record: SnapshotRecord, tags?: { account: string; tags: Tag[] }): Promise<void>;
+  get(region: string, snapshotId: string): Promise<SnapshotRecord | undefined>;
+  findByClientToken(region: string, ownerId: string, clientToken: string): Promise<SnapshotRecord | undefined>;
+  update(record: SnapshotRecord): Promise<void>;
+  /** Removes the snapshot, its block map, permissions and tags. */
+  delete(region: string, snapshotId: string): Promise<boolean>;
+  scan(query: SnapshotQuery): AsyncIterable<SnapshotRecord>;
+  /** Snapshots in a state, across regions (start-up recovery of uploads and copies). */
+  inState(state: SnapshotState): Promise<SnapshotRecord[]>;
+
+  /** Makes `childId`'s map a copy of `parentId`'s (StartSnapshot with a parent). */
+  inheritBlocks(childId: string, parentId: string): Promise<void>;
+  /** Sets one entry, marking it written by this snapshot (not inherited). */
+  putBlock(snapshotId: string, index: number, hash: string): Promise<void>;
+  /** Sets many entries at once, all marked written (copies). */
+  putBlocks(snapshotId: string, entries: BlockEntry[]): Promise<void>;
+  block(snapshotId: string, index: number): Promise<string | undefined>;
+  /** Entries from `fromIndex` on, in index order. */
+  blocks(snapshotId: string, fromIndex: number, limit: number): Promise<BlockEntry[]>;
+  /** The entries this snapshot wrote itself, in index order (CompleteSnapshot's checks). */
+  writtenBlocks(snapshotId: string): Promise<BlockEntry[]>;
+  /** Indexes whose hashes differ between the two maps (`first` absent: every entry of second). */
+  changedBlocks(firstId: string | undefined, secondId: string, fromIndex: number, limit: number): Promise<ChangedBlockEntry[]>;
+
+  /** Images in the region whose block device mappings name the snapshot. */
+  imagesUsing(region: string, snapshotId: string): Promise<string[]>;
+  /** Every block hash some snapshot in the region references. */
+  referencedHashes(region: string): Promise<Set<string>>;
+  /** Block counts per snapshot of a region (optionally one owner's). */
+  usage(region: string, ownerId?: string): Promise<SnapshotUsage[]>;
+}
