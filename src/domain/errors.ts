@@ -31,6 +31,8 @@ export const Errors = {
     client('InvalidAction')(`The action ${action} is not valid for this web service.`),
   unsupportedOperation: client('UnsupportedOperation'),
   invalidFilter: (name: string) => client('InvalidParameterValue')(`The filter '${name}' is invalid`),
+  filterLimitExceeded: (max: number) =>
+    client('FilterLimitExceeded')(`The maximum number of filter values specified on a single call is ${max}`),
   invalidNextToken: (token: string) => client('InvalidPaginationToken')(`Invalid pagination token: ${token}`),
   operationNotPermitted: client('OperationNotPermitted'),
   unauthorizedOperation: () =>
@@ -87,7 +89,10 @@ export const Errors = {
   ebsAccessDenied: (message: string, reason = 'UNAUTHORIZED_ACCOUNT') =>
     new ServiceError('AccessDeniedException', 403, message, { Reason: reason }),
   ebsConflict: (message: string) => new ServiceError('ConflictException', 409, message),
-  ebsInternal: () => new ServiceError('InternalServerException', 500, 'An internal error occurred. Retry the request.'),
+  /** Stored data failed its checksum or is gone: an error, never wrong bytes. fsck tells more. */
+  blockUnreadable: (snapshotId: string, index: number, detail: string) =>
+    new ServiceError('InternalServerException', 500,
+      `Block ${index} of ${snapshotId} cannot be read: ${detail}. Run 'amiforge fsck' on the data directory.`),
 
   // Tags and resources
   invalidId: (id: string) => client('InvalidID')(`The ID '${id}' is not valid`),
