@@ -10,7 +10,7 @@ import type {
   ImageQuery, ImageRecord, ImageRepository, MetadataStore, TagQuery, TagRecord, TagRepository,
 } from '../../ports/metadata-store.ts';
 import { SCHEMA } from './schema.ts';
-import { wildcardToGlob } from './glob.ts';
+import { matchesWildcard } from '../../domain/filters.ts';
 import { SqliteSnapshots } from './sqlite-snapshots.ts';
 import { putTags, SqliteTags, type Tx } from './sqlite-tags.ts';
 import type { SnapshotRepository } from '../../ports/snapshot-repository.ts';
@@ -41,6 +41,11 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
     this.db.exec(SCHEMA);
+    // EC2 wildcard matching for pushed-down name and tag filters. SQLite's GLOB was used before,
+    // but it refuses patterns over 50,000 bytes (a 500) and its semantics differ in corners from
+    // the domain's matcher; this runs the domain's own, linear-time matcher.
+    this.db.function('ec2_wildcard', { deterministic: true },
+      (pattern, value) => (matchesWildcard(String(pattern), String(value)) ? 1 : 0));
     this.images = new SqliteImages(this.db, (fn) => this.tx(fn));
     this.tags = new SqliteTags(this.db, (fn) => this.tx(fn));
     this.snapshots = new SqliteSnapshots(this.db, (fn) => this.tx(fn));
@@ -166,52 +171,42 @@ function toRecord(row: Row): ImageRecord {
   };
 }
 
-const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-
-/** Builds the scan statement; its last two parameters are the id cursor and the batch size. */
+/**
+ * Builds the scan statement; its last two parameters are the id cursor and the batch size. Every
+ * list travels as one JSON parameter read with json_each: one `?` per value overflowed SQLite's
+ * 32,766 bound parameters (and an OR per pattern its expression depth) on long request lists.
+ */
 function imageScanSql(q: ImageQuery): { sql: string; params: SQLInputValue[] } {
   const where: string[] = ['i.region = ?'];
   const params: SQLInputValue[] = [q.region];
+  const list = (values: string[]) => JSON.stringify(values);
   const v = q.visibleTo;
   const grantees = [v.organizationArn, ...(v.organizationalUnitArns ?? [])].filter((x): x is string => !!x);
   where.push(`(i.owner_id = ? OR i.is_public = 1 OR EXISTS (SELECT 1 FROM launch_permissions lp WHERE lp.image_id = i.image_id
-    AND ((lp.kind = 'user' AND lp.value = ?)${grantees.length ? ` OR (lp.kind IN ('org', 'ou') AND lp.value IN (${placeholders(grantees.length)}))` : ''})))`);
-  params.push(v.account, v.account, ...grantees);
+    AND ((lp.kind = 'user' AND lp.value = ?) OR (lp.kind IN ('org', 'ou') AND lp.value IN (SELECT value FROM json_each(?))))))`);
+  params.push(v.account, v.account, list(grantees));
   if (q.imageIds) {
-    where.push(`i.image_id IN (${placeholders(q.imageIds.length)})`);
-    params.push(...q.imageIds);
+    where.push('i.image_id IN (SELECT value FROM json_each(?))');
+    params.push(list(q.imageIds));
   }
   if (q.ownerIds || q.ownerAliases) {
-    const ids = q.ownerIds ?? [];
-    const aliases = q.ownerAliases ?? [];
-    const parts: string[] = [];
-    if (ids.length) parts.push(`i.owner_id IN (${placeholders(ids.length)})`);
-    if (aliases.length) parts.push(`i.owner_alias IN (${placeholders(aliases.length)})`);
-    where.push(parts.length ? `(${parts.join(' OR ')})` : '0');
-    params.push(...ids, ...aliases);
+    where.push('(i.owner_id IN (SELECT value FROM json_each(?)) OR i.owner_alias IN (SELECT value FROM json_each(?)))');
+    params.push(list(q.ownerIds ?? []), list(q.ownerAliases ?? []));
   }
   if (q.executableBy) {
     const { accounts, includePublic, orgs } = q.executableBy;
-    const parts: string[] = [];
-    if (includePublic) parts.push('i.is_public = 1');
-    if (accounts.length) {
-      parts.push(`EXISTS (SELECT 1 FROM launch_permissions lp WHERE lp.image_id = i.image_id AND lp.kind = 'user' AND lp.value IN (${placeholders(accounts.length)}))`);
-      params.push(...accounts);
-    }
-    if (orgs.length) {
-      parts.push(`EXISTS (SELECT 1 FROM launch_permissions lp WHERE lp.image_id = i.image_id AND lp.kind IN ('org', 'ou') AND lp.value IN (${placeholders(orgs.length)}))`);
-      params.push(...orgs);
-    }
-    where.push(parts.length ? `(${parts.join(' OR ')})` : '0');
+    where.push(`(${includePublic ? 'i.is_public = 1' : '0'} OR EXISTS (SELECT 1 FROM launch_permissions lp WHERE lp.image_id = i.image_id
+      AND ((lp.kind = 'user' AND lp.value IN (SELECT value FROM json_each(?))) OR (lp.kind IN ('org', 'ou') AND lp.value IN (SELECT value FROM json_each(?))))))`);
+    params.push(list(accounts), list(orgs));
   }
   if (q.namePatterns) {
-    where.push(`(${q.namePatterns.map(() => 'i.name GLOB ?').join(' OR ') || '0'})`);
-    params.push(...q.namePatterns.map(wildcardToGlob));
+    where.push('EXISTS (SELECT 1 FROM json_each(?) p WHERE ec2_wildcard(p.value, i.name))');
+    params.push(list(q.namePatterns));
   }
   for (const t of q.tagFilters ?? []) {
-    const valueClause = t.values ? ` AND (${t.values.map(() => 't.value GLOB ?').join(' OR ') || '0'})` : '';
+    const valueClause = t.values ? ' AND EXISTS (SELECT 1 FROM json_each(?) p WHERE ec2_wildcard(p.value, t.value))' : '';
     where.push(`EXISTS (SELECT 1 FROM tags t WHERE t.account = ? AND t.region = i.region AND t.resource_id = i.image_id AND t.key = ?${valueClause})`);
-    params.push(v.account, t.key, ...(t.values ?? []).map(wildcardToGlob));
+    params.push(v.account, t.key, ...(t.values ? [list(t.values)] : []));
   }
   where.push('i.image_id > ?');
   const sql = `SELECT i.image_id, i.region, i.doc, i.permissions FROM images i WHERE ${where.join(' AND ')} ORDER BY i.image_id LIMIT ?`;
