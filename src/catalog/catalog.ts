@@ -1,7 +1,10 @@
 // The public image catalogue: images with fixed ids that exist in every fresh amiforge, so
 // scripts with hard-coded AMI ids (as written against AWS) work. Loaded at start-up and after
 // a reset; loading is idempotent (an image already present is refreshed, not duplicated).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { BLOCK_SIZE, type BlockStore } from '../ports/block-store.ts';
+import type { SnapshotRecord } from '../ports/snapshot-repository.ts';
 import type { BlockDeviceMapping } from '../protocol/ec2/types.generated.ts';
 import type { MetadataStore, StoredImage } from '../ports/metadata-store.ts';
 import { findRegion } from '../domain/regions.ts';
@@ -61,7 +64,7 @@ function toStored(img: CatalogImage, imageId: string): StoredImage {
     Description: img.description,
     RootDeviceName: img.rootDeviceName,
     RootDeviceType: 'ebs',
-    BlockDeviceMappings: img.blockDeviceMappings,
+    BlockDeviceMappings: structuredClone(img.blockDeviceMappings),
     VirtualizationType: img.virtualizationType ?? 'hvm',
     BootMode: img.bootMode,
     ImdsSupport: img.imdsSupport,
@@ -70,11 +73,52 @@ function toStored(img: CatalogImage, imageId: string): StoredImage {
   };
 }
 
-export async function loadCatalog(store: MetadataStore, images: CatalogImage[]): Promise<number> {
+/**
+ * The root snapshot's contents: a first block that names the image, so a volume made from it can
+ * be told apart; the catalogue's images stand in for AWS's and carry no operating system.
+ */
+function rootBlocks(img: CatalogImage): { index: number; data: Buffer }[] {
+  const data = Buffer.alloc(BLOCK_SIZE);
+  data.write(`amiforge catalogue image\nname: ${img.name}\narchitecture: ${img.architecture}\n`, 0, 'utf8');
+  return [{ index: 0, data }];
+}
+
+async function loadRootSnapshot(store: MetadataStore, blocks: BlockStore, img: CatalogImage, region: string, snapshotId: string, size: number): Promise<void> {
+  if (await store.snapshots.get(region, snapshotId)) return;
+  const record: SnapshotRecord = {
+    region, snapshotId, ownerId: img.ownerId, ownerAlias: img.ownerAlias, volumeSize: size, state: 'completed',
+    progress: 100, startTime: img.creationDate, completionTime: img.creationDate, description: `Root volume of ${img.name}`,
+    volumeId: 'vol-ffffffff', encrypted: false, timeoutMinutes: 0, lastActivity: img.creationDate,
+    createVolumePermissions: [{ Group: 'all' }],
+  };
+  const entries = [];
+  for (const b of rootBlocks(img)) {
+    const hash = createHash('sha256').update(b.data).digest('hex');
+    await blocks.put(region, hash, b.data);
+    entries.push({ index: b.index, hash });
+  }
+  await blocks.sync(region, entries.map((e) => e.hash));
+  await store.snapshots.insert(record);
+  await store.snapshots.putBlocks(snapshotId, entries);
+}
+
+/** Snapshot ids are per region: the catalogue's id for `region` is derived from its base id. */
+function regionalSnapshotId(base: string, region: string): string {
+  return `snap-0${createHash('sha256').update(`${base}/${region}`).digest('hex').slice(0, 16)}`;
+}
+
+export async function loadCatalog(store: MetadataStore, blocks: BlockStore, images: CatalogImage[]): Promise<number> {
   let count = 0;
   for (const img of images) {
     for (const [region, imageId] of Object.entries(img.regions)) {
-      const record = { region, image: toStored(img, imageId), launchPermissions: [{ Group: 'all' as const }] };
+      const image = toStored(img, imageId);
+      for (const m of image.BlockDeviceMappings ?? []) {
+        if (!m.Ebs?.SnapshotId) continue;
+        const snapshotId = regionalSnapshotId(m.Ebs.SnapshotId, region);
+        m.Ebs = { ...m.Ebs, SnapshotId: snapshotId };
+        await loadRootSnapshot(store, blocks, img, region, snapshotId, m.Ebs.VolumeSize ?? 8);
+      }
+      const record = { region, image, launchPermissions: [{ Group: 'all' as const }] };
       if (await store.images.get(region, imageId)) await store.images.update(record);
       else await store.images.insert(record);
       count++;

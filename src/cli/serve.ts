@@ -18,7 +18,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const log = createLogger(config.logLevel);
   let app;
   try {
-    app = await createApp(config);
+    app = await createApp(config, log);
   } catch (err) {
     console.error(`amiforge serve: ${(err as Error).message}`);
     process.exit(2);

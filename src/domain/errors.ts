@@ -89,6 +89,7 @@ export const Errors = {
   ebsAccessDenied: (message: string, reason = 'UNAUTHORIZED_ACCOUNT') =>
     new ServiceError('AccessDeniedException', 403, message, { Reason: reason }),
   ebsConflict: (message: string) => new ServiceError('ConflictException', 409, message),
+  ebsInternal: () => new ServiceError('InternalServerException', 500, 'An internal error occurred. Retry the request.'),
   /** Stored data failed its checksum or is gone: an error, never wrong bytes. fsck tells more. */
   blockUnreadable: (snapshotId: string, index: number, detail: string) =>
     new ServiceError('InternalServerException', 500,

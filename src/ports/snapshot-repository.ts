@@ -31,6 +31,8 @@ export interface SnapshotRecord {
   createVolumePermissions: CreateVolumePermission[];
   /** Set while a copy is being made from another snapshot (possibly in another region). */
   copySource?: { region: string; snapshotId: string };
+  /** The snapshot a finished copy was made from. */
+  copiedFrom?: { region: string; snapshotId: string };
 }
 
 export interface SnapshotVisibility { account: string }
@@ -75,6 +77,7 @@ export interface SnapshotRepository {
   /** Sets many entries at once, all marked written (copies). */
   putBlocks(snapshotId: string, entries: BlockEntry[]): Promise<void>;
   block(snapshotId: string, index: number): Promise<string | undefined>;
+  countBlocks(snapshotId: string): Promise<number>;
   /** Entries from `fromIndex` on, in index order. */
   blocks(snapshotId: string, fromIndex: number, limit: number): Promise<BlockEntry[]>;
   /** The entries this snapshot wrote itself, in index order (CompleteSnapshot's checks). */

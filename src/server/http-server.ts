@@ -3,6 +3,8 @@
 // service's own envelope. Operational endpoints live under /_amiforge/.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dispatchEc2 } from '../api/ec2/dispatcher.ts';
+import { dispatchEbs } from '../api/ebs/dispatcher.ts';
+import { serializeJsonError } from '../protocol/rest-json/codec.ts';
 import { Errors, isServiceError, ServiceError } from '../domain/errors.ts';
 import { newRequestId } from '../ports/ids.ts';
 import { serializeError } from '../protocol/ec2/xml-serializer.ts';
@@ -15,8 +17,9 @@ const MAX_BODY = 16 * 1024 * 1024;
 
 interface Outcome {
   status: number;
-  body: string;
+  body: string | Buffer;
   contentType: string;
+  headers?: Record<string, string>;
   account?: string;
   region?: string;
   service?: string;
@@ -60,21 +63,36 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
   if (ops) return { ...ops, contentType: 'application/json' };
 
   const body = await readBody(req);
-  const signed: SignedRequest = { method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headers, body };
+  // headersDistinct keeps repeated headers apart, as SigV4's canonical form needs.
+  const signed: SignedRequest = { method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headersDistinct, body };
   const outcome: Outcome = { status: 200, body: '', contentType: 'text/xml;charset=UTF-8' };
+  // The service decides the error envelope; before authentication, guess it from the request.
+  let service = req.headers['x-amz-target'] || !['GET', 'POST'].includes(req.method ?? '') || rawPath.startsWith('/snapshots') ? 'ebs' : 'ec2';
   try {
     const { caller, auth } = app.authenticator.authenticate(signed);
-    Object.assign(outcome, { account: caller.account, region: caller.region, service: auth.service });
-    if (auth.service !== 'ec2') {
-      throw Errors.invalidAction(`${auth.service} (amiforge does not serve this service yet)`);
+    service = auth.service;
+    Object.assign(outcome, { account: caller.account, region: caller.region, service });
+    const ctx = { requestId, caller };
+    if (service === 'ebs') {
+      const { action, response } = await dispatchEbs(signed, ctx, app.ebs);
+      Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'], headers: response.headers });
+      return outcome;
+    }
+    if (service !== 'ec2') {
+      throw Errors.invalidAction(`${service} (amiforge serves ec2 and ebs; this service is not available yet)`);
     }
     const fields = ec2Fields(rawQuery, req, body);
     outcome.action = fields.find(([k]) => k === 'Action')?.[1];
-    outcome.body = await dispatchEc2(outcome.action, fields, { requestId, caller }, app.ec2);
+    outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2);
   } catch (err) {
-    const e = isServiceError(err) ? err : Errors.internal();
+    const e = isServiceError(err) ? err : service === 'ebs' ? Errors.ebsInternal() : Errors.internal();
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
-    Object.assign(outcome, { status: e.status, body: serializeError(e, requestId), errorCode: e.code });
+    if (service === 'ebs') {
+      const r = serializeJsonError(e, requestId);
+      Object.assign(outcome, { status: r.status, body: r.body, contentType: 'application/json', headers: r.headers, errorCode: e.code });
+    } else {
+      Object.assign(outcome, { status: e.status, body: serializeError(e, requestId), errorCode: e.code });
+    }
   }
   return outcome;
 }
@@ -92,6 +110,7 @@ export function createHttpServer(app: App, log: Logger): Server {
       if (!(err instanceof ServiceError)) (outcome as { cause?: unknown }).cause = err;
     }
     res.writeHead(outcome.status, {
+      ...outcome.headers,
       'content-type': outcome.contentType,
       'content-length': Buffer.byteLength(outcome.body),
       'x-amzn-requestid': requestId,

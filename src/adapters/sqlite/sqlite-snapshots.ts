@@ -129,6 +129,10 @@ export class SqliteSnapshots implements SnapshotRepository {
     return row ? String(row.hash) : undefined;
   }
 
+  async countBlocks(snapshotId: string): Promise<number> {
+    return Number((this.db.prepare('SELECT count(*) AS n FROM snapshot_blocks WHERE snapshot_id = ?').get(snapshotId) as Row).n);
+  }
+
   async blocks(snapshotId: string, fromIndex: number, limit: number): Promise<BlockEntry[]> {
     return (this.db.prepare(`SELECT block_index, hash FROM snapshot_blocks WHERE snapshot_id = ? AND block_index >= ?
       ORDER BY block_index LIMIT ?`).all(snapshotId, fromIndex, limit) as Row[]).map(toEntry);

@@ -9,8 +9,9 @@ import type { Ec2Handler, Ec2HandlerTable, Ec2OperationName, Ec2Services } from 
 import { imageHandlers } from './images.ts';
 import { regionHandlers } from './regions.ts';
 import { tagHandlers } from './tags.ts';
+import { snapshotHandlers } from './snapshots.ts';
 
-const handlers: Ec2HandlerTable = { ...imageHandlers, ...tagHandlers, ...regionHandlers };
+const handlers: Ec2HandlerTable = { ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers };
 
 export const implementedEc2Actions = (): string[] => Object.keys(handlers).sort();
 

@@ -2,12 +2,14 @@
 import type { RequestContext } from '../../domain/context.ts';
 import type { ImageService } from '../../domain/images/image-service.ts';
 import type { TagService } from '../../domain/tags/tag-service.ts';
+import type { SnapshotService } from '../../domain/snapshots/snapshot-service.ts';
 import type { Ec2Operations } from '../../protocol/ec2/types.generated.ts';
 
 /** The domain services handlers call; wired once in src/server/app.ts. */
 export interface Ec2Services {
   images: ImageService;
   tags: TagService;
+  snapshots: SnapshotService;
 }
 
 export type Ec2OperationName = keyof Ec2Operations;

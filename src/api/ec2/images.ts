@@ -5,8 +5,8 @@ export const imageHandlers: Ec2HandlerTable = {
   RegisterImage: async (input, ctx, s) => ({ ImageId: await s.images.register(ctx.caller, input) }),
   DescribeImages: (input, ctx, s) => s.images.describe(ctx.caller, input),
   DeregisterImage: async (input, ctx, s) => {
-    await s.images.deregister(ctx.caller, input);
-    return { Return: true };
+    const results = await s.images.deregister(ctx.caller, input);
+    return { Return: true, DeleteSnapshotResults: results };
   },
   DescribeImageAttribute: (input, ctx, s) => s.images.describeAttribute(ctx.caller, input),
   ModifyImageAttribute: async (input, ctx, s) => {

@@ -1,6 +1,6 @@
 // The image rules: registering, describing what a caller may see, sharing and deregistering.
 import type {
-  DeregisterImageRequest, DescribeImageAttributeRequest, DescribeImagesRequest, Image, ImageAttribute,
+  DeleteSnapshotReturnCode, DeregisterImageRequest, DescribeImageAttributeRequest, DescribeImagesRequest, Image, ImageAttribute,
   ModifyImageAttributeRequest, RegisterImageRequest, ResetImageAttributeRequest,
 } from '../../protocol/ec2/types.generated.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -16,6 +16,7 @@ import { applyPermissionChange, permissionChange } from './launch-permissions.ts
 import { buildRegisteredImage, validateDescription } from './register-image.ts';
 import { canSee, isPublicImage, visibilityOf } from './visibility.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
+import type { SnapshotService } from '../snapshots/snapshot-service.ts';
 
 const OWNER_ALIASES = new Set(['amazon', 'aws-marketplace', 'aws-backup-vault']);
 /** Filters the store applies itself (see ImageQuery); the rest are matched here. */
@@ -25,6 +26,7 @@ export interface ImageServiceDeps {
   store: MetadataStore;
   clock: Clock;
   ids: IdGenerator;
+  snapshots: SnapshotService;
 }
 
 export class ImageService {
@@ -40,11 +42,33 @@ export class ImageService {
       ownerId: caller.account,
       creationDate: this.deps.clock.now(),
     });
+    await this.bindSnapshots(caller, image);
     await this.deps.store.images.insert(
       { region: caller.region, image, launchPermissions: [] },
       { account: caller.account, tags },
     );
     return image.ImageId;
+  }
+
+  /**
+   * Checks every EBS mapping against its snapshot: it exists in the region, the caller may use
+   * it, it is completed, and the volume is not smaller; the size and encryption default to the
+   * snapshot's, as AWS does.
+   */
+  private async bindSnapshots(caller: Caller, image: ImageRecord['image']): Promise<void> {
+    for (const m of image.BlockDeviceMappings ?? []) {
+      const ebs = m.Ebs;
+      if (!ebs?.SnapshotId) continue;
+      const snap = await this.deps.snapshots.findUsable(caller, ebs.SnapshotId);
+      if (snap.state !== 'completed') throw Errors.snapshotIncorrectState(snap.snapshotId, snap.state);
+      if (ebs.VolumeSize !== undefined && ebs.VolumeSize < snap.volumeSize) {
+        throw Errors.invalidBlockDeviceMapping(
+          `Volume of size ${ebs.VolumeSize}GB is smaller than snapshot '${snap.snapshotId}', expect size >= ${snap.volumeSize}GB`);
+      }
+      ebs.VolumeSize ??= snap.volumeSize;
+      ebs.Encrypted = snap.encrypted;
+      if (snap.kmsKeyId) ebs.KmsKeyId = snap.kmsKeyId;
+    }
   }
 
   /** The image if the caller may see it; AWS's NotFound otherwise (never revealing others'). */
@@ -139,12 +163,29 @@ export class ImageService {
     return true;
   }
 
-  async deregister(caller: Caller, req: DeregisterImageRequest): Promise<void> {
+  /**
+   * Removes the image. Its snapshots stay unless DeleteAssociatedSnapshots is set; then each is
+   * deleted unless another image still uses it ('skipped'), as AWS reports per snapshot.
+   */
+  async deregister(caller: Caller, req: DeregisterImageRequest): Promise<DeleteSnapshotReturnCode[] | undefined> {
     const record = await this.findOwned(caller, req.ImageId);
     if (record.image.DeregistrationProtection?.startsWith('enabled')) {
       throw Errors.operationNotPermitted(`Image ${req.ImageId} has deregistration protection enabled; disable it first.`);
     }
     await this.deps.store.images.delete(caller.region, req.ImageId);
+    if (!req.DeleteAssociatedSnapshots) return undefined;
+    const results: DeleteSnapshotReturnCode[] = [];
+    const ids = new Set((record.image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((x): x is string => !!x));
+    for (const SnapshotId of ids) {
+      try {
+        await this.deps.snapshots.delete(caller, { SnapshotId });
+        results.push({ SnapshotId, ReturnCode: 'success' });
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        results.push({ SnapshotId, ReturnCode: code === 'InvalidSnapshot.InUse' ? 'skipped' : code === 'AuthFailure' ? 'missing-permissions' : 'client-error' });
+      }
+    }
+    return results;
   }
 
   async describeAttribute(caller: Caller, req: DescribeImageAttributeRequest): Promise<ImageAttribute> {

@@ -1,0 +1,255 @@
+// The EBS direct APIs' rules: snapshots are written block by block while pending, completed
+// once (checked against the client's block count and aggregate checksum), and read only once
+// completed. Blocks are content-addressed and shared across every snapshot of the region.
+import { createHash } from 'node:crypto';
+import type {
+  CompleteSnapshotRequest, GetSnapshotBlockRequest, GetSnapshotBlockResponse, ListChangedBlocksRequest,
+  ListChangedBlocksResponse, ListSnapshotBlocksRequest, ListSnapshotBlocksResponse, PutSnapshotBlockRequest,
+  StartSnapshotRequest, StartSnapshotResponse,
+} from '../../protocol/ebs/types.generated.ts';
+import { BLOCK_SIZE, BlockCorruptError, BlockMissingError, type BlockStore } from '../../ports/block-store.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { IdGenerator } from '../../ports/ids.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
+import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
+import type { Caller } from '../context.ts';
+import { Errors } from '../errors.ts';
+import { checkTags } from '../tags/tag-specifications.ts';
+import { decodeBlockToken, decodePageToken, encodeBlockToken, encodePageToken } from './block-token.ts';
+import { canUseSnapshot, uploadTimedOut } from './snapshot-access.ts';
+
+const BLOCKS_PER_GIB = (1024 * 1024 * 1024) / BLOCK_SIZE;
+/** How long block tokens are said to stay valid (ExpiryTime), as AWS documents: 7 days. */
+const TOKEN_LIFETIME_MS = 7 * 24 * 3600 * 1000;
+const DEFAULT_TIMEOUT_MINUTES = 60;
+const DEFAULT_PAGE = 10_000;
+
+export interface EbsDirectDeps { store: MetadataStore; blocks: BlockStore; clock: Clock; ids: IdGenerator }
+
+const notFound = (id: string) => Errors.ebsNotFound(`The snapshot '${id}' does not exist.`);
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
+
+export class EbsDirectService {
+  private readonly deps: EbsDirectDeps;
+  constructor(deps: EbsDirectDeps) {
+    this.deps = deps;
+  }
+
+  /** A snapshot the caller may read (owner, shared or public), failed lazily if timed out. */
+  private async readable(caller: Caller, id: string): Promise<SnapshotRecord> {
+    const s = await this.load(caller, id);
+    if (!canUseSnapshot(caller, s)) throw notFound(id);
+    if (s.state !== 'completed') {
+      throw Errors.ebsValidation('INVALID_SNAPSHOT_ID', `The snapshot '${id}' is ${s.state}; blocks can be read only from a completed snapshot.`);
+    }
+    return s;
+  }
+
+  /** A pending snapshot the caller owns: the only kind that accepts writes. */
+  private async writable(caller: Caller, id: string): Promise<SnapshotRecord> {
+    const s = await this.load(caller, id);
+    if (s.ownerId !== caller.account) throw notFound(id);
+    if (s.state !== 'pending' || s.copySource) {
+      throw Errors.ebsValidation('INVALID_SNAPSHOT_ID', `The snapshot '${id}' is ${s.state}; blocks can be written only while it is pending.`);
+    }
+    return s;
+  }
+
+  private async load(caller: Caller, id: string): Promise<SnapshotRecord> {
+    const s = await this.deps.store.snapshots.get(caller.region, id);
+    if (!s) throw notFound(id);
+    if (uploadTimedOut(s, this.deps.clock.now())) {
+      s.state = 'error';
+      s.stateMessage = `The upload was idle for more than its timeout of ${s.timeoutMinutes} minutes.`;
+      await this.deps.store.snapshots.update(s);
+    }
+    return s;
+  }
+
+  async start(caller: Caller, req: StartSnapshotRequest): Promise<StartSnapshotResponse> {
+    if (req.Encrypted || req.KmsKeyArn) {
+      throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', 'Encrypted snapshots need the KMS service, which this amiforge does not provide yet.');
+    }
+    const tags = checkTags((req.Tags ?? []).map((t) => ({ Key: t.Key, Value: t.Value })));
+    if (req.ClientToken) {
+      const prior = await this.deps.store.snapshots.findByClientToken(caller.region, caller.account, req.ClientToken);
+      if (prior) {
+        const same = prior.volumeSize === req.VolumeSize && prior.parentSnapshotId === req.ParentSnapshotId && prior.description === req.Description;
+        if (!same) throw Errors.ebsConflict('The request uses the same client token as a previous, but non-identical request.');
+        return this.startResponse(prior, tags);
+      }
+    }
+    let parent: SnapshotRecord | undefined;
+    if (req.ParentSnapshotId) {
+      parent = await this.readable(caller, req.ParentSnapshotId);
+      if (req.VolumeSize < parent.volumeSize) {
+        throw Errors.ebsValidation('INVALID_VOLUME_SIZE', `The volume size ${req.VolumeSize} GiB is smaller than the parent snapshot's ${parent.volumeSize} GiB.`);
+      }
+    }
+    const now = this.deps.clock.now().toISOString();
+    const record: SnapshotRecord = {
+      region: caller.region,
+      snapshotId: this.deps.ids.next('snap'),
+      ownerId: caller.account,
+      volumeSize: req.VolumeSize,
+      state: 'pending',
+      progress: 0,
+      startTime: now,
+      description: req.Description,
+      parentSnapshotId: parent?.snapshotId,
+      volumeId: 'vol-ffffffff',
+      encrypted: false,
+      clientToken: req.ClientToken,
+      timeoutMinutes: req.Timeout ?? DEFAULT_TIMEOUT_MINUTES,
+      lastActivity: now,
+      createVolumePermissions: [],
+    };
+    await this.deps.store.snapshots.insert(record, { account: caller.account, tags });
+    if (parent) await this.deps.store.snapshots.inheritBlocks(record.snapshotId, parent.snapshotId);
+    return this.startResponse(record, tags);
+  }
+
+  private startResponse(s: SnapshotRecord, tags: { Key?: string; Value?: string }[]): StartSnapshotResponse {
+    return {
+      SnapshotId: s.snapshotId, OwnerId: s.ownerId, Status: s.state, StartTime: new Date(s.startTime),
+      VolumeSize: s.volumeSize, BlockSize: BLOCK_SIZE, Description: s.description, ParentSnapshotId: s.parentSnapshotId,
+      Tags: tags.length ? tags : undefined, SseType: 'none',
+    };
+  }
+
+  async putBlock(caller: Caller, req: PutSnapshotBlockRequest): Promise<{ Checksum: string; ChecksumAlgorithm: 'SHA256' }> {
+    const s = await this.writable(caller, req.SnapshotId);
+    if (req.BlockIndex >= s.volumeSize * BLOCKS_PER_GIB) {
+      throw Errors.ebsValidation('INVALID_BLOCK', `Block index ${req.BlockIndex} is beyond the end of a ${s.volumeSize} GiB snapshot.`);
+    }
+    const data = Buffer.from(req.BlockData);
+    if (req.DataLength !== data.length) {
+      throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', `x-amz-Data-Length says ${req.DataLength} bytes but the body has ${data.length}.`);
+    }
+    if (data.length !== BLOCK_SIZE) {
+      throw Errors.ebsValidation('INVALID_BLOCK', `Block data must be exactly ${BLOCK_SIZE} bytes; got ${data.length}.`);
+    }
+    const digest = sha256(data);
+    if (digest.toString('base64') !== req.Checksum) {
+      throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', 'The SHA256 checksum of the block data does not match x-amz-Checksum.');
+    }
+    const hash = digest.toString('hex');
+    // Block first, then the reference: a crash between them leaves an unreferenced block (which
+    // garbage collection reclaims), never a reference to a missing block.
+    await this.deps.blocks.put(s.region, hash, data);
+    await this.deps.store.snapshots.putBlock(s.snapshotId, req.BlockIndex, hash);
+    const progress = req.Progress ?? s.progress;
+    const now = this.deps.clock.now();
+    // Progress and the idle timer are refreshed at most once a second: no write per block.
+    if (progress !== s.progress || now.getTime() - Date.parse(s.lastActivity) > 1000) {
+      s.progress = Math.min(99, progress);
+      s.lastActivity = now.toISOString();
+      await this.deps.store.snapshots.update(s);
+    }
+    return { Checksum: req.Checksum, ChecksumAlgorithm: 'SHA256' };
+  }
+
+  async complete(caller: Caller, req: CompleteSnapshotRequest): Promise<{ Status: 'completed' }> {
+    const s = await this.writable(caller, req.SnapshotId);
+    const written = await this.deps.store.snapshots.writtenBlocks(s.snapshotId);
+    const fail = async (message: string) => {
+      s.state = 'error';
+      s.stateMessage = message;
+      await this.deps.store.snapshots.update(s);
+      return Errors.ebsValidation('INVALID_PARAMETER_VALUE', message);
+    };
+    if (req.ChangedBlocksCount !== written.length) {
+      throw await fail(`ChangedBlocksCount is ${req.ChangedBlocksCount} but ${written.length} blocks were written; the snapshot failed.`);
+    }
+    if (req.Checksum !== undefined) {
+      if (req.ChecksumAlgorithm !== 'SHA256' || req.ChecksumAggregationMethod !== 'LINEAR') {
+        throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', 'An aggregate checksum needs ChecksumAlgorithm SHA256 and ChecksumAggregationMethod LINEAR.');
+      }
+      // LINEAR: SHA-256 over the written blocks' SHA-256 digests, concatenated in index order.
+      const aggregate = createHash('sha256');
+      for (const b of written) aggregate.update(Buffer.from(b.hash, 'hex'));
+      if (aggregate.digest('base64') !== req.Checksum) {
+        throw await fail('The aggregate checksum does not match the blocks written; the snapshot failed.');
+      }
+    }
+    await this.deps.blocks.sync(s.region, written.map((b) => b.hash));
+    s.state = 'completed';
+    s.progress = 100;
+    s.completionTime = this.deps.clock.now().toISOString();
+    await this.deps.store.snapshots.update(s);
+    return { Status: 'completed' };
+  }
+
+  async getBlock(caller: Caller, req: GetSnapshotBlockRequest): Promise<GetSnapshotBlockResponse> {
+    const s = await this.readable(caller, req.SnapshotId);
+    const token = decodeBlockToken(req.BlockToken);
+    const hash = await this.deps.store.snapshots.block(s.snapshotId, req.BlockIndex);
+    if (token.snapshotId !== s.snapshotId || token.index !== req.BlockIndex || token.hash !== hash) {
+      throw Errors.ebsValidation('INVALID_BLOCK_TOKEN', 'The block token does not name this block of this snapshot.');
+    }
+    let data: Buffer;
+    try {
+      data = await this.deps.blocks.get(s.region, hash);
+    } catch (err) {
+      if (err instanceof BlockCorruptError || err instanceof BlockMissingError) throw Errors.blockUnreadable(s.snapshotId, req.BlockIndex, err.message);
+      throw err;
+    }
+    return { BlockData: data, DataLength: data.length, Checksum: Buffer.from(hash, 'hex').toString('base64'), ChecksumAlgorithm: 'SHA256' };
+  }
+
+  async listBlocks(caller: Caller, req: ListSnapshotBlocksRequest): Promise<ListSnapshotBlocksResponse> {
+    const s = await this.readable(caller, req.SnapshotId);
+    const from = decodePageToken(req.NextToken) ?? req.StartingBlockIndex ?? 0;
+    const limit = req.MaxResults ?? DEFAULT_PAGE;
+    const entries = await this.deps.store.snapshots.blocks(s.snapshotId, from, limit + 1);
+    const page = entries.slice(0, limit);
+    return {
+      Blocks: page.map((b) => ({ BlockIndex: b.index, BlockToken: encodeBlockToken({ snapshotId: s.snapshotId, index: b.index, hash: b.hash }) })),
+      ExpiryTime: new Date(this.deps.clock.now().getTime() + TOKEN_LIFETIME_MS),
+      VolumeSize: s.volumeSize,
+      BlockSize: BLOCK_SIZE,
+      NextToken: entries.length > limit ? encodePageToken(entries[limit].index) : undefined,
+    };
+  }
+
+  async listChangedBlocks(caller: Caller, req: ListChangedBlocksRequest): Promise<ListChangedBlocksResponse> {
+    const second = await this.readable(caller, req.SecondSnapshotId);
+    let first: SnapshotRecord | undefined;
+    if (req.FirstSnapshotId) {
+      first = await this.readable(caller, req.FirstSnapshotId);
+      if (!(await this.related(caller, first, second))) {
+        throw Errors.ebsValidation('UNRELATED_SNAPSHOTS', `The snapshots ${first.snapshotId} and ${second.snapshotId} are not of the same lineage.`);
+      }
+    }
+    const from = decodePageToken(req.NextToken) ?? req.StartingBlockIndex ?? 0;
+    const limit = req.MaxResults ?? DEFAULT_PAGE;
+    const entries = await this.deps.store.snapshots.changedBlocks(first?.snapshotId, second.snapshotId, from, limit + 1);
+    const token = (s: SnapshotRecord | undefined, index: number, hash: string | undefined) =>
+      (s && hash ? encodeBlockToken({ snapshotId: s.snapshotId, index, hash }) : undefined);
+    return {
+      ChangedBlocks: entries.slice(0, limit).map((c) => ({
+        BlockIndex: c.index,
+        FirstBlockToken: token(first, c.index, c.firstHash),
+        SecondBlockToken: token(second, c.index, c.secondHash),
+      })),
+      ExpiryTime: new Date(this.deps.clock.now().getTime() + TOKEN_LIFETIME_MS),
+      VolumeSize: second.volumeSize,
+      BlockSize: BLOCK_SIZE,
+      NextToken: entries.length > limit ? encodePageToken(entries[limit].index) : undefined,
+    };
+  }
+
+  /** Same lineage: one snapshot is an ancestor of the other through parent links. */
+  private async related(caller: Caller, a: SnapshotRecord, b: SnapshotRecord): Promise<boolean> {
+    const ancestors = async (s: SnapshotRecord) => {
+      const seen = new Set<string>([s.snapshotId]);
+      let cur: SnapshotRecord | undefined = s;
+      while (cur?.parentSnapshotId && !seen.has(cur.parentSnapshotId)) {
+        seen.add(cur.parentSnapshotId);
+        cur = await this.deps.store.snapshots.get(caller.region, cur.parentSnapshotId);
+      }
+      return seen;
+    };
+    return (await ancestors(b)).has(a.snapshotId) || (await ancestors(a)).has(b.snapshotId);
+  }
+}

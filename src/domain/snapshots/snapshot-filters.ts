@@ -1,0 +1,18 @@
+// DescribeSnapshots filters, as AWS documents them.
+import type { FilterMap } from '../filters.ts';
+import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
+
+export const snapshotFilters: FilterMap<SnapshotRecord> = {
+  'description': (s) => s.description,
+  'encrypted': (s) => s.encrypted,
+  'owner-alias': (s) => s.ownerAlias,
+  'owner-id': (s) => s.ownerId,
+  'progress': (s) => `${s.progress}%`,
+  'snapshot-id': (s) => s.snapshotId,
+  'start-time': (s) => s.startTime,
+  'status': (s) => s.state,
+  'storage-tier': () => 'standard',
+  'transfer-type': () => 'standard',
+  'volume-id': (s) => s.volumeId,
+  'volume-size': (s) => s.volumeSize,
+};

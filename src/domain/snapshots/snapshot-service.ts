@@ -1,0 +1,200 @@
+// EC2's snapshot operations: describe what a caller may see, delete, share through
+// createVolumePermission, and copy (within a region or across regions).
+import type {
+  CopySnapshotRequest, CreateVolumePermission, DeleteSnapshotRequest, DescribeSnapshotAttributeRequest,
+  DescribeSnapshotAttributeResult, DescribeSnapshotsRequest, ModifySnapshotAttributeRequest, Snapshot,
+} from '../../protocol/ec2/types.generated.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { IdGenerator } from '../../ports/ids.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
+import type { SnapshotQuery, SnapshotRecord } from '../../ports/snapshot-repository.ts';
+import type { Caller } from '../context.ts';
+import { Errors } from '../errors.ts';
+import { checkFilterNames, matchesFilters, normalizeFilters } from '../filters.ts';
+import { decodeToken, encodeToken, pageSize } from '../pagination.ts';
+import { findRegion } from '../regions.ts';
+import { isAccountId, isResourceId } from '../resource-ids.ts';
+import { tagsFor } from '../tags/tag-specifications.ts';
+import { canUseSnapshot, uploadTimedOut } from './snapshot-access.ts';
+import { snapshotFilters } from './snapshot-filters.ts';
+
+/** Copies run in the background; the service only records and starts them. */
+export interface SnapshotCopier { start(record: SnapshotRecord): void }
+
+export interface SnapshotServiceDeps { store: MetadataStore; clock: Clock; ids: IdGenerator; copier: SnapshotCopier }
+
+export function requireSnapshotId(id: string): string {
+  if (!isResourceId('snap', id)) throw Errors.snapshotMalformed(id);
+  return id;
+}
+
+export class SnapshotService {
+  private readonly deps: SnapshotServiceDeps;
+  constructor(deps: SnapshotServiceDeps) {
+    this.deps = deps;
+  }
+
+  /** A snapshot the caller may use (own, shared, public), or AWS's NotFound. */
+  async findUsable(caller: Caller, id: string, region = caller.region): Promise<SnapshotRecord> {
+    requireSnapshotId(id);
+    const s = await this.deps.store.snapshots.get(region, id);
+    if (!s || !canUseSnapshot(caller, s)) throw Errors.snapshotNotFound(id);
+    if (uploadTimedOut(s, this.deps.clock.now())) {
+      s.state = 'error';
+      s.stateMessage = `The upload was idle for more than its timeout of ${s.timeoutMinutes} minutes.`;
+      await this.deps.store.snapshots.update(s);
+    }
+    return s;
+  }
+
+  async findOwned(caller: Caller, id: string): Promise<SnapshotRecord> {
+    const s = await this.findUsable(caller, id);
+    if (s.ownerId !== caller.account) throw Errors.snapshotAuthFailure(id);
+    return s;
+  }
+
+  async describe(caller: Caller, req: DescribeSnapshotsRequest): Promise<{ Snapshots: Snapshot[]; NextToken?: string }> {
+    const filters = normalizeFilters(req.Filters);
+    checkFilterNames(filters, snapshotFilters);
+    const limit = pageSize(req.MaxResults, { min: 5, max: 1000, default: Number.MAX_SAFE_INTEGER });
+    for (const id of req.SnapshotIds ?? []) await this.findUsable(caller, id);
+    const query: SnapshotQuery = { region: caller.region, visibleTo: { account: caller.account }, afterSnapshotId: decodeToken(req.NextToken) };
+    if (req.SnapshotIds?.length) query.snapshotIds = req.SnapshotIds;
+    if (req.OwnerIds?.length) {
+      query.ownerIds = req.OwnerIds.filter((o) => o === 'self' || isAccountId(o)).map((o) => (o === 'self' ? caller.account : o));
+      query.ownerAliases = req.OwnerIds.filter((o) => o !== 'self' && !isAccountId(o));
+    }
+    if (req.RestorableByUserIds?.length) {
+      query.restorableBy = {
+        accounts: req.RestorableByUserIds.filter((u) => u !== 'all').map((u) => (u === 'self' ? caller.account : u)),
+        includePublic: req.RestorableByUserIds.includes('all'),
+      };
+    }
+    const tagFilters = filters.filter((f) => f.name.startsWith('tag'));
+    const page: { s: SnapshotRecord; tags: { Key?: string; Value?: string }[] }[] = [];
+    let more = false;
+    for await (const s of this.deps.store.snapshots.scan(query)) {
+      if (!matchesFilters(s, [], filters.filter((f) => !f.name.startsWith('tag')), snapshotFilters)) continue;
+      const tags = (await this.deps.store.tags.forResources(caller.account, caller.region, [s.snapshotId])).get(s.snapshotId) ?? [];
+      if (tagFilters.length && !matchesFilters(s, tags, tagFilters, snapshotFilters)) continue;
+      if (page.length === limit) {
+        more = true;
+        break;
+      }
+      page.push({ s, tags });
+    }
+    return {
+      Snapshots: page.map(({ s, tags }) => toWireSnapshot(s, tags)),
+      NextToken: more ? encodeToken(page[page.length - 1].s.snapshotId) : undefined,
+    };
+  }
+
+  async delete(caller: Caller, req: DeleteSnapshotRequest): Promise<void> {
+    const s = await this.findOwned(caller, req.SnapshotId);
+    const images = await this.deps.store.snapshots.imagesUsing(caller.region, s.snapshotId);
+    if (images.length) throw Errors.snapshotInUse(s.snapshotId, images[0]);
+    // Blocks are not freed here: garbage collection frees those no other snapshot references.
+    await this.deps.store.snapshots.delete(caller.region, s.snapshotId);
+  }
+
+  async describeAttribute(caller: Caller, req: DescribeSnapshotAttributeRequest): Promise<DescribeSnapshotAttributeResult> {
+    const s = await this.findOwned(caller, req.SnapshotId);
+    if (req.Attribute === 'createVolumePermission') return { SnapshotId: s.snapshotId, CreateVolumePermissions: s.createVolumePermissions };
+    return { SnapshotId: s.snapshotId, ProductCodes: [] };
+  }
+
+  async modifyAttribute(caller: Caller, req: ModifySnapshotAttributeRequest): Promise<void> {
+    const s = await this.findOwned(caller, req.SnapshotId);
+    if (req.Attribute && req.Attribute !== 'createVolumePermission') {
+      throw Errors.invalidParameterValue(`Value (${req.Attribute}) for parameter attribute is invalid. Only createVolumePermission can be modified.`);
+    }
+    let add: CreateVolumePermission[] = [];
+    let remove: CreateVolumePermission[] = [];
+    if (req.CreateVolumePermission) {
+      add = req.CreateVolumePermission.Add ?? [];
+      remove = req.CreateVolumePermission.Remove ?? [];
+    } else {
+      const listed: CreateVolumePermission[] = [
+        ...(req.UserIds ?? []).map((UserId) => ({ UserId })),
+        ...(req.GroupNames ?? []).map((Group) => ({ Group: Group as 'all' })),
+      ];
+      if (!listed.length) throw Errors.missingParameter('CreateVolumePermission');
+      if (!req.OperationType) throw Errors.missingParameter('OperationType');
+      if (req.OperationType === 'add') add = listed;
+      else remove = listed;
+    }
+    for (const p of [...add, ...remove]) {
+      if ((p.UserId === undefined) === (p.Group === undefined)) {
+        throw Errors.invalidParameterCombination('A createVolumePermission names exactly one of UserId or Group.');
+      }
+      if (p.UserId !== undefined && !isAccountId(p.UserId)) throw Errors.snapshotAttributeItem(p.UserId, 'userId');
+      if (p.Group !== undefined && p.Group !== 'all') throw Errors.snapshotAttributeItem(p.Group, 'group');
+    }
+    if (add.some((p) => p.Group === 'all') && s.encrypted) {
+      throw Errors.operationNotPermitted('Encrypted snapshots cannot be made public.');
+    }
+    const key = (p: CreateVolumePermission) => (p.Group ? `g:${p.Group}` : `u:${p.UserId}`);
+    const byKey = new Map(s.createVolumePermissions.map((p) => [key(p), p]));
+    for (const p of remove) byKey.delete(key(p));
+    for (const p of add) byKey.set(key(p), p.Group ? { Group: p.Group } : { UserId: p.UserId });
+    s.createVolumePermissions = [...byKey.values()];
+    await this.deps.store.snapshots.update(s);
+  }
+
+  async resetAttribute(caller: Caller, snapshotId: string): Promise<void> {
+    const s = await this.findOwned(caller, snapshotId);
+    s.createVolumePermissions = [];
+    await this.deps.store.snapshots.update(s);
+  }
+
+  /** CopySnapshot, called in the destination region: records the copy and starts it. */
+  async copy(caller: Caller, req: CopySnapshotRequest): Promise<string> {
+    if (!findRegion(req.SourceRegion)) throw Errors.invalidParameterValue(`Invalid source region: ${req.SourceRegion}`);
+    if (req.Encrypted || req.KmsKeyId) {
+      throw Errors.invalidParameterValue('Encrypted copies need the KMS service, which this amiforge does not provide yet.');
+    }
+    const tags = tagsFor(req.TagSpecifications, ['snapshot'], 'snapshot');
+    const source = await this.findUsable(caller, req.SourceSnapshotId, req.SourceRegion);
+    if (source.state !== 'completed') throw Errors.snapshotIncorrectState(source.snapshotId, source.state);
+    const now = this.deps.clock.now().toISOString();
+    const record: SnapshotRecord = {
+      region: caller.region,
+      snapshotId: this.deps.ids.next('snap'),
+      ownerId: caller.account,
+      volumeSize: source.volumeSize,
+      state: 'pending',
+      progress: 0,
+      startTime: now,
+      description: req.Description ?? `[Copied ${source.snapshotId} from ${req.SourceRegion}]`,
+      volumeId: 'vol-ffffffff',
+      encrypted: source.encrypted,
+      timeoutMinutes: 0,
+      lastActivity: now,
+      createVolumePermissions: [],
+      copySource: { region: req.SourceRegion, snapshotId: source.snapshotId },
+    };
+    await this.deps.store.snapshots.insert(record, { account: caller.account, tags });
+    this.deps.copier.start(record);
+    return record.snapshotId;
+  }
+}
+
+export function toWireSnapshot(s: SnapshotRecord, tags: { Key?: string; Value?: string }[]): Snapshot {
+  return {
+    SnapshotId: s.snapshotId,
+    VolumeId: s.volumeId,
+    State: s.state,
+    StateMessage: s.stateMessage,
+    StartTime: new Date(s.startTime),
+    Progress: `${s.progress}%`,
+    OwnerId: s.ownerId,
+    OwnerAlias: s.ownerAlias,
+    Description: s.description ?? '',
+    VolumeSize: s.volumeSize,
+    Encrypted: s.encrypted,
+    KmsKeyId: s.kmsKeyId,
+    StorageTier: 'standard',
+    CompletionTime: s.completionTime ? new Date(s.completionTime) : undefined,
+    Tags: tags.length ? tags : undefined,
+  };
+}
