@@ -1,7 +1,8 @@
 // The single HTTP endpoint. It reads the body, authenticates, routes by service (from the
 // SigV4 credential scope, as AWS clients address services) and renders errors in the
 // service's own envelope. Operational endpoints live under /_amiforge/.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { dispatchEc2 } from '../api/ec2/dispatcher.ts';
 import { dispatchEbs } from '../api/ebs/dispatcher.ts';
 import { serializeJsonError } from '../protocol/rest-json/codec.ts';
@@ -41,7 +42,9 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    // The only errors here are the client's: it closed the connection or sent a body node's
+    // parser rejects. Rejecting with the raw error logged each one as a 500 InternalError.
+    req.on('error', () => reject(Errors.malformedQuery('The connection closed before the request body was complete.')));
   });
 }
 
@@ -98,7 +101,7 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
 }
 
 export function createHttpServer(app: App, log: Logger): Server {
-  return createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const requestId = newRequestId();
     let outcome: Outcome;
@@ -126,4 +129,21 @@ export function createHttpServer(app: App, log: Logger): Server {
     if (cause) log.error({ ...entry, err: cause }, 'request failed');
     else log.info(entry, 'request');
   });
+  // Requests node's HTTP parser rejects (an unknown method, bytes a request line or header may
+  // not hold, a broken chunked body) never reach the handler above, and node's own answer is a
+  // bare 400 with no body that AWS clients cannot parse. Answer in EC2's error envelope instead.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const requestId = newRequestId();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const e = Errors.malformedQuery('The request is not a well-formed HTTP/1.1 request.');
+    const body = serializeError(e, requestId);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/xml;charset=UTF-8\r\n`
+      + `content-length: ${Buffer.byteLength(body)}\r\nx-amzn-requestid: ${requestId}\r\nconnection: close\r\n\r\n${body}`);
+    log.info({ requestId, status, errorCode: e.code, parseError: err.code }, 'malformed request');
+  });
+  return server;
 }
