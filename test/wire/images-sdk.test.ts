@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { devCredentials, ec2Client } from '../support/clients.ts';
-import { AMI_ID, SNAPSHOT, expectAwsError, registerEbs } from '../support/sdk.ts';
+import { AMI_ID, createSnapshot, defaultSnapshot, expectAwsError, forgetSnapshots, registerEbs } from '../support/sdk.ts';
 
 interface CatalogEntry { regions: Record<string, string>; ownerId: string; ownerAlias?: string; name: string }
 const catalog: CatalogEntry[] = JSON.parse(readFileSync(new URL('../../catalog/default.json', import.meta.url), 'utf8')).images;
@@ -37,6 +37,7 @@ describe('RegisterImage and DescribeImages report every member truthfully', () =
 
   test('EBS-backed image with block-device mappings, root device and tags', async () => {
     const c = client(account);
+    const snapshot = await defaultSnapshot(c);
     const started = Date.now();
     const out = await c.send(new RegisterImageCommand({
       Name: 'web-server-v1',
@@ -47,7 +48,7 @@ describe('RegisterImage and DescribeImages report every member truthfully', () =
       BootMode: 'uefi',
       RootDeviceName: '/dev/xvda',
       BlockDeviceMappings: [
-        { DeviceName: '/dev/xvda', Ebs: { SnapshotId: SNAPSHOT, VolumeSize: 16 } },
+        { DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshot, VolumeSize: 16 } },
         { DeviceName: '/dev/sdb', Ebs: { VolumeSize: 100, VolumeType: 'gp3', DeleteOnTermination: false, Iops: 3000 } },
         { DeviceName: '/dev/sdc', VirtualName: 'ephemeral0' },
       ],
@@ -78,7 +79,7 @@ describe('RegisterImage and DescribeImages report every member truthfully', () =
     assert.match(img.CreationDate!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/);
     assert.ok(created >= started - 2000 && created <= Date.now() + 2000, `CreationDate ${img.CreationDate} is now`);
     assert.deepEqual(img.BlockDeviceMappings, [
-      { DeviceName: '/dev/xvda', Ebs: { SnapshotId: SNAPSHOT, VolumeSize: 16, DeleteOnTermination: true, VolumeType: 'gp2', Encrypted: false } },
+      { DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshot, VolumeSize: 16, DeleteOnTermination: true, VolumeType: 'gp2', Encrypted: false } },
       { DeviceName: '/dev/sdb', Ebs: { VolumeSize: 100, VolumeType: 'gp3', DeleteOnTermination: false, Iops: 3000, Encrypted: false } },
       { DeviceName: '/dev/sdc', VirtualName: 'ephemeral0' },
     ]);
@@ -185,15 +186,17 @@ describe('DescribeImages: Owners and ExecutableUsers', () => {
 describe('DescribeImages filters', () => {
   const account = '333333333333';
   const ids: Record<string, string> = {};
+  let bigSnapshot: string;
 
   before(async () => {
     const c = client(account);
+    bigSnapshot = await createSnapshot(c, 30);
     ids['web-1'] = await registerEbs(c, 'web-1', { Architecture: 'x86_64', Description: 'frontend one',
       TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'env', Value: 'prod' }, { Key: 'role', Value: 'web' }] }] });
     ids['web-2'] = await registerEbs(c, 'web-2', { Architecture: 'arm64', Description: 'frontend two',
       TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'env', Value: 'staging' }] }] });
     ids['web-10'] = await registerEbs(c, 'web-10', { Architecture: 'x86_64',
-      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: 'snap-0aaaaaaaaaaaaaaaa', VolumeSize: 30 } }] });
+      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: bigSnapshot } }] });
     ids['db-1'] = await registerEbs(c, 'db-1', { Architecture: 'arm64', Description: 'database',
       TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'env', Value: 'prod' }] }] });
     ids['store-1'] = (await c.send(new RegisterImageCommand({ Name: 'store-1', ImageLocation: 'bucket/store-1.manifest.xml' }))).ImageId!;
@@ -233,7 +236,7 @@ describe('DescribeImages filters', () => {
   });
 
   test('block-device-mapping.snapshot-id and block-device-mapping.volume-size', async () => {
-    assert.deepEqual(await names([{ Name: 'block-device-mapping.snapshot-id', Values: ['snap-0aaaaaaaaaaaaaaaa'] }]), ['web-10']);
+    assert.deepEqual(await names([{ Name: 'block-device-mapping.snapshot-id', Values: [bigSnapshot] }]), ['web-10']);
     assert.deepEqual(await names([{ Name: 'block-device-mapping.volume-size', Values: ['30'] }]), ['web-10']);
     assert.deepEqual(await names([{ Name: 'block-device-mapping.volume-size', Values: ['8'] }]), ['db-1', 'web-1', 'web-2']);
   });
@@ -365,6 +368,7 @@ describe('the reset endpoint', () => {
     await registerEbs(c, 'before-reset');
     await c.send(new CreateTagsCommand({ Resources: [amazonInUsEast1[0]], Tags: [{ Key: 'seen', Value: 'yes' }] }));
     await server.reset();
+    forgetSnapshots();
     assert.deepEqual(await describeIds(c, { Owners: ['self'] }), []);
     assert.deepEqual(await describeIds(client('111111111111'), { Owners: ['self'] }), []);
     assert.deepEqual(await describeIds(c, {}), publicInUsEast1);
