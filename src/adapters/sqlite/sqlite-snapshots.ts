@@ -145,12 +145,15 @@ export class SqliteSnapshots implements SnapshotRepository {
 
   async changedBlocks(firstId: string | undefined, secondId: string, fromIndex: number, limit: number): Promise<ChangedBlockEntry[]> {
     // A full outer join of the two maps on block index, keeping indexes whose hashes differ.
+    // HAVING compares the aggregates themselves: a bare `first` there resolved to the inner
+    // column (one arbitrary row of the group, always NULL on one side), so every block of both
+    // snapshots was reported as changed.
     const rows = this.db.prepare(`
-      SELECT block_index, max(first) AS first, max(second) AS second FROM (
-        SELECT block_index, hash AS first, NULL AS second FROM snapshot_blocks WHERE snapshot_id = ? AND block_index >= ?
+      SELECT block_index, max(first_hash) AS first, max(second_hash) AS second FROM (
+        SELECT block_index, hash AS first_hash, NULL AS second_hash FROM snapshot_blocks WHERE snapshot_id = ? AND block_index >= ?
         UNION ALL
         SELECT block_index, NULL, hash FROM snapshot_blocks WHERE snapshot_id = ? AND block_index >= ?
-      ) GROUP BY block_index HAVING first IS NOT second ORDER BY block_index LIMIT ?`)
+      ) GROUP BY block_index HAVING max(first_hash) IS NOT max(second_hash) ORDER BY block_index LIMIT ?`)
       .all(firstId ?? '', fromIndex, secondId, fromIndex, limit) as Row[];
     return rows.map((r) => ({
       index: Number(r.block_index),
