@@ -26,6 +26,10 @@ const DEFAULT_PAGE = 10_000;
 
 export interface EbsDirectDeps { store: MetadataStore; blocks: BlockStore; clock: Clock; ids: IdGenerator }
 
+const tagKey = (t: { Key?: string; Value?: string }) => JSON.stringify([t.Key, t.Value ?? '']);
+const sameTags = (a: { Key?: string; Value?: string }[], b: { Key?: string; Value?: string }[]) =>
+  a.length === b.length && a.map(tagKey).sort().join() === b.map(tagKey).sort().join();
+
 const notFound = (id: string) => Errors.ebsNotFound(`The snapshot '${id}' does not exist.`);
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
 
@@ -74,9 +78,14 @@ export class EbsDirectService {
     if (req.ClientToken) {
       const prior = await this.deps.store.snapshots.findByClientToken(caller.region, caller.account, req.ClientToken);
       if (prior) {
-        const same = prior.volumeSize === req.VolumeSize && prior.parentSnapshotId === req.ParentSnapshotId && prior.description === req.Description;
+        // AWS: a retry with the same token must repeat every parameter, or it is a conflict.
+        // Timeout and Tags count too (they were once ignored, so a changed retry got the old one).
+        const priorTags = (await this.deps.store.tags.forResources(caller.account, caller.region, [prior.snapshotId])).get(prior.snapshotId) ?? [];
+        const same = prior.volumeSize === req.VolumeSize && prior.parentSnapshotId === req.ParentSnapshotId
+          && prior.description === req.Description && prior.timeoutMinutes === (req.Timeout ?? DEFAULT_TIMEOUT_MINUTES)
+          && sameTags(priorTags, tags);
         if (!same) throw Errors.ebsConflict('The request uses the same client token as a previous, but non-identical request.');
-        return this.startResponse(prior, tags);
+        return this.startResponse(prior, priorTags);
       }
     }
     let parent: SnapshotRecord | undefined;
@@ -239,7 +248,11 @@ export class EbsDirectService {
     };
   }
 
-  /** Same lineage: one snapshot is an ancestor of the other through parent links. */
+  /**
+   * Same lineage: the two share an ancestor through parent links (one may be the other's
+   * ancestor). Siblings started from one parent count, as two snapshots of one volume do in AWS;
+   * the diff is exact for any pair because every snapshot keeps its full block map.
+   */
   private async related(caller: Caller, a: SnapshotRecord, b: SnapshotRecord): Promise<boolean> {
     const ancestors = async (s: SnapshotRecord) => {
       const seen = new Set<string>([s.snapshotId]);
@@ -250,6 +263,8 @@ export class EbsDirectService {
       }
       return seen;
     };
-    return (await ancestors(b)).has(a.snapshotId) || (await ancestors(a)).has(b.snapshotId);
+    const ofA = await ancestors(a);
+    for (const id of await ancestors(b)) if (ofA.has(id)) return true;
+    return false;
   }
 }
