@@ -1,0 +1,120 @@
+// Starts the servers a benchmark measures, as real processes on 127.0.0.1, and reads their
+// memory from /proc. Every wait is bounded; stop() ends only the process started here.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface BenchServer {
+  name: string;
+  endpoint: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface Memory {
+  /** Peak resident set size (VmHWM), bytes. */
+  peak: number;
+  /** Current resident set size (VmRSS), bytes. */
+  rss: number;
+}
+
+/** VmHWM and VmRSS of a process (Linux /proc). */
+export function memoryOf(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { peak: kb('VmHWM') * 1024, rss: kb('VmRSS') * 1024 };
+}
+
+function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  return async () => {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    cleanup();
+  };
+}
+
+/**
+ * amiforge in dev mode with a fresh data directory and its default (info) log level, so each
+ * request is logged as in normal use; the log goes to a pipe that is drained and dropped.
+ */
+export async function startAmiforge(extraArgs: string[] = []): Promise<BenchServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-bench-'));
+  const args = [join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += d; });
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error(`amiforge did not start in 20 s: ${stderr}`)), 20_000);
+    lines.on('line', (line) => {
+      if (!line.includes('amiforge listening')) return;
+      clearTimeout(timer);
+      lines.close();
+      child.stdout!.resume();
+      resolve(Number((JSON.parse(line) as { port: number }).port));
+    });
+    child.once('exit', (code) => reject(new Error(`amiforge exited with ${code} before listening: ${stderr}`)));
+  });
+  return {
+    name: 'amiforge',
+    endpoint: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })),
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The installed moto version, or undefined when moto_server is not on PATH. */
+export function motoVersion(): string | undefined {
+  const which = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' });
+  if (which.status !== 0) return undefined;
+  const v = spawnSync('python3', ['-c', 'import moto; print(moto.__version__)'], { encoding: 'utf8' });
+  return v.status === 0 ? v.stdout.trim() : 'unknown version';
+}
+
+/** `moto_server -p PORT` (Python moto, the common AWS mock), ready once it answers EC2. */
+export async function startMoto(): Promise<BenchServer> {
+  const port = await freePort();
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`moto_server did not answer in 30 s: ${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  // The pyenv shim execs the interpreter, so the child's pid is moto's own process.
+  return { name: 'moto', endpoint, pid: child.pid!, stop: stopper(child, () => {}) };
+}
