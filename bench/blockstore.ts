@@ -198,7 +198,7 @@ export async function run(args: string[]): Promise<void> {
         }
       }
       log('put of blocks already stored (dedup hits)');
-      row('put of existing blocks (sha256 + stat + utimes)', await timed(() => pool(count, c, async (i) => {
+      row('put of blocks already stored (dedup hits)', await timed(() => pool(count, c, async (i) => {
         await store.put(domain, hashes[i], src.block(i));
       })));
       await store.destroyDomain(domain);

@@ -10,6 +10,8 @@
 // After a power loss, a block renamed but never synced may come back empty or short (ext4 and XFS
 // commit the rename before delayed-allocation data). put therefore trusts an existing block only
 // if its size matches, and otherwise rewrites it; get verifies every read against the hash.
+// A put of a block already stored costs one stat (plus a utimes if its mtime is over a minute
+// old, so garbage collection's grace period, which goes by mtime, covers the reuse).
 //
 // Crashes leave temp files (`.tmp-*`); `list` skips them and `cleanTemp` removes old ones.
 import { createHash, randomBytes } from 'node:crypto';
@@ -30,6 +32,8 @@ const FANOUT_RE = /^[0-9a-f]{2}$/;
 const FANOUT = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 /** Stats / fsyncs in flight at once (libuv's pool has 4 threads by default; a few more keeps it fed). */
 const IO_CONCURRENCY = 16;
+/** A re-put block's mtime is refreshed only if older than this (GC grace periods are far longer). */
+const MTIME_REFRESH_MS = 60_000;
 
 function checkDomain(domain: string): void {
   if (typeof domain !== 'string' || !DOMAIN_RE.test(domain)) {
@@ -153,10 +157,11 @@ export class FsBlockStore implements BlockStore {
     await this.ensureDomain(domain);
     const existing = await statOrUndefined(path);
     if (existing && existing.size === data.length) {
-      // Already stored: refresh its mtime so garbage collection's grace period covers this reuse.
+      // Already stored: refresh its mtime (unless just written) so garbage collection's grace
+      // period covers this reuse.
       try {
-        const now = new Date();
-        await utimes(path, now, now);
+        const now = Date.now();
+        if (now - existing.mtimeMs > MTIME_REFRESH_MS) await utimes(path, now / 1000, now / 1000);
         return;
       } catch (err) {
         if (!isCode(err, 'ENOENT')) throw err; // deleted meanwhile: write it again
