@@ -2,7 +2,10 @@
 // to the code that needs them as a frozen config.
 import { Command, Option } from 'commander';
 import { VERSION } from '../server/ops.ts';
+import { imageCommand } from './image.ts';
 import { serveCommand } from './serve.ts';
+import { snapshotCommand } from './snapshot.ts';
+import { registerMaintenanceCommands } from './maintenance.ts';
 
 const program = new Command()
   .name('amiforge')
@@ -28,5 +31,10 @@ Example:
   amiforge serve --port 4566 &
   aws --endpoint-url http://127.0.0.1:4566 --region us-east-1 ec2 describe-images --owners amazon`)
   .action(serveCommand);
+
+registerMaintenanceCommands(program);
+
+program.addCommand(snapshotCommand());
+program.addCommand(imageCommand());
 
 await program.parseAsync(process.argv);
