@@ -98,6 +98,7 @@ async function loadRootSnapshot(store: MetadataStore, blocks: BlockStore, img: C
     entries.push({ index: b.index, hash });
   }
   await blocks.sync(region, entries.map((e) => e.hash));
+  record.blockCount = entries.length;
   await store.snapshots.insert(record);
   await store.snapshots.putBlocks(snapshotId, entries);
 }

@@ -33,6 +33,8 @@ export interface SnapshotRecord {
   copySource?: { region: string; snapshotId: string };
   /** The snapshot a finished copy was made from. */
   copiedFrom?: { region: string; snapshotId: string };
+  /** Blocks in the map once completed (inherited ones included): FullSnapshotSizeInBytes. */
+  blockCount?: number;
 }
 
 export interface SnapshotVisibility { account: string }
@@ -43,8 +45,12 @@ export interface SnapshotQuery {
   snapshotIds?: string[];
   ownerIds?: string[];
   ownerAliases?: string[];
-  /** Snapshots with createVolumePermission for one of these accounts, or public with `all`. */
-  restorableBy?: { accounts: string[]; includePublic: boolean };
+  /**
+   * RestorableByUserIds, as AWS documents it (any one of these matches): `self`, the caller's own
+   * snapshots and those shared with it explicitly; `accounts`, the caller's own snapshots shared
+   * with one of those accounts; `includePublic`, public snapshots. The caller is visibleTo.
+   */
+  restorableBy?: { self: boolean; accounts: string[]; includePublic: boolean };
   afterSnapshotId?: string;
 }
 

@@ -86,9 +86,14 @@ export class SqliteSnapshots implements SnapshotRepository {
       params.push(JSON.stringify(q.ownerIds ?? []), JSON.stringify(q.ownerAliases ?? []));
     }
     if (q.restorableBy) {
-      where.push(`((? AND s.is_public = 1) OR EXISTS (SELECT 1 FROM create_volume_permissions p WHERE p.snapshot_id = s.snapshot_id
-        AND p.kind = 'user' AND p.value IN (SELECT value FROM json_each(?))))`);
-      params.push(q.restorableBy.includePublic ? 1 : 0, JSON.stringify(q.restorableBy.accounts));
+      const me = q.visibleTo.account;
+      where.push(`(
+        (? AND (s.owner_id = ? OR EXISTS (SELECT 1 FROM create_volume_permissions p WHERE p.snapshot_id = s.snapshot_id
+          AND p.kind = 'user' AND p.value = ?)))
+        OR (? AND s.is_public = 1)
+        OR (s.owner_id = ? AND EXISTS (SELECT 1 FROM create_volume_permissions p WHERE p.snapshot_id = s.snapshot_id
+          AND p.kind = 'user' AND p.value IN (SELECT value FROM json_each(?)))))`);
+      params.push(q.restorableBy.self ? 1 : 0, me, me, q.restorableBy.includePublic ? 1 : 0, me, JSON.stringify(q.restorableBy.accounts));
     }
     where.push('s.snapshot_id > ?');
     const stmt = this.db.prepare(`SELECT s.snapshot_id, s.doc FROM snapshots s WHERE ${where.join(' AND ')} ORDER BY s.snapshot_id LIMIT ?`);

@@ -6,7 +6,7 @@ export const snapshotHandlers: Ec2HandlerTable = {
     await s.snapshots.delete(ctx.caller, input);
     return {};
   },
-  CopySnapshot: async (input, ctx, s) => ({ SnapshotId: await s.snapshots.copy(ctx.caller, input) }),
+  CopySnapshot: (input, ctx, s) => s.snapshots.copy(ctx.caller, input),
   DescribeSnapshotAttribute: (input, ctx, s) => s.snapshots.describeAttribute(ctx.caller, input),
   ModifySnapshotAttribute: async (input, ctx, s) => {
     await s.snapshots.modifyAttribute(ctx.caller, input);

@@ -185,6 +185,8 @@ export class EbsDirectService {
     s.state = 'completed';
     s.progress = 100;
     s.completionTime = this.deps.clock.now().toISOString();
+    // Counted once, now that the map is final: DescribeSnapshots reports FullSnapshotSizeInBytes.
+    s.blockCount = await this.deps.store.snapshots.countBlocks(s.snapshotId);
     await this.deps.store.snapshots.update(s);
     return { Status: 'completed' };
   }

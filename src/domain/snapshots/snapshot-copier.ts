@@ -81,6 +81,7 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
     await blocks.sync(dest.region, moved);
     dest.state = 'completed';
     dest.progress = 100;
+    dest.blockCount = await store.snapshots.countBlocks(dest.snapshotId);
     dest.completionTime = this.deps.clock.now().toISOString();
     delete dest.copySource;
     dest.copiedFrom = src;

@@ -12,7 +12,8 @@ export const snapshotFilters: FilterMap<SnapshotRecord> = {
   'start-time': (s) => s.startTime,
   'status': (s) => s.state,
   'storage-tier': () => 'standard',
-  'transfer-type': () => 'standard',
+  // Only copies have a transfer type (see toWireSnapshot).
+  'transfer-type': (s) => (s.copySource || s.copiedFrom ? 'standard' : undefined),
   'volume-id': (s) => s.volumeId,
   'volume-size': (s) => s.volumeSize,
 };

@@ -2,8 +2,9 @@
 // createVolumePermission, and copy (within a region or across regions).
 import type {
   CopySnapshotRequest, CreateVolumePermission, DeleteSnapshotRequest, DescribeSnapshotAttributeRequest,
-  DescribeSnapshotAttributeResult, DescribeSnapshotsRequest, ModifySnapshotAttributeRequest, Snapshot,
+  DescribeSnapshotAttributeResult, DescribeSnapshotsRequest, ModifySnapshotAttributeRequest, Snapshot, Tag,
 } from '../../protocol/ec2/types.generated.ts';
+import { BLOCK_SIZE } from '../../ports/block-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
@@ -56,7 +57,12 @@ export class SnapshotService {
   async describe(caller: Caller, req: DescribeSnapshotsRequest): Promise<{ Snapshots: Snapshot[]; NextToken?: string }> {
     const filters = normalizeFilters(req.Filters);
     checkFilterNames(filters, snapshotFilters);
-    const limit = pageSize(req.MaxResults, { min: 5, max: 1000, default: Number.MAX_SAFE_INTEGER });
+    // AWS: "You cannot specify this parameter and the snapshot IDs parameter in the same request",
+    // and a MaxResults above 1,000 returns 1,000 (it is not an error, unlike one below 5).
+    if (req.SnapshotIds?.length && req.MaxResults !== undefined) {
+      throw Errors.invalidParameterCombination('The parameter snapshotSet cannot be used with the parameter maxResults');
+    }
+    const limit = pageSize(req.MaxResults === undefined ? undefined : Math.min(req.MaxResults, 1000), { min: 5, max: 1000, default: Number.MAX_SAFE_INTEGER });
     for (const id of req.SnapshotIds ?? []) await this.findUsable(caller, id);
     const query: SnapshotQuery = { region: caller.region, visibleTo: { account: caller.account }, afterSnapshotId: decodeToken(req.NextToken) };
     if (req.SnapshotIds?.length) query.snapshotIds = req.SnapshotIds;
@@ -65,9 +71,15 @@ export class SnapshotService {
       query.ownerAliases = req.OwnerIds.filter((o) => o !== 'self' && !isAccountId(o));
     }
     if (req.RestorableByUserIds?.length) {
+      // AWS: "self for snapshots for which you own or have explicit permissions", account IDs only
+      // "if you own the snapshots", "all for public snapshots". `self` once left out the caller's
+      // own snapshots, and an account id listed anyone's visible snapshots shared with it.
+      const users = req.RestorableByUserIds;
+      for (const u of users) if (u !== 'self' && u !== 'all' && !isAccountId(u)) throw Errors.invalidUserIdMalformed(u);
       query.restorableBy = {
-        accounts: req.RestorableByUserIds.filter((u) => u !== 'all').map((u) => (u === 'self' ? caller.account : u)),
-        includePublic: req.RestorableByUserIds.includes('all'),
+        self: users.some((u) => u === 'self' || u === caller.account),
+        accounts: users.filter((u) => isAccountId(u) && u !== caller.account),
+        includePublic: users.includes('all'),
       };
     }
     const tagFilters = filters.filter((f) => f.name.startsWith('tag'));
@@ -148,7 +160,7 @@ export class SnapshotService {
   }
 
   /** CopySnapshot, called in the destination region: records the copy and starts it. */
-  async copy(caller: Caller, req: CopySnapshotRequest): Promise<string> {
+  async copy(caller: Caller, req: CopySnapshotRequest): Promise<{ SnapshotId: string; Tags?: Tag[] }> {
     if (!findRegion(req.SourceRegion)) throw Errors.invalidParameterValue(`Invalid source region: ${req.SourceRegion}`);
     if (req.Encrypted || req.KmsKeyId) {
       throw Errors.invalidParameterValue('Encrypted copies need the KMS service, which this amiforge does not provide yet.');
@@ -165,7 +177,9 @@ export class SnapshotService {
       state: 'pending',
       progress: 0,
       startTime: now,
-      description: req.Description ?? `[Copied ${source.snapshotId} from ${req.SourceRegion}]`,
+      // Without a Description, the copy says where it came from, followed by the source's own
+      // description: the form AWS gives copies (e.g. "[Copied snap-… from us-east-1] Created by …").
+      description: req.Description ?? [`[Copied ${source.snapshotId} from ${req.SourceRegion}]`, source.description].filter(Boolean).join(' '),
       volumeId: 'vol-ffffffff',
       encrypted: source.encrypted,
       timeoutMinutes: 0,
@@ -175,11 +189,13 @@ export class SnapshotService {
     };
     await this.deps.store.snapshots.insert(record, { account: caller.account, tags });
     this.deps.copier.start(record);
-    return record.snapshotId;
+    // CopySnapshotResult carries the tags applied to the new snapshot, as AWS returns them.
+    return { SnapshotId: record.snapshotId, Tags: tags.length ? tags : undefined };
   }
 }
 
 export function toWireSnapshot(s: SnapshotRecord, tags: { Key?: string; Value?: string }[]): Snapshot {
+  const copy = s.copySource ?? s.copiedFrom;
   return {
     SnapshotId: s.snapshotId,
     VolumeId: s.volumeId,
@@ -194,6 +210,12 @@ export function toWireSnapshot(s: SnapshotRecord, tags: { Key?: string; Value?: 
     Encrypted: s.encrypted,
     KmsKeyId: s.kmsKeyId,
     StorageTier: 'standard',
+    // Unencrypted: no server-side encryption. (Encrypted snapshots are refused for now.)
+    SseType: s.encrypted ? undefined : 'none',
+    // AWS sets TransferType only on copies; amiforge's copies are standard, never time-based.
+    TransferType: copy ? 'standard' : undefined,
+    // The full (not incremental) size: every block mapped, known once the snapshot is completed.
+    FullSnapshotSizeInBytes: s.state === 'completed' && s.blockCount !== undefined ? s.blockCount * BLOCK_SIZE : undefined,
     CompletionTime: s.completionTime ? new Date(s.completionTime) : undefined,
     Tags: tags.length ? tags : undefined,
   };
