@@ -57,7 +57,8 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
     const src = dest.copySource!;
     const source = await store.snapshots.get(src.region, src.snapshotId);
     if (!source || source.state !== 'completed') throw new Error(`source snapshot ${src.snapshotId} is no longer available`);
-    const total = (await store.snapshots.countBlocks(src.snapshotId)) || 1;
+    const expected = await store.snapshots.countBlocks(src.snapshotId);
+    const total = expected || 1;
     const moved: string[] = [];
     let from = 0;
     let done = 0;
@@ -73,11 +74,20 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
         }));
       }
       await store.snapshots.putBlocks(dest.snapshotId, entries);
+      // DeleteSnapshot may remove the copy while it runs: stop, and drop the entries this batch
+      // mapped after the deletion (they would be left behind, mapped to no snapshot).
+      if (!(await store.snapshots.get(dest.region, dest.snapshotId))) {
+        await store.snapshots.delete(dest.region, dest.snapshotId);
+        return;
+      }
       done += entries.length;
       from = entries[entries.length - 1].index + 1;
       dest.progress = Math.min(99, Math.floor((done / total) * 100));
       await store.snapshots.update(dest);
     }
+    // A completed source's map never changes, so fewer entries than counted means the source was
+    // deleted mid-copy: fail the copy rather than complete it with part of the blocks.
+    if (done !== expected) throw new Error(`source snapshot ${src.snapshotId} was deleted during the copy`);
     await blocks.sync(dest.region, moved);
     dest.state = 'completed';
     dest.progress = 100;
