@@ -118,6 +118,21 @@ describe('StartSnapshot', () => {
     });
   });
 
+  test('invalid tags are a ValidationException INVALID_TAG; encryption is refused', async () => {
+    for (const Tags of [[{ Key: 'aws:reserved', Value: 'x' }], [{ Key: 'dup', Value: '1' }, { Key: 'dup', Value: '2' }]]) {
+      await expectEbsError(alice.send(new StartSnapshotCommand({ VolumeSize: 1, Tags })), {
+        name: 'ValidationException', status: 400, reason: 'INVALID_TAG',
+      });
+    }
+    // A key longer than the model's 127 characters fails the model's own constraint.
+    await expectEbsError(alice.send(new StartSnapshotCommand({ VolumeSize: 1, Tags: [{ Key: 'k'.repeat(128), Value: '' }] })), {
+      name: 'ValidationException', status: 400, reason: 'INVALID_PARAMETER_VALUE',
+    });
+    await expectEbsError(alice.send(new StartSnapshotCommand({ VolumeSize: 1, Encrypted: true })), {
+      name: 'ValidationException', status: 400, reason: 'INVALID_PARAMETER_VALUE',
+    });
+  });
+
   test('ParentSnapshotId must name a completed snapshot the caller may use, no larger than the volume', async () => {
     await expectEbsError(alice.send(new StartSnapshotCommand({ VolumeSize: 1, ParentSnapshotId: 'snap-0000000000000000f' })), {
       name: 'ResourceNotFoundException', status: 404, reason: 'SNAPSHOT_NOT_FOUND',

@@ -13,7 +13,7 @@ import type { IdGenerator } from '../../ports/ids.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
 import type { Caller } from '../context.ts';
-import { Errors } from '../errors.ts';
+import { Errors, isServiceError } from '../errors.ts';
 import { checkTags } from '../tags/tag-specifications.ts';
 import { decodeBlockToken, decodePageToken, encodeBlockToken, encodePageToken } from './block-token.ts';
 import { canUseSnapshot, uploadTimedOut } from './snapshot-access.ts';
@@ -29,6 +29,16 @@ export interface EbsDirectDeps { store: MetadataStore; blocks: BlockStore; clock
 const tagKey = (t: { Key?: string; Value?: string }) => JSON.stringify([t.Key, t.Value ?? '']);
 const sameTags = (a: { Key?: string; Value?: string }[], b: { Key?: string; Value?: string }[]) =>
   a.length === b.length && a.map(tagKey).sort().join() === b.map(tagKey).sort().join();
+
+/** EC2's tag rules, reported as EBS reports them: ValidationException INVALID_TAG (not EC2's codes). */
+function ebsTags(tags: { Key?: string; Value?: string }[]): { Key?: string; Value?: string }[] {
+  try {
+    return checkTags(tags.map((t) => ({ Key: t.Key, Value: t.Value })));
+  } catch (err) {
+    if (isServiceError(err)) throw Errors.ebsValidation('INVALID_TAG', err.message);
+    throw err;
+  }
+}
 
 const notFound = (id: string) => Errors.ebsNotFound(`The snapshot '${id}' does not exist.`);
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
@@ -74,7 +84,7 @@ export class EbsDirectService {
     if (req.Encrypted || req.KmsKeyArn) {
       throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', 'Encrypted snapshots need the KMS service, which this amiforge does not provide yet.');
     }
-    const tags = checkTags((req.Tags ?? []).map((t) => ({ Key: t.Key, Value: t.Value })));
+    const tags = ebsTags(req.Tags ?? []);
     if (req.ClientToken) {
       const prior = await this.deps.store.snapshots.findByClientToken(caller.region, caller.account, req.ClientToken);
       if (prior) {
