@@ -183,6 +183,8 @@ describe('DescribeSnapshots', () => {
     for (const s of amazon.Snapshots!) assert.equal(s.OwnerAlias, 'amazon');
     assert.deepEqual(await ids(bob, { OwnerIds: [ALICE.id] }), [], 'private snapshots are not listed for others');
     assert.deepEqual(await ids(bob, { OwnerIds: ['self'] }), []);
+    await expectAwsError(alice.send(new DescribeSnapshotsCommand({ OwnerIds: ['my-friends'] })), { name: 'InvalidUserID.Malformed', status: 400 });
+    await expectAwsError(alice.send(new DescribeSnapshotsCommand({ RestorableByUserIds: ['everyone'] })), { name: 'InvalidUserID.Malformed', status: 400 });
 
     const all = await ids(alice, {});
     for (const id of [...mine, ...amazonRootSnapshots]) assert.ok(all.includes(id), `${id} listed by default`);

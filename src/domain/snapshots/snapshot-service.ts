@@ -24,6 +24,9 @@ export interface SnapshotCopier { start(record: SnapshotRecord): void }
 
 export interface SnapshotServiceDeps { store: MetadataStore; clock: Clock; ids: IdGenerator; copier: SnapshotCopier }
 
+/** Owner aliases AWS maintains (OwnerAlias is never a user-set account alias). */
+const OWNER_ALIASES = new Set(['amazon', 'aws-marketplace', 'aws-backup-vault']);
+
 export function requireSnapshotId(id: string): string {
   if (!isResourceId('snap', id)) throw Errors.snapshotMalformed(id);
   return id;
@@ -67,6 +70,9 @@ export class SnapshotService {
     const query: SnapshotQuery = { region: caller.region, visibleTo: { account: caller.account }, afterSnapshotId: decodeToken(req.NextToken) };
     if (req.SnapshotIds?.length) query.snapshotIds = req.SnapshotIds;
     if (req.OwnerIds?.length) {
+      // AWS: "a combination of AWS account IDs, self, and amazon". Anything else is malformed, as
+      // DescribeImages' Owners (it used to be taken as an alias and silently match nothing).
+      for (const o of req.OwnerIds) if (o !== 'self' && !isAccountId(o) && !OWNER_ALIASES.has(o)) throw Errors.invalidUserIdMalformed(o);
       query.ownerIds = req.OwnerIds.filter((o) => o === 'self' || isAccountId(o)).map((o) => (o === 'self' ? caller.account : o));
       query.ownerAliases = req.OwnerIds.filter((o) => o !== 'self' && !isAccountId(o));
     }
