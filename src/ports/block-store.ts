@@ -50,6 +50,11 @@ export interface BlockStore {
   delete(domain: string, hash: string): Promise<void>;
   /** Every block in the domain, in no particular order. */
   list(domain: string): AsyncIterable<StoredBlockInfo>;
+  /**
+   * Removes leftovers of writes cut short by a crash, older than `olderThan`; returns how many.
+   * Adapters that keep no such state return 0.
+   */
+  cleanTemp(domain: string, olderThan: Date): Promise<number>;
   /** Removes a whole storage domain (used when a region's store is destroyed in tests). */
   destroyDomain(domain: string): Promise<void>;
 }

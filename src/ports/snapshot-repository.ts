@@ -97,4 +97,6 @@ export interface SnapshotRepository {
   referencedHashes(region: string): Promise<Set<string>>;
   /** Block counts per snapshot of a region (optionally one owner's). */
   usage(region: string, ownerId?: string): Promise<SnapshotUsage[]>;
+  /** Distinct blocks referenced by each owner's snapshots in the region. */
+  storedBlocksByOwner(region: string): Promise<Map<string, number>>;
 }

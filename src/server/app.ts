@@ -1,7 +1,4 @@
 // Wiring: the one place that picks adapters and builds the domain services from config.
-import { join } from 'node:path';
-import { FsBlockStore } from '../adapters/fs/fs-block-store.ts';
-import { SqliteMetadataStore } from '../adapters/sqlite/sqlite-store.ts';
 import type { Ec2Services } from '../api/ec2/handler.ts';
 import { loadCatalog, readCatalog, type CatalogImage } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/config.ts';
@@ -12,6 +9,8 @@ import { BackgroundSnapshotCopier } from '../domain/snapshots/snapshot-copier.ts
 import { SnapshotService } from '../domain/snapshots/snapshot-service.ts';
 import type { BlockStore } from '../ports/block-store.ts';
 import type { Logger } from './logger.ts';
+import { openStores } from './stores.ts';
+import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import { loadAccounts } from '../identity/accounts.ts';
 import { devAuthenticator, strictAuthenticator, type Authenticator } from '../identity/authenticator.ts';
 import { systemClock } from '../ports/clock.ts';
@@ -25,17 +24,20 @@ export interface App {
   readonly ec2: Ec2Services;
   readonly ebs: EbsDirectService;
   readonly copier: BackgroundSnapshotCopier;
+  readonly maintenance: StorageMaintenance;
   readonly authenticator: Authenticator;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** Unreferenced blocks younger than this are spared by online GC (uploads in flight). */
+export const GC_GRACE_MS = 15 * 60_000;
+
 export async function createApp(config: ServerConfig, log: Logger): Promise<App> {
   const accounts = config.accountsFile ? loadAccounts(config.accountsFile) : undefined;
   const catalog: CatalogImage[] = readCatalog(config.catalogFile);
-  const store = new SqliteMetadataStore(join(config.dataDir, 'metadata.sqlite'));
-  const blocks = new FsBlockStore({ root: join(config.dataDir, 'blocks') });
+  const { store, blocks } = openStores(config.dataDir);
   const deps = { store, clock: systemClock, ids: randomIds };
   const copier = new BackgroundSnapshotCopier({
     store, blocks, clock: systemClock,
@@ -50,6 +52,16 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const ebs = new EbsDirectService({ ...deps, blocks });
   await loadCatalog(store, blocks, catalog);
   await copier.resumeAll();
+  const maintenance = new StorageMaintenance({ store, blocks });
+  const leftovers = await maintenance.cleanCrashLeftovers(new Date());
+  if (leftovers) log.info({ removed: leftovers }, 'removed partial block writes left by a crash');
+  // Hourly garbage collection; the grace period spares blocks of uploads in flight.
+  const gcTimer = setInterval(() => {
+    maintenance.collectGarbage({ graceMs: GC_GRACE_MS })
+      .then((r) => log.info({ gc: r.filter((x) => x.deleted) }, 'garbage collection'))
+      .catch((err) => log.error({ err }, 'garbage collection failed'));
+  }, 3600_000);
+  gcTimer.unref();
   return {
     config,
     store,
@@ -57,6 +69,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     ec2: { images, tags, snapshots },
     ebs,
     copier,
+    maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
     async reset() {
       await copier.idle();
@@ -64,6 +77,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       await loadCatalog(store, blocks, catalog);
     },
     async close() {
+      clearInterval(gcTimer);
       await copier.idle();
       await store.close();
     },

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ec2Model } from '../protocol/ec2/model.ts';
 import { implementedEc2Actions } from '../api/ec2/dispatcher.ts';
-import type { App } from './app.ts';
+import { GC_GRACE_MS, type App } from './app.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -26,6 +26,10 @@ export async function handleOps(app: App, method: string, path: string): Promise
       if (!app.config.enableReset) return json(403, { error: 'Reset is disabled; start the server with --enable-reset.' });
       await app.reset();
       return json(200, { status: 'reset' });
+    case 'POST /_amiforge/gc':
+      return json(200, { regions: await app.maintenance.collectGarbage({ graceMs: GC_GRACE_MS }) });
+    case 'GET /_amiforge/storage':
+      return json(200, { regions: await app.maintenance.usage() });
     default:
       return json(404, { error: `No such endpoint: ${method} ${path}` });
   }

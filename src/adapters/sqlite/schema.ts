@@ -12,7 +12,15 @@ CREATE TABLE IF NOT EXISTS images (
 );
 -- AMI names are unique per owner and region (InvalidAMIName.Duplicate).
 CREATE UNIQUE INDEX IF NOT EXISTS images_owner_name ON images (owner_id, region, name);
-CREATE INDEX IF NOT EXISTS images_region_public ON images (region, is_public, image_id);
+-- DescribeImages reads pages in id order: a region's images, or one owner's. These indexes give
+-- that order, so a page costs its own rows. (region, is_public, image_id) did not: the planner
+-- took it and sorted every image of the region for each page.
+DROP INDEX IF EXISTS images_region_public;
+CREATE INDEX IF NOT EXISTS images_region_id ON images (region, image_id);
+CREATE INDEX IF NOT EXISTS images_owner_id ON images (owner_id, region, image_id);
+CREATE INDEX IF NOT EXISTS images_alias_id ON images (owner_alias, region, image_id);
+-- Name filters with a literal prefix (\`ubuntu/images/*\`) read a range of this index.
+CREATE INDEX IF NOT EXISTS images_region_name ON images (region, name);
 
 CREATE TABLE IF NOT EXISTS launch_permissions (
   image_id TEXT NOT NULL REFERENCES images (image_id) ON DELETE CASCADE,

@@ -193,4 +193,10 @@ export class SqliteSnapshots implements SnapshotRepository {
       GROUP BY s.snapshot_id ORDER BY s.snapshot_id`).all(region, region, ownerId ?? null, ownerId ?? null) as Row[];
     return rows.map((r) => ({ snapshotId: String(r.snapshot_id), ownerId: String(r.owner_id), blocks: Number(r.blocks), ownBlocks: Number(r.own) }));
   }
+
+  async storedBlocksByOwner(region: string): Promise<Map<string, number>> {
+    const rows = this.db.prepare(`SELECT s.owner_id, count(DISTINCT b.hash) AS n FROM snapshot_blocks b
+      JOIN snapshots s ON s.snapshot_id = b.snapshot_id WHERE s.region = ? GROUP BY s.owner_id`).all(region) as Row[];
+    return new Map(rows.map((r) => [String(r.owner_id), Number(r.n)]));
+  }
 }

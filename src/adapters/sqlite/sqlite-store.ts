@@ -12,6 +12,7 @@ import type {
 import { SCHEMA } from './schema.ts';
 import { matchesWildcard } from '../../domain/filters.ts';
 import { SqliteSnapshots } from './sqlite-snapshots.ts';
+import { wildcardRange } from './name-range.ts';
 import { putTags, SqliteTags, type Tx } from './sqlite-tags.ts';
 import type { SnapshotRepository } from '../../ports/snapshot-repository.ts';
 
@@ -147,9 +148,25 @@ class SqliteImages implements ImageRepository {
   }
 
   async *scan(query: ImageQuery): AsyncIterable<ImageRecord> {
-    const { sql, params } = imageScanSql(query);
+    const { where, params, nameIndex } = imageScanWhere(query);
     let after = query.afterImageId ?? '';
-    const stmt = this.db.prepare(sql);
+    if (nameIndex) {
+      // A name prefix narrows the scan to a range of a name index, whose rows come in name
+      // order: the matching ids are read (and sorted) once, then their records in batches.
+      // Paging with the id cursor instead would read and sort the whole range for every batch.
+      const ids = (this.db.prepare(`SELECT i.image_id FROM images i INDEXED BY ${nameIndex}
+        WHERE ${where} AND i.image_id > ? ORDER BY i.image_id`).all(...params, after) as Row[]).map((r) => String(r.image_id));
+      const fetch = this.db.prepare(`SELECT i.image_id, i.region, i.doc, i.permissions FROM images i
+        WHERE i.image_id IN (SELECT value FROM json_each(?)) ORDER BY i.image_id`);
+      for (let k = 0; k < ids.length; k += SCAN_BATCH) {
+        const rows = fetch.all(JSON.stringify(ids.slice(k, k + SCAN_BATCH))) as Row[];
+        for (const row of rows) yield toRecord(row);
+      }
+      return;
+    }
+    // Otherwise an index gives the rows in id order and each batch resumes after the last id.
+    const stmt = this.db.prepare(`SELECT i.image_id, i.region, i.doc, i.permissions FROM images i
+      WHERE ${where} AND i.image_id > ? ORDER BY i.image_id LIMIT ?`);
     for (;;) {
       const rows = stmt.all(...params, after, SCAN_BATCH) as Row[];
       for (const row of rows) yield toRecord(row);
@@ -172,11 +189,12 @@ function toRecord(row: Row): ImageRecord {
 }
 
 /**
- * Builds the scan statement; its last two parameters are the id cursor and the batch size. Every
- * list travels as one JSON parameter read with json_each: one `?` per value overflowed SQLite's
- * 32,766 bound parameters (and an OR per pattern its expression depth) on long request lists.
+ * The scan's WHERE clause (without the id cursor) and, when the name patterns share a literal
+ * prefix, the index whose range holds them. Every list travels as one JSON parameter read with
+ * json_each: one `?` per value overflowed SQLite's 32,766 bound parameters (and an OR per
+ * pattern its expression depth) on long request lists.
  */
-function imageScanSql(q: ImageQuery): { sql: string; params: SQLInputValue[] } {
+function imageScanWhere(q: ImageQuery): { where: string; params: SQLInputValue[]; nameIndex?: string } {
   const where: string[] = ['i.region = ?'];
   const params: SQLInputValue[] = [q.region];
   const list = (values: string[]) => JSON.stringify(values);
@@ -189,9 +207,23 @@ function imageScanSql(q: ImageQuery): { sql: string; params: SQLInputValue[] } {
     where.push('i.image_id IN (SELECT value FROM json_each(?))');
     params.push(list(q.imageIds));
   }
+  let oneOwner = false;
   if (q.ownerIds || q.ownerAliases) {
-    where.push('(i.owner_id IN (SELECT value FROM json_each(?)) OR i.owner_alias IN (SELECT value FROM json_each(?)))');
-    params.push(list(q.ownerIds ?? []), list(q.ownerAliases ?? []));
+    const ids = q.ownerIds ?? [];
+    const aliases = q.ownerAliases ?? [];
+    oneOwner = ids.length === 1 && !aliases.length;
+    // The common cases, Owners=self or one account or one alias (amazon), are equalities, so an
+    // (owner, region, image_id) index yields the owner's images in page order.
+    if (oneOwner) {
+      where.push('i.owner_id = ?');
+      params.push(ids[0]);
+    } else if (!ids.length && aliases.length === 1) {
+      where.push('i.owner_alias = ?');
+      params.push(aliases[0]);
+    } else {
+      where.push('(i.owner_id IN (SELECT value FROM json_each(?)) OR i.owner_alias IN (SELECT value FROM json_each(?)))');
+      params.push(list(ids), list(aliases));
+    }
   }
   if (q.executableBy) {
     const { accounts, includePublic, orgs } = q.executableBy;
@@ -199,17 +231,22 @@ function imageScanSql(q: ImageQuery): { sql: string; params: SQLInputValue[] } {
       AND ((lp.kind = 'user' AND lp.value IN (SELECT value FROM json_each(?))) OR (lp.kind IN ('org', 'ou') AND lp.value IN (SELECT value FROM json_each(?))))))`);
     params.push(list(accounts), list(orgs));
   }
+  let nameIndex: string | undefined;
   if (q.namePatterns) {
     where.push('EXISTS (SELECT 1 FROM json_each(?) p WHERE ec2_wildcard(p.value, i.name))');
     params.push(list(q.namePatterns));
+    const range = wildcardRange(q.namePatterns);
+    if (range) {
+      where.push('i.name >= ? AND i.name < ?');
+      params.push(...range);
+      nameIndex = oneOwner ? 'images_owner_name' : 'images_region_name';
+    }
   }
   for (const t of q.tagFilters ?? []) {
     const valueClause = t.values ? ' AND EXISTS (SELECT 1 FROM json_each(?) p WHERE ec2_wildcard(p.value, t.value))' : '';
     where.push(`EXISTS (SELECT 1 FROM tags t WHERE t.account = ? AND t.region = i.region AND t.resource_id = i.image_id AND t.key = ?${valueClause})`);
     params.push(v.account, t.key, ...(t.values ? [list(t.values)] : []));
   }
-  where.push('i.image_id > ?');
-  const sql = `SELECT i.image_id, i.region, i.doc, i.permissions FROM images i WHERE ${where.join(' AND ')} ORDER BY i.image_id LIMIT ?`;
-  return { sql, params };
+  return { where: where.join(' AND '), params, nameIndex };
 }
 

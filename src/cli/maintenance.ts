@@ -1,0 +1,84 @@
+// `amiforge fsck` and `amiforge storage report`: they open a data directory directly, so they
+// work whether or not a server is running on it (SQLite allows concurrent readers).
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
+import { openStores } from '../server/stores.ts';
+
+function openMaintenance(dataDir: string): { maintenance: StorageMaintenance; close(): Promise<void> } {
+  const dir = resolve(dataDir);
+  if (!existsSync(join(dir, 'metadata.sqlite'))) {
+    console.error(`amiforge: no amiforge data in ${dir}; pass --data-dir with the directory the server uses.`);
+    process.exit(2);
+  }
+  const stores = openStores(dir);
+  return { maintenance: new StorageMaintenance(stores), close: () => stores.store.close() };
+}
+
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+export function registerMaintenanceCommands(program: Command): void {
+  program.command('fsck')
+    .description('Verify every block a snapshot references (present, and its bytes match its SHA-256) and count orphaned blocks.')
+    .option('--data-dir <dir>', 'the server\'s data directory', '.amiforge')
+    .option('--region <region...>', 'only these regions')
+    .option('--gc', 'also delete orphaned blocks (stop the server first, or keep --grace-minutes above the longest upload)')
+    .option('--grace-minutes <n>', 'with --gc: spare orphans younger than this', '0')
+    .option('--json', 'print the reports as JSON')
+    .addHelpText('after', '\nExit status: 0 when every referenced block is intact, 1 when any is missing or corrupt.')
+    .action(async (o: { dataDir: string; region?: string[]; gc?: boolean; graceMinutes: string; json?: boolean }) => {
+      const { maintenance, close } = openMaintenance(o.dataDir);
+      const reports = await maintenance.fsck({
+        regions: o.region,
+        onProgress: (region, done, total) => {
+          if (process.stderr.isTTY && (done % 256 === 0 || done === total)) process.stderr.write(`\r${region}: verified ${done}/${total} blocks`);
+        },
+      });
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      const gc = o.gc ? await maintenance.collectGarbage({ regions: o.region, graceMs: Number(o.graceMinutes) * 60_000 }) : [];
+      await close();
+      const bad = reports.some((r) => r.missing.length || r.corrupt.length);
+      if (o.json) {
+        console.log(JSON.stringify({ fsck: reports, gc }, null, 2));
+      } else {
+        for (const r of reports) {
+          console.log(`${r.region}: ${r.referenced} referenced blocks, ${r.missing.length} missing, ${r.corrupt.length} corrupt, ${r.orphans} orphaned (${mib(r.orphanBytes)})`);
+          for (const h of r.missing) console.log(`  missing ${h}`);
+          for (const h of r.corrupt) console.log(`  corrupt ${h}`);
+        }
+        for (const g of gc) console.log(`${g.region}: gc deleted ${g.deleted} blocks (${mib(g.bytesFreed)}), spared ${g.sparedRecent} recent`);
+        if (!reports.length) console.log('no blocks stored');
+        if (bad) console.log('Some referenced blocks are missing or corrupt: the snapshots that use them cannot be read in full. Restore the data directory from a backup, or delete those snapshots.');
+      }
+      process.exitCode = bad ? 1 : 0;
+    });
+
+  const storage = program.command('storage').description('Storage accounting.');
+  storage.command('report')
+    .description('Per snapshot: size, blocks, bytes it stores itself and bytes it shares; per account and region: totals.')
+    .option('--data-dir <dir>', 'the server\'s data directory', '.amiforge')
+    .option('--region <region...>', 'only these regions')
+    .option('--account <id>', 'only this owner\'s snapshots')
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { dataDir: string; region?: string[]; account?: string; json?: boolean }) => {
+      const { maintenance, close } = openMaintenance(o.dataDir);
+      const reports = await maintenance.usage({ regions: o.region, ownerId: o.account });
+      await close();
+      if (o.json) {
+        console.log(JSON.stringify(reports, null, 2));
+        return;
+      }
+      for (const r of reports) {
+        console.log(`${r.region}  (stored: ${mib(r.storedBytes)})`);
+        console.log('  snapshot               owner         size   blocks   own          shared');
+        for (const s of r.snapshots) {
+          console.log(`  ${s.snapshotId.padEnd(22)} ${s.ownerId}  ${String(s.volumeSizeGiB).padStart(4)}G  ${String(s.blocks).padStart(6)}   ${mib(s.ownBytes).padEnd(12)} ${mib(s.sharedBytes)}`);
+        }
+        for (const a of r.accounts) {
+          console.log(`  account ${a.ownerId}: ${a.snapshots} snapshots, ${mib(a.storedBytes)} stored, ${mib(a.dataBytes)} of snapshot data`);
+        }
+      }
+      if (!reports.length) console.log('no snapshots');
+    });
+}
