@@ -3,11 +3,14 @@
 # these machines already; this checks for them and installs what a later issue needs.
 set -euo pipefail
 missing=()
-for tool in python3 aws; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-python3 -c 'import boto3' 2>/dev/null || missing+=(boto3)
+packages=()
+for tool in python3 aws; do command -v "$tool" >/dev/null || { missing+=("$tool"); packages+=(awscli); }; done
+python3 -c 'import boto3' 2>/dev/null || { missing+=(boto3); packages+=(python3-boto3); }
+# qemu-img: `amiforge snapshot upload` converts qcow2/vmdk images with it (test/wire/snapshot-cli.test.ts).
+command -v qemu-img >/dev/null || { missing+=(qemu-img); packages+=(qemu-utils); }
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-test-deps: missing ${missing[*]}; installing from Debian's packages" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq awscli python3-boto3 >/dev/null
+  apt-get install -y -qq "${packages[@]}" >/dev/null
 fi

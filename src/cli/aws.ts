@@ -2,10 +2,10 @@
 // clients made from them, option parsers, and turning errors into one line that says what to do.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { EBSClient } from '@aws-sdk/client-ebs';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EBSClient } from '@aws-sdk/client-ebs';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { SnapshotClientError, TransferAbortedError } from '../client/index.ts';
+import { SnapshotClientError, TransferAbortedError } from '../client/errors.ts';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4566';
 
@@ -36,8 +36,11 @@ export interface Clients {
   endpoint: string;
 }
 
-/** EBS and EC2 clients with a connection pool sized for `concurrency` requests in flight. */
-export function makeClients(o: ConnectionOptions, concurrency = 16): Clients {
+/**
+ * EBS and EC2 clients with a connection pool sized for `concurrency` requests in flight. The SDK
+ * is loaded here, on first use, so that `amiforge serve` and --help never pay for it.
+ */
+export async function makeClients(o: ConnectionOptions, concurrency = 16): Promise<Clients> {
   const endpoint = o.endpointUrl === 'aws' ? undefined : o.endpointUrl;
   if (endpoint !== undefined) {
     try {
@@ -60,6 +63,7 @@ export function makeClients(o: ConnectionOptions, concurrency = 16): Clients {
       requestTimeout: 300_000,
     },
   };
+  const [{ EBSClient }, { EC2Client }] = await Promise.all([import('@aws-sdk/client-ebs'), import('@aws-sdk/client-ec2')]);
   return { ebs: new EBSClient(config), ec2: new EC2Client(config), endpoint: endpoint ?? `AWS (${o.region})` };
 }
 

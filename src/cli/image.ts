@@ -1,7 +1,6 @@
 // `amiforge image import`: a disk image to a registered AMI (upload as a snapshot, then
 // RegisterImage with that snapshot as the root device).
 import { Command, Option } from 'commander';
-import { importImageDetailed } from '../client/index.ts';
 import {
   collectTag, CONNECTION_HELP, makeClients, positiveInt, runCommand, withConnectionOptions, type Clients,
 } from './aws.ts';
@@ -38,8 +37,9 @@ Example:
     .action(async (file: string, flags: ImportFlags) => {
       let clients: Clients | undefined;
       await runCommand('image import', () => clients?.endpoint ?? flags.endpointUrl, async () => {
-        clients = makeClients(flags, flags.concurrency);
+        clients = await makeClients(flags, flags.concurrency);
         const c = clients;
+        const { importImageDetailed } = await import('../client/index.ts');
         const { imageId, snapshotId } = await withUploadDisplay(file, (hooks) => importImageDetailed({
           file, ebs: c.ebs, ec2: c.ec2, name: flags.name, description: flags.description,
           architecture: flags.architecture, bootMode: flags.bootMode, ...uploadFlags(flags), ...hooks,

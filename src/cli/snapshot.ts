@@ -1,7 +1,8 @@
 // `amiforge snapshot upload|download`: disk images to EBS snapshots and back, through the EBS
-// direct APIs of any endpoint that implements them (amiforge, or AWS itself).
+// direct APIs of any endpoint that implements them (amiforge, or AWS itself). The client and the
+// AWS SDK are loaded when a command runs, not when the CLI starts.
 import { Command } from 'commander';
-import { downloadSnapshot, uploadSnapshot, type TransferProgress } from '../client/index.ts';
+import type { TransferProgress } from '../client/index.ts';
 import {
   collectTag, CONNECTION_HELP, interruptible, makeClients, positiveInt, runCommand, withConnectionOptions,
   type Clients, type ConnectionOptions,
@@ -48,8 +49,9 @@ Examples:
     .action(async (file: string, flags: UploadFlags) => {
       let clients: Clients | undefined;
       await runCommand('snapshot upload', () => clients?.endpoint ?? flags.endpointUrl, async () => {
-        clients = makeClients(flags, flags.concurrency);
+        clients = await makeClients(flags, flags.concurrency);
         const c = clients;
+        const { uploadSnapshot } = await import('../client/index.ts');
         const { snapshotId } = await withUploadDisplay(file, async (hooks) => ({
           snapshotId: await uploadSnapshot({ file, ebs: c.ebs, ec2: c.ec2, description: flags.description, ...uploadFlags(flags), ...hooks }),
         }));
@@ -74,10 +76,11 @@ Example:
     .action(async (snapshotId: string, file: string, flags: DownloadFlags) => {
       let clients: Clients | undefined;
       await runCommand('snapshot download', () => clients?.endpoint ?? flags.endpointUrl, async () => {
-        clients = makeClients(flags, flags.concurrency);
+        clients = await makeClients(flags, flags.concurrency);
         const display = progressDisplay('downloading');
         const stop = interruptible((m) => display.notice(m));
         try {
+          const { downloadSnapshot } = await import('../client/index.ts');
           const r = await downloadSnapshot({
             snapshotId, file, ebs: clients.ebs, ec2: clients.ec2, concurrency: flags.concurrency, overwrite: flags.force,
             signal: stop.signal, onProgress: (p) => display.update(p), onNotice: (m) => display.notice(m),
