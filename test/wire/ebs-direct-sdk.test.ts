@@ -10,7 +10,7 @@ import {
   CompleteSnapshotCommand, GetSnapshotBlockCommand, ListChangedBlocksCommand, ListSnapshotBlocksCommand,
   PutSnapshotBlockCommand, StartSnapshotCommand, paginateListSnapshotBlocks, type EBSClient,
 } from '@aws-sdk/client-ebs';
-import { DescribeSnapshotsCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeSnapshotsCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
 import { boto3, credentialsOf, ec2Client } from '../support/clients.ts';
 import {
@@ -103,7 +103,7 @@ describe('StartSnapshot', () => {
     }
   });
 
-  test('Timeout must be 10 to 4320 minutes; VolumeSize at least 1 GiB', async () => {
+  test('Timeout must be 10 to 4320 minutes; VolumeSize 1 GiB to 64 TiB', async () => {
     for (const Timeout of [10, 4320]) {
       const out = await alice.send(new StartSnapshotCommand({ VolumeSize: 1, Timeout }));
       assert.equal(out.Status, 'pending');
@@ -115,6 +115,10 @@ describe('StartSnapshot', () => {
     }
     await expectEbsError(alice.send(new StartSnapshotCommand({ VolumeSize: 0 })), {
       name: 'ValidationException', status: 400, reason: 'INVALID_PARAMETER_VALUE',
+    });
+    assert.equal((await alice.send(new StartSnapshotCommand({ VolumeSize: 65536 }))).VolumeSize, 65536);
+    await expectEbsError(alice.send(new StartSnapshotCommand({ VolumeSize: 65537 })), {
+      name: 'ValidationException', status: 400, reason: 'INVALID_VOLUME_SIZE',
     });
   });
 
@@ -364,6 +368,15 @@ describe('ListSnapshotBlocks', () => {
     assert.deepEqual(beyond.Blocks, []);
   });
 
+  test('ListChangedBlocks pages the same way', async () => {
+    const first = await alice.send(new ListChangedBlocksCommand({ SecondSnapshotId: up.snapshotId, MaxResults: 100 }));
+    assert.equal(first.ChangedBlocks?.length, 100);
+    assert.ok(first.NextToken);
+    const second = await alice.send(new ListChangedBlocksCommand({ SecondSnapshotId: up.snapshotId, MaxResults: 100, NextToken: first.NextToken }));
+    assert.equal(second.NextToken, undefined);
+    assert.deepEqual([...first.ChangedBlocks!, ...second.ChangedBlocks!].map((b) => b.BlockIndex), indexes);
+  });
+
   test('MaxResults below 100 and a malformed NextToken are ValidationExceptions', async () => {
     await expectEbsError(alice.send(new ListSnapshotBlocksCommand({ SnapshotId: up.snapshotId, MaxResults: 99 })), {
       name: 'ValidationException', status: 400,
@@ -448,6 +461,24 @@ describe('ListChangedBlocks', () => {
     const unrelated = await uploadSnapshot(alice, {}, seedsOf([[1, 'c1']]));
     await expectEbsError(alice.send(new ListChangedBlocksCommand({ FirstSnapshotId: unrelated.snapshotId, SecondSnapshotId: child.snapshotId })), {
       name: 'ValidationException', status: 400, reason: 'UNRELATED_SNAPSHOTS',
+    });
+  });
+
+  test('a child of another account\'s public snapshot: compared across accounts', async () => {
+    const images = await aliceEc2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    const root = images.Images![0].BlockDeviceMappings![0].Ebs!;
+    // Anyone may read a public snapshot's blocks.
+    const listed = await bob.send(new ListSnapshotBlocksCommand({ SnapshotId: root.SnapshotId }));
+    assert.deepEqual(listed.Blocks?.map((b) => b.BlockIndex), [0]);
+    const { data } = await getBlock(bob, root.SnapshotId!, 0, listed.Blocks![0].BlockToken!);
+    assert.match(data.subarray(0, 64).toString('utf8'), /^amiforge catalogue image/);
+    // Bob builds on it and compares his child with it.
+    const child = await uploadSnapshot(bob, { VolumeSize: root.VolumeSize, ParentSnapshotId: root.SnapshotId }, seedsOf([[1, 'bob-1']]));
+    const out = await bob.send(new ListChangedBlocksCommand({ FirstSnapshotId: root.SnapshotId, SecondSnapshotId: child.snapshotId }));
+    assert.deepEqual(out.ChangedBlocks?.map((b) => [b.BlockIndex, !!b.FirstBlockToken, !!b.SecondBlockToken]), [[1, false, true]]);
+    // The child is Bob's alone.
+    await expectEbsError(alice.send(new ListSnapshotBlocksCommand({ SnapshotId: child.snapshotId })), {
+      name: 'ResourceNotFoundException', status: 404, reason: 'SNAPSHOT_NOT_FOUND',
     });
   });
 

@@ -22,6 +22,7 @@ const BLOCKS_PER_GIB = (1024 * 1024 * 1024) / BLOCK_SIZE;
 /** How long block tokens are said to stay valid (ExpiryTime), as AWS documents: 7 days. */
 const TOKEN_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_TIMEOUT_MINUTES = 60;
+const MAX_VOLUME_GIB = 65536;
 const DEFAULT_PAGE = 10_000;
 
 export interface EbsDirectDeps { store: MetadataStore; blocks: BlockStore; clock: Clock; ids: IdGenerator }
@@ -83,6 +84,10 @@ export class EbsDirectService {
   async start(caller: Caller, req: StartSnapshotRequest): Promise<StartSnapshotResponse> {
     if (req.Encrypted || req.KmsKeyArn) {
       throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', 'Encrypted snapshots need the KMS service, which this amiforge does not provide yet.');
+    }
+    // AWS: "The maximum size is 65536 GiB (64 TiB)"; the model states only the minimum.
+    if (req.VolumeSize > MAX_VOLUME_GIB) {
+      throw Errors.ebsValidation('INVALID_VOLUME_SIZE', `The volume size ${req.VolumeSize} GiB exceeds the maximum of ${MAX_VOLUME_GIB} GiB.`);
     }
     const tags = ebsTags(req.Tags ?? []);
     if (req.ClientToken) {
