@@ -1,0 +1,215 @@
+// The MetadataStore contract: every adapter (sqlite now, postgres later) runs this suite.
+// It checks what the domain relies on: scoping by region, visibility, the pushed-down criteria
+// of ImageQuery, pagination order, uniqueness, atomic deletes, tags and snapshot block maps.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ImageRecord, MetadataStore, StoredImage } from '../../src/ports/metadata-store.ts';
+import type { SnapshotRecord } from '../../src/ports/snapshot-repository.ts';
+
+const A = '111111111111';
+const B = '222222222222';
+const R = 'us-east-1';
+
+let seq = 0;
+function image(owner: string, name: string, extra: Partial<StoredImage> = {}): ImageRecord {
+  const id = `ami-0${(++seq).toString(16).padStart(16, '0')}`;
+  return {
+    region: R,
+    image: { ImageId: id, OwnerId: owner, Name: name, State: 'available', CreationDate: new Date(0).toISOString(), ...extra },
+    launchPermissions: [],
+  };
+}
+
+function snapshot(owner: string, extra: Partial<SnapshotRecord> = {}): SnapshotRecord {
+  const id = `snap-0${(++seq).toString(16).padStart(16, '0')}`;
+  const now = new Date(0).toISOString();
+  return {
+    region: R, snapshotId: id, ownerId: owner, volumeSize: 1, state: 'completed', progress: 100, startTime: now,
+    volumeId: 'vol-ffffffff', encrypted: false, timeoutMinutes: 60, lastActivity: now, createVolumePermissions: [], ...extra,
+  };
+}
+
+async function ids(iter: AsyncIterable<ImageRecord>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const r of iter) out.push(r.image.ImageId);
+  return out;
+}
+
+export function metadataStoreContract(name: string, make: () => Promise<{ store: MetadataStore; cleanup(): Promise<void> }>): void {
+  describe(`MetadataStore contract: ${name}`, () => {
+    const withStore = (fn: (s: MetadataStore) => Promise<void>) => async () => {
+      const { store, cleanup } = await make();
+      try {
+        await fn(store);
+      } finally {
+        await cleanup();
+      }
+    };
+
+    test('insert, get, update and delete an image, scoped by region', withStore(async (s) => {
+      const r = image(A, 'one');
+      await s.images.insert(r);
+      assert.deepEqual(await s.images.get(R, r.image.ImageId), r);
+      assert.equal(await s.images.get('eu-west-1', r.image.ImageId), undefined);
+      r.image.Description = 'changed';
+      r.launchPermissions = [{ UserId: B }];
+      await s.images.update(r);
+      assert.deepEqual(await s.images.get(R, r.image.ImageId), r);
+      assert.equal(await s.images.delete(R, r.image.ImageId), true);
+      assert.equal(await s.images.get(R, r.image.ImageId), undefined);
+      assert.equal(await s.images.delete(R, r.image.ImageId), false);
+    }));
+
+    test('names are unique per owner and region', withStore(async (s) => {
+      await s.images.insert(image(A, 'same'));
+      await assert.rejects(s.images.insert(image(A, 'same')), { code: 'InvalidAMIName.Duplicate' });
+      await s.images.insert(image(B, 'same'));
+      await s.images.insert({ ...image(A, 'same'), region: 'eu-west-1' });
+    }));
+
+    test('scan shows a reader its own, public and shared images only, in id order', withStore(async (s) => {
+      const mine = image(A, 'mine');
+      const theirs = image(B, 'theirs');
+      const pub = image(B, 'public');
+      pub.launchPermissions = [{ Group: 'all' }];
+      const shared = image(B, 'shared');
+      shared.launchPermissions = [{ UserId: A }];
+      const org = image(B, 'org');
+      org.launchPermissions = [{ OrganizationArn: 'arn:aws:organizations::222222222222:organization/o-abcdefghij' }];
+      for (const r of [mine, theirs, pub, shared, org]) await s.images.insert(r);
+      const seen = await ids(s.images.scan({ region: R, visibleTo: { account: A } }));
+      assert.deepEqual(seen, [mine, pub, shared].map((r) => r.image.ImageId).sort());
+      const member = await ids(s.images.scan({ region: R, visibleTo: { account: A, organizationArn: 'arn:aws:organizations::222222222222:organization/o-abcdefghij' } }));
+      assert.ok(member.includes(org.image.ImageId));
+      const b = await ids(s.images.scan({ region: R, visibleTo: { account: B } }));
+      assert.deepEqual(b, [theirs, pub, shared, org].map((r) => r.image.ImageId).sort());
+    }));
+
+    test('scan applies ids, owners, aliases, executable-by, names, tags and the cursor', withStore(async (s) => {
+      const a1 = image(A, 'web-1');
+      const a2 = image(A, 'web-2');
+      const a3 = image(A, 'db-1');
+      const amazon = image('137112412989', 'al2023', { ImageOwnerAlias: 'amazon' });
+      amazon.launchPermissions = [{ Group: 'all' }];
+      const shared = image(B, 'web-shared');
+      shared.launchPermissions = [{ UserId: A }];
+      for (const r of [a1, a2, a3, amazon, shared]) await s.images.insert(r);
+      await s.tags.put(A, R, [{ id: a2.image.ImageId, type: 'image' }], [{ Key: 'env', Value: 'prod' }]);
+      await s.tags.put(B, R, [{ id: a1.image.ImageId, type: 'image' }], [{ Key: 'env', Value: 'prod' }]);
+      const q = { region: R, visibleTo: { account: A } };
+      assert.deepEqual(await ids(s.images.scan({ ...q, imageIds: [a1.image.ImageId, amazon.image.ImageId] })), [a1.image.ImageId, amazon.image.ImageId].sort());
+      assert.deepEqual(await ids(s.images.scan({ ...q, ownerIds: [A] })), [a1, a2, a3].map((r) => r.image.ImageId).sort());
+      assert.deepEqual(await ids(s.images.scan({ ...q, ownerAliases: ['amazon'] })), [amazon.image.ImageId]);
+      assert.deepEqual(await ids(s.images.scan({ ...q, executableBy: { accounts: [A], includePublic: false, orgs: [] } })), [shared.image.ImageId]);
+      assert.deepEqual(await ids(s.images.scan({ ...q, executableBy: { accounts: [], includePublic: true, orgs: [] } })), [amazon.image.ImageId]);
+      assert.deepEqual(await ids(s.images.scan({ ...q, namePatterns: ['web-?'] })), [a1, a2].map((r) => r.image.ImageId).sort());
+      assert.deepEqual(await ids(s.images.scan({ ...q, namePatterns: ['*shared'] })), [shared.image.ImageId]);
+      // Tag criteria see only the reader's own tags: B's tag on a1 does not count for A.
+      assert.deepEqual(await ids(s.images.scan({ ...q, tagFilters: [{ key: 'env', values: ['pr*'] }] })), [a2.image.ImageId]);
+      assert.deepEqual(await ids(s.images.scan({ ...q, tagFilters: [{ key: 'env', values: null }] })), [a2.image.ImageId]);
+      const all = await ids(s.images.scan(q));
+      assert.deepEqual(await ids(s.images.scan({ ...q, afterImageId: all[1] })), all.slice(2));
+    }));
+
+    test('scan reads lazily past its batch size without losing or repeating rows', withStore(async (s) => {
+      const made: string[] = [];
+      for (let i = 0; i < 1234; i++) {
+        const r = image(A, `bulk-${i}`);
+        made.push(r.image.ImageId);
+        await s.images.insert(r);
+      }
+      assert.deepEqual(await ids(s.images.scan({ region: R, visibleTo: { account: A } })), made.sort());
+      assert.equal(await s.images.count(), 1234);
+    }));
+
+    test('deleting an image removes its tags, for every account', withStore(async (s) => {
+      const r = image(A, 'tagged');
+      await s.images.insert(r, { account: A, tags: [{ Key: 'k', Value: 'v' }] });
+      await s.tags.put(B, R, [{ id: r.image.ImageId, type: 'image' }], [{ Key: 'b', Value: '1' }]);
+      await s.images.delete(R, r.image.ImageId);
+      assert.equal((await s.tags.forResources(A, R, [r.image.ImageId])).size, 0);
+      assert.equal((await s.tags.forResources(B, R, [r.image.ImageId])).size, 0);
+    }));
+
+    test('tags: overwrite, per-account, remove by key or key and value, limit of 50', withStore(async (s) => {
+      const res = [{ id: 'ami-0aaaaaaaaaaaaaaaa', type: 'image' }];
+      await s.tags.put(A, R, res, [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }]);
+      await s.tags.put(A, R, res, [{ Key: 'a', Value: '3' }]);
+      assert.deepEqual((await s.tags.forResources(A, R, [res[0].id])).get(res[0].id), [{ Key: 'a', Value: '3' }, { Key: 'b', Value: '2' }]);
+      await s.tags.remove(A, R, [res[0].id], [{ Key: 'b', Value: 'not-2' }]);
+      assert.equal((await s.tags.forResources(A, R, [res[0].id])).get(res[0].id)!.length, 2);
+      await s.tags.remove(A, R, [res[0].id], [{ Key: 'b' }]);
+      assert.deepEqual((await s.tags.forResources(A, R, [res[0].id])).get(res[0].id), [{ Key: 'a', Value: '3' }]);
+      const many = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: '' }));
+      await assert.rejects(s.tags.put(A, R, res, many), { code: 'TagLimitExceeded' });
+      assert.deepEqual((await s.tags.forResources(A, R, [res[0].id])).get(res[0].id), [{ Key: 'a', Value: '3' }], 'a refused put changes nothing');
+      const rows = [];
+      for await (const t of s.tags.scan({ account: A, region: R })) rows.push(t);
+      assert.deepEqual(rows, [{ resourceId: res[0].id, resourceType: 'image', key: 'a', value: '3' }]);
+    }));
+
+    test('snapshots: visibility, block maps, inheritance, diffs, references', withStore(async (s) => {
+      const parent = snapshot(A);
+      const child = snapshot(A, { parentSnapshotId: parent.snapshotId, state: 'pending' });
+      const other = snapshot(B);
+      for (const r of [parent, child, other]) await s.snapshots.insert(r);
+      await s.snapshots.putBlocks(parent.snapshotId, [{ index: 0, hash: 'a'.repeat(64) }, { index: 5, hash: 'b'.repeat(64) }]);
+      await s.snapshots.inheritBlocks(child.snapshotId, parent.snapshotId);
+      await s.snapshots.putBlock(child.snapshotId, 5, 'c'.repeat(64));
+      await s.snapshots.putBlock(child.snapshotId, 9, 'd'.repeat(64));
+      assert.deepEqual(await s.snapshots.blocks(child.snapshotId, 0, 10), [
+        { index: 0, hash: 'a'.repeat(64) }, { index: 5, hash: 'c'.repeat(64) }, { index: 9, hash: 'd'.repeat(64) }]);
+      assert.deepEqual(await s.snapshots.writtenBlocks(child.snapshotId), [{ index: 5, hash: 'c'.repeat(64) }, { index: 9, hash: 'd'.repeat(64) }]);
+      assert.deepEqual(await s.snapshots.changedBlocks(parent.snapshotId, child.snapshotId, 0, 10), [
+        { index: 5, firstHash: 'b'.repeat(64), secondHash: 'c'.repeat(64) }, { index: 9, firstHash: undefined, secondHash: 'd'.repeat(64) }]);
+      assert.equal(await s.snapshots.block(child.snapshotId, 0), 'a'.repeat(64));
+      assert.equal(await s.snapshots.countBlocks(child.snapshotId), 3);
+      const visible = [];
+      for await (const r of s.snapshots.scan({ region: R, visibleTo: { account: A } })) visible.push(r.snapshotId);
+      assert.deepEqual(visible, [parent.snapshotId, child.snapshotId].sort());
+      other.createVolumePermissions = [{ UserId: A }];
+      await s.snapshots.update(other);
+      const shared = [];
+      for await (const r of s.snapshots.scan({ region: R, visibleTo: { account: A }, restorableBy: { self: true, accounts: [], includePublic: false } })) shared.push(r.snapshotId);
+      assert.deepEqual(shared, [parent.snapshotId, child.snapshotId, other.snapshotId].sort());
+      const sharedByA = [];
+      for await (const r of s.snapshots.scan({ region: R, visibleTo: { account: B }, restorableBy: { self: false, accounts: [A], includePublic: false } })) sharedByA.push(r.snapshotId);
+      assert.deepEqual(sharedByA, [other.snapshotId], 'B\'s own snapshots shared with A');
+      assert.deepEqual([...await s.snapshots.referencedHashes(R)].sort(), ['a', 'b', 'c', 'd'].map((c) => c.repeat(64)));
+      const usage = await s.snapshots.usage(R, A);
+      const childUsage = usage.find((u) => u.snapshotId === child.snapshotId)!;
+      assert.equal(childUsage.blocks, 3);
+      assert.equal(childUsage.ownBlocks, 2, 'the inherited block is shared with the parent');
+      assert.equal((await s.snapshots.inState('pending')).length, 1);
+    }));
+
+    test('an image names its snapshots; deleting a snapshot drops its map', withStore(async (s) => {
+      const snap = snapshot(A);
+      await s.snapshots.insert(snap);
+      await s.snapshots.putBlock(snap.snapshotId, 0, 'e'.repeat(64));
+      const r = image(A, 'on-snap', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snap.snapshotId } }] });
+      await s.images.insert(r);
+      assert.deepEqual(await s.snapshots.imagesUsing(R, snap.snapshotId), [r.image.ImageId]);
+      await s.images.delete(R, r.image.ImageId);
+      assert.deepEqual(await s.snapshots.imagesUsing(R, snap.snapshotId), []);
+      assert.equal(await s.snapshots.delete(R, snap.snapshotId), true);
+      assert.equal((await s.snapshots.referencedHashes(R)).size, 0);
+      assert.equal(await s.snapshots.get(R, snap.snapshotId), undefined);
+    }));
+
+    test('client tokens find the snapshot they started', withStore(async (s) => {
+      const r = snapshot(A, { clientToken: 'token-1', state: 'pending' });
+      await s.snapshots.insert(r);
+      assert.equal((await s.snapshots.findByClientToken(R, A, 'token-1'))?.snapshotId, r.snapshotId);
+      assert.equal(await s.snapshots.findByClientToken(R, B, 'token-1'), undefined);
+    }));
+
+    test('reset empties everything', withStore(async (s) => {
+      await s.images.insert(image(A, 'gone'));
+      await s.snapshots.insert(snapshot(A));
+      await s.reset();
+      assert.equal(await s.images.count(), 0);
+      assert.equal((await s.snapshots.usage(R)).length, 0);
+    }));
+  });
+}
