@@ -397,6 +397,11 @@ describe('createVolumePermission', () => {
     const t = await bobEbs.send(new ListSnapshotBlocksCommand({ SnapshotId: id }));
     assert.deepEqual((await getBlock(bobEbs, id, 0, t.Blocks![0].BlockToken!)).data, blockOf('public'));
 
+    // Only createVolumePermission can be reset; productCodes is refused and changes nothing.
+    await expectAwsError(alice.send(new ResetSnapshotAttributeCommand({ SnapshotId: id, Attribute: 'productCodes' })), {
+      name: 'InvalidParameterValue', status: 400,
+    });
+    assert.deepEqual(await permissions(id), [{ Group: 'all' }]);
     const reset = await alice.send(new ResetSnapshotAttributeCommand({ SnapshotId: id, Attribute: 'createVolumePermission' }));
     assert.equal(reset.$metadata.httpStatusCode, 200);
     assert.deepEqual(await permissions(id), []);
@@ -567,6 +572,15 @@ describe('CopySnapshot', () => {
     } finally {
       await alice.send(new ResetSnapshotAttributeCommand({ SnapshotId: source.snapshotId, Attribute: 'createVolumePermission' }));
     }
+  });
+
+  test('invalid requests: a bad source region, a malformed id, a long description, a foreign tag type', async () => {
+    const copy = (input: Partial<ConstructorParameters<typeof CopySnapshotCommand>[0]>) =>
+      alice.send(new CopySnapshotCommand({ SourceRegion: 'us-east-1', SourceSnapshotId: source.snapshotId, ...input }));
+    await expectAwsError(copy({ SourceRegion: 'mars-1' }), { name: 'InvalidParameterValue', status: 400 });
+    await expectAwsError(copy({ SourceSnapshotId: 'snap-zz' }), { name: 'InvalidSnapshotID.Malformed', status: 400 });
+    await expectAwsError(copy({ Description: 'x'.repeat(256) }), { name: 'InvalidParameterValue', status: 400 });
+    await expectAwsError(copy({ TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'a', Value: 'b' }] }] }), { name: 'InvalidParameterValue', status: 400 });
   });
 
   test('a pending snapshot cannot be copied', async () => {

@@ -13,7 +13,7 @@ export const snapshotHandlers: Ec2HandlerTable = {
     return {};
   },
   ResetSnapshotAttribute: async (input, ctx, s) => {
-    await s.snapshots.resetAttribute(ctx.caller, input.SnapshotId);
+    await s.snapshots.resetAttribute(ctx.caller, input);
     return {};
   },
 };

@@ -2,7 +2,7 @@
 // createVolumePermission, and copy (within a region or across regions).
 import type {
   CopySnapshotRequest, CreateVolumePermission, DeleteSnapshotRequest, DescribeSnapshotAttributeRequest,
-  DescribeSnapshotAttributeResult, DescribeSnapshotsRequest, ModifySnapshotAttributeRequest, Snapshot, Tag,
+  DescribeSnapshotAttributeResult, DescribeSnapshotsRequest, ModifySnapshotAttributeRequest, ResetSnapshotAttributeRequest, Snapshot, Tag,
 } from '../../protocol/ec2/types.generated.ts';
 import { BLOCK_SIZE } from '../../ports/block-store.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -159,8 +159,13 @@ export class SnapshotService {
     await this.deps.store.snapshots.update(s);
   }
 
-  async resetAttribute(caller: Caller, snapshotId: string): Promise<void> {
-    const s = await this.findOwned(caller, snapshotId);
+  async resetAttribute(caller: Caller, req: ResetSnapshotAttributeRequest): Promise<void> {
+    const s = await this.findOwned(caller, req.SnapshotId);
+    // AWS: "Currently, only the attribute for permission to create volumes can be reset."
+    // (Resetting productCodes used to clear the create-volume permissions.)
+    if (req.Attribute !== 'createVolumePermission') {
+      throw Errors.invalidParameterValue(`Value (${req.Attribute}) for parameter attribute is invalid. Only createVolumePermission can be reset.`);
+    }
     s.createVolumePermissions = [];
     await this.deps.store.snapshots.update(s);
   }
@@ -170,6 +175,10 @@ export class SnapshotService {
     if (!findRegion(req.SourceRegion)) throw Errors.invalidParameterValue(`Invalid source region: ${req.SourceRegion}`);
     if (req.Encrypted || req.KmsKeyId) {
       throw Errors.invalidParameterValue('Encrypted copies need the KMS service, which this amiforge does not provide yet.');
+    }
+    // Snapshot descriptions are at most 255 characters, as EC2 allows for CreateSnapshot.
+    if (req.Description !== undefined && req.Description.length > 255) {
+      throw Errors.invalidParameterValue('Description must be at most 255 characters long.');
     }
     const tags = tagsFor(req.TagSpecifications, ['snapshot'], 'snapshot');
     const source = await this.findUsable(caller, req.SourceSnapshotId, req.SourceRegion);
