@@ -82,6 +82,9 @@ test('StartSnapshot Timeout defaults to 60 minutes', async () => {
     clock.advance(59 * 60_000);
     assert.equal((await snapshots.describe(EAST, { SnapshotIds: [id] })).Snapshots[0].State, 'pending');
     clock.advance(2 * 60_000);
+    // Listed without ids, and filtered by status, it is already an error.
+    assert.deepEqual((await snapshots.describe(EAST, { Filters: [{ Name: 'status', Values: ['pending'] }] })).Snapshots, []);
+    assert.deepEqual((await snapshots.describe(EAST, { Filters: [{ Name: 'status', Values: ['error'] }] })).Snapshots.map((s) => s.SnapshotId), [id]);
     assert.equal((await snapshots.describe(EAST, { SnapshotIds: [id] })).Snapshots[0].State, 'error');
   });
 });

@@ -43,12 +43,16 @@ export class SnapshotService {
     requireSnapshotId(id);
     const s = await this.deps.store.snapshots.get(region, id);
     if (!s || !canUseSnapshot(caller, s)) throw Errors.snapshotNotFound(id);
-    if (uploadTimedOut(s, this.deps.clock.now())) {
-      s.state = 'error';
-      s.stateMessage = `The upload was idle for more than its timeout of ${s.timeoutMinutes} minutes.`;
-      await this.deps.store.snapshots.update(s);
-    }
+    await this.expireIfIdle(s);
     return s;
+  }
+
+  /** Fails a pending EBS direct upload idle past its Timeout (done lazily, when it is looked at). */
+  private async expireIfIdle(s: SnapshotRecord): Promise<void> {
+    if (!uploadTimedOut(s, this.deps.clock.now())) return;
+    s.state = 'error';
+    s.stateMessage = `The upload was idle for more than its timeout of ${s.timeoutMinutes} minutes.`;
+    await this.deps.store.snapshots.update(s);
   }
 
   async findOwned(caller: Caller, id: string): Promise<SnapshotRecord> {
@@ -92,6 +96,9 @@ export class SnapshotService {
     const page: { s: SnapshotRecord; tags: { Key?: string; Value?: string }[] }[] = [];
     let more = false;
     for await (const s of this.deps.store.snapshots.scan(query)) {
+      // Listings expire idle uploads too, or a listing (and its status filter) would still say
+      // pending for an upload that DescribeSnapshots by id reports as error.
+      await this.expireIfIdle(s);
       if (!matchesFilters(s, [], filters.filter((f) => !f.name.startsWith('tag')), snapshotFilters)) continue;
       const tags = (await this.deps.store.tags.forResources(caller.account, caller.region, [s.snapshotId])).get(s.snapshotId) ?? [];
       if (tagFilters.length && !matchesFilters(s, tags, tagFilters, snapshotFilters)) continue;
