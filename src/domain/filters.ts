@@ -95,7 +95,9 @@ export function normalizeFilters(filters: Filter[] | undefined): { name: string;
 export function checkFilterNames<T>(filters: { name: string }[], map: FilterMap<T>): void {
   for (const f of filters) {
     if (f.name.startsWith('tag:') || f.name === 'tag-key' || f.name === 'tag-value') continue;
-    if (!(f.name in map)) throw Errors.invalidFilter(f.name);
+    // Own names only: `in` also found Object.prototype's, so `constructor` passed as a filter
+    // and `__proto__` was then called as one (a 500).
+    if (!Object.hasOwn(map, f.name)) throw Errors.invalidFilter(f.name);
   }
 }
 

@@ -22,7 +22,11 @@ export async function dispatchEc2(
   services: Ec2Services,
 ): Promise<string> {
   if (!action) throw Errors.missingParameter('Action');
-  const handler = (handlers as Record<string, Ec2Handler<Ec2OperationName> | undefined>)[action];
+  // Own properties only: an Action of `constructor`, `__proto__` or `toString` found Object.prototype's
+  // members, which answered 200 or threw (a 500).
+  const handler = Object.hasOwn(handlers, action)
+    ? (handlers as Record<string, Ec2Handler<Ec2OperationName> | undefined>)[action]
+    : undefined;
   if (!handler) {
     if (knownEc2Actions.has(action)) {
       throw Errors.unsupportedOperation(`The action ${action} is a real EC2 action that amiforge does not implement yet.`);
