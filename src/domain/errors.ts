@@ -81,6 +81,14 @@ export const Errors = {
   snapshotAttributeItem: (value: string, itemType: string) =>
     client('InvalidParameterValue')(`Invalid attribute item value "${value}" for ${itemType} item type.`),
 
+  // Volumes
+  volumeMalformed: (id: string) => client('InvalidVolumeID.Malformed')(`Invalid id: "${id}" (expecting "vol-...")`),
+  volumeNotFound: (id: string) => client('InvalidVolume.NotFound')(`The volume '${id}' does not exist.`),
+  volumeInUse: client('VolumeInUse'),
+  volumeZoneMismatch: (volumeId: string, instanceId: string) =>
+    client('InvalidVolume.ZoneMismatch')(`The volume '${volumeId}' is not in the same availability zone as instance '${instanceId}'`),
+  incorrectState: client('IncorrectState'),
+
   // EBS direct APIs (rest-json): codes and reasons from the EBS service model.
   ebsValidation: (reason: string, message: string) =>
     new ServiceError('ValidationException', 400, message, { Reason: reason }),

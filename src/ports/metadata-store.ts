@@ -3,6 +3,7 @@
 // test/contracts/metadata-store.contract.ts. No SQL crosses this boundary.
 import type { Image, LaunchPermission, Tag } from '../protocol/ec2/types.generated.ts';
 import type { SnapshotRepository } from './snapshot-repository.ts';
+import type { VolumeRepository } from './volume-repository.ts';
 
 /** An image as stored: the EC2 Image members that are facts about the image itself. */
 export type StoredImage = Omit<Image, 'Tags' | 'Public' | 'ImageAllowed'> & {
@@ -88,6 +89,7 @@ export interface MetadataStore {
   readonly images: ImageRepository;
   readonly tags: TagRepository;
   readonly snapshots: SnapshotRepository;
+  readonly volumes: VolumeRepository;
   /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
   reset(): Promise<void>;
   close(): Promise<void>;

@@ -7,6 +7,9 @@ import { TagService } from '../domain/tags/tag-service.ts';
 import { EbsDirectService } from '../domain/snapshots/ebs-direct-service.ts';
 import { BackgroundSnapshotCopier } from '../domain/snapshots/snapshot-copier.ts';
 import { SnapshotService } from '../domain/snapshots/snapshot-service.ts';
+import { VolumeData } from '../domain/volumes/volume-data.ts';
+import { VolumeService } from '../domain/volumes/volume-service.ts';
+import { VolumeSnapshots } from '../domain/volumes/volume-snapshots.ts';
 import type { BlockStore } from '../ports/block-store.ts';
 import type { Logger } from './logger.ts';
 import { openStores } from './stores.ts';
@@ -23,6 +26,7 @@ export interface App {
   readonly blocks: BlockStore;
   readonly ec2: Ec2Services;
   readonly ebs: EbsDirectService;
+  readonly volumeData: VolumeData;
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
   readonly authenticator: Authenticator;
@@ -45,13 +49,21 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   });
   const snapshots = new SnapshotService({ ...deps, copier });
   const images = new ImageService({ ...deps, snapshots });
+  const ebs = new EbsDirectService({ ...deps, blocks });
+  const volumes = new VolumeService({ ...deps, snapshots });
+  const volumeData = new VolumeData({ store, blocks });
   const tags = new TagService(store, {
     image: async (caller, id) => void (await images.findVisible(caller, id)),
     snapshot: async (caller, id) => void (await snapshots.findUsable(caller, id)),
+    volume: async (caller, id) => void (await volumes.findOwned(caller, id)),
   });
-  const ebs = new EbsDirectService({ ...deps, blocks });
+  const volumeSnapshots = new VolumeSnapshots({
+    ...deps, blocks, volumes,
+    onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot failed'),
+  });
   await loadCatalog(store, blocks, catalog);
   await copier.resumeAll();
+  await volumeSnapshots.resumeAll();
   const maintenance = new StorageMaintenance({ store, blocks });
   const leftovers = await maintenance.cleanCrashLeftovers(new Date());
   if (leftovers) log.info({ removed: leftovers }, 'removed partial block writes left by a crash');
@@ -66,19 +78,22 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config,
     store,
     blocks,
-    ec2: { images, tags, snapshots },
+    ec2: { images, tags, snapshots, volumes, volumeSnapshots },
+    volumeData,
     ebs,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
     async reset() {
       await copier.idle();
+      await volumeSnapshots.idle();
       await store.reset();
       await loadCatalog(store, blocks, catalog);
     },
     async close() {
       clearInterval(gcTimer);
       await copier.idle();
+      await volumeSnapshots.idle();
       await store.close();
     },
   };

@@ -82,4 +82,25 @@ CREATE TABLE IF NOT EXISTS create_volume_permissions (
   PRIMARY KEY (snapshot_id, kind, value)
 );
 CREATE INDEX IF NOT EXISTS create_volume_permissions_grantee ON create_volume_permissions (kind, value, snapshot_id);
+
+CREATE TABLE IF NOT EXISTS volumes (
+  volume_id    TEXT PRIMARY KEY,
+  region       TEXT NOT NULL,
+  owner_id     TEXT NOT NULL,
+  state        TEXT NOT NULL,
+  client_token TEXT,
+  snapshot_id  TEXT,            -- the source snapshot its unwritten blocks are read from
+  doc          TEXT NOT NULL    -- the VolumeRecord, JSON
+);
+CREATE INDEX IF NOT EXISTS volumes_owner ON volumes (region, owner_id, volume_id);
+CREATE INDEX IF NOT EXISTS volumes_by_snapshot ON volumes (snapshot_id);
+
+-- The blocks written to a volume since it was created; the rest are its source snapshot's.
+CREATE TABLE IF NOT EXISTS volume_blocks (
+  volume_id   TEXT NOT NULL,
+  block_index INTEGER NOT NULL,
+  hash        TEXT NOT NULL,
+  PRIMARY KEY (volume_id, block_index)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS volume_blocks_by_hash ON volume_blocks (hash);
 `;

@@ -12,6 +12,8 @@ import type {
 import { SCHEMA } from './schema.ts';
 import { matchesWildcard } from '../../domain/filters.ts';
 import { SqliteSnapshots } from './sqlite-snapshots.ts';
+import { SqliteVolumes } from './sqlite-volumes.ts';
+import type { VolumeRepository } from '../../ports/volume-repository.ts';
 import { wildcardRange } from './name-range.ts';
 import { putTags, SqliteTags, type Tx } from './sqlite-tags.ts';
 import type { SnapshotRepository } from '../../ports/snapshot-repository.ts';
@@ -34,6 +36,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly images: ImageRepository;
   readonly tags: TagRepository;
   readonly snapshots: SnapshotRepository;
+  readonly volumes: VolumeRepository;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -50,6 +53,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.images = new SqliteImages(this.db, (fn) => this.tx(fn));
     this.tags = new SqliteTags(this.db, (fn) => this.tx(fn));
     this.snapshots = new SqliteSnapshots(this.db, (fn) => this.tx(fn));
+    this.volumes = new SqliteVolumes(this.db, (fn) => this.tx(fn));
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
@@ -66,7 +70,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async reset(): Promise<void> {
-    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots;'));
+    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'));
   }
 
   async close(): Promise<void> {

@@ -10,8 +10,9 @@ import { imageHandlers } from './images.ts';
 import { regionHandlers } from './regions.ts';
 import { tagHandlers } from './tags.ts';
 import { snapshotHandlers } from './snapshots.ts';
+import { volumeHandlers } from './volumes.ts';
 
-const handlers: Ec2HandlerTable = { ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers };
+const handlers: Ec2HandlerTable = { ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers };
 
 export const implementedEc2Actions = (): string[] => Object.keys(handlers).sort();
 

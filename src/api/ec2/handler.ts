@@ -3,6 +3,8 @@ import type { RequestContext } from '../../domain/context.ts';
 import type { ImageService } from '../../domain/images/image-service.ts';
 import type { TagService } from '../../domain/tags/tag-service.ts';
 import type { SnapshotService } from '../../domain/snapshots/snapshot-service.ts';
+import type { VolumeService } from '../../domain/volumes/volume-service.ts';
+import type { VolumeSnapshots } from '../../domain/volumes/volume-snapshots.ts';
 import type { Ec2Operations } from '../../protocol/ec2/types.generated.ts';
 
 /** The domain services handlers call; wired once in src/server/app.ts. */
@@ -10,6 +12,8 @@ export interface Ec2Services {
   images: ImageService;
   tags: TagService;
   snapshots: SnapshotService;
+  volumes: VolumeService;
+  volumeSnapshots: VolumeSnapshots;
 }
 
 export type Ec2OperationName = keyof Ec2Operations;

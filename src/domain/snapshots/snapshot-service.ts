@@ -55,6 +55,16 @@ export class SnapshotService {
     await this.deps.store.snapshots.update(s);
   }
 
+  /**
+   * A snapshot behind an image the caller may launch: the image's launch permission covers its
+   * snapshots (AWS needs no createVolumePermission for that), so only existence is checked.
+   */
+  async findForLaunch(caller: Caller, id: string): Promise<SnapshotRecord> {
+    const s = await this.deps.store.snapshots.get(caller.region, requireSnapshotId(id));
+    if (!s) throw Errors.snapshotNotFound(id);
+    return s;
+  }
+
   async findOwned(caller: Caller, id: string): Promise<SnapshotRecord> {
     const s = await this.findUsable(caller, id);
     if (s.ownerId !== caller.account) throw Errors.snapshotAuthFailure(id);
@@ -118,7 +128,9 @@ export class SnapshotService {
     const s = await this.findOwned(caller, req.SnapshotId);
     const images = await this.deps.store.snapshots.imagesUsing(caller.region, s.snapshotId);
     if (images.length) throw Errors.snapshotInUse(s.snapshotId, images[0]);
-    // Blocks are not freed here: garbage collection frees those no other snapshot references.
+    // Volumes made from it read through its map: they adopt its blocks first. Blocks are not
+    // freed here: garbage collection frees those nothing references any more.
+    await this.deps.store.volumes.adoptSnapshotBlocks(s.snapshotId);
     await this.deps.store.snapshots.delete(caller.region, s.snapshotId);
   }
 

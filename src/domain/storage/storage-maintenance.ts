@@ -53,7 +53,7 @@ export class StorageMaintenance {
       const listed = [];
       for await (const b of this.deps.blocks.list(region)) listed.push(b);
       if (!listed.length) continue;
-      const referenced = await this.deps.store.snapshots.referencedHashes(region);
+      const referenced = await this.referenced(region);
       const cutoff = Date.now() - options.graceMs;
       const report: GcReport = { region, blocks: listed.length, deleted: 0, bytesFreed: 0, sparedRecent: 0 };
       for (const b of listed) {
@@ -71,6 +71,13 @@ export class StorageMaintenance {
     return reports;
   }
 
+  /** Blocks in use: mapped by a snapshot or written to a volume. */
+  private async referenced(region: string): Promise<Set<string>> {
+    const refs = await this.deps.store.snapshots.referencedHashes(region);
+    for (const h of await this.deps.store.volumes.referencedHashes(region)) refs.add(h);
+    return refs;
+  }
+
   /** Start-up recovery: removes partial block writes a crash left behind. */
   async cleanCrashLeftovers(before: Date): Promise<number> {
     let removed = 0;
@@ -82,7 +89,7 @@ export class StorageMaintenance {
   async fsck(options: { regions?: string[]; onProgress?: (region: string, done: number, total: number) => void } = {}): Promise<FsckReport[]> {
     const reports: FsckReport[] = [];
     for (const region of regionNames(options.regions)) {
-      const referenced = await this.deps.store.snapshots.referencedHashes(region);
+      const referenced = await this.referenced(region);
       const stored = new Map<string, number>();
       for await (const b of this.deps.blocks.list(region)) stored.set(b.hash, b.size);
       if (!referenced.size && !stored.size) continue;

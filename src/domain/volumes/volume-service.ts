@@ -1,0 +1,229 @@
+// EC2's volume operations: create (empty or from a snapshot, copy-on-write), describe, attach
+// and detach, delete, grow; and snapshots of volumes, alone or an instance's all at one instant.
+import type {
+  CreateVolumeRequest, DescribeVolumesModificationsRequest, DescribeVolumesRequest, ModifyVolumeRequest, Volume,
+  VolumeModification,
+} from '../../protocol/ec2/types.generated.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { IdGenerator } from '../../ports/ids.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
+import type { VolumeRecord } from '../../ports/volume-repository.ts';
+import type { Caller } from '../context.ts';
+import { Errors } from '../errors.ts';
+import { checkFilterNames, matchesFilters, normalizeFilters } from '../filters.ts';
+import { decodeToken, encodeToken, pageSize } from '../pagination.ts';
+import { findRegion, zonesOf } from '../regions.ts';
+import { isResourceId } from '../resource-ids.ts';
+import type { SnapshotService } from '../snapshots/snapshot-service.ts';
+import { tagsFor } from '../tags/tag-specifications.ts';
+import { volumeFilters } from './volume-filters.ts';
+import { checkVolumeSize, volumeTypeDefaults } from './volume-types.ts';
+
+export interface VolumeServiceDeps { store: MetadataStore; clock: Clock; ids: IdGenerator; snapshots: SnapshotService }
+
+export function requireVolumeId(id: string): string {
+  if (!isResourceId('vol', id)) throw Errors.volumeMalformed(id);
+  return id;
+}
+
+/** What a launch or a create needs to make one volume. */
+export interface NewVolume {
+  size?: number;
+  volumeType?: string;
+  iops?: number;
+  throughput?: number;
+  availabilityZone: string;
+  snapshotId?: string;
+  /** When launching from an image, its launch permission covers its snapshots. */
+  viaImage?: boolean;
+  ephemeral?: boolean;
+  clientToken?: string;
+}
+
+export class VolumeService {
+  private readonly deps: VolumeServiceDeps;
+  constructor(deps: VolumeServiceDeps) {
+    this.deps = deps;
+  }
+
+  async findOwned(caller: Caller, id: string): Promise<VolumeRecord> {
+    requireVolumeId(id);
+    const v = await this.deps.store.volumes.get(caller.region, id);
+    if (!v || v.ownerId !== caller.account || v.state === 'deleted') throw Errors.volumeNotFound(id);
+    return v;
+  }
+
+  /** Builds and stores a volume; O(1) in its size, since it only references its snapshot. */
+  async make(caller: Caller, spec: NewVolume, tags: { Key?: string; Value?: string }[] = []): Promise<VolumeRecord> {
+    const region = findRegion(caller.region)!;
+    if (!zonesOf(region).some((z) => z.name === spec.availabilityZone)) {
+      throw Errors.invalidParameterValue(`Invalid availability zone: [${spec.availabilityZone}]`);
+    }
+    let size = spec.size;
+    let encrypted = false;
+    if (spec.snapshotId) {
+      const snap = spec.viaImage
+        ? await this.deps.snapshots.findForLaunch(caller, spec.snapshotId)
+        : await this.deps.snapshots.findUsable(caller, spec.snapshotId);
+      if (snap.state !== 'completed') throw Errors.snapshotIncorrectState(snap.snapshotId, snap.state);
+      size ??= snap.volumeSize;
+      if (size < snap.volumeSize) {
+        throw Errors.invalidParameterValue(`Volume of size ${size} is smaller than snapshot '${snap.snapshotId}', expect size >= ${snap.volumeSize}`);
+      }
+      encrypted = snap.encrypted;
+    }
+    if (size === undefined) throw Errors.missingParameter('size or snapshotId');
+    const type = volumeTypeDefaults(spec.volumeType ?? 'gp2', spec.iops, spec.throughput);
+    checkVolumeSize(type.volumeType, size);
+    const record: VolumeRecord = {
+      region: caller.region,
+      volumeId: this.deps.ids.next('vol'),
+      ownerId: caller.account,
+      size,
+      ...type,
+      availabilityZone: spec.availabilityZone,
+      state: 'available',
+      snapshotId: spec.snapshotId,
+      createTime: this.deps.clock.now().toISOString(),
+      encrypted,
+      attachments: [],
+      clientToken: spec.clientToken,
+      ephemeral: spec.ephemeral,
+    };
+    await this.deps.store.volumes.insert(record, { account: caller.account, tags });
+    return record;
+  }
+
+  async create(caller: Caller, req: CreateVolumeRequest): Promise<Volume> {
+    if (req.Encrypted || req.KmsKeyId) {
+      throw Errors.invalidParameterValue('Encrypted volumes need the KMS service, which this amiforge does not provide yet.');
+    }
+    const zone = req.AvailabilityZone ?? zonesOf(findRegion(caller.region)!).find((z) => z.id === req.AvailabilityZoneId)?.name;
+    if (!zone) {
+      if (req.AvailabilityZoneId) throw Errors.invalidParameterValue(`Invalid availability zone ID: [${req.AvailabilityZoneId}]`);
+      throw Errors.missingParameter('AvailabilityZone');
+    }
+    const tags = tagsFor(req.TagSpecifications, ['volume'], 'volume');
+    if (req.ClientToken) {
+      const prior = await this.deps.store.volumes.findByClientToken(caller.region, caller.account, req.ClientToken);
+      if (prior) return this.toWire(caller, prior);
+    }
+    const v = await this.make(caller, {
+      size: req.Size, volumeType: req.VolumeType, iops: req.Iops, throughput: req.Throughput,
+      availabilityZone: zone, snapshotId: req.SnapshotId, clientToken: req.ClientToken,
+    }, tags);
+    return this.toWire(caller, v);
+  }
+
+  async describe(caller: Caller, req: DescribeVolumesRequest): Promise<{ Volumes: Volume[]; NextToken?: string }> {
+    const filters = normalizeFilters(req.Filters);
+    checkFilterNames(filters, volumeFilters);
+    const limit = pageSize(req.MaxResults, { min: 5, max: 500, default: Number.MAX_SAFE_INTEGER });
+    for (const id of req.VolumeIds ?? []) await this.findOwned(caller, id);
+    const page: { v: VolumeRecord; tags: { Key?: string; Value?: string }[] }[] = [];
+    let more = false;
+    const scan = this.deps.store.volumes.scan({
+      region: caller.region, ownerId: caller.account, volumeIds: req.VolumeIds?.length ? req.VolumeIds : undefined,
+      afterVolumeId: decodeToken(req.NextToken),
+    });
+    for await (const v of scan) {
+      if (v.ephemeral || v.state === 'deleted') continue;
+      const tags = (await this.deps.store.tags.forResources(caller.account, caller.region, [v.volumeId])).get(v.volumeId) ?? [];
+      if (!matchesFilters(v, tags, filters, volumeFilters)) continue;
+      if (page.length === limit) {
+        more = true;
+        break;
+      }
+      page.push({ v, tags });
+    }
+    return {
+      Volumes: page.map(({ v, tags }) => toWireVolume(v, tags)),
+      NextToken: more ? encodeToken(page[page.length - 1].v.volumeId) : undefined,
+    };
+  }
+
+  async delete(caller: Caller, volumeId: string): Promise<void> {
+    const v = await this.findOwned(caller, volumeId);
+    const attached = v.attachments.find((a) => a.state !== 'detached');
+    if (attached) throw Errors.volumeInUse(`Volume ${v.volumeId} is currently attached to ${attached.instanceId}`);
+    // The volume's own blocks are freed by garbage collection once nothing references them.
+    await this.deps.store.volumes.delete(caller.region, v.volumeId);
+  }
+
+  async modify(caller: Caller, req: ModifyVolumeRequest): Promise<VolumeModification> {
+    const v = await this.findOwned(caller, req.VolumeId);
+    if (req.Size === undefined && req.VolumeType === undefined && req.Iops === undefined && req.Throughput === undefined) {
+      throw Errors.missingParameter('Size, VolumeType, Iops or Throughput');
+    }
+    if (req.Size !== undefined && req.Size < v.size) {
+      throw Errors.invalidParameterValue(`New size cannot be smaller than existing size (${v.size} GiB).`);
+    }
+    const type = volumeTypeDefaults(req.VolumeType ?? v.volumeType, req.Iops ?? v.iops, req.Throughput ?? v.throughput);
+    const size = req.Size ?? v.size;
+    checkVolumeSize(type.volumeType, size);
+    const now = this.deps.clock.now().toISOString();
+    v.modification = {
+      state: 'completed', originalSize: v.size, targetSize: size, originalVolumeType: v.volumeType,
+      targetVolumeType: type.volumeType, originalIops: v.iops, targetIops: type.iops, startTime: now, endTime: now,
+    };
+    Object.assign(v, { size }, type);
+    await this.deps.store.volumes.update(v);
+    return toWireModification(v);
+  }
+
+  async describeModifications(caller: Caller, req: DescribeVolumesModificationsRequest): Promise<{ VolumesModifications: VolumeModification[] }> {
+    const out: VolumeModification[] = [];
+    for await (const v of this.deps.store.volumes.scan({ region: caller.region, ownerId: caller.account, volumeIds: req.VolumeIds?.length ? req.VolumeIds : undefined })) {
+      if (v.modification) out.push(toWireModification(v));
+    }
+    for (const id of req.VolumeIds ?? []) if (!out.some((m) => m.VolumeId === id)) await this.findOwned(caller, id);
+    return { VolumesModifications: out };
+  }
+
+  /** Volumes attached to an instance (its block device mapping), ephemeral ones included. */
+  async attachedTo(caller: Caller, instanceId: string): Promise<VolumeRecord[]> {
+    const out: VolumeRecord[] = [];
+    for await (const v of this.deps.store.volumes.scan({ region: caller.region, ownerId: caller.account })) {
+      if (v.attachments.some((a) => a.instanceId === instanceId && a.state !== 'detached')) out.push(v);
+    }
+    return out;
+  }
+
+  private async toWire(caller: Caller, v: VolumeRecord): Promise<Volume> {
+    const tags = (await this.deps.store.tags.forResources(caller.account, caller.region, [v.volumeId])).get(v.volumeId) ?? [];
+    return toWireVolume(v, tags);
+  }
+}
+
+export function toWireVolume(v: VolumeRecord, tags: { Key?: string; Value?: string }[]): Volume {
+  return {
+    VolumeId: v.volumeId,
+    Size: v.size,
+    SnapshotId: v.snapshotId ?? '',
+    AvailabilityZone: v.availabilityZone,
+    State: v.state,
+    CreateTime: new Date(v.createTime),
+    Attachments: v.attachments.filter((a) => a.state !== 'detached').map((a) => ({
+      VolumeId: v.volumeId, InstanceId: a.instanceId, Device: a.device, State: a.state,
+      AttachTime: new Date(a.attachTime), DeleteOnTermination: a.deleteOnTermination,
+    })),
+    Encrypted: v.encrypted,
+    KmsKeyId: v.kmsKeyId,
+    VolumeType: v.volumeType as Volume['VolumeType'],
+    Iops: v.iops,
+    Throughput: v.throughput,
+    MultiAttachEnabled: false,
+    Tags: tags.length ? tags : undefined,
+  };
+}
+
+function toWireModification(v: VolumeRecord): VolumeModification {
+  const m = v.modification!;
+  return {
+    VolumeId: v.volumeId, ModificationState: m.state, TargetSize: m.targetSize, OriginalSize: m.originalSize,
+    TargetVolumeType: m.targetVolumeType as VolumeModification['TargetVolumeType'],
+    OriginalVolumeType: m.originalVolumeType as VolumeModification['OriginalVolumeType'],
+    TargetIops: m.targetIops, OriginalIops: m.originalIops, Progress: m.state === 'completed' ? 100 : 0,
+    StartTime: new Date(m.startTime), EndTime: m.endTime ? new Date(m.endTime) : undefined,
+  };
+}

@@ -1,0 +1,142 @@
+// Snapshots of volumes (CreateSnapshot, CreateSnapshots, and CreateImage's). Taking one is a
+// metadata operation done at one instant for every volume involved: the snapshot's map is the
+// volume's source snapshot's map overlaid with the blocks written to the volume, so only those
+// blocks are new. Completing it (making its new blocks durable) runs in the background.
+import type {
+  CreateSnapshotRequest, CreateSnapshotsRequest, Snapshot, SnapshotInfo, Tag,
+} from '../../protocol/ec2/types.generated.ts';
+import type { BlockStore } from '../../ports/block-store.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { IdGenerator } from '../../ports/ids.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
+import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
+import type { VolumeRecord } from '../../ports/volume-repository.ts';
+import type { Caller } from '../context.ts';
+import { Errors } from '../errors.ts';
+import { toWireSnapshot } from '../snapshots/snapshot-service.ts';
+import { tagsFor } from '../tags/tag-specifications.ts';
+import type { VolumeService } from './volume-service.ts';
+
+export interface VolumeSnapshotDeps {
+  store: MetadataStore;
+  blocks: BlockStore;
+  clock: Clock;
+  ids: IdGenerator;
+  volumes: VolumeService;
+  onError: (snapshotId: string, err: unknown) => void;
+}
+
+export type CompletionListener = (region: string, snapshotIds: string[]) => Promise<void>;
+
+export class VolumeSnapshots {
+  private readonly deps: VolumeSnapshotDeps;
+  private readonly listeners: CompletionListener[] = [];
+  private readonly running = new Set<Promise<void>>();
+  constructor(deps: VolumeSnapshotDeps) {
+    this.deps = deps;
+  }
+
+  /** Called when snapshots complete (CreateImage makes its image available then). */
+  onCompleted(listener: CompletionListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Snapshots the volumes at one instant; returns the pending snapshots, completed later. */
+  async take(caller: Caller, vols: { volume: VolumeRecord; description?: string; tags: Tag[] }[]): Promise<SnapshotRecord[]> {
+    const now = this.deps.clock.now().toISOString();
+    const records: SnapshotRecord[] = vols.map(({ volume, description }) => {
+      if (volume.ephemeral) throw Errors.invalidParameterValue(`Volume ${volume.volumeId} is an instance store volume; it cannot be snapshotted.`);
+      return {
+        region: caller.region, snapshotId: this.deps.ids.next('snap'), ownerId: caller.account, volumeSize: volume.size,
+        state: 'pending', progress: 0, startTime: now, description, parentSnapshotId: volume.snapshotId,
+        volumeId: volume.volumeId, encrypted: volume.encrypted, kmsKeyId: volume.kmsKeyId, timeoutMinutes: 0,
+        lastActivity: now, createVolumePermissions: [],
+      };
+    });
+    for (const [i, r] of records.entries()) await this.deps.store.snapshots.insert(r, { account: caller.account, tags: vols[i].tags });
+    await this.deps.store.volumes.snapshotVolumes(records.map((r, i) => ({
+      volumeId: vols[i].volume.volumeId, snapshotId: r.snapshotId, parentSnapshotId: vols[i].volume.snapshotId,
+    })));
+    this.finish(records);
+    return records;
+  }
+
+  async createSnapshot(caller: Caller, req: CreateSnapshotRequest): Promise<Snapshot> {
+    const volume = await this.deps.volumes.findOwned(caller, req.VolumeId);
+    const tags = tagsFor(req.TagSpecifications, ['snapshot'], 'snapshot');
+    const [record] = await this.take(caller, [{ volume, description: req.Description, tags }]);
+    return toWireSnapshot(record, tags);
+  }
+
+  /** CreateSnapshots: every EBS volume of the instance (minus exclusions) at one instant. */
+  async createSnapshots(caller: Caller, req: CreateSnapshotsRequest, instance: { instanceId: string; rootDeviceName?: string }): Promise<SnapshotInfo[]> {
+    const spec = req.InstanceSpecification;
+    const attached = (await this.deps.volumes.attachedTo(caller, instance.instanceId)).filter((v) => !v.ephemeral);
+    const chosen = attached.filter((v) => {
+      if (spec.ExcludeDataVolumeIds?.includes(v.volumeId)) return false;
+      const isRoot = v.attachments.some((a) => a.instanceId === instance.instanceId && a.device === instance.rootDeviceName);
+      return !(spec.ExcludeBootVolume && isRoot);
+    });
+    const extra = tagsFor(req.TagSpecifications, ['snapshot'], 'snapshot');
+    const items: { volume: VolumeRecord; description?: string; tags: Tag[] }[] = [];
+    for (const volume of chosen) {
+      let tags = extra;
+      if (req.CopyTagsFromSource === 'volume') {
+        const own = (await this.deps.store.tags.forResources(caller.account, caller.region, [volume.volumeId])).get(volume.volumeId) ?? [];
+        tags = [...own.filter((t) => !extra.some((e) => e.Key === t.Key)), ...extra];
+      }
+      items.push({ volume, description: req.Description, tags });
+    }
+    const records = await this.take(caller, items);
+    return records.map((r, i) => {
+      const s = toWireSnapshot(r, items[i].tags);
+      return {
+        SnapshotId: s.SnapshotId, VolumeId: s.VolumeId, State: s.State, StartTime: s.StartTime, Progress: s.Progress,
+        OwnerId: s.OwnerId, Description: s.Description, VolumeSize: s.VolumeSize, Encrypted: s.Encrypted, Tags: s.Tags,
+      };
+    });
+  }
+
+  /** Completes snapshots in the background: their new blocks are made durable first. */
+  finish(records: SnapshotRecord[]): void {
+    if (!records.length) return;
+    const job = (async () => {
+      for (const r of records) {
+        try {
+          const written = await this.deps.store.snapshots.writtenBlocks(r.snapshotId);
+          await this.deps.blocks.sync(r.region, written.map((b) => b.hash));
+          const current = await this.deps.store.snapshots.get(r.region, r.snapshotId);
+          if (!current || current.state !== 'pending') continue;
+          current.state = 'completed';
+          current.progress = 100;
+          current.completionTime = this.deps.clock.now().toISOString();
+          await this.deps.store.snapshots.update(current);
+        } catch (err) {
+          this.deps.onError(r.snapshotId, err);
+          const current = await this.deps.store.snapshots.get(r.region, r.snapshotId);
+          if (current?.state === 'pending') {
+            current.state = 'error';
+            current.stateMessage = `The snapshot failed: ${(err as Error).message}`;
+            await this.deps.store.snapshots.update(current);
+          }
+        }
+      }
+      for (const l of this.listeners) await l(records[0].region, records.map((r) => r.snapshotId));
+    })().catch((err) => this.deps.onError(records[0].snapshotId, err));
+    this.running.add(job);
+    void job.finally(() => this.running.delete(job));
+  }
+
+  /** Start-up: completes snapshots of volumes a previous process left pending. */
+  async resumeAll(): Promise<number> {
+    const pending = (await this.deps.store.snapshots.inState('pending')).filter((s) => !s.copySource && s.volumeId !== 'vol-ffffffff');
+    const byRegion = new Map<string, SnapshotRecord[]>();
+    for (const s of pending) byRegion.set(s.region, [...(byRegion.get(s.region) ?? []), s]);
+    for (const group of byRegion.values()) this.finish(group);
+    return pending.length;
+  }
+
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+}

@@ -1,0 +1,84 @@
+// The volume part of the metadata store port. A volume is a mutable map over its source
+// snapshot: it holds only the blocks written to it; every other read falls through to the
+// snapshot, so creating a volume costs the same whatever its size.
+import type { Tag } from '../protocol/ec2/types.generated.ts';
+import type { BlockEntry } from './snapshot-repository.ts';
+
+export type VolumeState = 'creating' | 'available' | 'in-use' | 'deleting' | 'deleted' | 'error';
+
+export interface VolumeAttachmentRecord {
+  instanceId: string;
+  device: string;
+  state: 'attaching' | 'attached' | 'detaching' | 'detached';
+  attachTime: string;
+  deleteOnTermination: boolean;
+}
+
+export interface VolumeModificationRecord {
+  state: 'modifying' | 'optimizing' | 'completed' | 'failed';
+  originalSize: number;
+  targetSize: number;
+  originalVolumeType: string;
+  targetVolumeType: string;
+  originalIops?: number;
+  targetIops?: number;
+  startTime: string;
+  endTime?: string;
+}
+
+export interface VolumeRecord {
+  region: string;
+  volumeId: string;
+  ownerId: string;
+  /** GiB. */
+  size: number;
+  volumeType: string;
+  iops?: number;
+  throughput?: number;
+  availabilityZone: string;
+  state: VolumeState;
+  snapshotId?: string;
+  createTime: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  attachments: VolumeAttachmentRecord[];
+  clientToken?: string;
+  modification?: VolumeModificationRecord;
+  /** Instance-store volumes live and die with their instance and cannot be snapshotted. */
+  ephemeral?: boolean;
+}
+
+export interface VolumeQuery {
+  region: string;
+  ownerId: string;
+  volumeIds?: string[];
+  afterVolumeId?: string;
+}
+
+export interface VolumeRepository {
+  insert(record: VolumeRecord, tags?: { account: string; tags: Tag[] }): Promise<void>;
+  get(region: string, volumeId: string): Promise<VolumeRecord | undefined>;
+  findByClientToken(region: string, ownerId: string, clientToken: string): Promise<VolumeRecord | undefined>;
+  update(record: VolumeRecord): Promise<void>;
+  /** Removes the volume, its own blocks and tags. */
+  delete(region: string, volumeId: string): Promise<boolean>;
+  scan(query: VolumeQuery): AsyncIterable<VolumeRecord>;
+  /** The volume's own block at `index` (written since creation), if any. */
+  block(volumeId: string, index: number): Promise<string | undefined>;
+  putBlock(volumeId: string, index: number, hash: string): Promise<void>;
+  /** Every block written to the volume, in index order. */
+  ownBlocks(volumeId: string): Promise<BlockEntry[]>;
+  /**
+   * Snapshots volumes at one instant: for each, a new snapshot whose map is the volume's source
+   * snapshot's map overlaid with the volume's own blocks, all in one transaction.
+   */
+  snapshotVolumes(items: { volumeId: string; snapshotId: string; parentSnapshotId?: string }[]): Promise<void>;
+  /**
+   * Before a snapshot is deleted: every volume made from it takes the snapshot's blocks it has
+   * not overwritten as its own, so the volume keeps its data (as an EBS volume outlives its
+   * source snapshot). Returns the number of entries adopted.
+   */
+  adoptSnapshotBlocks(snapshotId: string): Promise<number>;
+  /** Every block hash a volume in the region references (for garbage collection). */
+  referencedHashes(region: string): Promise<Set<string>>;
+}
