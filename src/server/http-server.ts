@@ -57,6 +57,13 @@ function ec2Fields(rawQuery: string, req: IncomingMessage, body: Buffer): [strin
   return fields;
 }
 
+/** The service in the request's SigV4 credential scope (header or presigned form), if readable. */
+function scopedService(req: IncomingMessage, rawQuery: string): string | undefined {
+  const credential = /Credential=([^,\s]+)/.exec(String(req.headers.authorization ?? ''))?.[1]
+    ?? new URLSearchParams(rawQuery).get('X-Amz-Credential');
+  return credential?.split('/')[3] || undefined;
+}
+
 async function serve(app: App, req: IncomingMessage, requestId: string): Promise<Outcome> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -70,7 +77,10 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
   const signed: SignedRequest = { method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headersDistinct, body };
   const outcome: Outcome = { status: 200, body: '', contentType: 'text/xml;charset=UTF-8' };
   // The service decides the error envelope; before authentication, guess it from the request.
-  let service = req.headers['x-amz-target'] || !['GET', 'POST'].includes(req.method ?? '') || rawPath.startsWith('/snapshots') ? 'ebs' : 'ec2';
+  // The credential scope names it even when authentication then fails (a bad region, a bad
+  // signature); guessing from the method alone answered such EC2 requests in EBS's JSON.
+  let service = scopedService(req, rawQuery)
+    ?? (req.headers['x-amz-target'] || !['GET', 'POST'].includes(req.method ?? '') || rawPath.startsWith('/snapshots') ? 'ebs' : 'ec2');
   try {
     const { caller, auth } = app.authenticator.authenticate(signed);
     service = auth.service;
@@ -129,6 +139,15 @@ export function createHttpServer(app: App, log: Logger): Server {
     if (cause) log.error({ ...entry, err: cause }, 'request failed');
     else log.info(entry, 'request');
   });
+  /** Answers on the bare socket, in EC2's error envelope, and closes it. */
+  const refuse = (socket: Duplex, status: number, message: string, why: string | undefined) => {
+    const requestId = newRequestId();
+    const e = Errors.malformedQuery(message);
+    const body = serializeError(e, requestId);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/xml;charset=UTF-8\r\n`
+      + `content-length: ${Buffer.byteLength(body)}\r\nx-amzn-requestid: ${requestId}\r\nconnection: close\r\n\r\n${body}`);
+    log.info({ requestId, status, errorCode: e.code, why }, 'malformed request');
+  };
   // Requests node's HTTP parser rejects (an unknown method, bytes a request line or header may
   // not hold, a broken chunked body) never reach the handler above, and node's own answer is a
   // bare 400 with no body that AWS clients cannot parse. Answer in EC2's error envelope instead.
@@ -137,13 +156,13 @@ export function createHttpServer(app: App, log: Logger): Server {
       socket.destroy();
       return;
     }
-    const requestId = newRequestId();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const e = Errors.malformedQuery('The request is not a well-formed HTTP/1.1 request.');
-    const body = serializeError(e, requestId);
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/xml;charset=UTF-8\r\n`
-      + `content-length: ${Buffer.byteLength(body)}\r\nx-amzn-requestid: ${requestId}\r\nconnection: close\r\n\r\n${body}`);
-    log.info({ requestId, status, errorCode: e.code, parseError: err.code }, 'malformed request');
+    refuse(socket, status, 'The request is not a well-formed HTTP/1.1 request.', err.code);
+  });
+  // CONNECT asks for a tunnel, which node hands to this event; unhandled, it dropped the
+  // connection without an answer.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    refuse(socket, 400, 'CONNECT is not supported: this is an API endpoint, not a proxy.', 'CONNECT');
   });
   return server;
 }
