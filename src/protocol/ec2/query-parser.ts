@@ -54,6 +54,9 @@ function parseScalar(shape: Shape, raw: string, path: string): unknown {
       if (!/^-?\d+$/.test(raw.trim())) throw invalid();
       const n = Number(raw);
       if (!Number.isSafeInteger(n)) throw invalid();
+      // The model's integer is 32-bit: a larger value is AWS's InvalidParameterValue, not a
+      // number the domain should ever see.
+      if (shape.type === 'integer' && (n < -2147483648 || n > 2147483647)) throw invalid();
       return n;
     }
     case 'float':
@@ -130,11 +133,15 @@ function parseStructure(shape: Shape, node: Node, path: string): Record<string, 
   const consumed = new Set<string>();
   for (const [memberName, ref] of Object.entries(shape.members ?? {})) {
     const wire = querySerializedName(memberName, ref);
-    // Clients differ on the case of a capitalized locationName's first letter; accept both.
-    const child = node.children.get(wire) ?? node.children.get(memberName);
-    if (!child) continue;
-    consumed.add(node.children.get(wire) ? wire : memberName);
-    out[memberName] = parseValue(ref.shape, child, path ? `${path}.${wire}` : wire);
+    // Clients differ on the case of a capitalized locationName's first letter (`DryRun`,
+    // `dryRun`); accept both. The member's own name is not a wire name where it differs
+    // (`Filters.1.Name`, `ImageIds.1`): AWS rejects those as UnknownParameter, and so must we,
+    // or code tested here would fail against AWS.
+    const lower = !ref.queryName && ref.locationName ? ref.locationName : undefined;
+    const key = node.children.has(wire) ? wire : lower !== undefined && node.children.has(lower) ? lower : undefined;
+    if (key === undefined) continue;
+    consumed.add(key);
+    out[memberName] = parseValue(ref.shape, node.children.get(key)!, path ? `${path}.${wire}` : wire);
   }
   for (const key of node.children.keys()) {
     if (!consumed.has(key)) throw Errors.unknownParameter(path ? `${path}.${key}` : key);
