@@ -354,6 +354,12 @@ describe('DeregisterImage and image names', () => {
     assert.match(await registerEbs(client(account, 'eu-west-1'), 'taken-name'), AMI_ID);
   });
 
+  test('RegisterImage tags only the image: another TagSpecification resource type is rejected', async () => {
+    await expectAwsError(registerEbs(client(account), 'tag-the-snapshot', { TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'k', Value: 'v' }] }] }),
+      { name: 'InvalidParameterValue', status: 400, message: /snapshot/ });
+    assert.deepEqual(await describeIds(client(account), { Filters: [{ Name: 'name', Values: ['tag-the-snapshot'] }] }), []);
+  });
+
   test('a name that is too short or has forbidden characters is InvalidAMIName.Malformed', async () => {
     await expectAwsError(registerEbs(client(account), 'ab'), { name: 'InvalidAMIName.Malformed', status: 400 });
     await expectAwsError(registerEbs(client(account), 'bad*name'), { name: 'InvalidAMIName.Malformed', status: 400 });
