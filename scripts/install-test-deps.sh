@@ -14,3 +14,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
+# QEMU, busybox and the image tools: src/adapters/qemu's tests build a guest image and boot it.
+bash "$(dirname "$0")/install-qemu.sh"
