@@ -4,10 +4,10 @@
 //   npm run gen:json -- ebs   |   npm run gen:json -- kms
 //
 // Every operation is kept, with its HTTP binding, member locations and declared errors.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModel, locateModel, reachable, renderTypes, trimShape } from './model-tools.ts';
+import { applyPatch, loadModel, locateModel, reachable, renderTypes, trimShape } from './model-tools.ts';
 
 const SERVICES: Record<string, { version: string; prefix: string }> = {
   ebs: { version: '2019-11-02', prefix: 'Ebs' },
@@ -19,6 +19,9 @@ const service = process.argv[2];
 const spec = SERVICES[service];
 if (!spec) throw new Error(`usage: gen-json-model.ts ${Object.keys(SERVICES).join('|')} [model-file]`);
 const model = loadModel(locateModel(service, spec.version, process.argv[3]));
+// Corrections to botocore's model, e.g. an HTTP status AWS's API reference documents.
+const patch = join(root, 'scripts', `${service}-model-patch.json`);
+if (existsSync(patch)) applyPatch(model, patch);
 const operations = Object.keys(model.operations).sort();
 const starts = operations.flatMap((op) => {
   const o = model.operations[op];

@@ -24,6 +24,8 @@ export interface BotoShape {
   timestampFormat?: string;
   error?: { httpStatusCode?: number; code?: string; senderFault?: boolean };
   exception?: boolean;
+  /** The service's fault (a 5xx), not the caller's. */
+  fault?: boolean;
 }
 export interface BotoOperation {
   http?: { method: string; requestUri: string; responseCode?: number };
@@ -68,7 +70,7 @@ export function trimShape(s: BotoShape): Record<string, unknown> {
   const out: Record<string, unknown> = { type: s.type };
   if (s.members) out.members = Object.fromEntries(Object.entries(s.members).map(([k, m]) => [k, trimMember(m)]));
   for (const k of ['member', 'key', 'value'] as const) if (s[k]) out[k] = trimMember(s[k]!);
-  for (const k of ['required', 'enum', 'min', 'max', 'pattern', 'payload', 'streaming', 'timestampFormat', 'error'] as const) {
+  for (const k of ['required', 'enum', 'min', 'max', 'pattern', 'payload', 'streaming', 'timestampFormat', 'error', 'exception', 'fault'] as const) {
     if (s[k] !== undefined && !(Array.isArray(s[k]) && !(s[k] as unknown[]).length)) out[k] = s[k];
   }
   return out;
@@ -95,7 +97,11 @@ const scalarTs: Record<string, string> = {
 
 function tsType(model: BotoModel, name: string): string {
   const s = model.shapes[name];
-  if (s.type === 'list') return `${tsType(model, s.member!.shape)}[]`;
+  if (s.type === 'list') {
+    const member = tsType(model, s.member!.shape);
+    // A list of enum values is a list of the union, not a union ending in a list.
+    return member.includes(' | ') ? `(${member})[]` : `${member}[]`;
+  }
   if (s.type === 'map') return `Record<string, ${tsType(model, s.value!.shape)}>`;
   if (s.type === 'structure') return name;
   if (s.type === 'string' && s.enum) return s.enum.map((e) => JSON.stringify(e)).join(' | ');

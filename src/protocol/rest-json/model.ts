@@ -16,6 +16,9 @@ export interface JsonShape {
   payload?: string;
   streaming?: boolean;
   error?: { httpStatusCode?: number; code?: string };
+  /** An error shape; `fault` when it is the service's fault (5xx) rather than the caller's. */
+  exception?: boolean;
+  fault?: boolean;
 }
 export interface JsonOperation {
   http: { method: string; requestUri: string; responseCode?: number };
