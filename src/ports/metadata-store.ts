@@ -4,6 +4,7 @@
 import type { Image, LaunchPermission, Tag } from '../protocol/ec2/types.generated.ts';
 import type { SnapshotRepository } from './snapshot-repository.ts';
 import type { VolumeRepository } from './volume-repository.ts';
+import type { KeyRepository } from './key-repository.ts';
 
 /** An image as stored: the EC2 Image members that are facts about the image itself. */
 export type StoredImage = Omit<Image, 'Tags' | 'Public' | 'ImageAllowed'> & {
@@ -90,6 +91,7 @@ export interface MetadataStore {
   readonly tags: TagRepository;
   readonly snapshots: SnapshotRepository;
   readonly volumes: VolumeRepository;
+  readonly keys: KeyRepository;
   /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
   reset(): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ImageRecord, MetadataStore, StoredImage } from '../../src/ports/metadata-store.ts';
 import type { SnapshotRecord } from '../../src/ports/snapshot-repository.ts';
+import type { AliasRecord, GrantRecord, KeyRecord } from '../../src/ports/key-repository.ts';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -27,6 +28,33 @@ function snapshot(owner: string, extra: Partial<SnapshotRecord> = {}): SnapshotR
     region: R, snapshotId: id, ownerId: owner, volumeSize: 1, state: 'completed', progress: 100, startTime: now,
     volumeId: 'vol-ffffffff', encrypted: false, timeoutMinutes: 60, lastActivity: now, createVolumePermissions: [], ...extra,
   };
+}
+
+function kmsKey(account: string, extra: Partial<KeyRecord> = {}): KeyRecord {
+  const keyId = `00000000-0000-4000-8000-${(++seq).toString(16).padStart(12, '0')}`;
+  return {
+    region: R, account, keyId, arn: `arn:aws:kms:${R}:${account}:key/${keyId}`, description: '', keyManager: 'CUSTOMER',
+    state: 'Enabled', creationDate: new Date(0).toISOString(), policy: '{}', tags: [], materialVersion: 1, ...extra,
+  };
+}
+
+function kmsAlias(account: string, aliasName: string, targetKeyId: string): AliasRecord {
+  const now = new Date(0).toISOString();
+  return { account, region: R, aliasName, targetKeyId, creationDate: now, lastUpdatedDate: now };
+}
+
+function kmsGrant(key: KeyRecord, granteeAccount: string, extra: Partial<GrantRecord> = {}): GrantRecord {
+  return {
+    grantId: (++seq).toString(16).padStart(64, '0'), keyId: key.keyId, region: key.region,
+    granteePrincipal: `arn:aws:iam::${granteeAccount}:root`, granteeAccount, issuingAccount: key.account,
+    operations: ['Decrypt'], creationDate: new Date(0).toISOString(), ...extra,
+  };
+}
+
+async function collect<T>(iter: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of iter) out.push(x);
+  return out;
 }
 
 async function ids(iter: AsyncIterable<ImageRecord>): Promise<string[]> {
@@ -202,6 +230,94 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       await s.snapshots.insert(r);
       assert.equal((await s.snapshots.findByClientToken(R, A, 'token-1'))?.snapshotId, r.snapshotId);
       assert.equal(await s.snapshots.findByClientToken(R, B, 'token-1'), undefined);
+    }));
+
+    test('kms keys: insert with material, get, update, scan per account in id order, scoped by region', withStore(async (s) => {
+      const k1 = kmsKey(A);
+      const k2 = kmsKey(A);
+      const theirs = kmsKey(B);
+      const material = Buffer.from('wrapped material, opaque to the store');
+      for (const k of [k1, k2, theirs]) assert.equal(await s.keys.insert(k, material), true);
+      assert.deepEqual(await s.keys.get(R, k1.keyId), k1);
+      assert.equal(await s.keys.get('eu-west-1', k1.keyId), undefined);
+      assert.deepEqual(Buffer.from((await s.keys.material(k1.keyId, 1))!), material);
+      assert.equal(await s.keys.material(k1.keyId, 2), undefined);
+      k1.state = 'PendingDeletion';
+      k1.deletionDate = new Date(86400_000 * 7).toISOString();
+      await s.keys.update(k1);
+      assert.deepEqual(await s.keys.get(R, k1.keyId), k1);
+      assert.deepEqual((await collect(s.keys.scan({ account: A, region: R }))).map((k) => k.keyId), [k1.keyId, k2.keyId]);
+      assert.deepEqual((await collect(s.keys.scan({ account: A, region: R, afterKeyId: k1.keyId }))).map((k) => k.keyId), [k2.keyId]);
+      assert.deepEqual(await collect(s.keys.scan({ account: A, region: 'eu-west-1' })), []);
+    }));
+
+    test('kms aliases: unique per account and region, update, delete, scan by target', withStore(async (s) => {
+      const k1 = kmsKey(A);
+      const k2 = kmsKey(A);
+      await s.keys.insert(k1, Buffer.from('m'));
+      await s.keys.insert(k2, Buffer.from('m'));
+      assert.equal(await s.keys.insertAlias(kmsAlias(A, 'alias/app', k1.keyId)), true);
+      assert.equal(await s.keys.insertAlias(kmsAlias(A, 'alias/app', k2.keyId)), false, 'taken');
+      assert.equal(await s.keys.insertAlias(kmsAlias(B, 'alias/app', k2.keyId)), true, 'another account has its own names');
+      assert.equal(await s.keys.insertAlias({ ...kmsAlias(A, 'alias/app', k2.keyId), region: 'eu-west-1' }), true);
+      await s.keys.insertAlias(kmsAlias(A, 'alias/db', k2.keyId));
+      assert.equal((await s.keys.getAlias(A, R, 'alias/app'))?.targetKeyId, k1.keyId);
+      assert.equal(await s.keys.updateAlias({ ...kmsAlias(A, 'alias/app', k2.keyId), lastUpdatedDate: new Date(1000).toISOString() }), true);
+      const updated = await s.keys.getAlias(A, R, 'alias/app');
+      assert.equal(updated?.targetKeyId, k2.keyId);
+      assert.equal(updated?.lastUpdatedDate, new Date(1000).toISOString());
+      assert.equal(await s.keys.updateAlias(kmsAlias(A, 'alias/none', k2.keyId)), false);
+      assert.deepEqual((await collect(s.keys.scanAliases({ account: A, region: R }))).map((a) => a.aliasName), ['alias/app', 'alias/db']);
+      assert.deepEqual((await collect(s.keys.scanAliases({ account: A, region: R, targetKeyId: k1.keyId }))), []);
+      assert.deepEqual((await collect(s.keys.scanAliases({ account: A, region: R, afterAliasName: 'alias/app' }))).map((a) => a.aliasName), ['alias/db']);
+      assert.equal(await s.keys.deleteAlias(A, R, 'alias/db'), true);
+      assert.equal(await s.keys.deleteAlias(A, R, 'alias/db'), false);
+    }));
+
+    test('kms: a key inserted with a taken alias is not stored at all', withStore(async (s) => {
+      const k1 = kmsKey(A);
+      await s.keys.insert(k1, Buffer.from('m'), kmsAlias(A, 'alias/aws/ebs', k1.keyId));
+      const k2 = kmsKey(A);
+      assert.equal(await s.keys.insert(k2, Buffer.from('m'), kmsAlias(A, 'alias/aws/ebs', k2.keyId)), false);
+      assert.equal(await s.keys.get(R, k2.keyId), undefined);
+      assert.equal(await s.keys.material(k2.keyId, 1), undefined);
+      assert.equal((await s.keys.getAlias(A, R, 'alias/aws/ebs'))?.targetKeyId, k1.keyId);
+    }));
+
+    test('kms grants: by key and grantee, by retiring principal; deleting a key takes its grants, aliases and material', withStore(async (s) => {
+      const key = kmsKey(A);
+      await s.keys.insert(key, Buffer.from('m'));
+      await s.keys.insertAlias(kmsAlias(A, 'alias/k', key.keyId));
+      const g1 = kmsGrant(key, B, { retiringPrincipal: `arn:aws:iam::${A}:root`, constraints: { encryptionContextEquals: { a: '1' } } });
+      const g2 = kmsGrant(key, A);
+      await s.keys.insertGrant(g1);
+      await s.keys.insertGrant(g2);
+      assert.deepEqual(await collect(s.keys.grants(key.keyId)), [g1, g2]);
+      assert.deepEqual(await collect(s.keys.grants(key.keyId, { granteeAccount: B })), [g1]);
+      assert.deepEqual(await collect(s.keys.grants(key.keyId, { grantId: g2.grantId })), [g2]);
+      assert.deepEqual(await collect(s.keys.grants(key.keyId, { afterGrantId: g1.grantId })), [g2]);
+      assert.deepEqual(await collect(s.keys.retirableBy(R, `arn:aws:iam::${A}:root`)), [g1]);
+      assert.deepEqual(await collect(s.keys.retirableBy('eu-west-1', `arn:aws:iam::${A}:root`)), []);
+      assert.equal(await s.keys.deleteGrant(key.keyId, g2.grantId), true);
+      assert.equal(await s.keys.deleteGrant(key.keyId, g2.grantId), false);
+      assert.equal(await s.keys.delete(R, key.keyId), true);
+      assert.equal(await s.keys.get(R, key.keyId), undefined);
+      assert.equal(await s.keys.material(key.keyId, 1), undefined);
+      assert.equal(await s.keys.getAlias(A, R, 'alias/k'), undefined);
+      assert.deepEqual(await collect(s.keys.grants(key.keyId)), []);
+      assert.equal(await s.keys.delete(R, key.keyId), false);
+    }));
+
+    test('kms: reset empties keys but keeps the root key fingerprint', withStore(async (s) => {
+      assert.equal(await s.keys.rootKeyFingerprint(), undefined);
+      await s.keys.setRootKeyFingerprint('fp-1');
+      await s.keys.setRootKeyFingerprint('fp-2');
+      const key = kmsKey(A);
+      await s.keys.insert(key, Buffer.from('m'), kmsAlias(A, 'alias/x', key.keyId));
+      await s.reset();
+      assert.equal(await s.keys.get(R, key.keyId), undefined);
+      assert.equal(await s.keys.getAlias(A, R, 'alias/x'), undefined);
+      assert.equal(await s.keys.rootKeyFingerprint(), 'fp-2');
     }));
 
     test('reset empties everything', withStore(async (s) => {

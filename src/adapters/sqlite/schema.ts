@@ -103,4 +103,50 @@ CREATE TABLE IF NOT EXISTS volume_blocks (
   PRIMARY KEY (volume_id, block_index)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS volume_blocks_by_hash ON volume_blocks (hash);
+-- KMS keys. The document is the KeyRecord; key material lives apart, wrapped under the root key.
+CREATE TABLE IF NOT EXISTS kms_keys (
+  key_id  TEXT PRIMARY KEY,
+  region  TEXT NOT NULL,
+  account TEXT NOT NULL,
+  doc     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS kms_keys_owner ON kms_keys (account, region, key_id);
+
+-- Each version of a key's material, AES-256-GCM-wrapped under the root key (never plaintext).
+CREATE TABLE IF NOT EXISTS kms_key_material (
+  key_id  TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  wrapped BLOB NOT NULL,
+  PRIMARY KEY (key_id, version)
+) WITHOUT ROWID;
+
+-- Aliases are per account and region.
+CREATE TABLE IF NOT EXISTS kms_aliases (
+  account       TEXT NOT NULL,
+  region        TEXT NOT NULL,
+  alias_name    TEXT NOT NULL,
+  target_key_id TEXT NOT NULL,
+  created       TEXT NOT NULL,
+  updated       TEXT NOT NULL,
+  PRIMARY KEY (account, region, alias_name)
+);
+CREATE INDEX IF NOT EXISTS kms_aliases_by_key ON kms_aliases (target_key_id);
+
+-- Grants on a key; grantee_account and retiring_principal are what grants are looked up by.
+CREATE TABLE IF NOT EXISTS kms_grants (
+  key_id             TEXT NOT NULL,
+  grant_id           TEXT NOT NULL,
+  region             TEXT NOT NULL,
+  grantee_account    TEXT NOT NULL,
+  retiring_principal TEXT,
+  doc                TEXT NOT NULL,
+  PRIMARY KEY (key_id, grant_id)
+);
+CREATE INDEX IF NOT EXISTS kms_grants_by_retiring ON kms_grants (region, retiring_principal, grant_id);
+
+-- Settings that outlive a reset, such as the root key's fingerprint.
+CREATE TABLE IF NOT EXISTS kms_settings (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;

@@ -13,6 +13,8 @@ import { SCHEMA } from './schema.ts';
 import { matchesWildcard } from '../../domain/filters.ts';
 import { SqliteSnapshots } from './sqlite-snapshots.ts';
 import { SqliteVolumes } from './sqlite-volumes.ts';
+import { SqliteKeys } from './sqlite-keys.ts';
+import type { KeyRepository } from '../../ports/key-repository.ts';
 import type { VolumeRepository } from '../../ports/volume-repository.ts';
 import { wildcardRange } from './name-range.ts';
 import { putTags, SqliteTags, type Tx } from './sqlite-tags.ts';
@@ -37,6 +39,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly tags: TagRepository;
   readonly snapshots: SnapshotRepository;
   readonly volumes: VolumeRepository;
+  readonly keys: KeyRepository;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -54,6 +57,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.tags = new SqliteTags(this.db, (fn) => this.tx(fn));
     this.snapshots = new SqliteSnapshots(this.db, (fn) => this.tx(fn));
     this.volumes = new SqliteVolumes(this.db, (fn) => this.tx(fn));
+    this.keys = new SqliteKeys(this.db, (fn) => this.tx(fn));
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
@@ -70,7 +74,8 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async reset(): Promise<void> {
-    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'));
+    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
+      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys;'));
   }
 
   async close(): Promise<void> {
