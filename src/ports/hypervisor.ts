@@ -1,0 +1,131 @@
+// The hypervisor port: what the instance domain needs from whatever runs guests. A driver starts
+// a guest on the instance's volumes, stops it (gracefully, then by force), reboots it, hot-plugs
+// volumes, reports what the guest does (booted, exited) and keeps its console output.
+//
+// Drivers: src/adapters/sim (no guest runs; volumes are real) and, later, QEMU. Each passes the
+// contract suite in test/contracts/hypervisor.contract.ts, skipping only what it lists with a
+// reason. Nothing here knows about EC2 states: the domain maps guest events to them.
+
+/**
+ * A volume as the guest sees it: a byte range read and written lazily through the volume's block
+ * map (VolumeData). A QEMU driver serves it over a block-device bridge; the simulator calls it.
+ */
+export interface GuestDisk {
+  /** The device name in the instance's block device mapping, e.g. /dev/xvda or /dev/sdb. */
+  device: string;
+  volumeId: string;
+  sizeBytes: number;
+  read(offset: number, length: number): Promise<Buffer>;
+  write(offset: number, data: Buffer): Promise<void>;
+}
+
+export interface GuestMachine {
+  /** The EC2 instance type name, e.g. t3.micro. */
+  instanceType: string;
+  vcpus: number;
+  memoryMiB: number;
+  architecture: 'x86_64' | 'arm64' | 'i386';
+  bootMode?: 'legacy-bios' | 'uefi';
+}
+
+export interface StartGuestOptions {
+  instanceId: string;
+  machine: GuestMachine;
+  /** Device name of the root volume; one of `disks`. */
+  rootDevice: string;
+  /** EBS volumes, by device name. */
+  disks: GuestDisk[];
+  /** Instance-store volumes: empty at every start, gone when the guest stops. */
+  instanceStore: GuestDisk[];
+  /** The raw user data (already base64-decoded), served by the metadata service. */
+  userData?: Buffer;
+  /**
+   * True the first time this instance boots. cloud-init runs user data once per instance; a real
+   * guest remembers that on its own disk, the simulator relies on this flag.
+   */
+  firstBoot: boolean;
+  /** Instance metadata by IMDS path (`instance-id`, `local-ipv4`, `placement/availability-zone`, ...). */
+  metadata: Record<string, string>;
+}
+
+export interface StopGuestOptions {
+  /** How long a graceful shutdown may take before the guest is killed. */
+  timeoutMs: number;
+  /** Skip the graceful shutdown (StopInstances Force, TerminateInstances). */
+  force?: boolean;
+}
+
+export type GuestEvent =
+  /** The guest finished booting (EC2: pending → running). Also after a reboot. */
+  | { kind: 'running'; instanceId: string }
+  /**
+   * The guest is gone. `initiatedBy: 'guest'` when it shut itself down or crashed (EC2 applies
+   * InstanceInitiatedShutdownBehavior); 'host' when stop() or terminate() asked for it.
+   */
+  | { kind: 'exited'; instanceId: string; initiatedBy: 'guest' | 'host'; forced: boolean; detail?: string };
+
+export interface ConsoleOutput {
+  /** The most recent console text (at most the last 64 KiB, as EC2 returns). */
+  text: string;
+  /** When the console was last written. */
+  timestamp: Date;
+}
+
+/** What a driver can do; the domain refuses the rest with a typed error, never silently. */
+export interface HypervisorCapabilities {
+  /** Volumes can be attached to and detached from a running guest. */
+  hotplug: boolean;
+  /** Runs user data in the `#!amiforge-sim` test dialect (the simulator). */
+  simDialect: boolean;
+}
+
+export class GuestAlreadyRunningError extends Error {
+  readonly instanceId: string;
+  constructor(instanceId: string) {
+    super(`a guest for ${instanceId} is already running`);
+    this.instanceId = instanceId;
+  }
+}
+
+export class GuestNotRunningError extends Error {
+  readonly instanceId: string;
+  constructor(instanceId: string) {
+    super(`no guest is running for ${instanceId}`);
+    this.instanceId = instanceId;
+  }
+}
+
+/** An operation this driver does not support (see capabilities). */
+export class HypervisorUnsupportedError extends Error {}
+
+export interface Hypervisor {
+  /** `sim`, `qemu`, ... (logged, and shown as the driver in use). */
+  readonly name: string;
+  readonly capabilities: HypervisorCapabilities;
+
+  /**
+   * Starts a guest; resolves once it is started (not booted: `running` is an event). Rejects
+   * with GuestAlreadyRunningError when the instance already has a guest.
+   */
+  start(options: StartGuestOptions): Promise<void>;
+  /** Shuts the guest down and resolves when it has exited; resolves at once when none runs. */
+  stop(instanceId: string, options: StopGuestOptions): Promise<void>;
+  /** Restarts the guest's operating system; rejects with GuestNotRunningError when none runs. */
+  reboot(instanceId: string): Promise<void>;
+  /**
+   * Kills the guest if it runs and releases everything kept for the instance (console output,
+   * sockets, files). Idempotent.
+   */
+  terminate(instanceId: string): Promise<void>;
+  /** Hot-plugs a volume into a running guest (capabilities.hotplug). */
+  attachDisk(instanceId: string, disk: GuestDisk): Promise<void>;
+  detachDisk(instanceId: string, device: string): Promise<void>;
+  /** The console output kept for the instance (across stops, until terminate), if any. */
+  consoleOutput(instanceId: string): Promise<ConsoleOutput | undefined>;
+  /** Instances with a guest running now. */
+  guests(): Promise<string[]>;
+  /** Subscribes to guest events; returns the unsubscribe function. */
+  onEvent(listener: (event: GuestEvent) => void): () => void;
+  /** Stops every guest (forced) and releases the driver. */
+  close(): Promise<void>;
+}
