@@ -118,6 +118,12 @@ export class SnapshotService {
       }
       page.push({ s, tags });
     }
+    // Completed snapshots record their block count; one completed without it (an older data
+    // directory, or a path that does not count) is counted here, for this response only: writing
+    // the record back could undo a concurrent change to its permissions.
+    for (const { s } of page) {
+      if (s.state === 'completed' && s.blockCount === undefined) s.blockCount = await this.deps.store.snapshots.countBlocks(s.snapshotId);
+    }
     return {
       Snapshots: page.map(({ s, tags }) => toWireSnapshot(s, tags)),
       NextToken: more ? encodeToken(page[page.length - 1].s.snapshotId) : undefined,
