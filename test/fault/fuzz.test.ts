@@ -285,8 +285,8 @@ function mutate(r: Rng, p: Pairs): string[] {
         if (p[i]) p[i][0] = chance(r, 0.5) ? p[i][0].toLowerCase() : p[i][0].toUpperCase();
         done.push('case');
         break;
-      case 9: // a long list
-        p.push(...Array.from({ length: int(r, 100, 3000) }, (_, j): [string, string] =>
+      case 9: // a long list; now and then longer than SQLite's 32,766 bound parameters
+        p.push(...Array.from({ length: chance(r, 0.1) ? int(r, 20_000, 40_000) : int(r, 100, 3000) }, (_, j): [string, string] =>
           [`${pick(r, ['ImageId', 'Filter.1.Value', 'Owner', 'ResourceId', 'ExecutableBy'])}.${j + 1}`, pick(r, [CATALOG_IMAGE, 'self', '*', 'x'])]));
         done.push('long-list');
         break;
