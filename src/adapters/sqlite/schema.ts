@@ -18,7 +18,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS images_owner_name ON images (owner_id, region,
 DROP INDEX IF EXISTS images_region_public;
 CREATE INDEX IF NOT EXISTS images_region_id ON images (region, image_id);
 CREATE INDEX IF NOT EXISTS images_owner_id ON images (owner_id, region, image_id);
-CREATE INDEX IF NOT EXISTS images_alias_id ON images (owner_alias, region, image_id);
+-- Only the catalogue's images have an owner alias (amazon): a partial index costs user images nothing.
+DROP INDEX IF EXISTS images_alias_id;
+CREATE INDEX IF NOT EXISTS images_owner_alias_id ON images (owner_alias, region, image_id) WHERE owner_alias IS NOT NULL;
 -- Name filters with a literal prefix (\`ubuntu/images/*\`) read a range of this index.
 CREATE INDEX IF NOT EXISTS images_region_name ON images (region, name);
 
