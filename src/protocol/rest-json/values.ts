@@ -91,6 +91,11 @@ export function checkValue(model: JsonModel, shapeName: string, v: unknown, path
     list.forEach((x, i) => checkValue(model, s.member!.shape, x, `${path}.${i}`, invalid));
     return;
   }
+  if (v instanceof Uint8Array) {
+    if (s.min !== undefined && v.length < s.min) throw invalid(`Value at '${path}' must have length at least ${s.min}.`);
+    if (s.max !== undefined && v.length > s.max) throw invalid(`Value at '${path}' must have length at most ${s.max}.`);
+    return;
+  }
   if (typeof v === 'number') {
     if (s.min !== undefined && v < s.min) throw invalid(`Value '${v}' at '${path}' must be greater than or equal to ${s.min}.`);
     if (s.max !== undefined && v > s.max) throw invalid(`Value '${v}' at '${path}' must be less than or equal to ${s.max}.`);
