@@ -23,9 +23,14 @@ program.command('serve')
   .option('--catalog <file>', 'public image catalogue (JSON); defaults to the shipped catalog/default.json')
   .option('--enable-reset', 'allow POST /_amiforge/reset to empty the store (for test suites)', false)
   .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+  .option('--kms-root-key-file <file>', 'the KMS root key that wraps all KMS key material (32 bytes, base64 or raw)')
   .addHelpText('after', `
 Without --accounts the server runs in dev mode: any access key is accepted and signatures are not
 checked; a 12-digit access key id acts as that account, anything else as 123456789012.
+
+KMS key material is stored only wrapped under a root key: --kms-root-key-file, else the
+AMIFORGE_KMS_ROOT_KEY environment variable (base64 of 32 bytes), else DATA_DIR/kms-root.key,
+generated (mode 0600) on first start. Keep a copy: without it no KMS key can be used.
 
 Example:
   amiforge serve --port 4566 &

@@ -11,6 +11,8 @@ export interface ServerConfig {
   readonly catalogFile: string;
   readonly enableReset: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Where the KMS root key comes from: a file, the environment (base64), or DATA_DIR/kms-root.key. */
+  readonly kmsRootKey: { file: string } | { base64: string } | { dataDirFile: string };
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
@@ -23,6 +25,7 @@ export interface ServeOptions {
   catalog?: string;
   enableReset?: boolean;
   logLevel?: string;
+  kmsRootKeyFile?: string;
 }
 
 export class ConfigError extends Error {}
@@ -35,7 +38,22 @@ export function isLoopback(host: string): boolean {
   return host === '::1';
 }
 
-export function parseServeOptions(o: ServeOptions): ServerConfig {
+/** AMIFORGE_KMS_ROOT_KEY: the KMS root key as base64 of 32 bytes. */
+export const KMS_ROOT_KEY_ENV = 'AMIFORGE_KMS_ROOT_KEY';
+
+function kmsRootKey(o: ServeOptions, env: NodeJS.ProcessEnv, dataDir: string): ServerConfig['kmsRootKey'] {
+  if (o.kmsRootKeyFile) return { file: resolve(o.kmsRootKeyFile) };
+  const base64 = env[KMS_ROOT_KEY_ENV]?.trim();
+  if (base64) {
+    if (Buffer.from(base64, 'base64').length !== 32 || !/^[A-Za-z0-9+/]{43}=$/.test(base64)) {
+      throw new ConfigError(`${KMS_ROOT_KEY_ENV} must be 32 bytes in base64 (44 characters), e.g. from: openssl rand -base64 32`);
+    }
+    return { base64 };
+  }
+  return { dataDirFile: join(dataDir, 'kms-root.key') };
+}
+
+export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = Number(o.port ?? 4566);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0-65535, got ${o.port}`);
   const host = o.host ?? '127.0.0.1';
@@ -46,13 +64,15 @@ export function parseServeOptions(o: ServeOptions): ServerConfig {
       `Refusing to listen on ${host} in dev mode (any access key accepted, signatures unchecked). ` +
       'Give --accounts FILE to verify signatures, or listen on 127.0.0.1.');
   }
+  const dataDir = resolve(o.dataDir ?? join(process.cwd(), '.amiforge'));
   return Object.freeze({
     host,
     port,
-    dataDir: resolve(o.dataDir ?? join(process.cwd(), '.amiforge')),
+    dataDir,
     accountsFile: o.accounts ? resolve(o.accounts) : undefined,
     catalogFile: o.catalog ? resolve(o.catalog) : DEFAULT_CATALOG,
     enableReset: !!o.enableReset,
     logLevel,
+    kmsRootKey: kmsRootKey(o, env, dataDir),
   });
 }

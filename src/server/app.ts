@@ -19,6 +19,9 @@ import { devAuthenticator, strictAuthenticator, type Authenticator } from '../id
 import { systemClock } from '../ports/clock.ts';
 import { randomIds } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
+import { KeyVault } from '../domain/kms/key-vault.ts';
+import { KmsService } from '../domain/kms/kms-service.ts';
+import { loadKmsRootKey } from './kms-root-key.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -26,6 +29,7 @@ export interface App {
   readonly blocks: BlockStore;
   readonly ec2: Ec2Services;
   readonly ebs: EbsDirectService;
+  readonly kms: KmsService;
   readonly volumeData: VolumeData;
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
@@ -43,6 +47,8 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const catalog: CatalogImage[] = readCatalog(config.catalogFile);
   const { store, blocks } = openStores(config.dataDir);
   const deps = { store, clock: systemClock, ids: randomIds };
+  const kms = new KmsService({ keys: store.keys, clock: systemClock, vault: new KeyVault(loadKmsRootKey(config.kmsRootKey, log)) });
+  await kms.verifyRootKey();
   const copier = new BackgroundSnapshotCopier({
     store, blocks, clock: systemClock,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot copy failed'),
@@ -81,6 +87,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     ec2: { images, tags, snapshots, volumes, volumeSnapshots },
     volumeData,
     ebs,
+    kms,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),

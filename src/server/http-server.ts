@@ -5,6 +5,8 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import { dispatchEc2 } from '../api/ec2/dispatcher.ts';
 import { dispatchEbs } from '../api/ebs/dispatcher.ts';
+import { dispatchKms } from '../api/kms/dispatcher.ts';
+import { serializeAwsJsonError } from '../protocol/json/codec.ts';
 import { serializeJsonError } from '../protocol/rest-json/codec.ts';
 import { Errors, isServiceError, ServiceError } from '../domain/errors.ts';
 import { newRequestId } from '../ports/ids.ts';
@@ -91,16 +93,24 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
       Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'], headers: response.headers });
       return outcome;
     }
+    if (service === 'kms') {
+      const { action, response } = await dispatchKms(signed, ctx, app.kms);
+      Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
+      return outcome;
+    }
     if (service !== 'ec2') {
-      throw Errors.invalidAction(`${service} (amiforge serves ec2 and ebs; this service is not available yet)`);
+      throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs and kms; this service is not available yet)`);
     }
     const fields = ec2Fields(rawQuery, req, body);
     outcome.action = fields.find(([k]) => k === 'Action')?.[1];
     outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2);
   } catch (err) {
-    const e = isServiceError(err) ? err : service === 'ebs' ? Errors.ebsInternal() : Errors.internal();
+    const e = isServiceError(err) ? err : service === 'ebs' ? Errors.ebsInternal() : service === 'kms' ? Errors.kmsInternal() : Errors.internal();
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
-    if (service === 'ebs') {
+    if (service === 'kms') {
+      const r = serializeAwsJsonError(e, requestId);
+      Object.assign(outcome, { status: r.status, body: r.body, contentType: r.headers['content-type'], headers: r.headers, errorCode: e.code });
+    } else if (service === 'ebs') {
       const r = serializeJsonError(e, requestId);
       Object.assign(outcome, { status: r.status, body: r.body, contentType: 'application/json', headers: r.headers, errorCode: e.code });
     } else {
