@@ -44,6 +44,8 @@ export interface ImageQuery {
   tagFilters?: { key: string; values: string[] | null }[];
   /** Only ids greater than this, in id order: the basis of pagination. */
   afterImageId?: string;
+  /** How many records the caller expects to read (a page and one more), so an adapter need not read more at first. */
+  expectedCount?: number;
 }
 
 export interface TagRecord {

@@ -198,13 +198,16 @@ class SqliteImages implements ImageRepository {
       return;
     }
     // Otherwise an index gives the rows in id order and each batch resumes after the last id.
+    // The first batch is no bigger than the caller expects to need (a MaxResults page).
     const stmt = this.db.prepare(`SELECT i.image_id, i.region, i.doc, i.permissions FROM images i
       WHERE ${where} AND i.image_id > ? ORDER BY i.image_id LIMIT ?`);
+    let batch = Math.min(SCAN_BATCH, Math.max(1, query.expectedCount ?? SCAN_BATCH));
     for (;;) {
-      const rows = stmt.all(...params, after, SCAN_BATCH) as Row[];
+      const rows = stmt.all(...params, after, batch) as Row[];
       for (const row of rows) yield toRecord(row);
-      if (rows.length < SCAN_BATCH) return;
+      if (rows.length < batch) return;
       after = String(rows[rows.length - 1].image_id);
+      batch = SCAN_BATCH;
     }
   }
 

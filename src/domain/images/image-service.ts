@@ -97,6 +97,7 @@ export class ImageService {
     for (const id of new Set(req.ImageIds ?? [])) await this.findVisible(caller, id);
 
     const query = this.queryFor(caller, req, filters, decodeToken(req.NextToken));
+    if (req.MaxResults !== undefined) query.expectedCount = limit + 1;
     const localFilters = filters.filter((f) => !PUSHED_DOWN(f.name));
     // tag-key and tag-value are matched here, against the caller's own tags on each image: the
     // store pushes down only tag:KEY, and matching them against no tags would never match.
