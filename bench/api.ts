@@ -2,12 +2,12 @@
 // server's resident memory, for amiforge and, as a reference on the same requests in the same
 // run, moto_server. Both run as real processes on 127.0.0.1 and are driven over keep-alive HTTP
 // with SigV4-signed EC2 Query requests. Figures are printed beside the aims; nothing fails.
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { EC2Client, RegisterImageCommand } from '@aws-sdk/client-ec2';
 import { BenchEc2Client } from './support/ec2-client.ts';
 import { percentile, rate, runLoad, type LoadResult } from './support/load.ts';
-import { memoryOf, motoVersion, startAmiforge, startMoto, type BenchServer, type Memory } from './support/servers.ts';
+import { cpuMsOf, memoryOf, motoVersion, startAmiforge, startMoto, type BenchServer, type Memory } from './support/servers.ts';
 import { fmtCount, fmtMB, fmtMs, fmtRate, renderTable, type Row } from './support/table.ts';
 
 export const description = 'EC2 image API: RegisterImage/DescribeImages rate and latency, server memory; amiforge vs moto_server';
@@ -113,10 +113,10 @@ async function warmUp(server: BenchServer): Promise<void> {
   const west = new BenchEc2Client({ endpoint: server.endpoint, region: 'us-west-2', maxSockets: 8 });
   try {
     const snap = (await rootSnapshot(west)).id;
-    const r = await runLoad({ count: 300, concurrency: 8, maxSeconds: 30, send: (i) => west.call('RegisterImage', registerParams(900_000 + i, snap)) });
+    const r = await runLoad({ count: 200, concurrency: 8, maxSeconds: 20, send: (i) => west.call('RegisterImage', registerParams(900_000 + i, snap)) });
     if (r.errors) throw new Error(`${server.name} warm-up RegisterImage failed: ${r.firstError}`);
-    await runLoad({ count: 100, concurrency: 4, maxSeconds: 30, send: () => west.call('DescribeImages', { 'Owner.1': 'self' }) });
-    await runLoad({ count: 100, concurrency: 4, maxSeconds: 30, send: () => west.call('DescribeImages', { 'Owner.1': 'self', 'MaxResults': 10 }) });
+    await runLoad({ count: 20, concurrency: 2, maxSeconds: 10, send: () => west.call('DescribeImages', { 'Owner.1': 'self' }) });
+    await runLoad({ count: 50, concurrency: 2, maxSeconds: 10, send: () => west.call('DescribeImages', { 'Owner.1': 'self', 'MaxResults': 10 }) });
   } finally {
     west.close();
   }
@@ -153,6 +153,16 @@ async function clientCost(): Promise<{ rawUs: number; sdkUs: number }> {
   return { rawUs, sdkUs };
 }
 
+type Measured = LoadResult & { serverCpuMs: number };
+
+/** Runs a load and adds the server's CPU time per request: unlike latency, barely moved by other load on the machine. */
+async function onServer(server: BenchServer, load: () => Promise<LoadResult>): Promise<Measured> {
+  const before = cpuMsOf(server.pid);
+  const r = await load();
+  return { ...r, serverCpuMs: (cpuMsOf(server.pid) - before) / r.done };
+}
+
+const cpu = (r: Measured | undefined) => (r ? fmtMs(r.serverCpuMs) : '-');
 const latency = (r: LoadResult | undefined) => (r ? `${fmtMs(percentile(r.latenciesMs, 50))} / ${fmtMs(percentile(r.latenciesMs, 99))}` : '-');
 const rateOf = (r: LoadResult | undefined) => (r ? fmtRate(rate(r)) : '-');
 const met = (ok: boolean) => (ok ? 'yes' : 'NO');
@@ -175,7 +185,8 @@ export async function run(args: string[]): Promise<void> {
   const small = Math.min(1000, o.images);
   const moto = o.moto ? motoVersion() : undefined;
   console.log(`amiforge api benchmark: ${fmtCount(o.images)} images, RegisterImage concurrency ${o.concurrency}`);
-  console.log(`machine: ${availableParallelism()} cores available (${cpus().length} CPUs, ${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}`);
+  console.log(`machine: ${availableParallelism()} cores available (${cpus().length} CPUs, ${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, `
+    + `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine slows both servers alike; server CPU per request is barely moved by it)`);
   console.log(`reference: ${moto ? `moto_server ${moto}` : o.moto ? 'moto_server not found on PATH; amiforge alone' : 'moto skipped (--no-moto)'}`);
 
   const cost = await clientCost();
@@ -210,20 +221,20 @@ export async function run(args: string[]): Promise<void> {
       snapshots.set(server.name, snap.id);
       log(`${server.name}: root snapshot ${snap.id} (${snap.made ? 'made with the EBS direct API' : 'made-up id: no EBS direct API'})`);
     }
-    const reg1k = new Map<string, LoadResult>();
-    const desc1k = new Map<string, LoadResult>();
+    const reg1k = new Map<string, Measured>();
+    const desc1k = new Map<string, Measured>();
     const mem1k = new Map<string, Memory>();
     for (const [server, client] of [[af, afc], [mo, moc]] as const) {
       if (!server || !client) continue;
       log(`${server.name}: RegisterImage x ${fmtCount(small)}`);
-      const r = await register(client, snapshots.get(server.name)!, 0, small, o.concurrency);
+      const r = await onServer(server, () => register(client, snapshots.get(server.name)!, 0, small, o.concurrency));
       assertClean(`${server.name} RegisterImage`, r);
       reg1k.set(server.name, r);
       // 2. DescribeImages(Owners=self) over those images.
       log(`${server.name}: DescribeImages Owners=self over ${fmtCount(small)} images`);
-      const d = await repeat(client, {
+      const d = await onServer(server, () => repeat(client, {
         count: 300, concurrency: 4, maxSeconds: LIMITS.describeSeconds, expect: () => small, params: () => ({ 'Owner.1': 'self' }),
-      });
+      }));
       assertClean(`${server.name} DescribeImages`, d);
       desc1k.set(server.name, d);
       mem1k.set(server.name, memoryOf(server.pid));
@@ -234,17 +245,17 @@ export async function run(args: string[]): Promise<void> {
     }
 
     // 3. amiforge alone, on to the full count.
-    let regFull: LoadResult | undefined;
+    let regFull: Measured | undefined;
     let tail = NaN;
     if (o.images > small) {
       log(`amiforge: RegisterImage ${fmtCount(small)} -> ${fmtCount(o.images)}`);
       const done: number[] = [];
       const started = performance.now();
-      regFull = await runLoad({
+      regFull = await onServer(af, () => runLoad({
         count: o.images - small, concurrency: o.concurrency, maxSeconds: LIMITS.registerSeconds,
         send: (i) => afc.call('RegisterImage', registerParams(small + i, snapshots.get('amiforge')!)),
         check: () => done.push(performance.now()),
-      });
+      }));
       assertClean('amiforge RegisterImage', regFull);
       // The rate over the last tenth, to show whether registering slows as the store grows.
       const k = Math.floor(done.length * 0.9);
@@ -256,31 +267,31 @@ export async function run(args: string[]): Promise<void> {
     log(`amiforge: filtered and paginated DescribeImages over ${fmtCount(held)} images`);
     const groups = Math.floor(held / 10);
     const prefix = (i: number) => `bench-${String((i * 7919) % groups).padStart(5, '0')}?`;
-    const byName = await repeat(afc, {
+    const byName = await onServer(af, () => repeat(afc, {
       count: 500, concurrency: 1, maxSeconds: LIMITS.querySeconds, expect: () => 10,
       params: (i) => ({ 'Owner.1': 'self', 'Filter.1.Name': 'name', 'Filter.1.Value.1': prefix(i) }),
-    });
+    }));
     assertClean('name filter', byName);
-    const byNameTag = await repeat(afc, {
+    const byNameTag = await onServer(af, () => repeat(afc, {
       count: 500, concurrency: 1, maxSeconds: LIMITS.querySeconds, expect: () => 10 / TEAMS,
       params: (i) => ({
         'Owner.1': 'self', 'Filter.1.Name': 'name', 'Filter.1.Value.1': prefix(i + 250),
         'Filter.2.Name': 'tag:team', 'Filter.2.Value.1': `t${i % TEAMS}`,
       }),
-    });
+    }));
     assertClean('name and tag filter', byNameTag);
-    const firstPage = await repeat(afc, {
+    const firstPage = await onServer(af, () => repeat(afc, {
       count: 300, concurrency: 1, maxSeconds: LIMITS.querySeconds, expect: () => 100,
       params: () => ({ 'Owner.1': 'self', 'MaxResults': 100 }),
-    });
+    }));
     assertClean('first page', firstPage);
     const first = await afc.call('DescribeImages', { 'Owner.1': 'self', 'MaxResults': 100 });
     const token = /<nextToken>([^<]+)<\/nextToken>/.exec(first.body)?.[1];
     if (!token) throw new Error('DescribeImages MaxResults=100 returned no nextToken');
-    const secondPage = await repeat(afc, {
+    const secondPage = await onServer(af, () => repeat(afc, {
       count: 300, concurrency: 1, maxSeconds: LIMITS.querySeconds, expect: () => 100,
       params: () => ({ 'Owner.1': 'self', 'MaxResults': 100, 'NextToken': token }),
-    });
+    }));
     assertClean('second page', secondPage);
     const memFull = memoryOf(af.pid);
     afc.close();
@@ -288,33 +299,37 @@ export async function run(args: string[]): Promise<void> {
     await stopAll();
 
     // The report.
-    const am = (m: Map<string, LoadResult>) => m.get('amiforge');
-    const mm = (m: Map<string, LoadResult>) => (mo ? m.get('moto') : undefined);
-    const ratio = mo ? rate(desc1k.get('amiforge')!) / rate(desc1k.get('moto')!) : NaN;
-    const regRatio = mo ? rate(reg1k.get('amiforge')!) / rate(reg1k.get('moto')!) : NaN;
-    const x = (n: number) => (Number.isNaN(n) ? '-' : `${n.toFixed(1)}x`);
+    const am = (m: Map<string, Measured>) => m.get('amiforge');
+    const mm = (m: Map<string, Measured>) => (mo ? m.get('moto') : undefined);
+    const ratio = (m: Map<string, Measured>) => (mo ? `${(rate(m.get('amiforge')!) / rate(m.get('moto')!)).toFixed(1)}x` : '-');
     const idlePeak = idle.get('amiforge')!.peak;
+    const p99Met = (r: LoadResult) => met(percentile(r.latenciesMs, 99) < AIMS.filteredP99Ms);
     const rows: Row[] = [
       { section: `RegisterImage, ${o.concurrency} in flight` },
-      [`  ${fmtCount(small)} images: rate (req/s)`, rateOf(am(reg1k)), rateOf(mm(reg1k)), '', ''],
-      [`  ${fmtCount(small)} images: p50 / p99 (ms)`, latency(am(reg1k)), latency(mm(reg1k)), '', ''],
-      [`  amiforge / moto rate`, x(regRatio), '', '', ''],
+      [`  first ${fmtCount(small)} images: rate (req/s)`, rateOf(am(reg1k)), rateOf(mm(reg1k)), '', ''],
+      ['    p50 / p99 latency (ms)', latency(am(reg1k)), latency(mm(reg1k)), '', ''],
+      ['    server CPU per request (ms)', cpu(am(reg1k)), cpu(mm(reg1k)), '', ''],
+      ['    amiforge / moto rate', ratio(reg1k), '', '', ''],
       ...(regFull ? [
         [`  ${fmtCount(small)} -> ${fmtCount(held)} images: rate (req/s)`, rateOf(regFull), 'not run', '', ''],
-        [`  ${fmtCount(small)} -> ${fmtCount(held)} images: p50 / p99 (ms)`, latency(regFull), 'not run', '', ''],
-        [`  last 10% of those: rate (req/s)`, fmtRate(tail), 'not run', '', ''],
+        ['    p50 / p99 latency (ms)', latency(regFull), 'not run', '', ''],
+        ['    server CPU per request (ms)', cpu(regFull), 'not run', '', ''],
+        ['    rate over the last 10% (req/s)', fmtRate(tail), 'not run', '', ''],
       ] as Row[] : []),
       { section: `DescribeImages Owners=self over ${fmtCount(small)} images, 4 in flight` },
       ['  rate (req/s)', rateOf(am(desc1k)), rateOf(mm(desc1k)), '', ''],
-      ['  p50 / p99 (ms)', latency(am(desc1k)), latency(mm(desc1k)), '', ''],
-      ['  amiforge / moto rate', x(ratio), '', '', ''],
+      ['    p50 / p99 latency (ms)', latency(am(desc1k)), latency(mm(desc1k)), '', ''],
+      ['    server CPU per request (ms)', cpu(am(desc1k)), cpu(mm(desc1k)), '', ''],
+      ['    amiforge / moto rate', ratio(desc1k), '', '', ''],
       { section: `DescribeImages over ${fmtCount(held)} images, one at a time (amiforge only)` },
-      ['  Owners=self, name=bench-NNNNN? (10 match): p50 / p99 (ms)', latency(byName), 'not run', `p99 < ${AIMS.filteredP99Ms}`,
-        met(percentile(byName.latenciesMs, 99) < AIMS.filteredP99Ms)],
-      [`  + tag:team=tN (2 match): p50 / p99 (ms)`, latency(byNameTag), 'not run', `p99 < ${AIMS.filteredP99Ms}`,
-        met(percentile(byNameTag.latenciesMs, 99) < AIMS.filteredP99Ms)],
+      ['  Owners=self, name=bench-NNNNN? (10 match): p50 / p99 (ms)', latency(byName), 'not run', `p99 < ${AIMS.filteredP99Ms}`, p99Met(byName)],
+      ['    server CPU per request (ms)', cpu(byName), 'not run', '', ''],
+      ['  + tag:team=tN (2 match): p50 / p99 (ms)', latency(byNameTag), 'not run', `p99 < ${AIMS.filteredP99Ms}`, p99Met(byNameTag)],
+      ['    server CPU per request (ms)', cpu(byNameTag), 'not run', '', ''],
       ['  Owners=self, MaxResults=100, first page: p50 / p99 (ms)', latency(firstPage), 'not run', '', ''],
-      ['  Owners=self, MaxResults=100, second page: p50 / p99 (ms)', latency(secondPage), 'not run', '', ''],
+      ['    server CPU per request (ms)', cpu(firstPage), 'not run', '', ''],
+      ['  the same, second page (NextToken): p50 / p99 (ms)', latency(secondPage), 'not run', '', ''],
+      ['    server CPU per request (ms)', cpu(secondPage), 'not run', '', ''],
       { section: 'Server memory, MB: peak (VmHWM) / current (VmRSS)' },
       ['  idle, just started', mem(idle.get('amiforge')), mem(idle.get('moto')), `peak < ${AIMS.idlePeakMB}`, met(idlePeak / 1e6 < AIMS.idlePeakMB)],
       [`  after the ${fmtCount(small)}-image phases`, mem(mem1k.get('amiforge')), mem(mem1k.get('moto')), '', ''],
@@ -322,6 +337,7 @@ export async function run(args: string[]): Promise<void> {
     ];
     console.log('');
     console.log(renderTable(['', 'amiforge', mo ? `moto ${moto}` : 'moto', 'aim', 'met'], rows));
+    console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     if (held < 100_000) console.log(`\n(a quick run: the aims are for 100,000 images; this run held ${fmtCount(held)})`);
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -23,6 +23,16 @@ export interface Memory {
   rss: number;
 }
 
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, ms; robust to other load on the machine. */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of /proc/PID/stat (utime, stime), counted from after the command name.
+  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1000;
+}
+
 /** VmHWM and VmRSS of a process (Linux /proc). */
 export function memoryOf(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -48,9 +58,9 @@ function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> 
  * amiforge in dev mode with a fresh data directory and its default (info) log level, so each
  * request is logged as in normal use; the log goes to a pipe that is drained and dropped.
  */
-export async function startAmiforge(extraArgs: string[] = []): Promise<BenchServer> {
+export async function startAmiforge(o: { serveArgs?: string[]; nodeArgs?: string[] } = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-bench-'));
-  const args = [join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs];
+  const args = [...(o.nodeArgs ?? []), join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--data-dir', dataDir, ...(o.serveArgs ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += d; });
