@@ -86,7 +86,7 @@ export class GrantService {
       ...(req.RetiringPrincipal ? { 'kms:RetiringPrincipal': req.RetiringPrincipal } : {}),
     };
     try {
-      await this.access.authorize(caller, key, 'CreateGrant', { grantTokens: req.GrantTokens, conditionKeys });
+      await this.access.authorize(caller, key, 'CreateGrant', { grantTokens: req.GrantTokens, conditionKeys, policyOnly: true });
       return;
     } catch (err) {
       if ((err as { code?: string }).code !== 'AccessDeniedException' || (err as Error).message.includes('explicit deny')) throw err;

@@ -43,6 +43,8 @@ export interface UseOptions {
   grantTokens?: string[];
   /** The request's other condition keys, e.g. CreateGrant's kms:GrantOperations. */
   conditionKeys?: Record<string, string | string[]>;
+  /** Consult the key policy only: CreateGrant applies its own rules to the caller's grants. */
+  policyOnly?: boolean;
 }
 
 export class KeyAccess {
@@ -97,7 +99,7 @@ export class KeyAccess {
     const decision = policyDecision(caller, key.arn, key.policy, operation, o);
     if (decision === 'deny') throw Errors.kmsAccessDenied(principal, action, key.arn, true);
     if (decision === 'allow') return;
-    if (SYMMETRIC_GRANT_OPERATIONS.has(operation)) {
+    if (!o.policyOnly && SYMMETRIC_GRANT_OPERATIONS.has(operation)) {
       for await (const g of this.deps.keys.grants(key.keyId, { granteeAccount: caller.account })) {
         if (grantAllows(g, operation, o.encryptionContext)) return;
       }
