@@ -5,6 +5,7 @@ import type { Image, LaunchPermission, Tag } from '../protocol/ec2/types.generat
 import type { SnapshotRepository } from './snapshot-repository.ts';
 import type { VolumeRepository } from './volume-repository.ts';
 import type { KeyRepository } from './key-repository.ts';
+import type { InstanceRepository, KeyPairRepository } from './instance-repository.ts';
 
 /** An image as stored: the EC2 Image members that are facts about the image itself. */
 export type StoredImage = Omit<Image, 'Tags' | 'Public' | 'ImageAllowed'> & {
@@ -75,6 +76,8 @@ export interface ImageRepository {
   /** Visible images matching `query`, in image id order, read lazily. */
   scan(query: ImageQuery): AsyncIterable<ImageRecord>;
   count(): Promise<number>;
+  /** Images in a state, across regions (start-up: CreateImage's images left pending). */
+  inState(state: StoredImage['State']): Promise<ImageRecord[]>;
 }
 
 export interface TagRepository {
@@ -94,6 +97,8 @@ export interface MetadataStore {
   readonly snapshots: SnapshotRepository;
   readonly volumes: VolumeRepository;
   readonly keys: KeyRepository;
+  readonly instances: InstanceRepository;
+  readonly keyPairs: KeyPairRepository;
   /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
   reset(): Promise<void>;
   close(): Promise<void>;

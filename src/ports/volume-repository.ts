@@ -63,6 +63,8 @@ export interface VolumeRepository {
   /** Removes the volume, its own blocks and tags. */
   delete(region: string, volumeId: string): Promise<boolean>;
   scan(query: VolumeQuery): AsyncIterable<VolumeRecord>;
+  /** The owner's volumes with a live attachment to one of these instances (their mappings). */
+  attachedTo(region: string, ownerId: string, instanceIds: string[]): Promise<VolumeRecord[]>;
   /** The volume's own block at `index` (written since creation), if any. */
   block(volumeId: string, index: number): Promise<string | undefined>;
   putBlock(volumeId: string, index: number, hash: string): Promise<void>;

@@ -14,6 +14,9 @@ import { matchesWildcard } from '../../domain/filters.ts';
 import { SqliteSnapshots } from './sqlite-snapshots.ts';
 import { SqliteVolumes } from './sqlite-volumes.ts';
 import { SqliteKeys } from './sqlite-keys.ts';
+import { SqliteInstances, SqliteKeyPairs } from './sqlite-instances.ts';
+import { INSTANCE_RESET, INSTANCE_SCHEMA } from './schema-instances.ts';
+import type { InstanceRepository, KeyPairRepository } from '../../ports/instance-repository.ts';
 import type { KeyRepository } from '../../ports/key-repository.ts';
 import type { VolumeRepository } from '../../ports/volume-repository.ts';
 import { wildcardRange } from './name-range.ts';
@@ -64,6 +67,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly snapshots: SnapshotRepository;
   readonly volumes: VolumeRepository;
   readonly keys: KeyRepository;
+  readonly instances: InstanceRepository;
+  readonly keyPairs: KeyPairRepository;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -82,6 +87,9 @@ export class SqliteMetadataStore implements MetadataStore {
     this.snapshots = new SqliteSnapshots(this.db, (fn) => this.tx(fn));
     this.volumes = new SqliteVolumes(this.db, (fn) => this.tx(fn));
     this.keys = new SqliteKeys(this.db, (fn) => this.tx(fn));
+    this.db.exec(INSTANCE_SCHEMA);
+    this.instances = new SqliteInstances(this.db, (fn) => this.tx(fn));
+    this.keyPairs = new SqliteKeyPairs(this.db, (fn) => this.tx(fn));
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
@@ -99,7 +107,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async reset(): Promise<void> {
     this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
-      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys;'));
+      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; ' + INSTANCE_RESET));
   }
 
   async close(): Promise<void> {
@@ -213,6 +221,10 @@ class SqliteImages implements ImageRepository {
 
   async count(): Promise<number> {
     return Number((this.db.prepare('SELECT count(*) AS n FROM images').get() as Row).n);
+  }
+
+  async inState(state: string): Promise<ImageRecord[]> {
+    return (this.db.prepare(`SELECT region, doc, permissions FROM images WHERE json_extract(doc, '$.State') = ?`).all(state) as Row[]).map(toRecord);
   }
 }
 

@@ -66,6 +66,14 @@ export class SqliteVolumes implements VolumeRepository {
     }
   }
 
+  async attachedTo(region: string, ownerId: string, instanceIds: string[]): Promise<VolumeRecord[]> {
+    if (!instanceIds.length) return [];
+    return (this.db.prepare(`SELECT doc FROM volumes v WHERE region = ? AND owner_id = ? AND EXISTS (
+        SELECT 1 FROM json_each(v.doc, '$.attachments') a
+        WHERE json_extract(a.value, '$.instanceId') IN (SELECT value FROM json_each(?)) AND json_extract(a.value, '$.state') != 'detached')
+      ORDER BY volume_id`).all(region, ownerId, JSON.stringify(instanceIds)) as Row[]).map(toRecord);
+  }
+
   async block(volumeId: string, index: number): Promise<string | undefined> {
     const row = this.db.prepare('SELECT hash FROM volume_blocks WHERE volume_id = ? AND block_index = ?').get(volumeId, index) as Row | undefined;
     return row ? String(row.hash) : undefined;
