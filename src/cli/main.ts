@@ -23,6 +23,9 @@ program.command('serve')
   .option('--catalog <file>', 'public image catalogue (JSON); defaults to the shipped catalog/default.json')
   .option('--enable-reset', 'allow POST /_amiforge/reset to empty the store (for test suites)', false)
   .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+  .option('--instance-limit <n>', 'instances (not terminated) an account may have per region', '1000')
+  .addOption(new Option('--hypervisor <driver>', 'what runs instances: sim boots no guest but reads and writes the real volumes').choices(['sim']).default('sim'))
+  .option('--sim-boot-ms <ms>', 'how long a simulated guest takes to boot (pending to running)', '300')
   .option('--kms-root-key-file <file>', 'the KMS root key that wraps all KMS key material (32 bytes, base64 or raw)')
   .addHelpText('after', `
 Without --accounts the server runs in dev mode: any access key is accepted and signatures are not

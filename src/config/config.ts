@@ -13,6 +13,10 @@ export interface ServerConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Where the KMS root key comes from: a file, the environment (base64), or DATA_DIR/kms-root.key. */
   readonly kmsRootKey: { file: string } | { base64: string } | { dataDirFile: string };
+  /** Instances an account may have (not terminated) in a region; RunInstances beyond it is InstanceLimitExceeded. */
+  readonly instanceLimit: number;
+  /** The hypervisor driver and its settings (only the simulator so far). */
+  readonly hypervisor: { readonly driver: 'sim'; readonly bootMs: number };
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
@@ -26,6 +30,9 @@ export interface ServeOptions {
   enableReset?: boolean;
   logLevel?: string;
   kmsRootKeyFile?: string;
+  instanceLimit?: string | number;
+  hypervisor?: string;
+  simBootMs?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -65,6 +72,11 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
       'Give --accounts FILE to verify signatures, or listen on 127.0.0.1.');
   }
   const dataDir = resolve(o.dataDir ?? join(process.cwd(), '.amiforge'));
+  const instanceLimit = Number(o.instanceLimit ?? 1000);
+  if (!Number.isInteger(instanceLimit) || instanceLimit < 0) throw new ConfigError(`--instance-limit must be a whole number, got ${o.instanceLimit}`);
+  if ((o.hypervisor ?? 'sim') !== 'sim') throw new ConfigError(`--hypervisor must be sim (the only driver so far), got ${o.hypervisor}`);
+  const bootMs = Number(o.simBootMs ?? 300);
+  if (!Number.isInteger(bootMs) || bootMs < 0 || bootMs > 600_000) throw new ConfigError(`--sim-boot-ms must be 0 to 600000, got ${o.simBootMs}`);
   return Object.freeze({
     host,
     port,
@@ -74,5 +86,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     enableReset: !!o.enableReset,
     logLevel,
     kmsRootKey: kmsRootKey(o, env, dataDir),
+    instanceLimit,
+    hypervisor: Object.freeze({ driver: 'sim' as const, bootMs }),
   });
 }

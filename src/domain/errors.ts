@@ -88,6 +88,32 @@ export const Errors = {
   volumeZoneMismatch: (volumeId: string, instanceId: string) =>
     client('InvalidVolume.ZoneMismatch')(`The volume '${volumeId}' is not in the same availability zone as instance '${instanceId}'`),
   incorrectState: client('IncorrectState'),
+  attachmentPointInUse: (device: string) => client('InvalidParameterValue')(`Attachment point ${device} is already in use`),
+  attachmentNotFound: (volumeId: string, instanceId: string) =>
+    client('InvalidAttachment.NotFound')(`The volume ${volumeId} is not attached to instance ${instanceId}.`),
+
+  // Instances
+  instanceMalformed: (id: string) => client('InvalidInstanceID.Malformed')(`Invalid id: "${id}" (expecting "i-...")`),
+  instanceNotFound: (id: string) => client('InvalidInstanceID.NotFound')(`The instance ID '${id}' does not exist`),
+  incorrectInstanceState: client('IncorrectInstanceState'),
+  instanceLimitExceeded: (requested: number, limit: number) =>
+    client('InstanceLimitExceeded')(`You have requested more instances (${requested}) than your current instance limit of ${limit} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.`),
+  idempotentParameterMismatch: () =>
+    client('IdempotentParameterMismatch')('Arguments on this idempotent request are inconsistent with arguments used in previous request(s).'),
+  /** EC2's code for a valid value this configuration cannot serve (an instance type amiforge does not model). */
+  unsupportedConfiguration: client('Unsupported'),
+  instanceAttributeValue: (value: string, attribute: string) =>
+    client('InvalidInstanceAttributeValue')(`Value (${value}) for parameter ${attribute} is invalid.`),
+  insufficientAddresses: (zone: string) =>
+    client('InsufficientFreeAddressesInSubnet')(`There are not enough free addresses in the default subnet of ${zone} to satisfy the requested number of instances.`),
+  amiNotAvailable: (id: string, state: string) =>
+    client('InvalidAMIID.Unavailable')(`The image id '[${id}]' is not available: its state is '${state}'.`),
+
+  // Key pairs
+  keyPairNotFound: (name: string) => client('InvalidKeyPair.NotFound')(`The key pair '${name}' does not exist`),
+  keyPairIdNotFound: (id: string) => client('InvalidKeyPair.NotFound')(`The key pair ID '${id}' does not exist`),
+  keyPairDuplicate: (name: string) => client('InvalidKeyPair.Duplicate')(`The keypair '${name}' already exists.`),
+  keyFormat: (detail: string) => client('InvalidKey.Format')(`Key is not in valid OpenSSH public key format: ${detail}`),
 
   // EBS direct APIs (rest-json): codes and reasons from the EBS service model.
   ebsValidation: (reason: string, message: string) =>

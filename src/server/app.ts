@@ -19,9 +19,11 @@ import { devAuthenticator, strictAuthenticator, type Authenticator } from '../id
 import { systemClock } from '../ports/clock.ts';
 import { randomIds } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
+import { Errors } from '../domain/errors.ts';
 import { KeyVault } from '../domain/kms/key-vault.ts';
 import { KmsService } from '../domain/kms/kms-service.ts';
 import { loadKmsRootKey } from './kms-root-key.ts';
+import { createInstanceServices } from './instances-wiring.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -62,14 +64,20 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     image: async (caller, id) => void (await images.findVisible(caller, id)),
     snapshot: async (caller, id) => void (await snapshots.findUsable(caller, id)),
     volume: async (caller, id) => void (await volumes.findOwned(caller, id)),
+    instance: async (caller, id) => void (await compute.services.instances.find(caller, id)),
+    'key-pair': async (caller, id) => {
+      if (!(await store.keyPairs.byId(caller.region, caller.account, id))) throw Errors.keyPairIdNotFound(id);
+    },
   });
   const volumeSnapshots = new VolumeSnapshots({
     ...deps, blocks, volumes,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot failed'),
   });
+  const compute = createInstanceServices({ config, store, clock: systemClock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, log });
   await loadCatalog(store, blocks, catalog);
   await copier.resumeAll();
   await volumeSnapshots.resumeAll();
+  await compute.recover();
   const maintenance = new StorageMaintenance({ store, blocks });
   const leftovers = await maintenance.cleanCrashLeftovers(new Date());
   if (leftovers) log.info({ removed: leftovers }, 'removed partial block writes left by a crash');
@@ -84,7 +92,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config,
     store,
     blocks,
-    ec2: { images, tags, snapshots, volumes, volumeSnapshots },
+    ec2: { images, tags, snapshots, volumes, volumeSnapshots, ...compute.services },
     volumeData,
     ebs,
     kms,
@@ -92,6 +100,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
     async reset() {
+      await compute.reset();
       await copier.idle();
       await volumeSnapshots.idle();
       await store.reset();
@@ -99,6 +108,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     },
     async close() {
       clearInterval(gcTimer);
+      await compute.close();
       await copier.idle();
       await volumeSnapshots.idle();
       await store.close();

@@ -11,8 +11,12 @@ import { regionHandlers } from './regions.ts';
 import { tagHandlers } from './tags.ts';
 import { snapshotHandlers } from './snapshots.ts';
 import { volumeHandlers } from './volumes.ts';
+import { instanceHandlers } from './instances.ts';
+import { keyPairHandlers } from './key-pairs.ts';
 
-const handlers: Ec2HandlerTable = { ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers };
+const handlers: Ec2HandlerTable = {
+  ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers, ...instanceHandlers, ...keyPairHandlers,
+};
 
 export const implementedEc2Actions = (): string[] => Object.keys(handlers).sort();
 

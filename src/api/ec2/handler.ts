@@ -5,6 +5,12 @@ import type { TagService } from '../../domain/tags/tag-service.ts';
 import type { SnapshotService } from '../../domain/snapshots/snapshot-service.ts';
 import type { VolumeService } from '../../domain/volumes/volume-service.ts';
 import type { VolumeSnapshots } from '../../domain/volumes/volume-snapshots.ts';
+import type { ImageCreator } from '../../domain/instances/create-image.ts';
+import type { InstanceLauncher } from '../../domain/instances/instance-launcher.ts';
+import type { InstanceLifecycle } from '../../domain/instances/instance-lifecycle.ts';
+import type { InstanceService } from '../../domain/instances/instance-service.ts';
+import type { VolumeAttachments } from '../../domain/instances/volume-attachments.ts';
+import type { KeyPairService } from '../../domain/keypairs/key-pair-service.ts';
 import type { Ec2Operations } from '../../protocol/ec2/types.generated.ts';
 
 /** The domain services handlers call; wired once in src/server/app.ts. */
@@ -14,6 +20,12 @@ export interface Ec2Services {
   snapshots: SnapshotService;
   volumes: VolumeService;
   volumeSnapshots: VolumeSnapshots;
+  instances: InstanceService;
+  launcher: InstanceLauncher;
+  lifecycle: InstanceLifecycle;
+  attachments: VolumeAttachments;
+  imageCreator: ImageCreator;
+  keyPairs: KeyPairService;
 }
 
 export type Ec2OperationName = keyof Ec2Operations;

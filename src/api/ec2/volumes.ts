@@ -10,4 +10,6 @@ export const volumeHandlers: Ec2HandlerTable = {
   ModifyVolume: async (input, ctx, s) => ({ VolumeModification: await s.volumes.modify(ctx.caller, input) }),
   DescribeVolumesModifications: (input, ctx, s) => s.volumes.describeModifications(ctx.caller, input),
   CreateSnapshot: (input, ctx, s) => s.volumeSnapshots.createSnapshot(ctx.caller, input),
+  AttachVolume: (input, ctx, s) => s.attachments.attach(ctx.caller, input),
+  DetachVolume: (input, ctx, s) => s.attachments.detach(ctx.caller, input),
 };

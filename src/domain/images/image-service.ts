@@ -53,12 +53,12 @@ export class ImageService {
   /**
    * Checks every EBS mapping against its snapshot: it exists in the region, the caller may use
    * it, it is completed, and the volume is not smaller; the size and encryption default to the
-   * snapshot's, as AWS does.
+   * snapshot's, as AWS does. CreateImage passes the snapshots it is about to take as `taking`.
    */
-  private async bindSnapshots(caller: Caller, image: ImageRecord['image']): Promise<void> {
+  async bindSnapshots(caller: Caller, image: ImageRecord['image'], taking: ReadonlySet<string> = new Set()): Promise<void> {
     for (const m of image.BlockDeviceMappings ?? []) {
       const ebs = m.Ebs;
-      if (!ebs?.SnapshotId) continue;
+      if (!ebs?.SnapshotId || taking.has(ebs.SnapshotId)) continue;
       const snap = await this.deps.snapshots.findUsable(caller, ebs.SnapshotId);
       if (snap.state !== 'completed') throw Errors.snapshotIncorrectState(snap.snapshotId, snap.state);
       if (ebs.VolumeSize !== undefined && ebs.VolumeSize < snap.volumeSize) {

@@ -7,7 +7,7 @@ import type {
 import type { Clock } from '../../ports/clock.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
-import type { VolumeRecord } from '../../ports/volume-repository.ts';
+import type { VolumeAttachmentRecord, VolumeRecord } from '../../ports/volume-repository.ts';
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { checkFilterNames, matchesFilters, normalizeFilters } from '../filters.ts';
@@ -38,6 +38,8 @@ export interface NewVolume {
   viaImage?: boolean;
   ephemeral?: boolean;
   clientToken?: string;
+  /** Created attached (a launch volume): in-use from the start, never seen available. */
+  attachment?: VolumeAttachmentRecord;
 }
 
 export class VolumeService {
@@ -49,7 +51,8 @@ export class VolumeService {
   async findOwned(caller: Caller, id: string): Promise<VolumeRecord> {
     requireVolumeId(id);
     const v = await this.deps.store.volumes.get(caller.region, id);
-    if (!v || v.ownerId !== caller.account || v.state === 'deleted') throw Errors.volumeNotFound(id);
+    // Instance-store volumes are volumes inside amiforge only; EC2's volume APIs never see them.
+    if (!v || v.ownerId !== caller.account || v.state === 'deleted' || v.ephemeral) throw Errors.volumeNotFound(id);
     return v;
   }
 
@@ -82,11 +85,11 @@ export class VolumeService {
       size,
       ...type,
       availabilityZone: spec.availabilityZone,
-      state: 'available',
+      state: spec.attachment ? 'in-use' : 'available',
       snapshotId: spec.snapshotId,
       createTime: this.deps.clock.now().toISOString(),
       encrypted,
-      attachments: [],
+      attachments: spec.attachment ? [spec.attachment] : [],
       clientToken: spec.clientToken,
       ephemeral: spec.ephemeral,
     };
@@ -182,11 +185,7 @@ export class VolumeService {
 
   /** Volumes attached to an instance (its block device mapping), ephemeral ones included. */
   async attachedTo(caller: Caller, instanceId: string): Promise<VolumeRecord[]> {
-    const out: VolumeRecord[] = [];
-    for await (const v of this.deps.store.volumes.scan({ region: caller.region, ownerId: caller.account })) {
-      if (v.attachments.some((a) => a.instanceId === instanceId && a.state !== 'detached')) out.push(v);
-    }
-    return out;
+    return this.deps.store.volumes.attachedTo(caller.region, caller.account, [instanceId]);
   }
 
   private async toWire(caller: Caller, v: VolumeRecord): Promise<Volume> {

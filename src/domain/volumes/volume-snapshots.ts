@@ -41,13 +41,16 @@ export class VolumeSnapshots {
     this.listeners.push(listener);
   }
 
-  /** Snapshots the volumes at one instant; returns the pending snapshots, completed later. */
-  async take(caller: Caller, vols: { volume: VolumeRecord; description?: string; tags: Tag[] }[]): Promise<SnapshotRecord[]> {
+  /**
+   * Snapshots the volumes at one instant; returns the pending snapshots, completed later. A
+   * `snapshotId` given in advance (CreateImage names its snapshots in the pending image) is used.
+   */
+  async take(caller: Caller, vols: { volume: VolumeRecord; description?: string; tags: Tag[]; snapshotId?: string }[]): Promise<SnapshotRecord[]> {
     const now = this.deps.clock.now().toISOString();
-    const records: SnapshotRecord[] = vols.map(({ volume, description }) => {
+    const records: SnapshotRecord[] = vols.map(({ volume, description, snapshotId }) => {
       if (volume.ephemeral) throw Errors.invalidParameterValue(`Volume ${volume.volumeId} is an instance store volume; it cannot be snapshotted.`);
       return {
-        region: caller.region, snapshotId: this.deps.ids.next('snap'), ownerId: caller.account, volumeSize: volume.size,
+        region: caller.region, snapshotId: snapshotId ?? this.deps.ids.next('snap'), ownerId: caller.account, volumeSize: volume.size,
         state: 'pending', progress: 0, startTime: now, description, parentSnapshotId: volume.snapshotId,
         volumeId: volume.volumeId, encrypted: volume.encrypted, kmsKeyId: volume.kmsKeyId, timeoutMinutes: 0,
         lastActivity: now, createVolumePermissions: [],

@@ -1,0 +1,75 @@
+// What the hypervisor is given to start an instance's guest: the machine from the instance type,
+// the disks by device name, user data, and the instance metadata a guest reads from IMDS.
+import type { GuestDisk, GuestMachine, StartGuestOptions } from '../../ports/hypervisor.ts';
+import type { InstanceRecord } from '../../ports/instance-repository.ts';
+import type { VolumeRecord } from '../../ports/volume-repository.ts';
+import { findRegion, zonesOf } from '../regions.ts';
+import { findInstanceType } from './instance-types.ts';
+import { attachmentOf, type InstanceVolumes } from './instance-volumes.ts';
+import { privateDnsName } from './private-addresses.ts';
+
+export function machineOf(r: InstanceRecord): GuestMachine {
+  const type = findInstanceType(r.instanceType);
+  return {
+    instanceType: r.instanceType,
+    vcpus: type?.vcpus ?? 1,
+    memoryMiB: type?.memoryMiB ?? 1024,
+    architecture: r.architecture,
+    bootMode: r.bootMode === 'legacy-bios' ? 'legacy-bios' : r.bootMode ? 'uefi' : undefined,
+  };
+}
+
+/** IMDS paths a guest (cloud-init) reads, with this instance's values. */
+export function instanceMetadata(r: InstanceRecord, volumes: VolumeRecord[]): Record<string, string> {
+  const hostname = privateDnsName(r.privateIpAddress, r.region);
+  const zone = zonesOf(findRegion(r.region)!).find((z) => z.name === r.availabilityZone);
+  const md: Record<string, string> = {
+    'ami-id': r.imageId,
+    'ami-launch-index': String(r.launchIndex),
+    'instance-id': r.instanceId,
+    'instance-type': r.instanceType,
+    'local-ipv4': r.privateIpAddress,
+    'local-hostname': hostname,
+    'hostname': hostname,
+    'placement/availability-zone': r.availabilityZone,
+    'placement/availability-zone-id': zone?.id ?? '',
+    'placement/region': r.region,
+    'reservation-id': r.reservationId,
+    'block-device-mapping/ami': r.rootDeviceName,
+    'block-device-mapping/root': r.rootDeviceName,
+  };
+  let ebs = 0;
+  for (const v of volumes) {
+    const a = attachmentOf(v, r.instanceId);
+    if (!a || a.device === r.rootDeviceName) continue;
+    if (v.ephemeral) {
+      const spec = r.instanceStore.find((s) => s.device === a.device);
+      if (spec) md[`block-device-mapping/${spec.virtualName}`] = a.device;
+    } else {
+      md[`block-device-mapping/ebs${++ebs}`] = a.device;
+    }
+  }
+  if (r.publicKey) md['public-keys/0/openssh-key'] = r.publicKey;
+  return md;
+}
+
+/** The start options for the instance's guest, on the volumes attached to it now. */
+export function guestSpec(r: InstanceRecord, volumes: VolumeRecord[], iv: InstanceVolumes, firstBoot: boolean): StartGuestOptions {
+  const disks: GuestDisk[] = [];
+  const instanceStore: GuestDisk[] = [];
+  for (const v of volumes) {
+    const a = attachmentOf(v, r.instanceId);
+    if (!a) continue;
+    (v.ephemeral ? instanceStore : disks).push(iv.guestDisk(a.device, v));
+  }
+  return {
+    instanceId: r.instanceId,
+    machine: machineOf(r),
+    rootDevice: r.rootDeviceName,
+    disks,
+    instanceStore,
+    userData: r.userData ? Buffer.from(r.userData, 'base64') : undefined,
+    firstBoot,
+    metadata: instanceMetadata(r, volumes),
+  };
+}

@@ -1,0 +1,309 @@
+// EC2's instance state machine, driven by API calls and by what the hypervisor reports:
+//
+//   pending --guest up--> running --Stop--> stopping --guest exited--> stopped --Start--> pending
+//   any but terminated --Terminate--> shutting-down --guest gone, volumes released--> terminated
+//
+// A guest that shuts itself down follows InstanceInitiatedShutdownBehavior (stop or terminate).
+// Each instance's changes run one at a time (KeyedQueue); the slow parts (a graceful shutdown)
+// run outside that queue, so a TerminateInstances is not held up by a StopInstances in flight.
+import type { InstanceStateChange } from '../../protocol/ec2/types.generated.ts';
+import type { Clock } from '../../ports/clock.ts';
+import { GuestNotRunningError, type GuestEvent, type Hypervisor } from '../../ports/hypervisor.ts';
+import type { InstanceRecord } from '../../ports/instance-repository.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
+import type { Caller } from '../context.ts';
+import { Errors } from '../errors.ts';
+import { guestSpec } from './guest-spec.ts';
+import { expired, findOwnedInstances, TERMINATED_RETENTION_MS } from './instance-lookup.ts';
+import { STATE_REASONS, stateChange, transition, userInitiated } from './instance-states.ts';
+import { attachmentOf, type InstanceVolumes } from './instance-volumes.ts';
+import { BackgroundWork, KeyedQueue } from './serial.ts';
+
+export interface LifecycleDeps {
+  store: MetadataStore;
+  clock: Clock;
+  hypervisor: Hypervisor;
+  volumes: InstanceVolumes;
+  /** How long a graceful shutdown may take before the guest is forced off. */
+  stopTimeoutMs: number;
+  onError: (what: string, err: unknown) => void;
+}
+
+export class InstanceLifecycle {
+  private readonly deps: LifecycleDeps;
+  readonly queue = new KeyedQueue();
+  readonly work: BackgroundWork;
+  /** Region of each instance this process looks after, to place the hypervisor's events. */
+  private readonly regions = new Map<string, string>();
+  /** Instances whose guest a host operation (CreateImage) is stopping and starting again. */
+  private readonly held = new Set<string>();
+  private readonly unsubscribe: () => void;
+
+  constructor(deps: LifecycleDeps) {
+    this.deps = deps;
+    this.work = new BackgroundWork(deps.onError);
+    this.unsubscribe = deps.hypervisor.onEvent((e) => this.onGuestEvent(e));
+  }
+
+  private now(): Date {
+    return this.deps.clock.now();
+  }
+
+  // ---- booting -------------------------------------------------------------------------------
+
+  /** Boots a pending instance's guest in the background (RunInstances, StartInstances, start-up). */
+  boot(r: InstanceRecord): void {
+    this.regions.set(r.instanceId, r.region);
+    this.work.start(`boot ${r.instanceId}`, () => this.queue.run(r.instanceId, async () => {
+      const current = await this.deps.store.instances.get(r.region, r.instanceId);
+      if (current?.state !== 'pending') return;
+      try {
+        await this.startGuest(current, true);
+      } catch (err) {
+        this.deps.onError(`boot ${r.instanceId}`, err);
+        await this.bootFailed(current, (err as Error).message);
+      }
+    }));
+  }
+
+  /** Starts the guest on the instance's volumes; `fresh` makes new, empty instance-store volumes. */
+  private async startGuest(r: InstanceRecord, fresh: boolean): Promise<void> {
+    const iv = this.deps.volumes;
+    if (fresh) {
+      await iv.dropInstanceStore(r);
+      await iv.makeInstanceStore(r, this.now());
+    }
+    const volumes = await iv.attached(r);
+    if (!volumes.some((v) => attachmentOf(v, r.instanceId)?.device === r.rootDeviceName)) {
+      throw Errors.incorrectInstanceState(`Invalid value '${r.instanceId}' for instanceId. Instance does not have a volume attached at root (${r.rootDeviceName})`);
+    }
+    const firstBoot = r.bootCount === 0;
+    r.bootCount++;
+    await this.deps.store.instances.update(r);
+    await this.deps.hypervisor.start(guestSpec(r, volumes, iv, firstBoot));
+  }
+
+  /** A guest that cannot start: an EBS-backed instance stops, an instance-store one terminates. */
+  private async bootFailed(r: InstanceRecord, message: string): Promise<void> {
+    const reason = { code: 'Server.InternalError', message: `Server.InternalError: ${message}` };
+    if (r.rootDeviceType === 'ebs') {
+      await this.deps.volumes.dropInstanceStore(r);
+      transition(r, 'stopped', this.now(), reason);
+      await this.deps.store.instances.update(r);
+    } else {
+      transition(r, 'shutting-down', this.now(), reason);
+      await this.deps.store.instances.update(r);
+      this.work.start(`terminate ${r.instanceId}`, () => this.finishTerminate(r));
+    }
+  }
+
+  // ---- what the guest reports ------------------------------------------------------------------
+
+  private onGuestEvent(e: GuestEvent): void {
+    const region = this.regions.get(e.instanceId);
+    if (!region) return;
+    this.work.start(`guest event ${e.kind} of ${e.instanceId}`, () => this.queue.run(e.instanceId, async () => {
+      const r = await this.deps.store.instances.get(region, e.instanceId);
+      if (!r) return;
+      if (e.kind === 'running') {
+        if (r.state !== 'pending') return;
+        transition(r, 'running', this.now());
+        await this.deps.store.instances.update(r);
+        return;
+      }
+      // Host-initiated exits are settled by whoever asked for them.
+      if (e.initiatedBy === 'host' || this.held.has(r.instanceId) || (r.state !== 'running' && r.state !== 'pending')) return;
+      const reason = e.detail ? { code: STATE_REASONS.guestCrashed.code, message: `${STATE_REASONS.guestCrashed.code}: ${e.detail}` } : STATE_REASONS.guestShutdown;
+      const text = `${e.detail ? 'Server' : 'Client'} initiated (${this.now().toISOString().slice(0, 19).replace('T', ' ')} GMT)`;
+      if (r.shutdownBehavior === 'terminate' || r.rootDeviceType === 'instance-store') {
+        transition(r, 'shutting-down', this.now(), reason, text);
+        await this.deps.store.instances.update(r);
+        this.work.start(`terminate ${r.instanceId}`, () => this.finishTerminate(r));
+      } else {
+        await this.settleStopped(r, reason, text);
+      }
+    }));
+  }
+
+  private async settleStopped(r: InstanceRecord, reason: { code: string; message: string }, text?: string): Promise<void> {
+    await this.deps.volumes.dropInstanceStore(r);
+    transition(r, 'stopped', this.now(), reason, text);
+    await this.deps.store.instances.update(r);
+  }
+
+  // ---- API operations --------------------------------------------------------------------------
+
+  async start(caller: Caller, ids: string[]): Promise<InstanceStateChange[]> {
+    const records = await findOwnedInstances(this.deps.store, caller, ids, this.now());
+    for (const r of records) {
+      if (!['stopped', 'pending', 'running'].includes(r.state)) {
+        throw Errors.incorrectInstanceState(`The instance '${r.instanceId}' is not in a state from which it can be started.`);
+      }
+    }
+    const out: InstanceStateChange[] = [];
+    for (const found of records) {
+      out.push(await this.queue.run(found.instanceId, async () => {
+        const r = (await this.deps.store.instances.get(found.region, found.instanceId))!;
+        if (r.state !== 'stopped') return stateChange(r.instanceId, r.state, r.state);
+        transition(r, 'pending', this.now(), undefined, '');
+        r.launchTime = this.now().toISOString();
+        await this.deps.store.instances.update(r);
+        this.boot(r);
+        return stateChange(r.instanceId, 'stopped', 'pending');
+      }));
+    }
+    return out;
+  }
+
+  async stop(caller: Caller, ids: string[], force = false): Promise<InstanceStateChange[]> {
+    const records = await findOwnedInstances(this.deps.store, caller, ids, this.now());
+    for (const r of records) {
+      if (r.rootDeviceType !== 'ebs') {
+        throw Errors.unsupportedOperation(`The instance '${r.instanceId}' does not have an 'ebs' root device type and cannot be stopped.`);
+      }
+      if (r.disableApiStop) {
+        throw Errors.operationNotPermitted(`The instance '${r.instanceId}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`);
+      }
+      if (!['running', 'stopping', 'stopped'].includes(r.state)) {
+        throw Errors.incorrectInstanceState(`This instance '${r.instanceId}' is not in a state from which it can be stopped.`);
+      }
+    }
+    const out: InstanceStateChange[] = [];
+    for (const found of records) {
+      out.push(await this.queue.run(found.instanceId, async () => {
+        const r = (await this.deps.store.instances.get(found.region, found.instanceId))!;
+        if (r.state === 'stopping' && force) this.work.start(`stop ${r.instanceId}`, () => this.finishStop(r, true));
+        if (r.state !== 'running') return stateChange(r.instanceId, r.state, r.state);
+        transition(r, 'stopping', this.now(), STATE_REASONS.userShutdown, userInitiated(this.now()));
+        await this.deps.store.instances.update(r);
+        this.work.start(`stop ${r.instanceId}`, () => this.finishStop(r, force));
+        return stateChange(r.instanceId, 'running', 'stopping');
+      }));
+    }
+    return out;
+  }
+
+  private async finishStop(r: InstanceRecord, force: boolean): Promise<void> {
+    await this.deps.hypervisor.stop(r.instanceId, { timeoutMs: this.deps.stopTimeoutMs, force });
+    await this.queue.run(r.instanceId, async () => {
+      const current = await this.deps.store.instances.get(r.region, r.instanceId);
+      if (current?.state === 'stopping') await this.settleStopped(current, STATE_REASONS.userShutdown);
+    });
+  }
+
+  async reboot(caller: Caller, ids: string[]): Promise<void> {
+    const records = await findOwnedInstances(this.deps.store, caller, ids, this.now());
+    for (const r of records) {
+      if (r.state !== 'running') throw Errors.incorrectInstanceState(`The instance '${r.instanceId}' is not in a state from which it can be rebooted.`);
+    }
+    for (const r of records) {
+      this.work.start(`reboot ${r.instanceId}`, () => this.queue.run(r.instanceId, async () => {
+        try {
+          await this.deps.hypervisor.reboot(r.instanceId);
+        } catch (err) {
+          if (!(err instanceof GuestNotRunningError)) throw err;
+        }
+      }));
+    }
+  }
+
+  async terminate(caller: Caller, ids: string[]): Promise<InstanceStateChange[]> {
+    const records = await findOwnedInstances(this.deps.store, caller, ids, this.now());
+    for (const r of records) {
+      if (r.disableApiTermination && r.state !== 'terminated') {
+        throw Errors.operationNotPermitted(`The instance '${r.instanceId}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`);
+      }
+    }
+    const out: InstanceStateChange[] = [];
+    for (const found of records) {
+      out.push(await this.queue.run(found.instanceId, async () => {
+        const r = (await this.deps.store.instances.get(found.region, found.instanceId))!;
+        if (r.state === 'terminated' || r.state === 'shutting-down') return stateChange(r.instanceId, r.state, r.state);
+        const previous = r.state;
+        transition(r, 'shutting-down', this.now(), STATE_REASONS.userShutdown, userInitiated(this.now()));
+        await this.deps.store.instances.update(r);
+        this.work.start(`terminate ${r.instanceId}`, () => this.finishTerminate(r));
+        return stateChange(r.instanceId, previous, 'shutting-down');
+      }));
+    }
+    return out;
+  }
+
+  private async finishTerminate(r: InstanceRecord): Promise<void> {
+    await this.deps.hypervisor.terminate(r.instanceId);
+    await this.queue.run(r.instanceId, async () => {
+      const current = await this.deps.store.instances.get(r.region, r.instanceId);
+      if (current?.state !== 'shutting-down') return;
+      await this.deps.volumes.releaseOnTermination(current);
+      await this.deps.store.instances.releaseAddress(current.region, current.instanceId);
+      transition(current, 'terminated', this.now(), current.stateReason);
+      await this.deps.store.instances.update(current);
+      this.regions.delete(current.instanceId);
+    });
+  }
+
+  // ---- host operations (CreateImage) -----------------------------------------------------------
+
+  /**
+   * Runs `fn` with the instance's guest shut down (when it was running), then starts the guest
+   * again: the instance stays `running` throughout, as EC2 shows it during CreateImage's reboot.
+   */
+  async withGuestDown<T>(r: InstanceRecord, fn: () => Promise<T>): Promise<T> {
+    return this.queue.run(r.instanceId, async () => {
+      const current = (await this.deps.store.instances.get(r.region, r.instanceId))!;
+      if (current.state !== 'running') return fn();
+      this.held.add(r.instanceId);
+      try {
+        await this.deps.hypervisor.stop(r.instanceId, { timeoutMs: this.deps.stopTimeoutMs });
+        try {
+          return await fn();
+        } finally {
+          await this.startGuest(current, false);
+        }
+      } finally {
+        this.held.delete(r.instanceId);
+      }
+    });
+  }
+
+  // ---- start-up and housekeeping ---------------------------------------------------------------
+
+  /**
+   * After amiforge restarts, guests the driver no longer runs are started again: pending and
+   * running instances go through pending to running (instance-store volumes start empty, as after
+   * a host failure); a stop or a termination in flight is finished.
+   */
+  async recover(): Promise<number> {
+    const alive = new Set(await this.deps.hypervisor.guests());
+    const records = await this.deps.store.instances.inStates(['pending', 'running', 'stopping', 'shutting-down']);
+    for (const r of records) {
+      this.regions.set(r.instanceId, r.region);
+      if (alive.has(r.instanceId)) continue;
+      if (r.state === 'stopping') await this.settleStopped(r, STATE_REASONS.userShutdown);
+      else if (r.state === 'shutting-down') this.work.start(`terminate ${r.instanceId}`, () => this.finishTerminate(r));
+      else {
+        transition(r, 'pending', this.now(), undefined);
+        await this.deps.store.instances.update(r);
+        this.boot(r);
+      }
+    }
+    return records.length;
+  }
+
+  /** Forgets instances terminated longer ago than they stay visible. */
+  async sweepTerminated(retentionMs = TERMINATED_RETENTION_MS): Promise<number> {
+    const now = this.now();
+    const gone = await this.deps.store.instances.terminatedBefore(new Date(now.getTime() - retentionMs).toISOString());
+    let n = 0;
+    for (const r of gone) if (expired(r, now, retentionMs) && (await this.deps.store.instances.delete(r.region, r.instanceId))) n++;
+    return n;
+  }
+
+  async idle(): Promise<void> {
+    await this.work.idle();
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}

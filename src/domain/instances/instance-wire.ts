@@ -1,0 +1,79 @@
+// The Instance shape DescribeInstances and RunInstances return, built from the record, the
+// volumes attached to it (its block device mapping) and the caller's tags. Members amiforge has
+// no truth for (VPC, subnet, network interfaces, security groups, public addresses) are left
+// out rather than made up.
+import type { Instance, InstanceBlockDeviceMapping, Tag } from '../../protocol/ec2/types.generated.ts';
+import type { InstanceRecord } from '../../ports/instance-repository.ts';
+import type { VolumeRecord } from '../../ports/volume-repository.ts';
+import { findRegion, zonesOf } from '../regions.ts';
+import { wireState } from './instance-states.ts';
+import { findInstanceType } from './instance-types.ts';
+import { privateDnsName } from './private-addresses.ts';
+
+/** The instance's EBS block device mapping: root first, then by device name. */
+export function blockDeviceMappings(r: InstanceRecord, volumes: VolumeRecord[]): InstanceBlockDeviceMapping[] {
+  const out: { device: string; m: InstanceBlockDeviceMapping }[] = [];
+  for (const v of volumes) {
+    if (v.ephemeral) continue;
+    const a = v.attachments.find((x) => x.instanceId === r.instanceId && x.state !== 'detached');
+    if (!a) continue;
+    out.push({
+      device: a.device,
+      m: { DeviceName: a.device, Ebs: { VolumeId: v.volumeId, Status: a.state, AttachTime: new Date(a.attachTime), DeleteOnTermination: a.deleteOnTermination } },
+    });
+  }
+  const rank = (d: string) => (d === r.rootDeviceName ? '' : d);
+  return out.sort((a, b) => rank(a.device).localeCompare(rank(b.device))).map((x) => x.m);
+}
+
+export function toWireInstance(r: InstanceRecord, volumes: VolumeRecord[], tags: Tag[]): Instance {
+  const type = findInstanceType(r.instanceType);
+  const zone = zonesOf(findRegion(r.region)!).find((z) => z.name === r.availabilityZone);
+  const requireV2 = r.imdsSupport === 'v2.0';
+  const live = r.state !== 'terminated';
+  return {
+    InstanceId: r.instanceId,
+    ImageId: r.imageId,
+    State: wireState(r.state),
+    PrivateDnsName: live ? privateDnsName(r.privateIpAddress, r.region) : '',
+    PublicDnsName: '',
+    StateTransitionReason: r.stateTransitionReason,
+    KeyName: r.keyName,
+    AmiLaunchIndex: r.launchIndex,
+    ProductCodes: [],
+    InstanceType: r.instanceType as Instance['InstanceType'],
+    LaunchTime: new Date(r.launchTime),
+    Placement: { AvailabilityZone: r.availabilityZone, AvailabilityZoneId: zone?.id, GroupName: '', Tenancy: 'default' },
+    KernelId: r.kernelId,
+    RamdiskId: r.ramdiskId,
+    Monitoring: { State: 'disabled' },
+    PrivateIpAddress: live ? r.privateIpAddress : undefined,
+    Architecture: r.architecture,
+    RootDeviceType: r.rootDeviceType,
+    RootDeviceName: r.rootDeviceName,
+    BlockDeviceMappings: blockDeviceMappings(r, volumes),
+    VirtualizationType: r.virtualizationType,
+    ClientToken: r.clientToken ?? '',
+    Tags: tags.length ? tags : undefined,
+    // EC2 reports xen for its Nitro instances too (the API has no other value for them).
+    Hypervisor: 'xen',
+    EbsOptimized: false,
+    EnaSupport: r.enaSupport,
+    StateReason: r.stateReason && { Code: r.stateReason.code, Message: r.stateReason.message },
+    CpuOptions: type && { CoreCount: type.vcpus / type.threadsPerCore, ThreadsPerCore: type.threadsPerCore },
+    CapacityReservationSpecification: { CapacityReservationPreference: 'open' },
+    HibernationOptions: { Configured: false },
+    MetadataOptions: {
+      State: 'applied', HttpTokens: requireV2 ? 'required' : 'optional', HttpPutResponseHopLimit: requireV2 ? 2 : 1,
+      HttpEndpoint: 'enabled', HttpProtocolIpv6: 'disabled', InstanceMetadataTags: 'disabled',
+    },
+    EnclaveOptions: { Enabled: false },
+    BootMode: r.bootMode,
+    CurrentInstanceBootMode: r.bootMode === 'uefi' ? 'uefi' : r.bootMode === 'legacy-bios' ? 'legacy-bios' : undefined,
+    PlatformDetails: r.platformDetails,
+    UsageOperation: 'RunInstances',
+    UsageOperationUpdateTime: new Date(r.launchTime),
+    PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
+    MaintenanceOptions: { AutoRecovery: 'default' },
+  };
+}

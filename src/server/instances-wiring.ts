@@ -1,0 +1,92 @@
+// Wiring of the instance side: the hypervisor driver chosen by config, and the services for
+// instances, attachments, CreateImage and key pairs. Kept apart from app.ts so that file stays
+// a short list of what is built; app.ts calls this once.
+import type { ServerConfig } from '../config/config.ts';
+import { SimHypervisor } from '../adapters/sim/sim-hypervisor.ts';
+import type { ImageService } from '../domain/images/image-service.ts';
+import { ImageCreator } from '../domain/instances/create-image.ts';
+import { InstanceLauncher } from '../domain/instances/instance-launcher.ts';
+import { InstanceLifecycle } from '../domain/instances/instance-lifecycle.ts';
+import { InstanceService } from '../domain/instances/instance-service.ts';
+import { InstanceVolumes } from '../domain/instances/instance-volumes.ts';
+import { VolumeAttachments } from '../domain/instances/volume-attachments.ts';
+import { KeyPairService } from '../domain/keypairs/key-pair-service.ts';
+import type { SnapshotService } from '../domain/snapshots/snapshot-service.ts';
+import type { VolumeData } from '../domain/volumes/volume-data.ts';
+import type { VolumeService } from '../domain/volumes/volume-service.ts';
+import type { VolumeSnapshots } from '../domain/volumes/volume-snapshots.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Hypervisor } from '../ports/hypervisor.ts';
+import type { IdGenerator } from '../ports/ids.ts';
+import type { MetadataStore } from '../ports/metadata-store.ts';
+import type { Logger } from './logger.ts';
+
+export interface InstanceWiringDeps {
+  config: ServerConfig;
+  store: MetadataStore;
+  clock: Clock;
+  ids: IdGenerator;
+  images: ImageService;
+  snapshots: SnapshotService;
+  volumes: VolumeService;
+  volumeData: VolumeData;
+  volumeSnapshots: VolumeSnapshots;
+  log: Logger;
+}
+
+/** How long a graceful guest shutdown may take before the guest is forced off. */
+const STOP_TIMEOUT_MS = 60_000;
+
+export function createHypervisor(config: ServerConfig): Hypervisor {
+  return new SimHypervisor({ bootMs: config.hypervisor.bootMs });
+}
+
+export function createInstanceServices(d: InstanceWiringDeps) {
+  const hypervisor = createHypervisor(d.config);
+  const onError = (what: string, err: unknown) => d.log.error({ err }, `${what} failed`);
+  const instanceVolumes = new InstanceVolumes({ store: d.store, volumes: d.volumes, volumeData: d.volumeData });
+  const lifecycle = new InstanceLifecycle({
+    store: d.store, clock: d.clock, hypervisor, volumes: instanceVolumes, stopTimeoutMs: STOP_TIMEOUT_MS, onError,
+  });
+  const services = {
+    instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle }),
+    launcher: new InstanceLauncher({
+      store: d.store, clock: d.clock, ids: d.ids, images: d.images, snapshots: d.snapshots, volumes: d.volumes, lifecycle,
+      instanceLimit: d.config.instanceLimit,
+    }),
+    lifecycle,
+    attachments: new VolumeAttachments({ store: d.store, clock: d.clock, hypervisor, volumes: d.volumes, instanceVolumes, lifecycle }),
+    // Built before the volume snapshots resume, so it hears their completions.
+    imageCreator: new ImageCreator({
+      store: d.store, clock: d.clock, ids: d.ids, images: d.images, lifecycle, instanceVolumes, volumeSnapshots: d.volumeSnapshots, onError,
+    }),
+    keyPairs: new KeyPairService({ store: d.store, clock: d.clock, ids: d.ids }),
+  };
+  let sweepTimer: NodeJS.Timeout | undefined;
+  return {
+    hypervisor,
+    services,
+    /** Start-up: settle CreateImage images and instances a previous process left mid-way. */
+    async recover(): Promise<void> {
+      await services.imageCreator.recover();
+      const n = await lifecycle.recover();
+      if (n) d.log.info({ instances: n, hypervisor: hypervisor.name }, 'instances recovered after restart');
+      await lifecycle.sweepTerminated();
+      // Terminated instances disappear an hour after termination; checked every minute.
+      sweepTimer = setInterval(() => void lifecycle.sweepTerminated().catch((err) => onError('sweep of terminated instances', err)), 60_000);
+      sweepTimer.unref();
+    },
+    /** Test-suite reset: every guest is ended before the store is emptied. */
+    async reset(): Promise<void> {
+      await lifecycle.idle();
+      for (const id of await hypervisor.guests()) await hypervisor.terminate(id);
+      await lifecycle.idle();
+    },
+    async close(): Promise<void> {
+      clearInterval(sweepTimer);
+      lifecycle.close();
+      await hypervisor.close();
+      await lifecycle.idle();
+    },
+  };
+}
