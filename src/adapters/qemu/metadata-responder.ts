@@ -1,0 +1,135 @@
+// A minimal instance metadata service (IMDS) for one guest, on a unix socket that QEMU's
+// guestfwd reaches through `socat` (see guestfwdCommand). It serves /latest/meta-data/* from a
+// dictionary and /latest/user-data, with IMDSv2 session tokens as EC2 does them: PUT
+// /latest/api/token with a TTL header, then GETs carrying X-aws-ec2-metadata-token.
+// A stand-in until the real metadata service exists; that service builds on this one.
+//
+// Why a unix socket: it is reachable only by whoever can open the file (0600, the service's own
+// user), so one instance cannot read another's metadata through a local TCP port.
+import { randomBytes } from 'node:crypto';
+import { chmod, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export interface MetadataResponderOptions {
+  /**
+   * Paths under /latest/meta-data/ and their values, e.g. `instance-id`,
+   * `placement/availability-zone`. Directory listings are derived from the paths.
+   */
+  metadata: Record<string, string>;
+  userData?: Buffer;
+  /** `required` (IMDSv2 only, the default) or `optional` (IMDSv1 GETs without a token work too). */
+  httpTokens?: 'required' | 'optional';
+  /** For tests: the time in ms. */
+  now?: () => number;
+}
+
+const MAX_TTL_SECONDS = 21_600;
+
+export class MetadataResponder {
+  private readonly opts: MetadataResponderOptions;
+  private readonly tokens = new Map<string, number>();
+  private server?: Server;
+  private socketPath?: string;
+  /** Requests served, by path, for tests and logs. */
+  readonly requests: { method: string; path: string; status: number }[] = [];
+
+  constructor(opts: MetadataResponderOptions) {
+    this.opts = opts;
+  }
+
+  async listen(socketPath: string): Promise<void> {
+    await rm(socketPath, { force: true });
+    const server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve());
+    });
+    await chmod(socketPath, 0o600);
+    this.server = server;
+    this.socketPath = socketPath;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (this.socketPath) await rm(this.socketPath, { force: true });
+  }
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    const reply = (status: number, body: string | Buffer = '', headers: Record<string, string> = {}): void => {
+      this.requests.push({ method: req.method ?? '', path, status });
+      res.writeHead(status, { 'Content-Type': 'text/plain', Connection: 'close', ...headers });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    // The body (if any) is ignored, but drained so the connection closes cleanly.
+    req.resume();
+    if (path === '/latest/api/token') {
+      if (req.method !== 'PUT') return reply(405, '', { Allow: 'OPTIONS, PUT' });
+      // As EC2: a token request that went through a proxy is refused (a defence against SSRF).
+      if (req.headers['x-forwarded-for'] !== undefined) return reply(403);
+      const ttl = Number(req.headers['x-aws-ec2-metadata-token-ttl-seconds']);
+      if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS) return reply(400);
+      // Expired tokens are dropped here, so a guest asking often cannot grow the map without end.
+      for (const [t, expires] of this.tokens) if (expires <= this.now()) this.tokens.delete(t);
+      const token = randomBytes(32).toString('base64url');
+      this.tokens.set(token, this.now() + ttl * 1000);
+      return reply(200, token, { 'X-aws-ec2-metadata-token-ttl-seconds': String(ttl) });
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, '', { Allow: 'OPTIONS, GET, HEAD' });
+    const token = req.headers['x-aws-ec2-metadata-token'];
+    if (typeof token === 'string') {
+      const expires = this.tokens.get(token);
+      if (expires === undefined || expires <= this.now()) {
+        this.tokens.delete(token);
+        return reply(401);
+      }
+    } else if ((this.opts.httpTokens ?? 'required') === 'required') {
+      return reply(401);
+    }
+    const body = this.lookup(path);
+    return body === undefined ? reply(404) : reply(200, body);
+  }
+
+  /** The document at `path`: a value, a directory listing, or undefined (404). */
+  private lookup(path: string): string | Buffer | undefined {
+    if (path === '/latest' || path === '/latest/') return this.opts.userData ? 'dynamic\nmeta-data\nuser-data' : 'dynamic\nmeta-data';
+    if (path === '/latest/user-data') return this.opts.userData;
+    const prefix = '/latest/meta-data/';
+    if (path === '/latest/meta-data') return this.listing('');
+    if (!path.startsWith(prefix)) return undefined;
+    const key = path.slice(prefix.length);
+    if (key === '' || key.endsWith('/')) return this.listing(key);
+    return Object.hasOwn(this.opts.metadata, key) ? this.opts.metadata[key] : this.listing(`${key}/`);
+  }
+
+  /** Entries directly under `dir` ('' or ending in '/'); sub-directories end with '/'. */
+  private listing(dir: string): string | undefined {
+    const entries = new Set<string>();
+    for (const key of Object.keys(this.opts.metadata)) {
+      if (!key.startsWith(dir)) continue;
+      const rest = key.slice(dir.length);
+      const slash = rest.indexOf('/');
+      entries.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+    }
+    return entries.size ? [...entries].sort().join('\n') : undefined;
+  }
+}
+
+/**
+ * The QEMU guestfwd command that joins each guest connection to the responder's socket: the
+ * `cmd:` form starts one process per connection (the `tcp:` chardev form serves only the first).
+ * Used as `guestfwd=tcp:169.254.169.254:80-cmd:<this>`; the path must not contain a comma
+ * (QEMU's option separator) or spaces.
+ */
+export function guestfwdCommand(socketPath: string): string {
+  if (/[,\s]/.test(socketPath)) throw new Error(`metadata socket path ${socketPath} must not contain commas or spaces`);
+  return `socat STDIO UNIX-CONNECT:${socketPath}`;
+}
