@@ -8,6 +8,8 @@ for tool in python3 aws; do command -v "$tool" >/dev/null || { missing+=("$tool"
 python3 -c 'import boto3' 2>/dev/null || { missing+=(boto3); packages+=(python3-boto3); }
 # qemu-img: `amiforge snapshot upload` converts qcow2/vmdk images with it (test/wire/snapshot-cli.test.ts).
 command -v qemu-img >/dev/null || { missing+=(qemu-img); packages+=(qemu-utils); }
+# ssh-keygen: the key pair tests check that keys from CreateKeyPair work with OpenSSH (test/wire/lifecycle-keypairs-sdk.test.ts).
+command -v ssh-keygen >/dev/null || { missing+=(ssh-keygen); packages+=(openssh-client); }
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-test-deps: missing ${missing[*]}; installing from Debian's packages" >&2
   export DEBIAN_FRONTEND=noninteractive
