@@ -18,6 +18,8 @@ export class VolumeData {
   readonly stats: ReadStats = { blocksRead: 0, bytesRead: 0 };
   /** Read-modify-writes of one block run one after another, never interleaved. */
   private readonly blockLocks = new Map<string, Promise<void>>();
+  /** Per volume: blocks stored since its last flush, not yet known durable (BlockStore.put is not). */
+  private readonly unsynced = new Map<string, Set<string>>();
   constructor(deps: VolumeDataDeps) {
     this.deps = deps;
   }
@@ -42,7 +44,29 @@ export class VolumeData {
     if (data.length !== BLOCK_SIZE) throw new Error(`a volume block is ${BLOCK_SIZE} bytes, not ${data.length}`);
     const hash = createHash('sha256').update(data).digest('hex');
     await this.deps.blocks.put(vol.region, hash, data);
+    let pending = this.unsynced.get(vol.volumeId);
+    if (!pending) this.unsynced.set(vol.volumeId, (pending = new Set()));
+    pending.add(hash);
     await this.deps.store.volumes.putBlock(vol.volumeId, index, hash);
+  }
+
+  /**
+   * Makes the blocks written to the volume since its last flush durable (a disk's cache flush,
+   * as a guest asks through NBD_CMD_FLUSH). Writes that finish while it runs wait for the next.
+   */
+  async flush(vol: VolumeRecord): Promise<void> {
+    const pending = this.unsynced.get(vol.volumeId);
+    if (!pending?.size) return;
+    this.unsynced.delete(vol.volumeId);
+    try {
+      await this.deps.blocks.sync(vol.region, pending);
+    } catch (err) {
+      // Still not durable: the next flush tries them again.
+      const now = this.unsynced.get(vol.volumeId);
+      if (now) for (const h of pending) now.add(h);
+      else this.unsynced.set(vol.volumeId, pending);
+      throw err;
+    }
   }
 
   private check(vol: VolumeRecord, offset: number, length: number): void {
