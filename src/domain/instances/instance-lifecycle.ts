@@ -19,6 +19,9 @@ import { STATE_REASONS, stateChange, transition, userInitiated } from './instanc
 import { attachmentOf, type InstanceVolumes } from './instance-volumes.ts';
 import { BackgroundWork, KeyedQueue } from './serial.ts';
 
+const noRoot = (r: InstanceRecord) =>
+  Errors.incorrectInstanceState(`Invalid value '${r.instanceId}' for instanceId. Instance does not have a volume attached at root (${r.rootDeviceName})`);
+
 export interface LifecycleDeps {
   store: MetadataStore;
   clock: Clock;
@@ -74,13 +77,16 @@ export class InstanceLifecycle {
       await iv.makeInstanceStore(r, this.now());
     }
     const volumes = await iv.attached(r);
-    if (!volumes.some((v) => attachmentOf(v, r.instanceId)?.device === r.rootDeviceName)) {
-      throw Errors.incorrectInstanceState(`Invalid value '${r.instanceId}' for instanceId. Instance does not have a volume attached at root (${r.rootDeviceName})`);
-    }
+    if (!volumes.some((v) => attachmentOf(v, r.instanceId)?.device === r.rootDeviceName)) throw noRoot(r);
     const firstBoot = r.bootCount === 0;
     r.bootCount++;
     await this.deps.store.instances.update(r);
     await this.deps.hypervisor.start(guestSpec(r, volumes, iv, firstBoot));
+  }
+
+  /** A stopped EBS-backed instance whose root volume was detached cannot start until one is attached. */
+  private async hasRoot(r: InstanceRecord): Promise<boolean> {
+    return (await this.deps.volumes.attached(r)).some((v) => attachmentOf(v, r.instanceId)?.device === r.rootDeviceName);
   }
 
   /** A guest that cannot start: an EBS-backed instance stops, an instance-store one terminates. */
@@ -139,6 +145,7 @@ export class InstanceLifecycle {
       if (!['stopped', 'pending', 'running'].includes(r.state)) {
         throw Errors.incorrectInstanceState(`The instance '${r.instanceId}' is not in a state from which it can be started.`);
       }
+      if (r.state === 'stopped' && !(await this.hasRoot(r))) throw noRoot(r);
     }
     const out: InstanceStateChange[] = [];
     for (const found of records) {
