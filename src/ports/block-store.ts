@@ -16,6 +16,17 @@ export class BlockCorruptError extends Error {
   }
 }
 
+/** put was handed bytes that do not hash to the address given: nothing was stored. */
+export class BlockHashMismatchError extends Error {
+  readonly domain: string;
+  readonly hash: string;
+  constructor(domain: string, hash: string) {
+    super(`block store put: data does not hash to ${hash}`);
+    this.domain = domain;
+    this.hash = hash;
+  }
+}
+
 /** A referenced block is absent from the store. */
 export class BlockMissingError extends Error {
   readonly domain: string;
@@ -36,7 +47,8 @@ export interface StoredBlockInfo {
 
 export interface BlockStore {
   /**
-   * Stores `data` under `hash` (lower-case hex SHA-256 of `data`, checked by the adapter).
+   * Stores `data` under `hash` (lower-case hex SHA-256 of `data`, checked by the adapter before
+   * anything is stored: BlockHashMismatchError otherwise, so callers need not hash it themselves).
    * Idempotent: storing an existing block is a cheap no-op. Atomic: a reader sees the whole
    * block or none. Not necessarily durable until `sync` has covered it.
    */

@@ -19,7 +19,7 @@ import { access, mkdir, open, readFile, readdir, rename, rm, stat, unlink, utime
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  BlockCorruptError, BlockMissingError, type BlockStore, type StoredBlockInfo,
+  BlockCorruptError, BlockHashMismatchError, BlockMissingError, type BlockStore, type StoredBlockInfo,
 } from '../../ports/block-store.ts';
 
 /** Temp files start with this; never a valid block name (blocks are 64 hex digits). */
@@ -142,9 +142,7 @@ export class FsBlockStore implements BlockStore {
 
   async put(domain: string, hash: string, data: Buffer): Promise<void> {
     const path = this.blockPath(domain, hash);
-    if (sha256(data) !== hash) {
-      throw new Error(`block store put: data does not hash to ${hash} (caller must verify checksums first)`);
-    }
+    if (sha256(data) !== hash) throw new BlockHashMismatchError(domain, hash);
     const key = `${domain}/${hash}`;
     const pending = this.inflight.get(key);
     if (pending) return pending; // same hash, so same bytes

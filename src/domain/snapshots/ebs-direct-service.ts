@@ -7,7 +7,7 @@ import type {
   ListChangedBlocksResponse, ListSnapshotBlocksRequest, ListSnapshotBlocksResponse, PutSnapshotBlockRequest,
   StartSnapshotRequest, StartSnapshotResponse,
 } from '../../protocol/ebs/types.generated.ts';
-import { BLOCK_SIZE, BlockCorruptError, BlockMissingError, type BlockStore } from '../../ports/block-store.ts';
+import { BLOCK_SIZE, BlockCorruptError, BlockHashMismatchError, BlockMissingError, type BlockStore } from '../../ports/block-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
@@ -42,7 +42,6 @@ function ebsTags(tags: { Key?: string; Value?: string }[]): { Key?: string; Valu
 }
 
 const notFound = (id: string) => Errors.ebsNotFound(`The snapshot '${id}' does not exist.`);
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
 
 export class EbsDirectService {
   private readonly deps: EbsDirectDeps;
@@ -146,21 +145,30 @@ export class EbsDirectService {
     if (req.BlockIndex >= s.volumeSize * BLOCKS_PER_GIB) {
       throw Errors.ebsValidation('INVALID_BLOCK', `Block index ${req.BlockIndex} is beyond the end of a ${s.volumeSize} GiB snapshot.`);
     }
-    const data = Buffer.from(req.BlockData);
+    const body = req.BlockData;
+    // A view of the request body, not a copy (512 KiB per block).
+    const data = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     if (req.DataLength !== data.length) {
       throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', `x-amz-Data-Length says ${req.DataLength} bytes but the body has ${data.length}.`);
     }
     if (data.length !== BLOCK_SIZE) {
       throw Errors.ebsValidation('INVALID_BLOCK', `Block data must be exactly ${BLOCK_SIZE} bytes; got ${data.length}.`);
     }
-    const digest = sha256(data);
-    if (digest.toString('base64') !== req.Checksum) {
-      throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', 'The SHA256 checksum of the block data does not match x-amz-Checksum.');
-    }
-    const hash = digest.toString('hex');
+    const mismatch = () => Errors.ebsValidation('INVALID_PARAMETER_VALUE', 'The SHA256 checksum of the block data does not match x-amz-Checksum.');
+    // The checksum names the block's address; the store hashes the data to check it against that
+    // address before storing anything, so each block is hashed once here, not twice. A checksum
+    // that is not the canonical base64 of a SHA-256 can match no data.
+    const claimed = Buffer.from(req.Checksum, 'base64');
+    if (claimed.length !== 32 || claimed.toString('base64') !== req.Checksum) throw mismatch();
+    const hash = claimed.toString('hex');
     // Block first, then the reference: a crash between them leaves an unreferenced block (which
     // garbage collection reclaims), never a reference to a missing block.
-    await this.deps.blocks.put(s.region, hash, data);
+    try {
+      await this.deps.blocks.put(s.region, hash, data);
+    } catch (err) {
+      if (err instanceof BlockHashMismatchError) throw mismatch();
+      throw err;
+    }
     await this.deps.store.snapshots.putBlock(s.snapshotId, req.BlockIndex, hash);
     const progress = req.Progress ?? s.progress;
     const now = this.deps.clock.now();

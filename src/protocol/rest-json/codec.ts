@@ -149,7 +149,11 @@ export class RestJsonCodec {
       const v = output[name];
       if (v === undefined || v === null) continue;
       if (ref.location === 'header') headers[(ref.locationName ?? name).toLowerCase()] = v instanceof Date ? v.toUTCString() : String(v);
-      else if (name === shape.payload && this.shape(ref.shape).type === 'blob') payload = Buffer.from(v as Uint8Array);
+      else if (name === shape.payload && this.shape(ref.shape).type === 'blob') {
+        // A view of the bytes, not a copy (a 512 KiB block per GetSnapshotBlock).
+        const b = v as Uint8Array;
+        payload = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      }
       else json[ref.locationName ?? name] = toJson(this.model, ref.shape, v);
     }
     if (payload) return { status, headers: { ...headers, 'content-type': 'application/octet-stream' }, body: payload };

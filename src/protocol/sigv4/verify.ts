@@ -76,14 +76,16 @@ function checkTime(auth: SigV4Auth, time: Date, now: Date): void {
  *   signed exactly that, so accepting either admits nothing the client did not sign.
  */
 function payloadHashes(req: SignedRequest, auth: SigV4Auth): string[] {
-  const bodyHash = sha256Hex(req.body);
+  // Hashed only when needed: an UNSIGNED-PAYLOAD request (every EBS block upload) skips it.
+  let hashed: string | undefined;
+  const bodyHash = () => (hashed ??= sha256Hex(req.body));
   let declared = singleHeader(req.headers, 'x-amz-content-sha256');
   if (declared === undefined && auth.form === 'query') declared = queryContentSha256(req.rawQuery);
   if (declared === null) throw Errors.signatureDoesNotMatch();
-  if (declared === undefined) return auth.form === 'header' ? [bodyHash] : [bodyHash, UNSIGNED_PAYLOAD];
+  if (declared === undefined) return auth.form === 'header' ? [bodyHash()] : [bodyHash(), UNSIGNED_PAYLOAD];
   if (declared === UNSIGNED_PAYLOAD) return [declared];
   if (/^[0-9a-fA-F]{64}$/.test(declared)) {
-    if (declared.toLowerCase() !== bodyHash) throw Errors.signatureDoesNotMatch();
+    if (declared.toLowerCase() !== bodyHash()) throw Errors.signatureDoesNotMatch();
     return [declared];
   }
   // STREAMING-* (aws-chunked) payload signing is an S3 feature; the body would need decoding and
