@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ImageRecord, MetadataStore, StoredImage } from '../../src/ports/metadata-store.ts';
 import type { SnapshotRecord } from '../../src/ports/snapshot-repository.ts';
+import type { InstanceRecord, KeyPairRecord } from '../../src/ports/instance-repository.ts';
 import type { AliasRecord, GrantRecord, KeyRecord } from '../../src/ports/key-repository.ts';
 
 const A = '111111111111';
@@ -55,6 +56,23 @@ async function collect<T>(iter: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of iter) out.push(x);
   return out;
+}
+
+function instance(owner: string, instanceId: string, extra: Partial<InstanceRecord> = {}): InstanceRecord {
+  return {
+    region: R, instanceId, ownerId: owner, reservationId: 'r-00000000000000001', imageId: 'ami-00000000000000001', instanceType: 't3.micro',
+    availabilityZone: 'us-east-1a', privateIpAddress: '172.31.0.4', launchIndex: 0, state: 'pending', stateTransitionReason: '',
+    launchTime: new Date(0).toISOString(), architecture: 'x86_64', rootDeviceName: '/dev/xvda', rootDeviceType: 'ebs', virtualizationType: 'hvm',
+    platformDetails: 'Linux/UNIX', disableApiTermination: false, disableApiStop: false, shutdownBehavior: 'stop', instanceStore: [], bootCount: 0,
+    ...extra,
+  };
+}
+
+function keyPair(owner: string, keyName: string): KeyPairRecord {
+  return {
+    region: R, keyPairId: `key-0${(++seq).toString(16).padStart(16, '0')}`, ownerId: owner, keyName, keyType: 'ed25519',
+    publicKey: 'ssh-ed25519 AAAA', fingerprint: 'fp', createTime: new Date(0).toISOString(),
+  };
 }
 
 async function ids(iter: AsyncIterable<ImageRecord>): Promise<string[]> {
@@ -318,6 +336,79 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal(await s.keys.get(R, key.keyId), undefined);
       assert.equal(await s.keys.getAlias(A, R, 'alias/x'), undefined);
       assert.equal(await s.keys.rootKeyFingerprint(), 'fp-2');
+    }));
+
+    test('instances: insert a reservation with tags, get, update, scan in id order per owner, client tokens, counts and states', withStore(async (s) => {
+      const a1 = instance(A, 'i-00000000000000001', { clientToken: 'tok' });
+      const a2 = instance(A, 'i-00000000000000002', { clientToken: 'tok' });
+      const b1 = instance(B, 'i-00000000000000003');
+      await s.instances.insert([a2, a1], { account: A, tags: [{ Key: 'k', Value: 'v' }] });
+      await s.instances.insert([b1]);
+      assert.deepEqual(await s.instances.get(R, a1.instanceId), a1);
+      assert.equal(await s.instances.get('eu-west-1', a1.instanceId), undefined);
+      const scanned: string[] = [];
+      for await (const r of s.instances.scan({ region: R, ownerId: A })) scanned.push(r.instanceId);
+      assert.deepEqual(scanned, [a1.instanceId, a2.instanceId]);
+      const after: string[] = [];
+      for await (const r of s.instances.scan({ region: R, ownerId: A, afterInstanceId: a1.instanceId, instanceIds: [a1.instanceId, a2.instanceId, b1.instanceId] })) after.push(r.instanceId);
+      assert.deepEqual(after, [a2.instanceId]);
+      assert.deepEqual((await s.instances.findByClientToken(R, A, 'tok')).map((r) => r.instanceId), [a1.instanceId, a2.instanceId]);
+      assert.deepEqual(await s.instances.findByClientToken(R, B, 'tok'), []);
+      assert.deepEqual((await s.tags.forResources(A, R, [a1.instanceId])).get(a1.instanceId), [{ Key: 'k', Value: 'v' }]);
+      a2.state = 'terminated';
+      a2.terminatedAt = '2026-01-01T00:00:00.000Z';
+      await s.instances.update(a2);
+      assert.equal(await s.instances.countActive(R, A), 1);
+      assert.deepEqual((await s.instances.inStates(['pending'])).map((r) => r.instanceId), [a1.instanceId, b1.instanceId]);
+      assert.deepEqual((await s.instances.terminatedBefore('2026-01-01T00:00:01.000Z')).map((r) => r.instanceId), [a2.instanceId]);
+      assert.deepEqual(await s.instances.terminatedBefore('2025-12-31T00:00:00.000Z'), []);
+      assert.equal(await s.instances.delete(R, a1.instanceId), true);
+      assert.equal(await s.instances.get(R, a1.instanceId), undefined);
+      assert.equal((await s.tags.forResources(A, R, [a1.instanceId])).size, 0, 'its tags go with it');
+    }));
+
+    test('instances: private addresses are unique per region, kept per instance, and given again once released', withStore(async (s) => {
+      assert.equal(await s.instances.allocateAddress(R, 'i-1', 10, 12), 10);
+      assert.equal(await s.instances.allocateAddress(R, 'i-1', 10, 12), 10, 'the same instance keeps its address');
+      assert.equal(await s.instances.allocateAddress(R, 'i-2', 10, 12), 11);
+      assert.equal(await s.instances.allocateAddress('eu-west-1', 'i-9', 10, 12), 10, 'regions are separate');
+      assert.equal(await s.instances.allocateAddress(R, 'i-3', 10, 12), 12);
+      assert.equal(await s.instances.allocateAddress(R, 'i-4', 10, 12), undefined, 'the range is full');
+      await s.instances.releaseAddress(R, 'i-2');
+      assert.equal(await s.instances.allocateAddress(R, 'i-4', 10, 12), 11);
+      await s.instances.releaseAddress(R, 'i-1');
+      assert.equal(await s.instances.allocateAddress(R, 'i-5', 10, 12), 10);
+    }));
+
+    test('key pairs: names unique per owner and region, found by name and id, listed by name, deleted with their tags', withStore(async (s) => {
+      const k = keyPair(A, 'deploy');
+      assert.equal(await s.keyPairs.insert(k, { account: A, tags: [{ Key: 't', Value: '1' }] }), true);
+      assert.equal(await s.keyPairs.insert({ ...keyPair(A, 'deploy') }), false);
+      assert.equal(await s.keyPairs.insert(keyPair(B, 'deploy')), true, 'another owner may use the name');
+      assert.equal(await s.keyPairs.insert(keyPair(A, 'another')), true);
+      assert.deepEqual(await s.keyPairs.byName(R, A, 'deploy'), k);
+      assert.deepEqual(await s.keyPairs.byId(R, A, k.keyPairId), k);
+      assert.equal(await s.keyPairs.byId(R, B, k.keyPairId), undefined);
+      assert.deepEqual((await s.keyPairs.list(R, A)).map((x) => x.keyName), ['another', 'deploy']);
+      assert.equal(await s.keyPairs.delete(R, k.keyPairId), true);
+      assert.equal(await s.keyPairs.byName(R, A, 'deploy'), undefined);
+      assert.equal((await s.tags.forResources(A, R, [k.keyPairId])).size, 0);
+    }));
+
+    test('volumes attached to instances; images by state', withStore(async (s) => {
+      const base = { region: R, ownerId: A, size: 1, volumeType: 'gp2', availabilityZone: 'us-east-1a', createTime: new Date(0).toISOString(), encrypted: false };
+      const attach = (instanceId: string, state: 'attached' | 'detached') => [{ instanceId, device: '/dev/sdf', state, attachTime: base.createTime, deleteOnTermination: false }];
+      await s.volumes.insert({ ...base, volumeId: 'vol-00000000000000001', state: 'in-use', attachments: attach('i-1', 'attached') });
+      await s.volumes.insert({ ...base, volumeId: 'vol-00000000000000002', state: 'in-use', attachments: attach('i-2', 'attached') });
+      await s.volumes.insert({ ...base, volumeId: 'vol-00000000000000003', state: 'available', attachments: attach('i-1', 'detached') });
+      await s.volumes.insert({ ...base, ownerId: B, volumeId: 'vol-00000000000000004', state: 'in-use', attachments: attach('i-1', 'attached') });
+      assert.deepEqual((await s.volumes.attachedTo(R, A, ['i-1'])).map((v) => v.volumeId), ['vol-00000000000000001']);
+      assert.deepEqual((await s.volumes.attachedTo(R, A, ['i-1', 'i-2'])).map((v) => v.volumeId), ['vol-00000000000000001', 'vol-00000000000000002']);
+      assert.deepEqual(await s.volumes.attachedTo(R, A, []), []);
+      const pending = image(A, 'pending-one', { State: 'pending' });
+      await s.images.insert(pending);
+      await s.images.insert(image(A, 'available-one'));
+      assert.deepEqual((await s.images.inState('pending')).map((r) => r.image.ImageId), [pending.image.ImageId]);
     }));
 
     test('reset empties everything', withStore(async (s) => {

@@ -1,0 +1,161 @@
+// The instance services in process, on an in-memory store, a temporary block store and the
+// simulator, with a clock the tests move: what the wire tests cannot wait for (an hour of
+// terminated visibility) or see (instance-store volumes replaced at every start, CreateImage
+// images left pending by a crash).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FsBlockStore } from '../../adapters/fs/fs-block-store.ts';
+import { SqliteMetadataStore } from '../../adapters/sqlite/sqlite-store.ts';
+import type { ServerConfig } from '../../config/config.ts';
+import { randomIds } from '../../ports/ids.ts';
+import { createInstanceServices } from '../../server/instances-wiring.ts';
+import { createLogger } from '../../server/logger.ts';
+import { ImageService } from '../images/image-service.ts';
+import { SnapshotService } from '../snapshots/snapshot-service.ts';
+import { VolumeData } from '../volumes/volume-data.ts';
+import { VolumeService } from '../volumes/volume-service.ts';
+import { VolumeSnapshots } from '../volumes/volume-snapshots.ts';
+import type { Caller } from '../context.ts';
+
+const caller: Caller = { account: '123456789012', region: 'us-east-1' };
+let dir: string;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'amiforge-instances-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Everything the instance services need, on a fresh store; `clock.now` can be moved. */
+async function world() {
+  const store = new SqliteMetadataStore(':memory:');
+  const blocks = new FsBlockStore({ root: mkdtempSync(join(dir, 'blocks-')) });
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const clock = { now: () => new Date(now) };
+  const deps = { store, clock, ids: randomIds };
+  const snapshots = new SnapshotService({ ...deps, copier: { start: () => {} } });
+  const images = new ImageService({ ...deps, snapshots });
+  const volumes = new VolumeService({ ...deps, snapshots });
+  const volumeData = new VolumeData({ store, blocks });
+  const volumeSnapshots = new VolumeSnapshots({ ...deps, blocks, volumes, onError: () => {} });
+  const config = { instanceLimit: 10, hypervisor: { driver: 'sim', bootMs: 1 } } as unknown as ServerConfig;
+  const compute = createInstanceServices({ config, store, clock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, log: createLogger('silent') });
+  // An image on an empty 1 GiB snapshot.
+  const snap = await volumeSnapshots.take(caller, [{ volume: await volumes.make(caller, { size: 1, availabilityZone: 'us-east-1a' }), tags: [] }]);
+  await volumeSnapshots.idle();
+  const imageId = await images.register(caller, {
+    Name: 'base', Architecture: 'x86_64', RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snap[0].snapshotId } }],
+  });
+  const s = compute.services;
+  const settle = async () => {
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      await s.lifecycle.idle();
+    }
+  };
+  const state = async (id: string) => (await store.instances.get(caller.region, id))!.state;
+  return { store, clock, advance: (ms: number) => { now += ms; }, s, compute, imageId, settle, state, volumeSnapshots, close: async () => {
+    await compute.close();
+    await store.close();
+  } };
+}
+
+describe('instances in process', () => {
+  test('a terminated instance stays visible for an hour, then is forgotten', async () => {
+    const w = await world();
+    const res = await w.s.launcher.run(caller, { ImageId: w.imageId, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' });
+    const id = res.Instances![0].InstanceId!;
+    await w.settle();
+    await w.s.lifecycle.terminate(caller, [id]);
+    await w.settle();
+    assert.equal(await w.state(id), 'terminated');
+    w.advance(59 * 60_000);
+    assert.equal((await w.s.instances.describe(caller, {})).Reservations!.length, 1);
+    w.advance(2 * 60_000);
+    assert.equal((await w.s.instances.describe(caller, {})).Reservations!.length, 0, 'hidden once the hour is over');
+    await assert.rejects(w.s.instances.find(caller, id), { code: 'InvalidInstanceID.NotFound' });
+    assert.equal(await w.s.lifecycle.sweepTerminated(), 1);
+    assert.equal(await w.store.instances.get(caller.region, id), undefined, 'and removed from the store');
+    await w.close();
+  });
+
+  test('instance-store volumes are new and empty at every start, and gone while stopped', async () => {
+    const w = await world();
+    const res = await w.s.launcher.run(caller, {
+      ImageId: w.imageId, MinCount: 1, MaxCount: 1, InstanceType: 'c5d.large', BlockDeviceMappings: [{ DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' }],
+      UserData: Buffer.from('#!amiforge-sim\nwrite /dev/sdb 0 scratch\n').toString('base64'),
+    });
+    const id = res.Instances![0].InstanceId!;
+    await w.settle();
+    const record = (await w.store.instances.get(caller.region, id))!;
+    const ephemeral = async () => (await w.store.volumes.attachedTo(caller.region, caller.account, [id])).filter((v) => v.ephemeral);
+    const first = await ephemeral();
+    assert.equal(first.length, 1);
+    assert.equal(first[0].size, 50, 'c5d.large has one 50 GiB instance-store disk');
+    assert.equal((await w.store.volumes.ownBlocks(first[0].volumeId)).length, 1, 'the user data wrote to it');
+    assert.deepEqual(record.instanceStore, [{ device: '/dev/sdb', virtualName: 'ephemeral0', sizeGiB: 50 }]);
+
+    await w.s.lifecycle.stop(caller, [id]);
+    await w.settle();
+    assert.equal(await w.state(id), 'stopped');
+    assert.deepEqual(await ephemeral(), [], 'deleted at stop');
+    assert.equal(await w.store.volumes.get(caller.region, first[0].volumeId), undefined);
+
+    await w.s.lifecycle.start(caller, [id]);
+    await w.settle();
+    assert.equal(await w.state(id), 'running');
+    const second = await ephemeral();
+    assert.equal(second.length, 1);
+    assert.notEqual(second[0].volumeId, first[0].volumeId);
+    assert.equal((await w.store.volumes.ownBlocks(second[0].volumeId)).length, 0, 'empty again');
+    await w.close();
+  });
+
+  test('at start-up, a CreateImage image whose snapshots were never taken fails; one whose snapshots completed becomes available', async () => {
+    const w = await world();
+    const res = await w.s.launcher.run(caller, { ImageId: w.imageId, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' });
+    const id = res.Instances![0].InstanceId!;
+    await w.settle();
+    const made = await w.s.imageCreator.create(caller, { InstanceId: id, Name: 'good', NoReboot: true });
+    await w.settle();
+    await w.volumeSnapshots.idle();
+    // Forge what a crash leaves: an image registered pending, its snapshot never taken, and one
+    // whose snapshots completed without the image hearing of it.
+    const lost = structuredClone((await w.store.images.get(caller.region, made))!);
+    lost.image.ImageId = 'ami-0aaaaaaaaaaaaaaaa';
+    lost.image.Name = 'lost';
+    lost.image.State = 'pending';
+    lost.image.BlockDeviceMappings![0].Ebs!.SnapshotId = 'snap-0aaaaaaaaaaaaaaaa';
+    await w.store.images.insert(lost);
+    const unheard = (await w.store.images.get(caller.region, made))!;
+    unheard.image.State = 'pending';
+    await w.store.images.update(unheard);
+
+    await w.s.imageCreator.recover();
+    const failed = (await w.store.images.get(caller.region, lost.image.ImageId))!.image;
+    assert.equal(failed.State, 'failed');
+    assert.match(failed.StateReason!.Message!, /snap-0aaaaaaaaaaaaaaaa was never taken/);
+    assert.equal((await w.store.images.get(caller.region, made))!.image.State, 'available');
+    await w.close();
+  });
+
+  test('recover() boots instances a previous process left running, and finishes stops and terminations', async () => {
+    const w = await world();
+    const res = await w.s.launcher.run(caller, { ImageId: w.imageId, MinCount: 3, MaxCount: 3, InstanceType: 't3.micro' });
+    const [a, b, c] = res.Instances!.map((i) => i.InstanceId!);
+    await w.settle();
+    // As a new process finds them: states in the store, no guests in the (new) hypervisor.
+    for (const [id, state] of [[b, 'stopping'], [c, 'shutting-down']] as const) {
+      const r = (await w.store.instances.get(caller.region, id))!;
+      r.state = state;
+      await w.store.instances.update(r);
+    }
+    await w.compute.hypervisor.close();
+    await w.s.lifecycle.recover();
+    await w.settle();
+    assert.deepEqual([await w.state(a), await w.state(b), await w.state(c)], ['running', 'stopped', 'terminated']);
+    await w.close();
+  });
+});
