@@ -38,7 +38,8 @@ test('overrides: size, type and DeleteOnTermination kept per member; NoDevice dr
   assert.deepEqual(by.get('/dev/sdc'), { kind: 'ebs', device: '/dev/sdc', snapshotId: 'snap-0123456789abcdef1', size: 2, volumeType: 'io1', iops: 100, throughput: undefined, deleteOnTermination: true, viaImage: true });
   assert.equal(by.has('/dev/sdb'), false);
   assert.deepEqual(by.get('/dev/sdf'), { kind: 'ebs', device: '/dev/sdf', snapshotId: undefined, size: 5, volumeType: 'gp2', iops: undefined, throughput: undefined, deleteOnTermination: true, viaImage: false });
-  assert.equal(by.get('/dev/sdg')!.kind === 'ebs' && by.get('/dev/sdg')!.viaImage, false, 'a snapshot the image does not name needs createVolumePermission');
+  const added = by.get('/dev/sdg')!;
+  assert.equal(added.kind === 'ebs' && added.viaImage, false, 'a snapshot the image does not name needs createVolumePermission');
 });
 
 test('the root cannot be dropped or swapped; malformed mappings are InvalidBlockDeviceMapping', () => {
