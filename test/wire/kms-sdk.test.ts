@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import {
   CancelKeyDeletionCommand, CreateAliasCommand, CreateGrantCommand, CreateKeyCommand, DecryptCommand, DeleteAliasCommand,
   DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, EncryptCommand, GenerateDataKeyCommand,
-  GenerateDataKeyWithoutPlaintextCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand, ListGrantsCommand,
-  ListKeyPoliciesCommand, ListKeysCommand, ListResourceTagsCommand, PutKeyPolicyCommand, ReEncryptCommand, RetireGrantCommand,
-  RevokeGrantCommand, ScheduleKeyDeletionCommand, SignCommand, TagResourceCommand, UntagResourceCommand, UpdateAliasCommand,
-  type KeyMetadata,
+  GenerateDataKeyWithoutPlaintextCommand, GenerateRandomCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand,
+  ListGrantsCommand, ListKeyPoliciesCommand, ListKeysCommand, ListResourceTagsCommand, ListRetirableGrantsCommand,
+  PutKeyPolicyCommand, ReEncryptCommand, RetireGrantCommand, RevokeGrantCommand, ScheduleKeyDeletionCommand, SignCommand,
+  TagResourceCommand, UntagResourceCommand, UpdateAliasCommand, UpdateKeyDescriptionCommand, type KeyMetadata,
 } from '@aws-sdk/client-kms';
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
 import { awsCli, boto3, credentialsOf } from '../support/clients.ts';
@@ -52,9 +52,11 @@ describe('keys', () => {
       { a: key.AWSAccountId, e: key.Enabled, s: key.KeyState, u: key.KeyUsage, spec: key.KeySpec, m: key.KeyManager, o: key.Origin, alg: key.EncryptionAlgorithms, d: key.Description },
       { a: ALICE.id, e: true, s: 'Enabled', u: 'ENCRYPT_DECRYPT', spec: 'SYMMETRIC_DEFAULT', m: 'CUSTOMER', o: 'AWS_KMS', alg: ['SYMMETRIC_DEFAULT'], d: 'wire test' });
     assert.ok(key.CreationDate instanceof Date && Math.abs(key.CreationDate.getTime() - Date.now()) < 60_000);
+    await alice.send(new UpdateKeyDescriptionCommand({ KeyId: key.KeyId, Description: 'described' }));
     await alice.send(new CreateAliasCommand({ AliasName: 'alias/wire-describe', TargetKeyId: key.KeyId }));
     for (const id of [key.KeyId, key.Arn, 'alias/wire-describe', `arn:aws:kms:us-east-1:${ALICE.id}:alias/wire-describe`]) {
-      assert.equal((await alice.send(new DescribeKeyCommand({ KeyId: id }))).KeyMetadata?.KeyId, key.KeyId, id);
+      const described = (await alice.send(new DescribeKeyCommand({ KeyId: id }))).KeyMetadata;
+      assert.deepEqual([described?.KeyId, described?.Description], [key.KeyId, 'described'], id);
     }
     await newKey();
     const all = (await alice.send(new ListKeysCommand({}))).Keys!;
@@ -252,6 +254,9 @@ describe('grants', () => {
     // Bob passes part of his grant on to Alice's account (a principal of his choosing), not more.
     await expectAwsError(bob.send(new CreateGrantCommand({ KeyId: key.Arn, GranteePrincipal: `arn:aws:iam::${ALICE.id}:role/app`, Operations: ['Encrypt'] })), { name: 'AccessDeniedException' });
     const g2 = await bob.send(new CreateGrantCommand({ KeyId: key.Arn, GranteePrincipal: `arn:aws:iam::${ALICE.id}:role/app`, Operations: ['Decrypt'], RetiringPrincipal: BOB_ROOT }));
+    const retirable = (await bob.send(new ListRetirableGrantsCommand({ RetiringPrincipal: BOB_ROOT }))).Grants!;
+    assert.deepEqual(retirable.map((g) => [g.GrantId, g.KeyId, g.IssuingAccount]), [[g2.GrantId, key.Arn, BOB_ROOT]]);
+    await expectAwsError(alice.send(new ListRetirableGrantsCommand({ RetiringPrincipal: BOB_ROOT })), { name: 'AccessDeniedException' });
     await bob.send(new RetireGrantCommand({ KeyId: key.Arn, GrantId: g2.GrantId }));
     await bob.send(new RetireGrantCommand({ GrantToken: g1.GrantToken }));
     await expectAwsError(bob.send(new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob })), { name: 'AccessDeniedException' });
@@ -277,6 +282,8 @@ describe('cryptographic operations', () => {
     await expectAwsError(encrypt(alice, key.KeyId, 'x'.repeat(4097)), { name: 'ValidationException' });
     await expectAwsError(alice.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('x'), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' })), { name: 'InvalidKeyUsageException' });
     await expectAwsError(alice.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('x'), DryRun: true })), { name: 'DryRunOperationException', status: 412 });
+    const random = await alice.send(new GenerateRandomCommand({ NumberOfBytes: 48 }));
+    assert.equal(random.Plaintext?.length, 48);
   });
 
   test('a wrong encryption context or a tampered ciphertext is InvalidCiphertextException', async () => {

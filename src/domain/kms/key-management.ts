@@ -24,7 +24,8 @@ export function keyMetadata(k: KeyRecord): KeyMetadata {
   return {
     AWSAccountId: k.account, KeyId: k.keyId, Arn: k.arn, CreationDate: new Date(k.creationDate), Enabled: k.state === 'Enabled',
     Description: k.description, KeyUsage: 'ENCRYPT_DECRYPT', KeyState: k.state,
-    DeletionDate: k.deletionDate ? new Date(k.deletionDate) : undefined, PendingDeletionWindowInDays: k.pendingWindowInDays,
+    // PendingDeletionWindowInDays is AWS's for multi-Region keys awaiting their replicas' deletion only.
+    DeletionDate: k.deletionDate ? new Date(k.deletionDate) : undefined,
     Origin: 'AWS_KMS', KeyManager: k.keyManager, CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT', KeySpec: 'SYMMETRIC_DEFAULT',
     EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'], MultiRegion: false,
   };
