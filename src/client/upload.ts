@@ -16,6 +16,7 @@ import {
   CompleteSnapshotCommand, PutSnapshotBlockCommand, StartSnapshotCommand, type EBSClient,
 } from '@aws-sdk/client-ebs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { BuildMiddleware } from '@smithy/types';
 import {
   BLOCK_SIZE, BlockDigests, GIB, gibFor, isZeroBlock, linearChecksum, sha256, ZERO_BLOCK, ZERO_DIGEST,
 } from './blocks.ts';
@@ -67,6 +68,19 @@ export interface UploadOptions {
 
 const tagList = (tags: Tags | undefined): { Key: string; Value: string }[] =>
   (Array.isArray(tags) ? tags : Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value })));
+
+/**
+ * Over plain http the SDK signs the body (over https, PutSnapshotBlock is sent with
+ * UNSIGNED-PAYLOAD), hashing each 512 KiB block a second time. The block's SHA-256 is known
+ * already: handing it over as x-amz-content-sha256 lets the signer use it instead.
+ */
+function knownPayloadHash<I extends object, O extends object>(hex: string): BuildMiddleware<I, O> {
+  return (next) => async (args) => {
+    const request = args.request as { protocol?: string; headers?: Record<string, string> };
+    if (request?.headers && request.protocol === 'http:') request.headers['x-amz-content-sha256'] = hex;
+    return next(args);
+  };
+}
 
 export async function uploadSnapshot(o: UploadOptions): Promise<string> {
   const source = await openSource(o.file, { tempDir: o.tempDir, signal: o.signal, onNotice: o.onNotice });
@@ -283,10 +297,15 @@ class Upload {
     const p = this.progress;
     const percent = p.blocksTotal ? Math.min(100, Math.floor((p.blocksDone * 100) / p.blocksTotal)) : 0;
     const checksum = digest.toString('base64');
-    return withRetry(() => this.o.ebs.send(new PutSnapshotBlockCommand({
-      SnapshotId: this.snapshotId, BlockIndex: index, BlockData: data, DataLength: BLOCK_SIZE,
-      Checksum: checksum, ChecksumAlgorithm: 'SHA256', Progress: percent,
-    })), { ...this.o.retry });
+    const hex = digest.toString('hex');
+    return withRetry(() => {
+      const command = new PutSnapshotBlockCommand({
+        SnapshotId: this.snapshotId, BlockIndex: index, BlockData: data, DataLength: BLOCK_SIZE,
+        Checksum: checksum, ChecksumAlgorithm: 'SHA256', Progress: percent,
+      });
+      command.middlewareStack.add(knownPayloadHash(hex), { step: 'build', name: 'amiforgeKnownPayloadHash' });
+      return this.o.ebs.send(command);
+    }, { ...this.o.retry });
   }
 
   private async complete(): Promise<void> {

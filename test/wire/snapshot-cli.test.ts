@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EBSClient, ListChangedBlocksCommand, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
 import { DescribeImagesCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { startServer, type RunningServer } from '../support/server.ts';
+import { ALICE, startServer, type RunningServer } from '../support/server.ts';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -230,6 +230,26 @@ describe('snapshot upload and download', () => {
     assert.deepEqual(await changedBlocks(up.id, grandchild.id), [45]);
     await ok(['snapshot', 'download', grandchild.id, out, '--force']);
     await assertSameFile(out, child);
+  });
+});
+
+describe('strict SigV4 verification', () => {
+  test('an upload and a download signed with real keys pass the server\'s signature checks (payload hash included)', async () => {
+    const strict = await startServer({ accounts: [ALICE] });
+    try {
+      const src = join(dir, 'strict.raw');
+      writeFileSync(src, randomBytes(3 * BLOCK + 17));
+      const env = { AWS_ENDPOINT_URL: strict.endpoint, AWS_ACCESS_KEY_ID: ALICE.accessKeyId, AWS_SECRET_ACCESS_KEY: ALICE.secretAccessKey };
+      const up = await ok(['snapshot', 'upload', src], env);
+      const out = join(dir, 'strict.out');
+      await ok(['snapshot', 'download', up.id, out], env);
+      await assertSameFile(out, src);
+      const wrong = await amiforge(['snapshot', 'upload', src, '--no-resume'], { ...env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /SignatureDoesNotMatch|InvalidSignature|AccessDenied|UnrecognizedClient/, wrong.stderr);
+    } finally {
+      await strict.stop();
+    }
   });
 });
 
