@@ -1,0 +1,286 @@
+// Snapshot transfer through the real CLI against a real server: `amiforge snapshot upload` and
+// `snapshot download` of a dense random image, beside this machine's limit measured in the same
+// run, then incremental uploads (--parent) with no change and with 1% of the blocks changed.
+//
+// The limit is the least work any upload must do, in one process: read each 512 KiB block, hash
+// it with SHA-256, and write it sequentially to another file. An upload does more (the client
+// reads and hashes, the server hashes again, stores each block as its own file and records it in
+// SQLite) on the same cores, so the aim is 60% of the limit.
+//
+// Peak memory is VmHWM: the server's from /proc/PID/status at the end; each CLI run's from
+// /usr/bin/time (or, without it, by sampling /proc/PID/status while it runs).
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { memoryOf, startAmiforge } from './support/servers.ts';
+import { renderTable, type Row } from './support/table.ts';
+
+export const description = 'snapshot upload/download via the CLI vs sha256 + sequential write; incremental upload; peak memory';
+
+const USAGE = `usage: npm run bench -- blocks [--size 4G] [--concurrency 16] [--change 1] [--dir DIR]
+  --size S          image size: bytes, or with K, M, G (default 4G; needs about 3x free space)
+  --concurrency N   the CLI's --concurrency (default 16)
+  --change P        percent of blocks changed for the incremental upload (default 1)
+  --dir DIR         where to create the scratch directory (default: the OS temp dir)`;
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const CLI = join(ROOT, 'bin/amiforge');
+const BLOCK = 512 * 1024;
+const MB = 1e6;
+const AIM_SHARE = 0.6;
+const AIM_MEMORY = 256 * MB;
+
+function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(s.trim());
+  if (!m) throw new Error(`--size: not a size: ${s}`);
+  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+interface CliRun {
+  seconds: number;
+  /** Peak resident set (VmHWM), bytes. */
+  peak: number;
+  /** CPU time (user + system) of the CLI, and of the server meanwhile, seconds. */
+  cpu: number;
+  serverCpu: number;
+  stdout: string;
+  stderr: string;
+}
+
+const hasTime = existsSync('/usr/bin/time');
+
+/** Runs bin/amiforge with `args`; measures wall time and the CLI process's peak memory. */
+async function cli(args: string[], env: NodeJS.ProcessEnv, dir: string, serverPid: number): Promise<CliRun> {
+  const timeFile = join(dir, 'time.out');
+  const [cmd, argv] = hasTime ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, CLI, ...args]] : [CLI, args];
+  const serverBefore = cpuOf(serverPid);
+  const started = performance.now();
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  let sampled = 0;
+  let sampledCpu = 0;
+  // Without /usr/bin/time: bin/amiforge execs node, so the child's pid is the CLI's; sample it.
+  const sampler = hasTime ? undefined : setInterval(() => {
+    try {
+      sampled = Math.max(sampled, memoryOf(child.pid!).peak);
+      sampledCpu = cpuOf(child.pid!);
+    } catch { /* exited */ }
+  }, 25);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const seconds = (performance.now() - started) / 1000;
+  const serverCpu = cpuOf(serverPid) - serverBefore;
+  if (sampler) clearInterval(sampler);
+  if (code !== 0) throw new Error(`amiforge ${args.join(' ')} exited with ${code}: ${stderr}`);
+  let peak = sampled;
+  let cpu = sampledCpu;
+  if (hasTime) {
+    const [kb, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    peak = kb * 1024;
+    cpu = user + sys;
+  }
+  return { seconds, peak, cpu, serverCpu, stdout: stdout.trim(), stderr };
+}
+
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, seconds (Linux /proc). */
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+const sentOf = (stderr: string) => Number(/: (\d+) of \d+ blocks sent/.exec(stderr)?.[1] ?? NaN);
+
+/** Writes `size` random bytes to `path` (not timed). */
+async function makeImage(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'w');
+  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+  try {
+    for (let pos = 0; pos < size;) {
+      const n = Math.min(buf.length, size - pos);
+      randomFillSync(buf, 0, n);
+      await fh.write(buf, 0, n, pos);
+      pos += n;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The machine's limit: read each block, SHA-256 it, write it sequentially to `sink`. */
+async function limit(src: string, sink: string, size: number): Promise<{ seconds: number; cpu: number }> {
+  const [input, output] = await Promise.all([open(src, 'r'), open(sink, 'w')]);
+  const buf = Buffer.allocUnsafe(BLOCK);
+  const started = performance.now();
+  const cpu0 = process.cpuUsage();
+  try {
+    for (let pos = 0; pos < size;) {
+      const { bytesRead } = await input.read(buf, 0, BLOCK, pos);
+      createHash('sha256').update(buf.subarray(0, bytesRead)).digest();
+      await output.write(buf, 0, bytesRead);
+      pos += bytesRead;
+    }
+  } finally {
+    await Promise.all([input.close(), output.close()]);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds: (performance.now() - started) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
+}
+
+async function sha256File(path: string): Promise<string> {
+  const fh = await open(path, 'r');
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+  try {
+    for (let pos = 0; ;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (!bytesRead) break;
+      h.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return h.digest('hex');
+}
+
+/** Overwrites `percent` % of the blocks (at least one) with new random data; returns how many. */
+async function changeBlocks(path: string, size: number, percent: number): Promise<number> {
+  const blocks = Math.ceil(size / BLOCK);
+  const count = Math.max(1, Math.round((blocks * percent) / 100));
+  const chosen = new Set<number>();
+  while (chosen.size < count) chosen.add(Math.floor(Math.random() * blocks));
+  const fh = await open(path, 'r+');
+  const buf = Buffer.allocUnsafe(BLOCK);
+  try {
+    for (const i of chosen) {
+      const n = Math.min(BLOCK, size - i * BLOCK);
+      randomFillSync(buf, 0, n);
+      await fh.write(buf, 0, n, i * BLOCK);
+    }
+  } finally {
+    await fh.close();
+  }
+  return count;
+}
+
+const flush = () => spawnSync('sync');
+const mbps = (bytes: number, s: number) => bytes / MB / s;
+const f1 = (n: number) => n.toFixed(1);
+const f0 = (n: number) => n.toFixed(0);
+
+export async function run(args: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        size: { type: 'string', default: '4G' },
+        concurrency: { type: 'string', default: '16' },
+        change: { type: 'string', default: '1' },
+        dir: { type: 'string', default: tmpdir() },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const size = parseSize(values.size);
+  const concurrency = Number(values.concurrency);
+  const change = Number(values.change);
+  const dir = mkdtempSync(join(values.dir, 'amiforge-bench-blocks-'));
+  const src = join(dir, 'image.raw');
+  const out = join(dir, 'download.raw');
+  console.log(`image: ${(size / 1024 ** 3).toFixed(2)} GiB of random data (${Math.ceil(size / BLOCK)} blocks), CLI --concurrency ${concurrency}`);
+  console.log(`machine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`scratch: ${dir}; CLI memory from ${hasTime ? '/usr/bin/time' : 'sampling /proc/PID/status'}\n`);
+
+  const server = await startAmiforge();
+  try {
+    await makeImage(src, size);
+    const sourceHash = await sha256File(src);
+    flush();
+
+    const { seconds: limitSeconds, cpu: limitCpu } = await limit(src, join(dir, 'sink.raw'), size);
+    rmSync(join(dir, 'sink.raw'));
+    flush();
+    const limitRate = mbps(size, limitSeconds);
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AWS_ENDPOINT_URL: server.endpoint,
+      AWS_ACCESS_KEY_ID: '123456789012',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AMIFORGE_CACHE_DIR: join(dir, 'cache'),
+    };
+    const c = ['--concurrency', String(concurrency)];
+
+    const up = await cli(['snapshot', 'upload', src, ...c], env, dir, server.pid);
+    const snapshotId = up.stdout;
+    flush();
+    const down = await cli(['snapshot', 'download', snapshotId, out, ...c], env, dir, server.pid);
+    const identical = (await sha256File(out)) === sourceHash;
+    rmSync(out);
+    flush();
+
+    // Incremental: first with nothing changed (the cost of reading and hashing the image), then
+    // with blocks changed, against the manifest the full upload cached, and without it.
+    const same = await cli(['snapshot', 'upload', src, '--parent', snapshotId, ...c], env, dir, server.pid);
+    const changed = await changeBlocks(src, size, change);
+    flush();
+    const incr = await cli(['snapshot', 'upload', src, '--parent', snapshotId, ...c], env, dir, server.pid);
+    rmSync(join(dir, 'cache'), { recursive: true, force: true }); // no manifest: GetSnapshotBlock per parent block
+    const incrNoCache = await cli(['snapshot', 'upload', src, '--parent', snapshotId, ...c], env, dir, server.pid);
+    const serverPeak = memoryOf(server.pid).peak;
+
+    const pct = (rate: number) => `${f0((100 * rate) / limitRate)}%`;
+    const mem = (bytes: number) => `${f1(bytes / MB)}`;
+    const row = (label: string, r: CliRun, rated: boolean, aim: string): string[] => [
+      label, f1(r.seconds), f0(mbps(size, r.seconds)), rated ? pct(mbps(size, r.seconds)) : '', Number.isNaN(sentOf(r.stderr)) ? '' : String(sentOf(r.stderr)),
+      f1(r.cpu), f1(r.serverCpu), mem(r.peak), aim,
+    ];
+    const rows: Row[] = [
+      { section: 'throughput (MB/s = 10^6 bytes/s of image)' },
+      ['machine limit: read + SHA-256 + sequential write', f1(limitSeconds), f0(limitRate), '100%', '', f1(limitCpu), '', '', ''],
+      row('snapshot upload (full)', up, true, `>= ${AIM_SHARE * 100}%`),
+      row('snapshot download', down, true, `>= ${AIM_SHARE * 100}%`),
+      { section: `incremental upload (--parent), ${changed} blocks = ${change}% changed` },
+      row('no change (local scan only)', same, false, '0 sent'),
+      row(`${change}% changed, manifest cached`, incr, false, `${changed} sent`),
+      row(`${change}% changed, no manifest (GetSnapshotBlock)`, incrNoCache, false, `${changed} sent`),
+    ];
+    console.log(renderTable(['', 'seconds', 'MB/s', 'of limit', 'blocks sent', 'CLI CPU s', 'server CPU s', 'CLI peak MB', 'aim'], rows));
+    const sendPart = incr.seconds - same.seconds;
+    console.log(`\nincremental: ${f1(incr.seconds)} s = ${f1(same.seconds)} s reading and hashing the image (as with no change) `
+      + `+ ${f1(Math.max(0, sendPart))} s for ${changed} blocks; the full upload's rate predicts ${f1((up.seconds * changed) / Math.ceil(size / BLOCK))} s for them`);
+    console.log(`download identical to the image (SHA-256): ${identical ? 'yes' : 'NO'}`);
+    console.log(`peak memory (VmHWM): server ${mem(serverPeak)} MB, CLI at most ${mem(Math.max(up.peak, down.peak, same.peak, incr.peak, incrNoCache.peak))} MB (aim < ${AIM_MEMORY / MB} MB each)`);
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    console.log(`aims: upload ${verdict(mbps(size, up.seconds) >= AIM_SHARE * limitRate)}, download ${verdict(mbps(size, down.seconds) >= AIM_SHARE * limitRate)}, `
+      + `memory ${verdict(serverPeak < AIM_MEMORY && Math.max(up.peak, down.peak, incr.peak) < AIM_MEMORY)}`);
+    console.log(`CPU seconds (user + system) tell the work done whatever else runs on the machine: the limit's ${f1(limitCpu)} s `
+      + `against ${f1(up.cpu + up.serverCpu)} s for the upload (CLI + server) and ${f1(down.cpu + down.serverCpu)} s for the download.`);
+    console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
