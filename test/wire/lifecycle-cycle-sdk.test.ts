@@ -11,7 +11,7 @@ import {
   DescribeSnapshotsCommand, DescribeVolumesCommand, GetConsoleOutputCommand, ModifyImageAttributeCommand, ModifySnapshotAttributeCommand,
   StopInstancesCommand, TerminateInstancesCommand, type EC2Client, type Image,
 } from '@aws-sdk/client-ec2';
-import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
+import { ALICE, BOB, startServer, type RunningServer, type TestAccount } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { ebsClient } from '../support/ebs.ts';
 import { expectAwsError } from '../support/sdk.ts';
@@ -19,13 +19,20 @@ import {
   bootBlock, bootsIn, CLOUD_INIT_DONE, consoleText, runOne, simUserData, uploadImage, waitForConsole, waitImage, waitRunning, waitStopped,
 } from '../support/instances.ts';
 
+/** An account in an organizational unit, for launch permissions granted to the OU. */
+const OU = 'arn:aws:organizations::111111111111:ou/o-abcdefghij/ou-ab12-cdefgh34';
+const CAROL: TestAccount = {
+  id: '333333333333', accessKeyId: 'AKIACAROL00000000003', secretAccessKey: 'carol-secret-key-000000000000000000000',
+  organization: { arn: 'arn:aws:organizations::111111111111:organization/o-abcdefghij', organizationalUnits: [OU] },
+};
+
 let server: RunningServer;
 let alice: EC2Client;
 let bob: EC2Client;
 let aliceEbs: EBSClient;
 
 before(async () => {
-  server = await startServer({ accounts: [ALICE, BOB], extraArgs: ['--sim-boot-ms', '50'] });
+  server = await startServer({ accounts: [ALICE, BOB, CAROL], extraArgs: ['--sim-boot-ms', '50'] });
   alice = ec2Client(server.endpoint, credentialsOf(ALICE));
   bob = ec2Client(server.endpoint, credentialsOf(BOB));
   aliceEbs = ebsClient(server.endpoint, credentialsOf(ALICE));
@@ -191,6 +198,15 @@ describe('the golden-image cycle', () => {
     await expectAwsError(bob.send(new GetConsoleOutputCommand({ InstanceId: builder })), notFound);
     await expectAwsError(bob.send(new CreateImageCommand({ InstanceId: builder, Name: 'stolen' })), notFound);
     await bob.send(new TerminateInstancesCommand({ InstanceIds: [bobs.InstanceId!] }));
+  });
+
+  test('an account in an organizational unit the image is shared with may launch it', async () => {
+    const carol = ec2Client(server.endpoint, credentialsOf(CAROL));
+    await expectAwsError(runOne(carol, { ImageId: golden }), { name: 'InvalidAMIID.NotFound' });
+    await alice.send(new ModifyImageAttributeCommand({ ImageId: golden, LaunchPermission: { Add: [{ OrganizationalUnitArn: OU }] } }));
+    const launched = await runOne(carol, { ImageId: golden });
+    await waitRunning(carol, [launched.InstanceId!]);
+    await carol.send(new TerminateInstancesCommand({ InstanceIds: [launched.InstanceId!] }));
   });
 
   test('CreateImage refuses a taken name and a malformed one, before touching the instance', async () => {
