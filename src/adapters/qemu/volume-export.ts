@@ -1,16 +1,82 @@
-// A volume as an NBD export: the thin mapping from NbdExport onto VolumeData. Reads fetch only
-// the blocks the guest touches; writes land in the volume's own blocks; a flush syncs the blocks
-// written since the last one.
+// A volume as an NBD export: the mapping from NbdExport's byte ranges onto VolumeData's 512 KiB
+// blocks. Reads fetch only the blocks the guest touches; writes land in the volume's own blocks;
+// a flush syncs the blocks written since the last one (VolumeData.flush).
+//
+// Why a cache: a guest reads and writes in 4 KiB pieces, and every piece of a block not cached
+// would fetch (and verify) the whole 512 KiB block again; measured on the base image's boot, 66
+// fetches of 7 distinct blocks without it. The export is the volume's only writer while a guest
+// has it, so a small per-volume cache stays coherent: every access to a block runs under that
+// block's lock, and writes update the cached copy.
+import { BLOCK_SIZE } from '../../ports/block-store.ts';
 import type { VolumeData } from '../../domain/volumes/volume-data.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import type { NbdExport } from './nbd-server.ts';
 
-export function volumeExport(data: VolumeData, vol: VolumeRecord): NbdExport {
+export interface VolumeExportOptions {
+  /** Blocks kept in memory (least recently used goes first); 32 blocks = 16 MiB. */
+  cacheBlocks?: number;
+}
+
+export function volumeExport(data: VolumeData, vol: VolumeRecord, opts: VolumeExportOptions = {}): NbdExport {
+  const capacity = opts.cacheBlocks ?? 32;
+  const cache = new Map<number, Buffer>(); // insertion order = recency
+  const locks = new Map<number, Promise<unknown>>();
+
+  const locked = <T>(index: number, fn: () => Promise<T>): Promise<T> => {
+    const run = (locks.get(index) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => {});
+    locks.set(index, tail);
+    void tail.then(() => locks.get(index) === tail && locks.delete(index));
+    return run;
+  };
+  const remember = (index: number, block: Buffer): void => {
+    cache.delete(index);
+    cache.set(index, block);
+    if (cache.size > capacity) cache.delete(cache.keys().next().value!);
+  };
+  /** The block's current bytes; call under its lock. */
+  const current = async (index: number): Promise<Buffer> => {
+    const hit = cache.get(index);
+    if (hit) {
+      remember(index, hit);
+      return hit;
+    }
+    const block = await data.readBlock(vol, index);
+    remember(index, block);
+    return block;
+  };
+  /** Calls fn for each block-sized piece of [offset, offset+length), all pieces at once. */
+  const pieces = (offset: number, length: number, fn: (index: number, within: number, at: number, n: number) => Promise<void>): Promise<void> => {
+    const work: Promise<void>[] = [];
+    for (let done = 0; done < length;) {
+      const pos = offset + done;
+      const within = pos % BLOCK_SIZE;
+      const n = Math.min(BLOCK_SIZE - within, length - done);
+      work.push(fn(Math.floor(pos / BLOCK_SIZE), within, done, n));
+      done += n;
+    }
+    return Promise.all(work).then(() => {});
+  };
+
   return {
     size: vol.size * 1024 ** 3,
-    read: (offset, length) => data.read(vol, offset, length),
-    write: (offset, bytes) => data.write(vol, offset, bytes),
+    async read(offset, length) {
+      const out = Buffer.alloc(length);
+      await pieces(offset, length, (index, within, at, n) =>
+        locked(index, async () => void (await current(index)).copy(out, at, within, within + n)));
+      return out;
+    },
+    write(offset, bytes) {
+      return pieces(offset, bytes.length, (index, within, at, n) =>
+        locked(index, async () => {
+          // A whole block needs no read; a piece patches a copy of the current block (cached
+          // blocks are never changed in place: a read may still be copying from one).
+          const block = n === BLOCK_SIZE ? Buffer.from(bytes.subarray(at, at + n)) : Buffer.from(await current(index));
+          if (n !== BLOCK_SIZE) bytes.copy(block, within, at, at + n);
+          await data.writeBlock(vol, index, block);
+          remember(index, block);
+        }));
+    },
     flush: () => data.flush(vol),
   };
 }
-
