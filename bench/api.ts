@@ -153,16 +153,22 @@ async function clientCost(): Promise<{ rawUs: number; sdkUs: number }> {
   return { rawUs, sdkUs };
 }
 
-type Measured = LoadResult & { serverCpuMs: number };
+type Measured = LoadResult & { serverCpuMs: number; clientCpuMs: number };
 
-/** Runs a load and adds the server's CPU time per request: unlike latency, barely moved by other load on the machine. */
+/**
+ * Runs a load and adds the CPU time per request of the server and of this client (signing,
+ * HTTP): unlike latency, barely moved by other work on the machine.
+ */
 async function onServer(server: BenchServer, load: () => Promise<LoadResult>): Promise<Measured> {
   const before = cpuMsOf(server.pid);
+  const client = process.cpuUsage();
   const r = await load();
-  return { ...r, serverCpuMs: (cpuMsOf(server.pid) - before) / r.done };
+  const used = process.cpuUsage(client);
+  return { ...r, serverCpuMs: (cpuMsOf(server.pid) - before) / r.done, clientCpuMs: (used.user + used.system) / 1000 / r.done };
 }
 
 const cpu = (r: Measured | undefined) => (r ? fmtMs(r.serverCpuMs) : '-');
+const clientCpu = (r: Measured | undefined) => (r ? fmtMs(r.clientCpuMs) : '-');
 const latency = (r: LoadResult | undefined) => (r ? `${fmtMs(percentile(r.latenciesMs, 50))} / ${fmtMs(percentile(r.latenciesMs, 99))}` : '-');
 const rateOf = (r: LoadResult | undefined) => (r ? fmtRate(rate(r)) : '-');
 const met = (ok: boolean) => (ok ? 'yes' : 'NO');
@@ -246,20 +252,26 @@ export async function run(args: string[]): Promise<void> {
 
     // 3. amiforge alone, on to the full count.
     let regFull: Measured | undefined;
-    let tail = NaN;
+    const tail = { rate: NaN, cpuMs: NaN };
     if (o.images > small) {
       log(`amiforge: RegisterImage ${fmtCount(small)} -> ${fmtCount(o.images)}`);
-      const done: number[] = [];
-      const started = performance.now();
+      // The last tenth on its own too, to show whether registering slows as the store grows.
+      const count = o.images - small;
+      const tailFrom = Math.floor(count * 0.9);
+      let tailStart = { at: NaN, cpuMs: NaN };
+      let last = NaN;
       regFull = await onServer(af, () => runLoad({
-        count: o.images - small, concurrency: o.concurrency, maxSeconds: LIMITS.registerSeconds,
+        count, concurrency: o.concurrency, maxSeconds: LIMITS.registerSeconds,
         send: (i) => afc.call('RegisterImage', registerParams(small + i, snapshots.get('amiforge')!)),
-        check: () => done.push(performance.now()),
+        check: (i) => {
+          last = performance.now();
+          if (i === tailFrom) tailStart = { at: last, cpuMs: cpuMsOf(af.pid) };
+        },
       }));
       assertClean('amiforge RegisterImage', regFull);
-      // The rate over the last tenth, to show whether registering slows as the store grows.
-      const k = Math.floor(done.length * 0.9);
-      tail = ((done.length - k) / (done[done.length - 1] - (done[k - 1] ?? started))) * 1000;
+      const n = count - tailFrom;
+      tail.rate = (n / (last - tailStart.at)) * 1000;
+      tail.cpuMs = (cpuMsOf(af.pid) - tailStart.cpuMs) / n;
     }
     const held = small + (regFull?.done ?? 0);
 
@@ -293,7 +305,8 @@ export async function run(args: string[]): Promise<void> {
       params: () => ({ 'Owner.1': 'self', 'MaxResults': 100, 'NextToken': token }),
     }));
     assertClean('second page', secondPage);
-    const memFull = memoryOf(af.pid);
+    const now = memoryOf(af.pid);
+    const memFull = { rss: now.rss, peak: Math.max(now.peak, mem1k.get('amiforge')!.peak) };
     afc.close();
     moc?.close();
     await stopAll();
@@ -309,12 +322,15 @@ export async function run(args: string[]): Promise<void> {
       [`  first ${fmtCount(small)} images: rate (req/s)`, rateOf(am(reg1k)), rateOf(mm(reg1k)), '', ''],
       ['    p50 / p99 latency (ms)', latency(am(reg1k)), latency(mm(reg1k)), '', ''],
       ['    server CPU per request (ms)', cpu(am(reg1k)), cpu(mm(reg1k)), '', ''],
+      ['    client CPU per request (ms)', clientCpu(am(reg1k)), clientCpu(mm(reg1k)), '', ''],
       ['    amiforge / moto rate', ratio(reg1k), '', '', ''],
       ...(regFull ? [
         [`  ${fmtCount(small)} -> ${fmtCount(held)} images: rate (req/s)`, rateOf(regFull), 'not run', '', ''],
         ['    p50 / p99 latency (ms)', latency(regFull), 'not run', '', ''],
         ['    server CPU per request (ms)', cpu(regFull), 'not run', '', ''],
-        ['    rate over the last 10% (req/s)', fmtRate(tail), 'not run', '', ''],
+        ['    client CPU per request (ms)', clientCpu(regFull), 'not run', '', ''],
+        ['    last 10%: rate (req/s)', fmtRate(tail.rate), 'not run', '', ''],
+        ['    last 10%: server CPU per request (ms)', fmtMs(tail.cpuMs), 'not run', '', ''],
       ] as Row[] : []),
       { section: `DescribeImages Owners=self over ${fmtCount(small)} images, 4 in flight` },
       ['  rate (req/s)', rateOf(am(desc1k)), rateOf(mm(desc1k)), '', ''],

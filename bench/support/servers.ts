@@ -5,7 +5,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -37,7 +36,9 @@ export function cpuMsOf(pid: number): number {
 export function memoryOf(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { peak: kb('VmHWM') * 1024, rss: kb('VmRSS') * 1024 };
+  // The kernel updates VmHWM lazily, so a fresh VmRSS can be the higher of the two.
+  const rss = kb('VmRSS') * 1024;
+  return { peak: Math.max(kb('VmHWM') * 1024, rss), rss };
 }
 
 function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> {
@@ -55,33 +56,48 @@ function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> 
 }
 
 /**
- * amiforge in dev mode with a fresh data directory and its default (info) log level, so each
- * request is logged as in normal use; the log goes to a pipe that is drained and dropped.
+ * amiforge in dev mode with a fresh data directory and, unless told otherwise, its default
+ * (info) log level, so each request is logged as in normal use; the log goes to a pipe that is
+ * drained and dropped. Ready once /_amiforge/health answers.
  */
 export async function startAmiforge(o: { serveArgs?: string[]; nodeArgs?: string[] } = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-bench-'));
-  const args = [...(o.nodeArgs ?? []), join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--data-dir', dataDir, ...(o.serveArgs ?? [])];
+  const port = await freePort();
+  const args = [...(o.nodeArgs ?? []), join(ROOT, 'src/cli/main.ts'), 'serve', '--port', String(port), '--data-dir', dataDir, ...(o.serveArgs ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.resume();
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += d; });
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`amiforge did not start in 20 s: ${stderr}`)), 20_000);
-    lines.on('line', (line) => {
-      if (!line.includes('amiforge listening')) return;
-      clearTimeout(timer);
-      lines.close();
-      child.stdout!.resume();
-      resolve(Number((JSON.parse(line) as { port: number }).port));
-    });
-    child.once('exit', (code) => reject(new Error(`amiforge exited with ${code} before listening: ${stderr}`)));
-  });
-  return {
+  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  const server: BenchServer = {
     name: 'amiforge',
     endpoint: `http://127.0.0.1:${port}`,
     pid: child.pid!,
     stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })),
   };
+  await waitUntilUp(server, child, `${server.endpoint}/_amiforge/health`, () => stderr);
+  return server;
+}
+
+/** Polls `url` until it answers (at most 30 s); stops the server if it never does. */
+async function waitUntilUp(server: BenchServer, child: ChildProcess, url: string, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await server.stop();
+      throw new Error(`${server.name} exited with ${child.exitCode} before answering: ${stderr()}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return;
+    } catch {
+      if (Date.now() > deadline) {
+        await server.stop();
+        throw new Error(`${server.name} did not answer in 30 s: ${stderr()}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 function freePort(): Promise<number> {
@@ -103,28 +119,14 @@ export function motoVersion(): string | undefined {
   return v.status === 0 ? v.stdout.trim() : 'unknown version';
 }
 
-/** `moto_server -p PORT` (Python moto, the common AWS mock), ready once it answers EC2. */
+/** `moto_server -p PORT` (Python moto, the common AWS mock), ready once it answers. */
 export async function startMoto(): Promise<BenchServer> {
   const port = await freePort();
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
-    try {
-      const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`moto_server did not answer in 30 s: ${stderr}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
   // The pyenv shim execs the interpreter, so the child's pid is moto's own process.
-  return { name: 'moto', endpoint, pid: child.pid!, stop: stopper(child, () => {}) };
+  const server: BenchServer = { name: 'moto', endpoint: `http://127.0.0.1:${port}`, pid: child.pid!, stop: stopper(child, () => {}) };
+  await waitUntilUp(server, child, `${server.endpoint}/moto-api/`, () => stderr);
+  return server;
 }
