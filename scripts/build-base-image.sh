@@ -23,7 +23,7 @@ fs_uuid=6b1f3c1e-0a5e-4d0b-9a53-616d69666f72
 
 say() { echo "build-base-image: $*" >&2; }
 die() { say "$*"; exit 1; }
-for tool in dpkg-deb xz cpio mkfs.ext4 busybox apt-get; do
+for tool in dpkg-deb xz cpio mkfs.ext4 debugfs busybox apt-get; do
   PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null || die "$tool is missing: run scripts/install-qemu.sh"
 done
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -124,6 +124,11 @@ find "$root" -exec touch -h -d "@$epoch" {} +
 E2FSPROGS_FAKE_TIME=$epoch mkfs.ext4 -q -F -L amiforge-root -U "$fs_uuid" -b 4096 \
   -E "lazy_itable_init=0,lazy_journal_init=0,hash_seed=$fs_uuid,nodiscard" \
   -d "$root" "$work/rootfs.raw" "${rootfs_mib}M" >/dev/null
+# mkfs copies each file's ctime, which touch cannot set: pin it in every inode mkfs used (the
+# root, lost+found at 11, then one per entry, in order) so a rebuild gives the same bytes.
+last=$((11 + $(find "$root" -mindepth 1 | wc -l)))
+{ echo "sif <2> ctime @$epoch"; for ((i = 11; i <= last; i++)); do echo "sif <$i> ctime @$epoch"; done; } >"$work/ctimes"
+E2FSPROGS_FAKE_TIME=$epoch debugfs -w -f "$work/ctimes" "$work/rootfs.raw" >/dev/null 2>&1
 
 mv "$work/vmlinux" "$out/vmlinux"
 mv "$work/initramfs.cpio" "$out/initramfs.cpio"
