@@ -50,7 +50,9 @@ export interface BlockStore {
    * Stores `data` under `hash` (lower-case hex SHA-256 of `data`, checked by the adapter before
    * anything is stored: BlockHashMismatchError otherwise, so callers need not hash it themselves).
    * Idempotent: storing an existing block is a cheap no-op. Atomic: a reader sees the whole
-   * block or none. Not necessarily durable until `sync` has covered it.
+   * block or none. Not necessarily durable until `sync` has covered it. Once put resolves the
+   * caller may reuse `data`'s memory (the HTTP server recycles request bodies): an adapter must
+   * not keep a reference to it.
    */
   put(domain: string, hash: string, data: Buffer): Promise<void>;
   /** The block's bytes, verified against `hash`; BlockMissingError / BlockCorruptError otherwise. */
