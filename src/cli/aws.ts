@@ -42,6 +42,8 @@ export interface Clients {
  */
 export async function makeClients(o: ConnectionOptions, concurrency = 16): Promise<Clients> {
   const endpoint = o.endpointUrl === 'aws' ? undefined : o.endpointUrl;
+  // The SDK reads AWS_ENDPOINT_URL(_EBS, _EC2) itself; "aws" means AWS's endpoints, not those.
+  if (endpoint === undefined) for (const v of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_EBS', 'AWS_ENDPOINT_URL_EC2']) delete process.env[v];
   if (endpoint !== undefined) {
     try {
       const u = new URL(endpoint);
