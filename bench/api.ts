@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { EC2Client, RegisterImageCommand } from '@aws-sdk/client-ec2';
 import { BenchEc2Client } from './support/ec2-client.ts';
 import { percentile, rate, runLoad, type LoadResult } from './support/load.ts';
-import { cpuMsOf, memoryOf, motoVersion, startAmiforge, startMoto, type BenchServer, type Memory } from './support/servers.ts';
+import { cpuMsOf, memoryOf, motoVersion, startAmiforge, startMoto, warmAmiforge, type BenchServer, type Memory } from './support/servers.ts';
 import { fmtCount, fmtMB, fmtMs, fmtRate, renderTable, type Row } from './support/table.ts';
 
 export const description = 'EC2 image API: RegisterImage/DescribeImages rate and latency, server memory; amiforge vs moto_server';
@@ -199,6 +199,9 @@ export async function run(args: string[]): Promise<void> {
   console.log(`client: EC2 Query requests signed with @smithy/signature-v4 over keep-alive node:http; `
     + `${cost.rawUs.toFixed(0)} µs of client CPU per RegisterImage to build and sign, `
     + `vs ${cost.sdkUs.toFixed(0)} µs per @aws-sdk/client-ec2 send (no network, canned reply)`);
+
+  warmAmiforge();
+  console.log('server: bin/amiforge serve, dev mode, info log to a pipe; Node\'s compile cache (bin/amiforge) warmed by a bin/amiforge --version first');
 
   const servers: BenchServer[] = [];
   const stopAll = () => Promise.all(servers.splice(0).map((s) => s.stop()));
