@@ -71,7 +71,7 @@ export class InstanceLauncher {
       const prior = await this.deps.store.instances.findByClientToken(caller.region, caller.account, req.ClientToken);
       if (prior.length) {
         if (prior[0].requestDigest !== digestOf(req)) throw Errors.idempotentParameterMismatch();
-        return this.reservation(caller, prior);
+        return this.reservation(caller, prior.sort((a, b) => a.launchIndex - b.launchIndex));
       }
     }
     for (const p of UNSUPPORTED) {

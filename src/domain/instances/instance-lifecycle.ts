@@ -15,7 +15,7 @@ import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { guestSpec } from './guest-spec.ts';
 import { expired, findOwnedInstances, TERMINATED_RETENTION_MS } from './instance-lookup.ts';
-import { STATE_REASONS, stateChange, transition, userInitiated } from './instance-states.ts';
+import { initiated, STATE_REASONS, stateChange, transition, userInitiated } from './instance-states.ts';
 import { attachmentOf, type InstanceVolumes } from './instance-volumes.ts';
 import { BackgroundWork, KeyedQueue } from './serial.ts';
 
@@ -120,7 +120,7 @@ export class InstanceLifecycle {
       // Host-initiated exits are settled by whoever asked for them.
       if (e.initiatedBy === 'host' || this.held.has(r.instanceId) || (r.state !== 'running' && r.state !== 'pending')) return;
       const reason = e.detail ? { code: STATE_REASONS.guestCrashed.code, message: `${STATE_REASONS.guestCrashed.code}: ${e.detail}` } : STATE_REASONS.guestShutdown;
-      const text = `${e.detail ? 'Server' : 'Client'} initiated (${this.now().toISOString().slice(0, 19).replace('T', ' ')} GMT)`;
+      const text = initiated(e.detail ? 'Server' : 'Client', this.now());
       if (r.shutdownBehavior === 'terminate' || r.rootDeviceType === 'instance-store') {
         transition(r, 'shutting-down', this.now(), reason, text);
         await this.deps.store.instances.update(r);

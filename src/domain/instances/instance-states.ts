@@ -17,7 +17,9 @@ export const stateChange = (instanceId: string, previous: InstanceStateName, cur
 /** EC2's timestamp form in StateTransitionReason: "2024-06-01 12:00:00 GMT". */
 const gmt = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')} GMT`;
 
-export const userInitiated = (now: Date): string => `User initiated (${gmt(now)})`;
+/** StateTransitionReason for a change someone asked for: "User initiated (… GMT)" and the like. */
+export const initiated = (by: 'User' | 'Client' | 'Server', now: Date): string => `${by} initiated (${gmt(now)})`;
+export const userInitiated = (now: Date): string => initiated('User', now);
 
 export const STATE_REASONS = {
   userShutdown: { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' },
