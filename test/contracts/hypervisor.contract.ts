@@ -104,16 +104,6 @@ export function hypervisorContract(name: string, make: () => Promise<HypervisorF
   const bootMs = options.bootTimeoutMs ?? 120_000;
   const stopMs = options.stopTimeoutMs ?? 60_000;
 
-  const withFixture = (fn: (f: HypervisorFixture) => Promise<void>) => async () => {
-    const f = await make();
-    try {
-      await fn(f);
-    } finally {
-      await f.hypervisor.close();
-      await f.cleanup();
-    }
-  };
-
   const guestOptions = async (f: HypervisorFixture, extra: Partial<StartGuestOptions> = {}): Promise<StartGuestOptions> => {
     const instanceId = extra.instanceId ?? newInstanceId();
     return {
@@ -139,18 +129,22 @@ export function hypervisorContract(name: string, make: () => Promise<HypervisorF
 
   const consoleText = async (hv: Hypervisor, id: string) => (await hv.consoleOutput(id))?.text ?? '';
 
-  const simOnly = (id: HypervisorCase) => async (f: HypervisorFixture): Promise<boolean> => {
-    if (options.skip?.[id] || !f.hypervisor.capabilities.simDialect) return false;
-    return true;
-  };
-
   const caseTest = (id: HypervisorCase, title: string, fn: (f: HypervisorFixture) => Promise<void>, needsSim = false) => {
     const reason = options.skip?.[id];
     if (reason) return test(`${title} (skipped: ${reason})`, { skip: reason }, () => {});
-    return test(title, { timeout: bootMs * 3 + stopMs * 3 }, withFixture(async (f) => {
-      if (needsSim && !(await simOnly(id)(f))) return; // no sim dialect: nothing to run
-      await fn(f);
-    }));
+    return test(title, { timeout: bootMs * 3 + stopMs * 3 }, async (t) => {
+      const f = await make();
+      try {
+        if (needsSim && !f.hypervisor.capabilities.simDialect) {
+          t.skip('needs a guest that runs the #!amiforge-sim dialect (capabilities.simDialect)');
+          return;
+        }
+        await fn(f);
+      } finally {
+        await f.hypervisor.close();
+        await f.cleanup();
+      }
+    });
   };
 
   describe(`Hypervisor contract: ${name}`, () => {
