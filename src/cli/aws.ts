@@ -65,8 +65,20 @@ export async function makeClients(o: ConnectionOptions, concurrency = 16): Promi
       requestTimeout: 300_000,
     },
   };
-  const [{ EBSClient }, { EC2Client }] = await Promise.all([import('@aws-sdk/client-ebs'), import('@aws-sdk/client-ec2')]);
-  return { ebs: new EBSClient(config), ec2: new EC2Client(config), endpoint: endpoint ?? `AWS (${o.region})` };
+  const { EBSClient } = await import('@aws-sdk/client-ebs');
+  return { ebs: new EBSClient(config), ec2: lazyEc2(config), endpoint: endpoint ?? `AWS (${o.region})` };
+}
+
+/**
+ * An EC2 client made on its first call. @aws-sdk/client-ec2 costs about 100 MB resident once
+ * loaded, and a transfer needs EC2 only before or after moving the blocks (DescribeSnapshots,
+ * RegisterImage): loading it then keeps it out of the transfer's peak memory.
+ */
+function lazyEc2(config: object): EC2Client {
+  let client: Promise<EC2Client> | undefined;
+  const get = () => (client ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => new EC2Client(config)));
+  const send = async (command: unknown, options?: unknown) => (await get()).send(command as never, options as never);
+  return { send } as unknown as EC2Client;
 }
 
 export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER): (v: string) => number {

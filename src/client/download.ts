@@ -8,7 +8,7 @@
 // Memory: `concurrency` 512 KiB buffers, one ListSnapshotBlocks page, 32 bytes a block for the
 // manifest cached for later incremental uploads.
 import { randomBytes } from 'node:crypto';
-import { lstat, open, rename, rm } from 'node:fs/promises';
+import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { GetSnapshotBlockCommand, type EBSClient } from '@aws-sdk/client-ebs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { BLOCK_SIZE, BlockDigests, GIB, isZeroBlock, sha256 } from './blocks.ts';
@@ -59,6 +59,18 @@ async function targetSize(o: DownloadOptions, volumeBytes: number): Promise<numb
   return volumeBytes;
 }
 
+/** True when bytes [from, to) of the file are all zeros. */
+async function zeroRange(fh: FileHandle, from: number, to: number): Promise<boolean> {
+  const buf = Buffer.allocUnsafe(BLOCK_SIZE);
+  for (let pos = from; pos < to;) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(BLOCK_SIZE, to - pos), pos);
+    if (!bytesRead) return true;
+    if (!isZeroBlock(buf.subarray(0, bytesRead))) return false;
+    pos += bytesRead;
+  }
+  return true;
+}
+
 export async function downloadSnapshot(o: DownloadOptions): Promise<DownloadResult> {
   const retry = { ...o.retry, signal: o.signal };
   const existing = await lstat(o.file).catch(() => undefined);
@@ -67,20 +79,24 @@ export async function downloadSnapshot(o: DownloadOptions): Promise<DownloadResu
 
   const cursor = await new BlockCursor(o.ebs, o.snapshotId, retry).open();
   const volumeSizeGiB = cursor.volumeSizeGiB;
-  let size = await targetSize(o, volumeSizeGiB * GIB);
+  // Sized to the volume while blocks arrive; cut to the recorded source size at the end (asked
+  // of EC2 then, so that its large SDK client is not in memory during the transfer).
+  const volumeBytes = volumeSizeGiB * GIB;
+  let size = volumeBytes;
+  /** End of the last block written (holding data). */
+  let dataEnd = 0;
   const region = await o.ebs.config.region();
   const cacheDir = o.cacheDir === false ? undefined : o.cacheDir ?? defaultCacheDir();
 
   const tmp = `${o.file}.amiforge-download-${randomBytes(4).toString('hex')}`;
-  const fh = await open(tmp, 'wx', 0o644);
+  const fh = await open(tmp, 'wx+', 0o644);
   const digests = new BlockDigests();
   const progress: TransferProgress = {
     phase: 'download', snapshotId: o.snapshotId, blocksTotal: 0, blocksDone: 0, blocksTransferred: 0, blocksSkipped: 0, bytesTransferred: 0,
   };
   let blocksWritten = 0;
-  let beyond = false;
   try {
-    await fh.truncate(size);
+    await fh.truncate(volumeBytes);
 
     const fetchBlock = async (b: ListedBlock, buf: Buffer): Promise<void> => {
       const digest = await withRetry(async () => {
@@ -105,13 +121,9 @@ export async function downloadSnapshot(o: DownloadOptions): Promise<DownloadResu
       progress.bytesTransferred += BLOCK_SIZE;
       if (!isZeroBlock(buf)) {
         const pos = b.index * BLOCK_SIZE;
-        let len = Math.min(BLOCK_SIZE, size - pos);
-        if (len < BLOCK_SIZE && !isZeroBlock(buf.subarray(Math.max(0, len)))) {
-          // Data past the recorded size: keep it (the file grows) rather than cut it off.
-          len = BLOCK_SIZE;
-          beyond = true;
-        }
+        const len = Math.min(BLOCK_SIZE, volumeBytes - pos);
         for (let off = 0; off < len;) off += (await fh.write(buf, off, len - off, pos + off)).bytesWritten;
+        dataEnd = Math.max(dataEnd, pos + len);
         blocksWritten++;
       } else {
         progress.blocksSkipped++;
@@ -141,10 +153,13 @@ export async function downloadSnapshot(o: DownloadOptions): Promise<DownloadResu
     await Promise.all(inflight);
     if (failure) throw failure.err;
     if (o.signal?.aborted) throw new TransferAbortedError(`download of ${o.snapshotId} stopped`);
-    if (beyond) {
-      size = (await fh.stat()).size;
-      o.onNotice?.(`${o.snapshotId} has data past its recorded source size; the file is ${size} bytes`);
+    size = await targetSize(o, volumeBytes);
+    if (dataEnd > size && !(await zeroRange(fh, size, dataEnd))) {
+      // Data past the recorded size: keep it rather than cut it off.
+      o.onNotice?.(`${o.snapshotId} has data past its recorded source size ${size}; the file keeps it (${dataEnd} bytes)`);
+      size = dataEnd;
     }
+    if (size !== volumeBytes) await fh.truncate(size);
     await fh.close();
     await rename(tmp, o.file);
   } catch (err) {

@@ -1,6 +1,6 @@
 // Imports a disk image as an AMI: uploads it as a snapshot, then registers an EBS-backed HVM
 // image whose root device (/dev/xvda) is that snapshot, with ENA support on.
-import { RegisterImageCommand, type ArchitectureValues, type BootModeValues } from '@aws-sdk/client-ec2';
+import type { ArchitectureValues, BootModeValues } from '@aws-sdk/client-ec2';
 import { withRetry } from './retry.ts';
 import { uploadSnapshot, type UploadOptions } from './upload.ts';
 
@@ -33,6 +33,7 @@ export async function importImageDetailed(o: ImportImageOptions): Promise<Import
   const snapshotId = await uploadSnapshot({ ...o, description: o.snapshotDescription ?? o.description });
   o.onSnapshot?.(snapshotId);
   const root = o.rootDeviceName ?? '/dev/xvda';
+  const { RegisterImageCommand } = await import('@aws-sdk/client-ec2');
   const out = await withRetry(() => o.ec2.send(new RegisterImageCommand({
     Name: o.name,
     Description: o.description,

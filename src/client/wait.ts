@@ -1,11 +1,14 @@
 // Snapshot state through EC2's DescribeSnapshots: a completed EBS direct upload may take a while
 // to show as completed on AWS (amiforge completes at once).
-import { DescribeSnapshotsCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
+// @aws-sdk/client-ec2 is loaded on first use: it is large (about 100 MB resident), and an
+// upload needs it only before and after moving the blocks.
+import type { EC2Client, Snapshot } from '@aws-sdk/client-ec2';
 import { SnapshotClientError } from './errors.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
 
 /** The snapshot, or undefined when EC2 does not know it (InvalidSnapshot.NotFound). */
 export async function describeSnapshot(ec2: EC2Client, snapshotId: string, retry: RetryOptions = {}): Promise<Snapshot | undefined> {
+  const { DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
   try {
     const out = await withRetry(() => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })), retry);
     return out.Snapshots?.find((s) => s.SnapshotId === snapshotId);
