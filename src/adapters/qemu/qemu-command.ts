@@ -22,17 +22,25 @@ export interface GuestCommandOptions {
   accel: Accelerator;
   memoryMiB: number;
   vcpus: number;
-  /** The root disk: an NBD export on a unix socket. */
+  /** The root disk: an NBD export on a unix socket (the guest's /dev/vda). */
   root: { socket: string; exportName: string };
+  /** More disks (EBS data volumes, instance store), in order: /dev/vdb, /dev/vdc, ... */
+  disks?: { socket: string; exportName: string }[];
   /** The metadata responder's unix socket; without it the guest has no network. */
   metadataSocket?: string;
   /** Where the serial console is written. */
   serialLog: string;
+  /** Append to the console file instead of replacing it (the console outlives a stop). */
+  serialAppend?: boolean;
   /** A QMP control socket (created by QEMU) for stopping the guest and watching it. */
   qmpSocket: string;
 }
 
 export function guestCommand(o: GuestCommandOptions): string[] {
+  // Commas split QEMU's option values; these paths and names are embedded in such values.
+  for (const v of [o.root.socket, o.root.exportName, o.serialLog, o.qmpSocket]) {
+    if (/[,\s?&]/.test(v)) throw new Error(`${v}: QEMU option values here must not contain commas, spaces, ? or &`);
+  }
   const args = [
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-M', 'pc', '-accel', o.accel, '-cpu', o.accel === 'kvm' ? 'host' : 'max',
@@ -40,11 +48,15 @@ export function guestCommand(o: GuestCommandOptions): string[] {
     '-kernel', o.kernel, '-initrd', o.initrd,
     // panic=-1 with -no-reboot: a guest that panics ends QEMU instead of hanging.
     '-append', ['console=ttyS0', 'root=/dev/vda', 'panic=-1', o.cmdline ?? ''].join(' ').trim(),
-    '-serial', `file:${o.serialLog}`,
+    '-chardev', `file,id=serial0,path=${o.serialLog}${o.serialAppend ? ',append=on' : ''}`, '-serial', 'chardev:serial0',
     '-qmp', `unix:${o.qmpSocket},server=on,wait=off`,
     '-drive', `file=nbd+unix:///${o.root.exportName}?socket=${o.root.socket},format=raw,if=none,id=root,cache=writeback`,
     '-device', 'virtio-blk-pci,drive=root',
   ];
+  (o.disks ?? []).forEach((d, i) => args.push(
+    '-drive', `file=nbd+unix:///${d.exportName}?socket=${d.socket},format=raw,if=none,id=disk${i},cache=writeback`,
+    '-device', `virtio-blk-pci,drive=disk${i}`,
+  ));
   if (o.metadataSocket) {
     args.push(
       '-netdev', `user,id=net0,restrict=on,ipv6=off,net=169.254.0.0/16,host=169.254.0.2,guestfwd=tcp:169.254.169.254:80-cmd:${guestfwdCommand(o.metadataSocket)}`,

@@ -39,16 +39,18 @@ export class QmpClient {
   static async connect(path: string, timeoutMs = 10_000): Promise<QmpClient> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      let client: QmpClient | undefined;
       try {
         const socket = await new Promise<Socket>((resolve, reject) => {
           const s = connect(path, () => resolve(s));
           s.once('error', reject);
         });
-        const client = new QmpClient(socket);
+        client = new QmpClient(socket);
         await client.next(); // the greeting
         await client.execute('qmp_capabilities');
         return client;
       } catch (err) {
+        client?.close();
         if (Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -1,0 +1,39 @@
+// The guest command line: what must be on it (restricted network, metadata forward, NBD root,
+// the accelerator's CPU model) and the paths QEMU's option syntax would misread.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { detectAccelerator, guestCommand, type GuestCommandOptions } from './qemu-command.ts';
+
+const base: GuestCommandOptions = {
+  kernel: '/k/vmlinux', initrd: '/k/initramfs.cpio', accel: 'tcg', memoryMiB: 256, vcpus: 1,
+  root: { socket: '/run/x/root.nbd', exportName: 'root' }, serialLog: '/run/x/console', qmpSocket: '/run/x/qmp',
+};
+const after = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
+
+test('TCG with -cpu max, KVM with -cpu host; the root disk is the NBD export as virtio-blk', () => {
+  const tcg = guestCommand(base);
+  assert.deepEqual(after(tcg, '-cpu'), ['max']);
+  assert.deepEqual(after(guestCommand({ ...base, accel: 'kvm' }), '-cpu'), ['host']);
+  assert.ok(after(tcg, '-drive')[0].startsWith('file=nbd+unix:///root?socket=/run/x/root.nbd,format=raw'));
+  assert.match(after(tcg, '-append')[0], /console=ttyS0 root=\/dev\/vda panic=-1/);
+  assert.ok(tcg.includes('-no-reboot'));
+  assert.deepEqual(after(tcg, '-netdev'), [], 'no metadata socket, no network');
+});
+
+test('the network is restricted and forwards only 169.254.169.254:80 to the metadata socket', () => {
+  const [netdev] = after(guestCommand({ ...base, metadataSocket: '/run/x/imds.sock' }), '-netdev');
+  assert.match(netdev, /restrict=on/);
+  assert.match(netdev, /net=169\.254\.0\.0\/16,host=169\.254\.0\.2/);
+  assert.match(netdev, /guestfwd=tcp:169\.254\.169\.254:80-cmd:socat STDIO UNIX-CONNECT:\/run\/x\/imds\.sock$/);
+});
+
+test('paths QEMU would split are refused; AMIFORGE_QEMU_ACCEL skips the probe', async () => {
+  assert.throws(() => guestCommand({ ...base, root: { socket: '/run/a,b/root.nbd', exportName: 'root' } }), /commas/);
+  assert.throws(() => guestCommand({ ...base, metadataSocket: '/run/a b/imds' }));
+  process.env.AMIFORGE_QEMU_ACCEL = 'tcg';
+  try {
+    assert.equal(await detectAccelerator('/nonexistent', '/nonexistent'), 'tcg');
+  } finally {
+    delete process.env.AMIFORGE_QEMU_ACCEL;
+  }
+});
