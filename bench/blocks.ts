@@ -16,7 +16,8 @@ import { open } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { memoryOf, startAmiforge } from './support/servers.ts';
+import { createInterface } from 'node:readline';
+import { memoryOf } from './support/servers.ts';
 import { renderTable, type Row } from './support/table.ts';
 
 export const description = 'snapshot upload/download via the CLI vs sha256 + sequential write; incremental upload; peak memory';
@@ -53,6 +54,42 @@ interface CliRun {
 }
 
 const hasTime = existsSync('/usr/bin/time');
+
+interface Server { endpoint: string; pid: number; stop(): Promise<void> }
+
+/**
+ * `bin/amiforge serve` (as shipped: the launcher's node flags included) in dev mode, info log
+ * level, a fresh data directory in `dir`; its log is drained and dropped.
+ */
+async function startServer(dir: string): Promise<Server> {
+  const child = spawn(CLI, ['serve', '--port', '0', '--data-dir', join(dir, 'server')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`amiforge did not start in 30 s: ${stderr}`)), 30_000);
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      if (!line.includes('amiforge listening')) return;
+      clearTimeout(timer);
+      lines.close();
+      child.stdout.resume();
+      resolve(Number((JSON.parse(line) as { port: number }).port));
+    });
+    child.once('exit', (code) => reject(new Error(`amiforge exited with ${code} before listening: ${stderr}`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    // bin/amiforge execs node: the child is the server itself.
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
 
 /** Runs bin/amiforge with `args`; measures wall time and the CLI process's peak memory. */
 async function cli(args: string[], env: NodeJS.ProcessEnv, dir: string, serverPid: number): Promise<CliRun> {
@@ -210,7 +247,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(`machine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`scratch: ${dir}; CLI memory from ${hasTime ? '/usr/bin/time' : 'sampling /proc/PID/status'}\n`);
 
-  const server = await startAmiforge();
+  const server = await startServer(dir);
   try {
     await makeImage(src, size);
     const sourceHash = await sha256File(src);
@@ -278,6 +315,10 @@ export async function run(args: string[]): Promise<void> {
       + `memory ${verdict(serverPeak < AIM_MEMORY && Math.max(up.peak, down.peak, incr.peak) < AIM_MEMORY)}`);
     console.log(`CPU seconds (user + system) tell the work done whatever else runs on the machine: the limit's ${f1(limitCpu)} s `
       + `against ${f1(up.cpu + up.serverCpu)} s for the upload (CLI + server) and ${f1(down.cpu + down.serverCpu)} s for the download.`);
+    const cores = availableParallelism();
+    const ceiling = (cpu: number) => `${f0(Math.min(100, (100 * cores * limitCpu) / cpu))}%`;
+    console.log(`CPU-bound ceiling with ${cores} CPUs all to ourselves (CPUs x limit CPU / transfer CPU): upload ${ceiling(up.cpu + up.serverCpu)}, `
+      + `download ${ceiling(down.cpu + down.serverCpu)} of the limit`);
     console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   } finally {
     await server.stop();
