@@ -2,7 +2,7 @@
 // a guest on the instance's volumes, stops it (gracefully, then by force), reboots it, hot-plugs
 // volumes, reports what the guest does (booted, exited) and keeps its console output.
 //
-// Drivers: src/adapters/sim (no guest runs; volumes are real) and, later, QEMU. Each passes the
+// Drivers: src/adapters/sim (no guest runs; volumes are real) and src/adapters/qemu (real guests). Each passes the
 // contract suite in test/contracts/hypervisor.contract.ts, skipping only what it lists with a
 // reason. Nothing here knows about EC2 states: the domain maps guest events to them.
 
@@ -17,6 +17,20 @@ export interface GuestDisk {
   sizeBytes: number;
   read(offset: number, length: number): Promise<Buffer>;
   write(offset: number, data: Buffer): Promise<void>;
+  /**
+   * Optional whole-block access (512 KiB blocks of the volume's map) and a cache flush: a driver
+   * that serves the disk to a real guest caches blocks through these and flushes on the guest's
+   * request; without them it reads and writes byte ranges and has nothing to flush.
+   */
+  blocks?: GuestDiskBlocks;
+}
+
+export interface GuestDiskBlocks {
+  readonly blockSize: number;
+  readBlock(index: number): Promise<Buffer>;
+  writeBlock(index: number, data: Buffer): Promise<void>;
+  /** Makes every completed write durable. */
+  flush(): Promise<void>;
 }
 
 export interface GuestMachine {
@@ -46,6 +60,11 @@ export interface StartGuestOptions {
   firstBoot: boolean;
   /** Instance metadata by IMDS path (`instance-id`, `local-ipv4`, `placement/availability-zone`, ...). */
   metadata: Record<string, string>;
+  /**
+   * IMDSv2 session tokens: `required` (the image's imdsSupport is v2.0; GETs without a token are
+   * 401) or `optional` (the default; IMDSv1 GETs work too).
+   */
+  imdsTokens?: 'required' | 'optional';
 }
 
 export interface StopGuestOptions {

@@ -9,6 +9,7 @@
 // block's lock, and writes update the cached copy.
 import { BLOCK_SIZE } from '../../ports/block-store.ts';
 import type { VolumeData } from '../../domain/volumes/volume-data.ts';
+import type { GuestDisk, GuestDiskBlocks } from '../../ports/hypervisor.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import type { NbdExport } from './nbd-server.ts';
 
@@ -18,6 +19,31 @@ export interface VolumeExportOptions {
 }
 
 export function volumeExport(data: VolumeData, vol: VolumeRecord, opts: VolumeExportOptions = {}): NbdExport {
+  return blockExport(vol.size * 1024 ** 3, {
+    blockSize: BLOCK_SIZE,
+    readBlock: (index) => data.readBlock(vol, index),
+    writeBlock: (index, block) => data.writeBlock(vol, index, block),
+    flush: () => data.flush(vol),
+  }, opts);
+}
+
+/**
+ * A guest disk as an NBD export: through its block access (cached) when it has one, else
+ * through its byte-range reads and writes (nothing to flush).
+ */
+export function diskExport(disk: GuestDisk, opts: VolumeExportOptions = {}): NbdExport {
+  if (disk.blocks) return blockExport(disk.sizeBytes, disk.blocks, opts);
+  return {
+    size: disk.sizeBytes,
+    read: (offset, length) => disk.read(offset, length),
+    write: (offset, data) => disk.write(offset, data),
+    flush: async () => {},
+  };
+}
+
+/** The cached export over whole-block access; `size` in bytes. */
+export function blockExport(size: number, io: GuestDiskBlocks, opts: VolumeExportOptions = {}): NbdExport {
+  const BLOCK_SIZE = io.blockSize;
   const capacity = opts.cacheBlocks ?? 32;
   const cache = new Map<number, Buffer>(); // insertion order = recency
   const locks = new Map<number, Promise<unknown>>();
@@ -41,7 +67,7 @@ export function volumeExport(data: VolumeData, vol: VolumeRecord, opts: VolumeEx
       remember(index, hit);
       return hit;
     }
-    const block = await data.readBlock(vol, index);
+    const block = await io.readBlock(index);
     remember(index, block);
     return block;
   };
@@ -59,7 +85,7 @@ export function volumeExport(data: VolumeData, vol: VolumeRecord, opts: VolumeEx
   };
 
   return {
-    size: vol.size * 1024 ** 3,
+    size,
     async read(offset, length) {
       const out = Buffer.alloc(length);
       await pieces(offset, length, (index, within, at, n) =>
@@ -73,10 +99,10 @@ export function volumeExport(data: VolumeData, vol: VolumeRecord, opts: VolumeEx
           // blocks are never changed in place: a read may still be copying from one).
           const block = n === BLOCK_SIZE ? Buffer.from(bytes.subarray(at, at + n)) : Buffer.from(await current(index));
           if (n !== BLOCK_SIZE) bytes.copy(block, within, at, at + n);
-          await data.writeBlock(vol, index, block);
+          await io.writeBlock(index, block);
           remember(index, block);
         }));
     },
-    flush: () => data.flush(vol),
+    flush: () => io.flush(),
   };
 }

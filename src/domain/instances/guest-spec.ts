@@ -71,5 +71,6 @@ export function guestSpec(r: InstanceRecord, volumes: VolumeRecord[], iv: Instan
     userData: r.userData ? Buffer.from(r.userData, 'base64') : undefined,
     firstBoot,
     metadata: instanceMetadata(r, volumes),
+    imdsTokens: r.imdsSupport === 'v2.0' ? 'required' : 'optional',
   };
 }

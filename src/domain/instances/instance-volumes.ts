@@ -1,6 +1,7 @@
 // An instance's volumes through its life: the guest's disks (read and written through
 // VolumeData), instance-store volumes made empty at every start and dropped at every stop, and
 // what termination does (DeleteOnTermination volumes deleted, the others detached and kept).
+import { BLOCK_SIZE } from '../../ports/block-store.ts';
 import type { GuestDisk } from '../../ports/hypervisor.ts';
 import type { InstanceRecord } from '../../ports/instance-repository.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
@@ -24,6 +25,12 @@ export function guestDisk(data: VolumeData, device: string, v: VolumeRecord): Gu
     sizeBytes: v.size * 1024 ** 3,
     read: (offset, length) => data.read(v, offset, length),
     write: (offset, bytes) => data.write(v, offset, bytes),
+    blocks: {
+      blockSize: BLOCK_SIZE,
+      readBlock: (index) => data.readBlock(v, index),
+      writeBlock: (index, bytes) => data.writeBlock(v, index, bytes),
+      flush: () => data.flush(v),
+    },
   };
 }
 
