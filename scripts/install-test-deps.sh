@@ -18,3 +18,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # QEMU, busybox and the image tools: src/adapters/qemu's tests build a guest image and boot it.
 bash "$(dirname "$0")/install-qemu.sh"
+# The base image (idempotent, 10-20 s once the kernel package is cached): the QEMU tests boot it and
+# the default catalogue registers it as amiforge-minimal-linux, which the catalogue tests expect.
+bash "$(dirname "$0")/build-base-image.sh"

@@ -2,7 +2,8 @@
 // scripts with hard-coded AMI ids (as written against AWS) work. Loaded at start-up and after
 // a reset; loading is idempotent (an image already present is refreshed, not duplicated).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BLOCK_SIZE, type BlockStore } from '../ports/block-store.ts';
 import type { SnapshotRecord } from '../ports/snapshot-repository.ts';
 import type { BlockDeviceMapping } from '../protocol/ec2/types.generated.ts';
@@ -26,6 +27,31 @@ export interface CatalogImage {
   imdsSupport?: 'v2.0';
   creationDate: string;
   blockDeviceMappings: BlockDeviceMapping[];
+  /**
+   * `base-image`: the root snapshot holds the built base image's root disk (rootfs.raw from
+   * scripts/build-base-image.sh, docs/base-image.md), so the image really boots under
+   * `--hypervisor qemu`. Without a build the image is left out (loadCatalog's onSkipped says so).
+   */
+  rootDisk?: 'base-image';
+}
+
+export interface LoadCatalogOptions {
+  /** Where the built base image is (rootfs.raw); images with `rootDisk: base-image` need it. */
+  baseImageDir?: string;
+  /** Called for each image left out, with the reason. */
+  onSkipped?: (img: CatalogImage, reason: string) => void;
+}
+
+/** The base image's root disk as 512 KiB blocks, all-zero blocks left out (as EBS stores them). */
+function readRootDisk(file: string): { index: number; data: Buffer }[] {
+  const raw = readFileSync(file);
+  const out: { index: number; data: Buffer }[] = [];
+  for (let index = 0; index * BLOCK_SIZE < raw.length; index++) {
+    const data = Buffer.alloc(BLOCK_SIZE);
+    raw.copy(data, 0, index * BLOCK_SIZE, Math.min(raw.length, (index + 1) * BLOCK_SIZE));
+    if (!data.every((b) => b === 0)) out.push({ index, data });
+  }
+  return out;
 }
 
 export function readCatalog(file: string): CatalogImage[] {
@@ -83,7 +109,10 @@ function rootBlocks(img: CatalogImage): { index: number; data: Buffer }[] {
   return [{ index: 0, data }];
 }
 
-async function loadRootSnapshot(store: MetadataStore, blocks: BlockStore, img: CatalogImage, region: string, snapshotId: string, size: number): Promise<void> {
+async function loadRootSnapshot(
+  store: MetadataStore, blocks: BlockStore, img: CatalogImage, region: string, snapshotId: string, size: number,
+  content: { index: number; data: Buffer }[] = rootBlocks(img),
+): Promise<void> {
   if (await store.snapshots.get(region, snapshotId)) return;
   const record: SnapshotRecord = {
     region, snapshotId, ownerId: img.ownerId, ownerAlias: img.ownerAlias, volumeSize: size, state: 'completed',
@@ -92,7 +121,7 @@ async function loadRootSnapshot(store: MetadataStore, blocks: BlockStore, img: C
     createVolumePermissions: [{ Group: 'all' }],
   };
   const entries = [];
-  for (const b of rootBlocks(img)) {
+  for (const b of content) {
     const hash = createHash('sha256').update(b.data).digest('hex');
     await blocks.put(region, hash, b.data);
     entries.push({ index: b.index, hash });
@@ -108,16 +137,25 @@ function regionalSnapshotId(base: string, region: string): string {
   return `snap-0${createHash('sha256').update(`${base}/${region}`).digest('hex').slice(0, 16)}`;
 }
 
-export async function loadCatalog(store: MetadataStore, blocks: BlockStore, images: CatalogImage[]): Promise<number> {
+export async function loadCatalog(store: MetadataStore, blocks: BlockStore, images: CatalogImage[], options: LoadCatalogOptions = {}): Promise<number> {
   let count = 0;
   for (const img of images) {
+    let content: { index: number; data: Buffer }[] | undefined;
+    if (img.rootDisk === 'base-image') {
+      const file = options.baseImageDir && join(options.baseImageDir, 'rootfs.raw');
+      if (!file || !existsSync(file)) {
+        options.onSkipped?.(img, `the base image is not built (no ${file ?? 'base image directory'}): run \`bash scripts/build-base-image.sh\``);
+        continue;
+      }
+      content = readRootDisk(file);
+    }
     for (const [region, imageId] of Object.entries(img.regions)) {
       const image = toStored(img, imageId);
       for (const m of image.BlockDeviceMappings ?? []) {
         if (!m.Ebs?.SnapshotId) continue;
         const snapshotId = regionalSnapshotId(m.Ebs.SnapshotId, region);
         m.Ebs = { ...m.Ebs, SnapshotId: snapshotId };
-        await loadRootSnapshot(store, blocks, img, region, snapshotId, m.Ebs.VolumeSize ?? 8);
+        await loadRootSnapshot(store, blocks, img, region, snapshotId, m.Ebs.VolumeSize ?? 8, content);
       }
       const record = { region, image, launchPermissions: [{ Group: 'all' as const }] };
       if (await store.images.get(region, imageId)) await store.images.update(record);

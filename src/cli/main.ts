@@ -24,7 +24,7 @@ program.command('serve')
   .option('--enable-reset', 'allow POST /_amiforge/reset to empty the store (for test suites)', false)
   .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
   .option('--instance-limit <n>', 'instances (not terminated) an account may have per region', '1000')
-  .addOption(new Option('--hypervisor <driver>', 'what runs instances: sim boots no guest but reads and writes the real volumes').choices(['sim']).default('sim'))
+  .addOption(new Option('--hypervisor <driver>', 'what runs instances: sim boots no guest but reads and writes the real volumes; qemu boots real guests (needs scripts/install-qemu.sh and scripts/build-base-image.sh)').choices(['sim', 'qemu']).default('sim'))
   .option('--sim-boot-ms <ms>', 'how long a simulated guest takes to boot (pending to running)', '300')
   .option('--kms-root-key-file <file>', 'the KMS root key that wraps all KMS key material (32 bytes, base64 or raw)')
   .addHelpText('after', `

@@ -15,11 +15,18 @@ export interface ServerConfig {
   readonly kmsRootKey: { file: string } | { base64: string } | { dataDirFile: string };
   /** Instances an account may have (not terminated) in a region; RunInstances beyond it is InstanceLimitExceeded. */
   readonly instanceLimit: number;
-  /** The hypervisor driver and its settings (only the simulator so far). */
-  readonly hypervisor: { readonly driver: 'sim'; readonly bootMs: number };
+  /**
+   * The hypervisor driver and its settings: `sim` (no guest runs; bootMs is its boot time) or
+   * `qemu` (real guests of the base image in baseImageDir).
+   */
+  readonly hypervisor: { readonly driver: 'sim' | 'qemu'; readonly bootMs: number };
+  /** The built base image (scripts/build-base-image.sh): the QEMU driver's kernel, the catalogue's amiforge-minimal-linux. */
+  readonly baseImageDir: string;
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
+/** Where scripts/build-base-image.sh builds; AMIFORGE_BASE_IMAGE_DIR overrides it. */
+export const DEFAULT_BASE_IMAGE_DIR = fileURLToPath(new URL('../../.amiforge-build/base-image', import.meta.url));
 
 export interface ServeOptions {
   host?: string;
@@ -74,7 +81,8 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   const dataDir = resolve(o.dataDir ?? join(process.cwd(), '.amiforge'));
   const instanceLimit = Number(o.instanceLimit ?? 1000);
   if (!Number.isInteger(instanceLimit) || instanceLimit < 0) throw new ConfigError(`--instance-limit must be a whole number, got ${o.instanceLimit}`);
-  if ((o.hypervisor ?? 'sim') !== 'sim') throw new ConfigError(`--hypervisor must be sim (the only driver so far), got ${o.hypervisor}`);
+  const driver = o.hypervisor ?? 'sim';
+  if (driver !== 'sim' && driver !== 'qemu') throw new ConfigError(`--hypervisor must be sim or qemu, got ${o.hypervisor}`);
   const bootMs = Number(o.simBootMs ?? 300);
   if (!Number.isInteger(bootMs) || bootMs < 0 || bootMs > 600_000) throw new ConfigError(`--sim-boot-ms must be 0 to 600000, got ${o.simBootMs}`);
   return Object.freeze({
@@ -87,6 +95,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     logLevel,
     kmsRootKey: kmsRootKey(o, env, dataDir),
     instanceLimit,
-    hypervisor: Object.freeze({ driver: 'sim' as const, bootMs }),
+    hypervisor: Object.freeze({ driver, bootMs }),
+    baseImageDir: resolve(env.AMIFORGE_BASE_IMAGE_DIR || DEFAULT_BASE_IMAGE_DIR),
   });
 }

@@ -3,6 +3,7 @@
 // a short list of what is built; app.ts calls this once.
 import type { ServerConfig } from '../config/config.ts';
 import { SimHypervisor } from '../adapters/sim/sim-hypervisor.ts';
+import { defaultRuntimeDir, QemuHypervisor } from '../adapters/qemu/qemu-hypervisor.ts';
 import type { ImageService } from '../domain/images/image-service.ts';
 import { ImageCreator } from '../domain/instances/create-image.ts';
 import { InstanceLauncher } from '../domain/instances/instance-launcher.ts';
@@ -32,17 +33,27 @@ export interface InstanceWiringDeps {
   volumeData: VolumeData;
   volumeSnapshots: VolumeSnapshots;
   log: Logger;
+  /** The driver (createHypervisor); the simulator when not given. */
+  hypervisor?: Hypervisor;
 }
 
 /** How long a graceful guest shutdown may take before the guest is forced off. */
 const STOP_TIMEOUT_MS = 60_000;
 
-export function createHypervisor(config: ServerConfig): Hypervisor {
-  return new SimHypervisor({ bootMs: config.hypervisor.bootMs });
+/**
+ * The driver `--hypervisor` names. `qemu` refuses to start (saying which script to run) without
+ * QEMU or the base image, and ends QEMU processes a crashed amiforge on this data directory left.
+ */
+export async function createHypervisor(config: ServerConfig, log: Logger): Promise<Hypervisor> {
+  if (config.hypervisor.driver === 'sim') return new SimHypervisor({ bootMs: config.hypervisor.bootMs });
+  return QemuHypervisor.create({
+    imageDir: config.baseImageDir, runtimeDir: defaultRuntimeDir(config.dataDir),
+    onError: (what, err) => log.error({ err }, `${what} failed`),
+  });
 }
 
 export function createInstanceServices(d: InstanceWiringDeps) {
-  const hypervisor = createHypervisor(d.config);
+  const hypervisor = d.hypervisor ?? new SimHypervisor({ bootMs: d.config.hypervisor.bootMs });
   const onError = (what: string, err: unknown) => d.log.error({ err }, `${what} failed`);
   const instanceVolumes = new InstanceVolumes({ store: d.store, volumes: d.volumes, volumeData: d.volumeData });
   const lifecycle = new InstanceLifecycle({
