@@ -30,6 +30,9 @@ export async function handleOps(app: App, method: string, path: string): Promise
       return json(200, { regions: await app.maintenance.collectGarbage({ graceMs: GC_GRACE_MS }) });
     case 'GET /_amiforge/storage':
       return json(200, { regions: await app.maintenance.usage() });
+    case 'GET /_amiforge/volume-reads':
+      // Blocks read from the block store for volumes (guests' disks) since start: how lazy boots are.
+      return json(200, { ...app.volumeData.stats });
     default:
       return json(404, { error: `No such endpoint: ${method} ${path}` });
   }
