@@ -115,6 +115,15 @@ export const Errors = {
   keyPairDuplicate: (name: string) => client('InvalidKeyPair.Duplicate')(`The keypair '${name}' already exists.`),
   keyFormat: (detail: string) => client('InvalidKey.Format')(`Key is not in valid OpenSSH public key format: ${detail}`),
 
+  // Encryption (EC2): a KMS key the request names or the data needs, refused by KMS.
+  kmsKeyNotAccessible: client('InvalidParameterValue'),
+  invalidParameterDependency: client('InvalidParameterDependency'),
+  kmsKeyInvalidState: client('IncorrectState'),
+  encryptedNotPublic: client('OperationNotPermitted'),
+  /** AWS: "You can't share snapshots that are encrypted with the default AWS managed key." */
+  defaultKeyNotShareable: client('OperationNotPermitted'),
+  decryptingCopy: () => client('InvalidParameterCombination')('A copy of an encrypted snapshot must be encrypted: Encrypted=false cannot decrypt it.'),
+
   // EBS direct APIs (rest-json): codes and reasons from the EBS service model.
   ebsValidation: (reason: string, message: string) =>
     new ServiceError('ValidationException', 400, message, { Reason: reason }),

@@ -1,6 +1,7 @@
 // The metadata store port: what the domain needs from a database, in domain terms. Adapters
 // (sqlite now, postgres later) implement it and pass the contract suite in
 // test/contracts/metadata-store.contract.ts. No SQL crosses this boundary.
+import type { AccountSettingsRepository } from './account-settings.ts';
 import type { Image, LaunchPermission, Tag } from '../protocol/ec2/types.generated.ts';
 import type { SnapshotRepository } from './snapshot-repository.ts';
 import type { VolumeRepository } from './volume-repository.ts';
@@ -99,6 +100,7 @@ export interface MetadataStore {
   readonly keys: KeyRepository;
   readonly instances: InstanceRepository;
   readonly keyPairs: KeyPairRepository;
+  readonly accountSettings: AccountSettingsRepository;
   /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
   reset(): Promise<void>;
   close(): Promise<void>;

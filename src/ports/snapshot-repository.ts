@@ -3,6 +3,14 @@
 // so reading any block, listing blocks and diffing two snapshots are single indexed lookups.
 import type { CreateVolumePermission, Tag } from '../protocol/ec2/types.generated.ts';
 
+/** An encrypted lineage's data key, wrapped by its KMS key (never stored in plaintext). */
+export interface WrappedDataKey {
+  /** The KMS ciphertext blob, base64. */
+  wrapped: string;
+  /** The resource the lineage started with: the KMS encryption context and the blocks' AAD. */
+  lineage: string;
+}
+
 export type SnapshotState = 'pending' | 'completed' | 'error';
 
 export interface SnapshotRecord {
@@ -23,7 +31,10 @@ export interface SnapshotRecord {
   /** The volume it was taken from; AWS reports vol-ffffffff for snapshots made otherwise. */
   volumeId: string;
   encrypted: boolean;
+  /** The ARN of the KMS key that wraps dataKey. */
   kmsKeyId?: string;
+  /** Encrypted snapshots: the lineage's data key. */
+  dataKey?: WrappedDataKey;
   clientToken?: string;
   /** EBS direct uploads are cancelled when idle this long (StartSnapshot's Timeout). */
   timeoutMinutes: number;
@@ -54,7 +65,11 @@ export interface SnapshotQuery {
   afterSnapshotId?: string;
 }
 
-export interface BlockEntry { index: number; hash: string }
+/**
+ * One entry of a block map. `hash` addresses the stored bytes; `checksum` is the SHA-256 (hex) of
+ * the plaintext when they differ (encrypted blocks), absent when the stored bytes are the plaintext.
+ */
+export interface BlockEntry { index: number; hash: string; checksum?: string }
 export interface ChangedBlockEntry { index: number; firstHash?: string; secondHash?: string }
 
 export interface SnapshotUsage {
@@ -79,10 +94,12 @@ export interface SnapshotRepository {
   /** Makes `childId`'s map a copy of `parentId`'s (StartSnapshot with a parent). */
   inheritBlocks(childId: string, parentId: string): Promise<void>;
   /** Sets one entry, marking it written by this snapshot (not inherited). */
-  putBlock(snapshotId: string, index: number, hash: string): Promise<void>;
+  putBlock(snapshotId: string, index: number, hash: string, checksum?: string): Promise<void>;
   /** Sets many entries at once, all marked written (copies). */
   putBlocks(snapshotId: string, entries: BlockEntry[]): Promise<void>;
   block(snapshotId: string, index: number): Promise<string | undefined>;
+  /** The entry at `index` with its checksum (GetSnapshotBlock). */
+  entry(snapshotId: string, index: number): Promise<BlockEntry | undefined>;
   countBlocks(snapshotId: string): Promise<number>;
   /** Entries from `fromIndex` on, in index order. */
   blocks(snapshotId: string, fromIndex: number, limit: number): Promise<BlockEntry[]>;

@@ -2,7 +2,7 @@
 // snapshot: it holds only the blocks written to it; every other read falls through to the
 // snapshot, so creating a volume costs the same whatever its size.
 import type { Tag } from '../protocol/ec2/types.generated.ts';
-import type { BlockEntry } from './snapshot-repository.ts';
+import type { BlockEntry, WrappedDataKey } from './snapshot-repository.ts';
 
 export type VolumeState = 'creating' | 'available' | 'in-use' | 'deleting' | 'deleted' | 'error';
 
@@ -40,7 +40,10 @@ export interface VolumeRecord {
   snapshotId?: string;
   createTime: string;
   encrypted: boolean;
+  /** The ARN of the KMS key that wraps dataKey. */
   kmsKeyId?: string;
+  /** Encrypted volumes: the lineage's data key (its snapshots carry the same). */
+  dataKey?: WrappedDataKey;
   attachments: VolumeAttachmentRecord[];
   clientToken?: string;
   modification?: VolumeModificationRecord;
@@ -67,7 +70,9 @@ export interface VolumeRepository {
   attachedTo(region: string, ownerId: string, instanceIds: string[]): Promise<VolumeRecord[]>;
   /** The volume's own block at `index` (written since creation), if any. */
   block(volumeId: string, index: number): Promise<string | undefined>;
-  putBlock(volumeId: string, index: number, hash: string): Promise<void>;
+  /** The volume's own entry at `index`, with its checksum. */
+  entry(volumeId: string, index: number): Promise<BlockEntry | undefined>;
+  putBlock(volumeId: string, index: number, hash: string, checksum?: string): Promise<void>;
   /** Every block written to the volume, in index order. */
   ownBlocks(volumeId: string): Promise<BlockEntry[]>;
   /**

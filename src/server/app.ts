@@ -22,6 +22,8 @@ import type { MetadataStore } from '../ports/metadata-store.ts';
 import { Errors } from '../domain/errors.ts';
 import { KeyVault } from '../domain/kms/key-vault.ts';
 import { KmsService } from '../domain/kms/kms-service.ts';
+import { EbsEncryption } from '../domain/encryption/ebs-encryption.ts';
+import { LineageKeys } from '../domain/encryption/lineage-keys.ts';
 import { loadKmsRootKey } from './kms-root-key.ts';
 import { createHypervisor, createInstanceServices } from './instances-wiring.ts';
 
@@ -51,15 +53,17 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const deps = { store, clock: systemClock, ids: randomIds };
   const kms = new KmsService({ keys: store.keys, clock: systemClock, vault: new KeyVault(loadKmsRootKey(config.kmsRootKey, log)) });
   await kms.verifyRootKey();
+  const lineageKeys = new LineageKeys(kms);
+  const encryption = new EbsEncryption({ store, keys: lineageKeys });
   const copier = new BackgroundSnapshotCopier({
-    store, blocks, clock: systemClock,
+    store, blocks, clock: systemClock, keys: lineageKeys,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot copy failed'),
   });
-  const snapshots = new SnapshotService({ ...deps, copier });
-  const images = new ImageService({ ...deps, snapshots });
-  const ebs = new EbsDirectService({ ...deps, blocks });
-  const volumes = new VolumeService({ ...deps, snapshots });
-  const volumeData = new VolumeData({ store, blocks });
+  const snapshots = new SnapshotService({ ...deps, copier, encryption });
+  const images = new ImageService({ ...deps, snapshots, encryption });
+  const ebs = new EbsDirectService({ ...deps, blocks, encryption });
+  const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
+  const volumeData = new VolumeData({ store, blocks, keys: lineageKeys });
   const tags = new TagService(store, {
     image: async (caller, id) => void (await images.findVisible(caller, id)),
     snapshot: async (caller, id) => void (await snapshots.findUsable(caller, id)),
@@ -70,7 +74,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     },
   });
   const volumeSnapshots = new VolumeSnapshots({
-    ...deps, blocks, volumes,
+    ...deps, blocks, volumes, keys: lineageKeys,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot failed'),
   });
   const hypervisor = await createHypervisor(config, log);
@@ -97,7 +101,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config,
     store,
     blocks,
-    ec2: { images, tags, snapshots, volumes, volumeSnapshots, ...compute.services },
+    ec2: { images, tags, snapshots, volumes, volumeSnapshots, encryption, ...compute.services },
     volumeData,
     ebs,
     kms,

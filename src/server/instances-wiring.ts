@@ -58,6 +58,7 @@ export function createInstanceServices(d: InstanceWiringDeps) {
   const instanceVolumes = new InstanceVolumes({ store: d.store, volumes: d.volumes, volumeData: d.volumeData });
   const lifecycle = new InstanceLifecycle({
     store: d.store, clock: d.clock, hypervisor, volumes: instanceVolumes, stopTimeoutMs: STOP_TIMEOUT_MS, onError,
+    unlockVolume: (caller, v) => d.volumeData.unlock(caller, v),
   });
   const services = {
     instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle }),

@@ -411,6 +411,47 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual((await s.images.inState('pending')).map((r) => r.image.ImageId), [pending.image.ImageId]);
     }));
 
+    test('encrypted block maps: checksums beside stored hashes survive inheritance, volume snapshots and adoption', withStore(async (s) => {
+      const h = (c: string) => c.repeat(64);
+      const snap = snapshot(A, { encrypted: true, kmsKeyId: 'arn:aws:kms:us-east-1:111111111111:key/k', dataKey: { wrapped: 'AA==', lineage: 'snap-1' } });
+      await s.snapshots.insert(snap);
+      assert.deepEqual((await s.snapshots.get(R, snap.snapshotId))!.dataKey, { wrapped: 'AA==', lineage: 'snap-1' });
+      await s.snapshots.putBlock(snap.snapshotId, 0, h('a'), h('1'));
+      await s.snapshots.putBlocks(snap.snapshotId, [{ index: 1, hash: h('b'), checksum: h('2') }, { index: 2, hash: h('c') }]);
+      assert.deepEqual(await s.snapshots.entry(snap.snapshotId, 0), { index: 0, hash: h('a'), checksum: h('1') });
+      assert.deepEqual(await s.snapshots.entry(snap.snapshotId, 2), { index: 2, hash: h('c') });
+      assert.equal(await s.snapshots.entry(snap.snapshotId, 3), undefined);
+      assert.deepEqual(await s.snapshots.writtenBlocks(snap.snapshotId), [
+        { index: 0, hash: h('a'), checksum: h('1') }, { index: 1, hash: h('b'), checksum: h('2') }, { index: 2, hash: h('c') }]);
+      const child = snapshot(A, { state: 'pending' });
+      await s.snapshots.insert(child);
+      await s.snapshots.inheritBlocks(child.snapshotId, snap.snapshotId);
+      assert.deepEqual(await s.snapshots.entry(child.snapshotId, 1), { index: 1, hash: h('b'), checksum: h('2') });
+      const vol = { region: R, ownerId: A, size: 1, volumeType: 'gp2', availabilityZone: 'us-east-1a', createTime: new Date(0).toISOString(),
+        encrypted: true, volumeId: 'vol-00000000000000009', state: 'available' as const, attachments: [], snapshotId: snap.snapshotId };
+      await s.volumes.insert(vol);
+      await s.volumes.putBlock(vol.volumeId, 1, h('d'), h('3'));
+      assert.deepEqual(await s.volumes.entry(vol.volumeId, 1), { index: 1, hash: h('d'), checksum: h('3') });
+      assert.deepEqual(await s.volumes.ownBlocks(vol.volumeId), [{ index: 1, hash: h('d'), checksum: h('3') }]);
+      const taken = snapshot(A, { state: 'pending' });
+      await s.snapshots.insert(taken);
+      await s.volumes.snapshotVolumes([{ volumeId: vol.volumeId, snapshotId: taken.snapshotId, parentSnapshotId: snap.snapshotId }]);
+      assert.deepEqual(await s.snapshots.blocks(taken.snapshotId, 0, 10), [
+        { index: 0, hash: h('a'), checksum: h('1') }, { index: 1, hash: h('d'), checksum: h('3') }, { index: 2, hash: h('c') }]);
+      await s.volumes.adoptSnapshotBlocks(snap.snapshotId);
+      assert.deepEqual(await s.volumes.entry(vol.volumeId, 0), { index: 0, hash: h('a'), checksum: h('1') });
+    }));
+
+    test('account settings: EBS encryption defaults per account and region', withStore(async (s) => {
+      assert.deepEqual(await s.accountSettings.ebsEncryption(A, R), { encryptByDefault: false });
+      await s.accountSettings.setEbsEncryption(A, R, { encryptByDefault: true, kmsKeyId: 'arn:aws:kms:us-east-1:111111111111:key/k' });
+      assert.deepEqual(await s.accountSettings.ebsEncryption(A, R), { encryptByDefault: true, kmsKeyId: 'arn:aws:kms:us-east-1:111111111111:key/k' });
+      assert.deepEqual(await s.accountSettings.ebsEncryption(B, R), { encryptByDefault: false });
+      assert.deepEqual(await s.accountSettings.ebsEncryption(A, 'eu-west-1'), { encryptByDefault: false });
+      await s.reset();
+      assert.deepEqual(await s.accountSettings.ebsEncryption(A, R), { encryptByDefault: false });
+    }));
+
     test('reset empties everything', withStore(async (s) => {
       await s.images.insert(image(A, 'gone'));
       await s.snapshots.insert(snapshot(A));

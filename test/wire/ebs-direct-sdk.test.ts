@@ -122,7 +122,7 @@ describe('StartSnapshot', () => {
     });
   });
 
-  test('invalid tags are a ValidationException INVALID_TAG; encryption is refused', async () => {
+  test('invalid tags are a ValidationException INVALID_TAG; KmsKeyArn needs Encrypted', async () => {
     for (const Tags of [[{ Key: 'aws:reserved', Value: 'x' }], [{ Key: 'dup', Value: '1' }, { Key: 'dup', Value: '2' }]]) {
       await expectEbsError(alice.send(new StartSnapshotCommand({ VolumeSize: 1, Tags })), {
         name: 'ValidationException', status: 400, reason: 'INVALID_TAG',
@@ -132,7 +132,7 @@ describe('StartSnapshot', () => {
     await expectEbsError(alice.send(new StartSnapshotCommand({ VolumeSize: 1, Tags: [{ Key: 'k'.repeat(128), Value: '' }] })), {
       name: 'ValidationException', status: 400, reason: 'INVALID_PARAMETER_VALUE',
     });
-    await expectEbsError(alice.send(new StartSnapshotCommand({ VolumeSize: 1, Encrypted: true })), {
+    await expectEbsError(alice.send(new StartSnapshotCommand({ VolumeSize: 1, KmsKeyArn: 'alias/aws/ebs' })), {
       name: 'ValidationException', status: 400, reason: 'INVALID_PARAMETER_VALUE',
     });
   });

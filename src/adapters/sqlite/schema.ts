@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS snapshot_blocks (
   block_index INTEGER NOT NULL,
   hash        TEXT NOT NULL,
   written     INTEGER NOT NULL,
+  checksum    TEXT,            -- SHA-256 of the plaintext when it differs from hash (encrypted)
   PRIMARY KEY (snapshot_id, block_index)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS snapshot_blocks_by_hash ON snapshot_blocks (hash);
@@ -102,6 +103,7 @@ CREATE TABLE IF NOT EXISTS volume_blocks (
   volume_id   TEXT NOT NULL,
   block_index INTEGER NOT NULL,
   hash        TEXT NOT NULL,
+  checksum    TEXT,
   PRIMARY KEY (volume_id, block_index)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS volume_blocks_by_hash ON volume_blocks (hash);

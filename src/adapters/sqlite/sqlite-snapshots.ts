@@ -10,7 +10,9 @@ type Row = Record<string, SQLInputValue>;
 const SCAN_BATCH = 500;
 
 const toRecord = (row: Row): SnapshotRecord => JSON.parse(String(row.doc));
-const toEntry = (r: Row): BlockEntry => ({ index: Number(r.block_index), hash: String(r.hash) });
+const toEntry = (r: Row): BlockEntry => (r.checksum == null
+  ? { index: Number(r.block_index), hash: String(r.hash) }
+  : { index: Number(r.block_index), hash: String(r.hash), checksum: String(r.checksum) });
 
 export class SqliteSnapshots implements SnapshotRepository {
   private readonly db: DatabaseSync;
@@ -112,20 +114,20 @@ export class SqliteSnapshots implements SnapshotRepository {
 
   async inheritBlocks(childId: string, parentId: string): Promise<void> {
     this.tx(() => {
-      this.db.prepare(`INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written)
-        SELECT ?, block_index, hash, 0 FROM snapshot_blocks WHERE snapshot_id = ?`).run(childId, parentId);
+      this.db.prepare(`INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written, checksum)
+        SELECT ?, block_index, hash, 0, checksum FROM snapshot_blocks WHERE snapshot_id = ?`).run(childId, parentId);
     });
   }
 
-  async putBlock(snapshotId: string, index: number, hash: string): Promise<void> {
-    this.db.prepare('INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written) VALUES (?, ?, ?, 1)')
-      .run(snapshotId, index, hash);
+  async putBlock(snapshotId: string, index: number, hash: string, checksum?: string): Promise<void> {
+    this.db.prepare('INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written, checksum) VALUES (?, ?, ?, 1, ?)')
+      .run(snapshotId, index, hash, checksum ?? null);
   }
 
   async putBlocks(snapshotId: string, entries: BlockEntry[]): Promise<void> {
     this.tx(() => {
-      const stmt = this.db.prepare('INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written) VALUES (?, ?, ?, 1)');
-      for (const e of entries) stmt.run(snapshotId, e.index, e.hash);
+      const stmt = this.db.prepare('INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written, checksum) VALUES (?, ?, ?, 1, ?)');
+      for (const e of entries) stmt.run(snapshotId, e.index, e.hash, e.checksum ?? null);
     });
   }
 
@@ -134,17 +136,23 @@ export class SqliteSnapshots implements SnapshotRepository {
     return row ? String(row.hash) : undefined;
   }
 
+  async entry(snapshotId: string, index: number): Promise<BlockEntry | undefined> {
+    const row = this.db.prepare('SELECT block_index, hash, checksum FROM snapshot_blocks WHERE snapshot_id = ? AND block_index = ?')
+      .get(snapshotId, index) as Row | undefined;
+    return row ? toEntry(row) : undefined;
+  }
+
   async countBlocks(snapshotId: string): Promise<number> {
     return Number((this.db.prepare('SELECT count(*) AS n FROM snapshot_blocks WHERE snapshot_id = ?').get(snapshotId) as Row).n);
   }
 
   async blocks(snapshotId: string, fromIndex: number, limit: number): Promise<BlockEntry[]> {
-    return (this.db.prepare(`SELECT block_index, hash FROM snapshot_blocks WHERE snapshot_id = ? AND block_index >= ?
+    return (this.db.prepare(`SELECT block_index, hash, checksum FROM snapshot_blocks WHERE snapshot_id = ? AND block_index >= ?
       ORDER BY block_index LIMIT ?`).all(snapshotId, fromIndex, limit) as Row[]).map(toEntry);
   }
 
   async writtenBlocks(snapshotId: string): Promise<BlockEntry[]> {
-    return (this.db.prepare('SELECT block_index, hash FROM snapshot_blocks WHERE snapshot_id = ? AND written = 1 ORDER BY block_index')
+    return (this.db.prepare('SELECT block_index, hash, checksum FROM snapshot_blocks WHERE snapshot_id = ? AND written = 1 ORDER BY block_index')
       .all(snapshotId) as Row[]).map(toEntry);
   }
 

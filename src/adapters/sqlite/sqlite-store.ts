@@ -10,6 +10,7 @@ import type {
   ImageQuery, ImageRecord, ImageRepository, MetadataStore, TagQuery, TagRecord, TagRepository,
 } from '../../ports/metadata-store.ts';
 import { SCHEMA } from './schema.ts';
+import { SqliteAccountSettings } from './sqlite-account-settings.ts';
 import { matchesWildcard } from '../../domain/filters.ts';
 import { SqliteSnapshots } from './sqlite-snapshots.ts';
 import { SqliteVolumes } from './sqlite-volumes.ts';
@@ -69,6 +70,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly keys: KeyRepository;
   readonly instances: InstanceRepository;
   readonly keyPairs: KeyPairRepository;
+  readonly accountSettings: SqliteAccountSettings;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -77,6 +79,11 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db = new StatementCachingDatabase(path);
     this.db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
     this.db.exec(SCHEMA);
+    // Data directories from before encrypted blocks: their maps gain the checksum column.
+    for (const table of ['snapshot_blocks', 'volume_blocks']) {
+      const cols = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!cols.some((c) => c.name === 'checksum')) this.db.exec(`ALTER TABLE ${table} ADD COLUMN checksum TEXT`);
+    }
     // EC2 wildcard matching for pushed-down name and tag filters. SQLite's GLOB was used before,
     // but it refuses patterns over 50,000 bytes (a 500) and its semantics differ in corners from
     // the domain's matcher; this runs the domain's own, linear-time matcher.
@@ -90,6 +97,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.exec(INSTANCE_SCHEMA);
     this.instances = new SqliteInstances(this.db, (fn) => this.tx(fn));
     this.keyPairs = new SqliteKeyPairs(this.db, (fn) => this.tx(fn));
+    this.accountSettings = new SqliteAccountSettings(this.db);
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
@@ -107,7 +115,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async reset(): Promise<void> {
     this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
-      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; ' + INSTANCE_RESET));
+      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET));
   }
 
   async close(): Promise<void> {

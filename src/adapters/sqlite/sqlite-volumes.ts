@@ -8,6 +8,9 @@ import { putTags, type Tx } from './sqlite-tags.ts';
 type Row = Record<string, SQLInputValue>;
 const SCAN_BATCH = 500;
 const toRecord = (row: Row): VolumeRecord => JSON.parse(String(row.doc));
+const toEntry = (r: Row): BlockEntry => (r.checksum == null
+  ? { index: Number(r.block_index), hash: String(r.hash) }
+  : { index: Number(r.block_index), hash: String(r.hash), checksum: String(r.checksum) });
 
 export class SqliteVolumes implements VolumeRepository {
   private readonly db: DatabaseSync;
@@ -79,13 +82,20 @@ export class SqliteVolumes implements VolumeRepository {
     return row ? String(row.hash) : undefined;
   }
 
-  async putBlock(volumeId: string, index: number, hash: string): Promise<void> {
-    this.db.prepare('INSERT OR REPLACE INTO volume_blocks (volume_id, block_index, hash) VALUES (?, ?, ?)').run(volumeId, index, hash);
+  async entry(volumeId: string, index: number): Promise<BlockEntry | undefined> {
+    const row = this.db.prepare('SELECT block_index, hash, checksum FROM volume_blocks WHERE volume_id = ? AND block_index = ?')
+      .get(volumeId, index) as Row | undefined;
+    return row ? toEntry(row) : undefined;
+  }
+
+  async putBlock(volumeId: string, index: number, hash: string, checksum?: string): Promise<void> {
+    this.db.prepare('INSERT OR REPLACE INTO volume_blocks (volume_id, block_index, hash, checksum) VALUES (?, ?, ?, ?)')
+      .run(volumeId, index, hash, checksum ?? null);
   }
 
   async ownBlocks(volumeId: string): Promise<BlockEntry[]> {
-    return (this.db.prepare('SELECT block_index, hash FROM volume_blocks WHERE volume_id = ? ORDER BY block_index').all(volumeId) as Row[])
-      .map((r) => ({ index: Number(r.block_index), hash: String(r.hash) }));
+    return (this.db.prepare('SELECT block_index, hash, checksum FROM volume_blocks WHERE volume_id = ? ORDER BY block_index')
+      .all(volumeId) as Row[]).map(toEntry);
   }
 
   async snapshotVolumes(items: { volumeId: string; snapshotId: string; parentSnapshotId?: string }[]): Promise<void> {
@@ -93,18 +103,18 @@ export class SqliteVolumes implements VolumeRepository {
     this.tx(() => {
       for (const it of items) {
         if (it.parentSnapshotId) {
-          this.db.prepare(`INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written)
-            SELECT ?, block_index, hash, 0 FROM snapshot_blocks WHERE snapshot_id = ?`).run(it.snapshotId, it.parentSnapshotId);
+          this.db.prepare(`INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written, checksum)
+            SELECT ?, block_index, hash, 0, checksum FROM snapshot_blocks WHERE snapshot_id = ?`).run(it.snapshotId, it.parentSnapshotId);
         }
-        this.db.prepare(`INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written)
-          SELECT ?, block_index, hash, 1 FROM volume_blocks WHERE volume_id = ?`).run(it.snapshotId, it.volumeId);
+        this.db.prepare(`INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block_index, hash, written, checksum)
+          SELECT ?, block_index, hash, 1, checksum FROM volume_blocks WHERE volume_id = ?`).run(it.snapshotId, it.volumeId);
       }
     });
   }
 
   async adoptSnapshotBlocks(snapshotId: string): Promise<number> {
-    return this.tx(() => Number(this.db.prepare(`INSERT OR IGNORE INTO volume_blocks (volume_id, block_index, hash)
-      SELECT v.volume_id, b.block_index, b.hash FROM volumes v JOIN snapshot_blocks b ON b.snapshot_id = v.snapshot_id
+    return this.tx(() => Number(this.db.prepare(`INSERT OR IGNORE INTO volume_blocks (volume_id, block_index, hash, checksum)
+      SELECT v.volume_id, b.block_index, b.hash, b.checksum FROM volumes v JOIN snapshot_blocks b ON b.snapshot_id = v.snapshot_id
       WHERE v.snapshot_id = ?`).run(snapshotId).changes));
   }
 

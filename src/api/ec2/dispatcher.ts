@@ -11,11 +11,12 @@ import { regionHandlers } from './regions.ts';
 import { tagHandlers } from './tags.ts';
 import { snapshotHandlers } from './snapshots.ts';
 import { volumeHandlers } from './volumes.ts';
+import { encryptionHandlers } from './encryption.ts';
 import { instanceHandlers } from './instances.ts';
 import { keyPairHandlers } from './key-pairs.ts';
 
 const handlers: Ec2HandlerTable = {
-  ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers, ...instanceHandlers, ...keyPairHandlers,
+  ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers, ...instanceHandlers, ...keyPairHandlers, ...encryptionHandlers,
 };
 
 export const implementedEc2Actions = (): string[] => Object.keys(handlers).sort();

@@ -1,4 +1,5 @@
 // The shape of an EC2 operation handler: typed input in, typed output out, nothing else.
+import type { EbsEncryption } from '../../domain/encryption/ebs-encryption.ts';
 import type { RequestContext } from '../../domain/context.ts';
 import type { ImageService } from '../../domain/images/image-service.ts';
 import type { TagService } from '../../domain/tags/tag-service.ts';
@@ -26,6 +27,7 @@ export interface Ec2Services {
   attachments: VolumeAttachments;
   imageCreator: ImageCreator;
   keyPairs: KeyPairService;
+  encryption: EbsEncryption;
 }
 
 export type Ec2OperationName = keyof Ec2Operations;

@@ -1,6 +1,8 @@
 // The image rules: registering, describing what a caller may see, sharing and deregistering.
+import type { EbsEncryption } from '../encryption/ebs-encryption.ts';
+import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
 import type {
-  DeleteSnapshotReturnCode, DeregisterImageRequest, DescribeImageAttributeRequest, DescribeImagesRequest, Image, ImageAttribute,
+  DeleteSnapshotReturnCode, DeregisterImageRequest, DescribeImageAttributeRequest, DescribeImagesRequest, Image, ImageAttribute, LaunchPermission,
   ModifyImageAttributeRequest, RegisterImageRequest, ResetImageAttributeRequest,
 } from '../../protocol/ec2/types.generated.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -27,6 +29,8 @@ export interface ImageServiceDeps {
   clock: Clock;
   ids: IdGenerator;
   snapshots: SnapshotService;
+  /** Tells the AWS managed EBS key from others (images encrypted with it cannot be shared). */
+  encryption?: EbsEncryption;
 }
 
 export class ImageService {
@@ -231,8 +235,32 @@ export class ImageService {
       if (imds !== 'v2.0') throw Errors.invalidParameterValue(`Value (${imds}) for parameter imdsSupport is invalid. Valid values: v2.0`);
       record.image.ImdsSupport = 'v2.0';
     }
-    if (change) record.launchPermissions = applyPermissionChange(record.launchPermissions, change);
+    if (change) {
+      await this.checkShareable(caller, record.image, change.add);
+      record.launchPermissions = applyPermissionChange(record.launchPermissions, change);
+    }
     await this.deps.store.images.update(record);
+  }
+
+  /**
+   * EC2's rules for encrypted images: never public; never shared with another account when a
+   * snapshot is under the AWS managed key (aws/ebs), whose policy admits only its own account.
+   */
+  private async checkShareable(caller: Caller, image: { BlockDeviceMappings?: { Ebs?: { SnapshotId?: string } }[] }, add: LaunchPermission[]): Promise<void> {
+    if (!add.length) return;
+    const encrypted: SnapshotRecord[] = [];
+    for (const m of image.BlockDeviceMappings ?? []) {
+      const s = m.Ebs?.SnapshotId ? await this.deps.store.snapshots.get(caller.region, m.Ebs.SnapshotId) : undefined;
+      if (s?.encrypted) encrypted.push(s);
+    }
+    if (!encrypted.length) return;
+    if (add.some((p) => p.Group === 'all')) throw Errors.encryptedNotPublic('Images with encrypted snapshots cannot be made public.');
+    if (!add.some((p) => p.UserId !== undefined || p.OrganizationArn !== undefined || p.OrganizationalUnitArn !== undefined)) return;
+    for (const s of encrypted) {
+      if (await this.deps.encryption?.keys.isAwsManaged(caller, s.kmsKeyId)) {
+        throw Errors.defaultKeyNotShareable(`Images with snapshots encrypted with the EBS default key cannot be shared (snapshot ${s.snapshotId}).`);
+      }
+    }
   }
 
   async resetAttribute(caller: Caller, req: ResetImageAttributeRequest): Promise<void> {

@@ -184,7 +184,7 @@ export class InstanceLauncher {
   private makeVolume(caller: Caller, r: InstanceRecord, p: EbsPlan, now: Date, tags: Tag[]): Promise<VolumeRecord> {
     return this.deps.volumes.make(caller, {
       size: p.size, volumeType: p.volumeType, iops: p.iops, throughput: p.throughput, availabilityZone: r.availabilityZone,
-      snapshotId: p.snapshotId, viaImage: p.viaImage,
+      snapshotId: p.snapshotId, viaImage: p.viaImage, encrypted: p.encrypted, kmsKeyId: p.kmsKeyId,
       attachment: { instanceId: r.instanceId, device: p.device, state: 'attached', attachTime: now.toISOString(), deleteOnTermination: p.deleteOnTermination },
     }, tags);
   }

@@ -11,6 +11,8 @@ import type { Clock } from '../../ports/clock.ts';
 import { GuestNotRunningError, type GuestEvent, type Hypervisor } from '../../ports/hypervisor.ts';
 import type { InstanceRecord } from '../../ports/instance-repository.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
+import type { VolumeRecord } from '../../ports/volume-repository.ts';
+import { keyRefusal } from '../encryption/lineage-keys.ts';
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { guestSpec } from './guest-spec.ts';
@@ -18,6 +20,17 @@ import { expired, findOwnedInstances, TERMINATED_RETENTION_MS } from './instance
 import { initiated, STATE_REASONS, stateChange, transition, userInitiated } from './instance-states.ts';
 import { attachmentOf, type InstanceVolumes } from './instance-volumes.ts';
 import { BackgroundWork, KeyedQueue } from './serial.ts';
+
+/** KMS refused an encrypted volume's key at a boot. */
+class KeyRefused extends Error {
+  readonly why: 'state' | 'access';
+  readonly launch: boolean;
+  constructor(why: 'state' | 'access', launch: boolean) {
+    super(`an encrypted volume's KMS key was refused (${why})`);
+    this.why = why;
+    this.launch = launch;
+  }
+}
 
 const noRoot = (r: InstanceRecord) =>
   Errors.incorrectInstanceState(`Invalid value '${r.instanceId}' for instanceId. Instance does not have a volume attached at root (${r.rootDeviceName})`);
@@ -29,6 +42,11 @@ export interface LifecycleDeps {
   volumes: InstanceVolumes;
   /** How long a graceful shutdown may take before the guest is forced off. */
   stopTimeoutMs: number;
+  /**
+   * Unwraps an encrypted volume's data key for the guest as `caller` (KMS checks its right to the
+   * key at every start); KMS's refusal is thrown.
+   */
+  unlockVolume?: (caller: Caller, volume: VolumeRecord) => Promise<void>;
   onError: (what: string, err: unknown) => void;
 }
 
@@ -63,6 +81,10 @@ export class InstanceLifecycle {
       try {
         await this.startGuest(current, true);
       } catch (err) {
+        if (err instanceof KeyRefused) {
+          await this.keyRefused(current, err);
+          return;
+        }
         this.deps.onError(`boot ${r.instanceId}`, err);
         await this.bootFailed(current, (err as Error).message);
       }
@@ -78,6 +100,16 @@ export class InstanceLifecycle {
     }
     const volumes = await iv.attached(r);
     if (!volumes.some((v) => attachmentOf(v, r.instanceId)?.device === r.rootDeviceName)) throw noRoot(r);
+    for (const v of volumes) {
+      if (!v.encrypted || !this.deps.unlockVolume) continue;
+      try {
+        await this.deps.unlockVolume({ account: r.ownerId, region: r.region }, v);
+      } catch (err) {
+        const why = keyRefusal(err);
+        if (why) throw new KeyRefused(why, r.bootCount === 0);
+        throw err;
+      }
+    }
     const firstBoot = r.bootCount === 0;
     r.bootCount++;
     await this.deps.store.instances.update(r);
@@ -87,6 +119,23 @@ export class InstanceLifecycle {
   /** A stopped EBS-backed instance whose root volume was detached cannot start until one is attached. */
   private async hasRoot(r: InstanceRecord): Promise<boolean> {
     return (await this.deps.volumes.attached(r)).some((v) => attachmentOf(v, r.instanceId)?.device === r.rootDeviceName);
+  }
+
+  /**
+   * An encrypted volume's key refused: a launch goes to terminated (its StateReason says why, as
+   * EC2's does); a start of a stopped instance leaves it stopped.
+   */
+  private async keyRefused(r: InstanceRecord, err: KeyRefused): Promise<void> {
+    const reason = err.why === 'state' ? STATE_REASONS.kmsKeyState : STATE_REASONS.kmsKeyAccess;
+    if (err.launch || r.rootDeviceType !== 'ebs') {
+      transition(r, 'shutting-down', this.now(), reason, initiated('Server', this.now()));
+      await this.deps.store.instances.update(r);
+      this.work.start(`terminate ${r.instanceId}`, () => this.finishTerminate(r));
+    } else {
+      await this.deps.volumes.dropInstanceStore(r);
+      transition(r, 'stopped', this.now(), reason);
+      await this.deps.store.instances.update(r);
+    }
   }
 
   /** A guest that cannot start: an EBS-backed instance stops, an instance-store one terminates. */

@@ -26,6 +26,10 @@ export const STATE_REASONS = {
   guestShutdown: { code: 'Client.InstanceInitiatedShutdown', message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' },
   guestCrashed: { code: 'Server.InternalError', message: 'Server.InternalError: Internal error on launch' },
   pending: { code: 'pending', message: 'pending' },
+  /** An encrypted volume's KMS key is disabled or pending deletion (EC2's StateReason codes). */
+  kmsKeyState: { code: 'Client.InvalidKMSKey.InvalidState', message: 'Client.InvalidKMSKey.InvalidState: The KMS key provided is in an incorrect state' },
+  /** The caller may not use an encrypted volume's KMS key: what AWS reports for it. */
+  kmsKeyAccess: { code: 'Client.InternalError', message: 'Client.InternalError: Client error on launch' },
 } as const;
 
 /** Moves the record to `state`, with the reason EC2 gives for it. */

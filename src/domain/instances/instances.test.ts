@@ -19,6 +19,7 @@ import { VolumeData } from '../volumes/volume-data.ts';
 import { VolumeService } from '../volumes/volume-service.ts';
 import { VolumeSnapshots } from '../volumes/volume-snapshots.ts';
 import type { Caller } from '../context.ts';
+import { standaloneEncryption } from '../encryption/ebs-encryption.ts';
 
 const caller: Caller = { account: '123456789012', region: 'us-east-1' };
 let dir: string;
@@ -35,9 +36,10 @@ async function world() {
   let now = Date.parse('2026-01-01T00:00:00Z');
   const clock = { now: () => new Date(now) };
   const deps = { store, clock, ids: randomIds };
-  const snapshots = new SnapshotService({ ...deps, copier: { start: () => {} } });
+  const encryption = await standaloneEncryption(store, clock);
+  const snapshots = new SnapshotService({ ...deps, copier: { start: () => {} }, encryption });
   const images = new ImageService({ ...deps, snapshots });
-  const volumes = new VolumeService({ ...deps, snapshots });
+  const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
   const volumeData = new VolumeData({ store, blocks });
   const volumeSnapshots = new VolumeSnapshots({ ...deps, blocks, volumes, onError: () => {} });
   const config = { instanceLimit: 10, hypervisor: { driver: 'sim', bootMs: 1 } } as unknown as ServerConfig;

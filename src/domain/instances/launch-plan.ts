@@ -18,6 +18,9 @@ export interface EbsPlan {
   deleteOnTermination: boolean;
   /** The snapshot comes from the image, whose launch permission covers it. */
   viaImage: boolean;
+  /** RunInstances' Encrypted and KmsKeyId for this device (an encrypted snapshot stays encrypted). */
+  encrypted?: boolean;
+  kmsKeyId?: string;
 }
 
 export interface StorePlan { kind: 'store'; device: string; virtualName: string; sizeGiB: number }
@@ -60,9 +63,6 @@ function override(current: DevicePlan | undefined, m: BlockDeviceMapping, type: 
     return { kind: 'store', device, virtualName: m.VirtualName, sizeGiB: instanceStoreSize(type, m.VirtualName) };
   }
   const ebs = m.Ebs!;
-  if (ebs.Encrypted || ebs.KmsKeyId) {
-    throw Errors.invalidParameterValue('Encrypted volumes need the KMS service, which this amiforge does not provide yet.');
-  }
   if (ebs.SnapshotId !== undefined && !isResourceId('snap', ebs.SnapshotId)) throw Errors.snapshotMalformed(ebs.SnapshotId);
   const base = current?.kind === 'ebs' ? current : undefined;
   const snapshotId = ebs.SnapshotId ?? base?.snapshotId;
@@ -77,6 +77,8 @@ function override(current: DevicePlan | undefined, m: BlockDeviceMapping, type: 
     throughput: ebs.Throughput ?? (ebs.VolumeType ? undefined : base?.throughput),
     deleteOnTermination: ebs.DeleteOnTermination ?? base?.deleteOnTermination ?? true,
     viaImage: !!base?.viaImage && snapshotId === base.snapshotId,
+    ...(ebs.Encrypted !== undefined ? { encrypted: ebs.Encrypted } : {}),
+    ...(ebs.KmsKeyId !== undefined ? { kmsKeyId: ebs.KmsKeyId } : {}),
   };
 }
 

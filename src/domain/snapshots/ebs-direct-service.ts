@@ -14,6 +14,10 @@ import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
 import type { Caller } from '../context.ts';
 import { Errors, isServiceError } from '../errors.ts';
+import { BlockTamperedError } from '../encryption/block-seal.ts';
+import type { EbsEncryption } from '../encryption/ebs-encryption.ts';
+import { ebsKeyError } from '../encryption/lineage-keys.ts';
+import { loadBlock, storeBlock, type Sealing } from '../encryption/sealed-blocks.ts';
 import { checkTags } from '../tags/tag-specifications.ts';
 import { decodeBlockToken, decodePageToken, encodeBlockToken, encodePageToken } from './block-token.ts';
 import { canUseSnapshot, uploadTimedOut } from './snapshot-access.ts';
@@ -25,7 +29,7 @@ const DEFAULT_TIMEOUT_MINUTES = 60;
 const MAX_VOLUME_GIB = 65536;
 const DEFAULT_PAGE = 10_000;
 
-export interface EbsDirectDeps { store: MetadataStore; blocks: BlockStore; clock: Clock; ids: IdGenerator }
+export interface EbsDirectDeps { store: MetadataStore; blocks: BlockStore; clock: Clock; ids: IdGenerator; encryption: EbsEncryption }
 
 const tagKey = (t: { Key?: string; Value?: string }) => JSON.stringify([t.Key, t.Value ?? '']);
 const sameTags = (a: { Key?: string; Value?: string }[], b: { Key?: string; Value?: string }[]) =>
@@ -81,8 +85,8 @@ export class EbsDirectService {
   }
 
   async start(caller: Caller, req: StartSnapshotRequest): Promise<StartSnapshotResponse> {
-    if (req.Encrypted || req.KmsKeyArn) {
-      throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', 'Encrypted snapshots need the KMS service, which this amiforge does not provide yet.');
+    if (req.KmsKeyArn !== undefined && !req.Encrypted) {
+      throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', 'KmsKeyArn can be given only with Encrypted set to true.');
     }
     // AWS: "The maximum size is 65536 GiB (64 TiB)"; the model states only the minimum.
     if (req.VolumeSize > MAX_VOLUME_GIB) {
@@ -95,7 +99,8 @@ export class EbsDirectService {
         // AWS: a retry with the same token must repeat every parameter, or it is a conflict.
         // Timeout and Tags count too (they were once ignored, so a changed retry got the old one).
         const priorTags = (await this.deps.store.tags.forResources(caller.account, caller.region, [prior.snapshotId])).get(prior.snapshotId) ?? [];
-        const same = prior.volumeSize === req.VolumeSize && prior.parentSnapshotId === req.ParentSnapshotId
+        const same = (!req.Encrypted || prior.encrypted) && (req.KmsKeyArn === undefined || req.KmsKeyArn === prior.kmsKeyId)
+          && prior.volumeSize === req.VolumeSize && prior.parentSnapshotId === req.ParentSnapshotId
           && prior.description === req.Description && prior.timeoutMinutes === (req.Timeout ?? DEFAULT_TIMEOUT_MINUTES)
           && sameTags(priorTags, tags);
         if (!same) throw Errors.ebsConflict('The request uses the same client token as a previous, but non-identical request.');
@@ -110,9 +115,33 @@ export class EbsDirectService {
       }
     }
     const now = this.deps.clock.now().toISOString();
+    const snapshotId = this.deps.ids.next('snap');
+    // A child of an encrypted parent continues its lineage (same data key); otherwise a new
+    // lineage starts here when Encrypted, KmsKeyArn or encryption by default asks for one.
+    let keyArn: string | undefined;
+    let dataKey = parent?.dataKey;
+    try {
+      if (parent?.encrypted) {
+        if (req.KmsKeyArn && req.KmsKeyArn !== parent.kmsKeyId) {
+          throw Errors.ebsValidation('INVALID_PARAMETER_VALUE', `The KMS key must be the parent snapshot's (${parent.kmsKeyId}).`);
+        }
+        await this.unlock(caller, parent);
+        keyArn = parent.kmsKeyId;
+      } else {
+        keyArn = await this.deps.encryption.target(caller, { encrypted: req.Encrypted ?? undefined, kmsKeyId: req.KmsKeyArn }, ebsKeyError);
+        if (keyArn) {
+          const made = await this.deps.encryption.keys.create(caller, keyArn, snapshotId);
+          made.plaintext.fill(0);
+          dataKey = made.encryption.dataKey;
+          keyArn = made.encryption.kmsKeyId;
+        }
+      }
+    } catch (err) {
+      throw this.asEbsError(err);
+    }
     const record: SnapshotRecord = {
       region: caller.region,
-      snapshotId: this.deps.ids.next('snap'),
+      snapshotId,
       ownerId: caller.account,
       volumeSize: req.VolumeSize,
       state: 'pending',
@@ -121,7 +150,9 @@ export class EbsDirectService {
       description: req.Description,
       parentSnapshotId: parent?.snapshotId,
       volumeId: 'vol-ffffffff',
-      encrypted: false,
+      encrypted: !!keyArn,
+      kmsKeyId: keyArn,
+      dataKey: keyArn ? dataKey : undefined,
       clientToken: req.ClientToken,
       timeoutMinutes: req.Timeout ?? DEFAULT_TIMEOUT_MINUTES,
       lastActivity: now,
@@ -136,8 +167,28 @@ export class EbsDirectService {
     return {
       SnapshotId: s.snapshotId, OwnerId: s.ownerId, Status: s.state, StartTime: new Date(s.startTime),
       VolumeSize: s.volumeSize, BlockSize: BLOCK_SIZE, Description: s.description, ParentSnapshotId: s.parentSnapshotId,
-      Tags: tags.length ? tags : undefined, SseType: 'none',
+      Tags: tags.length ? tags : undefined, SseType: 'none', KmsKeyArn: s.kmsKeyId,
     };
+  }
+
+  /** EC2-side errors (e.g. InvalidParameterDependency) and KMS refusals, as EBS reports them. */
+  private asEbsError(err: unknown): unknown {
+    const mapped = ebsKeyError(err);
+    if (mapped !== err || !isServiceError(err) || err.fields.Reason) return mapped;
+    if (err.status === 400 && !['ValidationException', 'AccessDeniedException', 'ResourceNotFoundException'].includes(err.code)) {
+      return Errors.ebsValidation('INVALID_PARAMETER_VALUE', err.message);
+    }
+    return err;
+  }
+
+  /** The snapshot's data key, unwrapped now for this caller (KMS checks its right to the key). */
+  private async unlock(caller: Caller, s: SnapshotRecord): Promise<Sealing | undefined> {
+    if (!s.encrypted || !s.dataKey) return undefined;
+    try {
+      return { key: await this.deps.encryption.keys.open(caller, s.dataKey), lineage: s.dataKey.lineage };
+    } catch (err) {
+      throw ebsKeyError(err);
+    }
   }
 
   async putBlock(caller: Caller, req: PutSnapshotBlockRequest): Promise<{ Checksum: string; ChecksumAlgorithm: 'SHA256' }> {
@@ -161,6 +212,19 @@ export class EbsDirectService {
     const claimed = Buffer.from(req.Checksum, 'base64');
     if (claimed.length !== 32 || claimed.toString('base64') !== req.Checksum) throw mismatch();
     const hash = claimed.toString('hex');
+    if (s.encrypted) {
+      // Sealed: the address is the sealed bytes' hash, so the plaintext is hashed here, once.
+      const sealing = await this.unlock(caller, s);
+      if (createHash('sha256').update(data).digest('hex') !== hash) throw mismatch();
+      try {
+        const stored = await storeBlock(this.deps.blocks, s.region, req.BlockIndex, data, sealing, hash);
+        await this.deps.store.snapshots.putBlock(s.snapshotId, req.BlockIndex, stored.hash, stored.checksum);
+      } finally {
+        sealing?.key.fill(0);
+      }
+      await this.touch(s, req.Progress);
+      return { Checksum: req.Checksum, ChecksumAlgorithm: 'SHA256' };
+    }
     // Block first, then the reference: a crash between them leaves an unreferenced block (which
     // garbage collection reclaims), never a reference to a missing block.
     try {
@@ -170,7 +234,12 @@ export class EbsDirectService {
       throw err;
     }
     await this.deps.store.snapshots.putBlock(s.snapshotId, req.BlockIndex, hash);
-    const progress = req.Progress ?? s.progress;
+    await this.touch(s, req.Progress);
+    return { Checksum: req.Checksum, ChecksumAlgorithm: 'SHA256' };
+  }
+
+  private async touch(s: SnapshotRecord, reported: number | undefined): Promise<void> {
+    const progress = reported ?? s.progress;
     const now = this.deps.clock.now();
     // Progress and the idle timer are refreshed at most once a second: no write per block.
     if (progress !== s.progress || now.getTime() - Date.parse(s.lastActivity) > 1000) {
@@ -178,7 +247,6 @@ export class EbsDirectService {
       s.lastActivity = now.toISOString();
       await this.deps.store.snapshots.update(s);
     }
-    return { Checksum: req.Checksum, ChecksumAlgorithm: 'SHA256' };
   }
 
   async complete(caller: Caller, req: CompleteSnapshotRequest): Promise<{ Status: 'completed' }> {
@@ -199,7 +267,7 @@ export class EbsDirectService {
       }
       // LINEAR: SHA-256 over the written blocks' SHA-256 digests, concatenated in index order.
       const aggregate = createHash('sha256');
-      for (const b of written) aggregate.update(Buffer.from(b.hash, 'hex'));
+      for (const b of written) aggregate.update(Buffer.from(b.checksum ?? b.hash, 'hex'));
       if (aggregate.digest('base64') !== req.Checksum) {
         throw await fail('The aggregate checksum does not match the blocks written; the snapshot failed.');
       }
@@ -217,18 +285,25 @@ export class EbsDirectService {
   async getBlock(caller: Caller, req: GetSnapshotBlockRequest): Promise<GetSnapshotBlockResponse> {
     const s = await this.readable(caller, req.SnapshotId);
     const token = decodeBlockToken(req.BlockToken);
-    const hash = await this.deps.store.snapshots.block(s.snapshotId, req.BlockIndex);
+    const entry = await this.deps.store.snapshots.entry(s.snapshotId, req.BlockIndex);
+    const hash = entry?.hash;
     if (token.snapshotId !== s.snapshotId || token.index !== req.BlockIndex || token.hash !== hash) {
       throw Errors.ebsValidation('INVALID_BLOCK_TOKEN', 'The block token does not name this block of this snapshot.');
     }
+    const sealing = await this.unlock(caller, s);
     let data: Buffer;
     try {
-      data = await this.deps.blocks.get(s.region, hash);
+      data = await loadBlock(this.deps.blocks, s.region, req.BlockIndex, entry!.hash, sealing);
     } catch (err) {
-      if (err instanceof BlockCorruptError || err instanceof BlockMissingError) throw Errors.blockUnreadable(s.snapshotId, req.BlockIndex, err.message);
+      if (err instanceof BlockCorruptError || err instanceof BlockMissingError || err instanceof BlockTamperedError) {
+        throw Errors.blockUnreadable(s.snapshotId, req.BlockIndex, err.message);
+      }
       throw err;
+    } finally {
+      sealing?.key.fill(0);
     }
-    return { BlockData: data, DataLength: data.length, Checksum: Buffer.from(hash, 'hex').toString('base64'), ChecksumAlgorithm: 'SHA256' };
+    const checksum = entry!.checksum ?? entry!.hash;
+    return { BlockData: data, DataLength: data.length, Checksum: Buffer.from(checksum, 'hex').toString('base64'), ChecksumAlgorithm: 'SHA256' };
   }
 
   async listBlocks(caller: Caller, req: ListSnapshotBlocksRequest): Promise<ListSnapshotBlocksResponse> {

@@ -5,6 +5,8 @@ import type { BlockStore } from '../../ports/block-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
+import type { LineageKeys } from '../encryption/lineage-keys.ts';
+import { loadBlock, storeBlock, type Sealing } from '../encryption/sealed-blocks.ts';
 import type { SnapshotCopier } from './snapshot-service.ts';
 
 const BATCH = 1024;
@@ -14,6 +16,8 @@ export interface CopierDeps {
   store: MetadataStore;
   blocks: BlockStore;
   clock: Clock;
+  /** Unwraps data keys as the copy's owner (copies that encrypt or re-encrypt re-seal every block). */
+  keys: LineageKeys;
   onError: (snapshotId: string, err: unknown) => void;
 }
 
@@ -53,22 +57,53 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
   }
 
   private async copy(dest: SnapshotRecord): Promise<void> {
-    const { store, blocks } = this.deps;
+    const { store } = this.deps;
     const src = dest.copySource!;
     const source = await store.snapshots.get(src.region, src.snapshotId);
     if (!source || source.state !== 'completed') throw new Error(`source snapshot ${src.snapshotId} is no longer available`);
+    // A copy in another lineage (encrypting, or under another key or data key) re-seals every
+    // block: read with the source's data key (or as plaintext), write with the copy's.
+    const reseal = source.dataKey?.lineage !== dest.dataKey?.lineage;
+    const owner = (region: string) => ({ account: dest.ownerId, region });
+    let from_: Sealing | undefined;
+    let to: Sealing | undefined;
+    if (reseal && source.dataKey) from_ = { key: await this.deps.keys.open(owner(src.region), source.dataKey), lineage: source.dataKey.lineage };
+    if (reseal && dest.dataKey) to = { key: await this.deps.keys.open(owner(dest.region), dest.dataKey), lineage: dest.dataKey.lineage };
+    try {
+      await this.copyBlocks(dest, reseal ? { from: from_, to } : undefined);
+    } finally {
+      from_?.key.fill(0);
+      to?.key.fill(0);
+    }
+  }
+
+  private async copyBlocks(dest: SnapshotRecord, reseal: { from?: Sealing; to?: Sealing } | undefined): Promise<void> {
+    const { store, blocks } = this.deps;
+    const src = dest.copySource!;
     const expected = await store.snapshots.countBlocks(src.snapshotId);
     const total = expected || 1;
     const moved: string[] = [];
     let from = 0;
     let done = 0;
     for (;;) {
-      const entries = await store.snapshots.blocks(src.snapshotId, from, BATCH);
+      let entries = await store.snapshots.blocks(src.snapshotId, from, BATCH);
       if (!entries.length) break;
+      if (reseal) {
+        const out: typeof entries = [];
+        for (let i = 0; i < entries.length; i += PARALLEL) {
+          out.push(...await Promise.all(entries.slice(i, i + PARALLEL).map(async (e) => {
+            const plain = await loadBlock(blocks, src.region, e.index, e.hash, reseal.from);
+            const stored = await storeBlock(blocks, dest.region, e.index, plain, reseal.to, e.checksum ?? e.hash);
+            moved.push(stored.hash);
+            return { index: e.index, ...stored };
+          })));
+        }
+        entries = out;
+      }
       const unique = [...new Set(entries.map((e) => e.hash))];
       for (let i = 0; i < unique.length; i += PARALLEL) {
         await Promise.all(unique.slice(i, i + PARALLEL).map(async (hash) => {
-          if (src.region === dest.region || (await blocks.has(dest.region, hash))) return;
+          if (reseal || src.region === dest.region || (await blocks.has(dest.region, hash))) return;
           await blocks.put(dest.region, hash, await blocks.get(src.region, hash));
           moved.push(hash);
         }));

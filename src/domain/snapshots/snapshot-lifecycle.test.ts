@@ -2,6 +2,7 @@
 // clock), and copies whose source or destination is deleted while they run (deterministic here,
 // because the deletion lands before the copier's first await resumes). In process, on the SQLite
 // metadata store and the filesystem block store in a temp directory.
+import { standaloneEncryption } from '../encryption/ebs-encryption.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -32,9 +33,10 @@ async function withWorld(fn: (w: {
   let now = Date.parse('2025-01-01T00:00:00Z');
   const clock = { now: () => new Date(now), advance: (ms: number) => { now += ms; } };
   const errors: string[] = [];
-  const copier = new BackgroundSnapshotCopier({ store, blocks, clock, onError: (_id, err) => errors.push((err as Error).message) });
-  const snapshots = new SnapshotService({ store, clock, ids: randomIds, copier });
-  const ebs = new EbsDirectService({ store, blocks, clock, ids: randomIds });
+  const encryption = await standaloneEncryption(store, clock);
+  const copier = new BackgroundSnapshotCopier({ store, blocks, clock, keys: encryption.keys, onError: (_id, err) => errors.push((err as Error).message) });
+  const snapshots = new SnapshotService({ store, clock, ids: randomIds, copier, encryption });
+  const ebs = new EbsDirectService({ store, blocks, clock, ids: randomIds, encryption });
   try {
     await fn({ store, blocks, clock, ebs, snapshots, copier, errors });
   } finally {

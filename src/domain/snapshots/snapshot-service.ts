@@ -13,6 +13,8 @@ import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { checkFilterNames, matchesFilters, normalizeFilters } from '../filters.ts';
 import { decodeToken, encodeToken, pageSize } from '../pagination.ts';
+import type { EbsEncryption } from '../encryption/ebs-encryption.ts';
+import { ec2KeyError } from '../encryption/lineage-keys.ts';
 import { findRegion } from '../regions.ts';
 import { isAccountId, isResourceId } from '../resource-ids.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
@@ -22,7 +24,7 @@ import { snapshotFilters } from './snapshot-filters.ts';
 /** Copies run in the background; the service only records and starts them. */
 export interface SnapshotCopier { start(record: SnapshotRecord): void }
 
-export interface SnapshotServiceDeps { store: MetadataStore; clock: Clock; ids: IdGenerator; copier: SnapshotCopier }
+export interface SnapshotServiceDeps { store: MetadataStore; clock: Clock; ids: IdGenerator; copier: SnapshotCopier; encryption: EbsEncryption }
 
 /** Owner aliases AWS maintains (OwnerAlias is never a user-set account alias). */
 const OWNER_ALIASES = new Set(['amazon', 'aws-marketplace', 'aws-backup-vault']);
@@ -174,7 +176,10 @@ export class SnapshotService {
       if (p.Group !== undefined && p.Group !== 'all') throw Errors.snapshotAttributeItem(p.Group, 'group');
     }
     if (add.some((p) => p.Group === 'all') && s.encrypted) {
-      throw Errors.operationNotPermitted('Encrypted snapshots cannot be made public.');
+      throw Errors.encryptedNotPublic('Encrypted snapshots cannot be made public.');
+    }
+    if (add.some((p) => p.UserId !== undefined && p.UserId !== s.ownerId) && await this.deps.encryption.keys.isAwsManaged(caller, s.kmsKeyId)) {
+      throw Errors.defaultKeyNotShareable('Encrypted snapshots with EBS default key cannot be shared');
     }
     const key = (p: CreateVolumePermission) => (p.Group ? `g:${p.Group}` : `u:${p.UserId}`);
     const byKey = new Map(s.createVolumePermissions.map((p) => [key(p), p]));
@@ -198,9 +203,6 @@ export class SnapshotService {
   /** CopySnapshot, called in the destination region: records the copy and starts it. */
   async copy(caller: Caller, req: CopySnapshotRequest): Promise<{ SnapshotId: string; Tags?: Tag[] }> {
     if (!findRegion(req.SourceRegion)) throw Errors.invalidParameterValue(`Invalid source region: ${req.SourceRegion}`);
-    if (req.Encrypted || req.KmsKeyId) {
-      throw Errors.invalidParameterValue('Encrypted copies need the KMS service, which this amiforge does not provide yet.');
-    }
     // Snapshot descriptions are at most 255 characters, as EC2 allows for CreateSnapshot.
     if (req.Description !== undefined && req.Description.length > 255) {
       throw Errors.invalidParameterValue('Description must be at most 255 characters long.');
@@ -208,10 +210,12 @@ export class SnapshotService {
     const tags = tagsFor(req.TagSpecifications, ['snapshot'], 'snapshot');
     const source = await this.findUsable(caller, req.SourceSnapshotId, req.SourceRegion);
     if (source.state !== 'completed') throw Errors.snapshotIncorrectState(source.snapshotId, source.state);
+    const snapshotId = this.deps.ids.next('snap');
+    const encryption = await this.copyEncryption(caller, req, source, snapshotId);
     const now = this.deps.clock.now().toISOString();
     const record: SnapshotRecord = {
       region: caller.region,
-      snapshotId: this.deps.ids.next('snap'),
+      snapshotId,
       ownerId: caller.account,
       volumeSize: source.volumeSize,
       state: 'pending',
@@ -221,7 +225,9 @@ export class SnapshotService {
       // description: the form AWS gives copies (e.g. "[Copied snap-… from us-east-1] Created by …").
       description: req.Description ?? [`[Copied ${source.snapshotId} from ${req.SourceRegion}]`, source.description].filter(Boolean).join(' '),
       volumeId: 'vol-ffffffff',
-      encrypted: source.encrypted,
+      encrypted: !!encryption,
+      kmsKeyId: encryption?.kmsKeyId,
+      dataKey: encryption?.dataKey,
       timeoutMinutes: 0,
       lastActivity: now,
       createVolumePermissions: [],
@@ -231,6 +237,32 @@ export class SnapshotService {
     this.deps.copier.start(record);
     // CopySnapshotResult carries the tags applied to the new snapshot, as AWS returns them.
     return { SnapshotId: record.snapshotId, Tags: tags.length ? tags : undefined };
+  }
+
+  /**
+   * The copy's key and data key. The caller's right to the source's key is checked now (and
+   * again by the copier as it reads). A copy under the source's key, in its region, by its owner
+   * keeps the lineage's data key and blocks; any other encrypted copy gets a new data key and
+   * re-sealed blocks. Encrypted=false with an encrypted source is refused: copies never decrypt.
+   */
+  private async copyEncryption(caller: Caller, req: CopySnapshotRequest, source: SnapshotRecord, snapshotId: string) {
+    const keys = this.deps.encryption.keys;
+    if (req.Encrypted === false && source.encrypted) throw Errors.decryptingCopy();
+    const sameLineage = source.encrypted && source.ownerId === caller.account && req.SourceRegion === caller.region;
+    try {
+      if (source.dataKey) (await keys.open({ ...caller, region: req.SourceRegion }, source.dataKey)).fill(0);
+      const keyArn = await this.deps.encryption.target(caller, {
+        encrypted: req.Encrypted, kmsKeyId: req.KmsKeyId,
+        sourceKeyArn: sameLineage ? source.kmsKeyId : undefined,
+      }) ?? (source.encrypted ? await this.deps.encryption.target(caller, { encrypted: true }) : undefined);
+      if (!keyArn) return undefined;
+      if (sameLineage && keyArn === source.kmsKeyId) return { kmsKeyId: keyArn, dataKey: source.dataKey! };
+      const made = await keys.create(caller, keyArn, snapshotId);
+      made.plaintext.fill(0);
+      return made.encryption;
+    } catch (err) {
+      throw ec2KeyError(err, req.KmsKeyId ?? source.kmsKeyId);
+    }
   }
 }
 
@@ -250,8 +282,8 @@ export function toWireSnapshot(s: SnapshotRecord, tags: { Key?: string; Value?: 
     Encrypted: s.encrypted,
     KmsKeyId: s.kmsKeyId,
     StorageTier: 'standard',
-    // Unencrypted: no server-side encryption. (Encrypted snapshots are refused for now.)
-    SseType: s.encrypted ? undefined : 'none',
+    // Encrypted or not, never server-side encryption (sse-ebs): KMS keys seal the data.
+    SseType: 'none',
     // AWS sets TransferType only on copies; amiforge's copies are standard, never time-based.
     TransferType: copy ? 'standard' : undefined,
     // The full (not incremental) size: every block mapped, known once the snapshot is completed.

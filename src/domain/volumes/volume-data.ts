@@ -1,14 +1,21 @@
 // Reading and writing a volume's bytes. Reads fall through from the volume's own blocks to its
 // source snapshot's, then to zeros; writes store whole 512 KiB blocks (partial writes read the
 // block first). This is what a hypervisor's block-device bridge calls.
-import { createHash } from 'node:crypto';
 import { BLOCK_SIZE, type BlockStore } from '../../ports/block-store.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
+import type { Caller } from '../context.ts';
+import type { LineageKeys } from '../encryption/lineage-keys.ts';
+import { loadBlock, storeBlock, type Sealing } from '../encryption/sealed-blocks.ts';
 
 const ZERO = Buffer.alloc(BLOCK_SIZE);
 
-export interface VolumeDataDeps { store: MetadataStore; blocks: BlockStore }
+export interface VolumeDataDeps {
+  store: MetadataStore;
+  blocks: BlockStore;
+  /** Unwraps encrypted volumes' data keys; without it, an encrypted volume cannot be read or written. */
+  keys?: LineageKeys;
+}
 
 /** Counts what reads cost, so benchmarks can show how lazily a volume is read. */
 export interface ReadStats { blocksRead: number; bytesRead: number }
@@ -20,6 +27,11 @@ export class VolumeData {
   private readonly blockLocks = new Map<string, Promise<void>>();
   /** Per volume: blocks stored since its last flush, not yet known durable (BlockStore.put is not). */
   private readonly unsynced = new Map<string, Set<string>>();
+  /**
+   * Data keys of encrypted volumes in use, as a host holds an attached volume's key: unwrapped
+   * by `unlock` (the caller's right checked then), wiped by `lock` when the volume is let go.
+   */
+  private readonly unlocked = new Map<string, Sealing>();
   constructor(deps: VolumeDataDeps) {
     this.deps = deps;
   }
@@ -31,10 +43,33 @@ export class VolumeData {
     return vol.snapshotId ? this.deps.store.snapshots.block(vol.snapshotId, index) : undefined;
   }
 
+  /** Unwraps the volume's data key as `caller` (KMS checks its right to the key now) and keeps it. */
+  async unlock(caller: Caller, vol: VolumeRecord): Promise<void> {
+    if (!vol.encrypted || !vol.dataKey) return;
+    if (!this.deps.keys) throw new Error(`volume ${vol.volumeId} is encrypted and no KMS is wired to read it`);
+    const key = await this.deps.keys.open(caller, vol.dataKey);
+    this.unlocked.get(vol.volumeId)?.key.fill(0);
+    this.unlocked.set(vol.volumeId, { key, lineage: vol.dataKey.lineage });
+  }
+
+  /** Forgets (and wipes) the volume's data key. */
+  lock(volumeId: string): void {
+    this.unlocked.get(volumeId)?.key.fill(0);
+    this.unlocked.delete(volumeId);
+  }
+
+  private async sealing(vol: VolumeRecord): Promise<Sealing | undefined> {
+    if (!vol.encrypted) return undefined;
+    // Not unlocked in this process (a restart): unwrapped as the volume's owner, as EC2 does for
+    // a volume that stays attached.
+    if (!this.unlocked.has(vol.volumeId)) await this.unlock({ account: vol.ownerId, region: vol.region }, vol);
+    return this.unlocked.get(vol.volumeId);
+  }
+
   async readBlock(vol: VolumeRecord, index: number): Promise<Buffer> {
     const hash = await this.blockHash(vol, index);
     if (!hash) return ZERO;
-    const data = await this.deps.blocks.get(vol.region, hash);
+    const data = await loadBlock(this.deps.blocks, vol.region, index, hash, await this.sealing(vol));
     this.stats.blocksRead++;
     this.stats.bytesRead += data.length;
     return data;
@@ -42,12 +77,11 @@ export class VolumeData {
 
   async writeBlock(vol: VolumeRecord, index: number, data: Buffer): Promise<void> {
     if (data.length !== BLOCK_SIZE) throw new Error(`a volume block is ${BLOCK_SIZE} bytes, not ${data.length}`);
-    const hash = createHash('sha256').update(data).digest('hex');
-    await this.deps.blocks.put(vol.region, hash, data);
+    const { hash, checksum } = await storeBlock(this.deps.blocks, vol.region, index, data, await this.sealing(vol));
     let pending = this.unsynced.get(vol.volumeId);
     if (!pending) this.unsynced.set(vol.volumeId, (pending = new Set()));
     pending.add(hash);
-    await this.deps.store.volumes.putBlock(vol.volumeId, index, hash);
+    await this.deps.store.volumes.putBlock(vol.volumeId, index, hash, checksum);
   }
 
   /**

@@ -4,10 +4,15 @@ import type {
   CreateVolumeRequest, DescribeVolumesModificationsRequest, DescribeVolumesRequest, ModifyVolumeRequest, Volume,
   VolumeModification,
 } from '../../protocol/ec2/types.generated.ts';
+import type { BlockStore } from '../../ports/block-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
+import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
 import type { VolumeAttachmentRecord, VolumeRecord } from '../../ports/volume-repository.ts';
+import type { EbsEncryption } from '../encryption/ebs-encryption.ts';
+import { ec2KeyError } from '../encryption/lineage-keys.ts';
+import { loadBlock, storeBlock, type Sealing } from '../encryption/sealed-blocks.ts';
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { checkFilterNames, matchesFilters, normalizeFilters } from '../filters.ts';
@@ -19,7 +24,9 @@ import { tagsFor } from '../tags/tag-specifications.ts';
 import { volumeFilters } from './volume-filters.ts';
 import { checkVolumeSize, volumeTypeDefaults } from './volume-types.ts';
 
-export interface VolumeServiceDeps { store: MetadataStore; clock: Clock; ids: IdGenerator; snapshots: SnapshotService }
+export interface VolumeServiceDeps {
+  store: MetadataStore; clock: Clock; ids: IdGenerator; snapshots: SnapshotService; blocks: BlockStore; encryption: EbsEncryption;
+}
 
 export function requireVolumeId(id: string): string {
   if (!isResourceId('vol', id)) throw Errors.volumeMalformed(id);
@@ -40,6 +47,13 @@ export interface NewVolume {
   clientToken?: string;
   /** Created attached (a launch volume): in-use from the start, never seen available. */
   attachment?: VolumeAttachmentRecord;
+  encrypted?: boolean;
+  kmsKeyId?: string;
+  /**
+   * Check now that the caller may use an encrypted snapshot's key (CreateVolume). Launches leave
+   * it to the boot, where a refused key terminates the instance as EC2 does.
+   */
+  checkKey?: boolean;
 }
 
 export class VolumeService {
@@ -63,9 +77,9 @@ export class VolumeService {
       throw Errors.invalidParameterValue(`Invalid availability zone: [${spec.availabilityZone}]`);
     }
     let size = spec.size;
-    let encrypted = false;
+    let snap: SnapshotRecord | undefined;
     if (spec.snapshotId) {
-      const snap = spec.viaImage
+      snap = spec.viaImage
         ? await this.deps.snapshots.findForLaunch(caller, spec.snapshotId)
         : await this.deps.snapshots.findUsable(caller, spec.snapshotId);
       if (snap.state !== 'completed') throw Errors.snapshotIncorrectState(snap.snapshotId, snap.state);
@@ -73,14 +87,38 @@ export class VolumeService {
       if (size < snap.volumeSize) {
         throw Errors.invalidParameterValue(`Volume of size ${size} is smaller than snapshot '${snap.snapshotId}', expect size >= ${snap.volumeSize}`);
       }
-      encrypted = snap.encrypted;
     }
     if (size === undefined) throw Errors.missingParameter('size or snapshotId');
     const type = volumeTypeDefaults(spec.volumeType ?? 'gp2', spec.iops, spec.throughput);
     checkVolumeSize(type.volumeType, size);
+    const volumeId = this.deps.ids.next('vol');
+    const keyArn = spec.ephemeral ? undefined : await this.deps.encryption.target(caller, {
+      encrypted: spec.encrypted, kmsKeyId: spec.kmsKeyId, sourceKeyArn: snap?.encrypted ? snap.kmsKeyId : undefined,
+    });
+    // Under the snapshot's own key, the volume continues its lineage (same data key, its blocks
+    // read through). Otherwise it starts a lineage whose data key is made now, and the snapshot's
+    // blocks are sealed again under it (eagerly, before the volume is available).
+    const sameLineage = !!keyArn && snap?.encrypted === true && keyArn === snap.kmsKeyId;
+    let source: Sealing | undefined;
+    let target: Sealing | undefined;
+    let encryption: { kmsKeyId: string; dataKey: NonNullable<VolumeRecord['dataKey']> } | undefined;
+    try {
+      if (snap?.dataKey && (spec.checkKey || (keyArn && !sameLineage))) {
+        source = { key: await this.deps.encryption.keys.open(caller, snap.dataKey), lineage: snap.dataKey.lineage };
+      }
+      if (sameLineage) encryption = { kmsKeyId: snap!.kmsKeyId!, dataKey: snap!.dataKey! };
+      else if (keyArn) {
+        const made = await this.deps.encryption.keys.create(caller, keyArn, volumeId);
+        encryption = made.encryption;
+        target = { key: made.plaintext, lineage: volumeId };
+      }
+    } catch (err) {
+      source?.key.fill(0);
+      throw ec2KeyError(err, spec.kmsKeyId ?? snap?.kmsKeyId);
+    }
     const record: VolumeRecord = {
       region: caller.region,
-      volumeId: this.deps.ids.next('vol'),
+      volumeId,
       ownerId: caller.account,
       size,
       ...type,
@@ -88,19 +126,42 @@ export class VolumeService {
       state: spec.attachment ? 'in-use' : 'available',
       snapshotId: spec.snapshotId,
       createTime: this.deps.clock.now().toISOString(),
-      encrypted,
+      encrypted: !!encryption,
+      kmsKeyId: encryption?.kmsKeyId,
+      dataKey: encryption?.dataKey,
       attachments: spec.attachment ? [spec.attachment] : [],
       clientToken: spec.clientToken,
       ephemeral: spec.ephemeral,
     };
     await this.deps.store.volumes.insert(record, { account: caller.account, tags });
+    try {
+      if (snap && encryption && !sameLineage) await this.reseal(record, snap, source, target!);
+    } catch (err) {
+      await this.deps.store.volumes.delete(record.region, record.volumeId);
+      throw err;
+    } finally {
+      source?.key.fill(0);
+      target?.key.fill(0);
+    }
     return record;
   }
 
-  async create(caller: Caller, req: CreateVolumeRequest): Promise<Volume> {
-    if (req.Encrypted || req.KmsKeyId) {
-      throw Errors.invalidParameterValue('Encrypted volumes need the KMS service, which this amiforge does not provide yet.');
+  /** Seals every block of `snap` into the volume's own blocks under the volume's data key. */
+  private async reseal(vol: VolumeRecord, snap: SnapshotRecord, from: Sealing | undefined, to: Sealing): Promise<void> {
+    const { store, blocks } = this.deps;
+    for (let at = 0; ;) {
+      const entries = await store.snapshots.blocks(snap.snapshotId, at, 256);
+      if (!entries.length) return;
+      for (const e of entries) {
+        const plain = await loadBlock(blocks, snap.region, e.index, e.hash, from);
+        const stored = await storeBlock(blocks, vol.region, e.index, plain, to, e.checksum ?? e.hash);
+        await store.volumes.putBlock(vol.volumeId, e.index, stored.hash, stored.checksum);
+      }
+      at = entries[entries.length - 1].index + 1;
     }
+  }
+
+  async create(caller: Caller, req: CreateVolumeRequest): Promise<Volume> {
     const zone = req.AvailabilityZone ?? zonesOf(findRegion(caller.region)!).find((z) => z.id === req.AvailabilityZoneId)?.name;
     if (!zone) {
       if (req.AvailabilityZoneId) throw Errors.invalidParameterValue(`Invalid availability zone ID: [${req.AvailabilityZoneId}]`);
@@ -114,6 +175,7 @@ export class VolumeService {
     const v = await this.make(caller, {
       size: req.Size, volumeType: req.VolumeType, iops: req.Iops, throughput: req.Throughput,
       availabilityZone: zone, snapshotId: req.SnapshotId, clientToken: req.ClientToken,
+      encrypted: req.Encrypted, kmsKeyId: req.KmsKeyId, checkKey: true,
     }, tags);
     return this.toWire(caller, v);
   }

@@ -12,6 +12,7 @@ import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import type { Caller } from '../context.ts';
+import { ec2KeyError, type LineageKeys } from '../encryption/lineage-keys.ts';
 import { Errors } from '../errors.ts';
 import { toWireSnapshot } from '../snapshots/snapshot-service.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
@@ -23,6 +24,8 @@ export interface VolumeSnapshotDeps {
   clock: Clock;
   ids: IdGenerator;
   volumes: VolumeService;
+  /** Checks the caller's right to an encrypted volume's key before it is snapshotted. */
+  keys?: LineageKeys;
   onError: (snapshotId: string, err: unknown) => void;
 }
 
@@ -46,13 +49,22 @@ export class VolumeSnapshots {
    * `snapshotId` given in advance (CreateImage names its snapshots in the pending image) is used.
    */
   async take(caller: Caller, vols: { volume: VolumeRecord; description?: string; tags: Tag[]; snapshotId?: string }[]): Promise<SnapshotRecord[]> {
+    for (const { volume } of vols) {
+      if (!volume.encrypted || !volume.dataKey) continue;
+      if (!this.deps.keys) throw Errors.kmsKeyNotAccessible(`Volume ${volume.volumeId} is encrypted and no KMS is available.`);
+      try {
+        (await this.deps.keys.open(caller, volume.dataKey)).fill(0);
+      } catch (err) {
+        throw ec2KeyError(err, volume.kmsKeyId);
+      }
+    }
     const now = this.deps.clock.now().toISOString();
     const records: SnapshotRecord[] = vols.map(({ volume, description, snapshotId }) => {
       if (volume.ephemeral) throw Errors.invalidParameterValue(`Volume ${volume.volumeId} is an instance store volume; it cannot be snapshotted.`);
       return {
         region: caller.region, snapshotId: snapshotId ?? this.deps.ids.next('snap'), ownerId: caller.account, volumeSize: volume.size,
         state: 'pending', progress: 0, startTime: now, description, parentSnapshotId: volume.snapshotId,
-        volumeId: volume.volumeId, encrypted: volume.encrypted, kmsKeyId: volume.kmsKeyId, timeoutMinutes: 0,
+        volumeId: volume.volumeId, encrypted: volume.encrypted, kmsKeyId: volume.kmsKeyId, dataKey: volume.dataKey, timeoutMinutes: 0,
         lastActivity: now, createVolumePermissions: [],
       };
     });

@@ -1,0 +1,31 @@
+// Account settings in SQLite: one JSON document per (account, region, name).
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { AccountSettingsRepository, EbsEncryptionDefaults } from '../../ports/account-settings.ts';
+
+export const ACCOUNT_SETTINGS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS account_settings (
+  account TEXT NOT NULL,
+  region  TEXT NOT NULL,
+  name    TEXT NOT NULL,
+  doc     TEXT NOT NULL,
+  PRIMARY KEY (account, region, name)
+);`;
+
+export class SqliteAccountSettings implements AccountSettingsRepository {
+  private readonly db: DatabaseSync;
+  constructor(db: DatabaseSync) {
+    this.db = db;
+    db.exec(ACCOUNT_SETTINGS_SCHEMA);
+  }
+
+  async ebsEncryption(account: string, region: string): Promise<EbsEncryptionDefaults> {
+    const row = this.db.prepare("SELECT doc FROM account_settings WHERE account = ? AND region = ? AND name = 'ebs-encryption'")
+      .get(account, region) as Record<string, SQLInputValue> | undefined;
+    return row ? JSON.parse(String(row.doc)) : { encryptByDefault: false };
+  }
+
+  async setEbsEncryption(account: string, region: string, value: EbsEncryptionDefaults): Promise<void> {
+    this.db.prepare("INSERT OR REPLACE INTO account_settings (account, region, name, doc) VALUES (?, ?, 'ebs-encryption', ?)")
+      .run(account, region, JSON.stringify(value));
+  }
+}
