@@ -11,7 +11,7 @@
 // /usr/bin/time (or, without it, by sampling /proc/PID/status while it runs).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,8 @@ const USAGE = `usage: npm run bench -- blocks [--size 4G] [--concurrency 16] [--
   --size S          image size: bytes, or with K, M, G (default 4G; needs about 3x free space)
   --concurrency N   the CLI's --concurrency (default 16)
   --change P        percent of blocks changed for the incremental upload (default 1)
-  --dir DIR         where to create the scratch directory (default: the OS temp dir)`;
+  --dir DIR         where to create the scratch directory (default: the OS temp dir)
+  --server-log FILE keep the server's log (JSON lines) in FILE`;
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/amiforge');
@@ -61,8 +62,9 @@ interface Server { endpoint: string; pid: number; stop(): Promise<void> }
  * `bin/amiforge serve` (as shipped: the launcher's node flags included) in dev mode, info log
  * level, a fresh data directory in `dir`; its log is drained and dropped.
  */
-async function startServer(dir: string): Promise<Server> {
+async function startServer(dir: string, logFile?: string): Promise<Server> {
   const child = spawn(CLI, ['serve', '--port', '0', '--data-dir', join(dir, 'server')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (logFile) child.stdout.pipe(createWriteStream(logFile));
   let stderr = '';
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -73,7 +75,7 @@ async function startServer(dir: string): Promise<Server> {
       if (!line.includes('amiforge listening')) return;
       clearTimeout(timer);
       lines.close();
-      child.stdout.resume();
+      if (!logFile) child.stdout.resume();
       resolve(Number((JSON.parse(line) as { port: number }).port));
     });
     child.once('exit', (code) => reject(new Error(`amiforge exited with ${code} before listening: ${stderr}`)));
@@ -225,6 +227,7 @@ export async function run(args: string[]): Promise<void> {
         concurrency: { type: 'string', default: '16' },
         change: { type: 'string', default: '1' },
         dir: { type: 'string', default: tmpdir() },
+        'server-log': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -247,7 +250,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(`machine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`scratch: ${dir}; CLI memory from ${hasTime ? '/usr/bin/time' : 'sampling /proc/PID/status'}\n`);
 
-  const server = await startServer(dir);
+  const server = await startServer(dir, values['server-log']);
   try {
     await makeImage(src, size);
     const sourceHash = await sha256File(src);
