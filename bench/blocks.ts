@@ -74,8 +74,8 @@ async function startServer(dir: string, logFile?: string): Promise<Server> {
     lines.on('line', (line) => {
       if (!line.includes('amiforge listening')) return;
       clearTimeout(timer);
-      lines.close();
-      if (!logFile) child.stdout.resume();
+      lines.close(); // which pauses stdout: resume it, into the log file or to be dropped
+      child.stdout.resume();
       resolve(Number((JSON.parse(line) as { port: number }).port));
     });
     child.once('exit', (code) => reject(new Error(`amiforge exited with ${code} before listening: ${stderr}`)));
