@@ -45,11 +45,12 @@ export interface LoadCatalogOptions {
 /** The base image's root disk as 512 KiB blocks, all-zero blocks left out (as EBS stores them). */
 function readRootDisk(file: string): { index: number; data: Buffer }[] {
   const raw = readFileSync(file);
+  const zero = Buffer.alloc(BLOCK_SIZE);
   const out: { index: number; data: Buffer }[] = [];
   for (let index = 0; index * BLOCK_SIZE < raw.length; index++) {
     const data = Buffer.alloc(BLOCK_SIZE);
     raw.copy(data, 0, index * BLOCK_SIZE, Math.min(raw.length, (index + 1) * BLOCK_SIZE));
-    if (!data.every((b) => b === 0)) out.push({ index, data });
+    if (!data.equals(zero)) out.push({ index, data });
   }
   return out;
 }
@@ -111,7 +112,7 @@ function rootBlocks(img: CatalogImage): { index: number; data: Buffer }[] {
 
 async function loadRootSnapshot(
   store: MetadataStore, blocks: BlockStore, img: CatalogImage, region: string, snapshotId: string, size: number,
-  content: { index: number; data: Buffer }[] = rootBlocks(img),
+  content: () => { index: number; data: Buffer }[] = () => rootBlocks(img),
 ): Promise<void> {
   if (await store.snapshots.get(region, snapshotId)) return;
   const record: SnapshotRecord = {
@@ -121,7 +122,7 @@ async function loadRootSnapshot(
     createVolumePermissions: [{ Group: 'all' }],
   };
   const entries = [];
-  for (const b of content) {
+  for (const b of content()) {
     const hash = createHash('sha256').update(b.data).digest('hex');
     await blocks.put(region, hash, b.data);
     entries.push({ index: b.index, hash });
@@ -140,14 +141,16 @@ function regionalSnapshotId(base: string, region: string): string {
 export async function loadCatalog(store: MetadataStore, blocks: BlockStore, images: CatalogImage[], options: LoadCatalogOptions = {}): Promise<number> {
   let count = 0;
   for (const img of images) {
-    let content: { index: number; data: Buffer }[] | undefined;
+    let content: (() => { index: number; data: Buffer }[]) | undefined;
     if (img.rootDisk === 'base-image') {
       const file = options.baseImageDir && join(options.baseImageDir, 'rootfs.raw');
       if (!file || !existsSync(file)) {
         options.onSkipped?.(img, `the base image is not built (no ${file ?? 'base image directory'}): run \`bash scripts/build-base-image.sh\``);
         continue;
       }
-      content = readRootDisk(file);
+      // Read once per load, and only when a region lacks the snapshot.
+      let read: { index: number; data: Buffer }[] | undefined;
+      content = () => (read ??= readRootDisk(file));
     }
     for (const [region, imageId] of Object.entries(img.regions)) {
       const image = toStored(img, imageId);
