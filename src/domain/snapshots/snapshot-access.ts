@@ -11,6 +11,8 @@ export function canUseSnapshot(caller: Caller, s: SnapshotRecord): boolean {
 
 /** True when a pending upload has been idle longer than its timeout (then it is cancelled). */
 export function uploadTimedOut(s: SnapshotRecord, now: Date): boolean {
-  if (s.state !== 'pending' || s.copySource) return false;
+  // Only EBS direct uploads time out: snapshots of volumes (which record their volume) and
+  // copies complete in the background, however long a DescribeSnapshots waits for them.
+  if (s.state !== 'pending' || s.copySource || s.volumeId !== 'vol-ffffffff') return false;
   return now.getTime() - Date.parse(s.lastActivity) > s.timeoutMinutes * 60_000;
 }
