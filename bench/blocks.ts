@@ -10,7 +10,7 @@
 // Peak memory is VmHWM: the server's from /proc/PID/status at the end; each CLI run's from
 // /usr/bin/time (or, without it, by sampling /proc/PID/status while it runs).
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -35,6 +35,7 @@ const BLOCK = 512 * 1024;
 const MB = 1e6;
 const AIM_SHARE = 0.6;
 const AIM_MEMORY = 256 * MB;
+const SEAL_KEY = randomBytes(32);
 
 function parseSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(s.trim());
@@ -155,8 +156,12 @@ async function makeImage(path: string, size: number): Promise<void> {
   }
 }
 
-/** The machine's limit: read each block, SHA-256 it, write it sequentially to `sink`. */
-async function limit(src: string, sink: string, size: number): Promise<{ seconds: number; cpu: number }> {
+/**
+ * The machine's limit: read each block, SHA-256 it, write it sequentially to `sink`. With `seal`,
+ * the limit of an encrypted upload: the block is also sealed with AES-256-GCM (fresh nonce) and
+ * the sealed bytes hashed (their address) and written.
+ */
+async function limit(src: string, sink: string, size: number, seal = false): Promise<{ seconds: number; cpu: number }> {
   const [input, output] = await Promise.all([open(src, 'r'), open(sink, 'w')]);
   const buf = Buffer.allocUnsafe(BLOCK);
   const started = performance.now();
@@ -165,7 +170,12 @@ async function limit(src: string, sink: string, size: number): Promise<{ seconds
     for (let pos = 0; pos < size;) {
       const { bytesRead } = await input.read(buf, 0, BLOCK, pos);
       createHash('sha256').update(buf.subarray(0, bytesRead)).digest();
-      await output.write(buf, 0, bytesRead);
+      if (seal) {
+        const cipher = createCipheriv('aes-256-gcm', SEAL_KEY, randomBytes(12));
+        const sealed = Buffer.concat([cipher.update(buf.subarray(0, bytesRead)), cipher.final(), cipher.getAuthTag()]);
+        createHash('sha256').update(sealed).digest();
+        await output.write(sealed, 0, sealed.length);
+      } else await output.write(buf, 0, bytesRead);
       pos += bytesRead;
     }
   } finally {
@@ -289,6 +299,21 @@ export async function run(args: string[]): Promise<void> {
     const incr = await cli(['snapshot', 'upload', src, '--parent', snapshotId, ...c], env, dir, server.pid);
     rmSync(join(dir, 'cache'), { recursive: true, force: true }); // no manifest: GetSnapshotBlock per parent block
     const incrNoCache = await cli(['snapshot', 'upload', src, '--parent', snapshotId, ...c], env, dir, server.pid);
+
+    // Encrypted: the (changed) image uploaded and downloaded again with encryption by default on
+    // (the aws/ebs key), beside the limit with AES-256-GCM sealing added, measured now.
+    const changedHash = await sha256File(src);
+    const { seconds: sealSeconds, cpu: sealCpu } = await limit(src, join(dir, 'sink.raw'), size, true);
+    rmSync(join(dir, 'sink.raw'));
+    flush();
+    const { EC2Client, EnableEbsEncryptionByDefaultCommand } = await import('@aws-sdk/client-ec2');
+    await new EC2Client({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: '123456789012', secretAccessKey: 'bench' } })
+      .send(new EnableEbsEncryptionByDefaultCommand({}));
+    const encUp = await cli(['snapshot', 'upload', src, ...c], env, dir, server.pid);
+    flush();
+    const encDown = await cli(['snapshot', 'download', encUp.stdout, out, ...c], env, dir, server.pid);
+    const encIdentical = (await sha256File(out)) === changedHash;
+    rmSync(out);
     const serverPeak = memoryOf(server.pid).peak;
 
     const pct = (rate: number) => `${f0((100 * rate) / limitRate)}%`;
@@ -306,12 +331,20 @@ export async function run(args: string[]): Promise<void> {
       row('no change (local scan only)', same, false, '0 sent'),
       row(`${change}% changed, manifest cached`, incr, false, `${changed} sent`),
       row(`${change}% changed, no manifest (GetSnapshotBlock)`, incrNoCache, false, `${changed} sent`),
+      { section: 'encrypted (encryption by default, aws/ebs key); "of limit" is of the AES-256-GCM limit' },
+      ['machine limit + AES-256-GCM seal + SHA-256 of sealed', f1(sealSeconds), f0(mbps(size, sealSeconds)), '100%', '', f1(sealCpu), '', '', ''],
+      ...[['snapshot upload (encrypted)', encUp], ['snapshot download (encrypted)', encDown]].map(([label, r]) => {
+        const cr = r as CliRun;
+        const cells = row(label as string, cr, false, `>= ${AIM_SHARE * 100}%`);
+        cells[3] = `${f0((100 * mbps(size, cr.seconds)) / mbps(size, sealSeconds))}%`;
+        return cells;
+      }),
     ];
     console.log(renderTable(['', 'seconds', 'MB/s', 'of limit', 'blocks sent', 'CLI CPU s', 'server CPU s', 'CLI peak MB', 'aim'], rows));
     const sendPart = incr.seconds - same.seconds;
     console.log(`\nincremental: ${f1(incr.seconds)} s = ${f1(same.seconds)} s reading and hashing the image (as with no change) `
       + `+ ${f1(Math.max(0, sendPart))} s for ${changed} blocks; the full upload's rate predicts ${f1((up.seconds * changed) / Math.ceil(size / BLOCK))} s for them`);
-    console.log(`download identical to the image (SHA-256): ${identical ? 'yes' : 'NO'}`);
+    console.log(`download identical to the image (SHA-256): ${identical ? 'yes' : 'NO'}; encrypted download identical: ${encIdentical ? 'yes' : 'NO'}`);
     console.log(`peak memory (VmHWM): server ${mem(serverPeak)} MB, CLI at most ${mem(Math.max(up.peak, down.peak, same.peak, incr.peak, incrNoCache.peak))} MB (aim < ${AIM_MEMORY / MB} MB each)`);
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     console.log(`aims: upload ${verdict(mbps(size, up.seconds) >= AIM_SHARE * limitRate)}, download ${verdict(mbps(size, down.seconds) >= AIM_SHARE * limitRate)}, `
