@@ -116,9 +116,9 @@ export const Errors = {
   keyFormat: (detail: string) => client('InvalidKey.Format')(`Key is not in valid OpenSSH public key format: ${detail}`),
 
   // Encryption (EC2): a KMS key the request names or the data needs, refused by KMS.
-  kmsKeyNotAccessible: client('InvalidParameterValue'),
+  keyNotAccessible: client('InvalidParameterValue'),
   invalidParameterDependency: client('InvalidParameterDependency'),
-  kmsKeyInvalidState: client('IncorrectState'),
+  keyInvalidState: client('IncorrectState'),
   encryptedNotPublic: client('OperationNotPermitted'),
   /** AWS: "You can't share snapshots that are encrypted with the default AWS managed key." */
   defaultKeyNotShareable: client('OperationNotPermitted'),

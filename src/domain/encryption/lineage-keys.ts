@@ -31,8 +31,8 @@ export function ec2KeyError(err: unknown, keyId: string | undefined): unknown {
   if (!why) return err;
   const detail = (err as ServiceError).message;
   return why === 'state'
-    ? Errors.kmsKeyInvalidState(`The KMS key ${keyId ?? ''} is not in a valid state for this operation: ${detail}`.replace('  ', ' '))
-    : Errors.kmsKeyNotAccessible(`The KMS key ${keyId ?? ''} does not exist, or you do not have access to it: ${detail}`.replace('  ', ' '));
+    ? Errors.keyInvalidState(`The KMS key ${keyId ?? ''} is not in a valid state for this operation: ${detail}`.replace('  ', ' '))
+    : Errors.keyNotAccessible(`The KMS key ${keyId ?? ''} does not exist, or you do not have access to it: ${detail}`.replace('  ', ' '));
 }
 
 /** KMS's refusal as the EBS direct APIs report it (reasons from the EBS model). */

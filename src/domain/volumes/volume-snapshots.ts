@@ -51,7 +51,7 @@ export class VolumeSnapshots {
   async take(caller: Caller, vols: { volume: VolumeRecord; description?: string; tags: Tag[]; snapshotId?: string }[]): Promise<SnapshotRecord[]> {
     for (const { volume } of vols) {
       if (!volume.encrypted || !volume.dataKey) continue;
-      if (!this.deps.keys) throw Errors.kmsKeyNotAccessible(`Volume ${volume.volumeId} is encrypted and no KMS is available.`);
+      if (!this.deps.keys) throw Errors.keyNotAccessible(`Volume ${volume.volumeId} is encrypted and no KMS is available.`);
       try {
         (await this.deps.keys.open(caller, volume.dataKey)).fill(0);
       } catch (err) {
