@@ -58,7 +58,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
-        if (entry.msg === 'amiforge listening') resolve(Number(entry.port));
+        if (entry.msg === 'amiforge listening') {
+          clearTimeout(timer);
+          resolve(Number(entry.port));
+        }
       } catch {
         logs.push({ raw: line });
       }
@@ -66,7 +69,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     child.once('exit', (code) => reject(new Error(`amiforge exited with ${code} before listening: ${stderr}`)));
     // Generous: a loaded 2-core machine can take many seconds; a server that never answers is
     // killed so the test file does not hang on it.
-    setTimeout(() => {
+    // (Cleared once listening: a test file running longer than this must keep its server.)
+    const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`amiforge did not start in 60 s: ${stderr}`));
     }, 60_000).unref();
