@@ -47,7 +47,10 @@ export interface QemuHypervisorOptions {
   maxVcpus?: number;
   /** How long a reboot waits for the guest to power down before resetting it anyway. Default 30 s. */
   rebootTimeoutMs?: number;
-  /** Extra kernel command line. Default `quiet`. */
+  /**
+   * Extra kernel command line. Default `quiet no_timer_check`: under TCG on a loaded host the
+   * kernel's IO-APIC timer check can miss its ticks and panic ("IO-APIC + timer doesn't work!").
+   */
   cmdline?: string;
   /** Failures that are not any caller's (NBD export errors, cleanup). */
   onError?: (what: string, err: unknown) => void;
@@ -141,7 +144,7 @@ export class QemuHypervisor implements Hypervisor {
       maxMemoryMiB: opts.maxMemoryMiB ?? 512,
       maxVcpus: opts.maxVcpus ?? 1,
       rebootTimeoutMs: opts.rebootTimeoutMs ?? 30_000,
-      cmdline: opts.cmdline ?? 'quiet',
+      cmdline: opts.cmdline ?? 'quiet no_timer_check',
       onError: opts.onError,
     };
   }
