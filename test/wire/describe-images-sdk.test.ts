@@ -2,27 +2,18 @@
 // key id is the account): Owners, ExecutableUsers, every documented filter kind, and pagination.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
   DescribeImagesCommand, ModifyImageAttributeCommand, RegisterImageCommand, paginateDescribeImages,
   type DescribeImagesCommandInput, type EC2Client, type Image,
 } from '@aws-sdk/client-ec2';
 import { startServer, type RunningServer } from '../support/server.ts';
+import { amazonInUsEast1, describeIds, publicInUsEast1 } from '../support/catalog.ts';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { createSnapshot, expectAwsError, registerEbs } from '../support/sdk.ts';
 
-interface CatalogEntry { regions: Record<string, string>; ownerId: string; ownerAlias?: string; name: string }
-const catalog: CatalogEntry[] = JSON.parse(readFileSync(new URL('../../catalog/default.json', import.meta.url), 'utf8')).images;
-const amazonInUsEast1 = catalog.filter((i) => i.ownerAlias === 'amazon' && i.regions['us-east-1']).map((i) => i.regions['us-east-1']).sort();
-const publicInUsEast1 = catalog.filter((i) => i.regions['us-east-1']).map((i) => i.regions['us-east-1']).sort();
 
 let server: RunningServer;
 const client = (account: string, region = 'us-east-1'): EC2Client => ec2Client(server.endpoint, devCredentials(account), region);
-
-async function describeIds(c: EC2Client, input: DescribeImagesCommandInput): Promise<string[]> {
-  const out = await c.send(new DescribeImagesCommand(input));
-  return (out.Images ?? []).map((i) => i.ImageId!).sort();
-}
 
 before(async () => {
   server = await startServer();
