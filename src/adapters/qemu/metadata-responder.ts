@@ -7,7 +7,8 @@
 // Why a unix socket: it is reachable only by whoever can open the file (0600, the service's own
 // user), so one instance cannot read another's metadata through a local TCP port.
 import { randomBytes } from 'node:crypto';
-import { chmod, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { listenOwnerOnly } from './unix-socket.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export interface MetadataResponderOptions {
@@ -38,13 +39,8 @@ export class MetadataResponder {
   }
 
   async listen(socketPath: string): Promise<void> {
-    await rm(socketPath, { force: true });
     const server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => resolve());
-    });
-    await chmod(socketPath, 0o600);
+    await listenOwnerOnly(server, socketPath);
     this.server = server;
     this.socketPath = socketPath;
   }

@@ -8,7 +8,8 @@
 // a connection run concurrently (up to MAX_IN_FLIGHT) and are answered as they finish, matched
 // by their handle, as the protocol allows.
 import { createServer, type Server, type Socket } from 'node:net';
-import { chmod, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { listenOwnerOnly } from './unix-socket.ts';
 
 /** The device the server exports. Offsets and lengths are bytes, always within `size`. */
 export interface NbdExport {
@@ -126,7 +127,6 @@ export class NbdServer {
 
   /** Listens on `socketPath` (replacing a stale socket file there), readable by this user only. */
   async listen(socketPath: string): Promise<void> {
-    await rm(socketPath, { force: true });
     const server = createServer((socket) => {
       this.sockets.add(socket);
       this.stats.connections++;
@@ -141,11 +141,7 @@ export class NbdServer {
         });
       this.sessions.add(session);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => resolve());
-    });
-    await chmod(socketPath, 0o600);
+    await listenOwnerOnly(server, socketPath);
     this.server = server;
     this.socketPath = socketPath;
   }
