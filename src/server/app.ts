@@ -16,7 +16,10 @@ import { openStores } from './stores.ts';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import { loadAccounts } from '../identity/accounts.ts';
 import { devAuthenticator, strictAuthenticator, type Authenticator } from '../identity/authenticator.ts';
-import { systemClock } from '../ports/clock.ts';
+import { AdvanceableClock, systemClock } from '../ports/clock.ts';
+import { ImageBlockPublicAccess } from '../domain/images/block-public-access.ts';
+import { ImageControls } from '../domain/images/image-controls.ts';
+import { SnapshotBlockPublicAccess } from '../domain/snapshots/snapshot-block-public-access.ts';
 import { randomIds } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import { Errors } from '../domain/errors.ts';
@@ -38,6 +41,8 @@ export interface App {
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
   readonly authenticator: Authenticator;
+  /** The domain services' clock; tests move it forward through /_amiforge/clock (with --enable-reset). */
+  readonly clock: AdvanceableClock;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -50,7 +55,8 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const accounts = config.accountsFile ? loadAccounts(config.accountsFile) : undefined;
   const catalog: CatalogImage[] = readCatalog(config.catalogFile);
   const { store, blocks } = openStores(config.dataDir);
-  const deps = { store, clock: systemClock, ids: randomIds };
+  const clock = new AdvanceableClock();
+  const deps = { store, clock, ids: randomIds };
   const kms = new KmsService({ keys: store.keys, clock: systemClock, vault: new KeyVault(loadKmsRootKey(config.kmsRootKey, log)) });
   await kms.verifyRootKey();
   const lineageKeys = new LineageKeys(kms);
@@ -59,9 +65,12 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     store, blocks, clock: systemClock, keys: lineageKeys,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot copy failed'),
   });
-  const snapshots = new SnapshotService({ ...deps, copier, encryption });
-  const images = new ImageService({ ...deps, snapshots, encryption });
-  const ebs = new EbsDirectService({ ...deps, blocks, encryption });
+  const snapshotPublicAccess = new SnapshotBlockPublicAccess(store.accountSettings);
+  const imagePublicAccess = new ImageBlockPublicAccess(store.accountSettings);
+  const snapshots = new SnapshotService({ ...deps, copier, encryption, publicAccess: snapshotPublicAccess });
+  const images = new ImageService({ ...deps, snapshots, encryption, publicAccess: imagePublicAccess });
+  const governance = { images: new ImageControls({ ...deps, images }), imagePublicAccess, snapshotPublicAccess };
+  const ebs = new EbsDirectService({ ...deps, blocks, encryption, publicAccess: snapshotPublicAccess });
   const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
   const volumeData = new VolumeData({ store, blocks, keys: lineageKeys });
   const tags = new TagService(store, {
@@ -101,18 +110,20 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config,
     store,
     blocks,
-    ec2: { images, tags, snapshots, volumes, volumeSnapshots, encryption, ...compute.services },
+    ec2: { images, tags, snapshots, volumes, volumeSnapshots, encryption, governance, ...compute.services },
     volumeData,
     ebs,
     kms,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
+    clock,
     async reset() {
       await compute.reset();
       await copier.idle();
       await volumeSnapshots.idle();
       await store.reset();
+      clock.rewind();
       await loadCatalog(store, blocks, catalog, catalogOptions);
     },
     async close() {

@@ -1,4 +1,5 @@
-// Operational endpoints: health, version, and the test-suite reset (only with --enable-reset).
+// Operational endpoints: health, version, and, only with --enable-reset, the test suites' reset
+// and clock (POST /_amiforge/clock/advance/SECONDS).
 import { readFileSync } from 'node:fs';
 import { ec2Model } from '../protocol/ec2/model.ts';
 import { implementedEc2Actions } from '../api/ec2/dispatcher.ts';
@@ -13,6 +14,13 @@ const json = (status: number, body: unknown) => ({ status, body: JSON.stringify(
 /** The response for an operational path, or undefined when the path is an AWS API request. */
 export async function handleOps(app: App, method: string, path: string): Promise<{ status: number; body: string } | undefined> {
   if (!path.startsWith('/_amiforge/')) return undefined;
+  const advance = /^\/_amiforge\/clock\/advance\/(\d{1,10})$/.exec(path);
+  if (method === 'POST' && advance) {
+    // Test suites only: moves the domain's clock forward (e.g. past a 24-hour cooldown).
+    if (!app.config.enableReset) return json(403, { error: 'The clock can be moved only with --enable-reset.' });
+    app.clock.advance(Number(advance[1]) * 1000);
+    return json(200, { now: app.clock.now().toISOString() });
+  }
   switch (`${method} ${path}`) {
     case 'GET /_amiforge/health':
       return json(200, { status: 'ok' });

@@ -14,9 +14,11 @@ import { volumeHandlers } from './volumes.ts';
 import { encryptionHandlers } from './encryption.ts';
 import { instanceHandlers } from './instances.ts';
 import { keyPairHandlers } from './key-pairs.ts';
+import { governanceHandlers } from './image-governance.ts';
 
 const handlers: Ec2HandlerTable = {
   ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers, ...instanceHandlers, ...keyPairHandlers, ...encryptionHandlers,
+  ...governanceHandlers,
 };
 
 export const implementedEc2Actions = (): string[] => Object.keys(handlers).sort();

@@ -13,6 +13,7 @@ import type { InstanceService } from '../../domain/instances/instance-service.ts
 import type { VolumeAttachments } from '../../domain/instances/volume-attachments.ts';
 import type { KeyPairService } from '../../domain/keypairs/key-pair-service.ts';
 import type { Ec2Operations } from '../../protocol/ec2/types.generated.ts';
+import type { GovernanceServices } from './image-governance.ts';
 
 /** The domain services handlers call; wired once in src/server/app.ts. */
 export interface Ec2Services {
@@ -28,6 +29,7 @@ export interface Ec2Services {
   imageCreator: ImageCreator;
   keyPairs: KeyPairService;
   encryption: EbsEncryption;
+  governance: GovernanceServices;
 }
 
 export type Ec2OperationName = keyof Ec2Operations;
