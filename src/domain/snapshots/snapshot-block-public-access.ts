@@ -10,6 +10,8 @@ import { Errors } from '../errors.ts';
 import { isPublicSnapshot } from './snapshot-access.ts';
 
 type State = BlockPublicAccessStates['snapshot'];
+/** Owners' states looked up during one listing, by `owner/region`. */
+export type OwnerStates = Map<string, State>;
 
 /** True when the caller reaches the snapshot only because it is public (not its owner, not named). */
 export const reachedOnlyAsPublic = (caller: Caller, s: SnapshotRecord): boolean =>
@@ -50,7 +52,7 @@ export class SnapshotBlockPublicAccess {
    * Whether the caller is kept from a snapshot it reaches only as a public one, because its owner
    * blocks all sharing in that region. `seen` caches owners' states across one listing.
    */
-  async hidden(caller: Caller, s: SnapshotRecord, seen = new Map<string, State>()): Promise<boolean> {
+  async hidden(caller: Caller, s: SnapshotRecord, seen: OwnerStates = new Map()): Promise<boolean> {
     if (!reachedOnlyAsPublic(caller, s)) return false;
     const key = `${s.ownerId}/${s.region}`;
     let state = seen.get(key);

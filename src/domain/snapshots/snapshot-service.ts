@@ -20,7 +20,7 @@ import { isAccountId, isResourceId } from '../resource-ids.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import { canUseSnapshot, uploadTimedOut } from './snapshot-access.ts';
 import { snapshotFilters } from './snapshot-filters.ts';
-import type { SnapshotBlockPublicAccess } from './snapshot-block-public-access.ts';
+import type { OwnerStates, SnapshotBlockPublicAccess } from './snapshot-block-public-access.ts';
 
 /** Copies run in the background; the service only records and starts them. */
 export interface SnapshotCopier { start(record: SnapshotRecord): void }
@@ -112,7 +112,7 @@ export class SnapshotService {
     const tagFilters = filters.filter((f) => f.name.startsWith('tag'));
     const page: { s: SnapshotRecord; tags: { Key?: string; Value?: string }[] }[] = [];
     let more = false;
-    const ownersBlocking = new Map();
+    const ownersBlocking: OwnerStates = new Map();
     for await (const s of this.deps.store.snapshots.scan(query)) {
       if (await this.deps.publicAccess?.hidden(caller, s, ownersBlocking)) continue;
       // Listings expire idle uploads too, or a listing (and its status filter) would still say
