@@ -113,6 +113,20 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       await s.images.insert({ ...image(A, 'same'), region: 'eu-west-1' });
     }));
 
+    test('an image made with a ClientToken is found by it, per region and owner; the token is not reused; it goes with the image', withStore(async (s) => {
+      const r = { ...image(A, 'tokened'), clientToken: { token: 'tok-1', requestDigest: 'd1' } };
+      await s.images.insert(r);
+      const found = await s.images.findByClientToken(R, A, 'tok-1');
+      assert.equal(found?.image.ImageId, r.image.ImageId);
+      assert.deepEqual(found?.clientToken, { token: 'tok-1', requestDigest: 'd1' });
+      assert.equal(await s.images.findByClientToken(R, B, 'tok-1'), undefined);
+      assert.equal(await s.images.findByClientToken('eu-west-1', A, 'tok-1'), undefined);
+      await assert.rejects(s.images.insert({ ...image(A, 'other'), clientToken: { token: 'tok-1', requestDigest: 'd2' } }), { code: 'IdempotentParameterMismatch' });
+      assert.equal(await s.images.count(), 1, 'nothing of the refused insert is stored');
+      await s.images.delete(R, r.image.ImageId);
+      assert.equal(await s.images.findByClientToken(R, A, 'tok-1'), undefined);
+    }));
+
     test('scan shows a reader its own, public and shared images only, in id order', withStore(async (s) => {
       const mine = image(A, 'mine');
       const theirs = image(B, 'theirs');

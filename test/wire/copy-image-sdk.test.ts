@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListSnapshotBlocksCommand, type EBSClient } from '@aws-sdk/client-ebs';
+import { CreateGrantCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CopyImageCommand, CreateTagsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotsCommand,
   ModifyImageAttributeCommand, ModifySnapshotAttributeCommand, RegisterImageCommand, waitUntilImageAvailable,
@@ -153,6 +154,30 @@ describe('CopyImage by the owner', () => {
     assert.deepEqual(await readBlocks(ebs(ALICE), snapId), source.checksums);
   });
 
+  test('an image of two snapshots gets two new copies, one per mapping, each with the same bytes', async () => {
+    const data = await uploadSnapshot(ebs(ALICE), { VolumeSize: 1 }, new Map([[2, 'data-2'], [9, 'data-9']]));
+    const reg = await ec2(ALICE).send(new RegisterImageCommand({
+      Name: 'two disks', RootDeviceName: '/dev/xvda',
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { SnapshotId: source.snapshotId } },
+        { DeviceName: '/dev/sdf', Ebs: { SnapshotId: data.snapshotId, DeleteOnTermination: false } },
+        { DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' },
+      ],
+    }));
+    const out = await copy(ec2(ALICE, 'sa-east-1'), { SourceImageId: reg.ImageId! });
+    const img = await waitAvailable(ec2(ALICE, 'sa-east-1'), out.ImageId!);
+    const byDevice = new Map(img.BlockDeviceMappings!.map((m) => [m.DeviceName!, m]));
+    assert.deepEqual([...byDevice.keys()].sort(), ['/dev/sdb', '/dev/sdf', '/dev/xvda']);
+    assert.equal(byDevice.get('/dev/sdb')!.VirtualName, 'ephemeral0');
+    assert.equal(byDevice.get('/dev/sdf')!.Ebs!.DeleteOnTermination, false);
+    const root = byDevice.get('/dev/xvda')!.Ebs!.SnapshotId!;
+    const second = byDevice.get('/dev/sdf')!.Ebs!.SnapshotId!;
+    assert.notEqual(root, second);
+    assert.ok(![source.snapshotId, data.snapshotId].includes(root) && ![source.snapshotId, data.snapshotId].includes(second));
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'sa-east-1'), root), source.checksums);
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'sa-east-1'), second), data.checksums);
+  });
+
   test('ClientToken: the same request gives the same image; other arguments with the token are IdempotentParameterMismatch', async () => {
     const token = `token-${Date.now()}`;
     const a = await copy(ec2(ALICE, 'eu-west-1'), { Name: 'idempotent', ClientToken: token });
@@ -178,6 +203,7 @@ describe('CopyImage by the owner', () => {
     });
     await expectAwsError(copy(c, { TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'a', Value: 'b' }] }] }), { name: 'InvalidParameterValue', status: 400 });
     await expectAwsError(copy(c, { Name: 'west copy' }), { name: 'InvalidAMIName.Duplicate', status: 400 });
+    await expectAwsError(copy(c, { DryRun: true }), { name: 'DryRunOperation', status: 412 });
   });
 });
 
@@ -216,6 +242,43 @@ describe('CopyImage and encryption', () => {
     assert.equal(backImg.BlockDeviceMappings![0].Ebs!.Encrypted, true);
     assert.match(backImg.BlockDeviceMappings![0].Ebs!.KmsKeyId!, /^arn:aws:kms:us-east-1:111111111111:key\//);
     assert.deepEqual(await readBlocks(ebs(ALICE), backImg.BlockDeviceMappings![0].Ebs!.SnapshotId!), source.checksums);
+  });
+});
+
+describe('CopyImage with customer managed keys', () => {
+  const kms = (who: typeof ALICE, region = 'us-east-1') => new KMSClient({ endpoint: server.endpoint, region, credentials: credentialsOf(who), maxAttempts: 1 });
+
+  test('Encrypted with KmsKeyId puts every snapshot copy under that key', async () => {
+    const key = (await kms(ALICE, 'us-west-2').send(new CreateKeyCommand({}))).KeyMetadata!;
+    const out = await copy(ec2(ALICE, 'us-west-2'), { Encrypted: true, KmsKeyId: key.KeyId });
+    const img = await waitAvailable(ec2(ALICE, 'us-west-2'), out.ImageId!);
+    const m = img.BlockDeviceMappings![0].Ebs!;
+    assert.deepEqual([m.Encrypted, m.KmsKeyId], [true, key.Arn]);
+    const snap = (await ec2(ALICE, 'us-west-2').send(new DescribeSnapshotsCommand({ SnapshotIds: [m.SnapshotId!] }))).Snapshots![0];
+    assert.deepEqual([snap.Encrypted, snap.KmsKeyId], [true, key.Arn]);
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'us-west-2'), m.SnapshotId!), source.checksums);
+  });
+
+  test('another account copies an image under the owner\'s key only with a grant on it; the copy is under its own default key', async () => {
+    const key = (await kms(ALICE).send(new CreateKeyCommand({}))).KeyMetadata!;
+    const up = await uploadSnapshot(ebs(ALICE), { VolumeSize: 1, Encrypted: true, KmsKeyArn: key.Arn }, new Map([[0, 'enc-0'], [5, 'enc-5']]));
+    const reg = await ec2(ALICE).send(new RegisterImageCommand({
+      Name: 'encrypted for bob', RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: up.snapshotId } }],
+    }));
+    await ec2(ALICE).send(new ModifyImageAttributeCommand({ ImageId: reg.ImageId!, LaunchPermission: { Add: [{ UserId: BOB.id }] } }));
+    await ec2(ALICE).send(new ModifySnapshotAttributeCommand({ SnapshotId: up.snapshotId, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [BOB.id] }));
+    await expectAwsError(copy(ec2(BOB, 'us-west-2'), { SourceImageId: reg.ImageId! }), {
+      name: 'InvalidParameterValue', status: 400, message: /does not exist, or you do not have access to it/,
+    });
+    await kms(ALICE).send(new CreateGrantCommand({
+      KeyId: key.KeyId, GranteePrincipal: `arn:aws:iam::${BOB.id}:root`, Name: 'bob-copies', Operations: ['Decrypt', 'DescribeKey'],
+    }));
+    const out = await copy(ec2(BOB, 'us-west-2'), { SourceImageId: reg.ImageId! });
+    const img = await waitAvailable(ec2(BOB, 'us-west-2'), out.ImageId!);
+    const m = img.BlockDeviceMappings![0].Ebs!;
+    assert.equal(m.Encrypted, true);
+    assert.match(m.KmsKeyId!, new RegExp(`^arn:aws:kms:us-west-2:${BOB.id}:key/`), 'Bob\'s default EBS key in the destination region');
+    assert.deepEqual(await readBlocks(ebs(BOB, 'us-west-2'), m.SnapshotId!), up.checksums);
   });
 });
 
