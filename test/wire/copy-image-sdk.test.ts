@@ -112,6 +112,11 @@ describe('CopyImage by the owner', () => {
     assert.equal(west.RootDeviceName, '/dev/xvda');
     assert.equal(west.Architecture, 'x86_64');
     assert.deepEqual(west.Tags, [{ Key: 'copy', Value: 'west' }]);
+    assert.equal(west.ImageLocation, `${ALICE.id}/west copy`);
+    const bySource = await ec2(ALICE, 'us-west-2').send(new DescribeImagesCommand({
+      Filters: [{ Name: 'source-image-id', Values: [source.imageId] }, { Name: 'source-image-region', Values: ['us-east-1'] }],
+    }));
+    assert.deepEqual(bySource.Images!.map((i) => i.ImageId), [west.ImageId]);
     const perms = await ec2(ALICE, 'us-west-2').send(new DescribeImageAttributeCommand({ ImageId: west.ImageId!, Attribute: 'launchPermission' }));
     assert.deepEqual(perms.LaunchPermissions ?? [], [], 'launch permissions are never copied');
     const snapId = west.BlockDeviceMappings![0].Ebs!.SnapshotId!;

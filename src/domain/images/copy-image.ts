@@ -151,6 +151,8 @@ export class ImageCopies {
       OwnerId: caller.account,
       Name: req.Name,
       Description: req.Description ?? source.image.Description,
+      // An EBS-backed image's location is its owner and name; an instance store-backed one keeps its bundle's.
+      ImageLocation: image.RootDeviceType === 'instance-store' ? image.ImageLocation : `${caller.account}/${req.Name}`,
       CreationDate: this.deps.clock.now().toISOString(),
       State: 'pending',
       SourceImageId: source.image.ImageId,
