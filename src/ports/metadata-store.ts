@@ -72,7 +72,10 @@ export interface ImageRepository {
   get(region: string, imageId: string): Promise<ImageRecord | undefined>;
   /** Replaces the image document and its launch permissions atomically. */
   update(record: ImageRecord): Promise<void>;
-  /** Removes the image, its launch permissions and every account's tags on it. */
+  /**
+   * Removes the image, its launch permissions and every account's tags on it, and records the
+   * snapshots its mapping named as left by a deregistered image (SnapshotRepository.leftBehind).
+   */
   delete(region: string, imageId: string): Promise<boolean>;
   /** Visible images matching `query`, in image id order, read lazily. */
   scan(query: ImageQuery): AsyncIterable<ImageRecord>;

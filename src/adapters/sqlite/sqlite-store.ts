@@ -114,7 +114,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async reset(): Promise<void> {
-    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
+    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_snapshots; DELETE FROM deregistered_image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
       + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET));
   }
 
@@ -190,6 +190,9 @@ class SqliteImages implements ImageRepository {
   async delete(region: string, imageId: string): Promise<boolean> {
     return this.tx(() => {
       this.db.prepare('DELETE FROM launch_permissions WHERE image_id = ?').run(imageId);
+      this.db.prepare(`INSERT OR IGNORE INTO deregistered_image_snapshots (snapshot_id, image_id, region)
+        SELECT s.snapshot_id, s.image_id, i.region FROM image_snapshots s JOIN images i ON i.image_id = s.image_id
+        WHERE s.image_id = ? AND i.region = ?`).run(imageId, region);
       this.db.prepare('DELETE FROM image_snapshots WHERE image_id = ?').run(imageId);
       this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(imageId, region);
       return Number(this.db.prepare('DELETE FROM images WHERE image_id = ? AND region = ?').run(imageId, region).changes) > 0;
