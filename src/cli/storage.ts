@@ -46,6 +46,8 @@ function checkPrice(text: string): number {
 /** Dollars readable at any scale: cents for large sums, two significant digits for small ones. */
 const usd = (n: number): string => (n === 0 ? '$0' : n >= 0.01 ? `$${n.toFixed(2)}` : `$${n.toPrecision(2)}`);
 
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** SQLITE_BUSY: another writer (the server) held the database past the busy timeout. */
 const isBusy = (err: unknown): boolean => (err as { errcode?: number }).errcode === 5;
 
@@ -80,10 +82,10 @@ export function registerStorageCommands(program: Command): void {
           console.log(`  ${s.snapshotId.padEnd(22)} ${s.ownerId}  ${String(s.volumeSizeGiB).padStart(4)}G  ${String(s.blocks).padStart(6)}   ${mib(s.ownBytes).padEnd(12)} ${mib(s.sharedBytes).padEnd(12)} ${s.leftBehindBy?.join(', ') ?? ''}`.trimEnd());
         }
         for (const a of r.accounts) {
-          console.log(`  account ${a.ownerId}: ${a.snapshots} snapshots, ${mib(a.storedBytes)} billed (${usd(a.monthlyCost)} a month), ${mib(a.dataBytes)} of snapshot data`);
+          console.log(`  account ${a.ownerId}: ${count(a.snapshots, 'snapshot')}, ${mib(a.storedBytes)} billed (${usd(a.monthlyCost)} a month), ${mib(a.dataBytes)} of snapshot data`);
           if (a.leftBehind.snapshots) {
             const kept = a.leftBehind.kept ? `, ${a.leftBehind.kept} of them still in use` : '';
-            console.log(`    left behind by deregistered images: ${a.leftBehind.snapshots} snapshots${kept}; clean-up would reclaim ${mib(a.leftBehind.reclaimableBytes)} (${usd(a.leftBehind.monthlySaving)} a month)`);
+            console.log(`    left behind by deregistered images: ${count(a.leftBehind.snapshots, 'snapshot')}${kept}; clean-up would reclaim ${mib(a.leftBehind.reclaimableBytes)} (${usd(a.leftBehind.monthlySaving)} a month)`);
           }
         }
       }
@@ -104,8 +106,9 @@ The saving is the bytes that leave the owner's bill: blocks only the deleted sna
 Their blocks are freed from disk by garbage collection afterwards (POST /_amiforge/gc on the
 running server, or \`amiforge fsck --gc\` with it stopped).
 
-Safe while the server runs: each snapshot is checked again and deleted in its own short
-transaction, by the rule DeleteSnapshot follows (InvalidSnapshot.InUse while an image names it).`)
+Safe while the server runs: each snapshot is checked again just before it is deleted, by the
+rule DeleteSnapshot follows (never while an image names it), in short SQLite transactions that
+the server's writes wait for and that wait for the server's (up to 5 s each).`)
     .action(async (o: StorageOptions & { account?: string[]; apply?: boolean }) => {
       const regions = checkRegions(o.region);
       const ownerIds = checkAccounts(o.account);
@@ -136,7 +139,7 @@ transaction, by the rule DeleteSnapshot follows (InvalidSnapshot.InUse while an 
       }
       if (o.apply) {
         const deleted = outcomes.filter((x) => x.result === 'deleted').length;
-        console.log(`${deleted} snapshots deleted, ${outcomes.length - deleted} skipped. Their blocks are freed by garbage collection: POST /_amiforge/gc on the running server, or amiforge fsck --gc with it stopped.`);
+        console.log(`${count(deleted, 'snapshot')} deleted, ${outcomes.length - deleted} skipped. Their blocks are freed by garbage collection: POST /_amiforge/gc on the running server, or amiforge fsck --gc with it stopped.`);
       }
     });
 }
@@ -150,7 +153,7 @@ function printPlan(plan: CleanUpPlan, dryRun: boolean): void {
   }
   const t = plan.totals;
   console.log(t.snapshots || plan.accounts.length
-    ? `total: ${t.snapshots} snapshots to delete, ${mib(t.reclaimableBytes)}, saving ${usd(t.monthlySaving)} a month at ${usd(plan.pricePerGbMonth)} per GB-month`
+    ? `total: ${count(t.snapshots, 'snapshot')} to delete, ${mib(t.reclaimableBytes)}, saving ${usd(t.monthlySaving)} a month at ${usd(plan.pricePerGbMonth)} per GB-month`
     : 'no snapshots left behind by deregistered images');
   if (dryRun && t.snapshots) console.log('Dry run: nothing was deleted. Run again with --apply to delete them.');
 }

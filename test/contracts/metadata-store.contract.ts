@@ -243,6 +243,27 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal(await s.snapshots.get(R, snap.snapshotId), undefined);
     }));
 
+    test('deregistering an image records its snapshots as left behind until an image names them again', withStore(async (s) => {
+      const kept = snapshot(A);
+      const left = snapshot(A);
+      for (const snap of [kept, left]) await s.snapshots.insert(snap);
+      await s.snapshots.putBlock(kept.snapshotId, 0, 'f'.repeat(64));
+      await s.snapshots.putBlock(left.snapshotId, 0, 'f'.repeat(64));
+      await s.snapshots.putBlock(left.snapshotId, 1, '9'.repeat(64));
+      const mapping = (id: string) => ({ DeviceName: '/dev/xvda', Ebs: { SnapshotId: id } });
+      const gone = image(A, 'gone', { BlockDeviceMappings: [mapping(kept.snapshotId), { ...mapping(left.snapshotId), DeviceName: '/dev/xvdb' }] });
+      const stays = image(A, 'stays', { BlockDeviceMappings: [mapping(kept.snapshotId)] });
+      await s.images.insert(gone);
+      await s.images.insert(stays);
+      await s.images.delete(R, gone.image.ImageId);
+      assert.deepEqual(await s.snapshots.leftBehind(R), [{ snapshotId: left.snapshotId, ownerId: A, imageIds: [gone.image.ImageId], volumeIds: [] }]);
+      assert.deepEqual(await s.snapshots.leftBehind(R, B), []);
+      assert.equal(await s.snapshots.storedBlocksExcluding(R, A, [left.snapshotId]), 1, 'the shared block stays, once');
+      assert.equal(await s.snapshots.storedBlocksExcluding(R, A, []), 2);
+      await s.snapshots.delete(R, left.snapshotId);
+      assert.deepEqual(await s.snapshots.leftBehind(R), [], 'the record goes with the snapshot');
+    }));
+
     test('client tokens find the snapshot they started', withStore(async (s) => {
       const r = snapshot(A, { clientToken: 'token-1', state: 'pending' });
       await s.snapshots.insert(r);
