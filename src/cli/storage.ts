@@ -1,7 +1,8 @@
 // `amiforge storage report` and `amiforge storage clean-up`. Both open the data directory
 // directly, like fsck: they act for every account without anyone's credentials, and work with
 // the server stopped or running (SQLite in WAL mode: readers never wait; clean-up's deletions
-// are short transactions the server's writes wait for, and the other way round).
+// are short transactions the server's writes wait for, and the other way round; see
+// docs/storage-cost.md).
 import type { Command } from 'commander';
 import { allRegions, findRegion } from '../domain/regions.ts';
 import { isAccountId } from '../domain/resource-ids.ts';
@@ -106,9 +107,10 @@ The saving is the bytes that leave the owner's bill: blocks only the deleted sna
 Their blocks are freed from disk by garbage collection afterwards (POST /_amiforge/gc on the
 running server, or \`amiforge fsck --gc\` with it stopped).
 
-Safe while the server runs: each snapshot is checked again just before it is deleted, by the
-rule DeleteSnapshot follows (never while an image names it), in short SQLite transactions that
-the server's writes wait for and that wait for the server's (up to 5 s each).`)
+Safe while the server runs: each snapshot is deleted by DeleteSnapshot's rule, checked and
+removed in one SQLite transaction (never while an image names it; an image registered on it at
+the same moment either keeps it or is refused with InvalidSnapshot.NotFound). The server's writes
+wait for each such transaction and it for theirs, up to 5 s.`)
     .action(async (o: StorageOptions & { account?: string[]; apply?: boolean }) => {
       const regions = checkRegions(o.region);
       const ownerIds = checkAccounts(o.account);

@@ -97,6 +97,11 @@ export interface SnapshotRepository {
   update(record: SnapshotRecord): Promise<void>;
   /** Removes the snapshot, its block map, permissions and tags. */
   delete(region: string, snapshotId: string): Promise<boolean>;
+  /**
+   * In one transaction: unless an image in the region names the snapshot (its id is returned as
+   * `inUseBy`), volumes made from it adopt its blocks and it is removed as by `delete`.
+   */
+  deleteUnlessInUse(region: string, snapshotId: string): Promise<{ deleted: boolean; inUseBy?: string }>;
   scan(query: SnapshotQuery): AsyncIterable<SnapshotRecord>;
   /** Snapshots in a state, across regions (start-up recovery of uploads and copies). */
   inState(state: SnapshotState): Promise<SnapshotRecord[]>;

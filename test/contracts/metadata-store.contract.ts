@@ -264,6 +264,21 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual(await s.snapshots.leftBehind(R), [], 'the record goes with the snapshot');
     }));
 
+    test('a snapshot is deleted unless an image names it, and an image is stored only on snapshots that still exist', withStore(async (s) => {
+      const used = snapshot(A);
+      const free = snapshot(A);
+      for (const snap of [used, free]) await s.snapshots.insert(snap);
+      const r = image(A, 'on-used', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: used.snapshotId } }] });
+      await s.images.insert(r, undefined, { requireSnapshots: [used.snapshotId] });
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, used.snapshotId), { deleted: false, inUseBy: r.image.ImageId });
+      assert.ok(await s.snapshots.get(R, used.snapshotId));
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, free.snapshotId), { deleted: true });
+      const late = image(A, 'on-free', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: free.snapshotId } }] });
+      await assert.rejects(s.images.insert(late, undefined, { requireSnapshots: [free.snapshotId] }), { code: 'InvalidSnapshot.NotFound' });
+      assert.equal(await s.images.get(R, late.image.ImageId), undefined, 'nothing of the image is stored');
+      assert.deepEqual(await s.snapshots.imagesUsing(R, free.snapshotId), []);
+    }));
+
     test('client tokens find the snapshot they started', withStore(async (s) => {
       const r = snapshot(A, { clientToken: 'token-1', state: 'pending' });
       await s.snapshots.insert(r);

@@ -5,6 +5,7 @@ import type {
   BlockEntry, ChangedBlockEntry, LeftBehindSnapshot, SnapshotQuery, SnapshotRecord, SnapshotRepository, SnapshotState, SnapshotUsage,
 } from '../../ports/snapshot-repository.ts';
 import { putTags, type Tx } from './sqlite-tags.ts';
+import { adoptSnapshotBlocks } from './sqlite-volumes.ts';
 
 type Row = Record<string, SQLInputValue>;
 const SCAN_BATCH = 500;
@@ -65,13 +66,25 @@ export class SqliteSnapshots implements SnapshotRepository {
   }
 
   async delete(region: string, snapshotId: string): Promise<boolean> {
+    return this.tx(() => this.deleteRows(region, snapshotId));
+  }
+
+  async deleteUnlessInUse(region: string, snapshotId: string): Promise<{ deleted: boolean; inUseBy?: string }> {
     return this.tx(() => {
-      this.db.prepare('DELETE FROM snapshot_blocks WHERE snapshot_id = ?').run(snapshotId);
-      this.db.prepare('DELETE FROM create_volume_permissions WHERE snapshot_id = ?').run(snapshotId);
-      this.db.prepare('DELETE FROM deregistered_image_snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region);
-      this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(snapshotId, region);
-      return Number(this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region).changes) > 0;
+      const image = this.db.prepare(`SELECT i.image_id FROM image_snapshots s JOIN images i ON i.image_id = s.image_id
+        WHERE s.snapshot_id = ? AND i.region = ? ORDER BY i.image_id LIMIT 1`).get(snapshotId, region) as Row | undefined;
+      if (image) return { deleted: false, inUseBy: String(image.image_id) };
+      adoptSnapshotBlocks(this.db, snapshotId);
+      return { deleted: this.deleteRows(region, snapshotId) };
     });
+  }
+
+  private deleteRows(region: string, snapshotId: string): boolean {
+    this.db.prepare('DELETE FROM snapshot_blocks WHERE snapshot_id = ?').run(snapshotId);
+    this.db.prepare('DELETE FROM create_volume_permissions WHERE snapshot_id = ?').run(snapshotId);
+    this.db.prepare('DELETE FROM deregistered_image_snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region);
+    this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(snapshotId, region);
+    return Number(this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region).changes) > 0;
   }
 
   async *scan(q: SnapshotQuery): AsyncIterable<SnapshotRecord> {

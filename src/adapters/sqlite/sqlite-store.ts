@@ -152,8 +152,10 @@ class SqliteImages implements ImageRepository {
       JSON.stringify(img), JSON.stringify(record.launchPermissions)];
   }
 
-  async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }): Promise<void> {
+  async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): Promise<void> {
     this.tx(() => {
+      const exists = this.db.prepare('SELECT 1 FROM snapshots WHERE snapshot_id = ? AND region = ?');
+      for (const id of options.requireSnapshots ?? []) if (!exists.get(id, record.region)) throw Errors.snapshotNotFound(id);
       try {
         this.db.prepare(`INSERT INTO images (image_id, region, owner_id, owner_alias, name, is_public, doc, permissions)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...this.row(record));

@@ -3,12 +3,14 @@
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import { Errors } from '../errors.ts';
 
-/** Deletes the snapshot unless an image uses it (InvalidSnapshot.InUse). Blocks are left to GC. */
+/**
+ * Deletes the snapshot unless an image uses it (InvalidSnapshot.InUse). The check and the
+ * deletion are one store transaction, and RegisterImage stores an image only if its snapshots
+ * still exist, so neither this process nor another on the same store (the server and
+ * `amiforge storage clean-up`) can leave an image naming a deleted snapshot. Volumes made from it
+ * adopt its blocks first, keeping their data; blocks are freed by garbage collection, later.
+ */
 export async function deleteUnusedSnapshot(store: MetadataStore, region: string, snapshotId: string): Promise<void> {
-  const images = await store.snapshots.imagesUsing(region, snapshotId);
-  if (images.length) throw Errors.snapshotInUse(snapshotId, images[0]);
-  // Volumes made from it read through its map: they adopt its blocks first. Blocks are not
-  // freed here: garbage collection frees those nothing references any more.
-  await store.volumes.adoptSnapshotBlocks(snapshotId);
-  await store.snapshots.delete(region, snapshotId);
+  const { inUseBy } = await store.snapshots.deleteUnlessInUse(region, snapshotId);
+  if (inUseBy) throw Errors.snapshotInUse(snapshotId, inUseBy);
 }

@@ -68,7 +68,8 @@ export class SnapshotCleanUp {
   /**
    * Deletes the plan's deletable snapshots, one short transaction each, so a server running on
    * the same store waits at most for one. Each is looked at again first: an image registered on
-   * it since the plan keeps it (InvalidSnapshot.InUse), as does a state that changed.
+   * it since the plan keeps it (InvalidSnapshot.InUse), as does a state that changed. A volume
+   * made from it since the plan adopts its blocks (DeleteSnapshot's rule), so keeps its data.
    */
   async apply(plan: CleanUpPlan, onProgress?: (done: number, total: number, outcome: CleanUpOutcome) => void): Promise<CleanUpOutcome[]> {
     const items = plan.accounts.flatMap((a) => a.deletable);
