@@ -187,6 +187,27 @@ describe('storage report and clean-up of snapshots deregistered images left behi
     assert.deepEqual(again.accounts.map((x: any) => [x.ownerId, x.deletable.length, x.kept.length]), [[ALICE.id, 0, 1]]);
   });
 
+  test('clean-up racing RegisterImage on the same snapshot: either the image keeps it or the image is refused', async () => {
+    const raced = await uploadImage(alice, aliceEbs, 'raced', new Map([[0, Buffer.from('raced os')]]));
+    await alice.send(new DeregisterImageCommand({ ImageId: raced.imageId }));
+    const [run, registered] = await Promise.all([
+      amiforge('storage', 'clean-up', '--apply', '--account', ALICE.id, '--json'),
+      alice.send(new RegisterImageCommand({
+        Name: 'raced-again', Architecture: 'x86_64', VirtualizationType: 'hvm', RootDeviceName: '/dev/xvda',
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: raced.snapshotId } }],
+      })).then((out) => out.ImageId!, (err: Error) => err),
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    if (typeof registered === 'string') {
+      assert.ok(await snapshotExists(alice, raced.snapshotId), 'the image registered on it keeps it');
+      const outcome = JSON.parse(run.stdout).outcomes.find((o: any) => o.snapshotId === raced.snapshotId);
+      assert.ok(!outcome || outcome.result === 'skipped', JSON.stringify(outcome));
+    } else {
+      assert.equal(registered.name, 'InvalidSnapshot.NotFound', String(registered));
+      assert.equal(await snapshotExists(alice, raced.snapshotId), false);
+    }
+  });
+
   test('bad options are refused with what to do, before anything is opened', async () => {
     const cases: [string[], RegExp][] = [
       [['storage', 'clean-up', '--price-per-gb-month', '-1'], /--price-per-gb-month takes a non-negative number/],
