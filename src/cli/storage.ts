@@ -119,18 +119,22 @@ wait for each such transaction and it for theirs, up to 5 s.`)
       const cleanUp = new SnapshotCleanUp({ store });
       const plan = await cleanUp.plan({ regions, ownerIds, pricePerGbMonth });
       if (!o.json) printPlan(plan, !o.apply);
-      let outcomes: CleanUpOutcome[] = [];
+      const outcomes: CleanUpOutcome[] = [];
       if (o.apply) {
         try {
-          outcomes = await cleanUp.apply(plan, (done, total, outcome) => {
+          await cleanUp.apply(plan, (done, total, outcome) => {
+            outcomes.push(outcome);
             if (!o.json) console.log(outcome.result === 'deleted' ? `deleted ${outcome.snapshotId}` : `skipped ${outcome.snapshotId}: ${outcome.reason}`);
             if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} snapshots done${done === total ? '\n' : ''}`);
           });
         } catch (err) {
           await close();
           if (!isBusy(err)) throw err;
-          console.error('amiforge: the metadata store stayed locked by another writer (the server) past its 5 s busy timeout; '
-            + 'what is listed above as deleted is deleted, nothing else is. Run clean-up --apply again, or stop the server first.');
+          if (o.json) console.log(JSON.stringify({ dryRun: false, ...plan, outcomes }, null, 2));
+          const deleted = outcomes.filter((x) => x.result === 'deleted').length;
+          console.error('amiforge: stopped: the metadata store stayed locked by another writer (the server) past its 5 s busy timeout. '
+            + `${count(deleted, 'snapshot')} ${deleted === 1 ? 'was' : 'were'} deleted before that (listed in the output), nothing else. `
+            + 'Run clean-up --apply again (it resumes), or stop the server first.');
           process.exit(1);
         }
       }

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { GetSnapshotBlockCommand, paginateListSnapshotBlocks, type EBSClient } from '@aws-sdk/client-ebs';
 import {
   CreateImageCommand, CreateVolumeCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, RegisterImageCommand,
@@ -206,6 +207,27 @@ describe('storage report and clean-up of snapshots deregistered images left behi
       assert.equal(registered.name, 'InvalidSnapshot.NotFound', String(registered));
       assert.equal(await snapshotExists(alice, raced.snapshotId), false);
     }
+  });
+
+  test('a write lock the server holds past the busy timeout stops clean-up with what to do; run again, it resumes', async () => {
+    const stuck = await uploadImage(alice, aliceEbs, 'stuck', new Map([[0, Buffer.from('stuck os')]]));
+    await alice.send(new DeregisterImageCommand({ ImageId: stuck.imageId }));
+    // Another writer on the same database holds its write lock, as a long server transaction would.
+    const writer = new DatabaseSync(join(server.dataDir, 'metadata.sqlite'));
+    writer.exec('BEGIN IMMEDIATE');
+    let locked: Run;
+    try {
+      locked = await amiforge('storage', 'clean-up', '--apply', '--account', ALICE.id);
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+    assert.equal(locked.code, 1, locked.stdout);
+    assert.match(locked.stderr, /stopped: the metadata store stayed locked by another writer \(the server\) past its 5 s busy timeout\. 0 snapshots were deleted before that \(listed in the output\), nothing else\. Run clean-up --apply again/);
+    assert.ok(await snapshotExists(alice, stuck.snapshotId));
+    const again = await json('storage', 'clean-up', '--apply', '--account', ALICE.id);
+    assert.equal(again.outcomes.find((o: any) => o.snapshotId === stuck.snapshotId)?.result, 'deleted');
+    assert.equal(await snapshotExists(alice, stuck.snapshotId), false);
   });
 
   test('bad options are refused with what to do, before anything is opened', async () => {
