@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ListSnapshotBlocksCommand, type EBSClient } from '@aws-sdk/client-ebs';
 import { CreateGrantCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
-  CopyImageCommand, CreateTagsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotsCommand,
+  CopyImageCommand, CreateTagsCommand, DisableAllowedImagesSettingsCommand, EnableAllowedImagesSettingsCommand, ReplaceImageCriteriaInAllowedImagesSettingsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotsCommand,
   ModifyImageAttributeCommand, ModifySnapshotAttributeCommand, RegisterImageCommand, waitUntilImageAvailable,
   type CopyImageCommandInput, type EC2Client, type Image,
 } from '@aws-sdk/client-ec2';
@@ -19,7 +19,7 @@ import { ALICE, BOB, startServer, type RunningServer } from '../support/server.t
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { AMI_ID, expectAwsError } from '../support/sdk.ts';
 import { BLOCK_SIZE, checksumOf, ebsClient, getBlock, uploadSnapshot } from '../support/ebs.ts';
-import { runOne, simUserData, uploadImage, waitForConsole } from '../support/instances.ts';
+import { CATALOGUE_AMI, runOne, simUserData, uploadImage, waitForConsole } from '../support/instances.ts';
 
 let server: RunningServer;
 const clients = new Map<string, EC2Client>();
@@ -228,6 +228,21 @@ describe('CopyImage of another account\'s image', () => {
     assert.deepEqual(await readBlocks(ebs(BOB, 'us-west-2'), img.BlockDeviceMappings![0].Ebs!.SnapshotId!), own.checksums);
     // Alice cannot see Bob's copy.
     await expectAwsError(describeImage(ec2(ALICE, 'us-west-2'), img.ImageId!), { name: 'InvalidAMIID.NotFound', status: 400 });
+  });
+
+  test('with Allowed AMIs enabled in the destination region, an image its criteria do not allow cannot be copied there', async () => {
+    const bobWest = ec2(BOB, 'us-west-2');
+    await ec2(ALICE).send(new ModifyImageAttributeCommand({ ImageId: source.imageId, LaunchPermission: { Add: [{ UserId: BOB.id }] } }));
+    await bobWest.send(new ReplaceImageCriteriaInAllowedImagesSettingsCommand({ ImageCriteria: [{ ImageProviders: ['amazon'] }] }));
+    await bobWest.send(new EnableAllowedImagesSettingsCommand({ AllowedImagesSettingsState: 'enabled' }));
+    try {
+      await expectAwsError(copy(bobWest, {}), { name: 'InvalidAMIID.NotFound', status: 400, message: /not allowed by this account's Allowed AMIs settings in us-west-2/ });
+      // Amazon's images are allowed; so are the account's own (its copies included).
+      const out = await copy(bobWest, { SourceImageId: CATALOGUE_AMI });
+      assert.equal((await waitAvailable(bobWest, out.ImageId!)).OwnerId, BOB.id);
+    } finally {
+      await bobWest.send(new DisableAllowedImagesSettingsCommand({}));
+    }
   });
 });
 
