@@ -20,16 +20,16 @@ export interface Condition {
 
 /** Condition keys of one request, for one resource. Key names are case-insensitive, as in IAM. */
 export class ConditionContext {
-  private readonly keys = new Map<string, string[]>();
+  private readonly keys = new Map<string, { key: string; values: string[] }>();
   set(key: string, value: string | string[]): this {
-    this.keys.set(key.toLowerCase(), Array.isArray(value) ? value : [value]);
+    this.keys.set(key.toLowerCase(), { key, values: Array.isArray(value) ? value : [value] });
     return this;
   }
   get(key: string): string[] | undefined {
-    return this.keys.get(key.toLowerCase());
+    return this.keys.get(key.toLowerCase())?.values;
   }
   entries(): [string, string[]][] {
-    return [...this.keys];
+    return [...this.keys.values()].map((e) => [e.key, e.values]);
   }
 }
 
