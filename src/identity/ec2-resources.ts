@@ -61,11 +61,11 @@ export function requestResources(action: string, input: Record<string, unknown>,
   }
   const spec = input.InstanceSpecification as { InstanceId?: unknown } | undefined;
   for (const id of strings(spec?.InstanceId)) add('instance', id);
-  // CreateTags / DeleteTags: ids of any taggable type.
+  // CreateTags / DeleteTags: ids of any taggable type. An id of no known type names no
+  // resource: the operation answers it with EC2's InvalidID.
   for (const id of strings(input.Resources)) {
     const type = TAGGABLE[resourceTypeOf(id) ?? ''];
     if (type) add(type, id);
-    else out.push({ arn: `arn:aws:ec2:${region}:${account}:unknown/${id}`, region });
   }
   for (const type of CREATES[action] ?? []) out.push({ arn: ec2Arn(type, region, account, '*'), type, region });
   if (!out.length) out.push({ arn: '*', region });
