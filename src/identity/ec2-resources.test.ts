@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { requestResources, requestTags } from './ec2-resources.ts';
+import { requestResources, requestTags, tagOnCreate } from './ec2-resources.ts';
 
 const arns = (action: string, input: Record<string, unknown>) => requestResources(action, input, '111111111111', 'us-east-1').map((r) => r.arn);
 
@@ -39,5 +39,21 @@ describe('the resources an EC2 request acts on', () => {
   test('request tags come from TagSpecifications and Tags', () => {
     assert.deepEqual(requestTags({ TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'a', Value: '1' }] }], Tags: [{ Key: 'b', Value: '2' }] }),
       [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }]);
+  });
+});
+
+describe('tag-on-create', () => {
+  test('each TagSpecification with tags is a CreateTags on what is created', () => {
+    const checks = tagOnCreate('RunInstances', {
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: [{ Key: 'a', Value: '1' }] },
+        { ResourceType: 'volume', Tags: [] },
+        { ResourceType: 'image', Tags: [{ Key: 'b', Value: '2' }] },
+      ],
+    }, '111111111111', 'us-east-1');
+    assert.deepEqual(checks.map((c) => c.target.arn), ['arn:aws:ec2:us-east-1:111111111111:instance/*', 'arn:aws:ec2:us-east-1::image/*']);
+    assert.deepEqual(checks[0].tags, [{ Key: 'a', Value: '1' }]);
+    assert.deepEqual(tagOnCreate('CreateKeyPair', { KeyName: 'k', TagSpecifications: [{ ResourceType: 'key-pair', Tags: [{ Key: 'a' }] }] }, '1', 'r')
+      .map((c) => c.target.arn), ['arn:aws:ec2:r:1:key-pair/k']);
   });
 });

@@ -72,6 +72,26 @@ export function requestResources(action: string, input: Record<string, unknown>,
   return out;
 }
 
+export interface TagOnCreate {
+  target: ResourceTarget;
+  tags: { Key?: string; Value?: string }[];
+}
+
+/**
+ * EC2 authorizes tags given at creation (TagSpecifications) as an additional `ec2:CreateTags`
+ * on each resource being created, with `ec2:CreateAction` naming the creating action: one per
+ * TagSpecification that sets tags.
+ */
+export function tagOnCreate(action: string, input: Record<string, unknown>, account: string, region: string): TagOnCreate[] {
+  const specs = (Array.isArray(input.TagSpecifications) ? input.TagSpecifications : []) as { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[];
+  return specs.filter((s) => s.Tags?.length && s.ResourceType).map((s) => {
+    const type = s.ResourceType!;
+    const name = type === 'key-pair' && typeof input.KeyName === 'string' ? input.KeyName : '*';
+    const owner = type === 'image' || type === 'snapshot' ? '' : account;
+    return { target: { arn: `arn:aws:ec2:${region}:${owner}:${type}/${name}`, region }, tags: s.Tags! };
+  });
+}
+
 /** The tags a request asks to set (TagSpecifications, CreateTags' and StartSnapshot's Tags). */
 export function requestTags(input: Record<string, unknown>): { Key?: string; Value?: string }[] {
   const specs = (input.TagSpecifications ?? []) as { Tags?: { Key?: string; Value?: string }[] }[];

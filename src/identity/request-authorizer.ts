@@ -10,7 +10,7 @@ import { Errors } from '../domain/errors.ts';
 import { aliasArn, keyArn, parseKeyReference } from '../domain/kms/identifiers.ts';
 import type { TagRepository } from '../ports/metadata-store.ts';
 import { denialSentence, ec2DenialDetail } from './denial.ts';
-import { requestResources, requestTags, type ResourceTarget } from './ec2-resources.ts';
+import { requestResources, requestTags, tagOnCreate, type ResourceTarget } from './ec2-resources.ts';
 import { ConditionContext } from './policy/conditions.ts';
 import { evaluatePolicies } from './policy/evaluate.ts';
 import type { IamUser, Principal } from './principal.ts';
@@ -29,6 +29,8 @@ interface Check {
   action: string;
   targets: ResourceTarget[];
   tags: { Key?: string; Value?: string }[];
+  /** Condition keys of this check only (ec2:CreateAction for tag-on-create). */
+  keys?: Record<string, string>;
 }
 
 export class RequestAuthorizer {
@@ -41,11 +43,17 @@ export class RequestAuthorizer {
   forRequest(principal: Principal, caller: Caller): RequestAuthorization | undefined {
     const user = principal.user;
     if (!user) return undefined;
-    const ec2OrEbs = (service: 'ec2' | 'ebs'): AuthorizeHook => (action, input) =>
-      this.check(user, caller, { service, action, targets: requestResources(action, input, caller.account, caller.region), tags: requestTags(input) });
+    const { account, region } = caller;
     return {
-      ec2: ec2OrEbs('ec2'),
-      ebs: ec2OrEbs('ebs'),
+      ec2: async (action, input) => {
+        await this.check(user, caller, { service: 'ec2', action, targets: requestResources(action, input, account, region), tags: requestTags(input) });
+        if (action === 'CreateTags') return;
+        for (const t of tagOnCreate(action, input, account, region)) {
+          await this.check(user, caller, { service: 'ec2', action: 'CreateTags', targets: [t.target], tags: t.tags, keys: { 'ec2:CreateAction': action } });
+        }
+      },
+      ebs: (action, input) =>
+        this.check(user, caller, { service: 'ebs', action, targets: requestResources(action, input, account, region), tags: requestTags(input) }),
       kms: (action, input) => this.check(user, caller, { service: 'kms', action, targets: kmsResources(input, caller), tags: kmsRequestTags(input) }),
     };
   }
@@ -55,6 +63,7 @@ export class RequestAuthorizer {
     const resourceTags = await this.resourceTags(caller.account, c.targets);
     for (const target of c.targets) {
       const context = baseContext(user, caller, c.tags).set('ec2:Region', target.region);
+      for (const [key, value] of Object.entries(c.keys ?? {})) context.set(key, value);
       for (const t of (target.id && resourceTags.get(target.id)) || []) {
         context.set(`ec2:ResourceTag/${t.Key}`, t.Value ?? '').set(`aws:ResourceTag/${t.Key}`, t.Value ?? '');
       }

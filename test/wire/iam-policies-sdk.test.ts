@@ -38,15 +38,17 @@ const LAUNCHER = user('launcher', 3, policy(
     Effect: 'Allow', Action: 'ec2:CreateVolume', Resource: '*',
     Condition: { StringEquals: { 'aws:RequestTag/team': 'web' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['team', 'Name'] } },
   },
+  { Effect: 'Allow', Action: 'ec2:CreateTags', Resource: '*', Condition: { StringEquals: { 'ec2:CreateAction': ['CreateVolume', 'RunInstances'] } } },
 ));
 const OPS = user('ops', 4, policy(
   { Effect: 'Allow', Action: 'ec2:TerminateInstances', Resource: 'arn:aws:ec2:us-east-1:111111111111:instance/*', Condition: { StringEquals: { 'ec2:ResourceTag/env': 'dev' } } },
 ));
 const EU_ONLY = user('eu-only', 5, policy({ Effect: 'Allow', Action: 'ec2:*', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } }));
 const ADMIN = user('admin', 6, policy({ Effect: 'Allow', Action: '*', Resource: '*' }));
+const UNTAGGED = user('untagged', 8, policy({ Effect: 'Allow', Action: ['ec2:CreateVolume', 'ec2:Describe*'], Resource: '*' }));
 const SNAPSHOT_READER = user('snapshot-reader', 7, policy({ Effect: 'Allow', Action: ['ebs:List*', 'ebs:Get*', 'kms:List*'], Resource: '*' }));
 
-const ALICE_WITH_USERS: TestAccount = { ...ALICE, users: [READER, BUILDER, LAUNCHER, OPS, EU_ONLY, ADMIN, SNAPSHOT_READER] };
+const ALICE_WITH_USERS: TestAccount = { ...ALICE, users: [READER, BUILDER, LAUNCHER, OPS, EU_ONLY, ADMIN, SNAPSHOT_READER, UNTAGGED] };
 const creds = (u: TestUser): Credentials => ({ accessKeyId: u.accessKeyId, secretAccessKey: u.secretAccessKey });
 const USER_ARN = (name: string) => `arn:aws:iam::${ALICE.id}:user/${name}`;
 
@@ -155,6 +157,17 @@ describe('resource tag conditions', () => {
     await expectAwsError(volume([{ Key: 'team', Value: 'web' }, { Key: 'cost', Value: '1' }]), unauthorized());
     const made = await volume([{ Key: 'team', Value: 'web' }, { Key: 'Name', Value: 'data' }]);
     assert.match(made.VolumeId ?? '', /^vol-/);
+    // ec2:CreateTags is allowed only as part of a create action (ec2:CreateAction), not directly.
+    await expectAwsError(tag(as(LAUNCHER), made.VolumeId!, 'team', 'db'),
+      unauthorized(new RegExp(`ec2:CreateTags on resource: arn:aws:ec2:us-east-1:111111111111:volume/${made.VolumeId}`)));
+  });
+
+  test('tags at creation need ec2:CreateTags as well, as EC2 authorizes tag-on-create', async () => {
+    const plain = await as(UNTAGGED).send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }));
+    assert.match(plain.VolumeId ?? '', /^vol-/);
+    await expectAwsError(as(UNTAGGED).send(new CreateVolumeCommand({
+      AvailabilityZone: 'us-east-1a', Size: 1, TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'team', Value: 'web' }] }],
+    })), unauthorized(/User: arn:aws:iam::111111111111:user\/untagged is not authorized to perform: ec2:CreateTags on resource: arn:aws:ec2:us-east-1:111111111111:volume\/\* because/));
   });
 
   test('TerminateInstances with several ids: every instance must be allowed', async () => {
