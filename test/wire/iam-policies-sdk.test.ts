@@ -46,9 +46,13 @@ const OPS = user('ops', 4, policy(
 const EU_ONLY = user('eu-only', 5, policy({ Effect: 'Allow', Action: 'ec2:*', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } }));
 const ADMIN = user('admin', 6, policy({ Effect: 'Allow', Action: '*', Resource: '*' }));
 const UNTAGGED = user('untagged', 8, policy({ Effect: 'Allow', Action: ['ec2:CreateVolume', 'ec2:Describe*'], Resource: '*' }));
+const SELF_SERVICE = user('self-service', 9, policy({
+  Effect: 'Allow', Action: 'ec2:DeregisterImage', Resource: 'arn:aws:ec2:*::image/*',
+  Condition: { StringEquals: { 'ec2:ResourceTag/owner': '${aws:username}' } },
+}));
 const SNAPSHOT_READER = user('snapshot-reader', 7, policy({ Effect: 'Allow', Action: ['ebs:List*', 'ebs:Get*', 'kms:List*'], Resource: '*' }));
 
-const ALICE_WITH_USERS: TestAccount = { ...ALICE, users: [READER, BUILDER, LAUNCHER, OPS, EU_ONLY, ADMIN, SNAPSHOT_READER, UNTAGGED] };
+const ALICE_WITH_USERS: TestAccount = { ...ALICE, users: [READER, BUILDER, LAUNCHER, OPS, EU_ONLY, ADMIN, SNAPSHOT_READER, UNTAGGED, SELF_SERVICE] };
 const creds = (u: TestUser): Credentials => ({ accessKeyId: u.accessKeyId, secretAccessKey: u.secretAccessKey });
 const USER_ARN = (name: string) => `arn:aws:iam::${ALICE.id}:user/${name}`;
 
@@ -146,6 +150,17 @@ describe('resource tag conditions', () => {
     await as(LAUNCHER).send(new DeregisterImageCommand({ ImageId: dev }));
     const left = await root.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: ['launcher-*'] }] }));
     assert.deepEqual(left.Images?.map((i) => i.ImageId), [prod]);
+  });
+
+  test('a policy variable: DeregisterImage of images whose owner tag is the user\'s own name', async () => {
+    const mine = await registerEbs(root, 'self-service-mine');
+    const theirs = await registerEbs(root, 'self-service-theirs');
+    await tag(root, mine, 'owner', 'self-service');
+    await tag(root, theirs, 'owner', 'someone-else');
+    await expectAwsError(as(SELF_SERVICE).send(new DeregisterImageCommand({ ImageId: theirs })), unauthorized(/ec2:DeregisterImage/));
+    await as(SELF_SERVICE).send(new DeregisterImageCommand({ ImageId: mine }));
+    const left = await root.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: ['self-service-*'] }] }));
+    assert.deepEqual(left.Images?.map((i) => i.ImageId), [theirs]);
   });
 
   test('CreateVolume needs aws:RequestTag/team=web and no tag keys beyond team and Name', async () => {

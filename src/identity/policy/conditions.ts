@@ -66,16 +66,16 @@ export function parseCondition(operator: string, block: unknown): Condition[] {
   return out;
 }
 
-function matches(base: Base, actual: string, expected: string): boolean {
+function matches(base: Base, actual: string, expected: string, variables?: ConditionContext): boolean {
   switch (base) {
     case 'StringEquals':
     case 'ArnEquals':
-      return actual === expected;
+      return iamWildcard(expected, actual, { wildcards: false, variables });
     case 'StringEqualsIgnoreCase':
-      return actual.toLowerCase() === expected.toLowerCase();
+      return iamWildcard(expected, actual, { wildcards: false, ignoreCase: true, variables });
     case 'StringLike':
     case 'ArnLike':
-      return iamWildcard(expected, actual);
+      return iamWildcard(expected, actual, { variables });
     case 'Bool':
       return actual.toLowerCase() === expected.toLowerCase();
     default: {
@@ -91,7 +91,8 @@ function matches(base: Base, actual: string, expected: string): boolean {
   }
 }
 
-export function conditionHolds(c: Condition, context: ConditionContext): boolean {
+/** `variables`: the keys policy variables in the condition's values take their values from. */
+export function conditionHolds(c: Condition, context: ConditionContext, variables?: ConditionContext): boolean {
   const actual = context.get(c.key);
   if (c.base === 'Null') return c.values.some((v) => (v.toLowerCase() === 'true') === (actual === undefined || !actual.length));
   if (actual === undefined || !actual.length) {
@@ -99,7 +100,7 @@ export function conditionHolds(c: Condition, context: ConditionContext): boolean
     return c.negated && c.set === undefined;
   }
   // A negated operator matches a value that matches none of the policy's values.
-  const one = (v: string) => c.values.some((e) => matches(c.base, v, e)) !== c.negated;
+  const one = (v: string) => c.values.some((e) => matches(c.base, v, e, variables)) !== c.negated;
   if (c.set === 'all') return actual.every(one);
   if (c.set === 'any') return actual.some(one);
   // A single-valued operator given several values (a multivalued key used without a set

@@ -14,6 +14,8 @@ export interface Statement {
   resource?: string[];
   notResource?: string[];
   conditions: Condition[];
+  /** Policy variables (`${aws:username}`) are substituted only in Version 2012-10-17 policies. */
+  variables: boolean;
 }
 
 export interface IdentityPolicy {
@@ -50,7 +52,7 @@ function resources(value: unknown, element: string): string[] {
   return list;
 }
 
-function parseStatement(raw: unknown, index: number): Statement {
+function parseStatement(raw: unknown, index: number, variables: boolean): Statement {
   const where = `statement ${index + 1}`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`${where} is not an object`);
   const s = raw as Record<string, unknown>;
@@ -85,6 +87,7 @@ function parseStatement(raw: unknown, index: number): Statement {
     resource: s.Resource === undefined ? undefined : resources(s.Resource, `${where}: Resource`),
     notResource: s.NotResource === undefined ? undefined : resources(s.NotResource, `${where}: NotResource`),
     conditions,
+    variables,
   };
 }
 
@@ -98,7 +101,7 @@ export function parseIdentityPolicy(doc: unknown, source: string): IdentityPolic
     if (d.Statement === undefined) fail('the policy has no Statement');
     const raw = Array.isArray(d.Statement) ? d.Statement : [d.Statement];
     if (!raw.length) fail('the policy has no Statement');
-    return { source, statements: raw.map(parseStatement) };
+    return { source, statements: raw.map((r, i) => parseStatement(r, i, d.Version === '2012-10-17')) };
   } catch (err) {
     if (err instanceof PolicyDocumentError) throw new PolicyDocumentError(`${source}: ${err.message}`);
     throw err;

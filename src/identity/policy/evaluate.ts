@@ -17,14 +17,15 @@ export type Decision =
   | { effect: 'explicit-deny'; statement: Statement; source: string }
   | { effect: 'implicit-deny' };
 
-const anyMatch = (patterns: string[], text: string, ignoreCase: boolean) => patterns.some((p) => iamWildcard(p, text, ignoreCase));
-
 function applies(s: Statement, r: AuthorizationRequest): boolean {
-  if (s.action && !anyMatch(s.action, r.action, true)) return false;
-  if (s.notAction && anyMatch(s.notAction, r.action, true)) return false;
-  if (s.resource && !anyMatch(s.resource, r.resource, false)) return false;
-  if (s.notResource && anyMatch(s.notResource, r.resource, false)) return false;
-  return s.conditions.every((c) => conditionHolds(c, r.context));
+  const actions = (patterns: string[]) => patterns.some((p) => iamWildcard(p, r.action, { ignoreCase: true }));
+  const variables = s.variables ? r.context : undefined;
+  const resources = (patterns: string[]) => patterns.some((p) => iamWildcard(p, r.resource, { variables }));
+  if (s.action && !actions(s.action)) return false;
+  if (s.notAction && actions(s.notAction)) return false;
+  if (s.resource && !resources(s.resource)) return false;
+  if (s.notResource && resources(s.notResource)) return false;
+  return s.conditions.every((c) => conditionHolds(c, r.context, variables));
 }
 
 export function evaluatePolicies(policies: readonly IdentityPolicy[], request: AuthorizationRequest): Decision {

@@ -136,3 +136,26 @@ describe('conditions', () => {
     assert.equal(decide(p, 'ec2:ModifyImageAttribute', IMAGE), 'allow');
   });
 });
+
+describe('policy variables', () => {
+  const ABAC = { Effect: 'Allow', Action: 'ec2:*', Resource: '*', Condition: { StringEquals: { 'ec2:ResourceTag/owner': '${aws:username}' } } };
+  test('a condition value ${aws:username} takes the user name', () => {
+    const p = policy(ABAC);
+    assert.equal(decide(p, 'ec2:A', '*', { 'aws:username': 'ci', 'ec2:ResourceTag/owner': 'ci' }), 'allow');
+    assert.equal(decide(p, 'ec2:A', '*', { 'aws:username': 'ci', 'ec2:ResourceTag/owner': 'ops' }), 'implicit-deny');
+    assert.equal(decide(p, 'ec2:A', '*', { 'ec2:ResourceTag/owner': '${aws:username}' }), 'implicit-deny', 'no value: matches nothing');
+  });
+  test('a substituted value matches literally, never as a wildcard', () => {
+    const p = policy({ Effect: 'Allow', Action: 'ec2:*', Resource: 'arn:aws:ec2:*:111111111111:key-pair/${aws:username}-*' });
+    assert.equal(decide(p, 'ec2:DeleteKeyPair', 'arn:aws:ec2:us-east-1:111111111111:key-pair/ci-deploy', { 'aws:username': 'ci' }), 'allow');
+    assert.equal(decide(p, 'ec2:DeleteKeyPair', 'arn:aws:ec2:us-east-1:111111111111:key-pair/ops-deploy', { 'aws:username': 'ci' }), 'implicit-deny');
+    assert.equal(decide(p, 'ec2:DeleteKeyPair', 'arn:aws:ec2:us-east-1:111111111111:key-pair/ops-deploy', { 'aws:username': '*' }), 'implicit-deny');
+  });
+  test('a default value, and no substitution in a policy without Version 2012-10-17', () => {
+    const withDefault = policy({ Effect: 'Allow', Action: 'ec2:*', Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/team': "${aws:PrincipalTag/team, 'none'}" } } });
+    assert.equal(decide(withDefault, 'ec2:A', '*', { 'aws:RequestTag/team': 'none' }), 'allow');
+    const old = parseIdentityPolicy({ Version: '2008-10-17', Statement: [ABAC] }, 'old');
+    assert.equal(decide(old, 'ec2:A', '*', { 'aws:username': 'ci', 'ec2:ResourceTag/owner': 'ci' }), 'implicit-deny');
+    assert.equal(decide(old, 'ec2:A', '*', { 'ec2:ResourceTag/owner': '${aws:username}' }), 'allow');
+  });
+});
