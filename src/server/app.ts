@@ -3,6 +3,8 @@ import type { Ec2Services } from '../api/ec2/handler.ts';
 import { loadCatalog, readCatalog, type CatalogImage } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/config.ts';
 import { ImageService } from '../domain/images/image-service.ts';
+import { AllowedImages } from '../domain/images/allowed-images.ts';
+import { ImageAncestry } from '../domain/images/image-ancestry.ts';
 import { TagService } from '../domain/tags/tag-service.ts';
 import { EbsDirectService } from '../domain/snapshots/ebs-direct-service.ts';
 import { BackgroundSnapshotCopier } from '../domain/snapshots/snapshot-copier.ts';
@@ -63,7 +65,9 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot copy failed'),
   });
   const snapshots = new SnapshotService({ ...deps, copier, encryption });
-  const images = new ImageService({ ...deps, snapshots, encryption });
+  const allowedImages = new AllowedImages({ store, clock: systemClock });
+  const images = new ImageService({ ...deps, snapshots, encryption, allowedImages });
+  const imageAncestry = new ImageAncestry({ store, images, allowedImages });
   const ebs = new EbsDirectService({ ...deps, blocks, encryption });
   const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
   const volumeData = new VolumeData({ store, blocks, keys: lineageKeys });
@@ -81,7 +85,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot failed'),
   });
   const hypervisor = await createHypervisor(config, log);
-  const compute = createInstanceServices({ config, store, clock: systemClock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, log, hypervisor });
+  const compute = createInstanceServices({ config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, log, hypervisor });
   const catalogOptions = {
     baseImageDir: config.baseImageDir,
     onSkipped: (img: CatalogImage, reason: string) => log.info({ image: img.name }, `catalogue image left out: ${reason}`),
@@ -104,7 +108,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config,
     store,
     blocks,
-    ec2: { images, tags, snapshots, volumes, volumeSnapshots, encryption, ...compute.services },
+    ec2: { images, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, ...compute.services },
     volumeData,
     ebs,
     kms,
