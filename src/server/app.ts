@@ -20,6 +20,7 @@ import { openStores } from './stores.ts';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import { loadAccounts } from '../identity/accounts.ts';
 import { devAuthenticator, strictAuthenticator, type Authenticator } from '../identity/authenticator.ts';
+import { RequestAuthorizer } from '../identity/request-authorizer.ts';
 import { systemClock } from '../ports/clock.ts';
 import { randomIds } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
@@ -42,6 +43,8 @@ export interface App {
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
   readonly authenticator: Authenticator;
+  /** Identity policies of IAM-style users, checked on each of their requests. */
+  readonly authorizer: RequestAuthorizer;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -119,6 +122,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
+    authorizer: new RequestAuthorizer(store.tags),
     async reset() {
       await compute.reset();
       await copier.idle();
