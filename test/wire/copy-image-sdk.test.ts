@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ListSnapshotBlocksCommand, type EBSClient } from '@aws-sdk/client-ebs';
 import { CreateGrantCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
-  CopyImageCommand, CreateTagsCommand, DisableAllowedImagesSettingsCommand, EnableAllowedImagesSettingsCommand, ReplaceImageCriteriaInAllowedImagesSettingsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotsCommand,
+  CopyImageCommand, CreateTagsCommand, GetImageAncestryCommand, DisableAllowedImagesSettingsCommand, EnableAllowedImagesSettingsCommand, ReplaceImageCriteriaInAllowedImagesSettingsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotsCommand,
   ModifyImageAttributeCommand, ModifySnapshotAttributeCommand, RegisterImageCommand, waitUntilImageAvailable,
   type CopyImageCommandInput, type EC2Client, type Image,
 } from '@aws-sdk/client-ec2';
@@ -117,6 +117,10 @@ describe('CopyImage by the owner', () => {
       Filters: [{ Name: 'source-image-id', Values: [source.imageId] }, { Name: 'source-image-region', Values: ['us-east-1'] }],
     }));
     assert.deepEqual(bySource.Images!.map((i) => i.ImageId), [west.ImageId]);
+    const ancestry = (await ec2(ALICE, 'us-west-2').send(new GetImageAncestryCommand({ ImageId: west.ImageId! }))).ImageAncestryEntries ?? [];
+    assert.deepEqual(ancestry.map((e) => [e.ImageId, e.SourceImageId, e.SourceImageRegion]), [
+      [west.ImageId, source.imageId, 'us-east-1'], [source.imageId, undefined, undefined],
+    ], 'GetImageAncestry follows the copy back to its source');
     const perms = await ec2(ALICE, 'us-west-2').send(new DescribeImageAttributeCommand({ ImageId: west.ImageId!, Attribute: 'launchPermission' }));
     assert.deepEqual(perms.LaunchPermissions ?? [], [], 'launch permissions are never copied');
     const snapId = west.BlockDeviceMappings![0].Ebs!.SnapshotId!;
