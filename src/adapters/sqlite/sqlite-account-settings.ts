@@ -1,7 +1,7 @@
 // Account settings in SQLite: one JSON document per (account, region, name).
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type {
-  AccountSettingsRepository, BlockPublicAccessKind, BlockPublicAccessStates, EbsEncryptionDefaults,
+  AccountSettingsRepository, AllowedImagesSettings, BlockPublicAccessKind, BlockPublicAccessStates, EbsEncryptionDefaults,
 } from '../../ports/account-settings.ts';
 
 export const ACCOUNT_SETTINGS_SCHEMA = `
@@ -40,5 +40,16 @@ export class SqliteAccountSettings implements AccountSettingsRepository {
   async setBlockPublicAccess<K extends BlockPublicAccessKind>(account: string, region: string, kind: K, state: BlockPublicAccessStates[K]): Promise<void> {
     this.db.prepare('INSERT OR REPLACE INTO account_settings (account, region, name, doc) VALUES (?, ?, ?, ?)')
       .run(account, region, `${kind}-block-public-access`, JSON.stringify({ state }));
+  }
+
+  async allowedImages(account: string, region: string): Promise<AllowedImagesSettings> {
+    const row = this.db.prepare("SELECT doc FROM account_settings WHERE account = ? AND region = ? AND name = 'allowed-images'")
+      .get(account, region) as Record<string, SQLInputValue> | undefined;
+    return row ? JSON.parse(String(row.doc)) : { state: 'disabled', criteria: [] };
+  }
+
+  async setAllowedImages(account: string, region: string, value: AllowedImagesSettings): Promise<void> {
+    this.db.prepare("INSERT OR REPLACE INTO account_settings (account, region, name, doc) VALUES (?, ?, 'allowed-images', ?)")
+      .run(account, region, JSON.stringify(value));
   }
 }

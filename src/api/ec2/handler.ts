@@ -1,6 +1,9 @@
 // The shape of an EC2 operation handler: typed input in, typed output out, nothing else.
 import type { EbsEncryption } from '../../domain/encryption/ebs-encryption.ts';
 import type { RequestContext } from '../../domain/context.ts';
+import type { AllowedImages } from '../../domain/images/allowed-images.ts';
+import type { ImageAncestry } from '../../domain/images/image-ancestry.ts';
+import type { ImageCopies } from '../../domain/images/copy-image.ts';
 import type { ImageService } from '../../domain/images/image-service.ts';
 import type { TagService } from '../../domain/tags/tag-service.ts';
 import type { SnapshotService } from '../../domain/snapshots/snapshot-service.ts';
@@ -18,6 +21,7 @@ import type { GovernanceServices } from './image-governance.ts';
 /** The domain services handlers call; wired once in src/server/app.ts. */
 export interface Ec2Services {
   images: ImageService;
+  imageCopies: ImageCopies;
   tags: TagService;
   snapshots: SnapshotService;
   volumes: VolumeService;
@@ -30,6 +34,8 @@ export interface Ec2Services {
   keyPairs: KeyPairService;
   encryption: EbsEncryption;
   governance: GovernanceServices;
+  allowedImages: AllowedImages;
+  imageAncestry: ImageAncestry;
 }
 
 export type Ec2OperationName = keyof Ec2Operations;
