@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CancelImageLaunchPermissionCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DisableImageBlockPublicAccessCommand,
+  CancelImageLaunchPermissionCommand, CopyImageCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DisableImageBlockPublicAccessCommand,
   DisableImageCommand, EnableImageBlockPublicAccessCommand, EnableImageCommand, GetImageBlockPublicAccessStateCommand,
   ModifyImageAttributeCommand, type EC2Client,
 } from '@aws-sdk/client-ec2';
@@ -171,6 +171,9 @@ describe('DisableImage and EnableImage', () => {
     assert.equal(await lists(alice, id, { IncludeDisabled: true }), true);
 
     await expectAwsError(runOne(alice, { ImageId: id }), { name: 'InvalidAMIID.Unavailable', status: 400, message: /disabled/ });
+    await expectAwsError(alice.send(new CopyImageCommand({ Name: 'copy of disabled', SourceRegion: 'us-east-1', SourceImageId: id })), {
+      name: 'InvalidAMIID.Unavailable', status: 400,
+    });
     // A disabled image cannot be shared; its description can still change.
     await expectAwsError(share(id, [{ UserId: BOB.id }]), { name: 'IncorrectState', status: 400, message: /disabled/ });
     await alice.send(new ModifyImageAttributeCommand({ ImageId: id, Description: { Value: 'retired' } }));
