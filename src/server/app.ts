@@ -26,6 +26,8 @@ import { EbsEncryption } from '../domain/encryption/ebs-encryption.ts';
 import { LineageKeys } from '../domain/encryption/lineage-keys.ts';
 import { loadKmsRootKey } from './kms-root-key.ts';
 import { createHypervisor, createInstanceServices } from './instances-wiring.ts';
+import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
+import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -38,6 +40,8 @@ export interface App {
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
   readonly authenticator: Authenticator;
+  /** Scheduled image copies (--copy-schedules), when configured. */
+  readonly copySchedules?: CopyScheduler;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -49,6 +53,7 @@ export const GC_GRACE_MS = 15 * 60_000;
 export async function createApp(config: ServerConfig, log: Logger): Promise<App> {
   const accounts = config.accountsFile ? loadAccounts(config.accountsFile) : undefined;
   const catalog: CatalogImage[] = readCatalog(config.catalogFile);
+  const copySpecs = config.copySchedulesFile ? readCopySchedules(config.copySchedulesFile, accounts) : [];
   const { store, blocks } = openStores(config.dataDir);
   const deps = { store, clock: systemClock, ids: randomIds };
   const kms = new KmsService({ keys: store.keys, clock: systemClock, vault: new KeyVault(loadKmsRootKey(config.kmsRootKey, log)) });
@@ -97,6 +102,11 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       .catch((err) => log.error({ err }, 'garbage collection failed'));
   }, 3600_000);
   gcTimer.unref();
+  const copySchedules = copySpecs.length ? createCopyScheduler({
+    specs: copySpecs, dataDir: config.dataDir, store, log,
+    services: { images, tags, copier: { copy: () => Promise.reject(new Error('CopyImage is not available')) } },
+  }) : undefined;
+  await copySchedules?.start();
   return {
     config,
     store,
@@ -108,6 +118,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
+    copySchedules,
     async reset() {
       await compute.reset();
       await copier.idle();
@@ -117,6 +128,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     },
     async close() {
       clearInterval(gcTimer);
+      await copySchedules?.close();
       await compute.close();
       await copier.idle();
       await volumeSnapshots.idle();
