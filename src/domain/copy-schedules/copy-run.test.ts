@@ -115,7 +115,7 @@ test('a run with no source image fails and says why; a failed copy is retried', 
   const cloud = fakeCloud();
   const none = await runCopySchedule(spec(), cloud.deps, 'manual', signal);
   assert.equal(none.outcome, 'failed');
-  assert.match(none.error!, /no image matching the filters .* is not available in us-east-1/);
+  assert.match(none.error!, /source image in us-east-1: no available image of owners self matches the filters/);
   cloud.add('us-east-1', 'golden-1');
   const copy = cloud.deps.copier.copy;
   cloud.deps.copier = { copy: async () => { throw new Error('InvalidAMIID.NotFound'); } };

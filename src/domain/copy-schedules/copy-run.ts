@@ -51,12 +51,18 @@ export async function resolveSource(images: ImageCatalog, spec: CopyScheduleSpec
   const req = 'imageId' in spec.source
     ? { ImageIds: [spec.source.imageId] }
     : { Owners: [...spec.source.owners], Filters: spec.source.filters.map((f) => ({ Name: f.Name, Values: [...f.Values] })) };
-  const { Images } = await images.describe(caller, req);
+  const where = `source image in ${spec.sourceRegion}`;
+  let Images: Image[];
+  try {
+    ({ Images } = await images.describe(caller, req));
+  } catch (err) {
+    throw new Error(`${where}: ${(err as Error).message}`);
+  }
   const available = Images.filter((i) => i.State === 'available')
     .sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') || (b.ImageId ?? '').localeCompare(a.ImageId ?? ''));
   if (!available.length) {
-    const what = 'imageId' in spec.source ? `image ${spec.source.imageId}` : `no image matching the filters (owners ${spec.source.owners.join(', ')})`;
-    throw new Error(`${what} is not available in ${spec.sourceRegion}${Images.length ? ` (found ${Images.map((i) => `${i.ImageId} ${i.State}`).join(', ')})` : ''}`);
+    const what = 'imageId' in spec.source ? `${spec.source.imageId} is not available` : `no available image of owners ${spec.source.owners.join(', ')} matches the filters`;
+    throw new Error(`${where}: ${what}${Images.length ? ` (found ${Images.map((i) => `${i.ImageId} ${i.State}`).join(', ')})` : ''}`);
   }
   return available[0];
 }
