@@ -21,6 +21,8 @@ export interface ImageRecord {
   region: string;
   image: StoredImage;
   launchPermissions: LaunchPermission[];
+  /** The ClientToken of the request that made it, with a digest of that request's arguments. */
+  clientToken?: { token: string; requestDigest: string };
 }
 
 /** What a reader may see: its own images, public ones, and those shared with it. */
@@ -70,6 +72,8 @@ export interface ImageRepository {
   /** Inserts; throws Errors.amiNameDuplicate when the owner already has that name in the region. */
   insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }): Promise<void>;
   get(region: string, imageId: string): Promise<ImageRecord | undefined>;
+  /** The owner's image in the region made by a request with this ClientToken (with `clientToken` set). */
+  findByClientToken(region: string, ownerId: string, token: string): Promise<ImageRecord | undefined>;
   /** Replaces the image document and its launch permissions atomically. */
   update(record: ImageRecord): Promise<void>;
   /** Removes the image, its launch permissions and every account's tags on it. */

@@ -2,7 +2,9 @@
 import type { Ec2Services } from '../api/ec2/handler.ts';
 import { loadCatalog, readCatalog, type CatalogImage } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/config.ts';
+import { ImageCopies } from '../domain/images/copy-image.ts';
 import { ImageService } from '../domain/images/image-service.ts';
+import { PendingImages } from '../domain/images/pending-images.ts';
 import { TagService } from '../domain/tags/tag-service.ts';
 import { EbsDirectService } from '../domain/snapshots/ebs-direct-service.ts';
 import { BackgroundSnapshotCopier } from '../domain/snapshots/snapshot-copier.ts';
@@ -82,8 +84,13 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     ...deps, blocks, volumes, keys: lineageKeys,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot failed'),
   });
+  // Built before the copies and snapshots resume, so it hears every one that completes.
+  const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier] });
+  const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages });
   const hypervisor = await createHypervisor(config, log);
-  const compute = createInstanceServices({ config, store, clock: systemClock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, log, hypervisor });
+  const compute = createInstanceServices({
+    config, store, clock: systemClock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
+  });
   const catalogOptions = {
     baseImageDir: config.baseImageDir,
     onSkipped: (img: CatalogImage, reason: string) => log.info({ image: img.name }, `catalogue image left out: ${reason}`),
@@ -111,7 +118,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config,
     store,
     blocks,
-    ec2: { images, tags, snapshots, volumes, volumeSnapshots, encryption, ...compute.services },
+    ec2: { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, ...compute.services },
     volumeData,
     ebs,
     kms,

@@ -24,6 +24,16 @@ CREATE INDEX IF NOT EXISTS images_owner_alias_id ON images (owner_alias, region,
 -- Name filters with a literal prefix (\`ubuntu/images/*\`) read a range of this index.
 CREATE INDEX IF NOT EXISTS images_region_name ON images (region, name);
 
+-- The ClientToken of the request that made an image (CopyImage's idempotency), one per owner and region.
+CREATE TABLE IF NOT EXISTS image_client_tokens (
+  image_id       TEXT PRIMARY KEY REFERENCES images (image_id) ON DELETE CASCADE,
+  region         TEXT NOT NULL,
+  owner_id       TEXT NOT NULL,
+  client_token   TEXT NOT NULL,
+  request_digest TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS image_client_tokens_token ON image_client_tokens (region, owner_id, client_token);
+
 CREATE TABLE IF NOT EXISTS launch_permissions (
   image_id TEXT NOT NULL REFERENCES images (image_id) ON DELETE CASCADE,
   kind     TEXT NOT NULL CHECK (kind IN ('user', 'group', 'org', 'ou')),

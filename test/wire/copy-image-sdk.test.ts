@@ -1,0 +1,228 @@
+// CopyImage through @aws-sdk/client-ec2 against a real server in strict mode (ALICE owns the
+// source images in us-east-1; BOB is the other account): same- and cross-region copies, what a
+// copy carries (tags only with CopyImageTags, never launch permissions, SourceImageId/Region),
+// pending → available, identical data read back through EBS direct, incremental copies,
+// ClientToken idempotency, the rules for another account's image, and encryption.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListSnapshotBlocksCommand, type EBSClient } from '@aws-sdk/client-ebs';
+import {
+  CopyImageCommand, CreateTagsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotsCommand,
+  ModifyImageAttributeCommand, ModifySnapshotAttributeCommand, RegisterImageCommand, waitUntilImageAvailable,
+  type CopyImageCommandInput, type EC2Client, type Image,
+} from '@aws-sdk/client-ec2';
+import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
+import { credentialsOf, ec2Client } from '../support/clients.ts';
+import { AMI_ID, expectAwsError } from '../support/sdk.ts';
+import { ebsClient, getBlock, uploadSnapshot } from '../support/ebs.ts';
+
+let server: RunningServer;
+const clients = new Map<string, EC2Client>();
+const ebsClients = new Map<string, EBSClient>();
+const ec2 = (who: typeof ALICE, region = 'us-east-1') => {
+  const key = `${who.id}/${region}`;
+  if (!clients.has(key)) clients.set(key, ec2Client(server.endpoint, credentialsOf(who), region));
+  return clients.get(key)!;
+};
+const ebs = (who: typeof ALICE, region = 'us-east-1') => {
+  const key = `${who.id}/${region}`;
+  if (!ebsClients.has(key)) ebsClients.set(key, ebsClient(server.endpoint, credentialsOf(who), region));
+  return ebsClients.get(key)!;
+};
+
+const SEEDS: [number, string][] = Array.from({ length: 12 }, (_, i) => [i * 3, `copy-image-${i}`]);
+let source: { imageId: string; snapshotId: string; checksums: Map<number, string> };
+
+/** Uploads a snapshot of `seeds` as ALICE in us-east-1 and registers an image on it. */
+async function aliceImage(name: string, seeds: [number, string][]): Promise<typeof source> {
+  const up = await uploadSnapshot(ebs(ALICE), { VolumeSize: 2, Description: `disk of ${name}` }, new Map(seeds));
+  const reg = await ec2(ALICE).send(new RegisterImageCommand({
+    Name: name, Architecture: 'x86_64', VirtualizationType: 'hvm', RootDeviceName: '/dev/xvda',
+    BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: up.snapshotId, VolumeType: 'gp3' } }],
+  }));
+  return { imageId: reg.ImageId!, snapshotId: up.snapshotId, checksums: up.checksums };
+}
+
+async function describeImage(c: EC2Client, imageId: string): Promise<Image> {
+  const out = await c.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+  assert.equal(out.Images?.length, 1);
+  return out.Images![0];
+}
+
+async function waitAvailable(c: EC2Client, imageId: string): Promise<Image> {
+  await waitUntilImageAvailable({ client: c, maxWaitTime: 60, minDelay: 0.1, maxDelay: 0.5 }, { ImageIds: [imageId] });
+  return describeImage(c, imageId);
+}
+
+/** Every block of a snapshot read through EBS direct: index → checksum of the bytes returned. */
+async function readBlocks(client: EBSClient, snapshotId: string): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  let NextToken: string | undefined;
+  do {
+    const page = await client.send(new ListSnapshotBlocksCommand({ SnapshotId: snapshotId, NextToken }));
+    for (const b of page.Blocks ?? []) out.set(b.BlockIndex!, (await getBlock(client, snapshotId, b.BlockIndex!, b.BlockToken!)).checksum);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+async function blocksMoved(): Promise<number> {
+  const res = await fetch(`${server.endpoint}/_amiforge/snapshot-copies`);
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { blocksMoved: number }).blocksMoved;
+}
+
+const copy = (c: EC2Client, input: Partial<CopyImageCommandInput>) =>
+  c.send(new CopyImageCommand({ Name: `copy-${Math.random().toString(36).slice(2)}`, SourceRegion: 'us-east-1', SourceImageId: source.imageId, ...input } as CopyImageCommandInput));
+
+before(async () => {
+  server = await startServer({ accounts: [ALICE, BOB] });
+  source = await aliceImage('copy source', SEEDS);
+  await ec2(ALICE).send(new CreateTagsCommand({ Resources: [source.imageId], Tags: [{ Key: 'team', Value: 'images' }, { Key: 'env', Value: 'prod' }] }));
+});
+after(async () => {
+  await server?.stop();
+});
+
+describe('CopyImage by the owner', () => {
+  let west: Image;
+  test('across regions: a new pending image, SourceImageId/Region, tags from TagSpecifications only, no launch permissions', async () => {
+    await ec2(ALICE).send(new ModifyImageAttributeCommand({ ImageId: source.imageId, LaunchPermission: { Add: [{ UserId: BOB.id }] } }));
+    const before = await blocksMoved();
+    const out = await copy(ec2(ALICE, 'us-west-2'), {
+      Name: 'west copy', Description: 'in the west',
+      TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'copy', Value: 'west' }] }, { ResourceType: 'snapshot', Tags: [{ Key: 'disk', Value: 'root' }] }],
+    });
+    assert.match(out.ImageId!, AMI_ID);
+    assert.notEqual(out.ImageId, source.imageId);
+    const first = await describeImage(ec2(ALICE, 'us-west-2'), out.ImageId!);
+    assert.ok(first.State === 'pending' || first.State === 'available', `state ${first.State}`);
+    west = await waitAvailable(ec2(ALICE, 'us-west-2'), out.ImageId!);
+    assert.equal(west.Name, 'west copy');
+    assert.equal(west.Description, 'in the west');
+    assert.equal(west.OwnerId, ALICE.id);
+    assert.equal(west.SourceImageId, source.imageId);
+    assert.equal(west.SourceImageRegion, 'us-east-1');
+    assert.equal(west.Public, false);
+    assert.equal(west.RootDeviceName, '/dev/xvda');
+    assert.equal(west.Architecture, 'x86_64');
+    assert.deepEqual(west.Tags, [{ Key: 'copy', Value: 'west' }]);
+    const perms = await ec2(ALICE, 'us-west-2').send(new DescribeImageAttributeCommand({ ImageId: west.ImageId!, Attribute: 'launchPermission' }));
+    assert.deepEqual(perms.LaunchPermissions ?? [], [], 'launch permissions are never copied');
+    const snapId = west.BlockDeviceMappings![0].Ebs!.SnapshotId!;
+    assert.notEqual(snapId, source.snapshotId);
+    const snap = (await ec2(ALICE, 'us-west-2').send(new DescribeSnapshotsCommand({ SnapshotIds: [snapId] }))).Snapshots![0];
+    assert.equal(snap.State, 'completed');
+    assert.equal(snap.Progress, '100%');
+    assert.deepEqual(snap.Tags, [{ Key: 'disk', Value: 'root' }]);
+    assert.match(snap.Description!, new RegExp(`^Copied for DestinationAmi ${west.ImageId} from SourceAmi ${source.imageId} for SourceSnapshot ${source.snapshotId}`));
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'us-west-2'), snapId), source.checksums, 'the copy holds the same bytes');
+    assert.equal(await blocksMoved() - before, SEEDS.length, 'every block moved to the new region');
+    // Bob sees the source (shared with him) but not Alice's copy.
+    await expectAwsError(describeImage(ec2(BOB, 'us-west-2'), west.ImageId!), { name: 'InvalidAMIID.NotFound', status: 400 });
+  });
+
+  test('CopyImageTags carries the caller\'s tags on the source; a second copy to the region moves no block', async () => {
+    const before = await blocksMoved();
+    const out = await copy(ec2(ALICE, 'us-west-2'), { CopyImageTags: true, TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'env', Value: 'dr' }] }] });
+    const img = await waitAvailable(ec2(ALICE, 'us-west-2'), out.ImageId!);
+    const tags = [...(img.Tags ?? [])].sort((a, b) => a.Key!.localeCompare(b.Key!));
+    assert.deepEqual(tags, [{ Key: 'env', Value: 'dr' }, { Key: 'team', Value: 'images' }], 'TagSpecifications win over copied tags');
+    assert.equal(await blocksMoved() - before, 0, 'the region already holds every block');
+  });
+
+  test('an image of a changed disk copies only its changed block', async () => {
+    const changed = await aliceImage('changed source', SEEDS.map(([i, s], k) => [i, k === 5 ? 'changed' : s]));
+    const before = await blocksMoved();
+    const out = await copy(ec2(ALICE, 'us-west-2'), { SourceImageId: changed.imageId });
+    const img = await waitAvailable(ec2(ALICE, 'us-west-2'), out.ImageId!);
+    assert.equal(await blocksMoved() - before, 1);
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'us-west-2'), img.BlockDeviceMappings![0].Ebs!.SnapshotId!), changed.checksums);
+  });
+
+  test('within the region: a new image and new snapshot ids on the same bytes', async () => {
+    const out = await copy(ec2(ALICE), { Name: 'east copy' });
+    const img = await waitAvailable(ec2(ALICE), out.ImageId!);
+    assert.equal(img.SourceImageRegion, 'us-east-1');
+    const snapId = img.BlockDeviceMappings![0].Ebs!.SnapshotId!;
+    assert.notEqual(snapId, source.snapshotId);
+    assert.deepEqual(await readBlocks(ebs(ALICE), snapId), source.checksums);
+  });
+
+  test('ClientToken: the same request gives the same image; other arguments with the token are IdempotentParameterMismatch', async () => {
+    const token = `token-${Date.now()}`;
+    const a = await copy(ec2(ALICE, 'eu-west-1'), { Name: 'idempotent', ClientToken: token });
+    const b = await copy(ec2(ALICE, 'eu-west-1'), { Name: 'idempotent', ClientToken: token });
+    assert.equal(b.ImageId, a.ImageId);
+    await expectAwsError(copy(ec2(ALICE, 'eu-west-1'), { Name: 'other name', ClientToken: token }), {
+      name: 'IdempotentParameterMismatch', status: 400, message: 'Arguments on this idempotent request are inconsistent with arguments used in previous request(s).',
+    });
+    // The token belongs to the region and account it was used in.
+    const c = await copy(ec2(ALICE, 'eu-central-1'), { Name: 'idempotent', ClientToken: token });
+    assert.notEqual(c.ImageId, a.ImageId);
+    await waitAvailable(ec2(ALICE, 'eu-west-1'), a.ImageId!);
+  });
+
+  test('bad requests get AWS\'s errors', async () => {
+    const c = ec2(ALICE, 'us-west-2');
+    await expectAwsError(copy(c, { Name: undefined }), { name: 'MissingParameter', status: 400, message: 'The request must contain the parameter Name' });
+    await expectAwsError(copy(c, { SourceRegion: 'mars-1' }), { name: 'InvalidParameterValue', status: 400 });
+    await expectAwsError(copy(c, { SourceImageId: 'ami-zz' }), { name: 'InvalidAMIID.Malformed', status: 400 });
+    await expectAwsError(copy(c, { SourceImageId: 'ami-0000000000000000f' }), { name: 'InvalidAMIID.NotFound', status: 400 });
+    await expectAwsError(copy(c, { KmsKeyId: 'alias/aws/ebs' }), {
+      name: 'InvalidParameterDependency', status: 400, message: 'The parameter KmsKeyId requires the parameter Encrypted to be set.',
+    });
+    await expectAwsError(copy(c, { TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'a', Value: 'b' }] }] }), { name: 'InvalidParameterValue', status: 400 });
+    await expectAwsError(copy(c, { Name: 'west copy' }), { name: 'InvalidAMIName.Duplicate', status: 400 });
+  });
+});
+
+describe('CopyImage of another account\'s image', () => {
+  test('not shared: InvalidAMIID.NotFound; shared without its snapshots: InvalidRequest; with them: Bob\'s own copy', async () => {
+    const own = await aliceImage('for bob', [[0, 'bob-0'], [7, 'bob-7']]);
+    await expectAwsError(copy(ec2(BOB, 'us-west-2'), { SourceImageId: own.imageId }), { name: 'InvalidAMIID.NotFound', status: 400 });
+    await ec2(ALICE).send(new ModifyImageAttributeCommand({ ImageId: own.imageId, LaunchPermission: { Add: [{ UserId: BOB.id }] } }));
+    await expectAwsError(copy(ec2(BOB, 'us-west-2'), { SourceImageId: own.imageId }), {
+      name: 'InvalidRequest', status: 400, message: 'You do not have permission to access the storage of this ami.',
+    });
+    await ec2(ALICE).send(new ModifySnapshotAttributeCommand({ SnapshotId: own.snapshotId, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [BOB.id] }));
+    const out = await copy(ec2(BOB, 'us-west-2'), { SourceImageId: own.imageId, CopyImageTags: true });
+    const img = await waitAvailable(ec2(BOB, 'us-west-2'), out.ImageId!);
+    assert.equal(img.OwnerId, BOB.id);
+    assert.equal(img.Tags, undefined, 'Alice\'s tags are hers: Bob has none on the source to copy');
+    assert.deepEqual(await readBlocks(ebs(BOB, 'us-west-2'), img.BlockDeviceMappings![0].Ebs!.SnapshotId!), own.checksums);
+    // Alice cannot see Bob's copy.
+    await expectAwsError(describeImage(ec2(ALICE, 'us-west-2'), img.ImageId!), { name: 'InvalidAMIID.NotFound', status: 400 });
+  });
+});
+
+describe('CopyImage and encryption', () => {
+  test('Encrypted=true encrypts an unencrypted source under the default key; a copy of that stays encrypted', async () => {
+    const out = await copy(ec2(ALICE, 'us-west-2'), { Encrypted: true });
+    const img = await waitAvailable(ec2(ALICE, 'us-west-2'), out.ImageId!);
+    const ebsMap = img.BlockDeviceMappings![0].Ebs!;
+    assert.equal(ebsMap.Encrypted, true);
+    const snap = (await ec2(ALICE, 'us-west-2').send(new DescribeSnapshotsCommand({ SnapshotIds: [ebsMap.SnapshotId!] }))).Snapshots![0];
+    assert.equal(snap.Encrypted, true);
+    assert.match(snap.KmsKeyId!, /^arn:aws:kms:us-west-2:111111111111:key\//);
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'us-west-2'), snap.SnapshotId!), source.checksums, 'decrypted on read, the same bytes');
+    // Copying the encrypted image back without asking keeps it encrypted (under us-east-1's default key).
+    const back = await copy(ec2(ALICE), { SourceRegion: 'us-west-2', SourceImageId: img.ImageId!, Encrypted: false });
+    const backImg = await waitAvailable(ec2(ALICE), back.ImageId!);
+    assert.equal(backImg.BlockDeviceMappings![0].Ebs!.Encrypted, true);
+    assert.match(backImg.BlockDeviceMappings![0].Ebs!.KmsKeyId!, /^arn:aws:kms:us-east-1:111111111111:key\//);
+    assert.deepEqual(await readBlocks(ebs(ALICE), backImg.BlockDeviceMappings![0].Ebs!.SnapshotId!), source.checksums);
+  });
+});
+
+describe('each region keeps its own bytes', () => {
+  test('after the copy, losing the source region\'s block store leaves the copy readable', async () => {
+    const own = await aliceImage('lost region', [[1, 'lost-1'], [2, 'lost-2'], [40, 'lost-40']]);
+    const out = await copy(ec2(ALICE, 'ap-southeast-2'), { SourceImageId: own.imageId });
+    const img = await waitAvailable(ec2(ALICE, 'ap-southeast-2'), out.ImageId!);
+    rmSync(join(server.dataDir, 'blocks', 'us-east-1'), { recursive: true, force: true });
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'ap-southeast-2'), img.BlockDeviceMappings![0].Ebs!.SnapshotId!), own.checksums);
+  });
+});
