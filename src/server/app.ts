@@ -111,7 +111,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   gcTimer.unref();
   const copySchedules = copySpecs.length ? createCopyScheduler({
     specs: copySpecs, dataDir: config.dataDir, store, log,
-    services: { images, tags, copier: { copy: () => Promise.reject(new Error('CopyImage is not available')) } },
+    services: { images, tags, copier: imageCopies },
   }) : undefined;
   await copySchedules?.start();
   return {

@@ -112,9 +112,12 @@ async function startCopy(spec: CopyScheduleSpec, deps: CopyRunDeps, source: Imag
       KmsKeyId: spec.kmsKeyId,
       CopyImageTags: spec.copyImageTags,
       TagSpecifications: [{ ResourceType: 'image', Tags: tags }],
-      // The same schedule, source and region always give the same token, so a run repeated after
-      // a crash between CopyImage and its tags gets the first copy back instead of a second one.
-      ClientToken: createHash('sha256').update(`${spec.name}\n${source.ImageId}\n${region}`).digest('hex').slice(0, 64),
+      // The same schedule, source, region and copy settings always give the same token, so a run
+      // repeated after a crash between CopyImage and its tags gets the first copy back instead
+      // of a second one (and a changed setting is a new request, not a mismatch).
+      ClientToken: createHash('sha256')
+        .update(JSON.stringify([spec.name, source.ImageId, region, spec.encrypted, spec.kmsKeyId, spec.copyImageTags]))
+        .digest('hex').slice(0, 64),
     });
     // Ensure the schedule's tags even if the copy did not take them from TagSpecifications.
     await deps.tags.create(caller, { Resources: [ImageId], Tags: tags });
