@@ -110,7 +110,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   }, 3600_000);
   gcTimer.unref();
   const copySchedules = copySpecs.length ? createCopyScheduler({
-    specs: copySpecs, dataDir: config.dataDir, store, log,
+    specs: copySpecs, dataDir: config.dataDir, store, accounts, log,
     services: { images, tags, copier: imageCopies },
   }) : undefined;
   await copySchedules?.start();

@@ -35,11 +35,13 @@ export function createCopyScheduler(o: {
   specs: CopyScheduleSpec[];
   dataDir: string;
   store: MetadataStore;
-  services: Omit<CopyRunDeps, 'instancesUsing' | 'now'>;
+  services: Omit<CopyRunDeps, 'instancesUsing' | 'now' | 'orgOf'>;
+  accounts?: AccountDirectory;
   log: Logger;
 }): CopyScheduler {
   const deps: CopyRunDeps = {
     ...o.services,
+    orgOf: (account) => o.accounts?.byId(account)?.org,
     now: () => new Date(),
     instancesUsing: async (region, imageId) =>
       (await o.store.instances.inStates(IN_USE)).filter((i) => i.region === region && i.imageId === imageId).length,

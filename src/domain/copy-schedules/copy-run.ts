@@ -3,7 +3,7 @@
 // wait for the copies to become available, then keep only the newest N per region.
 import { createHash } from 'node:crypto';
 import type { CopyImageRequest, CreateTagsRequest, Image, Tag } from '../../protocol/ec2/types.generated.ts';
-import type { Caller } from '../context.ts';
+import type { Caller, OrgMembership } from '../context.ts';
 import { pruneCopies, scheduleCopies, SCHEDULE_TAG, SOURCE_TAG, type ImageCatalog, type PruneResult } from './copy-pruning.ts';
 import type { CopyScheduleSpec } from './schedule-spec.ts';
 
@@ -16,6 +16,8 @@ export interface CopyRunDeps {
   copier: ImageCopier;
   tags: { create(caller: Caller, req: CreateTagsRequest): Promise<void> };
   instancesUsing: (region: string, imageId: string) => Promise<number>;
+  /** The account's organization (strict mode), so images shared with its organization or OU are found. */
+  orgOf?: (account: string) => OrgMembership | undefined;
   now: () => Date;
   /** How often to look at a pending copy's state, ms. */
   pollMs?: number;
@@ -43,11 +45,14 @@ export interface RunReport {
   error?: string;
 }
 
-export class RunInterrupted extends Error {}
+/** The schedule acts as its account, in one region at a time. */
+function callerIn(spec: CopyScheduleSpec, deps: CopyRunDeps, region: string): Caller {
+  const org = deps.orgOf?.(spec.account);
+  return org ? { account: spec.account, region, org } : { account: spec.account, region };
+}
 
 /** The newest available image the selector finds, as the schedule's account sees it. */
-export async function resolveSource(images: ImageCatalog, spec: CopyScheduleSpec): Promise<Image> {
-  const caller: Caller = { account: spec.account, region: spec.sourceRegion };
+export async function resolveSource(images: ImageCatalog, caller: Caller, spec: CopyScheduleSpec): Promise<Image> {
   const req = 'imageId' in spec.source
     ? { ImageIds: [spec.source.imageId] }
     : { Owners: [...spec.source.owners], Filters: spec.source.filters.map((f) => ({ Name: f.Name, Values: [...f.Values] })) };
@@ -70,13 +75,13 @@ export async function resolveSource(images: ImageCatalog, spec: CopyScheduleSpec
 export async function runCopySchedule(spec: CopyScheduleSpec, deps: CopyRunDeps, trigger: RunReport['trigger'], signal: AbortSignal): Promise<RunReport> {
   const report: RunReport = { schedule: spec.name, trigger, startedAt: deps.now().toISOString(), outcome: 'failed', regions: [] };
   try {
-    const source = await resolveSource(deps.images, spec);
+    const source = await resolveSource(deps.images, callerIn(spec, deps, spec.sourceRegion), spec);
     report.sourceImageId = source.ImageId!;
     // Start every region's copy first, then wait for them together: the copies run side by side.
     const started = await Promise.all(spec.destinationRegions.map((region) => startCopy(spec, deps, source, region)));
     report.regions = await Promise.all(started.map(async (r) => {
       if (r.outcome === 'failed' || !r.imageId) return r;
-      const caller: Caller = { account: spec.account, region: r.region };
+      const caller = callerIn(spec, deps, r.region);
       const state = await waitForCopy(deps, caller, r.imageId, signal);
       if (state === 'interrupted') return { ...r, outcome: 'interrupted' as const };
       if (state !== 'available') return { ...r, outcome: 'failed' as const, error: `the copy ${r.imageId} ended ${state}` };
@@ -97,7 +102,7 @@ export async function runCopySchedule(spec: CopyScheduleSpec, deps: CopyRunDeps,
 
 /** Copies the source into `region` unless a live copy of it made by this schedule is there. */
 async function startCopy(spec: CopyScheduleSpec, deps: CopyRunDeps, source: Image, region: string): Promise<RegionReport> {
-  const caller: Caller = { account: spec.account, region };
+  const caller = callerIn(spec, deps, region);
   try {
     const copies = await scheduleCopies(deps.images, caller, spec.name);
     const existing = copies.find((c) => c.State !== 'failed' && c.Tags?.some((t) => t.Key === SOURCE_TAG && t.Value === source.ImageId));

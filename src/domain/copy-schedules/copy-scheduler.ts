@@ -70,7 +70,10 @@ export class CopyScheduler {
       if (state.runningSince || (due && due <= now)) {
         this.deps.log.info({ copySchedule: spec.name, dueAt: due?.toISOString(), interruptedRunStartedAt: state.runningSince }, `copy schedule ${spec.name}: due while the server was down; running it now`);
         void this.trigger(spec.name, 'missed');
-      } else this.arm(entry, due);
+      } else {
+        this.arm(entry, due);
+        this.deps.log.info({ copySchedule: spec.name, nextRunAt: due?.toISOString(), lastRunAt: state.lastRun?.startedAt }, `copy schedule ${spec.name}: next run ${due?.toISOString() ?? 'never'}`);
+      }
     }
   }
 
