@@ -5,7 +5,8 @@
 // ClientToken idempotency, the rules for another account's image, and encryption.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListSnapshotBlocksCommand, type EBSClient } from '@aws-sdk/client-ebs';
 import {
@@ -16,7 +17,8 @@ import {
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { AMI_ID, expectAwsError } from '../support/sdk.ts';
-import { ebsClient, getBlock, uploadSnapshot } from '../support/ebs.ts';
+import { BLOCK_SIZE, checksumOf, ebsClient, getBlock, uploadSnapshot } from '../support/ebs.ts';
+import { runOne, simUserData, uploadImage, waitForConsole } from '../support/instances.ts';
 
 let server: RunningServer;
 const clients = new Map<string, EC2Client>();
@@ -217,12 +219,63 @@ describe('CopyImage and encryption', () => {
   });
 });
 
+describe('CopyImage across a restart', () => {
+  test('a copy cut short by a crash resumes at start-up: DescribeSnapshots shows it pending with its progress, then the image is available', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-copy-restart-'));
+    let s = await startServer({ accounts: [ALICE], dataDir });
+    try {
+      const east = ec2Client(s.endpoint, credentialsOf(ALICE));
+      const seeds = new Map(Array.from({ length: 48 }, (_, i): [number, string] => [i, `restart-${i}`]));
+      const up = await uploadSnapshot(ebsClient(s.endpoint, credentialsOf(ALICE)), { VolumeSize: 1 }, seeds);
+      const reg = await east.send(new RegisterImageCommand({
+        Name: 'restart source', RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: up.snapshotId } }],
+      }));
+      const out = await ec2Client(s.endpoint, credentialsOf(ALICE), 'us-west-2').send(new CopyImageCommand({ Name: 'restarted copy', SourceRegion: 'us-east-1', SourceImageId: reg.ImageId! }));
+      await s.kill();
+      s = await startServer({ accounts: [ALICE], dataDir });
+      const west = ec2Client(s.endpoint, credentialsOf(ALICE), 'us-west-2');
+      const snapId = (await describeImage(west, out.ImageId!)).BlockDeviceMappings![0].Ebs!.SnapshotId!;
+      // Until the copy completes, the snapshot is pending with a progress below 100% and the image pending.
+      for (;;) {
+        const snap = (await west.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapId] }))).Snapshots![0];
+        if (snap.State === 'completed') {
+          assert.equal(snap.Progress, '100%');
+          break;
+        }
+        assert.equal(snap.State, 'pending');
+        assert.match(snap.Progress!, /^\d{1,2}%$/);
+        assert.ok(['pending', 'available'].includes((await describeImage(west, out.ImageId!)).State!));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const img = await waitAvailable(west, out.ImageId!);
+      assert.deepEqual(await readBlocks(ebsClient(s.endpoint, credentialsOf(ALICE), 'us-west-2'), snapId), up.checksums);
+      assert.equal(img.SourceImageId, reg.ImageId);
+    } finally {
+      await s.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('each region keeps its own bytes', () => {
-  test('after the copy, losing the source region\'s block store leaves the copy readable', async () => {
-    const own = await aliceImage('lost region', [[1, 'lost-1'], [2, 'lost-2'], [40, 'lost-40']]);
+  test('after the copy, losing the source region\'s block store leaves the copy readable and launchable', async () => {
+    const texts = new Map([[0, 'first block of the lost region'], [3, 'fourth block, still here'], [40, 'far block']]);
+    const blocks = new Map([...texts].map(([i, t]) => [i, Buffer.from(t)]));
+    const own = await uploadImage(ec2(ALICE), ebs(ALICE), 'lost region', blocks);
     const out = await copy(ec2(ALICE, 'ap-southeast-2'), { SourceImageId: own.imageId });
     const img = await waitAvailable(ec2(ALICE, 'ap-southeast-2'), out.ImageId!);
     rmSync(join(server.dataDir, 'blocks', 'us-east-1'), { recursive: true, force: true });
-    assert.deepEqual(await readBlocks(ebs(ALICE, 'ap-southeast-2'), img.BlockDeviceMappings![0].Ebs!.SnapshotId!), own.checksums);
+    const expected = new Map([...blocks].map(([i, b]) => {
+      const block = Buffer.alloc(BLOCK_SIZE);
+      b.copy(block);
+      return [i, checksumOf(block)];
+    }));
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'ap-southeast-2'), img.BlockDeviceMappings![0].Ebs!.SnapshotId!), expected);
+    const reader = await runOne(ec2(ALICE, 'ap-southeast-2'), {
+      ImageId: img.ImageId!, UserData: simUserData('read /dev/xvda 0 30', 'read /dev/xvda 1536K 24', 'read /dev/xvda 20M 9'),
+    });
+    const console = await waitForConsole(ec2(ALICE, 'ap-southeast-2'), reader.InstanceId!, 'far block');
+    assert.match(console, /first block of the lost region/);
+    assert.match(console, /fourth block, still here/);
   });
 });

@@ -35,7 +35,7 @@ export class PendingImages {
     for (const m of record.image.BlockDeviceMappings ?? []) {
       if (!m.Ebs?.SnapshotId) continue;
       const snap = await this.store.snapshots.get(region, m.Ebs.SnapshotId);
-      if (!snap) return this.fail(region, imageId, `its snapshot ${m.Ebs.SnapshotId} was never taken (amiforge stopped first)`, record);
+      if (!snap) return this.fail(region, imageId, `its snapshot ${m.Ebs.SnapshotId} was never ${record.image.SourceImageId ? 'copied' : 'taken'} (amiforge stopped first)`, record);
       if (snap.state === 'error') return this.fail(region, imageId, `its snapshot ${snap.snapshotId} failed: ${snap.stateMessage ?? ''}`, record);
       if (snap.state !== 'completed') return;
     }
