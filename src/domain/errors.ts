@@ -59,6 +59,10 @@ export const Errors = {
   amiMalformed: (id: string) => client('InvalidAMIID.Malformed')(`Invalid id: "${id}" (expecting "ami-...")`),
   amiNotFound: (id: string) => client('InvalidAMIID.NotFound')(`The image id '[${id}]' does not exist`),
   amiUnavailable: (id: string) => client('InvalidAMIID.Unavailable')(`The image id '[${id}]' is no longer available`),
+  // Allowed AMIs: EC2 documents only that a not-allowed image is not discoverable or usable, so it
+  // is the not-found of an image the caller cannot see, with a message that names the cause.
+  amiNotAllowed: (id: string, region: string) =>
+    client('InvalidAMIID.NotFound')(`The image id '[${id}]' does not exist or is not allowed by this account's Allowed AMIs settings in ${region}`),
   amiNameDuplicate: (name: string) =>
     client('InvalidAMIName.Duplicate')(`AMI name ${name} is already in use by AMI in this region`),
   amiNameMalformed: (detail: string) => client('InvalidAMIName.Malformed')(detail),

@@ -5,6 +5,8 @@ import type { ServerConfig } from '../config/config.ts';
 import { ImageCopies } from '../domain/images/copy-image.ts';
 import { ImageService } from '../domain/images/image-service.ts';
 import { PendingImages } from '../domain/images/pending-images.ts';
+import { AllowedImages } from '../domain/images/allowed-images.ts';
+import { ImageAncestry } from '../domain/images/image-ancestry.ts';
 import { TagService } from '../domain/tags/tag-service.ts';
 import { EbsDirectService } from '../domain/snapshots/ebs-direct-service.ts';
 import { BackgroundSnapshotCopier } from '../domain/snapshots/snapshot-copier.ts';
@@ -67,7 +69,9 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot copy failed'),
   });
   const snapshots = new SnapshotService({ ...deps, copier, encryption });
-  const images = new ImageService({ ...deps, snapshots, encryption });
+  const allowedImages = new AllowedImages({ store, clock: systemClock });
+  const images = new ImageService({ ...deps, snapshots, encryption, allowedImages });
+  const imageAncestry = new ImageAncestry({ store, images, allowedImages });
   const ebs = new EbsDirectService({ ...deps, blocks, encryption });
   const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
   const volumeData = new VolumeData({ store, blocks, keys: lineageKeys });
@@ -89,7 +93,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages });
   const hypervisor = await createHypervisor(config, log);
   const compute = createInstanceServices({
-    config, store, clock: systemClock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
+    config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
   });
   const catalogOptions = {
     baseImageDir: config.baseImageDir,
@@ -118,7 +122,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config,
     store,
     blocks,
-    ec2: { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, ...compute.services },
+    ec2: { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, ...compute.services },
     volumeData,
     ebs,
     kms,

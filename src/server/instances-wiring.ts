@@ -4,6 +4,7 @@
 import type { ServerConfig } from '../config/config.ts';
 import { SimHypervisor } from '../adapters/sim/sim-hypervisor.ts';
 import { defaultRuntimeDir, QemuHypervisor } from '../adapters/qemu/qemu-hypervisor.ts';
+import type { AllowedImages } from '../domain/images/allowed-images.ts';
 import type { ImageService } from '../domain/images/image-service.ts';
 import { PendingImages } from '../domain/images/pending-images.ts';
 import { ImageCreator } from '../domain/instances/create-image.ts';
@@ -29,6 +30,7 @@ export interface InstanceWiringDeps {
   clock: Clock;
   ids: IdGenerator;
   images: ImageService;
+  allowedImages?: AllowedImages;
   snapshots: SnapshotService;
   volumes: VolumeService;
   volumeData: VolumeData;
@@ -67,7 +69,7 @@ export function createInstanceServices(d: InstanceWiringDeps) {
     instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle }),
     launcher: new InstanceLauncher({
       store: d.store, clock: d.clock, ids: d.ids, images: d.images, snapshots: d.snapshots, volumes: d.volumes, lifecycle,
-      instanceLimit: d.config.instanceLimit,
+      instanceLimit: d.config.instanceLimit, allowedImages: d.allowedImages,
     }),
     lifecycle,
     attachments: new VolumeAttachments({ store: d.store, clock: d.clock, hypervisor, volumes: d.volumes, instanceVolumes, lifecycle }),

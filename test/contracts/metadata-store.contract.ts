@@ -452,6 +452,22 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual(await s.accountSettings.ebsEncryption(A, R), { encryptByDefault: false });
     }));
 
+    test('account settings: Allowed AMIs per account and region, criteria kept as given', withStore(async (s) => {
+      const off = { state: 'disabled', criteria: [] };
+      assert.deepEqual(await s.accountSettings.allowedImages(A, R), off);
+      const criteria = [{ ImageProviders: ['amazon', B] }, { ImageNames: ['golden-*'], CreationDateCondition: { MaximumDaysSinceCreated: 30 } }];
+      await s.accountSettings.setAllowedImages(A, R, { state: 'audit-mode', criteria });
+      assert.deepEqual(await s.accountSettings.allowedImages(A, R), { state: 'audit-mode', criteria });
+      assert.deepEqual(await s.accountSettings.allowedImages(B, R), off);
+      assert.deepEqual(await s.accountSettings.allowedImages(A, 'eu-west-1'), off);
+      // The two kinds of settings of one account and region are apart.
+      assert.deepEqual(await s.accountSettings.ebsEncryption(A, R), { encryptByDefault: false });
+      await s.accountSettings.setAllowedImages(A, R, { state: 'enabled', criteria: [] });
+      assert.deepEqual(await s.accountSettings.allowedImages(A, R), { state: 'enabled', criteria: [] });
+      await s.reset();
+      assert.deepEqual(await s.accountSettings.allowedImages(A, R), off);
+    }));
+
     test('reset empties everything', withStore(async (s) => {
       await s.images.insert(image(A, 'gone'));
       await s.snapshots.insert(snapshot(A));

@@ -14,9 +14,11 @@ import { volumeHandlers } from './volumes.ts';
 import { encryptionHandlers } from './encryption.ts';
 import { instanceHandlers } from './instances.ts';
 import { keyPairHandlers } from './key-pairs.ts';
+import { allowedImagesHandlers } from './allowed-images.ts';
 
 const handlers: Ec2HandlerTable = {
   ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers, ...instanceHandlers, ...keyPairHandlers, ...encryptionHandlers,
+  ...allowedImagesHandlers,
 };
 
 export const implementedEc2Actions = (): string[] => Object.keys(handlers).sort();

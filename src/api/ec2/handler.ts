@@ -2,6 +2,8 @@
 import type { EbsEncryption } from '../../domain/encryption/ebs-encryption.ts';
 import type { RequestContext } from '../../domain/context.ts';
 import type { ImageCopies } from '../../domain/images/copy-image.ts';
+import type { AllowedImages } from '../../domain/images/allowed-images.ts';
+import type { ImageAncestry } from '../../domain/images/image-ancestry.ts';
 import type { ImageService } from '../../domain/images/image-service.ts';
 import type { TagService } from '../../domain/tags/tag-service.ts';
 import type { SnapshotService } from '../../domain/snapshots/snapshot-service.ts';
@@ -30,6 +32,8 @@ export interface Ec2Services {
   imageCreator: ImageCreator;
   keyPairs: KeyPairService;
   encryption: EbsEncryption;
+  allowedImages: AllowedImages;
+  imageAncestry: ImageAncestry;
 }
 
 export type Ec2OperationName = keyof Ec2Operations;

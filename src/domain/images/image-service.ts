@@ -19,6 +19,7 @@ import { buildRegisteredImage, validateDescription } from './register-image.ts';
 import { canSee, isPublicImage, visibilityOf } from './visibility.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
+import type { AllowedImages } from './allowed-images.ts';
 
 const OWNER_ALIASES = new Set(['amazon', 'aws-marketplace', 'aws-backup-vault']);
 /** Filters the store applies itself (see ImageQuery); the rest are matched here. */
@@ -31,6 +32,8 @@ export interface ImageServiceDeps {
   snapshots: SnapshotService;
   /** Tells the AWS managed EBS key from others (images encrypted with it cannot be shared). */
   encryption?: EbsEncryption;
+  /** The caller's Allowed AMIs settings: what DescribeImages hides and its ImageAllowed member. */
+  allowedImages?: AllowedImages;
 }
 
 export class ImageService {
@@ -107,13 +110,14 @@ export class ImageService {
     // store pushes down only tag:KEY, and matching them against no tags would never match.
     const needsTags = localFilters.some((f) => f.name === 'tag-key' || f.name === 'tag-value');
     const now = this.deps.clock.now().toISOString();
+    const allowed = await this.deps.allowedImages?.policyFor(caller);
     const page: ImageRecord[] = [];
     let more = false;
     for await (const record of this.deps.store.images.scan(query)) {
-      if (!this.listed(caller, req, record, now)) continue;
+      if (!this.listed(caller, req, record, now) || (allowed && !allowed.admits(record))) continue;
       const id = record.image.ImageId;
       const own = needsTags ? (await this.deps.store.tags.forResources(caller.account, caller.region, [id])).get(id) ?? [] : [];
-      if (!matchesFilters(record, own, localFilters, imageFilters)) continue;
+      if (!matchesFilters({ ...record, imageAllowed: allowed?.allows(record) }, own, localFilters, imageFilters)) continue;
       if (page.length === limit) {
         more = true;
         break;
@@ -122,7 +126,7 @@ export class ImageService {
     }
     const tags = await this.deps.store.tags.forResources(caller.account, caller.region, page.map((r) => r.image.ImageId));
     return {
-      Images: page.map((r) => toWire(r, tags.get(r.image.ImageId))),
+      Images: page.map((r) => toWire(r, tags.get(r.image.ImageId), allowed?.reported(r))),
       NextToken: more ? encodeToken(page[page.length - 1].image.ImageId) : undefined,
     };
   }
@@ -272,6 +276,6 @@ export class ImageService {
 }
 
 /** The Image shape a caller sees: the stored facts, public flag and the caller's own tags. */
-export function toWire(r: ImageRecord, tags: { Key?: string; Value?: string }[] | undefined): Image {
-  return { ...r.image, Public: isPublicImage(r), Tags: tags?.length ? tags : undefined };
+export function toWire(r: ImageRecord, tags: { Key?: string; Value?: string }[] | undefined, imageAllowed?: boolean): Image {
+  return { ...r.image, Public: isPublicImage(r), Tags: tags?.length ? tags : undefined, ImageAllowed: imageAllowed };
 }

@@ -62,6 +62,9 @@ export class ImageCreator {
     await this.deps.images.bindSnapshots(caller, image, new Set(planned.map((p) => p.snapshotId)));
     image.State = 'pending';
     image.SourceInstanceId = r.instanceId;
+    // AMI ancestry: an image made from an instance records the image the instance was launched from.
+    image.SourceImageId = r.imageId;
+    image.SourceImageRegion = caller.region;
     image.PlatformDetails = r.platformDetails;
     // Inserting first makes a duplicate name fail before the instance is touched.
     await this.deps.store.images.insert({ region: caller.region, image, launchPermissions: [] }, { account: caller.account, tags: imageTags });
