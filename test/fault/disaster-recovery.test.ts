@@ -2,7 +2,8 @@
 // by a copy schedule (the nightly job, here every 2 s); each new golden version is copied, and
 // only the newest two copies are kept. Then us-east-1's block storage is destroyed while the
 // server is down, and after a restart instances launched in us-west-2 from the copies run and
-// read the golden images' bytes: the copies never depended on the source region's blocks.
+// read the golden images' bytes: the copies never depended on the source region's blocks. A copy
+// those instances run from outlives "keep 2" until they are terminated.
 //
 // Region A's metadata (the records of its images and snapshots) is kept: amiforge's metadata is
 // one database for all regions, like a control plane, while each region's bytes live in their
@@ -21,7 +22,7 @@ import {
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { ebsClient } from '../support/ebs.ts';
-import { bootBlock, CLOUD_INIT_DONE, simUserData, uploadImage, waitForConsole, waitRunning } from '../support/instances.ts';
+import { bootBlock, CLOUD_INIT_DONE, simUserData, uploadImage, waitForConsole, waitRunning, waitTerminated } from '../support/instances.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -102,6 +103,8 @@ after(async () => {
 describe('disaster recovery with a copy schedule', () => {
   const sources: string[] = [];
   const copies = new Map<string, string>();
+  /** Instances launched in B, by golden version. */
+  const launched = new Map<number, string[]>();
 
   before(async () => {
     server = await start();
@@ -156,7 +159,6 @@ describe('disaster recovery with a copy schedule', () => {
     const intact = await fsck(B);
     assert.equal(intact.code, 0, JSON.stringify(intact.report));
 
-    const launched: string[] = [];
     for (const [i, v] of [[1, 2], [2, 3]]) {
       const out = await b.send(new RunInstancesCommand({
         ImageId: copies.get(sources[i]), MinCount: 2, MaxCount: 2, InstanceType: 't3.micro',
@@ -169,8 +171,27 @@ describe('disaster recovery with a copy schedule', () => {
         assert.match(log, new RegExp(`^golden v${v}$`, 'm'));
         assert.match(log, new RegExp(`^dr data v${v}$`, 'm'));
       }
-      launched.push(...ids);
+      launched.set(v, ids);
     }
-    await b.send(new TerminateInstancesCommand({ InstanceIds: launched }));
+  });
+
+  test('a copy instances run from is kept beyond N, and goes once they are terminated', async () => {
+    const { b } = clients(server);
+    // Region A is back in service: a new golden image is uploaded there and copied.
+    const v4 = await golden(4);
+    const copy = await waitForCopyOf(b, v4);
+    const status = await scheduleStatus();
+    assert.deepEqual(status.lastRun.regions[0].keptInUse, [copies.get(sources[1])], 'the golden-2 copy is in use');
+    assert.deepEqual((await copiesIn(b)).map((i) => i.ImageId), [copy.ImageId, copies.get(sources[2]), copies.get(sources[1])]);
+
+    await b.send(new TerminateInstancesCommand({ InstanceIds: [...launched.values()].flat() }));
+    await waitTerminated(b, [...launched.values()].flat());
+    await fetch(`${server.endpoint}/_amiforge/copy-schedules/golden-dr/run`, { method: 'POST' });
+    const deadline = Date.now() + 30_000;
+    while ((await copiesIn(b)).length > KEEP) {
+      if (Date.now() > deadline) assert.fail(`still ${(await copiesIn(b)).length} copies: ${JSON.stringify((await scheduleStatus()).lastRun)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual((await copiesIn(b)).map((i) => i.ImageId), [copy.ImageId, copies.get(sources[2])]);
   });
 });
