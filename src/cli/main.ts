@@ -7,6 +7,7 @@ import { serveCommand } from './serve.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { registerMaintenanceCommands } from './maintenance.ts';
 import { copySchedulesCommand } from './copy-schedules.ts';
+import { registerStorageCommands } from './storage.ts';
 
 const program = new Command()
   .name('amiforge')
@@ -43,6 +44,7 @@ Example:
   .action(serveCommand);
 
 registerMaintenanceCommands(program);
+registerStorageCommands(program);
 
 program.addCommand(snapshotCommand());
 program.addCommand(imageCommand());

@@ -37,6 +37,9 @@ export const Errors = {
   operationNotPermitted: client('OperationNotPermitted'),
   unauthorizedOperation: () =>
     e('UnauthorizedOperation', 403)('You are not authorized to perform this operation.'),
+  /** An IAM user's identity policies do not allow the request; `detail` names user, action and resource. */
+  unauthorizedByPolicy: (detail: string) =>
+    e('UnauthorizedOperation', 403)(`You are not authorized to perform this operation. ${detail}`),
   internal: () => e('InternalError', 500)('An internal error has occurred. Retry the request; if it persists, check the server log for this request id.'),
   malformedQuery: (detail: string) => client('InvalidQueryParameter')(detail),
 
@@ -163,6 +166,8 @@ export const Errors = {
   kmsAccessDenied: (principalArn: string, action: string, resourceArn: string, explicitDeny = false) =>
     client('AccessDeniedException')(`User: ${principalArn} is not authorized to perform: ${action} on resource: ${resourceArn} `
       + (explicitDeny ? 'with an explicit deny in a resource-based policy' : `because no resource-based policy allows the ${action} action`)),
+  /** An IAM user's identity policies do not allow the request; `detail` names user, action and resource. */
+  kmsAccessDeniedByPolicy: (detail: string) => client('AccessDeniedException')(detail),
   kmsAliasExists: (aliasArn: string) => client('AlreadyExistsException')(`An alias with the name ${aliasArn} already exists`),
   kmsValidation: client('ValidationException'),
   kmsSerialization: client('SerializationException'),

@@ -20,6 +20,7 @@ import { openStores } from './stores.ts';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import { loadAccounts } from '../identity/accounts.ts';
 import { devAuthenticator, strictAuthenticator, type Authenticator } from '../identity/authenticator.ts';
+import { RequestAuthorizer } from '../identity/request-authorizer.ts';
 import { systemClock } from '../ports/clock.ts';
 import { randomIds } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
@@ -46,6 +47,8 @@ export interface App {
   readonly authenticator: Authenticator;
   /** Scheduled image copies (--copy-schedules), when configured. */
   readonly copySchedules?: CopyScheduler;
+  /** Identity policies of IAM-style users, checked on each of their requests. */
+  readonly authorizer: RequestAuthorizer;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -90,7 +93,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   });
   // Built before the copies and snapshots resume, so it hears every one that completes.
   const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier] });
-  const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages });
+  const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages, allowedImages });
   const hypervisor = await createHypervisor(config, log);
   const compute = createInstanceServices({
     config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
@@ -130,6 +133,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
     copySchedules,
+    authorizer: new RequestAuthorizer(store.tags),
     async reset() {
       await compute.reset();
       await copier.idle();

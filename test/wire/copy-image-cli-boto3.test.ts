@@ -39,6 +39,7 @@ describe('CopyImage through the aws CLI', () => {
     assert.equal(img.SourceImageId, CATALOGUE_AMI);
     assert.equal(img.SourceImageRegion, 'us-east-1');
     assert.equal(img.Description, 'copied by the cli');
+    assert.equal(img.ImageLocation, `${BOB.id}/cli copy`);
     assert.deepEqual(img.Tags, [{ Key: 'via', Value: 'cli' }]);
   });
 

@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListSnapshotBlocksCommand, type EBSClient } from '@aws-sdk/client-ebs';
+import { CreateGrantCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
-  CopyImageCommand, CreateTagsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotsCommand,
+  CopyImageCommand, CreateTagsCommand, GetImageAncestryCommand, DisableAllowedImagesSettingsCommand, EnableAllowedImagesSettingsCommand, ReplaceImageCriteriaInAllowedImagesSettingsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotsCommand,
   ModifyImageAttributeCommand, ModifySnapshotAttributeCommand, RegisterImageCommand, waitUntilImageAvailable,
   type CopyImageCommandInput, type EC2Client, type Image,
 } from '@aws-sdk/client-ec2';
@@ -18,7 +19,7 @@ import { ALICE, BOB, startServer, type RunningServer } from '../support/server.t
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { AMI_ID, expectAwsError } from '../support/sdk.ts';
 import { BLOCK_SIZE, checksumOf, ebsClient, getBlock, uploadSnapshot } from '../support/ebs.ts';
-import { runOne, simUserData, uploadImage, waitForConsole } from '../support/instances.ts';
+import { CATALOGUE_AMI, runOne, simUserData, uploadImage, waitForConsole } from '../support/instances.ts';
 
 let server: RunningServer;
 const clients = new Map<string, EC2Client>();
@@ -111,6 +112,15 @@ describe('CopyImage by the owner', () => {
     assert.equal(west.RootDeviceName, '/dev/xvda');
     assert.equal(west.Architecture, 'x86_64');
     assert.deepEqual(west.Tags, [{ Key: 'copy', Value: 'west' }]);
+    assert.equal(west.ImageLocation, `${ALICE.id}/west copy`);
+    const bySource = await ec2(ALICE, 'us-west-2').send(new DescribeImagesCommand({
+      Filters: [{ Name: 'source-image-id', Values: [source.imageId] }, { Name: 'source-image-region', Values: ['us-east-1'] }],
+    }));
+    assert.deepEqual(bySource.Images!.map((i) => i.ImageId), [west.ImageId]);
+    const ancestry = (await ec2(ALICE, 'us-west-2').send(new GetImageAncestryCommand({ ImageId: west.ImageId! }))).ImageAncestryEntries ?? [];
+    assert.deepEqual(ancestry.map((e) => [e.ImageId, e.SourceImageId, e.SourceImageRegion]), [
+      [west.ImageId, source.imageId, 'us-east-1'], [source.imageId, undefined, undefined],
+    ], 'GetImageAncestry follows the copy back to its source');
     const perms = await ec2(ALICE, 'us-west-2').send(new DescribeImageAttributeCommand({ ImageId: west.ImageId!, Attribute: 'launchPermission' }));
     assert.deepEqual(perms.LaunchPermissions ?? [], [], 'launch permissions are never copied');
     const snapId = west.BlockDeviceMappings![0].Ebs!.SnapshotId!;
@@ -153,6 +163,30 @@ describe('CopyImage by the owner', () => {
     assert.deepEqual(await readBlocks(ebs(ALICE), snapId), source.checksums);
   });
 
+  test('an image of two snapshots gets two new copies, one per mapping, each with the same bytes', async () => {
+    const data = await uploadSnapshot(ebs(ALICE), { VolumeSize: 1 }, new Map([[2, 'data-2'], [9, 'data-9']]));
+    const reg = await ec2(ALICE).send(new RegisterImageCommand({
+      Name: 'two disks', RootDeviceName: '/dev/xvda',
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { SnapshotId: source.snapshotId } },
+        { DeviceName: '/dev/sdf', Ebs: { SnapshotId: data.snapshotId, DeleteOnTermination: false } },
+        { DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' },
+      ],
+    }));
+    const out = await copy(ec2(ALICE, 'sa-east-1'), { SourceImageId: reg.ImageId! });
+    const img = await waitAvailable(ec2(ALICE, 'sa-east-1'), out.ImageId!);
+    const byDevice = new Map(img.BlockDeviceMappings!.map((m) => [m.DeviceName!, m]));
+    assert.deepEqual([...byDevice.keys()].sort(), ['/dev/sdb', '/dev/sdf', '/dev/xvda']);
+    assert.equal(byDevice.get('/dev/sdb')!.VirtualName, 'ephemeral0');
+    assert.equal(byDevice.get('/dev/sdf')!.Ebs!.DeleteOnTermination, false);
+    const root = byDevice.get('/dev/xvda')!.Ebs!.SnapshotId!;
+    const second = byDevice.get('/dev/sdf')!.Ebs!.SnapshotId!;
+    assert.notEqual(root, second);
+    assert.ok(![source.snapshotId, data.snapshotId].includes(root) && ![source.snapshotId, data.snapshotId].includes(second));
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'sa-east-1'), root), source.checksums);
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'sa-east-1'), second), data.checksums);
+  });
+
   test('ClientToken: the same request gives the same image; other arguments with the token are IdempotentParameterMismatch', async () => {
     const token = `token-${Date.now()}`;
     const a = await copy(ec2(ALICE, 'eu-west-1'), { Name: 'idempotent', ClientToken: token });
@@ -178,6 +212,7 @@ describe('CopyImage by the owner', () => {
     });
     await expectAwsError(copy(c, { TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'a', Value: 'b' }] }] }), { name: 'InvalidParameterValue', status: 400 });
     await expectAwsError(copy(c, { Name: 'west copy' }), { name: 'InvalidAMIName.Duplicate', status: 400 });
+    await expectAwsError(copy(c, { DryRun: true }), { name: 'DryRunOperation', status: 412 });
   });
 });
 
@@ -198,6 +233,21 @@ describe('CopyImage of another account\'s image', () => {
     // Alice cannot see Bob's copy.
     await expectAwsError(describeImage(ec2(ALICE, 'us-west-2'), img.ImageId!), { name: 'InvalidAMIID.NotFound', status: 400 });
   });
+
+  test('with Allowed AMIs enabled in the destination region, an image its criteria do not allow cannot be copied there', async () => {
+    const bobWest = ec2(BOB, 'us-west-2');
+    await ec2(ALICE).send(new ModifyImageAttributeCommand({ ImageId: source.imageId, LaunchPermission: { Add: [{ UserId: BOB.id }] } }));
+    await bobWest.send(new ReplaceImageCriteriaInAllowedImagesSettingsCommand({ ImageCriteria: [{ ImageProviders: ['amazon'] }] }));
+    await bobWest.send(new EnableAllowedImagesSettingsCommand({ AllowedImagesSettingsState: 'enabled' }));
+    try {
+      await expectAwsError(copy(bobWest, {}), { name: 'InvalidAMIID.NotFound', status: 400, message: /not allowed by this account's Allowed AMIs settings in us-west-2/ });
+      // Amazon's images are allowed; so are the account's own (its copies included).
+      const out = await copy(bobWest, { SourceImageId: CATALOGUE_AMI });
+      assert.equal((await waitAvailable(bobWest, out.ImageId!)).OwnerId, BOB.id);
+    } finally {
+      await bobWest.send(new DisableAllowedImagesSettingsCommand({}));
+    }
+  });
 });
 
 describe('CopyImage and encryption', () => {
@@ -216,6 +266,43 @@ describe('CopyImage and encryption', () => {
     assert.equal(backImg.BlockDeviceMappings![0].Ebs!.Encrypted, true);
     assert.match(backImg.BlockDeviceMappings![0].Ebs!.KmsKeyId!, /^arn:aws:kms:us-east-1:111111111111:key\//);
     assert.deepEqual(await readBlocks(ebs(ALICE), backImg.BlockDeviceMappings![0].Ebs!.SnapshotId!), source.checksums);
+  });
+});
+
+describe('CopyImage with customer managed keys', () => {
+  const kms = (who: typeof ALICE, region = 'us-east-1') => new KMSClient({ endpoint: server.endpoint, region, credentials: credentialsOf(who), maxAttempts: 1 });
+
+  test('Encrypted with KmsKeyId puts every snapshot copy under that key', async () => {
+    const key = (await kms(ALICE, 'us-west-2').send(new CreateKeyCommand({}))).KeyMetadata!;
+    const out = await copy(ec2(ALICE, 'us-west-2'), { Encrypted: true, KmsKeyId: key.KeyId });
+    const img = await waitAvailable(ec2(ALICE, 'us-west-2'), out.ImageId!);
+    const m = img.BlockDeviceMappings![0].Ebs!;
+    assert.deepEqual([m.Encrypted, m.KmsKeyId], [true, key.Arn]);
+    const snap = (await ec2(ALICE, 'us-west-2').send(new DescribeSnapshotsCommand({ SnapshotIds: [m.SnapshotId!] }))).Snapshots![0];
+    assert.deepEqual([snap.Encrypted, snap.KmsKeyId], [true, key.Arn]);
+    assert.deepEqual(await readBlocks(ebs(ALICE, 'us-west-2'), m.SnapshotId!), source.checksums);
+  });
+
+  test('another account copies an image under the owner\'s key only with a grant on it; the copy is under its own default key', async () => {
+    const key = (await kms(ALICE).send(new CreateKeyCommand({}))).KeyMetadata!;
+    const up = await uploadSnapshot(ebs(ALICE), { VolumeSize: 1, Encrypted: true, KmsKeyArn: key.Arn }, new Map([[0, 'enc-0'], [5, 'enc-5']]));
+    const reg = await ec2(ALICE).send(new RegisterImageCommand({
+      Name: 'encrypted for bob', RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: up.snapshotId } }],
+    }));
+    await ec2(ALICE).send(new ModifyImageAttributeCommand({ ImageId: reg.ImageId!, LaunchPermission: { Add: [{ UserId: BOB.id }] } }));
+    await ec2(ALICE).send(new ModifySnapshotAttributeCommand({ SnapshotId: up.snapshotId, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [BOB.id] }));
+    await expectAwsError(copy(ec2(BOB, 'us-west-2'), { SourceImageId: reg.ImageId! }), {
+      name: 'InvalidParameterValue', status: 400, message: /does not exist, or you do not have access to it/,
+    });
+    await kms(ALICE).send(new CreateGrantCommand({
+      KeyId: key.KeyId, GranteePrincipal: `arn:aws:iam::${BOB.id}:root`, Name: 'bob-copies', Operations: ['Decrypt', 'DescribeKey'],
+    }));
+    const out = await copy(ec2(BOB, 'us-west-2'), { SourceImageId: reg.ImageId! });
+    const img = await waitAvailable(ec2(BOB, 'us-west-2'), out.ImageId!);
+    const m = img.BlockDeviceMappings![0].Ebs!;
+    assert.equal(m.Encrypted, true);
+    assert.match(m.KmsKeyId!, new RegExp(`^arn:aws:kms:us-west-2:${BOB.id}:key/`), 'Bob\'s default EBS key in the destination region');
+    assert.deepEqual(await readBlocks(ebs(BOB, 'us-west-2'), m.SnapshotId!), up.checksums);
   });
 });
 

@@ -63,6 +63,17 @@ CREATE TABLE IF NOT EXISTS image_snapshots (
 );
 CREATE INDEX IF NOT EXISTS image_snapshots_by_snapshot ON image_snapshots (snapshot_id);
 
+-- The snapshots each deregistered image named, recorded as it is deregistered: how
+-- \`amiforge storage report\` and \`clean-up\` know a snapshot was left behind by an image (a
+-- snapshot's description is user-set and copied with it, so it cannot tell). Rows go with the snapshot.
+CREATE TABLE IF NOT EXISTS deregistered_image_snapshots (
+  snapshot_id TEXT NOT NULL,
+  image_id    TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  PRIMARY KEY (snapshot_id, image_id)
+);
+CREATE INDEX IF NOT EXISTS deregistered_image_snapshots_by_region ON deregistered_image_snapshots (region, snapshot_id);
+
 CREATE TABLE IF NOT EXISTS snapshots (
   snapshot_id  TEXT PRIMARY KEY,
   region       TEXT NOT NULL,

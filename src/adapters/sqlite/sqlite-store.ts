@@ -114,7 +114,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async reset(): Promise<void> {
-    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_client_tokens; DELETE FROM image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
+    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_client_tokens; DELETE FROM image_snapshots; DELETE FROM deregistered_image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
       + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET));
   }
 
@@ -152,8 +152,10 @@ class SqliteImages implements ImageRepository {
       JSON.stringify(img), JSON.stringify(record.launchPermissions)];
   }
 
-  async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }): Promise<void> {
+  async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): Promise<void> {
     this.tx(() => {
+      const exists = this.db.prepare('SELECT 1 FROM snapshots WHERE snapshot_id = ? AND region = ?');
+      for (const id of options.requireSnapshots ?? []) if (!exists.get(id, record.region)) throw Errors.snapshotNotFound(id);
       try {
         this.db.prepare(`INSERT INTO images (image_id, region, owner_id, owner_alias, name, is_public, doc, permissions)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...this.row(record));
@@ -205,6 +207,9 @@ class SqliteImages implements ImageRepository {
   async delete(region: string, imageId: string): Promise<boolean> {
     return this.tx(() => {
       this.db.prepare('DELETE FROM launch_permissions WHERE image_id = ?').run(imageId);
+      this.db.prepare(`INSERT OR IGNORE INTO deregistered_image_snapshots (snapshot_id, image_id, region)
+        SELECT s.snapshot_id, s.image_id, i.region FROM image_snapshots s JOIN images i ON i.image_id = s.image_id
+        WHERE s.image_id = ? AND i.region = ?`).run(imageId, region);
       this.db.prepare('DELETE FROM image_snapshots WHERE image_id = ?').run(imageId);
       this.db.prepare('DELETE FROM image_client_tokens WHERE image_id = ?').run(imageId);
       this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(imageId, region);

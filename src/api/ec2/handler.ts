@@ -1,9 +1,9 @@
 // The shape of an EC2 operation handler: typed input in, typed output out, nothing else.
 import type { EbsEncryption } from '../../domain/encryption/ebs-encryption.ts';
 import type { RequestContext } from '../../domain/context.ts';
-import type { ImageCopies } from '../../domain/images/copy-image.ts';
 import type { AllowedImages } from '../../domain/images/allowed-images.ts';
 import type { ImageAncestry } from '../../domain/images/image-ancestry.ts';
+import type { ImageCopies } from '../../domain/images/copy-image.ts';
 import type { ImageService } from '../../domain/images/image-service.ts';
 import type { TagService } from '../../domain/tags/tag-service.ts';
 import type { SnapshotService } from '../../domain/snapshots/snapshot-service.ts';

@@ -15,6 +15,7 @@ import { requireImageId } from '../resource-ids.ts';
 import { canUseSnapshot } from '../snapshots/snapshot-access.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
 import { checkTags, tagsFor } from '../tags/tag-specifications.ts';
+import type { AllowedImages } from './allowed-images.ts';
 import type { PendingImages } from './pending-images.ts';
 import { validateDescription, validateImageName } from './register-image.ts';
 import { canSee } from './visibility.ts';
@@ -26,6 +27,8 @@ export interface ImageCopiesDeps {
   snapshots: SnapshotService;
   /** Settles images without EBS snapshots at once (the rest settle as their copies complete). */
   pendingImages: PendingImages;
+  /** Allowed AMIs: while enabled, an image the destination region's settings do not allow cannot be copied there. */
+  allowedImages?: AllowedImages;
 }
 
 /** Image members that describe the source's life, not the image: a copy starts without them. */
@@ -104,6 +107,9 @@ export class ImageCopies {
     // Disabled, pending or failed images have nothing a copy could take yet (or any more).
     if (source.image.State !== 'available') throw Errors.amiNotAvailable(source.image.ImageId, source.image.State);
     if (source.image.OwnerId === caller.account) return source;
+    // A copy is the caller's own image, which Allowed AMIs never restricts: copying must not be a
+    // way around the criteria of the region the copy is made in.
+    await this.deps.allowedImages?.checkUse(caller, source);
     if (source.image.ProductCodes?.some((p) => p.ProductCodeType === 'marketplace')) throw Errors.copyImageMarketplace();
     for (const m of source.image.BlockDeviceMappings ?? []) {
       if (!m.Ebs?.SnapshotId) continue;
@@ -151,6 +157,8 @@ export class ImageCopies {
       OwnerId: caller.account,
       Name: req.Name,
       Description: req.Description ?? source.image.Description,
+      // An EBS-backed image's location is its owner and name; an instance store-backed one keeps its bundle's.
+      ImageLocation: image.RootDeviceType === 'instance-store' ? image.ImageLocation : `${caller.account}/${req.Name}`,
       CreationDate: this.deps.clock.now().toISOString(),
       State: 'pending',
       SourceImageId: source.image.ImageId,

@@ -53,6 +53,7 @@ export class ImageService {
     await this.deps.store.images.insert(
       { region: caller.region, image, launchPermissions: [] },
       { account: caller.account, tags },
+      { requireSnapshots: mappedSnapshots(image) },
     );
     return image.ImageId;
   }
@@ -273,6 +274,11 @@ export class ImageService {
     record.launchPermissions = [];
     await this.deps.store.images.update(record);
   }
+}
+
+/** The snapshots an image's EBS mappings name, except those CreateImage is about to take. */
+export function mappedSnapshots(image: ImageRecord['image'], taking: ReadonlySet<string> = new Set()): string[] {
+  return (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((id): id is string => !!id && !taking.has(id));
 }
 
 /** The Image shape a caller sees: the stored facts, public flag and the caller's own tags. */

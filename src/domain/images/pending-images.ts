@@ -35,7 +35,7 @@ export class PendingImages {
     for (const m of record.image.BlockDeviceMappings ?? []) {
       if (!m.Ebs?.SnapshotId) continue;
       const snap = await this.store.snapshots.get(region, m.Ebs.SnapshotId);
-      if (!snap) return this.fail(region, imageId, `its snapshot ${m.Ebs.SnapshotId} was never ${record.image.SourceImageId ? 'copied' : 'taken'} (amiforge stopped first)`, record);
+      if (!snap) return this.fail(region, imageId, `its snapshot ${m.Ebs.SnapshotId} was never ${record.image.SourceInstanceId ? 'taken' : 'copied'} (amiforge stopped first)`, record);
       if (snap.state === 'error') return this.fail(region, imageId, `its snapshot ${snap.snapshotId} failed: ${snap.stateMessage ?? ''}`, record);
       if (snap.state !== 'completed') return;
     }
@@ -46,7 +46,7 @@ export class PendingImages {
   async fail(region: string, imageId: string, message: string, known?: ImageRecord): Promise<void> {
     const record = known ?? (await this.store.images.get(region, imageId));
     if (!record || record.image.State !== 'pending') return;
-    const made = record.image.SourceImageId ? 'copied' : 'created';
+    const made = record.image.SourceInstanceId ? 'created' : 'copied';
     record.image.State = 'failed';
     record.image.StateReason = { Code: 'Server.InternalError', Message: `Server.InternalError: The image could not be ${made}: ${message}` };
     await this.store.images.update(record);

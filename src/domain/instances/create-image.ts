@@ -11,7 +11,7 @@ import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
-import type { ImageService } from '../images/image-service.ts';
+import { mappedSnapshots, type ImageService } from '../images/image-service.ts';
 import type { PendingImages } from '../images/pending-images.ts';
 import { buildRegisteredImage } from '../images/register-image.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
@@ -59,7 +59,8 @@ export class ImageCreator {
       RootDeviceName: r.rootDeviceName, BlockDeviceMappings: mappings, EnaSupport: r.enaSupport, BootMode: r.bootMode,
       ImdsSupport: r.imdsSupport === 'v2.0' ? 'v2.0' : undefined, KernelId: r.kernelId, RamdiskId: r.ramdiskId,
     }, { imageId, ownerId: caller.account, creationDate: this.deps.clock.now() });
-    await this.deps.images.bindSnapshots(caller, image, new Set(planned.map((p) => p.snapshotId)));
+    const taking = new Set(planned.map((p) => p.snapshotId));
+    await this.deps.images.bindSnapshots(caller, image, taking);
     image.State = 'pending';
     image.SourceInstanceId = r.instanceId;
     // AMI ancestry: an image made from an instance records the image the instance was launched from.
@@ -67,7 +68,8 @@ export class ImageCreator {
     image.SourceImageRegion = caller.region;
     image.PlatformDetails = r.platformDetails;
     // Inserting first makes a duplicate name fail before the instance is touched.
-    await this.deps.store.images.insert({ region: caller.region, image, launchPermissions: [] }, { account: caller.account, tags: imageTags });
+    await this.deps.store.images.insert({ region: caller.region, image, launchPermissions: [] }, { account: caller.account, tags: imageTags },
+      { requireSnapshots: mappedSnapshots(image, taking) });
     this.deps.lifecycle.work.start(`create image ${imageId}`, () => this.snapshot(caller, r, imageId, planned, snapshotTags, !!req.NoReboot));
     return imageId;
   }

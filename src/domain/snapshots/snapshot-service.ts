@@ -19,6 +19,7 @@ import { isAccountId, isResourceId } from '../resource-ids.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import { canUseSnapshot, uploadTimedOut } from './snapshot-access.ts';
 import { planSnapshotCopy, type SnapshotCopyRequest } from './snapshot-copy-plan.ts';
+import { deleteUnusedSnapshot } from './snapshot-deletion.ts';
 import { snapshotFilters } from './snapshot-filters.ts';
 
 /** Copies run in the background; the service only records and starts them. */
@@ -134,12 +135,7 @@ export class SnapshotService {
 
   async delete(caller: Caller, req: DeleteSnapshotRequest): Promise<void> {
     const s = await this.findOwned(caller, req.SnapshotId);
-    const images = await this.deps.store.snapshots.imagesUsing(caller.region, s.snapshotId);
-    if (images.length) throw Errors.snapshotInUse(s.snapshotId, images[0]);
-    // Volumes made from it read through its map: they adopt its blocks first. Blocks are not
-    // freed here: garbage collection frees those nothing references any more.
-    await this.deps.store.volumes.adoptSnapshotBlocks(s.snapshotId);
-    await this.deps.store.snapshots.delete(caller.region, s.snapshotId);
+    await deleteUnusedSnapshot(this.deps.store, caller.region, s.snapshotId);
   }
 
   async describeAttribute(caller: Caller, req: DescribeSnapshotAttributeRequest): Promise<DescribeSnapshotAttributeResult> {
