@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ec2Model } from '../protocol/ec2/model.ts';
 import { implementedEc2Actions } from '../api/ec2/dispatcher.ts';
 import { GC_GRACE_MS, type App } from './app.ts';
+import { handleCopyScheduleOps } from './copy-schedules-ops.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -21,6 +22,8 @@ export async function handleOps(app: App, method: string, path: string): Promise
     app.clock.advance(Number(advance[1]) * 1000);
     return json(200, { now: app.clock.now().toISOString() });
   }
+  const copySchedules = await handleCopyScheduleOps(app, method, path);
+  if (copySchedules) return copySchedules;
   switch (`${method} ${path}`) {
     case 'GET /_amiforge/health':
       return json(200, { status: 'ok' });
