@@ -122,7 +122,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
-    authorizer: new RequestAuthorizer(store.tags),
+    authorizer: new RequestAuthorizer(store.tags, store.images),
     async reset() {
       await compute.reset();
       await copier.idle();
