@@ -143,7 +143,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
     clock,
     copySchedules,
-    authorizer: new RequestAuthorizer(store.tags),
+    authorizer: new RequestAuthorizer(store.tags, store.images),
     async reset() {
       await compute.reset();
       await copier.idle();
