@@ -2,7 +2,7 @@
 // failure message". AWS encrypts the latter for `sts decode-authorization-message`; amiforge has
 // no STS, so it is the same document in plain base64url JSON: what was asked, by whom, on what,
 // with which condition keys, and which statement denied it.
-import type { ConditionContext } from './policy/conditions.ts';
+import type { ConditionContext } from '../domain/policy-language/condition-context.ts';
 import type { Decision } from './policy/evaluate.ts';
 import type { IamUser } from './principal.ts';
 

@@ -12,7 +12,7 @@ import type { ImageRepository, TagRepository } from '../ports/metadata-store.ts'
 import { denialSentence, ec2DenialDetail } from './denial.ts';
 import { requestResources, requestTags, tagOnCreate, type ResourceTarget } from './ec2-resources.ts';
 import { imageSnapshotResources } from './image-snapshots.ts';
-import { ConditionContext } from './policy/conditions.ts';
+import { ConditionContext } from '../domain/policy-language/condition-context.ts';
 import { evaluatePolicies } from './policy/evaluate.ts';
 import type { IamUser, Principal } from './principal.ts';
 

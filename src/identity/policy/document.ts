@@ -1,7 +1,7 @@
 // Identity-based policy documents (the IAM JSON policy language), parsed and validated once at
 // start-up. What is not valid here is refused with a message naming the problem, as IAM's
 // MalformedPolicyDocument does, so a typo never silently widens or narrows a user's rights.
-import { parseCondition, type Condition } from './conditions.ts';
+import { ConditionSyntaxError, parseCondition, type Condition } from '../../domain/policy-language/conditions.ts';
 
 export class PolicyDocumentError extends Error {}
 
@@ -75,7 +75,8 @@ function parseStatement(raw: unknown, index: number, variables: boolean): Statem
       try {
         conditions.push(...parseCondition(operator, block));
       } catch (err) {
-        fail(`${where}: ${(err as Error).message}`);
+        if (!(err instanceof ConditionSyntaxError)) throw err;
+        fail(`${where}: ${err.message}`);
       }
     }
   }

@@ -1,8 +1,9 @@
 // IAM's policy evaluation logic for identity-based policies within one account: an explicit Deny
 // in any statement wins; otherwise an Allow allows; otherwise the request is implicitly denied.
-import { conditionHolds, type ConditionContext } from './conditions.ts';
+import type { ConditionContext } from '../../domain/policy-language/condition-context.ts';
+import { conditionHolds } from '../../domain/policy-language/conditions.ts';
+import { iamWildcard } from '../../domain/policy-language/wildcard.ts';
 import type { IdentityPolicy, Statement } from './document.ts';
-import { iamWildcard } from './wildcard.ts';
 
 export interface AuthorizationRequest {
   /** e.g. `ec2:CreateImage`; matched case-insensitively, as IAM matches action names. */

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConditionContext } from './conditions.ts';
+import { ConditionContext } from '../../domain/policy-language/condition-context.ts';
 import { parseIdentityPolicy, PolicyDocumentError } from './document.ts';
 import { evaluatePolicies } from './evaluate.ts';
 
@@ -157,5 +157,40 @@ describe('policy variables', () => {
     const old = parseIdentityPolicy({ Version: '2008-10-17', Statement: [ABAC] }, 'old');
     assert.equal(decide(old, 'ec2:A', '*', { 'aws:username': 'ci', 'ec2:ResourceTag/owner': 'ci' }), 'implicit-deny');
     assert.equal(decide(old, 'ec2:A', '*', { 'ec2:ResourceTag/owner': '${aws:username}' }), 'allow');
+  });
+});
+
+describe('conditions as IAM documents them (the answers KMS key policies must give too)', () => {
+  const withCondition = (Condition: unknown) => policy({ Effect: 'Allow', Action: 'ec2:*', Resource: '*', Condition });
+  const KEYS = 'aws:TagKeys';
+  test('ForAllValues:StringNotEquals negates each request value: one listed value fails it', () => {
+    const p = withCondition({ 'ForAllValues:StringNotEquals': { [KEYS]: 'a' } });
+    assert.equal(decide(p, 'ec2:A', '*', { [KEYS]: ['a', 'b'] }), 'implicit-deny');
+    assert.equal(decide(p, 'ec2:A', '*', { [KEYS]: ['b', 'c'] }), 'allow');
+  });
+  test('ForAnyValue:StringNotEquals holds when some request value is not listed', () => {
+    const p = withCondition({ 'ForAnyValue:StringNotEquals': { [KEYS]: 'a' } });
+    assert.equal(decide(p, 'ec2:A', '*', { [KEYS]: ['a', 'b'] }), 'allow');
+    assert.equal(decide(p, 'ec2:A', '*', { [KEYS]: ['a'] }), 'implicit-deny');
+  });
+  test('ForAnyValue:StringNotEquals with the key absent does not hold', () => {
+    assert.equal(decide(withCondition({ 'ForAnyValue:StringNotEquals': { [KEYS]: 'a' } }), 'ec2:A'), 'implicit-deny');
+  });
+  test('a backslash is an ordinary character, not an escape', () => {
+    const p = withCondition({ StringLike: { 'ec2:ResourceTag/path': 'a\\*' } });
+    assert.equal(decide(p, 'ec2:A', '*', { 'ec2:ResourceTag/path': 'a\\b' }), 'allow');
+    assert.equal(decide(p, 'ec2:A', '*', { 'ec2:ResourceTag/path': 'a*' }), 'implicit-deny');
+  });
+  test('Null counts a key with no values as absent', () => {
+    assert.equal(decide(withCondition({ Null: { [KEYS]: 'true' } }), 'ec2:A', '*', { [KEYS]: [] }), 'allow');
+    assert.equal(decide(withCondition({ Null: { [KEYS]: 'false' } }), 'ec2:A', '*', { [KEYS]: [] }), 'implicit-deny');
+  });
+  test('Date operators compare ISO 8601 dates and epoch seconds', () => {
+    const before = withCondition({ DateLessThan: { 'aws:CurrentTime': '2027-01-01T00:00:00Z' } });
+    assert.equal(decide(before, 'ec2:A', '*', { 'aws:CurrentTime': '2026-12-05T18:00:00Z' }), 'allow');
+    assert.equal(decide(before, 'ec2:A', '*', { 'aws:CurrentTime': '2027-06-01T00:00:00Z' }), 'implicit-deny');
+    const after = withCondition({ DateGreaterThanEquals: { 'aws:EpochTime': '1798761600' } });
+    assert.equal(decide(after, 'ec2:A', '*', { 'aws:EpochTime': '1798761600' }), 'allow');
+    assert.equal(decide(after, 'ec2:A', '*', { 'aws:EpochTime': '1798761599' }), 'implicit-deny');
   });
 });
