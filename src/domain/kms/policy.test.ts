@@ -56,6 +56,37 @@ test('conditions: equality, IfExists, negation, sets and absent keys as IAM eval
   assert.equal(evaluateKeyPolicy(ctx({ Bool: { 'kms:GrantIsForAWSResource': true } }), req('kms:Decrypt', B, { 'kms:GrantIsForAWSResource': 'true' })), 'allow');
 });
 
+test('conditions as IAM documents them, the same answers identity policies give', () => {
+  const ctx = (cond: object) => parseKeyPolicy(policy(allow('*', 'kms:Decrypt', { Condition: cond })));
+  const KEYS = 'kms:EncryptionContextKeys';
+  const decide = (cond: object, keys: PolicyRequest['conditionKeys'] = {}) => evaluateKeyPolicy(ctx(cond), req('kms:Decrypt', B, keys));
+  // 1. the negation applies to each request value: `a` is listed, so not every value is unlisted
+  assert.equal(decide({ 'ForAllValues:StringNotEquals': { [KEYS]: 'a' } }, { [KEYS]: ['a', 'b'] }), 'none');
+  assert.equal(decide({ 'ForAllValues:StringNotEquals': { [KEYS]: 'a' } }, { [KEYS]: ['b', 'c'] }), 'allow');
+  // 2. `b` is a value that is not `a`
+  assert.equal(decide({ 'ForAnyValue:StringNotEquals': { [KEYS]: 'a' } }, { [KEYS]: ['a', 'b'] }), 'allow');
+  assert.equal(decide({ 'ForAnyValue:StringNotEquals': { [KEYS]: 'a' } }, { [KEYS]: ['a'] }), 'none');
+  // 3. ForAnyValue over no values finds none
+  assert.equal(decide({ 'ForAnyValue:StringNotEquals': { [KEYS]: 'a' } }), 'none');
+  // 4. no escape character in IAM's wildcards
+  assert.equal(decide({ StringLike: { 'kms:EncryptionContext:path': 'a\\*' } }, { 'kms:EncryptionContext:path': 'a\\b' }), 'allow');
+  assert.equal(decide({ StringLike: { 'kms:EncryptionContext:path': 'a\\*' } }, { 'kms:EncryptionContext:path': 'a*' }), 'none');
+  // 5. a key with no values is absent for Null
+  assert.equal(decide({ Null: { [KEYS]: 'true' } }, { [KEYS]: [] }), 'allow');
+  assert.equal(decide({ Null: { [KEYS]: 'false' } }, { [KEYS]: [] }), 'none');
+  // 6. Date operators, ISO 8601 and epoch seconds
+  assert.equal(decide({ DateLessThan: { 'aws:CurrentTime': '2027-01-01T00:00:00Z' } }, { 'aws:CurrentTime': '2026-12-05T18:00:00Z' }), 'allow');
+  assert.equal(decide({ DateGreaterThan: { 'aws:EpochTime': '1798761600' } }, { 'aws:EpochTime': '1798761600' }), 'none');
+  assert.equal(decide({ DateNotEquals: { 'aws:EpochTime': '1798761600' } }, { 'aws:EpochTime': '1798761601' }), 'allow');
+});
+
+test('a pathological wildcard pattern is refused or matched quickly, never by backtracking', () => {
+  const pattern = `${'a*'.repeat(200)}b`;
+  const p = parseKeyPolicy(policy(allow('*', 'kms:Decrypt', { Condition: { StringLike: { 'kms:EncryptionContext:x': pattern } } })));
+  assert.equal(evaluateKeyPolicy(p, req('kms:Decrypt', B, { 'kms:EncryptionContext:x': 'a'.repeat(20_000) })), 'none');
+  assert.equal(evaluateKeyPolicy(p, req('kms:Decrypt', B, { 'kms:EncryptionContext:x': `${'a'.repeat(20_000)}b` })), 'allow');
+});
+
 test('malformed policies are refused with what is wrong', () => {
   const bad: [string, RegExp][] = [
     ['not json', /not valid JSON/],
@@ -66,6 +97,10 @@ test('malformed policies are refused with what is wrong', () => {
     [policy(allow({ Robots: '*' }, 'kms:*')), /invalid principals/],
     [policy({ Effect: 'Allow', Principal: '*', Resource: '*' }), /Action and NotAction/],
     [policy(allow('*', 'kms:*', { Condition: { StringSortOf: { a: 'b' } } })), /unknown condition operator/],
+    [policy(allow('*', 'kms:*', { Condition: { constructor: { a: 'b' } } })), /unknown condition operator/],
+    [policy(allow('*', 'kms:*', { Condition: { 'ForAnyValue:Null': { a: 'true' } } })), /unknown condition operator/],
+    [policy(allow('*', 'kms:*', { Condition: { Bool: { a: 'yes' } } })), /"true" or "false"/],
+    [policy(allow('*', 'kms:*', { Condition: { StringEquals: { a: [] } } })), /has no values/],
     [policy(allow('*', 'encrypt everything')), /invalid action/],
     [JSON.stringify({ Version: '2020-01-01', Statement: [allow('*', 'kms:*')] }), /Version/],
   ];

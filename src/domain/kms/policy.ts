@@ -5,7 +5,9 @@
 // amiforge's callers are accounts, so a principal matches by account: `*`, an account id, its
 // root, or any user or role in it. Service and federated principals are valid but never match.
 import { Errors } from '../errors.ts';
-import { matchesWildcard } from '../filters.ts';
+import { ConditionContext } from '../policy-language/condition-context.ts';
+import { conditionHolds, ConditionSyntaxError, parseCondition, type Condition } from '../policy-language/conditions.ts';
+import { iamWildcard } from '../policy-language/wildcard.ts';
 import { principalAccount } from './identifiers.ts';
 
 export type Decision = 'allow' | 'deny' | 'none';
@@ -20,7 +22,6 @@ export interface PolicyRequest {
 }
 
 interface Principals { any: boolean; accounts: Set<string> }
-interface Condition { base: string; negated: boolean; ifExists: boolean; set?: 'any' | 'all'; key: string; values: string[] }
 interface Statement {
   effect: 'Allow' | 'Deny';
   principal?: Principals;
@@ -32,14 +33,6 @@ interface Statement {
   conditions: Condition[];
 }
 export interface KeyPolicy { statements: Statement[] }
-
-const STRING_OPS = new Set(['StringEquals', 'StringEqualsIgnoreCase', 'StringLike', 'ArnEquals', 'ArnLike']);
-const NUMERIC_OPS = new Set(['NumericEquals', 'NumericLessThan', 'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals']);
-const DATE_OPS = new Set(['DateEquals', 'DateLessThan', 'DateLessThanEquals', 'DateGreaterThan', 'DateGreaterThanEquals']);
-const NEGATED: Record<string, string> = {
-  StringNotEquals: 'StringEquals', StringNotEqualsIgnoreCase: 'StringEqualsIgnoreCase', StringNotLike: 'StringLike',
-  ArnNotEquals: 'ArnEquals', ArnNotLike: 'ArnLike', NumericNotEquals: 'NumericEquals', DateNotEquals: 'DateEquals',
-};
 
 const malformed = (why: string) => Errors.kmsMalformedPolicy(why);
 const INVALID_PRINCIPALS = 'Policy contains a statement with one or more invalid principals.';
@@ -75,21 +68,11 @@ function parseConditions(v: unknown): Condition[] {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed('Policy contains a statement whose Condition is not an object.');
   const out: Condition[] = [];
   for (const [operator, block] of Object.entries(v)) {
-    const m = /^(?:(ForAnyValue|ForAllValues):)?([A-Za-z]+?)(IfExists)?$/.exec(operator);
-    const name = m?.[2] ?? '';
-    const base = NEGATED[name] ?? name;
-    const known = STRING_OPS.has(base) || NUMERIC_OPS.has(base) || DATE_OPS.has(base) || base === 'Bool' || base === 'Null';
-    if (!m || !known || (name === 'Null' && m[3])) throw malformed(`Policy contains an unknown condition operator: ${operator}.`);
-    if (typeof block !== 'object' || block === null || Array.isArray(block)) throw malformed(`Policy condition ${operator} is not an object.`);
-    for (const [key, values] of Object.entries(block)) {
-      const items = (Array.isArray(values) ? values : [values]).map((x) => {
-        if (!['string', 'number', 'boolean'].includes(typeof x)) throw malformed(`Policy condition ${operator} ${key} has a value that is not a string.`);
-        return String(x);
-      });
-      out.push({
-        base, negated: base !== name, ifExists: !!m[3], key,
-        set: m[1] === 'ForAnyValue' ? 'any' : m[1] === 'ForAllValues' ? 'all' : undefined, values: items,
-      });
+    try {
+      out.push(...parseCondition(operator, block));
+    } catch (err) {
+      if (!(err instanceof ConditionSyntaxError)) throw err;
+      throw malformed(`Policy contains a statement with an invalid Condition: ${err.message}.`);
     }
   }
   return out;
@@ -150,67 +133,23 @@ export function parseKeyPolicy(text: string): KeyPolicy {
 
 const principalMatches = (p: Principals, account: string) => p.any || p.accounts.has(account);
 const anyWildcard = (patterns: string[], text: string, ignoreCase: boolean) =>
-  patterns.some((p) => (ignoreCase ? matchesWildcard(p.toLowerCase(), text.toLowerCase()) : matchesWildcard(p, text)));
+  patterns.some((p) => iamWildcard(p, text, { ignoreCase }));
 
-function lookup(keys: Record<string, string | string[]>, key: string): string | string[] | undefined {
-  if (Object.hasOwn(keys, key)) return keys[key];
-  const lower = key.toLowerCase();
-  const found = Object.keys(keys).find((k) => k.toLowerCase() === lower);
-  return found === undefined ? undefined : keys[found];
-}
-
-function valueMatches(base: string, actual: string, expected: string): boolean {
-  switch (base) {
-    case 'StringEquals':
-    case 'ArnEquals':
-      return actual === expected;
-    case 'StringEqualsIgnoreCase':
-      return actual.toLowerCase() === expected.toLowerCase();
-    case 'StringLike':
-    case 'ArnLike':
-      return matchesWildcard(expected, actual);
-    case 'Bool':
-      return actual.toLowerCase() === expected.toLowerCase();
-    default: {
-      const numeric = NUMERIC_OPS.has(base);
-      const a = numeric ? Number(actual) : Date.parse(actual);
-      const e = numeric ? Number(expected) : Date.parse(expected);
-      if (Number.isNaN(a) || Number.isNaN(e)) return false;
-      if (base.endsWith('LessThanEquals')) return a <= e;
-      if (base.endsWith('LessThan')) return a < e;
-      if (base.endsWith('GreaterThanEquals')) return a >= e;
-      if (base.endsWith('GreaterThan')) return a > e;
-      return a === e;
-    }
-  }
-}
-
-function conditionHolds(c: Condition, keys: Record<string, string | string[]>): boolean {
-  const raw = lookup(keys, c.key);
-  if (c.base === 'Null') return c.values.some((v) => (v.toLowerCase() === 'true') === (raw === undefined));
-  // IAM's rules for an absent key: ...IfExists and negated operators hold, ForAllValues holds
-  // (every one of no values matches), anything else does not.
-  if (raw === undefined) return c.ifExists || c.negated || c.set === 'all';
-  const actual = Array.isArray(raw) ? raw : [raw];
-  const matches = (v: string) => c.values.some((e) => valueMatches(c.base, v, e));
-  const positive = c.set === 'all' ? actual.every(matches) : actual.some(matches);
-  return c.negated ? !positive : positive;
-}
-
-function statementApplies(s: Statement, r: PolicyRequest): boolean {
+function statementApplies(s: Statement, r: PolicyRequest, context: ConditionContext): boolean {
   if (s.principal && !principalMatches(s.principal, r.callerAccount)) return false;
   if (s.notPrincipal && principalMatches(s.notPrincipal, r.callerAccount)) return false;
   if (s.action && !anyWildcard(s.action, r.action, true)) return false;
   if (s.notAction && anyWildcard(s.notAction, r.action, true)) return false;
   if (s.resource && !anyWildcard(s.resource, r.keyArn, false)) return false;
   if (s.notResource && anyWildcard(s.notResource, r.keyArn, false)) return false;
-  return s.conditions.every((c) => conditionHolds(c, r.conditionKeys));
+  return s.conditions.every((c) => conditionHolds(c, context));
 }
 
 export function evaluateKeyPolicy(policy: KeyPolicy, request: PolicyRequest): Decision {
+  const context = ConditionContext.from(request.conditionKeys);
   let allowed = false;
   for (const s of policy.statements) {
-    if (!statementApplies(s, request)) continue;
+    if (!statementApplies(s, request, context)) continue;
     if (s.effect === 'Deny') return 'deny';
     allowed = true;
   }
