@@ -14,9 +14,11 @@ import { volumeHandlers } from './volumes.ts';
 import { encryptionHandlers } from './encryption.ts';
 import { instanceHandlers } from './instances.ts';
 import { keyPairHandlers } from './key-pairs.ts';
+import { recycleBinHandlers } from './recycle-bin.ts';
 
 const handlers: Ec2HandlerTable = {
   ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers, ...instanceHandlers, ...keyPairHandlers, ...encryptionHandlers,
+  ...recycleBinHandlers,
 };
 
 export const implementedEc2Actions = (): string[] => Object.keys(handlers).sort();

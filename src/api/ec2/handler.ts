@@ -12,6 +12,7 @@ import type { InstanceLifecycle } from '../../domain/instances/instance-lifecycl
 import type { InstanceService } from '../../domain/instances/instance-service.ts';
 import type { VolumeAttachments } from '../../domain/instances/volume-attachments.ts';
 import type { KeyPairService } from '../../domain/keypairs/key-pair-service.ts';
+import type { RecycleBin } from '../../domain/recycle-bin/recycle-bin.ts';
 import type { Ec2Operations } from '../../protocol/ec2/types.generated.ts';
 
 /** The domain services handlers call; wired once in src/server/app.ts. */
@@ -28,6 +29,7 @@ export interface Ec2Services {
   imageCreator: ImageCreator;
   keyPairs: KeyPairService;
   encryption: EbsEncryption;
+  recycleBin: RecycleBin;
 }
 
 export type Ec2OperationName = keyof Ec2Operations;

@@ -31,6 +31,8 @@ export interface ImageServiceDeps {
   snapshots: SnapshotService;
   /** Tells the AWS managed EBS key from others (images encrypted with it cannot be shared). */
   encryption?: EbsEncryption;
+  /** Keeps a deregistered image when a retention rule says so (true: it went to the Recycle Bin). */
+  recycleBin?: { retainImage(caller: Caller, record: ImageRecord): Promise<boolean> };
 }
 
 export class ImageService {
@@ -177,7 +179,7 @@ export class ImageService {
     if (record.image.DeregistrationProtection?.startsWith('enabled')) {
       throw Errors.operationNotPermitted(`Image ${req.ImageId} has deregistration protection enabled; disable it first.`);
     }
-    await this.deps.store.images.delete(caller.region, req.ImageId);
+    if (!(await this.deps.recycleBin?.retainImage(caller, record))) await this.deps.store.images.delete(caller.region, req.ImageId);
     if (!req.DeleteAssociatedSnapshots) return undefined;
     const results: DeleteSnapshotReturnCode[] = [];
     const ids = new Set((record.image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((x): x is string => !!x));

@@ -24,7 +24,11 @@ import { snapshotFilters } from './snapshot-filters.ts';
 /** Copies run in the background; the service only records and starts them. */
 export interface SnapshotCopier { start(record: SnapshotRecord): void }
 
-export interface SnapshotServiceDeps { store: MetadataStore; clock: Clock; ids: IdGenerator; copier: SnapshotCopier; encryption: EbsEncryption }
+export interface SnapshotServiceDeps {
+  store: MetadataStore; clock: Clock; ids: IdGenerator; copier: SnapshotCopier; encryption: EbsEncryption;
+  /** Keeps a deleted snapshot when a retention rule says so (true: it went to the Recycle Bin). */
+  recycleBin?: { retainSnapshot(caller: Caller, snapshot: SnapshotRecord): Promise<boolean> };
+}
 
 /** Owner aliases AWS maintains (OwnerAlias is never a user-set account alias). */
 const OWNER_ALIASES = new Set(['amazon', 'aws-marketplace', 'aws-backup-vault']);
@@ -136,6 +140,8 @@ export class SnapshotService {
     const s = await this.findOwned(caller, req.SnapshotId);
     const images = await this.deps.store.snapshots.imagesUsing(caller.region, s.snapshotId);
     if (images.length) throw Errors.snapshotInUse(s.snapshotId, images[0]);
+    // Binned, its block map stays: volumes made from it keep reading through it until it expires.
+    if (await this.deps.recycleBin?.retainSnapshot(caller, s)) return;
     // Volumes made from it read through its map: they adopt its blocks first. Blocks are not
     // freed here: garbage collection frees those nothing references any more.
     await this.deps.store.volumes.adoptSnapshotBlocks(s.snapshotId);
