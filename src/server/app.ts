@@ -26,6 +26,9 @@ import { EbsEncryption } from '../domain/encryption/ebs-encryption.ts';
 import { LineageKeys } from '../domain/encryption/lineage-keys.ts';
 import { loadKmsRootKey } from './kms-root-key.ts';
 import { createHypervisor, createInstanceServices } from './instances-wiring.ts';
+import { OffsetClock } from '../ports/offset-clock.ts';
+import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
+import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -34,6 +37,9 @@ export interface App {
   readonly ec2: Ec2Services;
   readonly ebs: EbsDirectService;
   readonly kms: KmsService;
+  readonly rbin: RetentionRuleService;
+  /** Moved forward only by the test suites' `POST /_amiforge/clock` (with --enable-reset). */
+  readonly clock: OffsetClock;
   readonly volumeData: VolumeData;
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
@@ -45,6 +51,8 @@ export interface App {
 
 /** Unreferenced blocks younger than this are spared by online GC (uploads in flight). */
 export const GC_GRACE_MS = 15 * 60_000;
+/** How often resources whose Recycle Bin retention has ended are deleted for good. */
+const RECYCLE_BIN_SWEEP_MS = 60_000;
 
 export async function createApp(config: ServerConfig, log: Logger): Promise<App> {
   const accounts = config.accountsFile ? loadAccounts(config.accountsFile) : undefined;
@@ -59,8 +67,11 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     store, blocks, clock: systemClock, keys: lineageKeys,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot copy failed'),
   });
-  const snapshots = new SnapshotService({ ...deps, copier, encryption });
-  const images = new ImageService({ ...deps, snapshots, encryption });
+  const clock = new OffsetClock();
+  const recycleBin = new RecycleBin({ store, clock });
+  const rbin = new RetentionRuleService({ rules: store.recycleBin, clock, ids: randomIds });
+  const snapshots = new SnapshotService({ ...deps, copier, encryption, recycleBin });
+  const images = new ImageService({ ...deps, snapshots, encryption, recycleBin });
   const ebs = new EbsDirectService({ ...deps, blocks, encryption });
   const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
   const volumeData = new VolumeData({ store, blocks, keys: lineageKeys });
@@ -97,14 +108,22 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       .catch((err) => log.error({ err }, 'garbage collection failed'));
   }, 3600_000);
   gcTimer.unref();
+  const sweepTimer = setInterval(() => {
+    recycleBin.purgeExpired()
+      .then((n) => { if (n) log.info({ purged: n }, 'recycle bin: retention ended'); })
+      .catch((err) => log.error({ err }, 'recycle bin sweep failed'));
+  }, RECYCLE_BIN_SWEEP_MS);
+  sweepTimer.unref();
   return {
     config,
     store,
     blocks,
-    ec2: { images, tags, snapshots, volumes, volumeSnapshots, encryption, ...compute.services },
+    ec2: { images, tags, snapshots, volumes, volumeSnapshots, encryption, recycleBin, ...compute.services },
     volumeData,
     ebs,
     kms,
+    rbin,
+    clock,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
@@ -113,10 +132,12 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       await copier.idle();
       await volumeSnapshots.idle();
       await store.reset();
+      clock.reset();
       await loadCatalog(store, blocks, catalog, catalogOptions);
     },
     async close() {
       clearInterval(gcTimer);
+      clearInterval(sweepTimer);
       await compute.close();
       await copier.idle();
       await volumeSnapshots.idle();
