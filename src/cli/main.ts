@@ -6,6 +6,7 @@ import { imageCommand } from './image.ts';
 import { serveCommand } from './serve.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { registerMaintenanceCommands } from './maintenance.ts';
+import { registerStorageCommands } from './storage.ts';
 
 const program = new Command()
   .name('amiforge')
@@ -41,6 +42,7 @@ Example:
   .action(serveCommand);
 
 registerMaintenanceCommands(program);
+registerStorageCommands(program);
 
 program.addCommand(snapshotCommand());
 program.addCommand(imageCommand());

@@ -1,22 +1,23 @@
-// `amiforge fsck` and `amiforge storage report`: they open a data directory directly, so they
-// work whether or not a server is running on it (SQLite allows concurrent readers).
+// `amiforge fsck`: it opens a data directory directly, so it works whether or not a server is
+// running on it (SQLite allows concurrent readers). `amiforge storage` is in storage.ts.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
+import type { MetadataStore } from '../ports/metadata-store.ts';
 import { openStores } from '../server/stores.ts';
 
-function openMaintenance(dataDir: string): { maintenance: StorageMaintenance; close(): Promise<void> } {
+export function openMaintenance(dataDir: string): { maintenance: StorageMaintenance; store: MetadataStore; close(): Promise<void> } {
   const dir = resolve(dataDir);
   if (!existsSync(join(dir, 'metadata.sqlite'))) {
     console.error(`amiforge: no amiforge data in ${dir}; pass --data-dir with the directory the server uses.`);
     process.exit(2);
   }
   const stores = openStores(dir);
-  return { maintenance: new StorageMaintenance(stores), close: () => stores.store.close() };
+  return { maintenance: new StorageMaintenance(stores), store: stores.store, close: () => stores.store.close() };
 }
 
-const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+export const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 export function registerMaintenanceCommands(program: Command): void {
   program.command('fsck')
@@ -52,33 +53,5 @@ export function registerMaintenanceCommands(program: Command): void {
         if (bad) console.log('Some referenced blocks are missing or corrupt: the snapshots that use them cannot be read in full. Restore the data directory from a backup, or delete those snapshots.');
       }
       process.exitCode = bad ? 1 : 0;
-    });
-
-  const storage = program.command('storage').description('Storage accounting.');
-  storage.command('report')
-    .description('Per snapshot: size, blocks, bytes it stores itself and bytes it shares; per account and region: totals.')
-    .option('--data-dir <dir>', 'the server\'s data directory', '.amiforge')
-    .option('--region <region...>', 'only these regions')
-    .option('--account <id>', 'only this owner\'s snapshots')
-    .option('--json', 'print the report as JSON')
-    .action(async (o: { dataDir: string; region?: string[]; account?: string; json?: boolean }) => {
-      const { maintenance, close } = openMaintenance(o.dataDir);
-      const reports = await maintenance.usage({ regions: o.region, ownerId: o.account });
-      await close();
-      if (o.json) {
-        console.log(JSON.stringify(reports, null, 2));
-        return;
-      }
-      for (const r of reports) {
-        console.log(`${r.region}  (stored: ${mib(r.storedBytes)})`);
-        console.log('  snapshot               owner         size   blocks   own          shared');
-        for (const s of r.snapshots) {
-          console.log(`  ${s.snapshotId.padEnd(22)} ${s.ownerId}  ${String(s.volumeSizeGiB).padStart(4)}G  ${String(s.blocks).padStart(6)}   ${mib(s.ownBytes).padEnd(12)} ${mib(s.sharedBytes)}`);
-        }
-        for (const a of r.accounts) {
-          console.log(`  account ${a.ownerId}: ${a.snapshots} snapshots, ${mib(a.storedBytes)} stored, ${mib(a.dataBytes)} of snapshot data`);
-        }
-      }
-      if (!reports.length) console.log('no snapshots');
     });
 }

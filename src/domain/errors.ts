@@ -37,6 +37,9 @@ export const Errors = {
   operationNotPermitted: client('OperationNotPermitted'),
   unauthorizedOperation: () =>
     e('UnauthorizedOperation', 403)('You are not authorized to perform this operation.'),
+  /** An IAM user's identity policies do not allow the request; `detail` names user, action and resource. */
+  unauthorizedByPolicy: (detail: string) =>
+    e('UnauthorizedOperation', 403)(`You are not authorized to perform this operation. ${detail}`),
   internal: () => e('InternalError', 500)('An internal error has occurred. Retry the request; if it persists, check the server log for this request id.'),
   malformedQuery: (detail: string) => client('InvalidQueryParameter')(detail),
 
@@ -59,6 +62,10 @@ export const Errors = {
   amiMalformed: (id: string) => client('InvalidAMIID.Malformed')(`Invalid id: "${id}" (expecting "ami-...")`),
   amiNotFound: (id: string) => client('InvalidAMIID.NotFound')(`The image id '[${id}]' does not exist`),
   amiUnavailable: (id: string) => client('InvalidAMIID.Unavailable')(`The image id '[${id}]' is no longer available`),
+  // Allowed AMIs: EC2 documents only that a not-allowed image is not discoverable or usable, so it
+  // is the not-found of an image the caller cannot see, with a message that names the cause.
+  amiNotAllowed: (id: string, region: string) =>
+    client('InvalidAMIID.NotFound')(`The image id '[${id}]' does not exist or is not allowed by this account's Allowed AMIs settings in ${region}`),
   amiNameDuplicate: (name: string) =>
     client('InvalidAMIName.Duplicate')(`AMI name ${name} is already in use by AMI in this region`),
   amiNameMalformed: (detail: string) => client('InvalidAMIName.Malformed')(detail),
@@ -106,6 +113,9 @@ export const Errors = {
     client('InvalidInstanceAttributeValue')(`Value (${value}) for parameter ${attribute} is invalid.`),
   insufficientAddresses: (zone: string) =>
     client('InsufficientFreeAddressesInSubnet')(`There are not enough free addresses in the default subnet of ${zone} to satisfy the requested number of instances.`),
+  // CopyImage, with AWS's own messages for a shared image the caller may not copy.
+  copyImageStorageDenied: () => client('InvalidRequest')('You do not have permission to access the storage of this ami.'),
+  copyImageMarketplace: () => client('InvalidRequest')('Images from AWS Marketplace cannot be copied to another AWS account.'),
   amiNotAvailable: (id: string, state: string) =>
     client('InvalidAMIID.Unavailable')(`The image id '[${id}]' is not available: its state is '${state}'.`),
 
@@ -170,6 +180,8 @@ export const Errors = {
   kmsAccessDenied: (principalArn: string, action: string, resourceArn: string, explicitDeny = false) =>
     client('AccessDeniedException')(`User: ${principalArn} is not authorized to perform: ${action} on resource: ${resourceArn} `
       + (explicitDeny ? 'with an explicit deny in a resource-based policy' : `because no resource-based policy allows the ${action} action`)),
+  /** An IAM user's identity policies do not allow the request; `detail` names user, action and resource. */
+  kmsAccessDeniedByPolicy: (detail: string) => client('AccessDeniedException')(detail),
   kmsAliasExists: (aliasArn: string) => client('AlreadyExistsException')(`An alias with the name ${aliasArn} already exists`),
   kmsValidation: client('ValidationException'),
   kmsSerialization: client('SerializationException'),

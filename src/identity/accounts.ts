@@ -5,18 +5,26 @@
 //     { "id": "111111111111", "name": "platform",
 //       "organization": { "arn": "arn:aws:organizations::111111111111:organization/o-abcdefghij",
 //                         "organizationalUnits": ["arn:aws:organizations::111111111111:ou/o-abcdefghij/ou-ab12-cdefgh34"] },
-//       "accessKeys": [ { "accessKeyId": "AKIA...", "secretAccessKey": "..." } ] }
+//       "accessKeys": [ { "accessKeyId": "AKIA...", "secretAccessKey": "..." } ],
+//       "users": [ { "name": "ci", "accessKeys": [ ... ],
+//                    "policies": [ { "Version": "2012-10-17", "Statement": [ ... ] }, { "file": "ci-policy.json" } ] } ] }
 //   ]
 // }
+//
+// An account's own keys are its root; a user's keys act within the account, limited by the
+// user's identity policies (src/identity/policy/). A policy `file` is relative to this file.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { OrgMembership } from '../domain/context.ts';
+import { parseIdentityPolicy, PolicyDocumentError, type IdentityPolicy } from './policy/document.ts';
+import { userArn, type IamUser } from './principal.ts';
 
 export interface AccessKey { accessKeyId: string; secretAccessKey: string }
-export interface Account { id: string; name?: string; org?: OrgMembership; accessKeys: AccessKey[] }
+export interface Account { id: string; name?: string; org?: OrgMembership; accessKeys: AccessKey[]; users: IamUser[] }
 
 export interface AccountDirectory {
-  /** The account and secret for an access key id, if the key is known. */
-  byAccessKey(accessKeyId: string): { account: Account; secret: string } | undefined;
+  /** The account and secret for an access key id, and the user when it is a user's key. */
+  byAccessKey(accessKeyId: string): { account: Account; secret: string; user?: IamUser } | undefined;
   byId(id: string): Account | undefined;
 }
 
@@ -33,7 +41,7 @@ export function loadAccounts(file: string): AccountDirectory {
   }
   const list = (parsed as { accounts?: unknown }).accounts;
   if (!Array.isArray(list)) fail(file, 'expected {"accounts": [...]}');
-  const keys = new Map<string, { account: Account; secret: string }>();
+  const keys = new Map<string, { account: Account; secret: string; user?: IamUser }>();
   const ids = new Map<string, Account>();
   for (const raw of list as Record<string, unknown>[]) {
     const id = String(raw.id ?? '');
@@ -44,14 +52,57 @@ export function loadAccounts(file: string): AccountDirectory {
       name: raw.name as string | undefined,
       org: orgRaw?.arn ? { organizationArn: orgRaw.arn, organizationalUnitArns: orgRaw.organizationalUnits ?? [] } : undefined,
       accessKeys: (raw.accessKeys as AccessKey[] | undefined) ?? [],
+      users: [],
     };
     if (ids.has(id)) fail(file, `account ${id} is listed twice`);
     ids.set(id, account);
-    for (const k of account.accessKeys) {
-      if (!k.accessKeyId || !k.secretAccessKey) fail(file, `account ${id} has an access key without accessKeyId or secretAccessKey`);
-      if (keys.has(k.accessKeyId)) fail(file, `access key ${k.accessKeyId} is listed twice`);
-      keys.set(k.accessKeyId, { account, secret: k.secretAccessKey });
+    const addKeys = (owner: string, list: unknown, user?: IamUser) => {
+      if (list !== undefined && !Array.isArray(list)) fail(file, `${owner}: accessKeys must be a list`);
+      for (const k of (list ?? []) as AccessKey[]) {
+        if (!k?.accessKeyId || !k.secretAccessKey) fail(file, `${owner} has an access key without accessKeyId or secretAccessKey`);
+        if (keys.has(k.accessKeyId)) fail(file, `access key ${k.accessKeyId} is listed twice`);
+        keys.set(k.accessKeyId, { account, secret: k.secretAccessKey, user });
+      }
+    };
+    addKeys(`account ${id}`, account.accessKeys);
+    if (raw.users !== undefined && !Array.isArray(raw.users)) fail(file, `account ${id}: users must be a list`);
+    for (const rawUser of (raw.users ?? []) as Record<string, unknown>[]) {
+      const user = loadUser(file, id, rawUser);
+      if (account.users.some((u) => u.name.toLowerCase() === user.name.toLowerCase())) fail(file, `account ${id} has two users named ${user.name}`);
+      account.users.push(user);
+      addKeys(`user ${user.name} of account ${id}`, rawUser.accessKeys, user);
     }
   }
   return { byAccessKey: (k) => keys.get(k), byId: (id) => ids.get(id) };
+}
+
+/** IAM's user name rule: 1-64 of letters, digits and `+=,.@_-`. */
+const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+
+function loadUser(file: string, account: string, raw: Record<string, unknown>): IamUser {
+  if (typeof raw !== 'object' || raw === null) fail(file, `account ${account} has a user that is not an object`);
+  const name = raw.name;
+  if (typeof name !== 'string' || !USER_NAME.test(name)) fail(file, `account ${account} has a user whose name ${JSON.stringify(name)} is not 1-64 letters, digits or +=,.@_-`);
+  const who = `user ${name} of account ${account}`;
+  if (raw.policies !== undefined && !Array.isArray(raw.policies)) fail(file, `${who}: policies must be a list of policy documents or {"file": ...}`);
+  const policies: IdentityPolicy[] = ((raw.policies ?? []) as unknown[]).map((entry, i) => {
+    const fromFile = typeof entry === 'object' && entry !== null && 'file' in entry ? String((entry as { file: unknown }).file) : undefined;
+    let doc = entry;
+    const source = fromFile ? `policy file ${fromFile}` : `inline policy ${i + 1}`;
+    if (fromFile) {
+      const path = resolve(dirname(file), fromFile);
+      try {
+        doc = JSON.parse(readFileSync(path, 'utf8'));
+      } catch (err) {
+        fail(file, `${who}: cannot read ${source} as JSON (${(err as Error).message})`);
+      }
+    }
+    try {
+      return parseIdentityPolicy(doc, source);
+    } catch (err) {
+      if (err instanceof PolicyDocumentError) fail(file, `${who}: ${err.message}`);
+      throw err;
+    }
+  });
+  return { name, arn: userArn(account, name), policies };
 }

@@ -11,10 +11,16 @@ import { parseSigV4 } from '../protocol/sigv4/parse.ts';
 import type { SignedRequest, SigV4Auth } from '../protocol/sigv4/types.ts';
 import { verifySigV4 } from '../protocol/sigv4/verify.ts';
 import type { AccountDirectory } from './accounts.ts';
+import type { Principal } from './principal.ts';
 
 export const DEV_DEFAULT_ACCOUNT = '123456789012';
 
-export interface Authenticated { caller: Caller; auth: SigV4Auth }
+export interface Authenticated {
+  caller: Caller;
+  auth: SigV4Auth;
+  /** The account's root or one of its users; the domain sees only `caller` (the account). */
+  principal: Principal;
+}
 
 export interface Authenticator {
   readonly mode: 'strict' | 'dev';
@@ -40,7 +46,8 @@ export function strictAuthenticator(accounts: AccountDirectory, clock: Clock): A
       const found = accounts.byAccessKey(auth.accessKeyId);
       if (!found) throw Errors.authFailure();
       verifySigV4(req, auth, found.secret, clock.now());
-      return { auth, caller: { account: found.account.id, region: callerRegion(auth), org: found.account.org } };
+      const account = found.account.id;
+      return { auth, caller: { account, region: callerRegion(auth), org: found.account.org }, principal: { account, user: found.user } };
     },
   };
 }
@@ -51,7 +58,7 @@ export function devAuthenticator(accounts?: AccountDirectory): Authenticator {
     authenticate(req) {
       const auth = requireAuth(req);
       const account = /^\d{12}$/.test(auth.accessKeyId) ? auth.accessKeyId : DEV_DEFAULT_ACCOUNT;
-      return { auth, caller: { account, region: callerRegion(auth), org: accounts?.byId(account)?.org } };
+      return { auth, caller: { account, region: callerRegion(auth), org: accounts?.byId(account)?.org }, principal: { account } };
     },
   };
 }

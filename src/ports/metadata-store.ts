@@ -22,6 +22,8 @@ export interface ImageRecord {
   region: string;
   image: StoredImage;
   launchPermissions: LaunchPermission[];
+  /** The ClientToken of the request that made it, with a digest of that request's arguments. */
+  clientToken?: { token: string; requestDigest: string };
 }
 
 /** What a reader may see: its own images, public ones, and those shared with it. */
@@ -68,12 +70,22 @@ export interface TagQuery {
 }
 
 export interface ImageRepository {
-  /** Inserts; throws Errors.amiNameDuplicate when the owner already has that name in the region. */
-  insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }): Promise<void>;
+  /**
+   * Inserts; throws Errors.amiNameDuplicate when the owner already has that name in the region.
+   * `requireSnapshots` must exist in the region as the image is stored (checked in the same
+   * transaction, Errors.snapshotNotFound otherwise): a snapshot deleted after the caller checked
+   * it, by this process or another on the same store, can never be left named by an image.
+   */
+  insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options?: { requireSnapshots?: string[] }): Promise<void>;
   get(region: string, imageId: string): Promise<ImageRecord | undefined>;
+  /** The owner's image in the region made by a request with this ClientToken (with `clientToken` set). */
+  findByClientToken(region: string, ownerId: string, token: string): Promise<ImageRecord | undefined>;
   /** Replaces the image document and its launch permissions atomically. */
   update(record: ImageRecord): Promise<void>;
-  /** Removes the image, its launch permissions and every account's tags on it. */
+  /**
+   * Removes the image, its launch permissions and every account's tags on it, and records the
+   * snapshots its mapping named as left by a deregistered image (SnapshotRepository.leftBehind).
+   */
   delete(region: string, imageId: string): Promise<boolean>;
   /** Visible images matching `query`, in image id order, read lazily. */
   scan(query: ImageQuery): AsyncIterable<ImageRecord>;

@@ -80,6 +80,16 @@ export interface SnapshotUsage {
   ownBlocks: number;
 }
 
+/** A snapshot a deregistered image named and no image in its region names now. */
+export interface LeftBehindSnapshot {
+  snapshotId: string;
+  ownerId: string;
+  /** The deregistered images that named it. */
+  imageIds: string[];
+  /** Volumes made from it that still exist (they read through its block map). */
+  volumeIds: string[];
+}
+
 export interface SnapshotRepository {
   insert(record: SnapshotRecord, tags?: { account: string; tags: Tag[] }): Promise<void>;
   get(region: string, snapshotId: string): Promise<SnapshotRecord | undefined>;
@@ -87,6 +97,11 @@ export interface SnapshotRepository {
   update(record: SnapshotRecord): Promise<void>;
   /** Removes the snapshot, its block map, permissions and tags. */
   delete(region: string, snapshotId: string): Promise<boolean>;
+  /**
+   * In one transaction: unless an image in the region names the snapshot (its id is returned as
+   * `inUseBy`), volumes made from it adopt its blocks and it is removed as by `delete`.
+   */
+  deleteUnlessInUse(region: string, snapshotId: string): Promise<{ deleted: boolean; inUseBy?: string }>;
   scan(query: SnapshotQuery): AsyncIterable<SnapshotRecord>;
   /** Snapshots in a state, across regions (start-up recovery of uploads and copies). */
   inState(state: SnapshotState): Promise<SnapshotRecord[]>;
@@ -116,4 +131,8 @@ export interface SnapshotRepository {
   usage(region: string, ownerId?: string): Promise<SnapshotUsage[]>;
   /** Distinct blocks referenced by each owner's snapshots in the region. */
   storedBlocksByOwner(region: string): Promise<Map<string, number>>;
+  /** Distinct blocks referenced by one owner's snapshots in the region, leaving out `excluding`. */
+  storedBlocksExcluding(region: string, ownerId: string, excluding: string[]): Promise<number>;
+  /** Snapshots of the region (optionally one owner's) left behind by deregistered images, in id order. */
+  leftBehind(region: string, ownerId?: string): Promise<LeftBehindSnapshot[]>;
 }

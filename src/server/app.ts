@@ -2,7 +2,11 @@
 import type { Ec2Services } from '../api/ec2/handler.ts';
 import { loadCatalog, readCatalog, type CatalogImage } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/config.ts';
+import { ImageCopies } from '../domain/images/copy-image.ts';
 import { ImageService } from '../domain/images/image-service.ts';
+import { PendingImages } from '../domain/images/pending-images.ts';
+import { AllowedImages } from '../domain/images/allowed-images.ts';
+import { ImageAncestry } from '../domain/images/image-ancestry.ts';
 import { TagService } from '../domain/tags/tag-service.ts';
 import { EbsDirectService } from '../domain/snapshots/ebs-direct-service.ts';
 import { BackgroundSnapshotCopier } from '../domain/snapshots/snapshot-copier.ts';
@@ -16,6 +20,7 @@ import { openStores } from './stores.ts';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import { loadAccounts } from '../identity/accounts.ts';
 import { devAuthenticator, strictAuthenticator, type Authenticator } from '../identity/authenticator.ts';
+import { RequestAuthorizer } from '../identity/request-authorizer.ts';
 import { systemClock } from '../ports/clock.ts';
 import { randomIds } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
@@ -44,6 +49,8 @@ export interface App {
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
   readonly authenticator: Authenticator;
+  /** Identity policies of IAM-style users, checked on each of their requests. */
+  readonly authorizer: RequestAuthorizer;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -71,7 +78,9 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const recycleBin = new RecycleBin({ store, clock });
   const rbin = new RetentionRuleService({ rules: store.recycleBin, clock, ids: randomIds });
   const snapshots = new SnapshotService({ ...deps, copier, encryption, recycleBin });
-  const images = new ImageService({ ...deps, snapshots, encryption, recycleBin });
+  const allowedImages = new AllowedImages({ store, clock: systemClock });
+  const images = new ImageService({ ...deps, snapshots, encryption, allowedImages, recycleBin });
+  const imageAncestry = new ImageAncestry({ store, images, allowedImages });
   const ebs = new EbsDirectService({ ...deps, blocks, encryption });
   const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
   const volumeData = new VolumeData({ store, blocks, keys: lineageKeys });
@@ -88,8 +97,13 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     ...deps, blocks, volumes, keys: lineageKeys,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot failed'),
   });
+  // Built before the copies and snapshots resume, so it hears every one that completes.
+  const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier] });
+  const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages, allowedImages });
   const hypervisor = await createHypervisor(config, log);
-  const compute = createInstanceServices({ config, store, clock: systemClock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, log, hypervisor });
+  const compute = createInstanceServices({
+    config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
+  });
   const catalogOptions = {
     baseImageDir: config.baseImageDir,
     onSkipped: (img: CatalogImage, reason: string) => log.info({ image: img.name }, `catalogue image left out: ${reason}`),
@@ -118,7 +132,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config,
     store,
     blocks,
-    ec2: { images, tags, snapshots, volumes, volumeSnapshots, encryption, recycleBin, ...compute.services },
+    ec2: { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, recycleBin, ...compute.services },
     volumeData,
     ebs,
     kms,
@@ -127,6 +141,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
+    authorizer: new RequestAuthorizer(store.tags),
     async reset() {
       await compute.reset();
       await copier.idle();

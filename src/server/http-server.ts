@@ -25,6 +25,8 @@ interface Outcome {
   contentType: string;
   headers?: Record<string, string>;
   account?: string;
+  /** The IAM-style user who signed, when not the account's root. */
+  user?: string;
   region?: string;
   service?: string;
   action?: string;
@@ -129,17 +131,18 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
   let service = scopedService(req, rawQuery)
     ?? (req.headers['x-amz-target'] || !['GET', 'POST'].includes(req.method ?? '') || rawPath.startsWith('/snapshots') ? 'ebs' : 'ec2');
   try {
-    const { caller, auth } = app.authenticator.authenticate(signed);
+    const { caller, auth, principal } = app.authenticator.authenticate(signed);
     service = auth.service;
-    Object.assign(outcome, { account: caller.account, region: caller.region, service });
+    Object.assign(outcome, { account: caller.account, region: caller.region, service, user: principal.user?.name });
     const ctx = { requestId, caller };
+    const authorize = app.authorizer.forRequest(principal, caller);
     if (service === 'ebs') {
-      const { action, response } = await dispatchEbs(signed, ctx, app.ebs);
+      const { action, response } = await dispatchEbs(signed, ctx, app.ebs, authorize?.ebs);
       Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'], headers: response.headers });
       return outcome;
     }
     if (service === 'kms') {
-      const { action, response } = await dispatchKms(signed, ctx, app.kms);
+      const { action, response } = await dispatchKms(signed, ctx, app.kms, authorize?.kms);
       Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
       return outcome;
     }
@@ -153,7 +156,7 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
     }
     const fields = ec2Fields(rawQuery, req, body);
     outcome.action = fields.find(([k]) => k === 'Action')?.[1];
-    outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2);
+    outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2, authorize?.ec2);
   } catch (err) {
     const e = isServiceError(err) ? err
       : service === 'ebs' ? Errors.ebsInternal() : service === 'kms' ? Errors.kmsInternal() : service === 'rbin' ? Errors.rbinInternal() : Errors.internal();
@@ -195,7 +198,7 @@ export function createHttpServer(app: App, log: Logger): Server {
     giveBack(requestBodies.get(req));
     const cause = (outcome as { cause?: Error }).cause;
     const entry = {
-      requestId, account: outcome.account, region: outcome.region, service: outcome.service,
+      requestId, account: outcome.account, user: outcome.user, region: outcome.region, service: outcome.service,
       action: outcome.action, status: outcome.status, errorCode: outcome.errorCode,
       latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
     };

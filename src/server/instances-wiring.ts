@@ -4,7 +4,9 @@
 import type { ServerConfig } from '../config/config.ts';
 import { SimHypervisor } from '../adapters/sim/sim-hypervisor.ts';
 import { defaultRuntimeDir, QemuHypervisor } from '../adapters/qemu/qemu-hypervisor.ts';
+import type { AllowedImages } from '../domain/images/allowed-images.ts';
 import type { ImageService } from '../domain/images/image-service.ts';
+import { PendingImages } from '../domain/images/pending-images.ts';
 import { ImageCreator } from '../domain/instances/create-image.ts';
 import { InstanceLauncher } from '../domain/instances/instance-launcher.ts';
 import { InstanceLifecycle } from '../domain/instances/instance-lifecycle.ts';
@@ -28,10 +30,13 @@ export interface InstanceWiringDeps {
   clock: Clock;
   ids: IdGenerator;
   images: ImageService;
+  allowedImages?: AllowedImages;
   snapshots: SnapshotService;
   volumes: VolumeService;
   volumeData: VolumeData;
   volumeSnapshots: VolumeSnapshots;
+  /** Settles CreateImage's images; one hearing only volumeSnapshots is made when not given. */
+  pendingImages?: PendingImages;
   log: Logger;
   /** The driver (createHypervisor); the simulator when not given. */
   hypervisor?: Hypervisor;
@@ -64,13 +69,14 @@ export function createInstanceServices(d: InstanceWiringDeps) {
     instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle }),
     launcher: new InstanceLauncher({
       store: d.store, clock: d.clock, ids: d.ids, images: d.images, snapshots: d.snapshots, volumes: d.volumes, lifecycle,
-      instanceLimit: d.config.instanceLimit,
+      instanceLimit: d.config.instanceLimit, allowedImages: d.allowedImages,
     }),
     lifecycle,
     attachments: new VolumeAttachments({ store: d.store, clock: d.clock, hypervisor, volumes: d.volumes, instanceVolumes, lifecycle }),
     // Built before the volume snapshots resume, so it hears their completions.
     imageCreator: new ImageCreator({
-      store: d.store, clock: d.clock, ids: d.ids, images: d.images, lifecycle, instanceVolumes, volumeSnapshots: d.volumeSnapshots, onError,
+      store: d.store, clock: d.clock, ids: d.ids, images: d.images, lifecycle, instanceVolumes, volumeSnapshots: d.volumeSnapshots,
+      pendingImages: d.pendingImages ?? new PendingImages({ store: d.store, sources: [d.volumeSnapshots] }), onError,
     }),
     keyPairs: new KeyPairService({ store: d.store, clock: d.clock, ids: d.ids }),
   };

@@ -38,6 +38,9 @@ export async function handleOps(
     case 'GET /_amiforge/volume-reads':
       // Blocks read from the block store for volumes (guests' disks) since start: how lazy boots are.
       return json(200, { ...app.volumeData.stats });
+    case 'GET /_amiforge/snapshot-copies':
+      // Blocks snapshot copies (CopySnapshot, CopyImage) wrote since start: how incremental copies are.
+      return json(200, { ...app.copier.stats });
     default:
       return json(404, { error: `No such endpoint: ${method} ${path}` });
   }

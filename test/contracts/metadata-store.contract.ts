@@ -114,6 +114,20 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       await s.images.insert({ ...image(A, 'same'), region: 'eu-west-1' });
     }));
 
+    test('an image made with a ClientToken is found by it, per region and owner; the token is not reused; it goes with the image', withStore(async (s) => {
+      const r = { ...image(A, 'tokened'), clientToken: { token: 'tok-1', requestDigest: 'd1' } };
+      await s.images.insert(r);
+      const found = await s.images.findByClientToken(R, A, 'tok-1');
+      assert.equal(found?.image.ImageId, r.image.ImageId);
+      assert.deepEqual(found?.clientToken, { token: 'tok-1', requestDigest: 'd1' });
+      assert.equal(await s.images.findByClientToken(R, B, 'tok-1'), undefined);
+      assert.equal(await s.images.findByClientToken('eu-west-1', A, 'tok-1'), undefined);
+      await assert.rejects(s.images.insert({ ...image(A, 'other'), clientToken: { token: 'tok-1', requestDigest: 'd2' } }), { code: 'IdempotentParameterMismatch' });
+      assert.equal(await s.images.count(), 1, 'nothing of the refused insert is stored');
+      await s.images.delete(R, r.image.ImageId);
+      assert.equal(await s.images.findByClientToken(R, A, 'tok-1'), undefined);
+    }));
+
     test('scan shows a reader its own, public and shared images only, in id order', withStore(async (s) => {
       const mine = image(A, 'mine');
       const theirs = image(B, 'theirs');
@@ -242,6 +256,42 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal(await s.snapshots.delete(R, snap.snapshotId), true);
       assert.equal((await s.snapshots.referencedHashes(R)).size, 0);
       assert.equal(await s.snapshots.get(R, snap.snapshotId), undefined);
+    }));
+
+    test('deregistering an image records its snapshots as left behind until an image names them again', withStore(async (s) => {
+      const kept = snapshot(A);
+      const left = snapshot(A);
+      for (const snap of [kept, left]) await s.snapshots.insert(snap);
+      await s.snapshots.putBlock(kept.snapshotId, 0, 'f'.repeat(64));
+      await s.snapshots.putBlock(left.snapshotId, 0, 'f'.repeat(64));
+      await s.snapshots.putBlock(left.snapshotId, 1, '9'.repeat(64));
+      const mapping = (id: string) => ({ DeviceName: '/dev/xvda', Ebs: { SnapshotId: id } });
+      const gone = image(A, 'gone', { BlockDeviceMappings: [mapping(kept.snapshotId), { ...mapping(left.snapshotId), DeviceName: '/dev/xvdb' }] });
+      const stays = image(A, 'stays', { BlockDeviceMappings: [mapping(kept.snapshotId)] });
+      await s.images.insert(gone);
+      await s.images.insert(stays);
+      await s.images.delete(R, gone.image.ImageId);
+      assert.deepEqual(await s.snapshots.leftBehind(R), [{ snapshotId: left.snapshotId, ownerId: A, imageIds: [gone.image.ImageId], volumeIds: [] }]);
+      assert.deepEqual(await s.snapshots.leftBehind(R, B), []);
+      assert.equal(await s.snapshots.storedBlocksExcluding(R, A, [left.snapshotId]), 1, 'the shared block stays, once');
+      assert.equal(await s.snapshots.storedBlocksExcluding(R, A, []), 2);
+      await s.snapshots.delete(R, left.snapshotId);
+      assert.deepEqual(await s.snapshots.leftBehind(R), [], 'the record goes with the snapshot');
+    }));
+
+    test('a snapshot is deleted unless an image names it, and an image is stored only on snapshots that still exist', withStore(async (s) => {
+      const used = snapshot(A);
+      const free = snapshot(A);
+      for (const snap of [used, free]) await s.snapshots.insert(snap);
+      const r = image(A, 'on-used', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: used.snapshotId } }] });
+      await s.images.insert(r, undefined, { requireSnapshots: [used.snapshotId] });
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, used.snapshotId), { deleted: false, inUseBy: r.image.ImageId });
+      assert.ok(await s.snapshots.get(R, used.snapshotId));
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, free.snapshotId), { deleted: true });
+      const late = image(A, 'on-free', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: free.snapshotId } }] });
+      await assert.rejects(s.images.insert(late, undefined, { requireSnapshots: [free.snapshotId] }), { code: 'InvalidSnapshot.NotFound' });
+      assert.equal(await s.images.get(R, late.image.ImageId), undefined, 'nothing of the image is stored');
+      assert.deepEqual(await s.snapshots.imagesUsing(R, free.snapshotId), []);
     }));
 
     test('client tokens find the snapshot they started', withStore(async (s) => {
@@ -526,6 +576,22 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       await s.images.insert(image(A, 'binned'));
       await assert.rejects(s.recycleBin.restore(entry), { code: 'InvalidAMIName.Duplicate' });
       assert.ok(await s.recycleBin.getBinned(A, R, 'EC2_IMAGE', img.image.ImageId));
+    }));
+
+    test('account settings: Allowed AMIs per account and region, criteria kept as given', withStore(async (s) => {
+      const off = { state: 'disabled', criteria: [] };
+      assert.deepEqual(await s.accountSettings.allowedImages(A, R), off);
+      const criteria = [{ ImageProviders: ['amazon', B] }, { ImageNames: ['golden-*'], CreationDateCondition: { MaximumDaysSinceCreated: 30 } }];
+      await s.accountSettings.setAllowedImages(A, R, { state: 'audit-mode', criteria });
+      assert.deepEqual(await s.accountSettings.allowedImages(A, R), { state: 'audit-mode', criteria });
+      assert.deepEqual(await s.accountSettings.allowedImages(B, R), off);
+      assert.deepEqual(await s.accountSettings.allowedImages(A, 'eu-west-1'), off);
+      // The two kinds of settings of one account and region are apart.
+      assert.deepEqual(await s.accountSettings.ebsEncryption(A, R), { encryptByDefault: false });
+      await s.accountSettings.setAllowedImages(A, R, { state: 'enabled', criteria: [] });
+      assert.deepEqual(await s.accountSettings.allowedImages(A, R), { state: 'enabled', criteria: [] });
+      await s.reset();
+      assert.deepEqual(await s.accountSettings.allowedImages(A, R), off);
     }));
 
     test('reset empties everything', withStore(async (s) => {

@@ -7,7 +7,10 @@ import { createInterface } from 'node:readline';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-export interface TestAccount { id: string; accessKeyId: string; secretAccessKey: string; organization?: { arn: string; organizationalUnits?: string[] } }
+export interface TestAccount { id: string; accessKeyId: string; secretAccessKey: string; organization?: { arn: string; organizationalUnits?: string[] }; users?: TestUser[] }
+
+/** An IAM-style user of a test account: its own keys, limited by its identity policies. */
+export interface TestUser { name: string; accessKeyId: string; secretAccessKey: string; policies: unknown[] }
 
 export interface RunningServer {
   endpoint: string;
@@ -43,6 +46,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       accounts: options.accounts.map((a) => ({
         id: a.id, organization: a.organization,
         accessKeys: [{ accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey }],
+        users: a.users?.map((u) => ({
+          name: u.name, policies: u.policies,
+          accessKeys: [{ accessKeyId: u.accessKeyId, secretAccessKey: u.secretAccessKey }],
+        })),
       })),
     }));
     args.push('--accounts', file);

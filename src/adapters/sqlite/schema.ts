@@ -24,6 +24,16 @@ CREATE INDEX IF NOT EXISTS images_owner_alias_id ON images (owner_alias, region,
 -- Name filters with a literal prefix (\`ubuntu/images/*\`) read a range of this index.
 CREATE INDEX IF NOT EXISTS images_region_name ON images (region, name);
 
+-- The ClientToken of the request that made an image (CopyImage's idempotency), one per owner and region.
+CREATE TABLE IF NOT EXISTS image_client_tokens (
+  image_id       TEXT PRIMARY KEY REFERENCES images (image_id) ON DELETE CASCADE,
+  region         TEXT NOT NULL,
+  owner_id       TEXT NOT NULL,
+  client_token   TEXT NOT NULL,
+  request_digest TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS image_client_tokens_token ON image_client_tokens (region, owner_id, client_token);
+
 CREATE TABLE IF NOT EXISTS launch_permissions (
   image_id TEXT NOT NULL REFERENCES images (image_id) ON DELETE CASCADE,
   kind     TEXT NOT NULL CHECK (kind IN ('user', 'group', 'org', 'ou')),
@@ -52,6 +62,17 @@ CREATE TABLE IF NOT EXISTS image_snapshots (
   PRIMARY KEY (image_id, snapshot_id)
 );
 CREATE INDEX IF NOT EXISTS image_snapshots_by_snapshot ON image_snapshots (snapshot_id);
+
+-- The snapshots each deregistered image named, recorded as it is deregistered: how
+-- \`amiforge storage report\` and \`clean-up\` know a snapshot was left behind by an image (a
+-- snapshot's description is user-set and copied with it, so it cannot tell). Rows go with the snapshot.
+CREATE TABLE IF NOT EXISTS deregistered_image_snapshots (
+  snapshot_id TEXT NOT NULL,
+  image_id    TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  PRIMARY KEY (snapshot_id, image_id)
+);
+CREATE INDEX IF NOT EXISTS deregistered_image_snapshots_by_region ON deregistered_image_snapshots (region, snapshot_id);
 
 CREATE TABLE IF NOT EXISTS snapshots (
   snapshot_id  TEXT PRIMARY KEY,

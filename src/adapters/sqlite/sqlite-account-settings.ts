@@ -1,6 +1,6 @@
 // Account settings in SQLite: one JSON document per (account, region, name).
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import type { AccountSettingsRepository, EbsEncryptionDefaults } from '../../ports/account-settings.ts';
+import type { AccountSettingsRepository, AllowedImagesSettings, EbsEncryptionDefaults } from '../../ports/account-settings.ts';
 
 export const ACCOUNT_SETTINGS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS account_settings (
@@ -26,6 +26,17 @@ export class SqliteAccountSettings implements AccountSettingsRepository {
 
   async setEbsEncryption(account: string, region: string, value: EbsEncryptionDefaults): Promise<void> {
     this.db.prepare("INSERT OR REPLACE INTO account_settings (account, region, name, doc) VALUES (?, ?, 'ebs-encryption', ?)")
+      .run(account, region, JSON.stringify(value));
+  }
+
+  async allowedImages(account: string, region: string): Promise<AllowedImagesSettings> {
+    const row = this.db.prepare("SELECT doc FROM account_settings WHERE account = ? AND region = ? AND name = 'allowed-images'")
+      .get(account, region) as Record<string, SQLInputValue> | undefined;
+    return row ? JSON.parse(String(row.doc)) : { state: 'disabled', criteria: [] };
+  }
+
+  async setAllowedImages(account: string, region: string, value: AllowedImagesSettings): Promise<void> {
+    this.db.prepare("INSERT OR REPLACE INTO account_settings (account, region, name, doc) VALUES (?, ?, 'allowed-images', ?)")
       .run(account, region, JSON.stringify(value));
   }
 }

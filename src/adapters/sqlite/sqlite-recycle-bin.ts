@@ -64,6 +64,7 @@ export class SqliteRecycleBin implements RecycleBinRepository {
       const id = e.resourceId;
       this.db.prepare('DELETE FROM launch_permissions WHERE image_id = ?').run(id);
       this.db.prepare('DELETE FROM image_snapshots WHERE image_id = ?').run(id);
+      this.db.prepare('DELETE FROM image_client_tokens WHERE image_id = ?').run(id);
       this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(id, e.region);
       this.db.prepare('DELETE FROM images WHERE image_id = ? AND region = ?').run(id, e.region);
       this.insertEntry(e);

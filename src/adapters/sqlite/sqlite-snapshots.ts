@@ -2,9 +2,10 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { Tag } from '../../protocol/ec2/types.generated.ts';
 import type {
-  BlockEntry, ChangedBlockEntry, SnapshotQuery, SnapshotRecord, SnapshotRepository, SnapshotState, SnapshotUsage,
+  BlockEntry, ChangedBlockEntry, LeftBehindSnapshot, SnapshotQuery, SnapshotRecord, SnapshotRepository, SnapshotState, SnapshotUsage,
 } from '../../ports/snapshot-repository.ts';
 import { putTags, type Tx } from './sqlite-tags.ts';
+import { adoptSnapshotBlocks } from './sqlite-volumes.ts';
 
 type Row = Record<string, SQLInputValue>;
 const SCAN_BATCH = 500;
@@ -68,12 +69,25 @@ export class SqliteSnapshots implements SnapshotRepository {
   }
 
   async delete(region: string, snapshotId: string): Promise<boolean> {
+    return this.tx(() => this.deleteRows(region, snapshotId));
+  }
+
+  async deleteUnlessInUse(region: string, snapshotId: string): Promise<{ deleted: boolean; inUseBy?: string }> {
     return this.tx(() => {
-      this.db.prepare('DELETE FROM snapshot_blocks WHERE snapshot_id = ?').run(snapshotId);
-      this.db.prepare('DELETE FROM create_volume_permissions WHERE snapshot_id = ?').run(snapshotId);
-      this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(snapshotId, region);
-      return Number(this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region).changes) > 0;
+      const image = this.db.prepare(`SELECT i.image_id FROM image_snapshots s JOIN images i ON i.image_id = s.image_id
+        WHERE s.snapshot_id = ? AND i.region = ? ORDER BY i.image_id LIMIT 1`).get(snapshotId, region) as Row | undefined;
+      if (image) return { deleted: false, inUseBy: String(image.image_id) };
+      adoptSnapshotBlocks(this.db, snapshotId);
+      return { deleted: this.deleteRows(region, snapshotId) };
     });
+  }
+
+  private deleteRows(region: string, snapshotId: string): boolean {
+    this.db.prepare('DELETE FROM snapshot_blocks WHERE snapshot_id = ?').run(snapshotId);
+    this.db.prepare('DELETE FROM create_volume_permissions WHERE snapshot_id = ?').run(snapshotId);
+    this.db.prepare('DELETE FROM deregistered_image_snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region);
+    this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(snapshotId, region);
+    return Number(this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region).changes) > 0;
   }
 
   async *scan(q: SnapshotQuery): AsyncIterable<SnapshotRecord> {
@@ -209,5 +223,32 @@ export class SqliteSnapshots implements SnapshotRepository {
     const rows = this.db.prepare(`SELECT s.owner_id, count(DISTINCT b.hash) AS n FROM snapshot_blocks b
       JOIN snapshots s ON s.snapshot_id = b.snapshot_id WHERE s.region = ? GROUP BY s.owner_id`).all(region) as Row[];
     return new Map(rows.map((r) => [String(r.owner_id), Number(r.n)]));
+  }
+
+  async storedBlocksExcluding(region: string, ownerId: string, excluding: string[]): Promise<number> {
+    const row = this.db.prepare(`SELECT count(DISTINCT b.hash) AS n FROM snapshot_blocks b
+      JOIN snapshots s ON s.snapshot_id = b.snapshot_id
+      WHERE s.region = ? AND s.owner_id = ? AND s.snapshot_id NOT IN (SELECT value FROM json_each(?))`)
+      .get(region, ownerId, JSON.stringify(excluding)) as Row;
+    return Number(row.n);
+  }
+
+  async leftBehind(region: string, ownerId?: string): Promise<LeftBehindSnapshot[]> {
+    const rows = this.db.prepare(`
+      SELECT s.snapshot_id, s.owner_id,
+        (SELECT json_group_array(image_id) FROM (SELECT d.image_id FROM deregistered_image_snapshots d
+           WHERE d.snapshot_id = s.snapshot_id AND d.region = s.region ORDER BY d.image_id)) AS images,
+        (SELECT json_group_array(volume_id) FROM (SELECT v.volume_id FROM volumes v
+           WHERE v.snapshot_id = s.snapshot_id AND v.region = s.region ORDER BY v.volume_id)) AS volumes
+      FROM snapshots s
+      WHERE s.region = ? AND (? IS NULL OR s.owner_id = ?)
+        AND EXISTS (SELECT 1 FROM deregistered_image_snapshots d WHERE d.snapshot_id = s.snapshot_id AND d.region = s.region)
+        AND NOT EXISTS (SELECT 1 FROM image_snapshots m JOIN images i ON i.image_id = m.image_id
+          WHERE m.snapshot_id = s.snapshot_id AND i.region = s.region)
+      ORDER BY s.snapshot_id`).all(region, ownerId ?? null, ownerId ?? null) as Row[];
+    return rows.map((r) => ({
+      snapshotId: String(r.snapshot_id), ownerId: String(r.owner_id),
+      imageIds: JSON.parse(String(r.images)), volumeIds: JSON.parse(String(r.volumes)),
+    }));
   }
 }

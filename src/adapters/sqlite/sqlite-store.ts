@@ -122,7 +122,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async reset(): Promise<void> {
-    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
+    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_client_tokens; DELETE FROM image_snapshots; DELETE FROM deregistered_image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
       + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET + RECYCLE_BIN_RESET));
   }
 
@@ -160,12 +160,14 @@ export class SqliteImages implements ImageRepository {
       JSON.stringify(img), JSON.stringify(record.launchPermissions)];
   }
 
-  async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }): Promise<void> {
-    this.tx(() => this.insertInTx(record, tags));
+  async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): Promise<void> {
+    this.tx(() => this.insertInTx(record, tags, options));
   }
 
   /** insert's writes, for a caller already in a transaction (the Recycle Bin's restore). */
-  insertInTx(record: ImageRecord, tags?: { account: string; tags: Tag[] }): void {
+  insertInTx(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): void {
+    const exists = this.db.prepare('SELECT 1 FROM snapshots WHERE snapshot_id = ? AND region = ?');
+    for (const id of options.requireSnapshots ?? []) if (!exists.get(id, record.region)) throw Errors.snapshotNotFound(id);
     try {
       this.db.prepare(`INSERT INTO images (image_id, region, owner_id, owner_alias, name, is_public, doc, permissions)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...this.row(record));
@@ -177,6 +179,15 @@ export class SqliteImages implements ImageRepository {
     }
     this.writePermissions(record.image.ImageId, record.launchPermissions);
     this.writeSnapshotRefs(record);
+    if (record.clientToken) {
+      try {
+        this.db.prepare('INSERT INTO image_client_tokens (image_id, region, owner_id, client_token, request_digest) VALUES (?, ?, ?, ?, ?)')
+          .run(record.image.ImageId, record.region, record.image.OwnerId, record.clientToken.token, record.clientToken.requestDigest);
+      } catch (err) {
+        if ((err as { errcode?: number }).errcode === 2067 /* SQLITE_CONSTRAINT_UNIQUE */) throw Errors.idempotentParameterMismatch();
+        throw err;
+      }
+    }
     if (tags?.tags.length) {
       putTags(this.db, tags.account, record.region, [{ id: record.image.ImageId, type: 'image' }], tags.tags);
     }
@@ -186,6 +197,12 @@ export class SqliteImages implements ImageRepository {
     const row = this.db.prepare('SELECT region, doc, permissions FROM images WHERE image_id = ? AND region = ?')
       .get(imageId, region) as Row | undefined;
     return row && toRecord(row);
+  }
+
+  async findByClientToken(region: string, ownerId: string, token: string): Promise<ImageRecord | undefined> {
+    const row = this.db.prepare(`SELECT i.region, i.doc, i.permissions, t.client_token, t.request_digest FROM image_client_tokens t
+      JOIN images i ON i.image_id = t.image_id WHERE t.region = ? AND t.owner_id = ? AND t.client_token = ?`).get(region, ownerId, token) as Row | undefined;
+    return row && { ...toRecord(row), clientToken: { token: String(row.client_token), requestDigest: String(row.request_digest) } };
   }
 
   async update(record: ImageRecord): Promise<void> {
@@ -201,7 +218,11 @@ export class SqliteImages implements ImageRepository {
   async delete(region: string, imageId: string): Promise<boolean> {
     return this.tx(() => {
       this.db.prepare('DELETE FROM launch_permissions WHERE image_id = ?').run(imageId);
+      this.db.prepare(`INSERT OR IGNORE INTO deregistered_image_snapshots (snapshot_id, image_id, region)
+        SELECT s.snapshot_id, s.image_id, i.region FROM image_snapshots s JOIN images i ON i.image_id = s.image_id
+        WHERE s.image_id = ? AND i.region = ?`).run(imageId, region);
       this.db.prepare('DELETE FROM image_snapshots WHERE image_id = ?').run(imageId);
+      this.db.prepare('DELETE FROM image_client_tokens WHERE image_id = ?').run(imageId);
       this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(imageId, region);
       return Number(this.db.prepare('DELETE FROM images WHERE image_id = ? AND region = ?').run(imageId, region).changes) > 0;
     });

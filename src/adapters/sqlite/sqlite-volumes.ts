@@ -113,9 +113,7 @@ export class SqliteVolumes implements VolumeRepository {
   }
 
   async adoptSnapshotBlocks(snapshotId: string): Promise<number> {
-    return this.tx(() => Number(this.db.prepare(`INSERT OR IGNORE INTO volume_blocks (volume_id, block_index, hash, checksum)
-      SELECT v.volume_id, b.block_index, b.hash, b.checksum FROM volumes v JOIN snapshot_blocks b ON b.snapshot_id = v.snapshot_id
-      WHERE v.snapshot_id = ?`).run(snapshotId).changes));
+    return this.tx(() => adoptSnapshotBlocks(this.db, snapshotId));
   }
 
   async referencedHashes(region: string): Promise<Set<string>> {
@@ -124,4 +122,14 @@ export class SqliteVolumes implements VolumeRepository {
     for (const row of stmt.iterate(region) as Iterable<Row>) out.add(String(row.hash));
     return out;
   }
+}
+
+/**
+ * Volumes made from the snapshot copy its entries they have not overwritten, so they keep their
+ * data once it is gone. Runs inside the caller's transaction (a snapshot deletion's).
+ */
+export function adoptSnapshotBlocks(db: DatabaseSync, snapshotId: string): number {
+  return Number(db.prepare(`INSERT OR IGNORE INTO volume_blocks (volume_id, block_index, hash, checksum)
+    SELECT v.volume_id, b.block_index, b.hash, b.checksum FROM volumes v JOIN snapshot_blocks b ON b.snapshot_id = v.snapshot_id
+    WHERE v.snapshot_id = ?`).run(snapshotId).changes);
 }

@@ -14,10 +14,12 @@ import { volumeHandlers } from './volumes.ts';
 import { encryptionHandlers } from './encryption.ts';
 import { instanceHandlers } from './instances.ts';
 import { keyPairHandlers } from './key-pairs.ts';
+import { allowedImagesHandlers } from './allowed-images.ts';
 import { recycleBinHandlers } from './recycle-bin.ts';
 
 const handlers: Ec2HandlerTable = {
   ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers, ...instanceHandlers, ...keyPairHandlers, ...encryptionHandlers,
+  ...allowedImagesHandlers,
   ...recycleBinHandlers,
 };
 
@@ -28,6 +30,8 @@ export async function dispatchEc2(
   fields: Iterable<[string, string]>,
   ctx: RequestContext,
   services: Ec2Services,
+  /** Identity-policy authorization for IAM-style users; before DryRun, which answers whether the caller may. */
+  authorize?: (action: string, input: Record<string, unknown>) => Promise<void>,
 ): Promise<string> {
   if (!action) throw Errors.missingParameter('Action');
   // Own properties only: an Action of `constructor`, `__proto__` or `toString` found Object.prototype's
@@ -43,6 +47,7 @@ export async function dispatchEc2(
   }
   const shapes = ec2Model.operations[action];
   const input = parseQueryInput(shapes.input, fields) as { DryRun?: boolean };
+  await authorize?.(action, input);
   if (input.DryRun) throw Errors.dryRun();
   const output = await handler(input as never, ctx, services);
   return serializeResponse(action, shapes.output, output, ctx.requestId);

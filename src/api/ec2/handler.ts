@@ -1,6 +1,9 @@
 // The shape of an EC2 operation handler: typed input in, typed output out, nothing else.
 import type { EbsEncryption } from '../../domain/encryption/ebs-encryption.ts';
 import type { RequestContext } from '../../domain/context.ts';
+import type { AllowedImages } from '../../domain/images/allowed-images.ts';
+import type { ImageAncestry } from '../../domain/images/image-ancestry.ts';
+import type { ImageCopies } from '../../domain/images/copy-image.ts';
 import type { ImageService } from '../../domain/images/image-service.ts';
 import type { TagService } from '../../domain/tags/tag-service.ts';
 import type { SnapshotService } from '../../domain/snapshots/snapshot-service.ts';
@@ -18,6 +21,7 @@ import type { Ec2Operations } from '../../protocol/ec2/types.generated.ts';
 /** The domain services handlers call; wired once in src/server/app.ts. */
 export interface Ec2Services {
   images: ImageService;
+  imageCopies: ImageCopies;
   tags: TagService;
   snapshots: SnapshotService;
   volumes: VolumeService;
@@ -29,6 +33,8 @@ export interface Ec2Services {
   imageCreator: ImageCreator;
   keyPairs: KeyPairService;
   encryption: EbsEncryption;
+  allowedImages: AllowedImages;
+  imageAncestry: ImageAncestry;
   recycleBin: RecycleBin;
 }
 

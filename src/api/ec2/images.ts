@@ -3,6 +3,7 @@ import type { Ec2HandlerTable } from './handler.ts';
 
 export const imageHandlers: Ec2HandlerTable = {
   RegisterImage: async (input, ctx, s) => ({ ImageId: await s.images.register(ctx.caller, input) }),
+  CopyImage: (input, ctx, s) => s.imageCopies.copy(ctx.caller, input),
   DescribeImages: (input, ctx, s) => s.images.describe(ctx.caller, input),
   DeregisterImage: async (input, ctx, s) => {
     const results = await s.images.deregister(ctx.caller, input);

@@ -18,11 +18,16 @@ const codec = new AwsJsonCodec(kmsModel, {
 
 export interface JsonRequest { headers: Record<string, string | string[] | undefined>; body: Buffer }
 
-export async function dispatchKms(req: JsonRequest, ctx: RequestContext, kms: KmsService): Promise<{ action: string; response: RestResponse }> {
+export async function dispatchKms(
+  req: JsonRequest, ctx: RequestContext, kms: KmsService,
+  authorize?: (action: string, input: Record<string, unknown>) => Promise<void>,
+): Promise<{ action: string; response: RestResponse }> {
   const action = codec.operation(req.headers['x-amz-target']);
   const handler = kmsHandlers[action as keyof typeof kmsHandlers] as
     | ((i: unknown, c: RequestContext, k: KmsService) => Promise<Record<string, unknown>>) | undefined;
   if (!handler) throw Errors.kmsUnsupported(`amiforge does not implement the KMS operation ${action} yet.`);
-  const output = await handler(codec.parseInput(action, req.body), ctx, kms);
+  const input = codec.parseInput(action, req.body);
+  await authorize?.(action, input as Record<string, unknown>);
+  const output = await handler(input, ctx, kms);
   return { action, response: codec.serializeOutput(action, output) };
 }

@@ -3,10 +3,13 @@
 import type { FilterMap } from '../filters.ts';
 import type { ImageRecord } from '../../ports/metadata-store.ts';
 
+/** An image as filters see it: with its Allowed AMIs verdict for the caller (absent: allowed). */
+export type FilterableImage = ImageRecord & { imageAllowed?: boolean };
+
 const ebs = (r: ImageRecord) => (r.image.BlockDeviceMappings ?? []).map((m) => m.Ebs).filter((e) => !!e);
 const isPublic = (r: ImageRecord) => r.launchPermissions.some((p) => p.Group === 'all');
 
-export const imageFilters: FilterMap<ImageRecord> = {
+export const imageFilters: FilterMap<FilterableImage> = {
   'architecture': (r) => r.image.Architecture,
   'block-device-mapping.delete-on-termination': (r) => ebs(r).map((e) => e.DeleteOnTermination),
   'block-device-mapping.device-name': (r) => (r.image.BlockDeviceMappings ?? []).map((m) => m.DeviceName),
@@ -20,7 +23,7 @@ export const imageFilters: FilterMap<ImageRecord> = {
   'ena-support': (r) => r.image.EnaSupport,
   'free-tier-eligible': (r) => r.image.FreeTierEligible,
   'hypervisor': (r) => r.image.Hypervisor,
-  'image-allowed': () => true,
+  'image-allowed': (r) => r.imageAllowed ?? true,
   'image-id': (r) => r.image.ImageId,
   'image-type': (r) => r.image.ImageType,
   'imds-support': (r) => r.image.ImdsSupport,

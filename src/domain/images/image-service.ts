@@ -19,6 +19,7 @@ import { buildRegisteredImage, validateDescription } from './register-image.ts';
 import { canSee, isPublicImage, visibilityOf } from './visibility.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
+import type { AllowedImages } from './allowed-images.ts';
 
 const OWNER_ALIASES = new Set(['amazon', 'aws-marketplace', 'aws-backup-vault']);
 /** Filters the store applies itself (see ImageQuery); the rest are matched here. */
@@ -31,6 +32,8 @@ export interface ImageServiceDeps {
   snapshots: SnapshotService;
   /** Tells the AWS managed EBS key from others (images encrypted with it cannot be shared). */
   encryption?: EbsEncryption;
+  /** The caller's Allowed AMIs settings: what DescribeImages hides and its ImageAllowed member. */
+  allowedImages?: AllowedImages;
   /** Keeps a deregistered image when a retention rule says so (true: it went to the Recycle Bin). */
   recycleBin?: { retainImage(caller: Caller, record: ImageRecord): Promise<boolean> };
 }
@@ -52,6 +55,7 @@ export class ImageService {
     await this.deps.store.images.insert(
       { region: caller.region, image, launchPermissions: [] },
       { account: caller.account, tags },
+      { requireSnapshots: mappedSnapshots(image) },
     );
     return image.ImageId;
   }
@@ -109,13 +113,14 @@ export class ImageService {
     // store pushes down only tag:KEY, and matching them against no tags would never match.
     const needsTags = localFilters.some((f) => f.name === 'tag-key' || f.name === 'tag-value');
     const now = this.deps.clock.now().toISOString();
+    const allowed = await this.deps.allowedImages?.policyFor(caller);
     const page: ImageRecord[] = [];
     let more = false;
     for await (const record of this.deps.store.images.scan(query)) {
-      if (!this.listed(caller, req, record, now)) continue;
+      if (!this.listed(caller, req, record, now) || (allowed && !allowed.admits(record))) continue;
       const id = record.image.ImageId;
       const own = needsTags ? (await this.deps.store.tags.forResources(caller.account, caller.region, [id])).get(id) ?? [] : [];
-      if (!matchesFilters(record, own, localFilters, imageFilters)) continue;
+      if (!matchesFilters({ ...record, imageAllowed: allowed?.allows(record) }, own, localFilters, imageFilters)) continue;
       if (page.length === limit) {
         more = true;
         break;
@@ -124,7 +129,7 @@ export class ImageService {
     }
     const tags = await this.deps.store.tags.forResources(caller.account, caller.region, page.map((r) => r.image.ImageId));
     return {
-      Images: page.map((r) => toWire(r, tags.get(r.image.ImageId))),
+      Images: page.map((r) => toWire(r, tags.get(r.image.ImageId), allowed?.reported(r))),
       NextToken: more ? encodeToken(page[page.length - 1].image.ImageId) : undefined,
     };
   }
@@ -273,7 +278,12 @@ export class ImageService {
   }
 }
 
+/** The snapshots an image's EBS mappings name, except those CreateImage is about to take. */
+export function mappedSnapshots(image: ImageRecord['image'], taking: ReadonlySet<string> = new Set()): string[] {
+  return (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((id): id is string => !!id && !taking.has(id));
+}
+
 /** The Image shape a caller sees: the stored facts, public flag and the caller's own tags. */
-export function toWire(r: ImageRecord, tags: { Key?: string; Value?: string }[] | undefined): Image {
-  return { ...r.image, Public: isPublicImage(r), Tags: tags?.length ? tags : undefined };
+export function toWire(r: ImageRecord, tags: { Key?: string; Value?: string }[] | undefined, imageAllowed?: boolean): Image {
+  return { ...r.image, Public: isPublicImage(r), Tags: tags?.length ? tags : undefined, ImageAllowed: imageAllowed };
 }

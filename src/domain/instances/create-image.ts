@@ -7,11 +7,12 @@ import type { BlockDeviceMapping, CreateImageRequest, EbsBlockDevice, Tag } from
 import type { Clock } from '../../ports/clock.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
 import type { InstanceRecord } from '../../ports/instance-repository.ts';
-import type { ImageRecord, MetadataStore } from '../../ports/metadata-store.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
-import type { ImageService } from '../images/image-service.ts';
+import { mappedSnapshots, type ImageService } from '../images/image-service.ts';
+import type { PendingImages } from '../images/pending-images.ts';
 import { buildRegisteredImage } from '../images/register-image.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import type { VolumeSnapshots } from '../volumes/volume-snapshots.ts';
@@ -27,6 +28,8 @@ export interface ImageCreatorDeps {
   lifecycle: InstanceLifecycle;
   instanceVolumes: InstanceVolumes;
   volumeSnapshots: VolumeSnapshots;
+  /** Settles the image as its snapshots complete (it must hear volumeSnapshots). */
+  pendingImages: PendingImages;
   onError: (what: string, err: unknown) => void;
 }
 
@@ -36,7 +39,6 @@ export class ImageCreator {
   private readonly deps: ImageCreatorDeps;
   constructor(deps: ImageCreatorDeps) {
     this.deps = deps;
-    deps.volumeSnapshots.onCompleted((region, ids) => this.snapshotsCompleted(region, ids));
   }
 
   async create(caller: Caller, req: CreateImageRequest): Promise<string> {
@@ -57,12 +59,17 @@ export class ImageCreator {
       RootDeviceName: r.rootDeviceName, BlockDeviceMappings: mappings, EnaSupport: r.enaSupport, BootMode: r.bootMode,
       ImdsSupport: r.imdsSupport === 'v2.0' ? 'v2.0' : undefined, KernelId: r.kernelId, RamdiskId: r.ramdiskId,
     }, { imageId, ownerId: caller.account, creationDate: this.deps.clock.now() });
-    await this.deps.images.bindSnapshots(caller, image, new Set(planned.map((p) => p.snapshotId)));
+    const taking = new Set(planned.map((p) => p.snapshotId));
+    await this.deps.images.bindSnapshots(caller, image, taking);
     image.State = 'pending';
     image.SourceInstanceId = r.instanceId;
+    // AMI ancestry: an image made from an instance records the image the instance was launched from.
+    image.SourceImageId = r.imageId;
+    image.SourceImageRegion = caller.region;
     image.PlatformDetails = r.platformDetails;
     // Inserting first makes a duplicate name fail before the instance is touched.
-    await this.deps.store.images.insert({ region: caller.region, image, launchPermissions: [] }, { account: caller.account, tags: imageTags });
+    await this.deps.store.images.insert({ region: caller.region, image, launchPermissions: [] }, { account: caller.account, tags: imageTags },
+      { requireSnapshots: mappedSnapshots(image, taking) });
     this.deps.lifecycle.work.start(`create image ${imageId}`, () => this.snapshot(caller, r, imageId, planned, snapshotTags, !!req.NoReboot));
     return imageId;
   }
@@ -126,46 +133,15 @@ export class ImageCreator {
     try {
       if (noReboot) await this.deps.lifecycle.queue.run(r.instanceId, take);
       else await this.deps.lifecycle.withGuestDown(r, take);
-      if (!planned.length) await this.resolve(caller.region, imageId);
+      if (!planned.length) await this.deps.pendingImages.settle(caller.region, imageId);
     } catch (err) {
       this.deps.onError(`create image ${imageId}`, err);
-      await this.fail(caller.region, imageId, (err as Error).message);
+      await this.deps.pendingImages.fail(caller.region, imageId, (err as Error).message);
     }
-  }
-
-  private async snapshotsCompleted(region: string, snapshotIds: string[]): Promise<void> {
-    const images = new Set<string>();
-    for (const id of snapshotIds) for (const imageId of await this.deps.store.snapshots.imagesUsing(region, id)) images.add(imageId);
-    for (const imageId of images) await this.resolve(region, imageId);
-  }
-
-  /** A pending image becomes available once all its snapshots completed, failed if one did not. */
-  private async resolve(region: string, imageId: string): Promise<void> {
-    const record = await this.deps.store.images.get(region, imageId);
-    if (record?.image.State !== 'pending') return;
-    for (const m of record.image.BlockDeviceMappings ?? []) {
-      if (!m.Ebs?.SnapshotId) continue;
-      const snap = await this.deps.store.snapshots.get(region, m.Ebs.SnapshotId);
-      if (!snap) return this.fail(region, imageId, `its snapshot ${m.Ebs.SnapshotId} was never taken (amiforge stopped first)`, record);
-      if (snap.state === 'error') return this.fail(region, imageId, `its snapshot ${snap.snapshotId} failed: ${snap.stateMessage ?? ''}`, record);
-      if (snap.state !== 'completed') return;
-    }
-    record.image.State = 'available';
-    await this.deps.store.images.update(record);
-  }
-
-  private async fail(region: string, imageId: string, message: string, known?: ImageRecord): Promise<void> {
-    const record = known ?? (await this.deps.store.images.get(region, imageId));
-    if (!record || record.image.State !== 'pending') return;
-    record.image.State = 'failed';
-    record.image.StateReason = { Code: 'Server.InternalError', Message: `Server.InternalError: The image could not be created: ${message}` };
-    await this.deps.store.images.update(record);
   }
 
   /** Start-up: images left pending by a previous process are settled (or wait for their snapshots). */
   async recover(): Promise<void> {
-    for (const record of await this.deps.store.images.inState('pending')) {
-      if (record.image.SourceInstanceId) await this.resolve(record.region, record.image.ImageId);
-    }
+    await this.deps.pendingImages.recover();
   }
 }

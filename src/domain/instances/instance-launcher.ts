@@ -10,6 +10,7 @@ import type { ImageRecord, MetadataStore } from '../../ports/metadata-store.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
+import type { AllowedImages } from '../images/allowed-images.ts';
 import type { ImageService } from '../images/image-service.ts';
 import { findRegion, zonesOf } from '../regions.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
@@ -31,6 +32,8 @@ export interface LauncherDeps {
   lifecycle: InstanceLifecycle;
   /** Instances an account may have (not terminated) per region. */
   instanceLimit: number;
+  /** Allowed AMIs: with the setting enabled, an image that is not allowed cannot be launched. */
+  allowedImages?: AllowedImages;
 }
 
 /** EC2's cap on user data: 16 KiB before base64 encoding. */
@@ -145,6 +148,7 @@ export class InstanceLauncher {
   /** An available image the caller may launch; NotFound for one it may not see (never revealing it). */
   private async launchableImage(caller: Caller, imageId: string, type: InstanceTypeInfo): Promise<ImageRecord> {
     const image = await this.deps.images.findVisible(caller, imageId);
+    await this.deps.allowedImages?.checkUse(caller, image);
     if (image.image.State !== 'available') throw Errors.amiNotAvailable(imageId, image.image.State);
     if (!architectureFits(image.image.Architecture, type)) {
       throw Errors.invalidParameterValue(`The architecture '${type.architecture}' of the specified instance type does not match the architecture '${image.image.Architecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.`);

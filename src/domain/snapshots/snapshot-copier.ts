@@ -21,11 +21,22 @@ export interface CopierDeps {
   onError: (snapshotId: string, err: unknown) => void;
 }
 
+/** Hears copies that settled (completed or failed), e.g. to settle the images made of them. */
+export type CopyCompletionListener = (region: string, snapshotIds: string[]) => Promise<void>;
+
 export class BackgroundSnapshotCopier implements SnapshotCopier {
   private readonly deps: CopierDeps;
   private readonly running = new Map<string, Promise<void>>();
+  private readonly listeners: CopyCompletionListener[] = [];
+  /** Blocks written to a destination region since start (a copy skips those it already holds). */
+  readonly stats = { blocksMoved: 0 };
   constructor(deps: CopierDeps) {
     this.deps = deps;
+  }
+
+  /** Called after each copy completes or fails (CopyImage's images settle then). */
+  onCompleted(listener: CopyCompletionListener): void {
+    this.listeners.push(listener);
   }
 
   start(record: SnapshotRecord): void {
@@ -40,6 +51,10 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
           await this.deps.store.snapshots.update(current);
         }
       })
+      .then(async () => {
+        for (const l of this.listeners) await l(record.region, [record.snapshotId]);
+      })
+      .catch((err) => this.deps.onError(record.snapshotId, err))
       .finally(() => this.running.delete(record.snapshotId));
     this.running.set(record.snapshotId, job);
   }
@@ -95,6 +110,7 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
             const plain = await loadBlock(blocks, src.region, e.index, e.hash, reseal.from);
             const stored = await storeBlock(blocks, dest.region, e.index, plain, reseal.to, e.checksum ?? e.hash);
             moved.push(stored.hash);
+            this.stats.blocksMoved++;
             return { index: e.index, ...stored };
           })));
         }
@@ -106,6 +122,7 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
           if (reseal || src.region === dest.region || (await blocks.has(dest.region, hash))) return;
           await blocks.put(dest.region, hash, await blocks.get(src.region, hash));
           moved.push(hash);
+          this.stats.blocksMoved++;
         }));
       }
       await store.snapshots.putBlocks(dest.snapshotId, entries);

@@ -14,11 +14,12 @@ import { Errors } from '../errors.ts';
 import { checkFilterNames, matchesFilters, normalizeFilters } from '../filters.ts';
 import { decodeToken, encodeToken, pageSize } from '../pagination.ts';
 import type { EbsEncryption } from '../encryption/ebs-encryption.ts';
-import { ec2KeyError } from '../encryption/lineage-keys.ts';
 import { findRegion } from '../regions.ts';
 import { isAccountId, isResourceId } from '../resource-ids.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import { canUseSnapshot, uploadTimedOut } from './snapshot-access.ts';
+import { planSnapshotCopy, type SnapshotCopyRequest } from './snapshot-copy-plan.ts';
+import { deleteUnusedSnapshot } from './snapshot-deletion.ts';
 import { snapshotFilters } from './snapshot-filters.ts';
 
 /** Copies run in the background; the service only records and starts them. */
@@ -138,14 +139,11 @@ export class SnapshotService {
 
   async delete(caller: Caller, req: DeleteSnapshotRequest): Promise<void> {
     const s = await this.findOwned(caller, req.SnapshotId);
-    const images = await this.deps.store.snapshots.imagesUsing(caller.region, s.snapshotId);
-    if (images.length) throw Errors.snapshotInUse(s.snapshotId, images[0]);
     // Binned, its block map stays: volumes made from it keep reading through it until it expires.
+    const inUseBy = (await this.deps.store.snapshots.imagesUsing(caller.region, s.snapshotId))[0];
+    if (inUseBy) throw Errors.snapshotInUse(s.snapshotId, inUseBy);
     if (await this.deps.recycleBin?.retainSnapshot(caller, s)) return;
-    // Volumes made from it read through its map: they adopt its blocks first. Blocks are not
-    // freed here: garbage collection frees those nothing references any more.
-    await this.deps.store.volumes.adoptSnapshotBlocks(s.snapshotId);
-    await this.deps.store.snapshots.delete(caller.region, s.snapshotId);
+    await deleteUnusedSnapshot(this.deps.store, caller.region, s.snapshotId);
   }
 
   async describeAttribute(caller: Caller, req: DescribeSnapshotAttributeRequest): Promise<DescribeSnapshotAttributeResult> {
@@ -215,60 +213,28 @@ export class SnapshotService {
     }
     const tags = tagsFor(req.TagSpecifications, ['snapshot'], 'snapshot');
     const source = await this.findUsable(caller, req.SourceSnapshotId, req.SourceRegion);
-    if (source.state !== 'completed') throw Errors.snapshotIncorrectState(source.snapshotId, source.state);
-    const snapshotId = this.deps.ids.next('snap');
-    const encryption = await this.copyEncryption(caller, req, source, snapshotId);
-    const now = this.deps.clock.now().toISOString();
-    const record: SnapshotRecord = {
-      region: caller.region,
-      snapshotId,
-      ownerId: caller.account,
-      volumeSize: source.volumeSize,
-      state: 'pending',
-      progress: 0,
-      startTime: now,
-      // Without a Description, the copy says where it came from, followed by the source's own
-      // description: the form AWS gives copies (e.g. "[Copied snap-… from us-east-1] Created by …").
-      description: req.Description ?? [`[Copied ${source.snapshotId} from ${req.SourceRegion}]`, source.description].filter(Boolean).join(' '),
-      volumeId: 'vol-ffffffff',
-      encrypted: !!encryption,
-      kmsKeyId: encryption?.kmsKeyId,
-      dataKey: encryption?.dataKey,
-      timeoutMinutes: 0,
-      lastActivity: now,
-      createVolumePermissions: [],
-      copySource: { region: req.SourceRegion, snapshotId: source.snapshotId },
-    };
-    await this.deps.store.snapshots.insert(record, { account: caller.account, tags });
-    this.deps.copier.start(record);
+    // Without a Description, the copy says where it came from, followed by the source's own
+    // description: the form AWS gives copies (e.g. "[Copied snap-… from us-east-1] Created by …").
+    const description = req.Description ?? [`[Copied ${source.snapshotId} from ${req.SourceRegion}]`, source.description].filter(Boolean).join(' ');
+    const record = await this.planCopy(caller, { source, encrypted: req.Encrypted, kmsKeyId: req.KmsKeyId, description });
+    await this.startCopies(caller, [{ record, tags }]);
     // CopySnapshotResult carries the tags applied to the new snapshot, as AWS returns them.
     return { SnapshotId: record.snapshotId, Tags: tags.length ? tags : undefined };
   }
 
+  /** A pending copy of a snapshot, planned but not stored (see snapshot-copy-plan.ts). */
+  planCopy(caller: Caller, req: SnapshotCopyRequest): Promise<SnapshotRecord> {
+    return planSnapshotCopy(this.deps, caller, req);
+  }
+
   /**
-   * The copy's key and data key. The caller's right to the source's key is checked now (and
-   * again by the copier as it reads). A copy under the source's key, in its region, by its owner
-   * keeps the lineage's data key and blocks; any other encrypted copy gets a new data key and
-   * re-sealed blocks. Encrypted=false with an encrypted source is refused: copies never decrypt.
+   * Stores planned copies and starts them in the background. All are stored before any starts,
+   * so a copy that completes at once never finds its siblings missing (CopyImage's image
+   * settles only when every one of its copies has).
    */
-  private async copyEncryption(caller: Caller, req: CopySnapshotRequest, source: SnapshotRecord, snapshotId: string) {
-    const keys = this.deps.encryption.keys;
-    if (req.Encrypted === false && source.encrypted) throw Errors.decryptingCopy();
-    const sameLineage = source.encrypted && source.ownerId === caller.account && req.SourceRegion === caller.region;
-    try {
-      if (source.dataKey) (await keys.open({ ...caller, region: req.SourceRegion }, source.dataKey)).fill(0);
-      const keyArn = await this.deps.encryption.target(caller, {
-        encrypted: req.Encrypted, kmsKeyId: req.KmsKeyId,
-        sourceKeyArn: sameLineage ? source.kmsKeyId : undefined,
-      }) ?? (source.encrypted ? await this.deps.encryption.target(caller, { encrypted: true }) : undefined);
-      if (!keyArn) return undefined;
-      if (sameLineage && keyArn === source.kmsKeyId) return { kmsKeyId: keyArn, dataKey: source.dataKey! };
-      const made = await keys.create(caller, keyArn, snapshotId);
-      made.plaintext.fill(0);
-      return made.encryption;
-    } catch (err) {
-      throw ec2KeyError(err, req.KmsKeyId ?? source.kmsKeyId);
-    }
+  async startCopies(caller: Caller, copies: { record: SnapshotRecord; tags: Tag[] }[]): Promise<void> {
+    for (const { record, tags } of copies) await this.deps.store.snapshots.insert(record, { account: caller.account, tags });
+    for (const { record } of copies) this.deps.copier.start(record);
   }
 }
 

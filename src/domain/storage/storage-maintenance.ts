@@ -1,9 +1,12 @@
 // Keeping the block store honest: garbage collection frees exactly the blocks no snapshot
 // references; fsck proves every referenced block is present and intact and counts orphans;
-// usage tells what each snapshot stores itself and what it shares.
+// usage tells what each snapshot stores itself and what it shares, what each account's snapshots
+// cost a month, and which snapshots deregistered images left behind.
 import { BLOCK_SIZE, BlockCorruptError, BlockMissingError, type BlockStore } from '../../ports/block-store.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import { allRegions } from '../regions.ts';
+import { SnapshotCleanUp } from './snapshot-clean-up.ts';
+import { DEFAULT_PRICE_PER_GB_MONTH, monthlyCost } from './storage-pricing.ts';
 
 export interface GcReport { region: string; blocks: number; deleted: number; bytesFreed: number; sparedRecent: number }
 export interface FsckReport {
@@ -23,13 +26,30 @@ export interface SnapshotUsageRow {
   ownBytes: number;
   /** Bytes of blocks other snapshots reference too. */
   sharedBytes: number;
+  /** Set when deregistered images left it behind: those images. */
+  leftBehindBy?: string[];
+}
+export interface AccountUsage {
+  ownerId: string;
+  snapshots: number;
+  /** Distinct bytes the owner's snapshots store, each block once: what AWS bills. */
+  storedBytes: number;
+  /** The owner's snapshots' logical data, summed (shared blocks counted in each). */
+  dataBytes: number;
+  monthlyCost: number;
+  /** Snapshots deregistered images left behind, and what clean-up would take off the bill. */
+  leftBehind: { snapshots: number; kept: number; reclaimableBytes: number; monthlySaving: number };
 }
 export interface UsageReport {
   region: string;
+  pricePerGbMonth: number;
   snapshots: SnapshotUsageRow[];
-  /** Per owner: distinct bytes stored for its snapshots, and their summed logical data. */
-  accounts: { ownerId: string; snapshots: number; storedBytes: number; dataBytes: number }[];
+  accounts: AccountUsage[];
+  /** Distinct bytes stored for the region's snapshots (a block shared by accounts counts once). */
   storedBytes: number;
+  /** The accounts' billed bytes and cost, summed. */
+  billedBytes: number;
+  monthlyCost: number;
 }
 
 export interface MaintenanceDeps { store: MetadataStore; blocks: BlockStore }
@@ -116,30 +136,50 @@ export class StorageMaintenance {
     return reports;
   }
 
-  async usage(options: { regions?: string[]; ownerId?: string } = {}): Promise<UsageReport[]> {
+  async usage(options: { regions?: string[]; ownerId?: string; pricePerGbMonth?: number } = {}): Promise<UsageReport[]> {
+    const price = options.pricePerGbMonth ?? DEFAULT_PRICE_PER_GB_MONTH;
+    const cleanUp = new SnapshotCleanUp({ store: this.deps.store });
     const reports: UsageReport[] = [];
     for (const region of regionNames(options.regions)) {
       const rows = await this.deps.store.snapshots.usage(region, options.ownerId);
       if (!rows.length) continue;
+      const plan = await cleanUp.plan({ regions: [region], ownerIds: options.ownerId ? [options.ownerId] : undefined, pricePerGbMonth: price });
+      const leftBehindBy = new Map(plan.accounts.flatMap((a) => [...a.deletable, ...a.kept]).map((l) => [l.snapshotId, l.imageIds]));
       const snapshots: SnapshotUsageRow[] = [];
       for (const r of rows) {
         const s = await this.deps.store.snapshots.get(region, r.snapshotId);
-        snapshots.push({
+        const row: SnapshotUsageRow = {
           snapshotId: r.snapshotId, ownerId: r.ownerId, volumeSizeGiB: s?.volumeSize ?? 0, blocks: r.blocks,
           ownBytes: r.ownBlocks * BLOCK_SIZE, sharedBytes: (r.blocks - r.ownBlocks) * BLOCK_SIZE,
-        });
+        };
+        if (leftBehindBy.has(r.snapshotId)) row.leftBehindBy = leftBehindBy.get(r.snapshotId);
+        snapshots.push(row);
       }
       const owners = await this.deps.store.snapshots.storedBlocksByOwner(region);
-      const accounts = [...new Set(snapshots.map((s) => s.ownerId))].sort().map((ownerId) => {
+      const accounts = [...new Set(snapshots.map((s) => s.ownerId))].sort().map((ownerId): AccountUsage => {
         const mine = snapshots.filter((s) => s.ownerId === ownerId);
+        const storedBytes = (owners.get(ownerId) ?? 0) * BLOCK_SIZE;
+        const left = plan.accounts.find((a) => a.ownerId === ownerId);
         return {
           ownerId,
           snapshots: mine.length,
-          storedBytes: (owners.get(ownerId) ?? 0) * BLOCK_SIZE,
+          storedBytes,
           dataBytes: mine.reduce((n, s) => n + s.blocks * BLOCK_SIZE, 0),
+          monthlyCost: monthlyCost(storedBytes, price),
+          leftBehind: {
+            snapshots: (left?.deletable.length ?? 0) + (left?.kept.length ?? 0),
+            kept: left?.kept.length ?? 0,
+            reclaimableBytes: left?.reclaimableBytes ?? 0,
+            monthlySaving: left?.monthlySaving ?? 0,
+          },
         };
       });
-      reports.push({ region, snapshots, accounts, storedBytes: (await this.deps.store.snapshots.referencedHashes(region)).size * BLOCK_SIZE });
+      const billedBytes = accounts.reduce((n, a) => n + a.storedBytes, 0);
+      reports.push({
+        region, pricePerGbMonth: price, snapshots, accounts,
+        storedBytes: (await this.deps.store.snapshots.referencedHashes(region)).size * BLOCK_SIZE,
+        billedBytes, monthlyCost: monthlyCost(billedBytes, price),
+      });
     }
     return reports;
   }

@@ -1,0 +1,64 @@
+// Images registered `pending` while their snapshots are still being made: CreateImage's (the
+// instance's volumes being snapshotted) and CopyImage's (the source's snapshots being copied).
+// Such an image becomes `available` once every snapshot it names completed, and `failed` (with a
+// StateReason) once one failed or turns out never to have been made (amiforge stopped first).
+import type { ImageRecord, MetadataStore } from '../../ports/metadata-store.ts';
+
+/** Something that says when snapshots settled, completed or failed (volume snapshots, copies). */
+export interface SnapshotCompletions {
+  onCompleted(listener: (region: string, snapshotIds: string[]) => Promise<void>): void;
+}
+
+export interface PendingImagesDeps {
+  store: MetadataStore;
+  /** Listened to from construction on: build this before any of them resumes work. */
+  sources: SnapshotCompletions[];
+}
+
+export class PendingImages {
+  private readonly store: MetadataStore;
+  constructor(deps: PendingImagesDeps) {
+    this.store = deps.store;
+    for (const source of deps.sources) source.onCompleted((region, ids) => this.snapshotsSettled(region, ids));
+  }
+
+  private async snapshotsSettled(region: string, snapshotIds: string[]): Promise<void> {
+    const images = new Set<string>();
+    for (const id of snapshotIds) for (const imageId of await this.store.snapshots.imagesUsing(region, id)) images.add(imageId);
+    for (const imageId of images) await this.settle(region, imageId);
+  }
+
+  /** A pending image becomes available once all its snapshots completed, failed if one did not. */
+  async settle(region: string, imageId: string): Promise<void> {
+    const record = await this.store.images.get(region, imageId);
+    if (record?.image.State !== 'pending') return;
+    for (const m of record.image.BlockDeviceMappings ?? []) {
+      if (!m.Ebs?.SnapshotId) continue;
+      const snap = await this.store.snapshots.get(region, m.Ebs.SnapshotId);
+      if (!snap) return this.fail(region, imageId, `its snapshot ${m.Ebs.SnapshotId} was never ${record.image.SourceInstanceId ? 'taken' : 'copied'} (amiforge stopped first)`, record);
+      if (snap.state === 'error') return this.fail(region, imageId, `its snapshot ${snap.snapshotId} failed: ${snap.stateMessage ?? ''}`, record);
+      if (snap.state !== 'completed') return;
+    }
+    record.image.State = 'available';
+    await this.store.images.update(record);
+  }
+
+  async fail(region: string, imageId: string, message: string, known?: ImageRecord): Promise<void> {
+    const record = known ?? (await this.store.images.get(region, imageId));
+    if (!record || record.image.State !== 'pending') return;
+    const made = record.image.SourceInstanceId ? 'created' : 'copied';
+    record.image.State = 'failed';
+    record.image.StateReason = { Code: 'Server.InternalError', Message: `Server.InternalError: The image could not be ${made}: ${message}` };
+    await this.store.images.update(record);
+  }
+
+  /**
+   * Start-up: CreateImage's and CopyImage's images left pending by a previous process are
+   * settled now, or left to wait for snapshots still being made (resumed copies report later).
+   */
+  async recover(): Promise<void> {
+    for (const record of await this.store.images.inState('pending')) {
+      if (record.image.SourceInstanceId || record.image.SourceImageId) await this.settle(record.region, record.image.ImageId);
+    }
+  }
+}
