@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ListSnapshotBlocksCommand, type EBSClient } from '@aws-sdk/client-ebs';
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
-import { awsCli, credentialsOf, ec2Client, type Credentials } from '../support/clients.ts';
+import { awsCli, boto3, credentialsOf, ec2Client, type Credentials } from '../support/clients.ts';
 import { expectAwsError } from '../support/sdk.ts';
 import { blockOf, ebsClient, getBlock, uploadSnapshot } from '../support/ebs.ts';
 import { uploadImage } from '../support/instances.ts';
@@ -324,7 +324,39 @@ describe('images in the Recycle Bin', () => {
   });
 });
 
-describe('the aws CLI', () => {
+describe('the aws CLI and boto3', () => {
+  test('boto3: a locked rule, an image kept by it, and Bob seeing none of it', async () => {
+    const script = (body: string) => ['rbin = boto3.client("rbin", endpoint_url=endpoint, config=Config(retries={"max_attempts": 1}))', body].join('\n');
+    const { imageId } = await uploadImage(alice, aliceEbs, 'boto3-kept', new Map([[0, blockOf('b3')]]));
+    const made = await boto3(server.endpoint, credentialsOf(ALICE), script([
+      'rule = rbin.create_rule(ResourceType="EC2_IMAGE", RetentionPeriod={"RetentionPeriodValue": 10, "RetentionPeriodUnit": "DAYS"},',
+      '                        LockConfiguration={"UnlockDelay": {"UnlockDelayValue": 7, "UnlockDelayUnit": "DAYS"}})',
+      'try:',
+      '    rbin.delete_rule(Identifier=rule["Identifier"])',
+      '    code = None',
+      'except botocore.exceptions.ClientError as e:',
+      '    code = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]]',
+      `ec2.deregister_image(ImageId="${imageId}")`,
+      'images = ec2.list_images_in_recycle_bin()["Images"]',
+      'print(json.dumps({"lock": rule["LockState"], "deleteError": code, "bin": [i["ImageId"] for i in images]}))',
+    ].join('\n')));
+    assert.equal(made.code, 0, made.stderr);
+    assert.deepEqual(made.json, { lock: 'locked', deleteError: ['ConflictException', 409], bin: [imageId] });
+    const bobs = await boto3(server.endpoint, credentialsOf(BOB), script([
+      'rules = rbin.list_rules(ResourceType="EC2_IMAGE")["Rules"]',
+      'images = ec2.list_images_in_recycle_bin()["Images"]',
+      'try:',
+      `    ec2.restore_image_from_recycle_bin(ImageId="${imageId}")`,
+      '    code = None',
+      'except botocore.exceptions.ClientError as e:',
+      '    code = e.response["Error"]["Code"]',
+      'print(json.dumps({"rules": rules, "bin": images, "restore": code}))',
+    ].join('\n')));
+    assert.equal(bobs.code, 0, bobs.stderr);
+    assert.deepEqual(bobs.json, { rules: [], bin: [], restore: 'InvalidAMIID.NotFound' });
+  });
+
+
   test('rbin create-rule and list-rules, ec2 list-snapshots-in-recycle-bin and restore-snapshot-from-recycle-bin', async () => {
     const creds = credentialsOf(ALICE);
     const created = await awsCli(server.endpoint, creds, ['rbin', 'create-rule', '--resource-type', 'EBS_SNAPSHOT',
