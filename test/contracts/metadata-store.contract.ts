@@ -576,6 +576,10 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       await s.images.insert(image(A, 'binned'));
       await assert.rejects(s.recycleBin.restore(entry), { code: 'InvalidAMIName.Duplicate' });
       assert.ok(await s.recycleBin.getBinned(A, R, 'EC2_IMAGE', img.image.ImageId));
+      // Purged for good, its snapshot is left behind by a deregistered image.
+      assert.deepEqual(await s.snapshots.leftBehind(R, A), []);
+      await s.recycleBin.purge(entry);
+      assert.deepEqual((await s.snapshots.leftBehind(R, A)).map((x) => [x.snapshotId, x.imageIds]), [[snap.snapshotId, [img.image.ImageId]]]);
     }));
 
     test('account settings: Allowed AMIs per account and region, criteria kept as given', withStore(async (s) => {

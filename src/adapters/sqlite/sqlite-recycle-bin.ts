@@ -114,6 +114,15 @@ export class SqliteRecycleBin implements RecycleBinRepository {
   async purge(e: BinEntry): Promise<void> {
     this.tx(() => {
       if (e.resourceType === 'EBS_SNAPSHOT') this.db.prepare('DELETE FROM snapshot_blocks WHERE snapshot_id = ?').run(e.resourceId);
+      else {
+        // Its snapshots are now left behind by a deregistered image, as after an ordinary
+        // DeregisterImage (what the storage report and clean-up look for).
+        const record = this.db.prepare(`INSERT OR IGNORE INTO deregistered_image_snapshots (snapshot_id, image_id, region)
+          SELECT snapshot_id, ?, region FROM snapshots WHERE snapshot_id = ? AND region = ?`);
+        for (const m of e.image.image.BlockDeviceMappings ?? []) {
+          if (m.Ebs?.SnapshotId) record.run(e.resourceId, m.Ebs.SnapshotId, e.region);
+        }
+      }
       this.db.prepare('DELETE FROM recycle_bin WHERE resource_id = ?').run(e.resourceId);
     });
   }
