@@ -10,7 +10,7 @@
 // Peak memory is VmHWM: the server's from /proc/PID/status at the end; each CLI run's from
 // /usr/bin/time (or, without it, by sampling /proc/PID/status while it runs).
 import { spawn, spawnSync } from 'node:child_process';
-import { createCipheriv, createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { memoryOf } from './support/servers.ts';
+import { BLOCK, changeBlocks, flush, machineLimit, makeImage, parseSize } from './support/disk-image.ts';
 import { renderTable, type Row } from './support/table.ts';
 
 export const description = 'snapshot upload/download via the CLI vs sha256 + sequential write; incremental upload; peak memory';
@@ -31,18 +32,9 @@ const USAGE = `usage: npm run bench -- blocks [--size 4G] [--concurrency 16] [--
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/amiforge');
-const BLOCK = 512 * 1024;
 const MB = 1e6;
 const AIM_SHARE = 0.6;
 const AIM_MEMORY = 256 * MB;
-const SEAL_KEY = randomBytes(32);
-
-function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(s.trim());
-  if (!m) throw new Error(`--size: not a size: ${s}`);
-  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
-  return Math.round(Number(m[1]) * unit);
-}
 
 interface CliRun {
   seconds: number;
@@ -140,51 +132,6 @@ function cpuOf(pid: number): number {
 
 const sentOf = (stderr: string) => Number(/: (\d+) of \d+ blocks sent/.exec(stderr)?.[1] ?? NaN);
 
-/** Writes `size` random bytes to `path` (not timed). */
-async function makeImage(path: string, size: number): Promise<void> {
-  const fh = await open(path, 'w');
-  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-  try {
-    for (let pos = 0; pos < size;) {
-      const n = Math.min(buf.length, size - pos);
-      randomFillSync(buf, 0, n);
-      await fh.write(buf, 0, n, pos);
-      pos += n;
-    }
-  } finally {
-    await fh.close();
-  }
-}
-
-/**
- * The machine's limit: read each block, SHA-256 it, write it sequentially to `sink`. With `seal`,
- * the limit of an encrypted upload: the block is also sealed with AES-256-GCM (fresh nonce) and
- * the sealed bytes hashed (their address) and written.
- */
-async function limit(src: string, sink: string, size: number, seal = false): Promise<{ seconds: number; cpu: number }> {
-  const [input, output] = await Promise.all([open(src, 'r'), open(sink, 'w')]);
-  const buf = Buffer.allocUnsafe(BLOCK);
-  const started = performance.now();
-  const cpu0 = process.cpuUsage();
-  try {
-    for (let pos = 0; pos < size;) {
-      const { bytesRead } = await input.read(buf, 0, BLOCK, pos);
-      createHash('sha256').update(buf.subarray(0, bytesRead)).digest();
-      if (seal) {
-        const cipher = createCipheriv('aes-256-gcm', SEAL_KEY, randomBytes(12));
-        const sealed = Buffer.concat([cipher.update(buf.subarray(0, bytesRead)), cipher.final(), cipher.getAuthTag()]);
-        createHash('sha256').update(sealed).digest();
-        await output.write(sealed, 0, sealed.length);
-      } else await output.write(buf, 0, bytesRead);
-      pos += bytesRead;
-    }
-  } finally {
-    await Promise.all([input.close(), output.close()]);
-  }
-  const cpu = process.cpuUsage(cpu0);
-  return { seconds: (performance.now() - started) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
-}
-
 async function sha256File(path: string): Promise<string> {
   const fh = await open(path, 'r');
   const h = createHash('sha256');
@@ -202,27 +149,6 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Overwrites `percent` % of the blocks (at least one) with new random data; returns how many. */
-async function changeBlocks(path: string, size: number, percent: number): Promise<number> {
-  const blocks = Math.ceil(size / BLOCK);
-  const count = Math.max(1, Math.round((blocks * percent) / 100));
-  const chosen = new Set<number>();
-  while (chosen.size < count) chosen.add(Math.floor(Math.random() * blocks));
-  const fh = await open(path, 'r+');
-  const buf = Buffer.allocUnsafe(BLOCK);
-  try {
-    for (const i of chosen) {
-      const n = Math.min(BLOCK, size - i * BLOCK);
-      randomFillSync(buf, 0, n);
-      await fh.write(buf, 0, n, i * BLOCK);
-    }
-  } finally {
-    await fh.close();
-  }
-  return count;
-}
-
-const flush = () => spawnSync('sync');
 const mbps = (bytes: number, s: number) => bytes / MB / s;
 const f1 = (n: number) => n.toFixed(1);
 const f0 = (n: number) => n.toFixed(0);
@@ -266,7 +192,7 @@ export async function run(args: string[]): Promise<void> {
     const sourceHash = await sha256File(src);
     flush();
 
-    const { seconds: limitSeconds, cpu: limitCpu } = await limit(src, join(dir, 'sink.raw'), size);
+    const { seconds: limitSeconds, cpu: limitCpu } = await machineLimit(src, join(dir, 'sink.raw'), size);
     rmSync(join(dir, 'sink.raw'));
     flush();
     const limitRate = mbps(size, limitSeconds);
@@ -303,7 +229,7 @@ export async function run(args: string[]): Promise<void> {
     // Encrypted: the (changed) image uploaded and downloaded again with encryption by default on
     // (the aws/ebs key), beside the limit with AES-256-GCM sealing added, measured now.
     const changedHash = await sha256File(src);
-    const { seconds: sealSeconds, cpu: sealCpu } = await limit(src, join(dir, 'sink.raw'), size, true);
+    const { seconds: sealSeconds, cpu: sealCpu } = await machineLimit(src, join(dir, 'sink.raw'), size, true);
     rmSync(join(dir, 'sink.raw'));
     flush();
     const { EC2Client, EnableEbsEncryptionByDefaultCommand } = await import('@aws-sdk/client-ec2');

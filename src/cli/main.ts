@@ -6,6 +6,7 @@ import { imageCommand } from './image.ts';
 import { serveCommand } from './serve.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { registerMaintenanceCommands } from './maintenance.ts';
+import { copySchedulesCommand } from './copy-schedules.ts';
 import { registerStorageCommands } from './storage.ts';
 
 const program = new Command()
@@ -28,6 +29,7 @@ program.command('serve')
   .addOption(new Option('--hypervisor <driver>', 'what runs instances: sim boots no guest but reads and writes the real volumes; qemu boots real guests (needs scripts/install-qemu.sh and scripts/build-base-image.sh)').choices(['sim', 'qemu']).default('sim'))
   .option('--sim-boot-ms <ms>', 'how long a simulated guest takes to boot (pending to running)', '300')
   .option('--kms-root-key-file <file>', 'the KMS root key that wraps all KMS key material (32 bytes, base64 or raw)')
+  .option('--copy-schedules <file>', 'scheduled cross-region image copies (JSON; see docs/copy-schedules.md), checked at start-up')
   .addHelpText('after', `
 Without --accounts the server runs in dev mode: any access key is accepted and signatures are not
 checked; a 12-digit access key id acts as that account, anything else as 123456789012.
@@ -46,5 +48,6 @@ registerStorageCommands(program);
 
 program.addCommand(snapshotCommand());
 program.addCommand(imageCommand());
+program.addCommand(copySchedulesCommand());
 
 await program.parseAsync(process.argv);

@@ -22,6 +22,8 @@ export interface ServerConfig {
   readonly hypervisor: { readonly driver: 'sim' | 'qemu'; readonly bootMs: number };
   /** The built base image (scripts/build-base-image.sh): the QEMU driver's kernel, the catalogue's amiforge-minimal-linux. */
   readonly baseImageDir: string;
+  /** Scheduled image copies (docs/copy-schedules.md); none when absent. */
+  readonly copySchedulesFile?: string;
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
@@ -40,6 +42,7 @@ export interface ServeOptions {
   instanceLimit?: string | number;
   hypervisor?: string;
   simBootMs?: string | number;
+  copySchedules?: string;
 }
 
 export class ConfigError extends Error {}
@@ -97,5 +100,6 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     instanceLimit,
     hypervisor: Object.freeze({ driver, bootMs }),
     baseImageDir: resolve(env.AMIFORGE_BASE_IMAGE_DIR || DEFAULT_BASE_IMAGE_DIR),
+    copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
   });
 }

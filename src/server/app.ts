@@ -34,6 +34,8 @@ import { createHypervisor, createInstanceServices } from './instances-wiring.ts'
 import { OffsetClock } from '../ports/offset-clock.ts';
 import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
+import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
+import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -49,6 +51,8 @@ export interface App {
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
   readonly authenticator: Authenticator;
+  /** Scheduled image copies (--copy-schedules), when configured. */
+  readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
@@ -64,6 +68,7 @@ const RECYCLE_BIN_SWEEP_MS = 60_000;
 export async function createApp(config: ServerConfig, log: Logger): Promise<App> {
   const accounts = config.accountsFile ? loadAccounts(config.accountsFile) : undefined;
   const catalog: CatalogImage[] = readCatalog(config.catalogFile);
+  const copySpecs = config.copySchedulesFile ? readCopySchedules(config.copySchedulesFile, accounts) : [];
   const { store, blocks } = openStores(config.dataDir);
   const deps = { store, clock: systemClock, ids: randomIds };
   const kms = new KmsService({ keys: store.keys, clock: systemClock, vault: new KeyVault(loadKmsRootKey(config.kmsRootKey, log)) });
@@ -128,6 +133,11 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       .catch((err) => log.error({ err }, 'recycle bin sweep failed'));
   }, RECYCLE_BIN_SWEEP_MS);
   sweepTimer.unref();
+  const copySchedules = copySpecs.length ? createCopyScheduler({
+    specs: copySpecs, dataDir: config.dataDir, store, accounts, log,
+    services: { images, tags, copier: imageCopies },
+  }) : undefined;
+  await copySchedules?.start();
   return {
     config,
     store,
@@ -141,6 +151,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
+    copySchedules,
     authorizer: new RequestAuthorizer(store.tags),
     async reset() {
       await compute.reset();
@@ -153,6 +164,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     async close() {
       clearInterval(gcTimer);
       clearInterval(sweepTimer);
+      await copySchedules?.close();
       await compute.close();
       await copier.idle();
       await volumeSnapshots.idle();

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ec2Model } from '../protocol/ec2/model.ts';
 import { implementedEc2Actions } from '../api/ec2/dispatcher.ts';
 import { GC_GRACE_MS, type App } from './app.ts';
+import { handleCopyScheduleOps } from './copy-schedules-ops.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -15,6 +16,8 @@ export async function handleOps(
   app: App, method: string, path: string, readBody: () => Promise<Buffer>,
 ): Promise<{ status: number; body: string } | undefined> {
   if (!path.startsWith('/_amiforge/')) return undefined;
+  const copySchedules = await handleCopyScheduleOps(app, method, path);
+  if (copySchedules) return copySchedules;
   switch (`${method} ${path}`) {
     case 'GET /_amiforge/health':
       return json(200, { status: 'ok' });
