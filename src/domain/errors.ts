@@ -157,6 +157,8 @@ export const Errors = {
     new ServiceError('ConflictException', 409, message, { Reason: 'INVALID_RULE_STATE' }),
   rbinQuotaExceeded: (message: string) =>
     new ServiceError('ServiceQuotaExceededException', 402, message, { Reason: 'SERVICE_QUOTA_EXCEEDED' }),
+  /** An IAM-style user's identity policies do not allow the call (AWS's AccessDeniedException, 403). */
+  rbinAccessDenied: (message: string) => new ServiceError('AccessDeniedException', 403, message),
   rbinInternal: () => new ServiceError('InternalServerException', 500, 'An internal error occurred. Retry the request.'),
   // EC2's side of the Recycle Bin.
   imageNotInRecycleBin: (id: string) => client('InvalidAMIID.NotFound')(`The image id '[${id}]' is not in the Recycle Bin`),

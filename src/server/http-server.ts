@@ -147,7 +147,7 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
       return outcome;
     }
     if (service === 'rbin') {
-      const { action, response } = await dispatchRbin(signed, ctx, app.rbin);
+      const { action, response } = await dispatchRbin(signed, ctx, app.rbin, authorize?.rbin);
       Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
       return outcome;
     }

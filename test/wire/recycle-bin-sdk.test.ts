@@ -15,13 +15,18 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { ListSnapshotBlocksCommand, type EBSClient } from '@aws-sdk/client-ebs';
-import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
+import { ALICE, BOB, startServer, type RunningServer, type TestUser } from '../support/server.ts';
 import { awsCli, boto3, credentialsOf, ec2Client, type Credentials } from '../support/clients.ts';
 import { expectAwsError } from '../support/sdk.ts';
 import { blockOf, ebsClient, getBlock, uploadSnapshot } from '../support/ebs.ts';
 import { uploadImage } from '../support/instances.ts';
 
 const DAY = 86_400;
+/** An IAM-style user of Alice's who may only read retention rules. */
+const RULE_READER: TestUser = {
+  name: 'rule-reader', accessKeyId: 'AKIARULEREADER000001', secretAccessKey: 'rule-reader-secret-000000000000000000000',
+  policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['rbin:GetRule', 'rbin:ListRules'], Resource: '*' }] }],
+};
 
 let server: RunningServer;
 let alice: EC2Client;
@@ -33,7 +38,7 @@ let bobRbin: RbinClient;
 const rbinClient = (endpoint: string, credentials: Credentials) => new RbinClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
 
 before(async () => {
-  server = await startServer({ accounts: [ALICE, BOB] });
+  server = await startServer({ accounts: [{ ...ALICE, users: [RULE_READER] }, BOB] });
   alice = ec2Client(server.endpoint, credentialsOf(ALICE));
   bob = ec2Client(server.endpoint, credentialsOf(BOB));
   aliceEbs = ebsClient(server.endpoint, credentialsOf(ALICE));
@@ -185,6 +190,18 @@ describe('retention rules', () => {
     await rbinError(bobRbin.send(new TagResourceCommand({ ResourceArn: rule.RuleArn, Tags: [{ Key: 'k', Value: 'v' }] })), 'ResourceNotFoundException', 404);
     await rbinError(bobRbin.send(new ListTagsForResourceCommand({ ResourceArn: rule.RuleArn })), 'ResourceNotFoundException', 404);
     assert.equal((await aliceRbin.send(new GetRuleCommand({ Identifier: rule.Identifier }))).Description, '');
+  });
+
+  test("an IAM-style user's policies decide which rule operations it may call", async () => {
+    const rule = await aliceRbin.send(new CreateRuleCommand(snapshotRule(7)));
+    const reader = rbinClient(server.endpoint, { accessKeyId: RULE_READER.accessKeyId, secretAccessKey: RULE_READER.secretAccessKey });
+    assert.equal((await reader.send(new GetRuleCommand({ Identifier: rule.Identifier }))).Identifier, rule.Identifier);
+    assert.equal((await reader.send(new ListRulesCommand({ ResourceType: 'EBS_SNAPSHOT' }))).Rules?.length, 1);
+    await expectAwsError(reader.send(new DeleteRuleCommand({ Identifier: rule.Identifier })), { name: 'AccessDeniedException', status: 403, message: /rbin:DeleteRule/ });
+    await expectAwsError(reader.send(new CreateRuleCommand(snapshotRule(1))), { name: 'AccessDeniedException', status: 403 });
+    const readerEc2 = ec2Client(server.endpoint, { accessKeyId: RULE_READER.accessKeyId, secretAccessKey: RULE_READER.secretAccessKey });
+    await expectAwsError(readerEc2.send(new ListSnapshotsInRecycleBinCommand({})), { name: 'UnauthorizedOperation', status: 403 });
+    assert.ok(await aliceRbin.send(new GetRuleCommand({ Identifier: rule.Identifier })));
   });
 });
 

@@ -11,10 +11,14 @@ const codec = new RestJsonCodec(
   (message) => Errors.rbinValidation(message),
 );
 
-export async function dispatchRbin(req: RestRequest, ctx: RequestContext, rules: RetentionRuleService): Promise<{ action: string; response: RestResponse }> {
+export async function dispatchRbin(
+  req: RestRequest, ctx: RequestContext, rules: RetentionRuleService,
+  authorize?: (action: string, input: Record<string, unknown>) => Promise<void>,
+): Promise<{ action: string; response: RestResponse }> {
   const route = codec.route(req.method, req.rawPath);
   if (!route) throw Errors.rbinValidation(`No Recycle Bin operation answers ${req.method} ${req.rawPath}.`);
   const input = codec.parseInput(route.operation, route.uri, req);
+  await authorize?.(route.operation, input as Record<string, unknown>);
   const handler = rbinHandlers[route.operation as keyof typeof rbinHandlers] as
     (i: unknown, c: RequestContext, r: RetentionRuleService) => Promise<Record<string, unknown>>;
   const output = await handler(input, ctx, rules);
