@@ -201,6 +201,24 @@ export const Errors = {
   kmsUnknownOperation: (target: string) => client('UnknownOperationException')(`Unknown operation ${target}.`),
   kmsInternal: () => e('KMSInternalException', 500)('An internal error occurred. Retry the request; if it persists, check the server log for this request id.'),
 
+  // Image and snapshot governance (block public access, disabling, deprecation, protection)
+  imagePublicSharingBlocked: () => client('OperationNotPermitted')(
+    'You can’t publicly share this image because block public access for AMIs is enabled for this account. To publicly share the image, you must call the DisableImageBlockPublicAccess API.'),
+  snapshotPublicSharingBlocked: () => client('OperationNotPermitted')(
+    'You can’t publicly share this snapshot because block public access for snapshots is enabled for this account in this Region. To publicly share the snapshot, you must call the DisableSnapshotBlockPublicAccess API.'),
+  imageDeregistrationProtected: (id: string, until?: string) => client('OperationNotPermitted')(until
+    ? `Image ${id} is protected from deregistration until ${until}: its protection was disabled with a 24-hour cooldown.`
+    : `Image ${id} has deregistration protection enabled; disable it first.`),
+  imageIncorrectState: (id: string, state: string, expected: string) =>
+    client('IncorrectState')(`The image '${id}' is in state '${state}'; it must be '${expected}' for this operation.`),
+  disabledImageNotShareable: (id: string) =>
+    client('IncorrectState')(`The image '${id}' is disabled; a disabled AMI can't be shared. Enable it first (EnableImage).`),
+  cancelOwnLaunchPermission: (id: string) =>
+    client('OperationNotPermitted')(`You own image ${id}; only an account it is shared with can remove itself from its launch permissions.`),
+  notSharedDirectly: (id: string) => client('OperationNotPermitted')(
+    `Image ${id} is not shared with your account directly: you can remove your account only from an AMI shared with it, not from one that is public or shared with your organization or organizational unit.`),
+  invalidDeprecateAt: (detail: string) => client('InvalidParameterValue')(detail),
+
   // Tags and resources
   invalidId: (id: string) => client('InvalidID')(`The ID '${id}' is not valid`),
   tagLimitExceeded: () => client('TagLimitExceeded')('The maximum number of Tags for a resource has been reached.'),

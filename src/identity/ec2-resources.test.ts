@@ -25,6 +25,22 @@ describe('the resources an EC2 request acts on', () => {
       'arn:aws:ec2:us-east-1:111111111111:instance/i-1', 'arn:aws:ec2:us-east-1::image/*', 'arn:aws:ec2:us-east-1::snapshot/*',
     ]);
     assert.deepEqual(arns('RegisterImage', { Name: 'x' }), ['arn:aws:ec2:us-east-1::image/*']);
+    assert.deepEqual(arns('CopyImage', { SourceImageId: 'ami-1', SourceRegion: 'eu-west-1' }), [
+      'arn:aws:ec2:eu-west-1::image/ami-1', 'arn:aws:ec2:us-east-1::image/*', 'arn:aws:ec2:us-east-1::snapshot/*',
+    ]);
+  });
+  test('snapshots named in BlockDeviceMappings are resources, once each', () => {
+    const BlockDeviceMappings = [
+      { DeviceName: '/dev/xvda', Ebs: { SnapshotId: 'snap-1' } }, { DeviceName: '/dev/xvdb', Ebs: { SnapshotId: 'snap-2' } },
+      { DeviceName: '/dev/xvdc', Ebs: { SnapshotId: 'snap-1' } }, { DeviceName: '/dev/xvdd', Ebs: { VolumeSize: 1 } }, { DeviceName: '/dev/xvde', NoDevice: '' },
+    ];
+    assert.deepEqual(arns('RegisterImage', { Name: 'x', BlockDeviceMappings }), [
+      'arn:aws:ec2:us-east-1::snapshot/snap-1', 'arn:aws:ec2:us-east-1::snapshot/snap-2', 'arn:aws:ec2:us-east-1::image/*',
+    ]);
+    assert.deepEqual(arns('RunInstances', { ImageId: 'ami-1', BlockDeviceMappings: BlockDeviceMappings.slice(1, 2) }), [
+      'arn:aws:ec2:us-east-1::image/ami-1', 'arn:aws:ec2:us-east-1::snapshot/snap-2',
+      'arn:aws:ec2:us-east-1:111111111111:instance/*', 'arn:aws:ec2:us-east-1:111111111111:volume/*',
+    ]);
   });
   test('a source in another region is named in that region', () => {
     const [source] = requestResources('CopySnapshot', { SourceSnapshotId: 'snap-1', SourceRegion: 'eu-west-1' }, '111111111111', 'us-east-1');

@@ -35,7 +35,8 @@ const MEMBERS: Record<string, Ec2ResourceType> = {
 const CREATES: Record<string, Ec2ResourceType[]> = {
   RunInstances: ['instance', 'volume'],
   CreateImage: ['image', 'snapshot'],
-  CopyImage: ['image'],
+  // CopyImage makes the image and a copy of each of its backing snapshots.
+  CopyImage: ['image', 'snapshot'],
   RegisterImage: ['image'],
   CreateVolume: ['volume'],
   CreateSnapshot: ['snapshot'],
@@ -61,6 +62,9 @@ export function requestResources(action: string, input: Record<string, unknown>,
   }
   const spec = input.InstanceSpecification as { InstanceId?: unknown } | undefined;
   for (const id of strings(spec?.InstanceId)) add('instance', id);
+  // Snapshots named in block device mappings (RegisterImage's backing snapshots, the volumes
+  // RunInstances and CreateImage make from a snapshot) are resources of the request too.
+  for (const id of mappedSnapshotIds(input.BlockDeviceMappings)) add('snapshot', id);
   // CreateTags / DeleteTags: ids of any taggable type. An id of no known type names no
   // resource: the operation answers it with EC2's InvalidID.
   for (const id of strings(input.Resources)) {
@@ -70,6 +74,19 @@ export function requestResources(action: string, input: Record<string, unknown>,
   for (const type of CREATES[action] ?? []) out.push({ arn: ec2Arn(type, region, account, '*'), type, region });
   if (!out.length) out.push({ arn: '*', region });
   return out;
+}
+
+export interface MappingLike {
+  DeviceName?: string;
+  NoDevice?: string;
+  VirtualName?: string;
+  Ebs?: { SnapshotId?: string };
+}
+
+/** The snapshot ids `BlockDeviceMappings` names, once each, in order. */
+export function mappedSnapshotIds(mappings: unknown): string[] {
+  const list = (Array.isArray(mappings) ? mappings : []) as MappingLike[];
+  return [...new Set(strings(list.map((m) => m?.Ebs?.SnapshotId)))];
 }
 
 export interface TagOnCreate {

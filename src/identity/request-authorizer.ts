@@ -8,9 +8,10 @@
 import type { Caller } from '../domain/context.ts';
 import { Errors } from '../domain/errors.ts';
 import { aliasArn, keyArn, parseKeyReference } from '../domain/kms/identifiers.ts';
-import type { TagRepository } from '../ports/metadata-store.ts';
+import type { ImageRepository, TagRepository } from '../ports/metadata-store.ts';
 import { denialSentence, ec2DenialDetail } from './denial.ts';
 import { requestResources, requestTags, tagOnCreate, type ResourceTarget } from './ec2-resources.ts';
+import { imageSnapshotResources } from './image-snapshots.ts';
 import { ConditionContext } from './policy/conditions.ts';
 import { evaluatePolicies } from './policy/evaluate.ts';
 import type { IamUser, Principal } from './principal.ts';
@@ -36,8 +37,10 @@ interface Check {
 
 export class RequestAuthorizer {
   private readonly tags: TagRepository;
-  constructor(tags: TagRepository) {
+  private readonly images: ImageRepository;
+  constructor(tags: TagRepository, images: ImageRepository) {
     this.tags = tags;
+    this.images = images;
   }
 
   /** The hooks for one request; undefined for an account's root, which policies do not limit. */
@@ -47,7 +50,8 @@ export class RequestAuthorizer {
     const { account, region } = caller;
     return {
       ec2: async (action, input) => {
-        await this.check(user, caller, { service: 'ec2', action, targets: requestResources(action, input, account, region), tags: requestTags(input) });
+        const targets = withImageSnapshots(requestResources(action, input, account, region), await imageSnapshotResources(this.images, caller, action, input));
+        await this.check(user, caller, { service: 'ec2', action, targets, tags: requestTags(input) });
         if (action === 'CreateTags') return;
         for (const t of tagOnCreate(action, input, account, region)) {
           await this.check(user, caller, { service: 'ec2', action: 'CreateTags', targets: [t.target], tags: t.tags, keys: { 'ec2:CreateAction': action } });
@@ -91,6 +95,15 @@ export class RequestAuthorizer {
     }
     return out;
   }
+}
+
+/** The image's snapshots go right after the image itself; one named twice is checked once. */
+function withImageSnapshots(targets: ResourceTarget[], snapshots: ResourceTarget[]): ResourceTarget[] {
+  if (!snapshots.length) return targets;
+  const at = targets.findIndex((t) => t.type === 'image') + 1;
+  const merged = [...targets.slice(0, at), ...snapshots, ...targets.slice(at)];
+  const seen = new Set<string>();
+  return merged.filter((t) => !seen.has(t.arn) && !!seen.add(t.arn));
 }
 
 function baseContext(user: IamUser, caller: Caller, tags: { Key?: string; Value?: string }[]): ConditionContext {

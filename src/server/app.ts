@@ -21,7 +21,10 @@ import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import { loadAccounts } from '../identity/accounts.ts';
 import { devAuthenticator, strictAuthenticator, type Authenticator } from '../identity/authenticator.ts';
 import { RequestAuthorizer } from '../identity/request-authorizer.ts';
-import { systemClock } from '../ports/clock.ts';
+import { AdvanceableClock, systemClock } from '../ports/clock.ts';
+import { ImageBlockPublicAccess } from '../domain/images/block-public-access.ts';
+import { ImageControls } from '../domain/images/image-controls.ts';
+import { SnapshotBlockPublicAccess } from '../domain/snapshots/snapshot-block-public-access.ts';
 import { randomIds } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import { Errors } from '../domain/errors.ts';
@@ -31,7 +34,6 @@ import { EbsEncryption } from '../domain/encryption/ebs-encryption.ts';
 import { LineageKeys } from '../domain/encryption/lineage-keys.ts';
 import { loadKmsRootKey } from './kms-root-key.ts';
 import { createHypervisor, createInstanceServices } from './instances-wiring.ts';
-import { OffsetClock } from '../ports/offset-clock.ts';
 import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
@@ -45,12 +47,12 @@ export interface App {
   readonly ebs: EbsDirectService;
   readonly kms: KmsService;
   readonly rbin: RetentionRuleService;
-  /** Moved forward only by the test suites' `POST /_amiforge/clock` (with --enable-reset). */
-  readonly clock: OffsetClock;
   readonly volumeData: VolumeData;
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
   readonly authenticator: Authenticator;
+  /** The domain services' clock; tests move it forward through /_amiforge/clock (with --enable-reset). */
+  readonly clock: AdvanceableClock;
   /** Scheduled image copies (--copy-schedules), when configured. */
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
@@ -70,7 +72,8 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const catalog: CatalogImage[] = readCatalog(config.catalogFile);
   const copySpecs = config.copySchedulesFile ? readCopySchedules(config.copySchedulesFile, accounts) : [];
   const { store, blocks } = openStores(config.dataDir);
-  const deps = { store, clock: systemClock, ids: randomIds };
+  const clock = new AdvanceableClock();
+  const deps = { store, clock, ids: randomIds };
   const kms = new KmsService({ keys: store.keys, clock: systemClock, vault: new KeyVault(loadKmsRootKey(config.kmsRootKey, log)) });
   await kms.verifyRootKey();
   const lineageKeys = new LineageKeys(kms);
@@ -79,14 +82,16 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     store, blocks, clock: systemClock, keys: lineageKeys,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot copy failed'),
   });
-  const clock = new OffsetClock();
   const recycleBin = new RecycleBin({ store, clock });
   const rbin = new RetentionRuleService({ rules: store.recycleBin, clock, ids: randomIds });
-  const snapshots = new SnapshotService({ ...deps, copier, encryption, recycleBin });
+  const snapshotPublicAccess = new SnapshotBlockPublicAccess(store.accountSettings);
+  const imagePublicAccess = new ImageBlockPublicAccess(store.accountSettings);
+  const snapshots = new SnapshotService({ ...deps, copier, encryption, publicAccess: snapshotPublicAccess, recycleBin });
   const allowedImages = new AllowedImages({ store, clock: systemClock });
-  const images = new ImageService({ ...deps, snapshots, encryption, allowedImages, recycleBin });
+  const images = new ImageService({ ...deps, snapshots, encryption, allowedImages, publicAccess: imagePublicAccess, recycleBin });
   const imageAncestry = new ImageAncestry({ store, images, allowedImages });
-  const ebs = new EbsDirectService({ ...deps, blocks, encryption });
+  const governance = { images: new ImageControls({ ...deps, images }), imagePublicAccess, snapshotPublicAccess };
+  const ebs = new EbsDirectService({ ...deps, blocks, encryption, publicAccess: snapshotPublicAccess });
   const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
   const volumeData = new VolumeData({ store, blocks, keys: lineageKeys });
   const tags = new TagService(store, {
@@ -142,23 +147,23 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config,
     store,
     blocks,
-    ec2: { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, recycleBin, ...compute.services },
+    ec2: { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, governance, recycleBin, ...compute.services },
     volumeData,
     ebs,
     kms,
     rbin,
-    clock,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
+    clock,
     copySchedules,
-    authorizer: new RequestAuthorizer(store.tags),
+    authorizer: new RequestAuthorizer(store.tags, store.images),
     async reset() {
       await compute.reset();
       await copier.idle();
       await volumeSnapshots.idle();
       await store.reset();
-      clock.reset();
+      clock.rewind();
       await loadCatalog(store, blocks, catalog, catalogOptions);
     },
     async close() {

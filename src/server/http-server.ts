@@ -117,7 +117,7 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
   const q = url.indexOf('?');
   const rawPath = q < 0 ? url : url.slice(0, q);
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
-  const ops = await handleOps(app, req.method ?? 'GET', rawPath, () => readBody(req));
+  const ops = await handleOps(app, req.method ?? 'GET', rawPath);
   if (ops) return { ...ops, contentType: 'application/json' };
 
   const body = await readBody(req);

@@ -1,4 +1,5 @@
-// Operational endpoints: health, version, and the test-suite reset and clock (only with --enable-reset).
+// Operational endpoints: health, version, and, only with --enable-reset, the test suites' reset
+// and clock (POST /_amiforge/clock/advance/SECONDS).
 import { readFileSync } from 'node:fs';
 import { ec2Model } from '../protocol/ec2/model.ts';
 import { implementedEc2Actions } from '../api/ec2/dispatcher.ts';
@@ -12,10 +13,17 @@ export const VERSION: string = JSON.parse(
 const json = (status: number, body: unknown) => ({ status, body: JSON.stringify(body) });
 
 /** The response for an operational path, or undefined when the path is an AWS API request. */
-export async function handleOps(
-  app: App, method: string, path: string, readBody: () => Promise<Buffer>,
-): Promise<{ status: number; body: string } | undefined> {
+export async function handleOps(app: App, method: string, path: string): Promise<{ status: number; body: string } | undefined> {
   if (!path.startsWith('/_amiforge/')) return undefined;
+  const advance = /^\/_amiforge\/clock\/advance\/(\d{1,10})$/.exec(path);
+  if (method === 'POST' && advance) {
+    // Test suites only: moves the domain's clock forward (e.g. past a 24-hour cooldown).
+    if (!app.config.enableReset) return json(403, { error: 'The clock can be moved only with --enable-reset.' });
+    app.clock.advance(Number(advance[1]) * 1000);
+    // What the new time ends at once: Recycle Bin entries past their retention are deleted.
+    const recycleBinPurged = await app.ec2.recycleBin.purgeExpired();
+    return json(200, { now: app.clock.now().toISOString(), recycleBinPurged });
+  }
   const copySchedules = await handleCopyScheduleOps(app, method, path);
   if (copySchedules) return copySchedules;
   switch (`${method} ${path}`) {
@@ -31,9 +39,6 @@ export async function handleOps(
       if (!app.config.enableReset) return json(403, { error: 'Reset is disabled; start the server with --enable-reset.' });
       await app.reset();
       return json(200, { status: 'reset' });
-    case 'POST /_amiforge/clock':
-      if (!app.config.enableReset) return json(403, { error: 'The test clock is disabled; start the server with --enable-reset.' });
-      return advanceClock(app, await readBody());
     case 'POST /_amiforge/gc':
       return json(200, { regions: await app.maintenance.collectGarbage({ graceMs: GC_GRACE_MS }) });
     case 'GET /_amiforge/storage':
@@ -47,23 +52,4 @@ export async function handleOps(
     default:
       return json(404, { error: `No such endpoint: ${method} ${path}` });
   }
-}
-
-/**
- * Moves the server's clock forward by `advanceSeconds` (test suites: retention periods and unlock
- * delays end without waiting days), then runs the periodic work that depends on it at once.
- */
-async function advanceClock(app: App, body: Buffer): Promise<{ status: number; body: string }> {
-  let seconds: unknown;
-  try {
-    seconds = (JSON.parse(body.toString('utf8') || '{}') as { advanceSeconds?: unknown }).advanceSeconds;
-  } catch {
-    return json(400, { error: 'The body must be JSON: {"advanceSeconds": n}.' });
-  }
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
-    return json(400, { error: 'advanceSeconds must be a number of seconds, 0 or more.' });
-  }
-  app.clock.advance(seconds);
-  const purged = await app.ec2.recycleBin.purgeExpired();
-  return json(200, { now: app.clock.now().toISOString(), offsetSeconds: app.clock.offsetSeconds, recycleBinPurged: purged });
 }

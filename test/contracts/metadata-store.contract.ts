@@ -582,6 +582,23 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual((await s.snapshots.leftBehind(R, A)).map((x) => [x.snapshotId, x.imageIds]), [[snap.snapshotId, [img.image.ImageId]]]);
     }));
 
+    test('account settings: block public access per account, region and kind of resource', withStore(async (s) => {
+      assert.equal(await s.accountSettings.blockPublicAccess(A, R, 'image'), 'unblocked');
+      assert.equal(await s.accountSettings.blockPublicAccess(A, R, 'snapshot'), 'unblocked');
+      await s.accountSettings.setBlockPublicAccess(A, R, 'image', 'block-new-sharing');
+      await s.accountSettings.setBlockPublicAccess(A, R, 'snapshot', 'block-all-sharing');
+      assert.equal(await s.accountSettings.blockPublicAccess(A, R, 'image'), 'block-new-sharing');
+      assert.equal(await s.accountSettings.blockPublicAccess(A, R, 'snapshot'), 'block-all-sharing');
+      assert.equal(await s.accountSettings.blockPublicAccess(B, R, 'image'), 'unblocked');
+      assert.equal(await s.accountSettings.blockPublicAccess(A, 'eu-west-1', 'snapshot'), 'unblocked');
+      // The settings are apart from EBS encryption's, which shares the table.
+      assert.deepEqual(await s.accountSettings.ebsEncryption(A, R), { encryptByDefault: false });
+      await s.accountSettings.setBlockPublicAccess(A, R, 'snapshot', 'unblocked');
+      assert.equal(await s.accountSettings.blockPublicAccess(A, R, 'snapshot'), 'unblocked');
+      await s.reset();
+      assert.equal(await s.accountSettings.blockPublicAccess(A, R, 'image'), 'unblocked');
+    }));
+
     test('account settings: Allowed AMIs per account and region, criteria kept as given', withStore(async (s) => {
       const off = { state: 'disabled', criteria: [] };
       assert.deepEqual(await s.accountSettings.allowedImages(A, R), off);

@@ -55,7 +55,7 @@ beforeEach(async () => {
 
 /** Moves the server's clock forward; the Recycle Bin's sweep runs at once. */
 async function advance(seconds: number): Promise<void> {
-  const res = await fetch(`${server.endpoint}/_amiforge/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: seconds }) });
+  const res = await fetch(`${server.endpoint}/_amiforge/clock/advance/${seconds}`, { method: 'POST' });
   assert.equal(res.status, 200, await res.text());
 }
 

@@ -1,6 +1,8 @@
 // Account settings in SQLite: one JSON document per (account, region, name).
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import type { AccountSettingsRepository, AllowedImagesSettings, EbsEncryptionDefaults } from '../../ports/account-settings.ts';
+import type {
+  AccountSettingsRepository, AllowedImagesSettings, BlockPublicAccessKind, BlockPublicAccessStates, EbsEncryptionDefaults,
+} from '../../ports/account-settings.ts';
 
 export const ACCOUNT_SETTINGS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS account_settings (
@@ -27,6 +29,17 @@ export class SqliteAccountSettings implements AccountSettingsRepository {
   async setEbsEncryption(account: string, region: string, value: EbsEncryptionDefaults): Promise<void> {
     this.db.prepare("INSERT OR REPLACE INTO account_settings (account, region, name, doc) VALUES (?, ?, 'ebs-encryption', ?)")
       .run(account, region, JSON.stringify(value));
+  }
+
+  async blockPublicAccess<K extends BlockPublicAccessKind>(account: string, region: string, kind: K): Promise<BlockPublicAccessStates[K]> {
+    const row = this.db.prepare('SELECT doc FROM account_settings WHERE account = ? AND region = ? AND name = ?')
+      .get(account, region, `${kind}-block-public-access`) as Record<string, SQLInputValue> | undefined;
+    return row ? JSON.parse(String(row.doc)).state : 'unblocked';
+  }
+
+  async setBlockPublicAccess<K extends BlockPublicAccessKind>(account: string, region: string, kind: K, state: BlockPublicAccessStates[K]): Promise<void> {
+    this.db.prepare('INSERT OR REPLACE INTO account_settings (account, region, name, doc) VALUES (?, ?, ?, ?)')
+      .run(account, region, `${kind}-block-public-access`, JSON.stringify({ state }));
   }
 
   async allowedImages(account: string, region: string): Promise<AllowedImagesSettings> {

@@ -14,12 +14,13 @@ import { volumeHandlers } from './volumes.ts';
 import { encryptionHandlers } from './encryption.ts';
 import { instanceHandlers } from './instances.ts';
 import { keyPairHandlers } from './key-pairs.ts';
+import { governanceHandlers } from './image-governance.ts';
 import { allowedImagesHandlers } from './allowed-images.ts';
 import { recycleBinHandlers } from './recycle-bin.ts';
 
 const handlers: Ec2HandlerTable = {
   ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers, ...instanceHandlers, ...keyPairHandlers, ...encryptionHandlers,
-  ...allowedImagesHandlers,
+  ...allowedImagesHandlers, ...governanceHandlers,
   ...recycleBinHandlers,
 };
 

@@ -17,6 +17,7 @@ import type { VolumeAttachments } from '../../domain/instances/volume-attachment
 import type { KeyPairService } from '../../domain/keypairs/key-pair-service.ts';
 import type { RecycleBin } from '../../domain/recycle-bin/recycle-bin.ts';
 import type { Ec2Operations } from '../../protocol/ec2/types.generated.ts';
+import type { GovernanceServices } from './image-governance.ts';
 
 /** The domain services handlers call; wired once in src/server/app.ts. */
 export interface Ec2Services {
@@ -33,6 +34,7 @@ export interface Ec2Services {
   imageCreator: ImageCreator;
   keyPairs: KeyPairService;
   encryption: EbsEncryption;
+  governance: GovernanceServices;
   allowedImages: AllowedImages;
   imageAncestry: ImageAncestry;
   recycleBin: RecycleBin;

@@ -17,6 +17,8 @@ import { imageFilters } from './image-filters.ts';
 import { applyPermissionChange, permissionChange } from './launch-permissions.ts';
 import { buildRegisteredImage, validateDescription } from './register-image.ts';
 import { canSee, isPublicImage, visibilityOf } from './visibility.ts';
+import type { ImageBlockPublicAccess } from './block-public-access.ts';
+import { currentProtection, deregistrationBlock } from './deregistration-protection.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
 import type { AllowedImages } from './allowed-images.ts';
@@ -32,6 +34,8 @@ export interface ImageServiceDeps {
   snapshots: SnapshotService;
   /** Tells the AWS managed EBS key from others (images encrypted with it cannot be shared). */
   encryption?: EbsEncryption;
+  /** The account's block public access for AMIs, checked before an image is made public. */
+  publicAccess?: ImageBlockPublicAccess;
   /** The caller's Allowed AMIs settings: what DescribeImages hides and its ImageAllowed member. */
   allowedImages?: AllowedImages;
   /** Keeps a deregistered image when a retention rule says so (true: it went to the Recycle Bin). */
@@ -129,7 +133,7 @@ export class ImageService {
     }
     const tags = await this.deps.store.tags.forResources(caller.account, caller.region, page.map((r) => r.image.ImageId));
     return {
-      Images: page.map((r) => toWire(r, tags.get(r.image.ImageId), allowed?.reported(r))),
+      Images: page.map((r) => toWire(r, tags.get(r.image.ImageId), allowed?.reported(r), new Date(now))),
       NextToken: more ? encodeToken(page[page.length - 1].image.ImageId) : undefined,
     };
   }
@@ -181,9 +185,8 @@ export class ImageService {
    */
   async deregister(caller: Caller, req: DeregisterImageRequest): Promise<DeleteSnapshotReturnCode[] | undefined> {
     const record = await this.findOwned(caller, req.ImageId);
-    if (record.image.DeregistrationProtection?.startsWith('enabled')) {
-      throw Errors.operationNotPermitted(`Image ${req.ImageId} has deregistration protection enabled; disable it first.`);
-    }
+    const blocked = deregistrationBlock(record.image, this.deps.clock.now());
+    if (blocked) throw Errors.imageDeregistrationProtected(req.ImageId, blocked.until);
     if (!(await this.deps.recycleBin?.retainImage(caller, record))) await this.deps.store.images.delete(caller.region, req.ImageId);
     if (!req.DeleteAssociatedSnapshots) return undefined;
     const results: DeleteSnapshotReturnCode[] = [];
@@ -217,7 +220,7 @@ export class ImageService {
       case 'uefiData': out.UefiData = {}; break;
       case 'lastLaunchedTime': out.LastLaunchedTime = value(image.LastLaunchedTime); break;
       case 'imdsSupport': out.ImdsSupport = value(image.ImdsSupport); break;
-      case 'deregistrationProtection': out.DeregistrationProtection = value(image.DeregistrationProtection); break;
+      case 'deregistrationProtection': out.DeregistrationProtection = value(currentProtection(image.DeregistrationProtection, this.deps.clock.now())); break;
     }
     return out;
   }
@@ -243,6 +246,8 @@ export class ImageService {
       record.image.ImdsSupport = 'v2.0';
     }
     if (change) {
+      if (change.add.length && record.image.State === 'disabled') throw Errors.disabledImageNotShareable(req.ImageId);
+      await this.deps.publicAccess?.checkShare(caller, record, change.add);
       await this.checkShareable(caller, record.image, change.add);
       record.launchPermissions = applyPermissionChange(record.launchPermissions, change);
     }
@@ -284,6 +289,7 @@ export function mappedSnapshots(image: ImageRecord['image'], taking: ReadonlySet
 }
 
 /** The Image shape a caller sees: the stored facts, public flag and the caller's own tags. */
-export function toWire(r: ImageRecord, tags: { Key?: string; Value?: string }[] | undefined, imageAllowed?: boolean): Image {
-  return { ...r.image, Public: isPublicImage(r), Tags: tags?.length ? tags : undefined, ImageAllowed: imageAllowed };
+export function toWire(r: ImageRecord, tags: { Key?: string; Value?: string }[] | undefined, imageAllowed?: boolean, now?: Date): Image {
+  const protection = now ? currentProtection(r.image.DeregistrationProtection, now) : r.image.DeregistrationProtection;
+  return { ...r.image, DeregistrationProtection: protection, Public: isPublicImage(r), Tags: tags?.length ? tags : undefined, ImageAllowed: imageAllowed };
 }

@@ -21,6 +21,7 @@ import { loadBlock, storeBlock, type Sealing } from '../encryption/sealed-blocks
 import { checkTags } from '../tags/tag-specifications.ts';
 import { decodeBlockToken, decodePageToken, encodeBlockToken, encodePageToken } from './block-token.ts';
 import { canUseSnapshot, uploadTimedOut } from './snapshot-access.ts';
+import type { SnapshotBlockPublicAccess } from './snapshot-block-public-access.ts';
 
 const BLOCKS_PER_GIB = (1024 * 1024 * 1024) / BLOCK_SIZE;
 /** How long block tokens are said to stay valid (ExpiryTime), as AWS documents: 7 days. */
@@ -29,7 +30,11 @@ const DEFAULT_TIMEOUT_MINUTES = 60;
 const MAX_VOLUME_GIB = 65536;
 const DEFAULT_PAGE = 10_000;
 
-export interface EbsDirectDeps { store: MetadataStore; blocks: BlockStore; clock: Clock; ids: IdGenerator; encryption: EbsEncryption }
+export interface EbsDirectDeps {
+  store: MetadataStore; blocks: BlockStore; clock: Clock; ids: IdGenerator; encryption: EbsEncryption;
+  /** Public snapshots whose owner blocks all sharing are not readable by other accounts. */
+  publicAccess?: SnapshotBlockPublicAccess;
+}
 
 const tagKey = (t: { Key?: string; Value?: string }) => JSON.stringify([t.Key, t.Value ?? '']);
 const sameTags = (a: { Key?: string; Value?: string }[], b: { Key?: string; Value?: string }[]) =>
@@ -56,7 +61,7 @@ export class EbsDirectService {
   /** A snapshot the caller may read (owner, shared or public), failed lazily if timed out. */
   private async readable(caller: Caller, id: string): Promise<SnapshotRecord> {
     const s = await this.load(caller, id);
-    if (!canUseSnapshot(caller, s)) throw notFound(id);
+    if (!canUseSnapshot(caller, s) || await this.deps.publicAccess?.hidden(caller, s)) throw notFound(id);
     if (s.state !== 'completed') {
       throw Errors.ebsValidation('INVALID_SNAPSHOT_ID', `The snapshot '${id}' is ${s.state}; blocks can be read only from a completed snapshot.`);
     }

@@ -21,12 +21,15 @@ import { canUseSnapshot, uploadTimedOut } from './snapshot-access.ts';
 import { planSnapshotCopy, type SnapshotCopyRequest } from './snapshot-copy-plan.ts';
 import { deleteUnusedSnapshot } from './snapshot-deletion.ts';
 import { snapshotFilters } from './snapshot-filters.ts';
+import type { OwnerStates, SnapshotBlockPublicAccess } from './snapshot-block-public-access.ts';
 
 /** Copies run in the background; the service only records and starts them. */
 export interface SnapshotCopier { start(record: SnapshotRecord): void }
 
 export interface SnapshotServiceDeps {
   store: MetadataStore; clock: Clock; ids: IdGenerator; copier: SnapshotCopier; encryption: EbsEncryption;
+  /** Block public access for snapshots: refuses new public shares, hides blocked public ones. */
+  publicAccess?: SnapshotBlockPublicAccess;
   /** Keeps a deleted snapshot when a retention rule says so (true: it went to the Recycle Bin). */
   recycleBin?: { retainSnapshot(caller: Caller, snapshot: SnapshotRecord): Promise<boolean> };
 }
@@ -49,7 +52,7 @@ export class SnapshotService {
   async findUsable(caller: Caller, id: string, region = caller.region): Promise<SnapshotRecord> {
     requireSnapshotId(id);
     const s = await this.deps.store.snapshots.get(region, id);
-    if (!s || !canUseSnapshot(caller, s)) throw Errors.snapshotNotFound(id);
+    if (!s || !canUseSnapshot(caller, s) || await this.deps.publicAccess?.hidden(caller, s)) throw Errors.snapshotNotFound(id);
     await this.expireIfIdle(s);
     return s;
   }
@@ -112,7 +115,9 @@ export class SnapshotService {
     const tagFilters = filters.filter((f) => f.name.startsWith('tag'));
     const page: { s: SnapshotRecord; tags: { Key?: string; Value?: string }[] }[] = [];
     let more = false;
+    const ownersBlocking: OwnerStates = new Map();
     for await (const s of this.deps.store.snapshots.scan(query)) {
+      if (await this.deps.publicAccess?.hidden(caller, s, ownersBlocking)) continue;
       // Listings expire idle uploads too, or a listing (and its status filter) would still say
       // pending for an upload that DescribeSnapshots by id reports as error.
       await this.expireIfIdle(s);
@@ -179,6 +184,7 @@ export class SnapshotService {
       if (p.UserId !== undefined && !isAccountId(p.UserId)) throw Errors.snapshotAttributeItem(p.UserId, 'userId');
       if (p.Group !== undefined && p.Group !== 'all') throw Errors.snapshotAttributeItem(p.Group, 'group');
     }
+    await this.deps.publicAccess?.checkShare(caller, s, add);
     if (add.some((p) => p.Group === 'all') && s.encrypted) {
       throw Errors.encryptedNotPublic('Encrypted snapshots cannot be made public.');
     }
