@@ -148,6 +148,22 @@ export const Errors = {
     new ServiceError('InternalServerException', 500,
       `Block ${index} of ${snapshotId} cannot be read: ${detail}. Run 'amiforge fsck' on the data directory.`),
 
+  // Recycle Bin (rest-json): codes, statuses and reasons from the rbin service model.
+  rbinValidation: (message: string, reason = 'INVALID_PARAMETER_VALUE') =>
+    new ServiceError('ValidationException', 400, message, { Reason: reason }),
+  rbinRuleNotFound: (id: string) =>
+    new ServiceError('ResourceNotFoundException', 404, `Rule ${id} does not exist.`, { Reason: 'RULE_NOT_FOUND' }),
+  rbinRuleState: (message: string) =>
+    new ServiceError('ConflictException', 409, message, { Reason: 'INVALID_RULE_STATE' }),
+  rbinQuotaExceeded: (message: string) =>
+    new ServiceError('ServiceQuotaExceededException', 402, message, { Reason: 'SERVICE_QUOTA_EXCEEDED' }),
+  /** An IAM-style user's identity policies do not allow the call (AWS's AccessDeniedException, 403). */
+  rbinAccessDenied: (message: string) => new ServiceError('AccessDeniedException', 403, message),
+  rbinInternal: () => new ServiceError('InternalServerException', 500, 'An internal error occurred. Retry the request.'),
+  // EC2's side of the Recycle Bin.
+  imageNotInRecycleBin: (id: string) => client('InvalidAMIID.NotFound')(`The image id '[${id}]' is not in the Recycle Bin`),
+  snapshotNotInRecycleBin: (id: string) => client('InvalidSnapshot.NotFound')(`The snapshot '${id}' is not in the Recycle Bin.`),
+
   // KMS (json 1.1). Codes are the error shapes of KMS's model; the HTTP status is what the model
   // says (`fault` shapes 500, DryRunOperationException 412 by scripts/kms-model-patch.json, the
   // rest 400: src/api/kms/errors.test.ts checks). AccessDenied, Validation and UnknownOperation

@@ -23,10 +23,11 @@ export interface RequestAuthorization {
   ec2: AuthorizeHook;
   ebs: AuthorizeHook;
   kms: AuthorizeHook;
+  rbin: AuthorizeHook;
 }
 
 interface Check {
-  service: 'ec2' | 'ebs' | 'kms';
+  service: 'ec2' | 'ebs' | 'kms' | 'rbin';
   action: string;
   targets: ResourceTarget[];
   tags: { Key?: string; Value?: string }[];
@@ -59,6 +60,9 @@ export class RequestAuthorizer {
       ebs: (action, input) =>
         this.check(user, caller, { service: 'ebs', action, targets: requestResources(action, input, account, region), tags: requestTags(input) }),
       kms: (action, input) => this.check(user, caller, { service: 'kms', action, targets: kmsResources(input, caller), tags: kmsRequestTags(input) }),
+      rbin: (action, input) => this.check(user, caller, {
+        service: 'rbin', action, targets: rbinResources(input, caller), tags: Array.isArray(input.Tags) ? input.Tags as { Key?: string; Value?: string }[] : [],
+      }),
     };
   }
 
@@ -76,6 +80,7 @@ export class RequestAuthorizer {
       const denial = { user, action, resource: target.arn, decision, context };
       if (c.service === 'ec2') throw Errors.unauthorizedByPolicy(ec2DenialDetail(denial));
       if (c.service === 'ebs') throw Errors.ebsAccessDenied(denialSentence(denial));
+      if (c.service === 'rbin') throw Errors.rbinAccessDenied(denialSentence(denial));
       throw Errors.kmsAccessDeniedByPolicy(denialSentence(denial));
     }
   }
@@ -140,4 +145,13 @@ function kmsResources(input: Record<string, unknown>, caller: Caller): ResourceT
 function kmsRequestTags(input: Record<string, unknown>): { Key?: string; Value?: string }[] {
   const tags = Array.isArray(input.Tags) ? input.Tags as { TagKey?: string; TagValue?: string }[] : [];
   return tags.map((t) => ({ Key: t.TagKey, Value: t.TagValue }));
+}
+
+/** The retention rule a Recycle Bin request names (by id or ARN); CreateRule and ListRules act on `*`. */
+function rbinResources(input: Record<string, unknown>, caller: Caller): ResourceTarget[] {
+  if (typeof input.ResourceArn === 'string') return [{ arn: input.ResourceArn, region: caller.region }];
+  if (typeof input.Identifier === 'string') {
+    return [{ arn: `arn:aws:rbin:${caller.region}:${caller.account}:rule/${input.Identifier}`, region: caller.region }];
+  }
+  return [{ arn: '*', region: caller.region }];
 }

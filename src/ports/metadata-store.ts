@@ -7,6 +7,7 @@ import type { SnapshotRepository } from './snapshot-repository.ts';
 import type { VolumeRepository } from './volume-repository.ts';
 import type { KeyRepository } from './key-repository.ts';
 import type { InstanceRepository, KeyPairRepository } from './instance-repository.ts';
+import type { RecycleBinRepository } from './recycle-bin-repository.ts';
 
 /** An image as stored: the EC2 Image members that are facts about the image itself. */
 export type StoredImage = Omit<Image, 'Tags' | 'Public' | 'ImageAllowed'> & {
@@ -113,6 +114,7 @@ export interface MetadataStore {
   readonly instances: InstanceRepository;
   readonly keyPairs: KeyPairRepository;
   readonly accountSettings: AccountSettingsRepository;
+  readonly recycleBin: RecycleBinRepository;
   /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
   reset(): Promise<void>;
   close(): Promise<void>;

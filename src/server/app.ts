@@ -34,6 +34,8 @@ import { EbsEncryption } from '../domain/encryption/ebs-encryption.ts';
 import { LineageKeys } from '../domain/encryption/lineage-keys.ts';
 import { loadKmsRootKey } from './kms-root-key.ts';
 import { createHypervisor, createInstanceServices } from './instances-wiring.ts';
+import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
+import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
 
@@ -44,6 +46,7 @@ export interface App {
   readonly ec2: Ec2Services;
   readonly ebs: EbsDirectService;
   readonly kms: KmsService;
+  readonly rbin: RetentionRuleService;
   readonly volumeData: VolumeData;
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
@@ -61,6 +64,8 @@ export interface App {
 
 /** Unreferenced blocks younger than this are spared by online GC (uploads in flight). */
 export const GC_GRACE_MS = 15 * 60_000;
+/** How often resources whose Recycle Bin retention has ended are deleted for good. */
+const RECYCLE_BIN_SWEEP_MS = 60_000;
 
 export async function createApp(config: ServerConfig, log: Logger): Promise<App> {
   const accounts = config.accountsFile ? loadAccounts(config.accountsFile) : undefined;
@@ -77,11 +82,13 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     store, blocks, clock: systemClock, keys: lineageKeys,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot copy failed'),
   });
+  const recycleBin = new RecycleBin({ store, clock });
+  const rbin = new RetentionRuleService({ rules: store.recycleBin, clock, ids: randomIds });
   const snapshotPublicAccess = new SnapshotBlockPublicAccess(store.accountSettings);
   const imagePublicAccess = new ImageBlockPublicAccess(store.accountSettings);
-  const snapshots = new SnapshotService({ ...deps, copier, encryption, publicAccess: snapshotPublicAccess });
+  const snapshots = new SnapshotService({ ...deps, copier, encryption, publicAccess: snapshotPublicAccess, recycleBin });
   const allowedImages = new AllowedImages({ store, clock: systemClock });
-  const images = new ImageService({ ...deps, snapshots, encryption, allowedImages, publicAccess: imagePublicAccess });
+  const images = new ImageService({ ...deps, snapshots, encryption, allowedImages, publicAccess: imagePublicAccess, recycleBin });
   const imageAncestry = new ImageAncestry({ store, images, allowedImages });
   const governance = { images: new ImageControls({ ...deps, images }), imagePublicAccess, snapshotPublicAccess };
   const ebs = new EbsDirectService({ ...deps, blocks, encryption, publicAccess: snapshotPublicAccess });
@@ -125,6 +132,12 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       .catch((err) => log.error({ err }, 'garbage collection failed'));
   }, 3600_000);
   gcTimer.unref();
+  const sweepTimer = setInterval(() => {
+    recycleBin.purgeExpired()
+      .then((n) => { if (n) log.info({ purged: n }, 'recycle bin: retention ended'); })
+      .catch((err) => log.error({ err }, 'recycle bin sweep failed'));
+  }, RECYCLE_BIN_SWEEP_MS);
+  sweepTimer.unref();
   const copySchedules = copySpecs.length ? createCopyScheduler({
     specs: copySpecs, dataDir: config.dataDir, store, accounts, log,
     services: { images, tags, copier: imageCopies },
@@ -134,10 +147,11 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config,
     store,
     blocks,
-    ec2: { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, governance, ...compute.services },
+    ec2: { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, governance, recycleBin, ...compute.services },
     volumeData,
     ebs,
     kms,
+    rbin,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
@@ -154,6 +168,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     },
     async close() {
       clearInterval(gcTimer);
+      clearInterval(sweepTimer);
       await copySchedules?.close();
       await compute.close();
       await copier.idle();

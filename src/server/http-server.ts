@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { dispatchEc2 } from '../api/ec2/dispatcher.ts';
 import { dispatchEbs } from '../api/ebs/dispatcher.ts';
 import { dispatchKms } from '../api/kms/dispatcher.ts';
+import { dispatchRbin } from '../api/rbin/dispatcher.ts';
 import { serializeAwsJsonError } from '../protocol/json/codec.ts';
 import { serializeJsonError } from '../protocol/rest-json/codec.ts';
 import { Errors, isServiceError, ServiceError } from '../domain/errors.ts';
@@ -145,19 +146,25 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
       Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
       return outcome;
     }
+    if (service === 'rbin') {
+      const { action, response } = await dispatchRbin(signed, ctx, app.rbin, authorize?.rbin);
+      Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
+      return outcome;
+    }
     if (service !== 'ec2') {
-      throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs and kms; this service is not available yet)`);
+      throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs, kms and rbin; this service is not available yet)`);
     }
     const fields = ec2Fields(rawQuery, req, body);
     outcome.action = fields.find(([k]) => k === 'Action')?.[1];
     outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2, authorize?.ec2);
   } catch (err) {
-    const e = isServiceError(err) ? err : service === 'ebs' ? Errors.ebsInternal() : service === 'kms' ? Errors.kmsInternal() : Errors.internal();
+    const e = isServiceError(err) ? err
+      : service === 'ebs' ? Errors.ebsInternal() : service === 'kms' ? Errors.kmsInternal() : service === 'rbin' ? Errors.rbinInternal() : Errors.internal();
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
     if (service === 'kms') {
       const r = serializeAwsJsonError(e, requestId);
       Object.assign(outcome, { status: r.status, body: r.body, contentType: r.headers['content-type'], headers: r.headers, errorCode: e.code });
-    } else if (service === 'ebs') {
+    } else if (service === 'ebs' || service === 'rbin') {
       const r = serializeJsonError(e, requestId);
       Object.assign(outcome, { status: r.status, body: r.body, contentType: 'application/json', headers: r.headers, errorCode: e.code });
     } else {

@@ -5,7 +5,10 @@ import { AdvanceableClock } from '../ports/clock.ts';
 import type { App } from './app.ts';
 import { handleOps } from './ops.ts';
 
-const appWith = (enableReset: boolean) => ({ config: { enableReset }, clock: new AdvanceableClock() }) as unknown as App;
+// Advancing also runs the Recycle Bin's sweep, which has nothing to delete here.
+const appWith = (enableReset: boolean) => ({
+  config: { enableReset }, clock: new AdvanceableClock(), ec2: { recycleBin: { purgeExpired: async () => 0 } },
+}) as unknown as App;
 
 test('POST /_amiforge/clock/advance/SECONDS moves the clock forward, only with --enable-reset', async () => {
   const closed = appWith(false);

@@ -20,7 +20,9 @@ export async function handleOps(app: App, method: string, path: string): Promise
     // Test suites only: moves the domain's clock forward (e.g. past a 24-hour cooldown).
     if (!app.config.enableReset) return json(403, { error: 'The clock can be moved only with --enable-reset.' });
     app.clock.advance(Number(advance[1]) * 1000);
-    return json(200, { now: app.clock.now().toISOString() });
+    // What the new time ends at once: Recycle Bin entries past their retention are deleted.
+    const recycleBinPurged = await app.ec2.recycleBin.purgeExpired();
+    return json(200, { now: app.clock.now().toISOString(), recycleBinPurged });
   }
   const copySchedules = await handleCopyScheduleOps(app, method, path);
   if (copySchedules) return copySchedules;

@@ -7,6 +7,7 @@ import type { ImageRecord, MetadataStore, StoredImage } from '../../src/ports/me
 import type { SnapshotRecord } from '../../src/ports/snapshot-repository.ts';
 import type { InstanceRecord, KeyPairRecord } from '../../src/ports/instance-repository.ts';
 import type { AliasRecord, GrantRecord, KeyRecord } from '../../src/ports/key-repository.ts';
+import type { BinnedImage, BinnedSnapshot, RetentionRuleRecord } from '../../src/ports/recycle-bin-repository.ts';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -500,6 +501,85 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual(await s.accountSettings.ebsEncryption(A, 'eu-west-1'), { encryptByDefault: false });
       await s.reset();
       assert.deepEqual(await s.accountSettings.ebsEncryption(A, R), { encryptByDefault: false });
+    }));
+
+    test('recycle bin: rules are per account and region', withStore(async (s) => {
+      const rule = (account: string, ruleId: string, region = R): RetentionRuleRecord => ({
+        account, region, ruleId, resourceType: 'EBS_SNAPSHOT', retentionDays: 7, description: '', resourceTags: [],
+        excludeResourceTags: [], tags: [], createdAt: new Date(0).toISOString(),
+      });
+      await s.recycleBin.insertRule(rule(A, 'bbbbbbbbbbb'));
+      await s.recycleBin.insertRule(rule(A, 'aaaaaaaaaaa'));
+      await s.recycleBin.insertRule(rule(B, 'ccccccccccc'));
+      await s.recycleBin.insertRule(rule(A, 'ddddddddddd', 'eu-west-1'));
+      assert.deepEqual((await s.recycleBin.listRules(A, R)).map((r) => r.ruleId), ['aaaaaaaaaaa', 'bbbbbbbbbbb']);
+      assert.deepEqual(await s.recycleBin.listRules(A, R, 'EC2_IMAGE'), []);
+      assert.equal(await s.recycleBin.getRule(B, R, 'aaaaaaaaaaa'), undefined);
+      await s.recycleBin.updateRule({ ...rule(A, 'aaaaaaaaaaa'), retentionDays: 30 });
+      assert.equal((await s.recycleBin.getRule(A, R, 'aaaaaaaaaaa'))?.retentionDays, 30);
+      assert.equal(await s.recycleBin.deleteRule(B, R, 'aaaaaaaaaaa'), false);
+      assert.equal(await s.recycleBin.deleteRule(A, R, 'aaaaaaaaaaa'), true);
+      assert.equal(await s.recycleBin.getRule(A, R, 'aaaaaaaaaaa'), undefined);
+    }));
+
+    test('recycle bin: a binned snapshot leaves the snapshot tables but keeps its block map until purged', withStore(async (s) => {
+      const snap = snapshot(A, { createVolumePermissions: [{ UserId: B }] });
+      await s.snapshots.insert(snap, { account: A, tags: [{ Key: 'k', Value: 'v' }] });
+      await s.snapshots.putBlocks(snap.snapshotId, [{ index: 0, hash: 'e'.repeat(64) }]);
+      const entry: BinnedSnapshot = {
+        resourceType: 'EBS_SNAPSHOT', account: A, region: R, resourceId: snap.snapshotId, snapshot: snap, tags: [{ Key: 'k', Value: 'v' }],
+        enterTime: new Date(1000).toISOString(), exitTime: new Date(5000).toISOString(),
+      };
+      await s.recycleBin.binSnapshot(entry);
+      assert.equal(await s.snapshots.get(R, snap.snapshotId), undefined);
+      assert.equal((await s.tags.forResources(A, R, [snap.snapshotId])).size, 0);
+      assert.equal((await s.snapshots.referencedHashes(R)).size, 0);
+      assert.deepEqual([...await s.recycleBin.referencedHashes(R)], ['e'.repeat(64)]);
+      assert.deepEqual(await s.recycleBin.getBinned(A, R, 'EBS_SNAPSHOT', snap.snapshotId), entry);
+      assert.equal(await s.recycleBin.getBinned(B, R, 'EBS_SNAPSHOT', snap.snapshotId), undefined);
+      assert.deepEqual(await s.recycleBin.listBinned({ account: B, region: R, resourceType: 'EBS_SNAPSHOT', limit: 10 }), []);
+      assert.deepEqual((await s.recycleBin.listBinned({ account: A, region: R, resourceType: 'EBS_SNAPSHOT', limit: 10 })).map((e) => e.resourceId), [snap.snapshotId]);
+      assert.deepEqual(await s.recycleBin.expired(new Date(4999).toISOString()), []);
+
+      await s.recycleBin.restore(entry);
+      assert.deepEqual(await s.snapshots.get(R, snap.snapshotId), snap);
+      assert.deepEqual((await s.tags.forResources(A, R, [snap.snapshotId])).get(snap.snapshotId), [{ Key: 'k', Value: 'v' }]);
+      assert.deepEqual(await s.snapshots.blocks(snap.snapshotId, 0, 10), [{ index: 0, hash: 'e'.repeat(64) }]);
+      assert.equal(await s.recycleBin.getBinned(A, R, 'EBS_SNAPSHOT', snap.snapshotId), undefined);
+
+      await s.recycleBin.binSnapshot(entry);
+      assert.deepEqual((await s.recycleBin.expired(new Date(5000).toISOString())).map((e) => e.resourceId), [snap.snapshotId]);
+      await s.recycleBin.purge(entry);
+      assert.equal((await s.recycleBin.referencedHashes(R)).size, 0);
+      assert.deepEqual(await s.snapshots.blocks(snap.snapshotId, 0, 10), []);
+    }));
+
+    test('recycle bin: a binned image frees its name and snapshot references; restore puts them back', withStore(async (s) => {
+      const snap = snapshot(A);
+      await s.snapshots.insert(snap);
+      const img = image(A, 'binned', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snap.snapshotId } }] });
+      img.launchPermissions = [{ UserId: B }];
+      await s.images.insert(img, { account: A, tags: [{ Key: 'stage', Value: 'gold' }] });
+      const entry: BinnedImage = {
+        resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: img.image.ImageId, image: img, tags: [{ Key: 'stage', Value: 'gold' }],
+        enterTime: new Date(0).toISOString(), exitTime: new Date(1000).toISOString(),
+      };
+      await s.recycleBin.binImage(entry);
+      assert.equal(await s.images.get(R, img.image.ImageId), undefined);
+      assert.deepEqual(await s.snapshots.imagesUsing(R, snap.snapshotId), []);
+      await s.recycleBin.restore(entry);
+      assert.deepEqual(await s.images.get(R, img.image.ImageId), img);
+      assert.deepEqual(await s.snapshots.imagesUsing(R, snap.snapshotId), [img.image.ImageId]);
+      assert.deepEqual((await s.tags.forResources(A, R, [img.image.ImageId])).get(img.image.ImageId), [{ Key: 'stage', Value: 'gold' }]);
+      // A name taken while the image was in the bin: the restore fails whole.
+      await s.recycleBin.binImage(entry);
+      await s.images.insert(image(A, 'binned'));
+      await assert.rejects(s.recycleBin.restore(entry), { code: 'InvalidAMIName.Duplicate' });
+      assert.ok(await s.recycleBin.getBinned(A, R, 'EC2_IMAGE', img.image.ImageId));
+      // Purged for good, its snapshot is left behind by a deregistered image.
+      assert.deepEqual(await s.snapshots.leftBehind(R, A), []);
+      await s.recycleBin.purge(entry);
+      assert.deepEqual((await s.snapshots.leftBehind(R, A)).map((x) => [x.snapshotId, x.imageIds]), [[snap.snapshotId, [img.image.ImageId]]]);
     }));
 
     test('account settings: block public access per account, region and kind of resource', withStore(async (s) => {

@@ -37,12 +37,15 @@ export class SqliteSnapshots implements SnapshotRepository {
   }
 
   async insert(r: SnapshotRecord, tags?: { account: string; tags: Tag[] }): Promise<void> {
-    this.tx(() => {
-      this.db.prepare(`INSERT INTO snapshots (snapshot_id, region, owner_id, owner_alias, state, is_public, client_token, doc)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(r.snapshotId, ...this.columns(r));
-      this.writePermissions(r);
-      if (tags?.tags.length) putTags(this.db, tags.account, r.region, [{ id: r.snapshotId, type: 'snapshot' }], tags.tags);
-    });
+    this.tx(() => this.insertInTx(r, tags));
+  }
+
+  /** insert's writes, for a caller already in a transaction (the Recycle Bin's restore). */
+  insertInTx(r: SnapshotRecord, tags?: { account: string; tags: Tag[] }): void {
+    this.db.prepare(`INSERT INTO snapshots (snapshot_id, region, owner_id, owner_alias, state, is_public, client_token, doc)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(r.snapshotId, ...this.columns(r));
+    this.writePermissions(r);
+    if (tags?.tags.length) putTags(this.db, tags.account, r.region, [{ id: r.snapshotId, type: 'snapshot' }], tags.tags);
   }
 
   async get(region: string, snapshotId: string): Promise<SnapshotRecord | undefined> {

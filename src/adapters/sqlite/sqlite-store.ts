@@ -23,6 +23,9 @@ import type { VolumeRepository } from '../../ports/volume-repository.ts';
 import { wildcardRange } from './name-range.ts';
 import { putTags, SqliteTags, type Tx } from './sqlite-tags.ts';
 import type { SnapshotRepository } from '../../ports/snapshot-repository.ts';
+import type { RecycleBinRepository } from '../../ports/recycle-bin-repository.ts';
+import { RECYCLE_BIN_RESET, RECYCLE_BIN_SCHEMA } from './schema-recycle-bin.ts';
+import { SqliteRecycleBin } from './sqlite-recycle-bin.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
@@ -71,6 +74,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly instances: InstanceRepository;
   readonly keyPairs: KeyPairRepository;
   readonly accountSettings: SqliteAccountSettings;
+  readonly recycleBin: RecycleBinRepository;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -89,15 +93,19 @@ export class SqliteMetadataStore implements MetadataStore {
     // the domain's matcher; this runs the domain's own, linear-time matcher.
     this.db.function('ec2_wildcard', { deterministic: true },
       (pattern, value) => (matchesWildcard(String(pattern), String(value)) ? 1 : 0));
-    this.images = new SqliteImages(this.db, (fn) => this.tx(fn));
+    const images = new SqliteImages(this.db, (fn) => this.tx(fn));
+    const snapshots = new SqliteSnapshots(this.db, (fn) => this.tx(fn));
+    this.images = images;
     this.tags = new SqliteTags(this.db, (fn) => this.tx(fn));
-    this.snapshots = new SqliteSnapshots(this.db, (fn) => this.tx(fn));
+    this.snapshots = snapshots;
     this.volumes = new SqliteVolumes(this.db, (fn) => this.tx(fn));
     this.keys = new SqliteKeys(this.db, (fn) => this.tx(fn));
     this.db.exec(INSTANCE_SCHEMA);
     this.instances = new SqliteInstances(this.db, (fn) => this.tx(fn));
     this.keyPairs = new SqliteKeyPairs(this.db, (fn) => this.tx(fn));
     this.accountSettings = new SqliteAccountSettings(this.db);
+    this.db.exec(RECYCLE_BIN_SCHEMA);
+    this.recycleBin = new SqliteRecycleBin(this.db, (fn) => this.tx(fn), { images, snapshots });
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
@@ -115,7 +123,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async reset(): Promise<void> {
     this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_client_tokens; DELETE FROM image_snapshots; DELETE FROM deregistered_image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
-      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET));
+      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET + RECYCLE_BIN_RESET));
   }
 
   async close(): Promise<void> {
@@ -123,7 +131,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 }
 
-class SqliteImages implements ImageRepository {
+export class SqliteImages implements ImageRepository {
   private readonly db: DatabaseSync;
   private readonly tx: Tx;
   constructor(db: DatabaseSync, tx: Tx) {
@@ -153,33 +161,36 @@ class SqliteImages implements ImageRepository {
   }
 
   async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): Promise<void> {
-    this.tx(() => {
-      const exists = this.db.prepare('SELECT 1 FROM snapshots WHERE snapshot_id = ? AND region = ?');
-      for (const id of options.requireSnapshots ?? []) if (!exists.get(id, record.region)) throw Errors.snapshotNotFound(id);
+    this.tx(() => this.insertInTx(record, tags, options));
+  }
+
+  /** insert's writes, for a caller already in a transaction (the Recycle Bin's restore). */
+  insertInTx(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): void {
+    const exists = this.db.prepare('SELECT 1 FROM snapshots WHERE snapshot_id = ? AND region = ?');
+    for (const id of options.requireSnapshots ?? []) if (!exists.get(id, record.region)) throw Errors.snapshotNotFound(id);
+    try {
+      this.db.prepare(`INSERT INTO images (image_id, region, owner_id, owner_alias, name, is_public, doc, permissions)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...this.row(record));
+    } catch (err) {
+      if ((err as { errcode?: number }).errcode === 2067 /* SQLITE_CONSTRAINT_UNIQUE */) {
+        throw Errors.amiNameDuplicate(record.image.Name);
+      }
+      throw err;
+    }
+    this.writePermissions(record.image.ImageId, record.launchPermissions);
+    this.writeSnapshotRefs(record);
+    if (record.clientToken) {
       try {
-        this.db.prepare(`INSERT INTO images (image_id, region, owner_id, owner_alias, name, is_public, doc, permissions)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...this.row(record));
+        this.db.prepare('INSERT INTO image_client_tokens (image_id, region, owner_id, client_token, request_digest) VALUES (?, ?, ?, ?, ?)')
+          .run(record.image.ImageId, record.region, record.image.OwnerId, record.clientToken.token, record.clientToken.requestDigest);
       } catch (err) {
-        if ((err as { errcode?: number }).errcode === 2067 /* SQLITE_CONSTRAINT_UNIQUE */) {
-          throw Errors.amiNameDuplicate(record.image.Name);
-        }
+        if ((err as { errcode?: number }).errcode === 2067 /* SQLITE_CONSTRAINT_UNIQUE */) throw Errors.idempotentParameterMismatch();
         throw err;
       }
-      this.writePermissions(record.image.ImageId, record.launchPermissions);
-      this.writeSnapshotRefs(record);
-      if (record.clientToken) {
-        try {
-          this.db.prepare('INSERT INTO image_client_tokens (image_id, region, owner_id, client_token, request_digest) VALUES (?, ?, ?, ?, ?)')
-            .run(record.image.ImageId, record.region, record.image.OwnerId, record.clientToken.token, record.clientToken.requestDigest);
-        } catch (err) {
-          if ((err as { errcode?: number }).errcode === 2067 /* SQLITE_CONSTRAINT_UNIQUE */) throw Errors.idempotentParameterMismatch();
-          throw err;
-        }
-      }
-      if (tags?.tags.length) {
-        putTags(this.db, tags.account, record.region, [{ id: record.image.ImageId, type: 'image' }], tags.tags);
-      }
-    });
+    }
+    if (tags?.tags.length) {
+      putTags(this.db, tags.account, record.region, [{ id: record.image.ImageId, type: 'image' }], tags.tags);
+    }
   }
 
   async get(region: string, imageId: string): Promise<ImageRecord | undefined> {

@@ -16,10 +16,12 @@ import { instanceHandlers } from './instances.ts';
 import { keyPairHandlers } from './key-pairs.ts';
 import { governanceHandlers } from './image-governance.ts';
 import { allowedImagesHandlers } from './allowed-images.ts';
+import { recycleBinHandlers } from './recycle-bin.ts';
 
 const handlers: Ec2HandlerTable = {
   ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers, ...instanceHandlers, ...keyPairHandlers, ...encryptionHandlers,
   ...allowedImagesHandlers, ...governanceHandlers,
+  ...recycleBinHandlers,
 };
 
 export const implementedEc2Actions = (): string[] => Object.keys(handlers).sort();

@@ -15,6 +15,7 @@ import type { InstanceLifecycle } from '../../domain/instances/instance-lifecycl
 import type { InstanceService } from '../../domain/instances/instance-service.ts';
 import type { VolumeAttachments } from '../../domain/instances/volume-attachments.ts';
 import type { KeyPairService } from '../../domain/keypairs/key-pair-service.ts';
+import type { RecycleBin } from '../../domain/recycle-bin/recycle-bin.ts';
 import type { Ec2Operations } from '../../protocol/ec2/types.generated.ts';
 import type { GovernanceServices } from './image-governance.ts';
 
@@ -36,6 +37,7 @@ export interface Ec2Services {
   governance: GovernanceServices;
   allowedImages: AllowedImages;
   imageAncestry: ImageAncestry;
+  recycleBin: RecycleBin;
 }
 
 export type Ec2OperationName = keyof Ec2Operations;

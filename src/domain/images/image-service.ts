@@ -38,6 +38,8 @@ export interface ImageServiceDeps {
   publicAccess?: ImageBlockPublicAccess;
   /** The caller's Allowed AMIs settings: what DescribeImages hides and its ImageAllowed member. */
   allowedImages?: AllowedImages;
+  /** Keeps a deregistered image when a retention rule says so (true: it went to the Recycle Bin). */
+  recycleBin?: { retainImage(caller: Caller, record: ImageRecord): Promise<boolean> };
 }
 
 export class ImageService {
@@ -185,7 +187,7 @@ export class ImageService {
     const record = await this.findOwned(caller, req.ImageId);
     const blocked = deregistrationBlock(record.image, this.deps.clock.now());
     if (blocked) throw Errors.imageDeregistrationProtected(req.ImageId, blocked.until);
-    await this.deps.store.images.delete(caller.region, req.ImageId);
+    if (!(await this.deps.recycleBin?.retainImage(caller, record))) await this.deps.store.images.delete(caller.region, req.ImageId);
     if (!req.DeleteAssociatedSnapshots) return undefined;
     const results: DeleteSnapshotReturnCode[] = [];
     const ids = new Set((record.image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((x): x is string => !!x));

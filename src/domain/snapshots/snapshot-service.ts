@@ -30,6 +30,8 @@ export interface SnapshotServiceDeps {
   store: MetadataStore; clock: Clock; ids: IdGenerator; copier: SnapshotCopier; encryption: EbsEncryption;
   /** Block public access for snapshots: refuses new public shares, hides blocked public ones. */
   publicAccess?: SnapshotBlockPublicAccess;
+  /** Keeps a deleted snapshot when a retention rule says so (true: it went to the Recycle Bin). */
+  recycleBin?: { retainSnapshot(caller: Caller, snapshot: SnapshotRecord): Promise<boolean> };
 }
 
 /** Owner aliases AWS maintains (OwnerAlias is never a user-set account alias). */
@@ -142,6 +144,10 @@ export class SnapshotService {
 
   async delete(caller: Caller, req: DeleteSnapshotRequest): Promise<void> {
     const s = await this.findOwned(caller, req.SnapshotId);
+    // Binned, its block map stays: volumes made from it keep reading through it until it expires.
+    const inUseBy = (await this.deps.store.snapshots.imagesUsing(caller.region, s.snapshotId))[0];
+    if (inUseBy) throw Errors.snapshotInUse(s.snapshotId, inUseBy);
+    if (await this.deps.recycleBin?.retainSnapshot(caller, s)) return;
     await deleteUnusedSnapshot(this.deps.store, caller.region, s.snapshotId);
   }
 

@@ -91,10 +91,11 @@ export class StorageMaintenance {
     return reports;
   }
 
-  /** Blocks in use: mapped by a snapshot or written to a volume. */
+  /** Blocks in use: mapped by a snapshot (one in the Recycle Bin too) or written to a volume. */
   private async referenced(region: string): Promise<Set<string>> {
     const refs = await this.deps.store.snapshots.referencedHashes(region);
     for (const h of await this.deps.store.volumes.referencedHashes(region)) refs.add(h);
+    for (const h of await this.deps.store.recycleBin.referencedHashes(region)) refs.add(h);
     return refs;
   }
 

@@ -98,7 +98,11 @@ export class RestJsonCodec {
     const wire = ref.locationName ?? name;
     switch (ref.location) {
       case 'uri': return uri[wire];
-      case 'querystring': return query.get(wire) ?? undefined;
+      case 'querystring': {
+        // A list member repeats its key (UntagResource's tagKeys=a&tagKeys=b).
+        if (this.shape(ref.shape).type === 'list') return query.has(wire) ? query.getAll(wire) : undefined;
+        return query.get(wire) ?? undefined;
+      }
       case 'header': {
         const v = req.headers[wire.toLowerCase()];
         return Array.isArray(v) ? v.join(',') : v;
@@ -116,7 +120,7 @@ export class RestJsonCodec {
   private fromText(ref: JsonMemberRef, raw: unknown, name: string): unknown {
     const s = this.shape(ref.shape);
     if (s.type === 'blob') return raw;
-    if (s.type === 'structure') return fromJson(this.model, ref.shape, raw, name, this.invalid);
+    if (s.type === 'structure' || s.type === 'list') return fromJson(this.model, ref.shape, raw, name, this.invalid);
     const text = String(raw);
     switch (s.type) {
       case 'integer':
@@ -141,6 +145,8 @@ export class RestJsonCodec {
     const op = this.model.operations[operation];
     const headers: Record<string, string> = {};
     const status = op.http.responseCode ?? 200;
+    // 204 No Content carries no body (Recycle Bin's DeleteRule and UntagResource).
+    if (status === 204) return { status, headers: { 'content-type': 'application/json' }, body: '' };
     if (!op.output) return { status, headers: { 'content-type': 'application/json' }, body: '{}' };
     const shape = this.shape(op.output);
     const json: Record<string, unknown> = {};
