@@ -9,10 +9,9 @@ import type { IdGenerator } from '../../ports/ids.ts';
 import type { ImageRecord, MetadataStore, StoredImage } from '../../ports/metadata-store.ts';
 import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
 import type { Caller } from '../context.ts';
-import { Errors } from '../errors.ts';
+import { Errors, ServiceError } from '../errors.ts';
 import { findRegion } from '../regions.ts';
 import { requireImageId } from '../resource-ids.ts';
-import { canUseSnapshot } from '../snapshots/snapshot-access.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
 import { checkTags, tagsFor } from '../tags/tag-specifications.ts';
 import type { AllowedImages } from './allowed-images.ts';
@@ -111,10 +110,16 @@ export class ImageCopies {
     // way around the criteria of the region the copy is made in.
     await this.deps.allowedImages?.checkUse(caller, source);
     if (source.image.ProductCodes?.some((p) => p.ProductCodeType === 'marketplace')) throw Errors.copyImageMarketplace();
+    // Through SnapshotService's own check, so that an owner's block-all-sharing, which hides its
+    // public snapshots from every other account, keeps them from being copied through an image too.
     for (const m of source.image.BlockDeviceMappings ?? []) {
       if (!m.Ebs?.SnapshotId) continue;
-      const snap = await this.deps.store.snapshots.get(req.SourceRegion, m.Ebs.SnapshotId);
-      if (!snap || !canUseSnapshot(caller, snap)) throw Errors.copyImageStorageDenied();
+      try {
+        await this.deps.snapshots.findUsable(caller, m.Ebs.SnapshotId, req.SourceRegion);
+      } catch (err) {
+        if (err instanceof ServiceError && err.code === 'InvalidSnapshot.NotFound') throw Errors.copyImageStorageDenied();
+        throw err;
+      }
     }
     return source;
   }
