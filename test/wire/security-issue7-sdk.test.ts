@@ -14,6 +14,7 @@ import {
   GetImageAncestryCommand, ListImagesInRecycleBinCommand, ModifyImageAttributeCommand, ModifySnapshotAttributeCommand,
   RestoreImageFromRecycleBinCommand, type EC2Client, type Image,
 } from '@aws-sdk/client-ec2';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { AMI_ID, createSnapshot, expectAwsError, forgetSnapshots, registerEbs, type AwsError } from '../support/sdk.ts';
@@ -183,6 +184,22 @@ describe('CopyImage', () => {
     assert.deepEqual((await bob.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images, []);
     await alice.send(new DisableSnapshotBlockPublicAccessCommand({}));
     assert.match((await copyAs(bob, imageId)).ImageId!, AMI_ID);
+  });
+
+
+  test("Bob cannot encrypt his copy under Alice's key without a grant: refused as a key that is not there, and nothing is left", async () => {
+    const kms = new KMSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: credentialsOf(ALICE), maxAttempts: 1 });
+    const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+    const bobsSource = await registerEbs(bob, 'bob-plain');
+    const missingKey = key.Arn!.replace(/key\/.*$/, 'key/00000000-0000-4000-8000-000000000000');
+    const real = await errorOf(copyAs(bob, bobsSource, { Encrypted: true, KmsKeyId: key.Arn }));
+    const none = await errorOf(copyAs(bob, bobsSource, { Encrypted: true, KmsKeyId: missingKey }));
+    assert.equal(real.$metadata?.httpStatusCode, 400, real.message);
+    assert.equal(real.name, none.name);
+    // The generic part is the same; KMS's own reason follows, as KMS itself would answer Bob.
+    assert.match(real.message, /does not exist, or you do not have access to it/);
+    assert.deepEqual((await bob.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images?.map((i) => i.ImageId), [bobsSource]);
+    assert.equal((await bob.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots?.length, 1);
   });
 });
 
