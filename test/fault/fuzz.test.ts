@@ -9,6 +9,10 @@
 // hang. Requests that could change something are always made to fail validation (see poison()),
 // and afterwards the store must be exactly as it was, the server up, and its log free of errors.
 //
+// Fields are drawn per action for the image actions, CopyImage, ancestry, governance, Allowed
+// AMIs and the Recycle Bin's EC2 side, against a fixture holding a disabled image, a copy and an
+// image and a snapshot in the Recycle Bin.
+//
 // A corpus of requests that broke the server before goes first (negative indexes). Each random
 // request is generated from (seed, index) alone, so a failure reproduces with
 // FUZZ_SEED=<seed> (printed) and, for one request, FUZZ_ONLY=<index>. FUZZ_COUNT sets how many,
@@ -21,9 +25,10 @@ import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import {
-  CreateTagsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeTagsCommand, ModifyImageAttributeCommand,
-  RegisterImageCommand, type EC2Client,
+  CopyImageCommand, CreateTagsCommand, DeleteSnapshotCommand, DeregisterImageCommand, DescribeImageAttributeCommand, DescribeImagesCommand,
+  DescribeTagsCommand, DisableImageCommand, ModifyImageAttributeCommand, RegisterImageCommand, waitUntilImageAvailable, type EC2Client,
 } from '@aws-sdk/client-ec2';
+import { CreateRuleCommand, RbinClient } from '@aws-sdk/client-rbin';
 import { CompleteSnapshotCommand, EBSClient, StartSnapshotCommand } from '@aws-sdk/client-ebs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { devCredentials, ec2Client } from '../support/clients.ts';
@@ -78,25 +83,40 @@ interface Fixture {
   snapshot: string;
   ownImages: string[]; // MAIN's: private, shared with SECOND, public
   secondImage: string; // SECOND's, private
+  /** MAIN's: one disabled, one copied from the public image, one in the Recycle Bin (shared with SECOND before). */
+  governedImages: string[];
+  binnedSnapshot: string; // MAIN's, in the Recycle Bin
 }
 let fx: Fixture;
 
 /** Actions that cannot change anything; every other action value gets poison(). */
 const READ_ONLY = new Set([
   'DescribeImages', 'DescribeImageAttribute', 'DescribeTags', 'DescribeRegions', 'DescribeAvailabilityZones',
-  'DescribeSnapshots', 'DescribeSnapshotAttribute',
+  'DescribeSnapshots', 'DescribeSnapshotAttribute', 'GetImageAncestry', 'ListImagesInRecycleBin', 'ListSnapshotsInRecycleBin',
+  'GetAllowedImagesSettings', 'GetImageBlockPublicAccessState', 'GetSnapshotBlockPublicAccessState',
 ]);
 const IMPLEMENTED = ['RegisterImage', 'DescribeImages', 'DeregisterImage', 'DescribeImageAttribute', 'ModifyImageAttribute',
-  'ResetImageAttribute', 'CreateTags', 'DeleteTags', 'DescribeTags', 'DescribeRegions', 'DescribeAvailabilityZones'];
+  'ResetImageAttribute', 'CreateTags', 'DeleteTags', 'DescribeTags', 'DescribeRegions', 'DescribeAvailabilityZones',
+  // Copying, ancestry, governance, Allowed AMIs and the Recycle Bin's EC2 side.
+  'CopyImage', 'GetImageAncestry', 'DisableImage', 'EnableImage', 'EnableImageDeprecation', 'DisableImageDeprecation',
+  'EnableImageDeregistrationProtection', 'DisableImageDeregistrationProtection', 'CancelImageLaunchPermission',
+  'EnableImageBlockPublicAccess', 'DisableImageBlockPublicAccess', 'GetImageBlockPublicAccessState', 'EnableSnapshotBlockPublicAccess',
+  'DisableSnapshotBlockPublicAccess', 'GetSnapshotBlockPublicAccessState', 'EnableAllowedImagesSettings', 'DisableAllowedImagesSettings',
+  'GetAllowedImagesSettings', 'ReplaceImageCriteriaInAllowedImagesSettings', 'ListImagesInRecycleBin', 'ListSnapshotsInRecycleBin',
+  'RestoreImageFromRecycleBin', 'RestoreSnapshotFromRecycleBin'];
 const OTHER_REAL = [...knownEc2Actions].filter((a) => !IMPLEMENTED.includes(a));
 const UNKNOWN_ACTIONS = ['Foo', 'describeimages', 'DESCRIBEIMAGES', 'DescribeImages ', ' DescribeImages', 'DescribeImage',
   'DescribeImagesX', 'Describe.Images', 'DescribeImages\u0000', 'Regíster', 'Δ', '💥', 'A'.repeat(5000), '../../etc/passwd',
   '<Action/>', 'Action', '%', '*', 'null', 'undefined', 'constructor', '__proto__', 'toString', 'hasOwnProperty'];
 
 const BAD_NAMES = ['x', 'ab', 'bad!name', 'a'.repeat(129), 'näme-ü', 'tab\there', 'semi;colon', '', ' ', 'nul\u0000name', '#hash'];
-const IMAGE_IDS = (): string[] => [...fx.ownImages, fx.secondImage, CATALOG_IMAGE, MISSING_IMAGE,
+const IMAGE_IDS = (): string[] => [...fx.ownImages, ...fx.governedImages, fx.secondImage, CATALOG_IMAGE, MISSING_IMAGE,
   'ami-bad', 'ami-', 'AMI-0123456789abcdef0', 'ami-0123456789abcdef', 'ami-0123456789ABCDEF0', 'snap-0123456789abcdef0', '',
   'ami-12345678', 'ami-0123456789abcdef0 ', 'ami-0123456789abcdef0\u0000'];
+const SNAPSHOT_IDS = (): string[] => [fx.snapshot, fx.binnedSnapshot, 'snap-00000000000000000', 'snap-bad', 'ami-0123456789abcdef0', '',
+  'SNAP-0123456789ABCDEF0', 'snap-0123456789abcdef0\u0000'];
+const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'mars-north-1', '', 'US-EAST-1', 'us-east-1 ', 'a'.repeat(300)];
+const DATES = ['2030-01-01T00:00:00Z', '2020-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '0000-00-00', '1700000000', '2030-01-01', 'x', ''];
 const NOT_OWNED = [MISSING_IMAGE, CATALOG_IMAGE, 'ami-bad', 'ami-12345678'];
 const ACCOUNTS = [MAIN, SECOND, THIRD, 'AKIANONNUMERIC000001', 'self', 'all', '12345', 'amazon', '0000000000000', ''];
 const IMAGE_FILTERS = ['name', 'image-id', 'owner-id', 'owner-alias', 'is-public', 'state', 'architecture', 'description',
@@ -233,6 +253,69 @@ function baseFields(action: string, r: Rng): Pairs {
       if (chance(r, 0.7)) filters(r, ['key', 'value', 'resource-id', 'resource-type', 'tag:team', 'tag-key', 'colour', ''], p);
       if (chance(r, 0.3)) p.push(['MaxResults', pick(r, ['5', '4', '1000', '1001', 'x'])]);
       if (chance(r, 0.2)) p.push(['NextToken', pick(r, ['garbage', Buffer.from('{"k":"ami-0\u0000team"}').toString('base64url'), ''])]);
+      break;
+    case 'CopyImage':
+      if (chance(r, 0.9)) p.push(['Name', chance(r, 0.6) ? `fuzz-copy-${int(r, 0, 1e6)}` : pick(r, BAD_NAMES)]);
+      if (chance(r, 0.9)) p.push(['SourceRegion', pick(r, REGIONS)]);
+      if (chance(r, 0.9)) p.push(['SourceImageId', image()]);
+      if (chance(r, 0.3)) p.push(['Encrypted', pick(r, ['true', 'false', 'x'])]);
+      if (chance(r, 0.2)) p.push(['KmsKeyId', pick(r, ['alias/aws/ebs', 'alias/none', `arn:aws:kms:us-east-1:${SECOND}:key/00000000-0000-4000-8000-000000000000`, 'x', ''])]);
+      if (chance(r, 0.3)) p.push(['ClientToken', pick(r, ['t1', '', 'c'.repeat(70), pick(r, VALUES)()])]);
+      if (chance(r, 0.2)) p.push(['CopyImageTags', pick(r, ['true', 'false', '2'])]);
+      if (chance(r, 0.2)) p.push(['SnapshotCopyCompletionDurationMinutes', pick(r, ['15', '0', '-1', '99999999999', 'x'])]);
+      if (chance(r, 0.1)) p.push([pick(r, ['DestinationOutpostArn', 'DestinationAvailabilityZone', 'DestinationAvailabilityZoneId']), pick(r, VALUES)()]);
+      if (chance(r, 0.2)) p.push(['Description', pick(r, VALUES)()]);
+      if (chance(r, 0.2)) {
+        p.push(['TagSpecification.1.ResourceType', pick(r, ['image', 'snapshot', 'instance', ''])]);
+        p.push(['TagSpecification.1.Tag.1.Key', pick(r, ['team', 'aws:x', ''])], ['TagSpecification.1.Tag.1.Value', pick(r, VALUES)()]);
+      }
+      break;
+    case 'GetImageAncestry':
+    case 'DisableImage':
+    case 'EnableImage':
+    case 'DisableImageDeprecation':
+    case 'DisableImageDeregistrationProtection':
+    case 'CancelImageLaunchPermission':
+    case 'RestoreImageFromRecycleBin':
+      if (chance(r, 0.9)) p.push(['ImageId', image()]);
+      break;
+    case 'EnableImageDeprecation':
+      if (chance(r, 0.9)) p.push(['ImageId', image()]);
+      if (chance(r, 0.9)) p.push(['DeprecateAt', pick(r, DATES)]);
+      break;
+    case 'EnableImageDeregistrationProtection':
+      if (chance(r, 0.9)) p.push(['ImageId', image()]);
+      if (chance(r, 0.5)) p.push(['WithCooldown', pick(r, ['true', 'false', 'x'])]);
+      break;
+    case 'EnableImageBlockPublicAccess':
+      p.push(['ImageBlockPublicAccessState', pick(r, ['block-new-sharing', 'unblocked', 'block-all-sharing', '', 'x'])]);
+      break;
+    case 'EnableSnapshotBlockPublicAccess':
+      p.push(['State', pick(r, ['block-new-sharing', 'unblocked', 'block-all-sharing', '', 'x'])]);
+      break;
+    case 'EnableAllowedImagesSettings':
+      p.push(['AllowedImagesSettingsState', pick(r, ['enabled', 'audit-mode', 'disabled', '', 'x'])]);
+      break;
+    case 'ReplaceImageCriteriaInAllowedImagesSettings':
+      for (let i = 1, n = chance(r, 0.05) ? int(r, 11, 60) : int(r, 0, 3); i <= n; i++) {
+        const c = `ImageCriterion.${i}`;
+        for (let j = 1, m = int(r, 0, 3); j <= m; j++) p.push([`${c}.ImageProvider.${j}`, pick(r, ['amazon', 'none', MAIN, 'aws-marketplace', 'x', '', '1'.repeat(40)])]);
+        for (let j = 1, m = int(r, 0, 2); j <= m; j++) p.push([`${c}.ImageName.${j}`, pick(r, PATTERNS)]);
+        if (chance(r, 0.3)) p.push([`${c}.MarketplaceProductCode.1`, pick(r, ['abcdefghijklmnopqrstuvwxy', 'x', ''])]);
+        if (chance(r, 0.3)) p.push([`${c}.CreationDateCondition.MaximumDaysSinceCreated`, pick(r, ['1', '0', '-1', '2147483648', 'x'])]);
+        if (chance(r, 0.3)) p.push([`${c}.DeprecationTimeCondition.MaximumDaysSinceDeprecated`, pick(r, ['1', '0', '-1', '99999', 'x'])]);
+      }
+      break;
+    case 'ListImagesInRecycleBin':
+    case 'ListSnapshotsInRecycleBin': {
+      const images = action === 'ListImagesInRecycleBin';
+      for (let i = 1, n = chance(r, 0.4) ? int(r, 1, 4) : 0; i <= n; i++) p.push([`${images ? 'ImageId' : 'SnapshotId'}.${i}`, images ? image() : pick(r, SNAPSHOT_IDS())]);
+      if (chance(r, 0.3)) p.push(['MaxResults', pick(r, ['1', '5', '4', '1000', '1001', '0', '-1', 'abc'])]);
+      if (chance(r, 0.2)) p.push(['NextToken', pick(r, ['', 'garbage', Buffer.from('{"k":"ami-0"}').toString('base64url'), 'a'.repeat(10_000)])]);
+      break;
+    }
+    case 'RestoreSnapshotFromRecycleBin':
+      if (chance(r, 0.9)) p.push(['SnapshotId', pick(r, SNAPSHOT_IDS())]);
       break;
     case 'DescribeRegions':
       for (let i = 1, n = int(r, 0, 2); i <= n; i++) p.push([`RegionName.${i}`, pick(r, ['us-east-1', 'eu-west-1', 'mars-1', '', 'US-EAST-1'])]);
@@ -738,6 +821,24 @@ async function registerImage(c: EC2Client, name: string, snapshot: string): Prom
   return out.ImageId!;
 }
 
+/** A disabled image, a completed copy of `publicImage`, and an image in the Recycle Bin (its rules keep both types). */
+async function governedFixture(main: EC2Client, publicImage: string): Promise<string[]> {
+  const rbin = new RbinClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: devCredentials(MAIN), maxAttempts: 1 });
+  for (const ResourceType of ['EC2_IMAGE', 'EBS_SNAPSHOT'] as const) {
+    await rbin.send(new CreateRuleCommand({ ResourceType, RetentionPeriod: { RetentionPeriodValue: 7, RetentionPeriodUnit: 'DAYS' } }));
+  }
+  const snapshot = await makeSnapshot(MAIN);
+  const disabled = await registerImage(main, 'fuzz-disabled', snapshot);
+  await main.send(new DisableImageCommand({ ImageId: disabled }));
+  const copy = (await main.send(new CopyImageCommand({ Name: 'fuzz-copy', SourceRegion: 'us-east-1', SourceImageId: publicImage }))).ImageId!;
+  // The copy completes in the background: before the store is first looked at, not during the fuzz.
+  await waitUntilImageAvailable({ client: main, maxWaitTime: 60, minDelay: 0.1, maxDelay: 0.5 }, { ImageIds: [copy] });
+  const binned = await registerImage(main, 'fuzz-binned', snapshot);
+  await main.send(new ModifyImageAttributeCommand({ ImageId: binned, LaunchPermission: { Add: [{ UserId: SECOND }] } }));
+  await main.send(new DeregisterImageCommand({ ImageId: binned }));
+  return [disabled, copy, binned];
+}
+
 before(async () => {
   server = await startServer();
   const main = ec2Client(server.endpoint, devCredentials(MAIN));
@@ -752,7 +853,10 @@ before(async () => {
   await main.send(new ModifyImageAttributeCommand({ ImageId: ownImages[2], LaunchPermission: { Add: [{ Group: 'all' }] } }));
   await main.send(new CreateTagsCommand({ Resources: [CATALOG_IMAGE], Tags: [{ Key: 'env', Value: 'catalog' }] }));
   const secondImage = await registerImage(second, 'fuzz-second', await makeSnapshot(SECOND));
-  fx = { port: server.port, snapshot, ownImages, secondImage };
+  const governedImages = await governedFixture(main, ownImages[2]);
+  const binnedSnapshot = await makeSnapshot(MAIN);
+  await main.send(new DeleteSnapshotCommand({ SnapshotId: binnedSnapshot }));
+  fx = { port: server.port, snapshot, ownImages, secondImage, governedImages, binnedSnapshot };
 });
 
 after(async () => {
