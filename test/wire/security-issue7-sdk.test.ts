@@ -12,9 +12,12 @@ import {
   DisableImageCommand, DisableImageDeprecationCommand, DisableImageDeregistrationProtectionCommand, DisableSnapshotBlockPublicAccessCommand,
   EnableImageCommand, EnableImageDeprecationCommand, EnableImageDeregistrationProtectionCommand, EnableSnapshotBlockPublicAccessCommand,
   GetImageAncestryCommand, ListImagesInRecycleBinCommand, ModifyImageAttributeCommand, ModifySnapshotAttributeCommand,
-  RestoreImageFromRecycleBinCommand, type EC2Client, type Image,
+  RestoreImageFromRecycleBinCommand, DeleteSnapshotCommand, DescribeImageAttributeCommand, DescribeTagsCommand, ListSnapshotsInRecycleBinCommand,
+  type EC2Client, type Image,
 } from '@aws-sdk/client-ec2';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
+import { ebsClient } from '../support/ebs.ts';
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { AMI_ID, createSnapshot, expectAwsError, forgetSnapshots, registerEbs, type AwsError } from '../support/sdk.ts';
@@ -127,6 +130,28 @@ describe("another account's private, disabled and binned images", () => {
     await expectAwsError(copyAs(alice, image.ImageId!), { name: 'InvalidAMIID.NotFound', status: 400 });
     await expectAwsError(alice.send(new GetImageAncestryCommand({ ImageId: image.ImageId })), { name: 'InvalidAMIID.NotFound', status: 400 });
     assert.deepEqual((await alice.send(new ListImagesInRecycleBinCommand({}))).Images?.map((i) => i.ImageId), [image.ImageId]);
+  });
+
+  test('what is in the bin takes no tags or attribute calls, even from its owner; Bob\'s tags and block reads on it are gone', async () => {
+    await aliceRbin.send(new CreateRuleCommand({ ResourceType: 'EC2_IMAGE', RetentionPeriod: { RetentionPeriodValue: 7, RetentionPeriodUnit: 'DAYS' } }));
+    await aliceRbin.send(new CreateRuleCommand({ ResourceType: 'EBS_SNAPSHOT', RetentionPeriod: { RetentionPeriodValue: 7, RetentionPeriodUnit: 'DAYS' } }));
+    const image = await aliceImage('binned-tags');
+    const snapshotId = await createSnapshot(alice, 1);
+    await alice.send(new ModifyImageAttributeCommand({ ImageId: image.ImageId, LaunchPermission: { Add: [{ UserId: BOB.id }] } }));
+    await alice.send(new ModifySnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [BOB.id] }));
+    await bob.send(new CreateTagsCommand({ Resources: [image.ImageId!], Tags: [{ Key: 'bobs', Value: 'x' }] }));
+    await alice.send(new DeregisterImageCommand({ ImageId: image.ImageId }));
+    await alice.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
+    await answersAsMissing((id) => alice.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'k', Value: 'v' }] })), image.ImageId!);
+    await answersAsMissing((id) => alice.send(new DescribeImageAttributeCommand({ ImageId: id, Attribute: 'launchPermission' })), image.ImageId!);
+    await answersAsMissing((id) => bob.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'k', Value: 'v' }] })), image.ImageId!);
+    assert.deepEqual((await bob.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [image.ImageId!] }] }))).Tags, []);
+    const missingSnapshot = 'snap-0123456789abcdef0';
+    await answersAsMissing((id) => bob.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })), snapshotId, missingSnapshot);
+    await answersAsMissing((id) => ebsClient(server.endpoint, credentialsOf(BOB)).send(new ListSnapshotBlocksCommand({ SnapshotId: id })), snapshotId, missingSnapshot);
+    assert.deepEqual((await bob.send(new DescribeSnapshotsCommand({ RestorableByUserIds: ['self'] }))).Snapshots, []);
+    assert.deepEqual((await bob.send(new ListSnapshotsInRecycleBinCommand({ SnapshotIds: [snapshotId] }))).Snapshots, []);
+    assert.deepEqual((await alice.send(new ListSnapshotsInRecycleBinCommand({ SnapshotIds: [snapshotId] }))).Snapshots?.map((x) => x.SnapshotId), [snapshotId]);
   });
 
   test('an image shared with Bob: owner-only calls are AuthFailure and change nothing', async () => {
