@@ -530,7 +530,7 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
         resourceType: 'EBS_SNAPSHOT', account: A, region: R, resourceId: snap.snapshotId, snapshot: snap, tags: [{ Key: 'k', Value: 'v' }],
         enterTime: new Date(1000).toISOString(), exitTime: new Date(5000).toISOString(),
       };
-      await s.recycleBin.binSnapshot(entry);
+      assert.deepEqual(await s.recycleBin.binSnapshot(entry), { binned: true });
       assert.equal(await s.snapshots.get(R, snap.snapshotId), undefined);
       assert.equal((await s.tags.forResources(A, R, [snap.snapshotId])).size, 0);
       assert.equal((await s.snapshots.referencedHashes(R)).size, 0);
@@ -552,6 +552,30 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       await s.recycleBin.purge(entry);
       assert.equal((await s.recycleBin.referencedHashes(R)).size, 0);
       assert.deepEqual(await s.snapshots.blocks(snap.snapshotId, 0, 10), []);
+    }));
+
+    test('recycle bin: a snapshot goes to the bin unless an image names it, checked in the same transaction', withStore(async (s) => {
+      const used = snapshot(A);
+      const free = snapshot(A);
+      for (const snap of [used, free]) await s.snapshots.insert(snap, { account: A, tags: [{ Key: 'k', Value: 'v' }] });
+      const entry = (snap: SnapshotRecord): BinnedSnapshot => ({
+        resourceType: 'EBS_SNAPSHOT', account: A, region: R, resourceId: snap.snapshotId, snapshot: snap, tags: [],
+        enterTime: new Date(0).toISOString(), exitTime: new Date(1000).toISOString(),
+      });
+      const r = image(A, 'on-used', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: used.snapshotId } }] });
+      await s.images.insert(r, undefined, { requireSnapshots: [used.snapshotId] });
+      assert.deepEqual(await s.recycleBin.binSnapshot(entry(used)), { binned: false, inUseBy: r.image.ImageId });
+      assert.ok(await s.snapshots.get(R, used.snapshotId), 'the snapshot stays live');
+      assert.equal((await s.tags.forResources(A, R, [used.snapshotId])).size, 1, 'with its tags');
+      assert.equal(await s.recycleBin.getBinned(A, R, 'EBS_SNAPSHOT', used.snapshotId), undefined, 'and no bin entry');
+      // Binned first, the snapshot is gone for RegisterImage: no image can name a binned snapshot.
+      assert.deepEqual(await s.recycleBin.binSnapshot(entry(free)), { binned: true });
+      const late = image(A, 'on-binned', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: free.snapshotId } }] });
+      await assert.rejects(s.images.insert(late, undefined, { requireSnapshots: [free.snapshotId] }), { code: 'InvalidSnapshot.NotFound' });
+      assert.equal(await s.images.get(R, late.image.ImageId), undefined);
+      // Already gone (binned or deleted by another request): nothing is written twice.
+      assert.deepEqual(await s.recycleBin.binSnapshot(entry(free)), { binned: false });
+      assert.equal((await s.recycleBin.listBinned({ account: A, region: R, resourceType: 'EBS_SNAPSHOT', limit: 10 })).length, 1);
     }));
 
     test('recycle bin: a binned image frees its name and snapshot references; restore puts them back', withStore(async (s) => {

@@ -74,9 +74,8 @@ export class SqliteSnapshots implements SnapshotRepository {
 
   async deleteUnlessInUse(region: string, snapshotId: string): Promise<{ deleted: boolean; inUseBy?: string }> {
     return this.tx(() => {
-      const image = this.db.prepare(`SELECT i.image_id FROM image_snapshots s JOIN images i ON i.image_id = s.image_id
-        WHERE s.snapshot_id = ? AND i.region = ? ORDER BY i.image_id LIMIT 1`).get(snapshotId, region) as Row | undefined;
-      if (image) return { deleted: false, inUseBy: String(image.image_id) };
+      const inUseBy = imageUsing(this.db, region, snapshotId);
+      if (inUseBy) return { deleted: false, inUseBy };
       adoptSnapshotBlocks(this.db, snapshotId);
       return { deleted: this.deleteRows(region, snapshotId) };
     });
@@ -251,4 +250,11 @@ export class SqliteSnapshots implements SnapshotRepository {
       imageIds: JSON.parse(String(r.images)), volumeIds: JSON.parse(String(r.volumes)),
     }));
   }
+}
+
+/** The first image in the region that names the snapshot; run inside the caller's transaction. */
+export function imageUsing(db: DatabaseSync, region: string, snapshotId: string): string | undefined {
+  const row = db.prepare(`SELECT i.image_id FROM image_snapshots s JOIN images i ON i.image_id = s.image_id
+    WHERE s.snapshot_id = ? AND i.region = ? ORDER BY i.image_id LIMIT 1`).get(snapshotId, region) as Row | undefined;
+  return row ? String(row.image_id) : undefined;
 }

@@ -39,14 +39,17 @@ export class RecycleBin {
 
   /**
    * As retainImage for a snapshot being deleted. Only completed snapshots are kept: an upload
-   * or copy that never finished has nothing worth restoring.
+   * or copy that never finished has nothing worth restoring. An image naming it stops the move
+   * (InvalidSnapshot.InUse), checked in the move's own transaction so that a RegisterImage
+   * racing the deletion can never leave an image on a binned snapshot.
    */
   async retainSnapshot(caller: Caller, snapshot: SnapshotRecord): Promise<boolean> {
     if (snapshot.state !== 'completed') return false;
     const keep = await this.keep(caller, 'EBS_SNAPSHOT', snapshot.snapshotId);
     if (!keep) return false;
-    await this.deps.store.recycleBin.binSnapshot({ resourceType: 'EBS_SNAPSHOT', snapshot, ...keep });
-    return true;
+    const { binned, inUseBy } = await this.deps.store.recycleBin.binSnapshot({ resourceType: 'EBS_SNAPSHOT', snapshot, ...keep });
+    if (inUseBy) throw Errors.snapshotInUse(snapshot.snapshotId, inUseBy);
+    return binned;
   }
 
   /** The entry's common part when a rule of the caller's account and region keeps the resource. */
