@@ -578,6 +578,39 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal((await s.recycleBin.listBinned({ account: A, region: R, resourceType: 'EBS_SNAPSHOT', limit: 10 })).length, 1);
     }));
 
+    test('recycle bin: binned snapshots are billed; an image in the bin keeps its snapshots from clean-up', withStore(async (s) => {
+      const kept = snapshot(A);
+      const named = snapshot(A);
+      for (const snap of [kept, named]) await s.snapshots.insert(snap);
+      await s.snapshots.putBlocks(kept.snapshotId, [{ index: 0, hash: 'f'.repeat(64) }]);
+      const until = new Date(1000).toISOString();
+      await s.recycleBin.binSnapshot({
+        resourceType: 'EBS_SNAPSHOT', account: A, region: R, resourceId: kept.snapshotId, snapshot: kept, tags: [], enterTime: new Date(0).toISOString(), exitTime: until,
+      });
+      // Deleting a binned snapshot's id (another request got there first) leaves its block map alone.
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, kept.snapshotId), { deleted: false });
+      assert.equal(await s.snapshots.delete(R, kept.snapshotId), false);
+      assert.deepEqual([...await s.recycleBin.referencedHashes(R)], ['f'.repeat(64)]);
+      assert.deepEqual((await s.snapshots.usage(R, A)).find((u) => u.snapshotId === kept.snapshotId),
+        { snapshotId: kept.snapshotId, ownerId: A, blocks: 1, ownBlocks: 1, inRecycleBinUntil: until });
+      assert.equal((await s.snapshots.storedBlocksByOwner(R)).get(A), 1);
+      assert.equal(await s.snapshots.storedBlocksExcluding(R, A, []), 1);
+      assert.deepEqual(await s.snapshots.usage(R, B), []);
+
+      const gone = image(A, 'gone', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: named.snapshotId } }] });
+      const binned = image(A, 'binned', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: named.snapshotId } }] });
+      for (const i of [gone, binned]) await s.images.insert(i);
+      await s.images.delete(R, gone.image.ImageId);
+      await s.recycleBin.binImage({
+        resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: binned.image.ImageId, image: binned, tags: [], enterTime: new Date(0).toISOString(), exitTime: until,
+      });
+      assert.deepEqual(await s.snapshots.leftBehind(R), [], 'an image in the bin may be restored: its snapshot is not left behind');
+      assert.deepEqual((await s.snapshots.usage(R, A)).find((u) => u.snapshotId === named.snapshotId)?.binnedImages, [{ imageId: binned.image.ImageId, until }]);
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, named.snapshotId, { binnedImagesToo: true }), { deleted: false, inUseBy: binned.image.ImageId });
+      assert.ok(await s.snapshots.get(R, named.snapshotId));
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, named.snapshotId), { deleted: true }, 'DeleteSnapshot may delete it, as AWS allows');
+    }));
+
     test('recycle bin: a binned image frees its name and snapshot references; restore puts them back', withStore(async (s) => {
       const snap = snapshot(A);
       await s.snapshots.insert(snap);
