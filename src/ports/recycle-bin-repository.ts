@@ -75,6 +75,11 @@ export interface RecycleBinRepository {
    * binned is false, with nothing written, when the snapshot is already gone.
    */
   binSnapshot(entry: BinnedSnapshot): Promise<{ binned: boolean; inUseBy?: string }>;
+  /**
+   * Changes the owner's tags kept with an entry (AWS lets the owner tag resources in the bin), in
+   * one transaction; false when the account has no such entry in the region.
+   */
+  retag(account: string, region: string, resourceId: string, change: (tags: Tag[]) => Tag[]): Promise<boolean>;
   getBinned(account: string, region: string, resourceType: RetainedResourceType, resourceId: string): Promise<BinEntry | undefined>;
   listBinned(query: BinQuery): Promise<BinEntry[]>;
   /**

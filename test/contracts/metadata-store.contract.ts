@@ -611,6 +611,23 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, named.snapshotId), { deleted: true }, 'DeleteSnapshot may delete it, as AWS allows');
     }));
 
+    test('recycle bin: the owner\'s tags kept with an entry can be changed, and are restored as changed', withStore(async (s) => {
+      const snap = snapshot(A);
+      await s.snapshots.insert(snap, { account: A, tags: [{ Key: 'k', Value: 'v' }] });
+      const entry: BinnedSnapshot = {
+        resourceType: 'EBS_SNAPSHOT', account: A, region: R, resourceId: snap.snapshotId, snapshot: snap, tags: [{ Key: 'k', Value: 'v' }],
+        enterTime: new Date(0).toISOString(), exitTime: new Date(1000).toISOString(),
+      };
+      await s.recycleBin.binSnapshot(entry);
+      assert.equal(await s.recycleBin.retag(B, R, snap.snapshotId, () => []), false, 'another account has no such entry');
+      assert.equal(await s.recycleBin.retag(A, 'eu-west-1', snap.snapshotId, () => []), false);
+      assert.equal(await s.recycleBin.retag(A, R, snap.snapshotId, (old) => [...old, { Key: 'n', Value: 'w' }]), true);
+      const kept = await s.recycleBin.getBinned(A, R, 'EBS_SNAPSHOT', snap.snapshotId);
+      assert.deepEqual(kept?.tags, [{ Key: 'k', Value: 'v' }, { Key: 'n', Value: 'w' }]);
+      await s.recycleBin.restore(kept!);
+      assert.deepEqual((await s.tags.forResources(A, R, [snap.snapshotId])).get(snap.snapshotId), [{ Key: 'k', Value: 'v' }, { Key: 'n', Value: 'w' }]);
+    }));
+
     test('recycle bin: a binned image frees its name and snapshot references; restore puts them back', withStore(async (s) => {
       const snap = snapshot(A);
       await s.snapshots.insert(snap);

@@ -87,6 +87,18 @@ export class SqliteRecycleBin implements RecycleBinRepository {
     });
   }
 
+  async retag(account: string, region: string, resourceId: string, change: (tags: Tag[]) => Tag[]): Promise<boolean> {
+    return this.tx(() => {
+      const row = this.db.prepare('SELECT doc FROM recycle_bin WHERE resource_id = ? AND account = ? AND region = ?')
+        .get(resourceId, account, region) as Row | undefined;
+      if (!row) return false;
+      const e = JSON.parse(String(row.doc)) as BinEntry;
+      e.tags = change(e.tags);
+      this.db.prepare('UPDATE recycle_bin SET doc = ? WHERE resource_id = ?').run(JSON.stringify(e), resourceId);
+      return true;
+    });
+  }
+
   async getBinned(account: string, region: string, resourceType: RetainedResourceType, resourceId: string): Promise<BinEntry | undefined> {
     const row = this.db.prepare('SELECT doc FROM recycle_bin WHERE resource_id = ? AND resource_type = ? AND account = ? AND region = ?')
       .get(resourceId, resourceType, account, region) as Row | undefined;
