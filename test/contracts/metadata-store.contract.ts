@@ -624,8 +624,16 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal(await s.recycleBin.retag(A, R, snap.snapshotId, (old) => [...old, { Key: 'n', Value: 'w' }]), true);
       const kept = await s.recycleBin.getBinned(A, R, 'EBS_SNAPSHOT', snap.snapshotId);
       assert.deepEqual(kept?.tags, [{ Key: 'k', Value: 'v' }, { Key: 'n', Value: 'w' }]);
+      const scanned = async (account: string) => {
+        const out = [];
+        for await (const t of s.tags.scan({ account, region: R, resourceIds: [snap.snapshotId] })) out.push(`${t.resourceType} ${t.key}=${t.value}`);
+        return out;
+      };
+      assert.deepEqual(await scanned(A), ['snapshot aws:recycle-bin:resource-in-bin=true', 'snapshot k=v', 'snapshot n=w'], 'listed with the system tag');
+      assert.deepEqual(await scanned(B), []);
       await s.recycleBin.restore(kept!);
       assert.deepEqual((await s.tags.forResources(A, R, [snap.snapshotId])).get(snap.snapshotId), [{ Key: 'k', Value: 'v' }, { Key: 'n', Value: 'w' }]);
+      assert.deepEqual(await scanned(A), ['snapshot k=v', 'snapshot n=w'], 'restored, the system tag is gone');
     }));
 
     test('recycle bin: a binned image frees its name and snapshot references; restore puts them back', withStore(async (s) => {

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateRuleCommand, RbinClient } from '@aws-sdk/client-rbin';
 import {
-  CreateTagsCommand, DeleteSnapshotCommand, DeleteTagsCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand,
+  CreateTagsCommand, DeleteSnapshotCommand, DeleteTagsCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, DescribeTagsCommand,
   RestoreImageFromRecycleBinCommand, RestoreSnapshotFromRecycleBinCommand, type EC2Client,
 } from '@aws-sdk/client-ec2';
 import type { EBSClient } from '@aws-sdk/client-ebs';
@@ -66,4 +66,20 @@ test('DeleteTags without tags empties an image\'s tags in the bin; a mixed reque
   assert.deepEqual(image.Tags, [{ Key: 'owner', Value: 'ops' }]);
   const [snap] = (await alice.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))).Snapshots!;
   assert.deepEqual(snap.Tags, [{ Key: 'owner', Value: 'ops' }]);
+});
+
+test('DescribeTags lists a binned resource\'s tags with the system tag aws:recycle-bin:resource-in-bin=true, gone on restore', async () => {
+  const { snapshotId } = await uploadSnapshot(aliceEbs, {}, new Map([[0, 'described in the bin']]));
+  await alice.send(new CreateTagsCommand({ Resources: [snapshotId], Tags: [{ Key: 'team', Value: 'a' }] }));
+  await alice.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
+  const described = async (ec2: EC2Client) => (await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [snapshotId] }] }))).Tags;
+  assert.deepEqual(await described(alice), [
+    { ResourceId: snapshotId, ResourceType: 'snapshot', Key: 'aws:recycle-bin:resource-in-bin', Value: 'true' },
+    { ResourceId: snapshotId, ResourceType: 'snapshot', Key: 'team', Value: 'a' },
+  ]);
+  const bySystemTag = (await alice.send(new DescribeTagsCommand({ Filters: [{ Name: 'key', Values: ['aws:recycle-bin:resource-in-bin'] }] }))).Tags!;
+  assert.ok(bySystemTag.some((t) => t.ResourceId === snapshotId));
+  assert.deepEqual(await described(bob), []);
+  await alice.send(new RestoreSnapshotFromRecycleBinCommand({ SnapshotId: snapshotId }));
+  assert.deepEqual(await described(alice), [{ ResourceId: snapshotId, ResourceType: 'snapshot', Key: 'team', Value: 'a' }]);
 });
