@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { allRegions, findRegion } from '../domain/regions.ts';
 import { isAccountId } from '../domain/resource-ids.ts';
 import { SnapshotCleanUp, type CleanUpOutcome, type CleanUpPlan } from '../domain/storage/snapshot-clean-up.ts';
+import type { SnapshotUsageRow } from '../domain/storage/storage-maintenance.ts';
 import { DEFAULT_PRICE_PER_GB_MONTH, parsePrice } from '../domain/storage/storage-pricing.ts';
 import { mib, openMaintenance } from './maintenance.ts';
 
@@ -19,7 +20,11 @@ the default, ${DEFAULT_PRICE_PER_GB_MONTH}, is AWS's EBS snapshot standard tier 
 
 Left behind: a snapshot that a since-deregistered image named and that no image names now
 (recorded when the image is deregistered; images deregistered before amiforge kept that record
-are not known). \`amiforge storage clean-up\` deletes them.`;
+are not known). \`amiforge storage clean-up\` deletes them.
+
+Recycle Bin: AWS bills snapshots in the Recycle Bin at the normal rate, so the report counts them
+(marked "in Recycle Bin until <time>"). Clean-up never deletes them, nor the snapshots of an image
+in the Recycle Bin: restoring the image needs them.`;
 
 function fail(message: string): never {
   console.error(`amiforge: ${message}`);
@@ -78,12 +83,13 @@ export function registerStorageCommands(program: Command): void {
       }
       for (const r of reports) {
         console.log(`${r.region}  (stored: ${mib(r.storedBytes)}; billed: ${mib(r.billedBytes)}, ${usd(r.monthlyCost)} a month at ${usd(pricePerGbMonth)} per GB-month)`);
-        console.log('  snapshot               owner         size   blocks   own          shared       left behind by');
+        console.log('  snapshot               owner         size   blocks   own          shared       notes');
         for (const s of r.snapshots) {
-          console.log(`  ${s.snapshotId.padEnd(22)} ${s.ownerId}  ${String(s.volumeSizeGiB).padStart(4)}G  ${String(s.blocks).padStart(6)}   ${mib(s.ownBytes).padEnd(12)} ${mib(s.sharedBytes).padEnd(12)} ${s.leftBehindBy?.join(', ') ?? ''}`.trimEnd());
+          console.log(`  ${s.snapshotId.padEnd(22)} ${s.ownerId}  ${String(s.volumeSizeGiB).padStart(4)}G  ${String(s.blocks).padStart(6)}   ${mib(s.ownBytes).padEnd(12)} ${mib(s.sharedBytes).padEnd(12)} ${notes(s)}`.trimEnd());
         }
         for (const a of r.accounts) {
-          console.log(`  account ${a.ownerId}: ${count(a.snapshots, 'snapshot')}, ${mib(a.storedBytes)} billed (${usd(a.monthlyCost)} a month), ${mib(a.dataBytes)} of snapshot data`);
+          const binned = a.snapshotsInRecycleBin ? ` (${a.snapshotsInRecycleBin} in the Recycle Bin, billed as the others)` : '';
+          console.log(`  account ${a.ownerId}: ${count(a.snapshots, 'snapshot')}${binned}, ${mib(a.storedBytes)} billed (${usd(a.monthlyCost)} a month), ${mib(a.dataBytes)} of snapshot data`);
           if (a.leftBehind.snapshots) {
             const kept = a.leftBehind.kept ? `, ${a.leftBehind.kept} of them still in use` : '';
             console.log(`    left behind by deregistered images: ${count(a.leftBehind.snapshots, 'snapshot')}${kept}; clean-up would reclaim ${mib(a.leftBehind.reclaimableBytes)} (${usd(a.leftBehind.monthlySaving)} a month)`);
@@ -148,6 +154,15 @@ wait for each such transaction and it for theirs, up to 5 s.`)
         console.log(`${count(deleted, 'snapshot')} deleted, ${outcomes.length - deleted} skipped. Their blocks are freed by garbage collection: POST /_amiforge/gc on the running server, or amiforge fsck --gc with it stopped.`);
       }
     });
+}
+
+/** The report's last column: in the bin, named by images in the bin, left behind. */
+function notes(s: SnapshotUsageRow): string {
+  const out: string[] = [];
+  if (s.inRecycleBinUntil) out.push(`in Recycle Bin until ${s.inRecycleBinUntil}`);
+  for (const i of s.binnedImages ?? []) out.push(`image ${i.imageId} in Recycle Bin until ${i.until}`);
+  if (s.leftBehindBy) out.push(`left behind by ${s.leftBehindBy.join(', ')}`);
+  return out.join('; ');
 }
 
 function printPlan(plan: CleanUpPlan, dryRun: boolean): void {

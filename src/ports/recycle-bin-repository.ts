@@ -68,8 +68,18 @@ export interface RecycleBinRepository {
    * references and every account's tags leave the image tables; the entry keeps the document.
    */
   binImage(entry: BinnedImage): Promise<void>;
-  /** As binImage for a snapshot; its block map is kept. */
-  binSnapshot(entry: BinnedSnapshot): Promise<void>;
+  /**
+   * As binImage for a snapshot; its block map is kept. Unless an image in its region names it:
+   * the check and the move are one transaction (as snapshots.deleteUnlessInUse), so an image
+   * registered concurrently either stops the move (inUseBy) or fails on the missing snapshot.
+   * binned is false, with nothing written, when the snapshot is already gone.
+   */
+  binSnapshot(entry: BinnedSnapshot): Promise<{ binned: boolean; inUseBy?: string }>;
+  /**
+   * Changes the owner's tags kept with an entry (AWS lets the owner tag resources in the bin), in
+   * one transaction; false when the account has no such entry in the region.
+   */
+  retag(account: string, region: string, resourceId: string, change: (tags: Tag[]) => Tag[]): Promise<boolean>;
   getBinned(account: string, region: string, resourceType: RetainedResourceType, resourceId: string): Promise<BinEntry | undefined>;
   listBinned(query: BinQuery): Promise<BinEntry[]>;
   /**

@@ -78,6 +78,10 @@ export interface SnapshotUsage {
   blocks: number;
   /** Blocks no other snapshot references. */
   ownBlocks: number;
+  /** Set for a snapshot in the Recycle Bin (still billed): when its retention ends. */
+  inRecycleBinUntil?: string;
+  /** Images in the Recycle Bin that name it (a restore needs it), with when their retention ends. */
+  binnedImages?: { imageId: string; until: string }[];
 }
 
 /** A snapshot a deregistered image named and no image in its region names now. */
@@ -101,7 +105,7 @@ export interface SnapshotRepository {
    * In one transaction: unless an image in the region names the snapshot (its id is returned as
    * `inUseBy`), volumes made from it adopt its blocks and it is removed as by `delete`.
    */
-  deleteUnlessInUse(region: string, snapshotId: string): Promise<{ deleted: boolean; inUseBy?: string }>;
+  deleteUnlessInUse(region: string, snapshotId: string, options?: { binnedImagesToo?: boolean }): Promise<{ deleted: boolean; inUseBy?: string }>;
   scan(query: SnapshotQuery): AsyncIterable<SnapshotRecord>;
   /** Snapshots in a state, across regions (start-up recovery of uploads and copies). */
   inState(state: SnapshotState): Promise<SnapshotRecord[]>;
@@ -127,12 +131,15 @@ export interface SnapshotRepository {
   imagesUsing(region: string, snapshotId: string): Promise<string[]>;
   /** Every block hash some snapshot in the region references. */
   referencedHashes(region: string): Promise<Set<string>>;
-  /** Block counts per snapshot of a region (optionally one owner's). */
+  /** Block counts per billed snapshot of a region (optionally one owner's): live and in the Recycle Bin. */
   usage(region: string, ownerId?: string): Promise<SnapshotUsage[]>;
-  /** Distinct blocks referenced by each owner's snapshots in the region. */
+  /** Distinct blocks referenced by each owner's billed snapshots (live and in the Recycle Bin) in the region. */
   storedBlocksByOwner(region: string): Promise<Map<string, number>>;
   /** Distinct blocks referenced by one owner's snapshots in the region, leaving out `excluding`. */
   storedBlocksExcluding(region: string, ownerId: string, excluding: string[]): Promise<number>;
-  /** Snapshots of the region (optionally one owner's) left behind by deregistered images, in id order. */
+  /**
+   * Snapshots of the region (optionally one owner's) left behind by deregistered images, in id
+   * order: no image names them, neither a live one nor one in the Recycle Bin (it may be restored).
+   */
   leftBehind(region: string, ownerId?: string): Promise<LeftBehindSnapshot[]>;
 }

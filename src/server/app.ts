@@ -102,7 +102,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     'key-pair': async (caller, id) => {
       if (!(await store.keyPairs.byId(caller.region, caller.account, id))) throw Errors.keyPairIdNotFound(id);
     },
-  });
+  }, recycleBin);
   const volumeSnapshots = new VolumeSnapshots({
     ...deps, blocks, volumes, keys: lineageKeys,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot failed'),

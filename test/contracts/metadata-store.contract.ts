@@ -530,7 +530,7 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
         resourceType: 'EBS_SNAPSHOT', account: A, region: R, resourceId: snap.snapshotId, snapshot: snap, tags: [{ Key: 'k', Value: 'v' }],
         enterTime: new Date(1000).toISOString(), exitTime: new Date(5000).toISOString(),
       };
-      await s.recycleBin.binSnapshot(entry);
+      assert.deepEqual(await s.recycleBin.binSnapshot(entry), { binned: true });
       assert.equal(await s.snapshots.get(R, snap.snapshotId), undefined);
       assert.equal((await s.tags.forResources(A, R, [snap.snapshotId])).size, 0);
       assert.equal((await s.snapshots.referencedHashes(R)).size, 0);
@@ -552,6 +552,88 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       await s.recycleBin.purge(entry);
       assert.equal((await s.recycleBin.referencedHashes(R)).size, 0);
       assert.deepEqual(await s.snapshots.blocks(snap.snapshotId, 0, 10), []);
+    }));
+
+    test('recycle bin: a snapshot goes to the bin unless an image names it, checked in the same transaction', withStore(async (s) => {
+      const used = snapshot(A);
+      const free = snapshot(A);
+      for (const snap of [used, free]) await s.snapshots.insert(snap, { account: A, tags: [{ Key: 'k', Value: 'v' }] });
+      const entry = (snap: SnapshotRecord): BinnedSnapshot => ({
+        resourceType: 'EBS_SNAPSHOT', account: A, region: R, resourceId: snap.snapshotId, snapshot: snap, tags: [],
+        enterTime: new Date(0).toISOString(), exitTime: new Date(1000).toISOString(),
+      });
+      const r = image(A, 'on-used', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: used.snapshotId } }] });
+      await s.images.insert(r, undefined, { requireSnapshots: [used.snapshotId] });
+      assert.deepEqual(await s.recycleBin.binSnapshot(entry(used)), { binned: false, inUseBy: r.image.ImageId });
+      assert.ok(await s.snapshots.get(R, used.snapshotId), 'the snapshot stays live');
+      assert.equal((await s.tags.forResources(A, R, [used.snapshotId])).size, 1, 'with its tags');
+      assert.equal(await s.recycleBin.getBinned(A, R, 'EBS_SNAPSHOT', used.snapshotId), undefined, 'and no bin entry');
+      // Binned first, the snapshot is gone for RegisterImage: no image can name a binned snapshot.
+      assert.deepEqual(await s.recycleBin.binSnapshot(entry(free)), { binned: true });
+      const late = image(A, 'on-binned', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: free.snapshotId } }] });
+      await assert.rejects(s.images.insert(late, undefined, { requireSnapshots: [free.snapshotId] }), { code: 'InvalidSnapshot.NotFound' });
+      assert.equal(await s.images.get(R, late.image.ImageId), undefined);
+      // Already gone (binned or deleted by another request): nothing is written twice.
+      assert.deepEqual(await s.recycleBin.binSnapshot(entry(free)), { binned: false });
+      assert.equal((await s.recycleBin.listBinned({ account: A, region: R, resourceType: 'EBS_SNAPSHOT', limit: 10 })).length, 1);
+    }));
+
+    test('recycle bin: binned snapshots are billed; an image in the bin keeps its snapshots from clean-up', withStore(async (s) => {
+      const kept = snapshot(A);
+      const named = snapshot(A);
+      for (const snap of [kept, named]) await s.snapshots.insert(snap);
+      await s.snapshots.putBlocks(kept.snapshotId, [{ index: 0, hash: 'f'.repeat(64) }]);
+      const until = new Date(1000).toISOString();
+      await s.recycleBin.binSnapshot({
+        resourceType: 'EBS_SNAPSHOT', account: A, region: R, resourceId: kept.snapshotId, snapshot: kept, tags: [], enterTime: new Date(0).toISOString(), exitTime: until,
+      });
+      // Deleting a binned snapshot's id (another request got there first) leaves its block map alone.
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, kept.snapshotId), { deleted: false });
+      assert.equal(await s.snapshots.delete(R, kept.snapshotId), false);
+      assert.deepEqual([...await s.recycleBin.referencedHashes(R)], ['f'.repeat(64)]);
+      assert.deepEqual((await s.snapshots.usage(R, A)).find((u) => u.snapshotId === kept.snapshotId),
+        { snapshotId: kept.snapshotId, ownerId: A, blocks: 1, ownBlocks: 1, inRecycleBinUntil: until });
+      assert.equal((await s.snapshots.storedBlocksByOwner(R)).get(A), 1);
+      assert.equal(await s.snapshots.storedBlocksExcluding(R, A, []), 1);
+      assert.deepEqual(await s.snapshots.usage(R, B), []);
+
+      const gone = image(A, 'gone', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: named.snapshotId } }] });
+      const binned = image(A, 'binned', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: named.snapshotId } }] });
+      for (const i of [gone, binned]) await s.images.insert(i);
+      await s.images.delete(R, gone.image.ImageId);
+      await s.recycleBin.binImage({
+        resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: binned.image.ImageId, image: binned, tags: [], enterTime: new Date(0).toISOString(), exitTime: until,
+      });
+      assert.deepEqual(await s.snapshots.leftBehind(R), [], 'an image in the bin may be restored: its snapshot is not left behind');
+      assert.deepEqual((await s.snapshots.usage(R, A)).find((u) => u.snapshotId === named.snapshotId)?.binnedImages, [{ imageId: binned.image.ImageId, until }]);
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, named.snapshotId, { binnedImagesToo: true }), { deleted: false, inUseBy: binned.image.ImageId });
+      assert.ok(await s.snapshots.get(R, named.snapshotId));
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, named.snapshotId), { deleted: true }, 'DeleteSnapshot may delete it, as AWS allows');
+    }));
+
+    test('recycle bin: the owner\'s tags kept with an entry can be changed, and are restored as changed', withStore(async (s) => {
+      const snap = snapshot(A);
+      await s.snapshots.insert(snap, { account: A, tags: [{ Key: 'k', Value: 'v' }] });
+      const entry: BinnedSnapshot = {
+        resourceType: 'EBS_SNAPSHOT', account: A, region: R, resourceId: snap.snapshotId, snapshot: snap, tags: [{ Key: 'k', Value: 'v' }],
+        enterTime: new Date(0).toISOString(), exitTime: new Date(1000).toISOString(),
+      };
+      await s.recycleBin.binSnapshot(entry);
+      assert.equal(await s.recycleBin.retag(B, R, snap.snapshotId, () => []), false, 'another account has no such entry');
+      assert.equal(await s.recycleBin.retag(A, 'eu-west-1', snap.snapshotId, () => []), false);
+      assert.equal(await s.recycleBin.retag(A, R, snap.snapshotId, (old) => [...old, { Key: 'n', Value: 'w' }]), true);
+      const kept = await s.recycleBin.getBinned(A, R, 'EBS_SNAPSHOT', snap.snapshotId);
+      assert.deepEqual(kept?.tags, [{ Key: 'k', Value: 'v' }, { Key: 'n', Value: 'w' }]);
+      const scanned = async (account: string) => {
+        const out = [];
+        for await (const t of s.tags.scan({ account, region: R, resourceIds: [snap.snapshotId] })) out.push(`${t.resourceType} ${t.key}=${t.value}`);
+        return out;
+      };
+      assert.deepEqual(await scanned(A), ['snapshot aws:recycle-bin:resource-in-bin=true', 'snapshot k=v', 'snapshot n=w'], 'listed with the system tag');
+      assert.deepEqual(await scanned(B), []);
+      await s.recycleBin.restore(kept!);
+      assert.deepEqual((await s.tags.forResources(A, R, [snap.snapshotId])).get(snap.snapshotId), [{ Key: 'k', Value: 'v' }, { Key: 'n', Value: 'w' }]);
+      assert.deepEqual(await scanned(A), ['snapshot k=v', 'snapshot n=w'], 'restored, the system tag is gone');
     }));
 
     test('recycle bin: a binned image frees its name and snapshot references; restore puts them back', withStore(async (s) => {

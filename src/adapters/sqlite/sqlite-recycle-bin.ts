@@ -7,6 +7,7 @@ import type {
   BinEntry, BinnedImage, BinnedSnapshot, BinQuery, RecycleBinRepository, RetainedResourceType, RetentionRuleRecord,
 } from '../../ports/recycle-bin-repository.ts';
 import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
+import { imageUsing } from './sqlite-snapshots.ts';
 import type { Tx } from './sqlite-tags.ts';
 
 type Row = Record<string, SQLInputValue>;
@@ -71,13 +72,30 @@ export class SqliteRecycleBin implements RecycleBinRepository {
     });
   }
 
-  async binSnapshot(e: BinnedSnapshot): Promise<void> {
-    this.tx(() => {
+  async binSnapshot(e: BinnedSnapshot): Promise<{ binned: boolean; inUseBy?: string }> {
+    return this.tx(() => {
       const id = e.resourceId;
+      const inUseBy = imageUsing(this.db, e.region, id);
+      if (inUseBy) return { binned: false, inUseBy };
+      if (!Number(this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(id, e.region).changes)) {
+        return { binned: false };
+      }
       this.db.prepare('DELETE FROM create_volume_permissions WHERE snapshot_id = ?').run(id);
       this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(id, e.region);
-      this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(id, e.region);
       this.insertEntry(e);
+      return { binned: true };
+    });
+  }
+
+  async retag(account: string, region: string, resourceId: string, change: (tags: Tag[]) => Tag[]): Promise<boolean> {
+    return this.tx(() => {
+      const row = this.db.prepare('SELECT doc FROM recycle_bin WHERE resource_id = ? AND account = ? AND region = ?')
+        .get(resourceId, account, region) as Row | undefined;
+      if (!row) return false;
+      const e = JSON.parse(String(row.doc)) as BinEntry;
+      e.tags = change(e.tags);
+      this.db.prepare('UPDATE recycle_bin SET doc = ? WHERE resource_id = ?').run(JSON.stringify(e), resourceId);
+      return true;
     });
   }
 

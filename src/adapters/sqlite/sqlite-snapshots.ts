@@ -8,6 +8,16 @@ import { putTags, type Tx } from './sqlite-tags.ts';
 import { adoptSnapshotBlocks } from './sqlite-volumes.ts';
 
 type Row = Record<string, SQLInputValue>;
+
+// What AWS bills: live snapshots and those in the Recycle Bin (billed at the normal rate there;
+// bin_exit is when the bin deletes them for good, NULL for a live one).
+const BILLED = `billed AS (
+  SELECT snapshot_id, owner_id, region, NULL AS bin_exit FROM snapshots
+  UNION ALL SELECT resource_id, account, region, exit_time FROM recycle_bin WHERE resource_type = 'EBS_SNAPSHOT')`;
+
+// Images in the Recycle Bin, one row per block device mapping (m.value); the caller adds the region and snapshot id.
+const BINNED_IMAGES_NAMING = `SELECT r.resource_id FROM recycle_bin r, json_each(r.doc, '$.image.image.BlockDeviceMappings') m
+  WHERE r.resource_type = 'EC2_IMAGE'`;
 const SCAN_BATCH = 500;
 
 const toRecord = (row: Row): SnapshotRecord => JSON.parse(String(row.doc));
@@ -72,22 +82,26 @@ export class SqliteSnapshots implements SnapshotRepository {
     return this.tx(() => this.deleteRows(region, snapshotId));
   }
 
-  async deleteUnlessInUse(region: string, snapshotId: string): Promise<{ deleted: boolean; inUseBy?: string }> {
+  async deleteUnlessInUse(region: string, snapshotId: string, options: { binnedImagesToo?: boolean } = {}): Promise<{ deleted: boolean; inUseBy?: string }> {
     return this.tx(() => {
-      const image = this.db.prepare(`SELECT i.image_id FROM image_snapshots s JOIN images i ON i.image_id = s.image_id
-        WHERE s.snapshot_id = ? AND i.region = ? ORDER BY i.image_id LIMIT 1`).get(snapshotId, region) as Row | undefined;
-      if (image) return { deleted: false, inUseBy: String(image.image_id) };
+      // Gone already (deleted, or moved into the Recycle Bin, whose entry keeps the block map).
+      if (!this.db.prepare('SELECT 1 FROM snapshots WHERE snapshot_id = ? AND region = ?').get(snapshotId, region)) return { deleted: false };
+      const inUseBy = imageUsing(this.db, region, snapshotId) ?? (options.binnedImagesToo ? binnedImageUsing(this.db, region, snapshotId) : undefined);
+      if (inUseBy) return { deleted: false, inUseBy };
       adoptSnapshotBlocks(this.db, snapshotId);
       return { deleted: this.deleteRows(region, snapshotId) };
     });
   }
 
   private deleteRows(region: string, snapshotId: string): boolean {
+    // Nothing else goes unless the snapshot itself did: a snapshot moved into the Recycle Bin
+    // keeps its block map under the same id.
+    if (!Number(this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region).changes)) return false;
     this.db.prepare('DELETE FROM snapshot_blocks WHERE snapshot_id = ?').run(snapshotId);
     this.db.prepare('DELETE FROM create_volume_permissions WHERE snapshot_id = ?').run(snapshotId);
     this.db.prepare('DELETE FROM deregistered_image_snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region);
     this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(snapshotId, region);
-    return Number(this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region).changes) > 0;
+    return true;
   }
 
   async *scan(q: SnapshotQuery): AsyncIterable<SnapshotRecord> {
@@ -208,26 +222,36 @@ export class SqliteSnapshots implements SnapshotRepository {
   async usage(region: string, ownerId?: string): Promise<SnapshotUsage[]> {
     // A block is a snapshot's own when no other snapshot in the region maps any index to it.
     const rows = this.db.prepare(`
-      WITH refs AS (
+      WITH ${BILLED},
+      refs AS (
         SELECT b.hash, count(DISTINCT b.snapshot_id) AS n FROM snapshot_blocks b
-        JOIN snapshots s ON s.snapshot_id = b.snapshot_id WHERE s.region = ? GROUP BY b.hash)
-      SELECT s.snapshot_id, s.owner_id, count(b.hash) AS blocks,
-             coalesce(sum(CASE WHEN refs.n = 1 THEN 1 ELSE 0 END), 0) AS own
-      FROM snapshots s LEFT JOIN snapshot_blocks b ON b.snapshot_id = s.snapshot_id LEFT JOIN refs ON refs.hash = b.hash
+        JOIN billed s ON s.snapshot_id = b.snapshot_id WHERE s.region = ? GROUP BY b.hash)
+      SELECT s.snapshot_id, s.owner_id, s.bin_exit, count(b.hash) AS blocks,
+             coalesce(sum(CASE WHEN refs.n = 1 THEN 1 ELSE 0 END), 0) AS own,
+             (SELECT json_group_array(json_object('imageId', r.resource_id, 'until', r.exit_time)) FROM recycle_bin r,
+                json_each(r.doc, '$.image.image.BlockDeviceMappings') m
+              WHERE r.resource_type = 'EC2_IMAGE' AND r.region = s.region AND json_extract(m.value, '$.Ebs.SnapshotId') = s.snapshot_id) AS binned_images
+      FROM billed s LEFT JOIN snapshot_blocks b ON b.snapshot_id = s.snapshot_id LEFT JOIN refs ON refs.hash = b.hash
       WHERE s.region = ? AND (? IS NULL OR s.owner_id = ?)
       GROUP BY s.snapshot_id ORDER BY s.snapshot_id`).all(region, region, ownerId ?? null, ownerId ?? null) as Row[];
-    return rows.map((r) => ({ snapshotId: String(r.snapshot_id), ownerId: String(r.owner_id), blocks: Number(r.blocks), ownBlocks: Number(r.own) }));
+    return rows.map((r) => {
+      const u: SnapshotUsage = { snapshotId: String(r.snapshot_id), ownerId: String(r.owner_id), blocks: Number(r.blocks), ownBlocks: Number(r.own) };
+      if (r.bin_exit !== null) u.inRecycleBinUntil = String(r.bin_exit);
+      const images = JSON.parse(String(r.binned_images)) as { imageId: string; until: string }[];
+      if (images.length) u.binnedImages = images;
+      return u;
+    });
   }
 
   async storedBlocksByOwner(region: string): Promise<Map<string, number>> {
-    const rows = this.db.prepare(`SELECT s.owner_id, count(DISTINCT b.hash) AS n FROM snapshot_blocks b
-      JOIN snapshots s ON s.snapshot_id = b.snapshot_id WHERE s.region = ? GROUP BY s.owner_id`).all(region) as Row[];
+    const rows = this.db.prepare(`WITH ${BILLED} SELECT s.owner_id, count(DISTINCT b.hash) AS n FROM snapshot_blocks b
+      JOIN billed s ON s.snapshot_id = b.snapshot_id WHERE s.region = ? GROUP BY s.owner_id`).all(region) as Row[];
     return new Map(rows.map((r) => [String(r.owner_id), Number(r.n)]));
   }
 
   async storedBlocksExcluding(region: string, ownerId: string, excluding: string[]): Promise<number> {
-    const row = this.db.prepare(`SELECT count(DISTINCT b.hash) AS n FROM snapshot_blocks b
-      JOIN snapshots s ON s.snapshot_id = b.snapshot_id
+    const row = this.db.prepare(`WITH ${BILLED} SELECT count(DISTINCT b.hash) AS n FROM snapshot_blocks b
+      JOIN billed s ON s.snapshot_id = b.snapshot_id
       WHERE s.region = ? AND s.owner_id = ? AND s.snapshot_id NOT IN (SELECT value FROM json_each(?))`)
       .get(region, ownerId, JSON.stringify(excluding)) as Row;
     return Number(row.n);
@@ -245,10 +269,25 @@ export class SqliteSnapshots implements SnapshotRepository {
         AND EXISTS (SELECT 1 FROM deregistered_image_snapshots d WHERE d.snapshot_id = s.snapshot_id AND d.region = s.region)
         AND NOT EXISTS (SELECT 1 FROM image_snapshots m JOIN images i ON i.image_id = m.image_id
           WHERE m.snapshot_id = s.snapshot_id AND i.region = s.region)
+        AND NOT EXISTS (${BINNED_IMAGES_NAMING} AND r.region = s.region AND json_extract(m.value, '$.Ebs.SnapshotId') = s.snapshot_id)
       ORDER BY s.snapshot_id`).all(region, ownerId ?? null, ownerId ?? null) as Row[];
     return rows.map((r) => ({
       snapshotId: String(r.snapshot_id), ownerId: String(r.owner_id),
       imageIds: JSON.parse(String(r.images)), volumeIds: JSON.parse(String(r.volumes)),
     }));
   }
+}
+
+/** The first image in the region that names the snapshot; run inside the caller's transaction. */
+export function imageUsing(db: DatabaseSync, region: string, snapshotId: string): string | undefined {
+  const row = db.prepare(`SELECT i.image_id FROM image_snapshots s JOIN images i ON i.image_id = s.image_id
+    WHERE s.snapshot_id = ? AND i.region = ? ORDER BY i.image_id LIMIT 1`).get(snapshotId, region) as Row | undefined;
+  return row ? String(row.image_id) : undefined;
+}
+
+/** The first image in the region's Recycle Bin that names the snapshot (restoring it needs the snapshot). */
+export function binnedImageUsing(db: DatabaseSync, region: string, snapshotId: string): string | undefined {
+  const row = db.prepare(`${BINNED_IMAGES_NAMING} AND r.region = ? AND json_extract(m.value, '$.Ebs.SnapshotId') = ?
+    ORDER BY r.resource_id LIMIT 1`).get(region, snapshotId) as Row | undefined;
+  return row ? String(row.resource_id) : undefined;
 }

@@ -8,6 +8,15 @@ type Row = Record<string, SQLInputValue>;
 export type Tx = <T>(fn: () => T) => T;
 
 const SCAN_BATCH = 500;
+
+// DescribeTags sees the tags of resources in the Recycle Bin too (kept in their entry, which the
+// owner may still retag), with the system tag AWS assigns while a resource is there.
+const BIN_TYPE = "CASE r.resource_type WHEN 'EC2_IMAGE' THEN 'image' ELSE 'snapshot' END";
+const TAGS_WITH_RECYCLE_BIN = `
+  SELECT account, region, resource_id, resource_type, key, value FROM tags
+  UNION ALL SELECT r.account, r.region, r.resource_id, ${BIN_TYPE}, json_extract(t.value, '$.Key'), json_extract(t.value, '$.Value')
+    FROM recycle_bin r, json_each(r.doc, '$.tags') t
+  UNION ALL SELECT r.account, r.region, r.resource_id, ${BIN_TYPE}, 'aws:recycle-bin:resource-in-bin', 'true' FROM recycle_bin r`;
 const MAX_TAGS_PER_RESOURCE = 50;
 
 export function putTags(db: DatabaseSync, account: string, region: string, resources: { id: string; type: string }[], tags: Tag[]): void {
@@ -76,7 +85,7 @@ export class SqliteTags implements TagRepository {
       params.push(JSON.stringify(values));
     }
     where.push("(resource_id || char(0) || key) > ?");
-    const stmt = this.db.prepare(`SELECT resource_id, resource_type, key, value FROM tags WHERE ${where.join(' AND ')}
+    const stmt = this.db.prepare(`SELECT resource_id, resource_type, key, value FROM (${TAGS_WITH_RECYCLE_BIN}) WHERE ${where.join(' AND ')}
       ORDER BY resource_id, key LIMIT ?`);
     let after = q.afterCursor ?? '';
     for (;;) {

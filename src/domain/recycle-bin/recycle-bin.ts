@@ -6,7 +6,7 @@ import type { ImageRecord, MetadataStore } from '../../ports/metadata-store.ts';
 import type { BinEntry, RetainedResourceType } from '../../ports/recycle-bin-repository.ts';
 import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
 import type {
-  ImageRecycleBinInfo, ListImagesInRecycleBinRequest, ListSnapshotsInRecycleBinRequest, RestoreSnapshotFromRecycleBinResult,
+  ImageRecycleBinInfo, ListImagesInRecycleBinRequest, Tag, ListSnapshotsInRecycleBinRequest, RestoreSnapshotFromRecycleBinResult,
   SnapshotRecycleBinInfo,
 } from '../../protocol/ec2/types.generated.ts';
 import type { Caller } from '../context.ts';
@@ -39,14 +39,17 @@ export class RecycleBin {
 
   /**
    * As retainImage for a snapshot being deleted. Only completed snapshots are kept: an upload
-   * or copy that never finished has nothing worth restoring.
+   * or copy that never finished has nothing worth restoring. An image naming it stops the move
+   * (InvalidSnapshot.InUse), checked in the move's own transaction so that a RegisterImage
+   * racing the deletion can never leave an image on a binned snapshot.
    */
   async retainSnapshot(caller: Caller, snapshot: SnapshotRecord): Promise<boolean> {
     if (snapshot.state !== 'completed') return false;
     const keep = await this.keep(caller, 'EBS_SNAPSHOT', snapshot.snapshotId);
     if (!keep) return false;
-    await this.deps.store.recycleBin.binSnapshot({ resourceType: 'EBS_SNAPSHOT', snapshot, ...keep });
-    return true;
+    const { binned, inUseBy } = await this.deps.store.recycleBin.binSnapshot({ resourceType: 'EBS_SNAPSHOT', snapshot, ...keep });
+    if (inUseBy) throw Errors.snapshotInUse(snapshot.snapshotId, inUseBy);
+    return binned;
   }
 
   /** The entry's common part when a rule of the caller's account and region keeps the resource. */
@@ -61,6 +64,17 @@ export class RecycleBin {
       account: caller.account, region: caller.region, resourceId, tags,
       enterTime: now.toISOString(), exitTime: new Date(now.getTime() + rule.retentionDays * DAY_MS).toISOString(),
     };
+  }
+
+  /** Whether the caller's bin holds this image or snapshot (TagService's kind of resource). */
+  async holds(caller: Caller, kind: string, id: string): Promise<boolean> {
+    const type = kind === 'image' ? 'EC2_IMAGE' : kind === 'snapshot' ? 'EBS_SNAPSHOT' : undefined;
+    return !!type && !!(await this.live(caller, type, id));
+  }
+
+  /** CreateTags and DeleteTags on a resource in the bin change the tags restored with it. */
+  async retag(caller: Caller, id: string, change: (tags: Tag[]) => Tag[]): Promise<void> {
+    await this.deps.store.recycleBin.retag(caller.account, caller.region, id, change);
   }
 
   /** The caller's entry, unless its retention has ended (the sweep may not have run yet). */

@@ -9,8 +9,10 @@ import { Errors } from '../errors.ts';
  * still exist, so neither this process nor another on the same store (the server and
  * `amiforge storage clean-up`) can leave an image naming a deleted snapshot. Volumes made from it
  * adopt its blocks first, keeping their data; blocks are freed by garbage collection, later.
+ * `binnedImagesToo`: an image in the Recycle Bin that names it stops it too (clean-up's rule; a
+ * user's DeleteSnapshot may delete it, as AWS allows).
  */
-export async function deleteUnusedSnapshot(store: MetadataStore, region: string, snapshotId: string): Promise<void> {
-  const { inUseBy } = await store.snapshots.deleteUnlessInUse(region, snapshotId);
+export async function deleteUnusedSnapshot(store: MetadataStore, region: string, snapshotId: string, options: { binnedImagesToo?: boolean } = {}): Promise<void> {
+  const { inUseBy } = await store.snapshots.deleteUnlessInUse(region, snapshotId, options);
   if (inUseBy) throw Errors.snapshotInUse(snapshotId, inUseBy);
 }

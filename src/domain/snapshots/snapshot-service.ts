@@ -144,9 +144,8 @@ export class SnapshotService {
 
   async delete(caller: Caller, req: DeleteSnapshotRequest): Promise<void> {
     const s = await this.findOwned(caller, req.SnapshotId);
+    // Either way the in-use check is in the same store transaction as the removal.
     // Binned, its block map stays: volumes made from it keep reading through it until it expires.
-    const inUseBy = (await this.deps.store.snapshots.imagesUsing(caller.region, s.snapshotId))[0];
-    if (inUseBy) throw Errors.snapshotInUse(s.snapshotId, inUseBy);
     if (await this.deps.recycleBin?.retainSnapshot(caller, s)) return;
     await deleteUnusedSnapshot(this.deps.store, caller.region, s.snapshotId);
   }

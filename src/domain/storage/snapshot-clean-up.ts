@@ -89,7 +89,8 @@ export class SnapshotCleanUp {
     if (!now) return skipped('already deleted');
     if (now.state === 'pending') return skipped('pending again');
     try {
-      await deleteUnusedSnapshot(this.store, region, snapshotId);
+      // An image moved into the Recycle Bin since the plan may yet be restored: its snapshots stay.
+      await deleteUnusedSnapshot(this.store, region, snapshotId, { binnedImagesToo: true });
     } catch (err) {
       if (err instanceof ServiceError && err.code === 'InvalidSnapshot.InUse') return skipped(err.message);
       throw err;

@@ -1,7 +1,8 @@
 // Keeping the block store honest: garbage collection frees exactly the blocks no snapshot
 // references; fsck proves every referenced block is present and intact and counts orphans;
 // usage tells what each snapshot stores itself and what it shares, what each account's snapshots
-// cost a month, and which snapshots deregistered images left behind.
+// cost a month (those in the Recycle Bin included: AWS bills them), and which snapshots
+// deregistered images left behind.
 import { BLOCK_SIZE, BlockCorruptError, BlockMissingError, type BlockStore } from '../../ports/block-store.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import { allRegions } from '../regions.ts';
@@ -28,10 +29,16 @@ export interface SnapshotUsageRow {
   sharedBytes: number;
   /** Set when deregistered images left it behind: those images. */
   leftBehindBy?: string[];
+  /** Set for a snapshot in the Recycle Bin (AWS bills it at the normal rate): when the bin deletes it. */
+  inRecycleBinUntil?: string;
+  /** Images in the Recycle Bin that name it: a restore needs it, so clean-up leaves it. */
+  binnedImages?: { imageId: string; until: string }[];
 }
 export interface AccountUsage {
   ownerId: string;
   snapshots: number;
+  /** Of those, in the Recycle Bin (billed as the others). */
+  snapshotsInRecycleBin: number;
   /** Distinct bytes the owner's snapshots store, each block once: what AWS bills. */
   storedBytes: number;
   /** The owner's snapshots' logical data, summed (shared blocks counted in each). */
@@ -45,7 +52,7 @@ export interface UsageReport {
   pricePerGbMonth: number;
   snapshots: SnapshotUsageRow[];
   accounts: AccountUsage[];
-  /** Distinct bytes stored for the region's snapshots (a block shared by accounts counts once). */
+  /** Distinct bytes stored for the region's snapshots, live and binned (a block shared by accounts counts once). */
   storedBytes: number;
   /** The accounts' billed bytes and cost, summed. */
   billedBytes: number;
@@ -99,6 +106,18 @@ export class StorageMaintenance {
     return refs;
   }
 
+  /** Block hashes of the region's billed snapshots: live ones and those in the Recycle Bin. */
+  private async billedHashes(region: string): Promise<Set<string>> {
+    const refs = await this.deps.store.snapshots.referencedHashes(region);
+    for (const h of await this.deps.store.recycleBin.referencedHashes(region)) refs.add(h);
+    return refs;
+  }
+
+  private async binnedSnapshot(ownerId: string, region: string, snapshotId: string) {
+    const e = await this.deps.store.recycleBin.getBinned(ownerId, region, 'EBS_SNAPSHOT', snapshotId);
+    return e?.resourceType === 'EBS_SNAPSHOT' ? e.snapshot : undefined;
+  }
+
   /** Start-up recovery: removes partial block writes a crash left behind. */
   async cleanCrashLeftovers(before: Date): Promise<number> {
     let removed = 0;
@@ -147,12 +166,14 @@ export class StorageMaintenance {
       const leftBehindBy = new Map(plan.accounts.flatMap((a) => [...a.deletable, ...a.kept]).map((l) => [l.snapshotId, l.imageIds]));
       const snapshots: SnapshotUsageRow[] = [];
       for (const r of rows) {
-        const s = await this.deps.store.snapshots.get(region, r.snapshotId);
+        const s = r.inRecycleBinUntil ? await this.binnedSnapshot(r.ownerId, region, r.snapshotId) : await this.deps.store.snapshots.get(region, r.snapshotId);
         const row: SnapshotUsageRow = {
           snapshotId: r.snapshotId, ownerId: r.ownerId, volumeSizeGiB: s?.volumeSize ?? 0, blocks: r.blocks,
           ownBytes: r.ownBlocks * BLOCK_SIZE, sharedBytes: (r.blocks - r.ownBlocks) * BLOCK_SIZE,
         };
         if (leftBehindBy.has(r.snapshotId)) row.leftBehindBy = leftBehindBy.get(r.snapshotId);
+        if (r.inRecycleBinUntil) row.inRecycleBinUntil = r.inRecycleBinUntil;
+        if (r.binnedImages) row.binnedImages = r.binnedImages;
         snapshots.push(row);
       }
       const owners = await this.deps.store.snapshots.storedBlocksByOwner(region);
@@ -163,6 +184,7 @@ export class StorageMaintenance {
         return {
           ownerId,
           snapshots: mine.length,
+          snapshotsInRecycleBin: mine.filter((s) => s.inRecycleBinUntil).length,
           storedBytes,
           dataBytes: mine.reduce((n, s) => n + s.blocks * BLOCK_SIZE, 0),
           monthlyCost: monthlyCost(storedBytes, price),
@@ -177,7 +199,7 @@ export class StorageMaintenance {
       const billedBytes = accounts.reduce((n, a) => n + a.storedBytes, 0);
       reports.push({
         region, pricePerGbMonth: price, snapshots, accounts,
-        storedBytes: (await this.deps.store.snapshots.referencedHashes(region)).size * BLOCK_SIZE,
+        storedBytes: (await this.billedHashes(region)).size * BLOCK_SIZE,
         billedBytes, monthlyCost: monthlyCost(billedBytes, price),
       });
     }

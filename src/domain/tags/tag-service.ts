@@ -1,7 +1,7 @@
 // CreateTags, DeleteTags and DescribeTags. Tags belong to the account that sets them; a
 // resource can be tagged by anyone who can see it (AWS lets you tag an AMI shared with you).
 import type {
-  CreateTagsRequest, DeleteTagsRequest, DescribeTagsRequest, TagDescription,
+  CreateTagsRequest, DeleteTagsRequest, DescribeTagsRequest, Tag, TagDescription,
 } from '../../protocol/ec2/types.generated.ts';
 import type { MetadataStore, TagRecord } from '../../ports/metadata-store.ts';
 import type { Caller } from '../context.ts';
@@ -14,6 +14,15 @@ import { checkTags } from './tag-specifications.ts';
 /** Confirms a resource of a given type exists and is visible to the caller, or throws AWS's NotFound. */
 export type ResourceLocator = (caller: Caller, resourceId: string) => Promise<void>;
 
+/**
+ * The caller's Recycle Bin: AWS lets the owner change the tags of a resource in the bin (they
+ * are restored with it); nobody else finds it there.
+ */
+export interface BinnedTags {
+  holds(caller: Caller, kind: string, resourceId: string): Promise<boolean>;
+  retag(caller: Caller, resourceId: string, change: (tags: Tag[]) => Tag[]): Promise<void>;
+}
+
 const tagFilters: FilterMap<TagRecord> = {
   'key': (t) => t.key,
   'value': (t) => t.value,
@@ -24,20 +33,24 @@ const tagFilters: FilterMap<TagRecord> = {
 export class TagService {
   private readonly store: MetadataStore;
   private readonly locators: Record<string, ResourceLocator>;
-  constructor(store: MetadataStore, locators: Record<string, ResourceLocator>) {
+  private readonly bin?: BinnedTags;
+  constructor(store: MetadataStore, locators: Record<string, ResourceLocator>, bin?: BinnedTags) {
     this.store = store;
     this.locators = locators;
+    this.bin = bin;
   }
 
-  private async resolve(caller: Caller, ids: string[]): Promise<{ id: string; type: string }[]> {
+  /** Every id is checked before anything is written; `binned` ones are in the caller's Recycle Bin. */
+  private async resolve(caller: Caller, ids: string[]): Promise<{ id: string; type: string; binned: boolean }[]> {
     if (!ids.length) throw Errors.missingParameter('ResourceId');
-    const out: { id: string; type: string }[] = [];
+    const out: { id: string; type: string; binned: boolean }[] = [];
     for (const id of ids) {
       const type = resourceTypeOf(id);
       const locate = type && this.locators[type];
       if (!type || !locate) throw Errors.invalidId(id);
-      await locate(caller, id);
-      out.push({ id, type });
+      const binned = !!(await this.bin?.holds(caller, type, id));
+      if (!binned) await locate(caller, id);
+      out.push({ id, type, binned });
     }
     return out;
   }
@@ -46,12 +59,19 @@ export class TagService {
     const tags = checkTags(req.Tags ?? []);
     if (!tags.length) throw Errors.missingParameter('Tag');
     const resources = await this.resolve(caller, req.Resources);
-    await this.store.tags.put(caller.account, caller.region, resources, tags);
+    const live = resources.filter((r) => !r.binned);
+    if (live.length) await this.store.tags.put(caller.account, caller.region, live, tags);
+    for (const r of resources.filter((x) => x.binned)) {
+      await this.bin!.retag(caller, r.id, (old) => [...old.filter((o) => !tags.some((t) => t.Key === o.Key)), ...tags]);
+    }
   }
 
   async delete(caller: Caller, req: DeleteTagsRequest): Promise<void> {
     const resources = await this.resolve(caller, req.Resources);
-    await this.store.tags.remove(caller.account, caller.region, resources.map((r) => r.id), req.Tags);
+    const live = resources.filter((r) => !r.binned);
+    if (live.length) await this.store.tags.remove(caller.account, caller.region, live.map((r) => r.id), req.Tags);
+    const gone = (o: Tag) => !req.Tags || req.Tags.some((t) => t.Key === o.Key && (t.Value === undefined || t.Value === o.Value));
+    for (const r of resources.filter((x) => x.binned)) await this.bin!.retag(caller, r.id, (old) => old.filter((o) => !gone(o)));
   }
 
   async describe(caller: Caller, req: DescribeTagsRequest): Promise<{ Tags: TagDescription[]; NextToken?: string }> {
