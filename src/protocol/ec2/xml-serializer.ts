@@ -18,77 +18,96 @@ export function escapeXml(text: string): string {
     .replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
 }
 
-function scalarText(shape: Shape, value: unknown): string {
-  switch (shape.type) {
-    case 'timestamp':
-      return (value instanceof Date ? value : new Date(String(value))).toISOString();
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'blob':
-      return Buffer.from(value as Uint8Array).toString('base64');
-    default:
-      return escapeXml(String(value));
+/** The document so far: appending to one string is cheaper than joining thousands of pieces. */
+interface Out { text: string }
+
+/** Appends one value of a shape to the document. */
+type Writer = (out: Out, value: unknown) => void;
+
+interface MemberWriter { name: string; open: string; close: string; write: Writer }
+
+/**
+ * Each shape's writer, built once from the model: a DescribeImages answer writes some 40,000
+ * values, and looking the shape's type, members and tags up again for each was most of its cost.
+ */
+const writers = new Map<Shape, Writer>();
+
+function writerFor(shape: Shape): Writer {
+  let writer = writers.get(shape);
+  if (!writer) {
+    writer = buildWriter(shape);
+    writers.set(shape, writer);
   }
+  return writer;
 }
 
-function writeValue(out: Out, shape: Shape, value: unknown): void {
+function buildWriter(shape: Shape): Writer {
   switch (shape.type) {
-    case 'structure':
-      writeMembers(out, shape, value as Record<string, unknown>);
-      return;
+    case 'structure': {
+      // Filled on first use, so recursive shapes (a member of its own type) resolve lazily.
+      let members: MemberWriter[] | undefined;
+      return (out, value) => {
+        members ??= Object.entries(shape.members ?? {}).map(([name, ref]) => {
+          const tag = ref.locationName ?? name;
+          return { name, open: `<${tag}>`, close: `</${tag}>`, write: writerFor(ec2Model.shapes[ref.shape]) };
+        });
+        writeStructure(out, members, value as Record<string, unknown>);
+      };
+    }
     case 'list': {
       const tag = shape.member!.locationName ?? 'member';
       const open = `<${tag}>`;
       const close = `</${tag}>`;
       const memberShape = ec2Model.shapes[shape.member!.shape];
-      for (const item of value as unknown[]) {
-        if (item === undefined || item === null) continue;
-        out.text += open;
-        writeValue(out, memberShape, item);
-        out.text += close;
-      }
-      return;
+      return (out, value) => {
+        const write = writerFor(memberShape);
+        for (const item of value as unknown[]) {
+          if (item === undefined || item === null) continue;
+          out.text += open;
+          write(out, item);
+          out.text += close;
+        }
+      };
     }
     case 'map': {
       const keyTag = shape.key!.locationName ?? 'key';
       const valueTag = shape.value!.locationName ?? 'value';
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        out.text += `<item><${keyTag}>${escapeXml(k)}</${keyTag}><${valueTag}>`;
-        writeValue(out, ec2Model.shapes[shape.value!.shape], v);
-        out.text += `</${valueTag}></item>`;
-      }
-      return;
+      const valueShape = ec2Model.shapes[shape.value!.shape];
+      return (out, value) => {
+        const write = writerFor(valueShape);
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+          out.text += `<item><${keyTag}>${escapeXml(k)}</${keyTag}><${valueTag}>`;
+          write(out, v);
+          out.text += `</${valueTag}></item>`;
+        }
+      };
     }
+    case 'timestamp':
+      return (out, value) => {
+        out.text += (value instanceof Date ? value : new Date(String(value))).toISOString();
+      };
+    case 'boolean':
+      return (out, value) => {
+        out.text += value ? 'true' : 'false';
+      };
+    case 'blob':
+      return (out, value) => {
+        out.text += Buffer.from(value as Uint8Array).toString('base64');
+      };
     default:
-      out.text += scalarText(shape, value);
+      return (out, value) => {
+        out.text += escapeXml(String(value));
+      };
   }
 }
 
-/** The document so far: appending to one string is cheaper than joining thousands of pieces. */
-interface Out { text: string }
-
-interface MemberTags { name: string; shape: Shape; open: string; close: string }
-const memberTagsCache = new Map<Shape, MemberTags[]>();
-
-/** A structure's members with their shapes and element tags, worked out once per shape. */
-function memberTags(shape: Shape): MemberTags[] {
-  let list = memberTagsCache.get(shape);
-  if (!list) {
-    list = Object.entries(shape.members ?? {}).map(([name, ref]) => {
-      const tag = ref.locationName ?? name;
-      return { name, shape: ec2Model.shapes[ref.shape], open: `<${tag}>`, close: `</${tag}>` };
-    });
-    memberTagsCache.set(shape, list);
-  }
-  return list;
-}
-
-function writeMembers(out: Out, shape: Shape, value: Record<string, unknown>): void {
-  for (const m of memberTags(shape)) {
+function writeStructure(out: Out, members: MemberWriter[], value: Record<string, unknown>): void {
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i];
     const v = value[m.name];
     if (v === undefined || v === null) continue;
     out.text += m.open;
-    writeValue(out, m.shape, v);
+    m.write(out, v);
     out.text += m.close;
   }
 }
@@ -97,7 +116,7 @@ function writeMembers(out: Out, shape: Shape, value: Record<string, unknown>): v
 export function serializeResponse(action: string, outputShape: string | null, output: unknown, requestId: string): string {
   const root = `${action}Response`;
   const out: Out = { text: `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${EC2_XMLNS}"><requestId>${requestId}</requestId>` };
-  if (outputShape && output) writeMembers(out, ec2Model.shapes[outputShape], output as Record<string, unknown>);
+  if (outputShape && output) writerFor(ec2Model.shapes[outputShape])(out, output);
   out.text += `</${root}>`;
   return out.text;
 }
