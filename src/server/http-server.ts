@@ -186,14 +186,17 @@ export function createHttpServer(app: App, log: Logger): Server {
       outcome = { status: e.status, body: serializeError(e, requestId), contentType: 'text/xml;charset=UTF-8', errorCode: e.code };
       if (!(err instanceof ServiceError)) (outcome as { cause?: unknown }).cause = err;
     }
+    // Encoded once: measuring a megabyte answer's UTF-8 length and then encoding it for the
+    // socket walked the whole string twice.
+    const body = typeof outcome.body === 'string' ? Buffer.from(outcome.body) : outcome.body;
     res.writeHead(outcome.status, {
       ...outcome.headers,
       'content-type': outcome.contentType,
-      'content-length': Buffer.byteLength(outcome.body),
+      'content-length': body.length,
       'x-amzn-requestid': requestId,
       'server': `amiforge/${VERSION}`,
     });
-    res.end(outcome.body);
+    res.end(body);
     // Every handler has finished with the request body (they await their work): reuse it.
     giveBack(requestBodies.get(req));
     const cause = (outcome as { cause?: Error }).cause;
