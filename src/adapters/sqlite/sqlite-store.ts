@@ -272,7 +272,8 @@ function toRecord(row: Row): ImageRecord {
   return {
     region: String(row.region),
     image: JSON.parse(String(row.doc)),
-    launchPermissions: JSON.parse(String(row.permissions)),
+    // Most images are shared with no one: skip the parser for the empty list.
+    launchPermissions: row.permissions === '[]' ? [] : JSON.parse(String(row.permissions)),
   };
 }
 
