@@ -94,9 +94,14 @@ export class SqliteSnapshots implements SnapshotRepository {
   }
 
   private deleteRows(region: string, snapshotId: string): boolean {
-    // Nothing else goes unless the snapshot itself did: a snapshot moved into the Recycle Bin
-    // keeps its block map under the same id.
-    if (!Number(this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region).changes)) return false;
+    if (!Number(this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region).changes)) {
+      // The row is gone already. A snapshot moved into the Recycle Bin keeps its block map under
+      // the same id; otherwise what is left is mapped to no snapshot (a copy deleted while it
+      // ran still maps its last batch) and goes.
+      const binned = this.db.prepare("SELECT 1 FROM recycle_bin WHERE resource_id = ? AND region = ?").get(snapshotId, region);
+      if (!binned) this.db.prepare('DELETE FROM snapshot_blocks WHERE snapshot_id = ?').run(snapshotId);
+      return false;
+    }
     this.db.prepare('DELETE FROM snapshot_blocks WHERE snapshot_id = ?').run(snapshotId);
     this.db.prepare('DELETE FROM create_volume_permissions WHERE snapshot_id = ?').run(snapshotId);
     this.db.prepare('DELETE FROM deregistered_image_snapshots WHERE snapshot_id = ? AND region = ?').run(snapshotId, region);
