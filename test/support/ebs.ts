@@ -7,7 +7,9 @@ import {
   CompleteSnapshotCommand, EBSClient, GetSnapshotBlockCommand, PutSnapshotBlockCommand, StartSnapshotCommand,
   type StartSnapshotCommandInput,
 } from '@aws-sdk/client-ebs';
-import type { Credentials } from './clients.ts';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { credentialsOf, ec2Client, type Credentials } from './clients.ts';
+import { ALICE, BOB, startServer, type RunningServer } from './server.ts';
 import { expectAwsError, type AwsError } from './sdk.ts';
 
 export const BLOCK_SIZE = 512 * 1024;
@@ -96,4 +98,24 @@ export async function expectEbsError(
   const err = (await expectAwsError(promise, { name: expected.name, status: expected.status, message: expected.message })) as AwsError & { Reason?: string };
   if (expected.reason !== undefined) assert.equal(err.Reason, expected.reason, `Reason of ${err.name} (message: ${err.message})`);
   return err;
+}
+
+export interface AliceAndBob {
+  server: RunningServer;
+  alice: EC2Client;
+  bob: EC2Client;
+  aliceEbs: EBSClient;
+  bobEbs: EBSClient;
+}
+
+/** A strict-mode server with accounts ALICE and BOB, and each one's EC2 and EBS direct clients. */
+export async function startAliceAndBob(extraArgs?: string[]): Promise<AliceAndBob> {
+  const server = await startServer({ accounts: [ALICE, BOB], ...(extraArgs ? { extraArgs } : {}) });
+  return {
+    server,
+    alice: ec2Client(server.endpoint, credentialsOf(ALICE)),
+    bob: ec2Client(server.endpoint, credentialsOf(BOB)),
+    aliceEbs: ebsClient(server.endpoint, credentialsOf(ALICE)),
+    bobEbs: ebsClient(server.endpoint, credentialsOf(BOB)),
+  };
 }

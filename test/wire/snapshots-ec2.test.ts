@@ -11,10 +11,10 @@ import {
   DescribeSnapshotsCommand, ModifySnapshotAttributeCommand, RegisterImageCommand, ResetSnapshotAttributeCommand,
   paginateDescribeSnapshots, type DescribeSnapshotsCommandInput, type DescribeSnapshotsCommandOutput, type EC2Client, type Snapshot,
 } from '@aws-sdk/client-ec2';
-import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
+import { ALICE, BOB, type RunningServer } from '../support/server.ts';
 import { awsCli, credentialsOf, ec2Client } from '../support/clients.ts';
 import { expectAwsError } from '../support/sdk.ts';
-import { BLOCK_SIZE, blockOf, ebsClient, expectEbsError, getBlock, putBlock, uploadSnapshot } from '../support/ebs.ts';
+import { BLOCK_SIZE, blockOf, ebsClient, expectEbsError, getBlock, putBlock, startAliceAndBob, uploadSnapshot } from '../support/ebs.ts';
 
 let server: RunningServer;
 let alice: EC2Client;
@@ -23,11 +23,7 @@ let aliceEbs: EBSClient;
 let bobEbs: EBSClient;
 
 before(async () => {
-  server = await startServer({ accounts: [ALICE, BOB] });
-  alice = ec2Client(server.endpoint, credentialsOf(ALICE));
-  bob = ec2Client(server.endpoint, credentialsOf(BOB));
-  aliceEbs = ebsClient(server.endpoint, credentialsOf(ALICE));
-  bobEbs = ebsClient(server.endpoint, credentialsOf(BOB));
+  ({ server, alice, bob, aliceEbs, bobEbs } = await startAliceAndBob());
 });
 after(async () => {
   await server?.stop();

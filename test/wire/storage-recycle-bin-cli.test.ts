@@ -5,8 +5,6 @@
 // restore needs it). The resources are made and binned through the EC2 and rbin SDKs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { CreateRuleCommand, RbinClient } from '@aws-sdk/client-rbin';
 import {
   CreateTagsCommand, DeleteSnapshotCommand, DeregisterImageCommand, DescribeSnapshotsCommand, ListImagesInRecycleBinCommand,
@@ -14,12 +12,12 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import type { EBSClient } from '@aws-sdk/client-ebs';
-import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
-import { credentialsOf, ec2Client } from '../support/clients.ts';
-import { ebsClient, uploadSnapshot } from '../support/ebs.ts';
+import { ALICE, BOB, type RunningServer } from '../support/server.ts';
+import { amiforgeCli } from '../support/storage-cli.ts';
+import { credentialsOf } from '../support/clients.ts';
+import { startAliceAndBob, uploadSnapshot } from '../support/ebs.ts';
 import { uploadImage } from '../support/instances.ts';
 
-const CLI = join(new URL('../../', import.meta.url).pathname, 'bin/amiforge');
 const REGION = 'us-east-1';
 const DAY = 86_400;
 const KEEP = [{ Key: 'keep', Value: 'yes' }];
@@ -30,21 +28,7 @@ let bob: EC2Client;
 let aliceEbs: EBSClient;
 let bobEbs: EBSClient;
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function amiforge(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(CLI, [...args, '--data-dir', server.dataDir], { maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function json(...args: string[]): Promise<any> {
-  const r = await amiforge(...args, '--json');
-  assert.equal(r.code, 0, `amiforge ${args.join(' ')} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+const { amiforge, json } = amiforgeCli(() => server.dataDir);
 
 const regionOf = (report: any) => report.regions.find((r: any) => r.region === REGION);
 const accountOf = (report: any, owner: string) => regionOf(report).accounts.find((a: any) => a.ownerId === owner);
@@ -62,11 +46,7 @@ async function snapshotExists(ec2: EC2Client, id: string): Promise<boolean> {
 }
 
 before(async () => {
-  server = await startServer({ accounts: [ALICE, BOB] });
-  alice = ec2Client(server.endpoint, credentialsOf(ALICE));
-  bob = ec2Client(server.endpoint, credentialsOf(BOB));
-  aliceEbs = ebsClient(server.endpoint, credentialsOf(ALICE));
-  bobEbs = ebsClient(server.endpoint, credentialsOf(BOB));
+  ({ server, alice, bob, aliceEbs, bobEbs } = await startAliceAndBob());
 });
 after(async () => {
   await server?.stop();

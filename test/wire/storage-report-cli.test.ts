@@ -12,12 +12,11 @@ import {
   CreateImageCommand, CreateVolumeCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, RegisterImageCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
-import { credentialsOf, ec2Client } from '../support/clients.ts';
-import { BLOCK_SIZE, ebsClient } from '../support/ebs.ts';
+import { ALICE, BOB, type RunningServer } from '../support/server.ts';
+import { CLI, amiforgeCli, type Run } from '../support/storage-cli.ts';
+import { BLOCK_SIZE, startAliceAndBob } from '../support/ebs.ts';
 import { bootBlock, runOne, simUserData, uploadImage, waitImage, waitRunning } from '../support/instances.ts';
 
-const CLI = join(new URL('../../', import.meta.url).pathname, 'bin/amiforge');
 const GIB = 2 ** 30;
 const REGION = 'us-east-1';
 
@@ -27,21 +26,7 @@ let bob: EC2Client;
 let aliceEbs: EBSClient;
 let bobEbs: EBSClient;
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function amiforge(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(CLI, [...args, '--data-dir', server.dataDir], { maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function json(...args: string[]): Promise<any> {
-  const r = await amiforge(...args, '--json');
-  assert.equal(r.code, 0, `amiforge ${args.join(' ')} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+const { amiforge, json } = amiforgeCli(() => server.dataDir);
 
 /** The SHA-256 of each block of a snapshot (as GetSnapshotBlock reports it), by block index. */
 async function blockChecksums(ebs: EBSClient, snapshotId: string): Promise<string[]> {
@@ -73,11 +58,7 @@ const accountOf = (report: any, owner: string) => report.regions.find((r: any) =
 const rowOf = (report: any, id: string) => report.regions.find((r: any) => r.region === REGION).snapshots.find((s: any) => s.snapshotId === id);
 
 before(async () => {
-  server = await startServer({ accounts: [ALICE, BOB], extraArgs: ['--sim-boot-ms', '50'] });
-  alice = ec2Client(server.endpoint, credentialsOf(ALICE));
-  bob = ec2Client(server.endpoint, credentialsOf(BOB));
-  aliceEbs = ebsClient(server.endpoint, credentialsOf(ALICE));
-  bobEbs = ebsClient(server.endpoint, credentialsOf(BOB));
+  ({ server, alice, bob, aliceEbs, bobEbs } = await startAliceAndBob(['--sim-boot-ms', '50']));
 });
 after(async () => {
   await server?.stop();
