@@ -13,12 +13,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { memoryOf } from './support/servers.ts';
 import { BLOCK, changeBlocks, flush, machineLimit, makeImage, parseSize } from './support/disk-image.ts';
+import { parseImageBenchArgs } from './support/image-args.ts';
 import { renderTable, type Row } from './support/table.ts';
 
 export const description = 'snapshot upload/download via the CLI vs sha256 + sequential write; incremental upload; peak memory';
@@ -154,28 +154,11 @@ const f1 = (n: number) => n.toFixed(1);
 const f0 = (n: number) => n.toFixed(0);
 
 export async function run(args: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        size: { type: 'string', default: '4G' },
-        concurrency: { type: 'string', default: '16' },
-        change: { type: 'string', default: '1' },
-        dir: { type: 'string', default: tmpdir() },
-        'server-log': { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const values = parseImageBenchArgs(args, USAGE, {
+    concurrency: { type: 'string', default: '16' },
+    'server-log': { type: 'string' },
+  });
+  if (!values) return;
   const size = parseSize(values.size);
   const concurrency = Number(values.concurrency);
   const change = Number(values.change);

@@ -12,12 +12,13 @@
 // most 5% of the first.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { CopyImageCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { BLOCK, changeBlocks, flush, machineLimit, makeImage, parseSize } from './support/disk-image.ts';
 import { cpuMsOf, memoryOf, startAmiforge, type BenchServer } from './support/servers.ts';
+import { parseImageBenchArgs } from './support/image-args.ts';
 import { renderTable } from './support/table.ts';
 
 export const description = 'cross-region CopyImage of a 4 GiB image, then of a child with 1% of blocks changed (incremental), vs read + sha256 + write';
@@ -71,23 +72,8 @@ async function timedCopy(server: BenchServer, dest: EC2Client, sourceImageId: st
 }
 
 export async function run(args: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        size: { type: 'string', default: '4G' },
-        change: { type: 'string', default: '1' },
-        dir: { type: 'string', default: tmpdir() },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (values.help) return void console.log(USAGE);
+  const values = parseImageBenchArgs(args, USAGE, {});
+  if (!values) return;
   const size = parseSize(values.size);
   const change = Number(values.change);
   const blocks = Math.ceil(size / BLOCK);
