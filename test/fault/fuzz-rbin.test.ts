@@ -10,7 +10,7 @@
 // Reproduce with FUZZ_SEED=<seed> (printed); FUZZ_COUNT sets how many requests.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -20,6 +20,7 @@ import {
 import { SignatureV4 } from '@smithy/signature-v4';
 import { devCredentials } from '../support/clients.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
+import { NodeSha256 } from '../support/sdk.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
 const COUNT = Number(process.env.FUZZ_COUNT ?? 1500);
@@ -106,22 +107,6 @@ function body(r: Rng, method: string): string {
 }
 
 interface RbinRequest { head: string; body: Buffer; account: string; label: string }
-
-class NodeSha256 {
-  private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    const key = secret === undefined ? undefined : typeof secret === 'string' ? secret
-      : ArrayBuffer.isView(secret) ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength) : new Uint8Array(secret);
-    this.h = key === undefined ? createHash('sha256') : createHmac('sha256', key);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(typeof data === 'string' ? data
-      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 async function generate(index: number): Promise<RbinRequest> {
   const r = rngFor((SEED ^ Math.imul(index + 1, 0x27d4eb2d)) >>> 0);

@@ -19,7 +19,7 @@
 // FUZZ_TIME_BUDGET_MS how long to keep sending (50 s by default; longer runs find more).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, relative } from 'node:path';
@@ -33,6 +33,7 @@ import { CompleteSnapshotCommand, EBSClient, StartSnapshotCommand } from '@aws-s
 import { SignatureV4 } from '@smithy/signature-v4';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
+import { NodeSha256 } from '../support/sdk.ts';
 import { knownEc2Actions } from '../../src/protocol/ec2/model.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
@@ -445,22 +446,6 @@ interface FuzzRequest {
   mutating: boolean;
   /** HEAD: the answer has no body. */
   noBody: boolean;
-}
-
-class NodeSha256 {
-  private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    const key = secret === undefined ? undefined : typeof secret === 'string' ? secret
-      : ArrayBuffer.isView(secret) ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength) : new Uint8Array(secret);
-    this.h = key === undefined ? createHash('sha256') : createHmac('sha256', key);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(typeof data === 'string' ? data
-      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
 }
 
 const FORM = 'application/x-www-form-urlencoded; charset=utf-8';

@@ -93,7 +93,7 @@ const bytes = (d: SourceData): string | Uint8Array =>
   typeof d === 'string' ? d : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
 
 /** SHA-256 / HMAC-SHA256 in the shape @smithy/signature-v4 expects, from node:crypto. */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
   constructor(secret?: SourceData) {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
