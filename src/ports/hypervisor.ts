@@ -42,9 +42,41 @@ export interface GuestMachine {
   bootMode?: 'legacy-bios' | 'uefi';
 }
 
+/**
+ * How the guest boots, from the image's virtualization type (as EC2 distinguished them):
+ * - `firmware` (HVM): the machine's firmware (SeaBIOS for legacy-bios, OVMF for uefi) finds the
+ *   boot loader on the root disk, which loads the disk's own kernel. Nothing comes from outside.
+ * - `kernel` (paravirtual): the registered kernel image (aki-...) and ramdisk image (ari-...) are
+ *   booted with the image's root volume as the root disk, as a PV AMI was on Xen.
+ */
+export type GuestBoot =
+  | { kind: 'firmware'; firmware: 'bios' | 'uefi' }
+  | { kind: 'kernel'; kernelImageId: string; ramdiskImageId?: string };
+
+/**
+ * Host TCP ports forwarded to the guest: `hostAddress:port` on the amiforge host reaches the
+ * guest's `port`. `ports` is the whole set (what the instance's security groups allow inbound);
+ * each call replaces the previous one.
+ */
+export interface GuestForwards {
+  /** The instance's own address on the host (its PublicIpAddress), e.g. 127.100.0.5. */
+  hostAddress: string;
+  ports: number[];
+}
+
+/** What became of a forwarding request: the ports forwarded, and each that could not be, with why. */
+export interface ForwardsResult {
+  forwarded: number[];
+  refused: { port: number; reason: string }[];
+}
+
 export interface StartGuestOptions {
   instanceId: string;
   machine: GuestMachine;
+  /** How the guest boots; a driver that cannot boot it this way rejects with HypervisorUnsupportedError. Default: kernel of the driver's base image. */
+  boot?: GuestBoot;
+  /** Host ports forwarded to the guest from the start (see setForwards). */
+  forwards?: GuestForwards;
   /** Device name of the root volume; one of `disks`. */
   rootDevice: string;
   /** EBS volumes, by device name. */
@@ -81,7 +113,13 @@ export type GuestEvent =
    * The guest is gone. `initiatedBy: 'guest'` when it shut itself down or crashed (EC2 applies
    * InstanceInitiatedShutdownBehavior); 'host' when stop() or terminate() asked for it.
    */
-  | { kind: 'exited'; instanceId: string; initiatedBy: 'guest' | 'host'; forced: boolean; detail?: string };
+  | { kind: 'exited'; instanceId: string; initiatedBy: 'guest' | 'host'; forced: boolean; detail?: string }
+  /**
+   * The guest runs but cannot be reached: its firmware found nothing to boot, or its boot loader
+   * failed (EC2: the instance status check's reachability fails, `impaired`). `detail` is the
+   * console's reason, e.g. "No bootable device.".
+   */
+  | { kind: 'unreachable'; instanceId: string; detail: string };
 
 export interface ConsoleOutput {
   /** The most recent console text (at most the last 64 KiB, as EC2 returns). */
@@ -96,6 +134,10 @@ export interface HypervisorCapabilities {
   hotplug: boolean;
   /** Runs user data in the `#!amiforge-sim` test dialect (the simulator). */
   simDialect: boolean;
+  /** Boots from the disk's own boot loader (GuestBoot `firmware`) and PV kernels (`kernel`). */
+  bootModes?: GuestBoot['kind'][];
+  /** Forwards host ports to guests (setForwards). */
+  forwarding?: boolean;
 }
 
 export class GuestAlreadyRunningError extends Error {
@@ -139,6 +181,12 @@ export interface Hypervisor {
   /** Hot-plugs a volume into a running guest (capabilities.hotplug). */
   attachDisk(instanceId: string, disk: GuestDisk): Promise<void>;
   detachDisk(instanceId: string, device: string): Promise<void>;
+  /**
+   * Replaces the set of host ports forwarded to a running guest (capabilities.forwarding). Ports
+   * that cannot be bound are reported in the result, not thrown; GuestNotRunningError when no
+   * guest runs.
+   */
+  setForwards?(instanceId: string, forwards: GuestForwards): Promise<ForwardsResult>;
   /** The console output kept for the instance (across stops, until terminate), if any. */
   consoleOutput(instanceId: string): Promise<ConsoleOutput | undefined>;
   /** Instances with a guest running now. */

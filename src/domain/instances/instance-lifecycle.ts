@@ -166,6 +166,7 @@ export class InstanceLifecycle {
         await this.deps.store.instances.update(r);
         return;
       }
+      if (e.kind === 'unreachable') return; // status checks: see InstanceService.describeStatus
       // Host-initiated exits are settled by whoever asked for them.
       if (e.initiatedBy === 'host' || this.held.has(r.instanceId) || (r.state !== 'running' && r.state !== 'pending')) return;
       const reason = e.detail ? { code: STATE_REASONS.guestCrashed.code, message: `${STATE_REASONS.guestCrashed.code}: ${e.detail}` } : STATE_REASONS.guestShutdown;
