@@ -37,3 +37,38 @@ test('paths QEMU would split are refused; AMIFORGE_QEMU_ACCEL skips the probe', 
     delete process.env.AMIFORGE_QEMU_ACCEL;
   }
 });
+
+test('TCG keeps its translation cache at 256 MiB; KVM has none', () => {
+  assert.deepEqual(after(guestCommand(base), '-accel'), ['tcg,tb-size=256']);
+  assert.deepEqual(after(guestCommand({ ...base, tbSizeMiB: 128 }), '-accel'), ['tcg,tb-size=128']);
+  assert.deepEqual(after(guestCommand({ ...base, accel: 'kvm' }), '-accel'), ['kvm']);
+});
+
+test('firmware boot: no kernel from outside, the root disk is the only boot device, the guest may reset itself', () => {
+  const bios = guestCommand({ ...base, firmware: { kind: 'bios' }, disks: [{ socket: '/run/x/d1.nbd', exportName: 'disk', id: 'd01' }] });
+  for (const flag of ['-kernel', '-initrd', '-append', '-no-reboot']) assert.ok(!bios.includes(flag), `${flag} is not there`);
+  assert.deepEqual(after(bios, '-boot'), ['strict=on']);
+  const devices = after(bios, '-device');
+  assert.match(devices[0], /^virtio-blk-pci,drive=root,bootindex=0$/);
+  assert.equal(devices[1], 'virtio-blk-pci,drive=disk0,id=d01', 'data disks do not boot');
+  assert.match(after(bios, '-M')[0], /graphics=off/, 'SeaBIOS prints to the serial console');
+  assert.equal(after(bios, '-drive').filter((d) => d.startsWith('if=pflash')).length, 0);
+
+  const uefi = guestCommand({ ...base, firmware: { kind: 'uefi', code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/run/x/ovmf-vars.fd' } });
+  assert.deepEqual(after(uefi, '-drive').filter((d) => d.startsWith('if=pflash')), [
+    'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
+    'if=pflash,format=raw,unit=1,file=/run/x/ovmf-vars.fd',
+  ]);
+  assert.throws(() => guestCommand({ ...base, kernel: undefined }), /either a kernel or its firmware/);
+});
+
+test('the NIC has no option ROM; SMBIOS values and the console socket are passed through', () => {
+  const args = guestCommand({
+    ...base, metadataSocket: '/run/x/imds.sock', serialLog: undefined, serialSocket: '/run/x/console.sock',
+    smbios: ['type=1,manufacturer=Amazon EC2,product=t3.micro'],
+  });
+  assert.ok(after(args, '-device').includes('virtio-net-pci,netdev=net0,romfile='));
+  assert.deepEqual(after(args, '-smbios'), ['type=1,manufacturer=Amazon EC2,product=t3.micro']);
+  assert.deepEqual(after(args, '-chardev'), ['socket,id=serial0,path=/run/x/console.sock']);
+  assert.throws(() => guestCommand({ ...base, serialSocket: '/run/x/console.sock' }), /exactly one/);
+});

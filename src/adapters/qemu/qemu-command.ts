@@ -3,69 +3,124 @@
 // Choices, from measurements on these machines (shared/notes/qemu-here.md):
 // - `pc` machine, not microvm: microvm hangs about one boot in four without tsc_early_khz, and
 //   `pc` has the i8042 through which Ctrl-Alt-Del asks the guest to shut down cleanly.
-// - The kernel is booted directly (`-kernel vmlinux`, uncompressed): decompressing it under
-//   software emulation costs 3-4 s.
+// - Two ways to boot (GuestBoot in the Hypervisor port):
+//   * a kernel booted directly (`-kernel`, the base image's uncompressed vmlinux or a PV image's
+//     registered kernel): decompressing vmlinuz under software emulation costs 3-4 s. The root
+//     volume is /dev/vda. `-no-reboot` stays: a reset guest booted through -kernel's PVH entry
+//     faults at once here, so the driver starts a new QEMU instead (qemu-hypervisor.ts);
+//   * the firmware (HVM): SeaBIOS (QEMU's default for `pc`) or OVMF from pflash, which run the
+//     boot loader on the root disk. The root disk is the only boot device (`bootindex=0`,
+//     `-boot strict=on`), and the guest's own reboot is a reset in the same process.
+//   `graphics=off` makes SeaBIOS print to the serial console (its "No bootable device." included).
 // - The root disk is an NBD export on a unix socket (nbd-server.ts), as virtio-blk.
 // - User-mode networking on 169.254.0.0/16 with restrict=on (the guest reaches nothing on the
 //   host's network) and 169.254.169.254:80 forwarded to the metadata responder through socat.
+//   The NIC has no option ROM, so no firmware tries to boot from the network.
+// - TCG's translation cache is 1 GiB by default, ~1.4 GiB of resident memory per guest for a
+//   distribution's boot; 256 MiB cost no speed in the measurements and halve that.
 import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { guestfwdCommand } from './metadata-responder.ts';
 
 export type Accelerator = 'kvm' | 'tcg';
 
+/** An NBD export on a unix socket, as a virtio-blk disk. `id` names the QEMU device (for unplugging). */
+export interface NbdDisk { socket: string; exportName: string; id?: string }
+
+export type FirmwareOption =
+  | { kind: 'bios' }
+  /** OVMF: its code read-only, and a variable store of the guest's own (written by the guest). */
+  | { kind: 'uefi'; code: string; vars: string };
+
 export interface GuestCommandOptions {
-  kernel: string;
-  initrd: string;
+  /** The kernel to boot directly; ignored when `firmware` is given. */
+  kernel?: string;
+  initrd?: string;
   /** Appended to the kernel command line (console and root are set here). */
   cmdline?: string;
+  /** Boot through the firmware and the disk's own boot loader (HVM): no kernel from outside. */
+  firmware?: FirmwareOption;
   accel: Accelerator;
   memoryMiB: number;
   vcpus: number;
-  /** The root disk: an NBD export on a unix socket (the guest's /dev/vda). */
-  root: { socket: string; exportName: string };
+  /** The root disk (the guest's /dev/vda, and the only boot device). */
+  root: NbdDisk;
   /** More disks (EBS data volumes, instance store), in order: /dev/vdb, /dev/vdc, ... */
-  disks?: { socket: string; exportName: string }[];
+  disks?: NbdDisk[];
   /** The metadata responder's unix socket; without it the guest has no network. */
   metadataSocket?: string;
-  /** Where the serial console is written. */
-  serialLog: string;
+  /** Where the serial console is written: a file ... */
+  serialLog?: string;
   /** Append to the console file instead of replacing it (the console outlives a stop). */
   serialAppend?: boolean;
+  /** ... or a unix socket amiforge listens on (QEMU connects to it). */
+  serialSocket?: string;
   /** A QMP control socket (created by QEMU) for stopping the guest and watching it. */
   qmpSocket: string;
+  /** `-smbios` values (e.g. type=1,... from smbios.ts): what the guest reads from its DMI tables. */
+  smbios?: string[];
+  /** TCG's translation cache (MiB). Default 256. */
+  tbSizeMiB?: number;
 }
+
+const UNSAFE = /[,\s?&]/;
 
 export function guestCommand(o: GuestCommandOptions): string[] {
   // Commas split QEMU's option values; these paths and names are embedded in such values.
-  for (const v of [o.root.socket, o.root.exportName, o.serialLog, o.qmpSocket]) {
-    if (/[,\s?&]/.test(v)) throw new Error(`${v}: QEMU option values here must not contain commas, spaces, ? or &`);
+  const paths = [o.root.socket, o.root.exportName, o.qmpSocket, o.serialLog, o.serialSocket, ...(o.disks ?? []).map((d) => d.socket)];
+  if (o.firmware?.kind === 'uefi') paths.push(o.firmware.code, o.firmware.vars);
+  for (const v of paths) {
+    if (v !== undefined && UNSAFE.test(v)) throw new Error(`${v}: QEMU option values here must not contain commas, spaces, ? or &`);
   }
+  if (!o.serialLog === !o.serialSocket) throw new Error('the serial console needs exactly one of serialLog and serialSocket');
+  const accel = o.accel === 'tcg' ? `tcg,tb-size=${o.tbSizeMiB ?? 256}` : o.accel;
   const args = [
-    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-M', 'pc', '-accel', o.accel, '-cpu', o.accel === 'kvm' ? 'host' : 'max',
+    '-nodefaults', '-no-user-config', '-display', 'none',
+    '-M', 'pc,graphics=off', '-accel', accel, '-cpu', o.accel === 'kvm' ? 'host' : 'max',
     '-m', String(o.memoryMiB), '-smp', String(o.vcpus),
-    '-kernel', o.kernel, '-initrd', o.initrd,
-    // panic=-1 with -no-reboot: a guest that panics ends QEMU instead of hanging.
-    '-append', ['console=ttyS0', 'root=/dev/vda', 'panic=-1', o.cmdline ?? ''].join(' ').trim(),
-    '-chardev', `file,id=serial0,path=${o.serialLog}${o.serialAppend ? ',append=on' : ''}`, '-serial', 'chardev:serial0',
-    '-qmp', `unix:${o.qmpSocket},server=on,wait=off`,
-    '-drive', `file=nbd+unix:///${o.root.exportName}?socket=${o.root.socket},format=raw,if=none,id=root,cache=writeback`,
-    '-device', 'virtio-blk-pci,drive=root',
   ];
-  (o.disks ?? []).forEach((d, i) => args.push(
-    '-drive', `file=nbd+unix:///${d.exportName}?socket=${d.socket},format=raw,if=none,id=disk${i},cache=writeback`,
-    '-device', `virtio-blk-pci,drive=disk${i}`,
-  ));
+  if (o.firmware) {
+    args.push('-boot', 'strict=on');
+    if (o.firmware.kind === 'uefi') {
+      args.push(
+        '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${o.firmware.code}`,
+        '-drive', `if=pflash,format=raw,unit=1,file=${o.firmware.vars}`,
+      );
+    }
+  } else {
+    if (!o.kernel) throw new Error('a guest boots either a kernel or its firmware');
+    args.push('-no-reboot', '-kernel', o.kernel);
+    if (o.initrd) args.push('-initrd', o.initrd);
+    // panic=-1 with -no-reboot: a guest that panics ends QEMU instead of hanging.
+    args.push('-append', ['console=ttyS0', 'root=/dev/vda', 'panic=-1', o.cmdline ?? ''].join(' ').trim());
+  }
+  for (const s of o.smbios ?? []) args.push('-smbios', s);
+  args.push(
+    '-chardev', o.serialSocket ? `socket,id=serial0,path=${o.serialSocket}` : `file,id=serial0,path=${o.serialLog}${o.serialAppend ? ',append=on' : ''}`,
+    '-serial', 'chardev:serial0',
+    '-qmp', `unix:${o.qmpSocket},server=on,wait=off`,
+  );
+  [o.root, ...(o.disks ?? [])].forEach((d, i) => {
+    const drive = i === 0 ? 'root' : `disk${i - 1}`;
+    args.push(
+      '-drive', `file=nbd+unix:///${d.exportName}?socket=${d.socket},format=raw,if=none,id=${drive},cache=writeback`,
+      '-device', `virtio-blk-pci,drive=${drive}${d.id ? `,id=${d.id}` : ''}${i === 0 ? ',bootindex=0' : ''}`,
+    );
+  });
   if (o.metadataSocket) {
     args.push(
-      '-netdev', `user,id=net0,restrict=on,ipv6=off,net=169.254.0.0/16,host=169.254.0.2,guestfwd=tcp:169.254.169.254:80-cmd:${guestfwdCommand(o.metadataSocket)}`,
-      // romfile= : no iPXE option ROM to load, the kernel is booted directly.
-      '-device', 'virtio-net-pci,netdev=net0,romfile=',
+      '-netdev', `user,id=${NETDEV},restrict=on,ipv6=off,net=169.254.0.0/16,host=169.254.0.2,guestfwd=tcp:169.254.169.254:80-cmd:${guestfwdCommand(o.metadataSocket)}`,
+      // romfile= : no iPXE option ROM, so no firmware tries to boot from the network.
+      '-device', `virtio-net-pci,netdev=${NETDEV},romfile=`,
     );
   }
   return args;
 }
+
+/** The user network's id (HMP's hostfwd_add names it). */
+export const NETDEV = 'net0';
+/** The address QEMU's DHCP gives the guest on 169.254.0.0/16 (the base image sets it itself). */
+export const GUEST_ADDRESS = '169.254.0.15';
 
 let detected: Promise<Accelerator> | undefined;
 

@@ -1,14 +1,20 @@
-// The QEMU driver: one qemu-system-x86_64 per running instance, booting the base image's kernel
-// and initramfs (docs/base-image.md) on the instance's own volumes.
+// The QEMU driver: one qemu-system-x86_64 per running instance, on the instance's own volumes.
+// How it boots (guest-boot.ts): the base image's kernel and initramfs (docs/base-image.md) by
+// default, a paravirtual image's registered kernel, or the firmware (SeaBIOS, OVMF) and the boot
+// loader on the root volume for HVM images. docs/qemu-driver.md describes it for operators.
 //
 // Per instance, a runtime directory (RUNTIME/<instance-id>/, mode 0700) holds:
-//   dN.nbd        an NBD server per disk (root first, then EBS and instance-store volumes by
-//                 device name), reading and writing the volume lazily through its block map
+//   dNN.nbd       an NBD server per disk (root first, then EBS and instance-store volumes by
+//                 device name), reading and writing the volume lazily through its block map;
+//                 hNN.nbd for disks hot-plugged later
 //   imds.sock     the instance metadata service (MetadataResponder), reached by the guest at
 //                 169.254.169.254 through QEMU's user network guestfwd (restrict=on)
-//   qmp.sock      QEMU's control socket: power-down, reset, status
+//   qmp.sock      QEMU's control socket: power-down, hot-plug, port forwards, events
+//   console.sock  the serial console, which amiforge writes to console.log (console-log.ts) and
+//                 watches for boots that failed (boot-watch.ts: an `unreachable` event)
 //   qemu.pid      so a later amiforge can end a QEMU a crashed one left behind
-//   console.log   the serial console, appended across stops, deleted at termination
+//   console.log   the serial console, appended across stops (capped), deleted at termination
+//   ovmf-vars.fd  a UEFI guest's variable store, kept across stops, deleted at termination
 // Sockets and the pid file go when the guest exits; the directory when the instance terminates.
 //
 // States follow the process: `running` is reported once QEMU runs the guest (as EC2 reports
@@ -17,6 +23,9 @@
 // (QMP system_powerdown, for images with acpid or systemd) and Ctrl-Alt-Del (the base image's
 // busybox init powers off on it), repeated until the guest is gone or the timeout kills it.
 // Reboot = the same clean shutdown, then a new QEMU on the same disks (not reported as an exit).
+// The guest's own reboot: a firmware-booted guest resets in place (QMP RESET); a kernel-booted
+// one (-no-reboot) ends its QEMU with a guest-reset SHUTDOWN and is started again in a new one,
+// unless its kernel panicked (an exit with the panic as detail, as before).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -24,13 +33,18 @@ import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  GuestAlreadyRunningError, GuestNotRunningError, HypervisorUnsupportedError, type ConsoleOutput, type GuestDisk, type GuestEvent,
-  type Hypervisor, type StartGuestOptions, type StopGuestOptions,
+  GuestAlreadyRunningError, GuestNotRunningError, type ConsoleOutput, type ForwardsResult, type GuestDisk, type GuestEvent, type GuestForwards,
+  type Hypervisor, type HypervisorCapabilities, type StartGuestOptions, type StopGuestOptions,
 } from '../../ports/hypervisor.ts';
+import { BootWatch } from './boot-watch.ts';
+import { ConsoleLog } from './console-log.ts';
+import { bootFiles } from './guest-boot.ts';
 import { MetadataResponder } from './metadata-responder.ts';
 import { NbdServer } from './nbd-server.ts';
+import { PortForwards } from './port-forwards.ts';
 import { detectAccelerator, guestCommand } from './qemu-command.ts';
 import { QmpClient } from './qmp.ts';
+import { ec2Smbios } from './smbios.ts';
 import { diskExport } from './volume-export.ts';
 
 export interface QemuHypervisorOptions {
@@ -41,18 +55,42 @@ export interface QemuHypervisorOptions {
    * 107 bytes, so keep it short (default: a directory under the system's temporary directory).
    */
   runtimeDir?: string;
-  /** Guest memory is the instance type's, capped at this (MiB). Default 512. */
+  /**
+   * Guest memory is the instance type's, capped at this (MiB). Default 1024: a distribution's
+   * boot (cloud-init, sshd) needs more than 512; under TCG QEMU touches only what the guest uses.
+   */
   maxMemoryMiB?: number;
-  /** Guest vCPUs are the instance type's, capped at this. Default 1 (TCG on a small host). */
+  /**
+   * Guest vCPUs are the instance type's, capped at this. Default 2: a distribution boots ~20%
+   * faster with 2 than with 1 under TCG (one host thread per vCPU); 1 on a small shared host.
+   */
   maxVcpus?: number;
   /** How long a reboot waits for the guest to power down before resetting it anyway. Default 30 s. */
   rebootTimeoutMs?: number;
+  /** How long a hot-unplug waits for the guest to let go of the disk. Default 120 s. */
+  detachTimeoutMs?: number;
   /**
-   * Extra kernel command line. Default `quiet no_timer_check`: under TCG on a loaded host the
-   * kernel's IO-APIC timer check can miss its ticks and panic ("IO-APIC + timer doesn't work!").
+   * Extra kernel command line for kernel boots. Default `quiet no_timer_check`: under TCG on a
+   * loaded host the kernel's IO-APIC timer check can miss its ticks and panic ("IO-APIC + timer
+   * doesn't work!").
    */
   cmdline?: string;
-  /** Failures that are not any caller's (NBD export errors, cleanup). */
+  /**
+   * The file a catalogue kernel image (aki-...) or ramdisk image (ari-...) stands for, for
+   * paravirtual boots (GuestBoot `kernel`); undefined when the image has none. Without this
+   * option the driver boots no PV kernels.
+   */
+  kernelFiles?: (imageId: string) => string | undefined;
+  /** Where Debian's `ovmf` package puts OVMF (UEFI boots). Default /usr/share/OVMF. */
+  ovmfDir?: string;
+  /**
+   * Forwarded host port = guest port + this (default 0), for operators who cannot bind ports
+   * below 1024: with 10000, guest port 22 is reached on the instance's address at 10022.
+   */
+  forwardPortOffset?: number;
+  /** Forward from addresses beyond loopback (127.0.0.0/8). Default false: instances are reachable from this host only. */
+  forwardBeyondLoopback?: boolean;
+  /** Failures that are not any caller's (NBD export errors, cleanup, ports that could not be forwarded at a start). */
   onError?: (what: string, err: unknown) => void;
 }
 
@@ -80,21 +118,38 @@ export function defaultRuntimeDir(dataDir: string): string {
 
 type Phase = 'starting' | 'up' | 'stopping' | 'gone';
 
+/** A disk plugged into the guest: its NBD server and QEMU device (and block node, when hot-plugged). */
+interface PluggedDisk {
+  disk: GuestDisk;
+  deviceId: string;
+  nbd: NbdServer;
+  /** The blockdev-add node of a hot-plugged disk (disks given at start are -drive, removed with their device). */
+  node?: string;
+}
+
 class QemuGuest {
-  readonly opts: StartGuestOptions;
+  opts: StartGuestOptions;
   readonly dir: string;
   phase: Phase = 'starting';
   process?: ChildProcess;
   qmp?: QmpClient;
-  nbd: NbdServer[] = [];
+  /** Disks by device name. */
+  readonly plugged = new Map<string, PluggedDisk>();
   imds?: MetadataResponder;
+  console?: ConsoleLog;
+  watch?: BootWatch;
+  forwards?: PortForwards;
   /** stop()/terminate() asked for the exit. */
   hostInitiated = false;
   /** The process was killed rather than shut down. */
   killed = false;
+  /** The guest goes down to come up again in a new QEMU (reboot(), or the guest's own reset). */
   rebooting = false;
   /** A stop or termination came during a reboot: the guest stays down. */
   cancelReboot = false;
+  /** QEMU reported the guest's own reset (kernel boots run with -no-reboot). */
+  guestReset = false;
+  hotplugSeq = 0;
   /** Settles once QEMU's exit has been handled (cleanup, event). */
   exitHandled?: Promise<void>;
   stderr = '';
@@ -126,13 +181,14 @@ class QemuGuest {
     await qmp.execute('system_powerdown').catch(() => {});
     await qmp.sendCtrlAltDel().catch(() => {});
   }
-
 }
+
+const pad = (n: number) => String(n).padStart(2, '0');
 
 export class QemuHypervisor implements Hypervisor {
   readonly name = 'qemu';
-  readonly capabilities = { hotplug: false, simDialect: false };
-  private readonly opts: Required<Omit<QemuHypervisorOptions, 'onError'>> & Pick<QemuHypervisorOptions, 'onError'>;
+  readonly capabilities: HypervisorCapabilities;
+  private readonly opts: Required<Omit<QemuHypervisorOptions, 'onError' | 'kernelFiles'>> & Pick<QemuHypervisorOptions, 'onError' | 'kernelFiles'>;
   private readonly guestsById = new Map<string, QemuGuest>();
   private readonly listeners = new Set<(e: GuestEvent) => void>();
   private closed = false;
@@ -141,11 +197,20 @@ export class QemuHypervisor implements Hypervisor {
     this.opts = {
       imageDir: opts.imageDir,
       runtimeDir: opts.runtimeDir ?? join(tmpdir(), `amiforge-qemu-${process.pid}`),
-      maxMemoryMiB: opts.maxMemoryMiB ?? 512,
-      maxVcpus: opts.maxVcpus ?? 1,
+      maxMemoryMiB: opts.maxMemoryMiB ?? 1024,
+      maxVcpus: opts.maxVcpus ?? 2,
       rebootTimeoutMs: opts.rebootTimeoutMs ?? 30_000,
+      detachTimeoutMs: opts.detachTimeoutMs ?? 120_000,
       cmdline: opts.cmdline ?? 'quiet no_timer_check',
+      kernelFiles: opts.kernelFiles,
+      ovmfDir: opts.ovmfDir ?? '/usr/share/OVMF',
+      forwardPortOffset: opts.forwardPortOffset ?? 0,
+      forwardBeyondLoopback: opts.forwardBeyondLoopback ?? false,
       onError: opts.onError,
+    };
+    this.capabilities = {
+      hotplug: true, simDialect: false, forwarding: true,
+      bootModes: opts.kernelFiles ? ['firmware', 'kernel'] : ['firmware'],
     };
   }
 
@@ -159,7 +224,7 @@ export class QemuHypervisor implements Hypervisor {
     if (missing) throw new Error(`the qemu hypervisor cannot run: ${missing}`);
     const hv = new QemuHypervisor(opts);
     const root = hv.opts.runtimeDir;
-    if (Buffer.byteLength(join(root, 'i-0123456789abcdef0', 'd00.nbd')) > 100) {
+    if (Buffer.byteLength(join(root, 'i-0123456789abcdef0', 'console.sock')) > 100) {
       throw new Error(`the QEMU runtime directory ${root} is too long for unix sockets; choose a shorter one`);
     }
     await hv.killLeftovers();
@@ -214,36 +279,49 @@ export class QemuHypervisor implements Hypervisor {
     g.phase = 'up';
     // Reported after start() has returned, as the simulator does.
     setImmediate(() => { if (g.phase === 'up' && !g.rebooting) this.emit({ kind: 'running', instanceId: opts.instanceId }); });
+    if (opts.forwards?.ports.length) {
+      const result = await g.forwards!.apply(opts.forwards).catch((err: Error) => ({ forwarded: [], refused: opts.forwards!.ports.map((port) => ({ port, reason: err.message })) }));
+      for (const r of result.refused) this.opts.onError?.(`forwarding ${opts.forwards.hostAddress} port ${r.port} to ${opts.instanceId}`, new Error(r.reason));
+    }
   }
 
   private async launch(g: QemuGuest, disks: GuestDisk[]): Promise<void> {
     await mkdir(g.dir, { recursive: true, mode: 0o700 });
-    const sockets = disks.map((_, i) => join(g.dir, `d${String(i).padStart(2, '0')}.nbd`));
+    const files = await bootFiles(g.opts.boot, {
+      imageDir: this.opts.imageDir, kernelFiles: this.opts.kernelFiles, ovmfDir: this.opts.ovmfDir, instanceDir: g.dir,
+    });
+    const nbdDisks = [];
     for (const [i, disk] of disks.entries()) {
-      const server = new NbdServer({
-        export: diskExport(disk), name: 'disk',
-        onError: (err) => this.opts.onError?.(`NBD export of ${disk.volumeId} (${disk.device}) to ${g.opts.instanceId}`, err),
-      });
-      g.nbd.push(server);
-      await server.listen(sockets[i]);
+      const id = `d${pad(i)}`;
+      const socket = join(g.dir, `${id}.nbd`);
+      const server = this.nbdFor(g, disk);
+      g.plugged.set(disk.device, { disk, deviceId: id, nbd: server });
+      await server.listen(socket);
+      nbdDisks.push({ socket, exportName: 'disk', id });
     }
     const imds = new MetadataResponder({ metadata: g.opts.metadata, userData: g.opts.userData, httpTokens: g.opts.imdsTokens ?? 'optional' });
     g.imds = imds;
     await imds.listen(join(g.dir, 'imds.sock'));
-    const kernel = join(this.opts.imageDir, 'vmlinux');
-    const initrd = join(this.opts.imageDir, 'initramfs.cpio');
-    const accel = await detectAccelerator(kernel, initrd);
+    const instanceId = g.opts.instanceId;
+    const watch = new BootWatch((detail) => this.emit({ kind: 'unreachable', instanceId, detail }));
+    g.watch = watch;
+    g.console = new ConsoleLog({
+      file: join(g.dir, 'console.log'), onOutput: (chunk) => watch.feed(chunk),
+      onError: (err) => this.opts.onError?.(`console of ${instanceId}`, err),
+    });
+    await g.console.listen(join(g.dir, 'console.sock'));
+    const accel = await detectAccelerator(join(this.opts.imageDir, 'vmlinux'), join(this.opts.imageDir, 'initramfs.cpio'));
     const qmpSocket = join(g.dir, 'qmp.sock');
     const args = guestCommand({
-      kernel, initrd, accel, cmdline: this.opts.cmdline,
+      ...files, accel, cmdline: this.opts.cmdline,
       memoryMiB: Math.max(128, Math.min(g.opts.machine.memoryMiB, this.opts.maxMemoryMiB)),
       vcpus: Math.max(1, Math.min(g.opts.machine.vcpus, this.opts.maxVcpus)),
-      root: { socket: sockets[0], exportName: 'disk' },
-      disks: sockets.slice(1).map((socket) => ({ socket, exportName: 'disk' })),
+      root: nbdDisks[0], disks: nbdDisks.slice(1),
       metadataSocket: join(g.dir, 'imds.sock'),
-      serialLog: join(g.dir, 'console.log'), serialAppend: true, qmpSocket,
+      serialSocket: join(g.dir, 'console.sock'), qmpSocket,
+      smbios: ec2Smbios(instanceId, g.opts.machine.instanceType),
     });
-    args.push('-name', `amiforge-${g.opts.instanceId}`);
+    args.push('-name', `amiforge-${instanceId}`);
     const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     g.process = qemu;
     qemu.stderr!.on('data', (c: Buffer) => { g.stderr = (g.stderr + c.toString('utf8')).slice(-4096); });
@@ -257,24 +335,53 @@ export class QemuHypervisor implements Hypervisor {
       exited.then(() => { throw new Error(`QEMU exited at start (${qemu.exitCode ?? qemu.signalCode}): ${g.stderr.trim() || 'no message'}`); }),
     ]);
     g.qmp = qmp;
+    qmp.onEvent((e) => this.onQmpEvent(g, e));
+    g.forwards = new PortForwards({ hmp: (c) => qmp.hmp(c), offset: this.opts.forwardPortOffset, beyondLoopback: this.opts.forwardBeyondLoopback });
+  }
+
+  private nbdFor(g: QemuGuest, disk: GuestDisk): NbdServer {
+    return new NbdServer({
+      export: diskExport(disk), name: 'disk',
+      onError: (err) => this.opts.onError?.(`NBD export of ${disk.volumeId} (${disk.device}) to ${g.opts.instanceId}`, err),
+    });
+  }
+
+  private onQmpEvent(g: QemuGuest, e: Record<string, unknown>): void {
+    const data = (e.data ?? {}) as Record<string, unknown>;
+    if (e.event === 'RESET') g.watch?.rearm(); // a firmware-booted guest rebooting in place: a new boot to watch
+    if (e.event === 'SHUTDOWN' && data.reason === 'guest-reset' && !g.hostInitiated && !g.rebooting) {
+      // A kernel-booted guest rebooted itself; -no-reboot ends this QEMU, and a new one boots it
+      // (a kernel that panicked asked for that reset: that is a crash, reported as an exit).
+      g.guestReset = true;
+      if (!g.watch?.detail?.startsWith('Kernel panic')) {
+        g.rebooting = true;
+        void this.restartAfterExit(g);
+      }
+    }
   }
 
   /** QEMU is gone: release its sockets, flush its disks, report the exit. */
   private async onExit(g: QemuGuest): Promise<void> {
     const wasUp = g.phase !== 'starting';
-    if (this.guestsById.get(g.opts.instanceId) === g && wasUp) this.guestsById.delete(g.opts.instanceId);
+    // QMP's last events (SHUTDOWN and its reason) may arrive just after the process is gone.
+    if (g.qmp) await Promise.race([g.qmp.gone, new Promise((r) => setTimeout(r, 1000))]);
+    // A rebooting guest keeps its place until it is started again (a stop meanwhile cancels that).
+    if (this.guestsById.get(g.opts.instanceId) === g && wasUp && !g.rebooting) this.guestsById.delete(g.opts.instanceId);
     await this.cleanUp(g);
     if (!wasUp) return; // start() reports the failure, and marks the guest gone
-    if (g.rebooting) return g.markGone(); // reboot() starts it again (or reports the exit)
+    if (g.rebooting) return g.markGone(); // restartAfterExit() starts it again (or reports the exit)
     const status = g.process?.signalCode ?? g.process?.exitCode;
-    const detail = g.killed ? undefined : status === 0 ? undefined : `QEMU exited (${status}): ${g.stderr.trim()}`;
+    const detail = g.killed ? undefined
+      : g.guestReset && g.watch?.detail ? `the guest crashed: ${g.watch.detail}`
+        : status === 0 ? undefined : `QEMU exited (${status}): ${g.stderr.trim()}`;
     this.emit({ kind: 'exited', instanceId: g.opts.instanceId, initiatedBy: g.hostInitiated ? 'host' : 'guest', forced: g.killed, detail });
     g.markGone();
   }
 
   private async cleanUp(g: QemuGuest): Promise<void> {
     g.qmp?.close();
-    const results = await Promise.allSettled([...g.nbd.map((s) => s.close()), g.imds?.close()]);
+    g.forwards?.forget();
+    const results = await Promise.allSettled([...[...g.plugged.values()].map((p) => p.nbd.close()), g.imds?.close(), g.console?.close()]);
     for (const r of results) if (r.status === 'rejected') this.opts.onError?.(`cleanup of ${g.opts.instanceId}`, r.reason);
     await rm(join(g.dir, 'qmp.sock'), { force: true });
     await rm(join(g.dir, 'qemu.pid'), { force: true });
@@ -290,8 +397,9 @@ export class QemuHypervisor implements Hypervisor {
       g.kill();
       return g.gone;
     }
-    if (g.phase === 'stopping') {
-      // Already shutting down: this stop waits for it, bounded by its own timeout.
+    if (g.phase === 'stopping' || g.phase === 'gone') {
+      // Already shutting down (or down between a reboot's two QEMUs): this stop waits for it,
+      // bounded by its own timeout.
       const timer = setTimeout(() => g.kill(), options.timeoutMs);
       await g.gone;
       clearTimeout(timer);
@@ -325,6 +433,14 @@ export class QemuHypervisor implements Hypervisor {
     await g.gone;
     clearTimeout(timer);
     clearInterval(repress);
+    await this.restartAfterExit(g);
+  }
+
+  /** Once a rebooting guest's QEMU is gone: a new one on the same disks, unless a stop came meanwhile. */
+  private async restartAfterExit(g: QemuGuest): Promise<void> {
+    await g.gone;
+    const instanceId = g.opts.instanceId;
+    if (this.guestsById.get(instanceId) === g) this.guestsById.delete(instanceId);
     if (g.cancelReboot || this.closed) {
       this.emit({ kind: 'exited', instanceId, initiatedBy: 'host', forced: g.killed });
       return;
@@ -348,12 +464,73 @@ export class QemuHypervisor implements Hypervisor {
     await rm(this.dirOf(instanceId), { recursive: true, force: true });
   }
 
-  async attachDisk(): Promise<void> {
-    throw new HypervisorUnsupportedError('the qemu hypervisor does not hot-plug volumes yet; stop the instance first');
+  private upGuest(instanceId: string): QemuGuest & { qmp: QmpClient } {
+    const g = this.guestsById.get(instanceId);
+    if (!g || g.phase !== 'up' || !g.qmp) throw new GuestNotRunningError(instanceId);
+    return g as QemuGuest & { qmp: QmpClient };
   }
 
-  async detachDisk(): Promise<void> {
-    throw new HypervisorUnsupportedError('the qemu hypervisor does not hot-unplug volumes yet; stop the instance first');
+  /**
+   * Hot-plugs a volume: an NBD server for it, then QMP blockdev-add (an nbd node on that socket)
+   * and device_add (virtio-blk-pci): the guest's kernel sees a new PCI device (ACPI hot-plug) and
+   * a new /dev/vdX. Kept in the guest's disks, so a reboot's new QEMU has it too.
+   */
+  async attachDisk(instanceId: string, disk: GuestDisk): Promise<void> {
+    const g = this.upGuest(instanceId);
+    if (g.plugged.has(disk.device)) throw new Error(`${disk.device} is already in use on ${instanceId}`);
+    const id = `h${pad(g.hotplugSeq++)}`;
+    const socket = join(g.dir, `${id}.nbd`);
+    const node = `node-${id}`;
+    const server = this.nbdFor(g, disk);
+    await server.listen(socket);
+    let added = false;
+    try {
+      await g.qmp.execute('blockdev-add', { driver: 'nbd', 'node-name': node, server: { type: 'unix', path: socket }, export: 'disk' });
+      added = true;
+      await g.qmp.execute('device_add', { driver: 'virtio-blk-pci', drive: node, id });
+    } catch (err) {
+      if (added) await g.qmp.execute('blockdev-del', { 'node-name': node }).catch(() => {});
+      await server.close();
+      throw err;
+    }
+    g.plugged.set(disk.device, { disk, deviceId: id, nbd: server, node });
+    g.opts = { ...g.opts, disks: [...g.opts.disks.filter((d) => d.device !== disk.device), disk] };
+  }
+
+  /**
+   * Hot-unplugs a volume: device_del asks the guest to let go (ACPI eject); once QEMU says the
+   * device is gone (DEVICE_DELETED), its block node and NBD server go (the server flushes the
+   * volume as it closes). A guest that never lets go (no operating system running yet, or one
+   * without PCI hot-plug) fails the detach after detachTimeoutMs; the disk stays.
+   */
+  async detachDisk(instanceId: string, device: string): Promise<void> {
+    const g = this.upGuest(instanceId);
+    const p = g.plugged.get(device);
+    if (!p) return;
+    if (device === g.opts.rootDevice) throw new Error(`${device} is the root volume of ${instanceId}`);
+    const deleted = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { off(); reject(new Error(`the guest of ${instanceId} did not release ${device} within ${this.opts.detachTimeoutMs} ms`)); }, this.opts.detachTimeoutMs);
+      const off = g.qmp.onEvent((e) => {
+        if (e.event !== 'DEVICE_DELETED' || (e.data as { device?: string } | undefined)?.device !== p.deviceId) return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+      void g.qmp.gone.then(() => { clearTimeout(timer); off(); reject(new GuestNotRunningError(instanceId)); });
+    });
+    await g.qmp.execute('device_del', { id: p.deviceId });
+    await deleted;
+    if (p.node) await g.qmp.execute('blockdev-del', { 'node-name': p.node });
+    await p.nbd.close();
+    g.plugged.delete(device);
+    g.opts = { ...g.opts, disks: g.opts.disks.filter((d) => d.device !== device), instanceStore: g.opts.instanceStore.filter((d) => d.device !== device) };
+  }
+
+  /** Replaces the guest's forwarded ports (see port-forwards.ts); a reboot's new QEMU forwards the same set. */
+  async setForwards(instanceId: string, forwards: GuestForwards): Promise<ForwardsResult> {
+    const g = this.upGuest(instanceId);
+    g.opts = { ...g.opts, forwards };
+    return g.forwards!.apply(forwards);
   }
 
   async consoleOutput(instanceId: string): Promise<ConsoleOutput | undefined> {
@@ -394,7 +571,7 @@ export class QemuHypervisor implements Hypervisor {
 
   /** NBD statistics per running guest and device (bytes the guest read and wrote). */
   diskStats(instanceId: string): NbdServer['stats'][] {
-    return this.guestsById.get(instanceId)?.nbd.map((s) => ({ ...s.stats })) ?? [];
+    return [...(this.guestsById.get(instanceId)?.plugged.values() ?? [])].map((p) => ({ ...p.nbd.stats }));
   }
 
   onEvent(listener: (event: GuestEvent) => void): () => void {

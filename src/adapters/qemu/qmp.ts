@@ -1,6 +1,6 @@
 // A minimal QMP (QEMU Machine Protocol) client: connect to the control socket, leave capability
 // negotiation mode, run commands one at a time. Events QEMU sends in between are passed to
-// `onEvent` (SHUTDOWN, POWERDOWN, ...), never mistaken for replies.
+// the `onEvent` listeners (SHUTDOWN, RESET, DEVICE_DELETED, ...), never mistaken for replies.
 import { connect, type Socket } from 'node:net';
 
 type Json = Record<string, unknown>;
@@ -10,7 +10,10 @@ export class QmpClient {
   private buffered = '';
   private waiting: ((msg: Json) => void)[] = [];
   private closed = false;
-  onEvent?: (event: Json) => void;
+  private readonly listeners = new Set<(event: Json) => void>();
+  private resolveClosed!: () => void;
+  /** Settles when the connection is gone (QEMU exited, or close()). */
+  readonly gone = new Promise<void>((r) => { this.resolveClosed = r; });
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -23,12 +26,13 @@ export class QmpClient {
         this.buffered = this.buffered.slice(nl + 1);
         if (!line) continue;
         const msg = JSON.parse(line) as Json;
-        if ('event' in msg) this.onEvent?.(msg);
+        if ('event' in msg) for (const l of [...this.listeners]) l(msg);
         else this.waiting.shift()?.(msg);
       }
     });
     const fail = (): void => {
       this.closed = true;
+      this.resolveClosed();
       for (const w of this.waiting.splice(0)) w({ error: { class: 'Disconnected', desc: 'QMP connection closed' } });
     };
     socket.on('close', fail);
@@ -71,6 +75,20 @@ export class QmpClient {
       throw new Error(`QMP ${command}: ${e.class}: ${e.desc}`);
     }
     return msg.return;
+  }
+
+  /** Calls `listener` with each event QEMU sends (SHUTDOWN, RESET, DEVICE_DELETED, ...); returns the unsubscribe function. */
+  onEvent(listener: (event: Json) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * A human monitor (HMP) command, for what QMP has no command for (hostfwd_add/remove). HMP
+   * reports failures as text: the output is returned, empty when the command said nothing.
+   */
+  async hmp(commandLine: string): Promise<string> {
+    return String(await this.execute('human-monitor-command', { 'command-line': commandLine }) ?? '');
   }
 
   /** Ctrl-Alt-Del: the guest's init shuts down cleanly (the base image powers off). */
