@@ -55,6 +55,12 @@ export interface InstanceRecord {
   instanceStore: InstanceStoreSpec[];
   /** Boots so far; user data runs on the first. */
   bootCount: number;
+  /**
+   * The instance status check (DescribeInstanceStatus): `impaired` once the hypervisor reported
+   * the guest unreachable (its firmware found nothing to boot, its boot loader or kernel failed),
+   * since when, and the console's reason. Cleared at every start and reboot.
+   */
+  reachability?: { status: 'impaired'; since: string; detail: string };
 }
 
 export interface InstanceQuery {

@@ -8,12 +8,14 @@
 //     user data with its own image-specific tests (cloud-init).
 //   - 'hotplug': drivers without capabilities.hotplug; they must then reject attachDisk with
 //     HypervisorUnsupportedError (checked instead).
+//   - 'forwards': drivers without capabilities.forwarding (skipped automatically).
+//   - 'no-boot': drivers without 'firmware' in capabilities.bootModes (skipped automatically).
 // Everything else is required.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   GuestAlreadyRunningError, GuestNotRunningError, HypervisorUnsupportedError, type GuestDisk, type GuestEvent, type Hypervisor,
-  type StartGuestOptions,
+  type HypervisorCapabilities, type StartGuestOptions,
 } from '../../src/ports/hypervisor.ts';
 
 export interface HypervisorFixture {
@@ -27,7 +29,7 @@ export interface HypervisorFixture {
 
 export type HypervisorCase =
   | 'boot' | 'console' | 'stop-graceful' | 'stop-force' | 'stop-timeout' | 'restart' | 'reboot' | 'terminate'
-  | 'idempotent' | 'already-running' | 'hotplug' | 'user-data' | 'guest-poweroff' | 'concurrent';
+  | 'idempotent' | 'already-running' | 'hotplug' | 'user-data' | 'guest-poweroff' | 'concurrent' | 'forwards' | 'no-boot';
 
 export interface HypervisorContractOptions {
   /** Cases this driver skips, each with the reason. */
@@ -129,7 +131,8 @@ export function hypervisorContract(name: string, make: () => Promise<HypervisorF
 
   const consoleText = async (hv: Hypervisor, id: string) => (await hv.consoleOutput(id))?.text ?? '';
 
-  const caseTest = (id: HypervisorCase, title: string, fn: (f: HypervisorFixture) => Promise<void>, needsSim = false) => {
+  const caseTest = (id: HypervisorCase, title: string, fn: (f: HypervisorFixture) => Promise<void>, needsSim = false,
+    needs?: { what: string; has: (c: HypervisorCapabilities) => boolean }) => {
     const reason = options.skip?.[id];
     if (reason) return test(`${title} (skipped: ${reason})`, { skip: reason }, () => {});
     return test(title, { timeout: bootMs * 3 + stopMs * 3 }, async (t) => {
@@ -137,6 +140,10 @@ export function hypervisorContract(name: string, make: () => Promise<HypervisorF
       try {
         if (needsSim && !f.hypervisor.capabilities.simDialect) {
           t.skip('needs a guest that runs the #!amiforge-sim dialect (capabilities.simDialect)');
+          return;
+        }
+        if (needs && !needs.has(f.hypervisor.capabilities)) {
+          t.skip(`needs ${needs.what}`);
           return;
         }
         await fn(f);
@@ -246,6 +253,34 @@ export function hypervisorContract(name: string, make: () => Promise<HypervisorF
       await f.hypervisor.detachDisk(opts.instanceId, '/dev/sdf');
       await assert.rejects(f.hypervisor.attachDisk(newInstanceId(), disk), GuestNotRunningError);
     });
+
+    caseTest('forwards', 'forwarded ports follow each call; every port is forwarded or refused with a reason', async (f) => {
+      const opts = await boot(f);
+      const hostAddress = '127.77.0.9';
+      const ports = [40022, 40080];
+      const first = await f.hypervisor.setForwards!(opts.instanceId, { hostAddress, ports });
+      assert.deepEqual([...first.forwarded, ...first.refused.map((r) => r.port)].sort(), ports);
+      for (const r of first.refused) assert.ok(r.reason.length > 10, 'a refusal says why');
+      const second = await f.hypervisor.setForwards!(opts.instanceId, { hostAddress, ports: [40022] });
+      assert.deepEqual([...second.forwarded, ...second.refused.map((r) => r.port)], [40022]);
+      const none = await f.hypervisor.setForwards!(opts.instanceId, { hostAddress, ports: [] });
+      assert.deepEqual(none, { forwarded: [], refused: [] });
+      await assert.rejects(f.hypervisor.setForwards!(newInstanceId(), { hostAddress, ports }), GuestNotRunningError);
+    }, false, { what: 'capabilities.forwarding', has: (c) => !!c.forwarding });
+
+    caseTest('no-boot', 'a firmware boot of a disk without a boot loader runs, unreachable, and stops cleanly', async (f) => {
+      const garbage = Buffer.alloc(4096, 0);
+      garbage.write('this disk has no boot loader and no partition table', 0);
+      const opts = await guestOptions(f, { boot: { kind: 'firmware', firmware: 'bios' }, disks: [memoryDisk('/dev/xvda', 64 * 1024 * 1024, garbage)] });
+      const unreachable = nextEvent(f.hypervisor, (e) => e.kind === 'unreachable' && e.instanceId === opts.instanceId, bootMs, 'unreachable event');
+      await f.hypervisor.start(opts);
+      const e = await unreachable;
+      assert.match(e.kind === 'unreachable' ? e.detail : '', /No bootable device/);
+      assert.ok((await f.hypervisor.guests()).includes(opts.instanceId), 'the guest still runs');
+      assert.match(await consoleText(f.hypervisor, opts.instanceId), /No bootable device/);
+      await f.hypervisor.stop(opts.instanceId, { timeoutMs: 2000 });
+      assert.ok(!(await f.hypervisor.guests()).includes(opts.instanceId));
+    }, false, { what: "'firmware' in capabilities.bootModes", has: (c) => !!c.bootModes?.includes('firmware') });
 
     caseTest('user-data', 'user data runs on the first boot only and reaches the disks', async (f) => {
       const userData = Buffer.from('#!amiforge-sim\nwrite /dev/xvda 1048576 hello from user data\necho wrote it\n');

@@ -104,7 +104,8 @@ export function guestCommand(o: GuestCommandOptions): string[] {
     const drive = i === 0 ? 'root' : `disk${i - 1}`;
     args.push(
       '-drive', `file=nbd+unix:///${d.exportName}?socket=${d.socket},format=raw,if=none,id=${drive},cache=writeback`,
-      '-device', `virtio-blk-pci,drive=${drive}${d.id ? `,id=${d.id}` : ''}${i === 0 ? ',bootindex=0' : ''}`,
+      // (-kernel takes boot index 0 for its own option ROM: only firmware boots name the root disk.)
+      '-device', `virtio-blk-pci,drive=${drive}${d.id ? `,id=${d.id}` : ''}${i === 0 && o.firmware ? ',bootindex=0' : ''}`,
     );
   });
   if (o.metadataSocket) {

@@ -500,7 +500,8 @@ export class QemuHypervisor implements Hypervisor {
   /**
    * Hot-unplugs a volume: device_del asks the guest to let go (ACPI eject); once QEMU says the
    * device is gone (DEVICE_DELETED), its block node and NBD server go (the server flushes the
-   * volume as it closes). A guest that never lets go (no operating system running yet, or one
+   * volume as it closes). The request is repeated every few seconds: one made while the guest is
+   * still booting is lost. A guest that never lets go (no operating system running yet, or one
    * without PCI hot-plug) fails the detach after detachTimeoutMs; the disk stays.
    */
   async detachDisk(instanceId: string, device: string): Promise<void> {
@@ -519,7 +520,13 @@ export class QemuHypervisor implements Hypervisor {
       void g.qmp.gone.then(() => { clearTimeout(timer); off(); reject(new GuestNotRunningError(instanceId)); });
     });
     await g.qmp.execute('device_del', { id: p.deviceId });
-    await deleted;
+    // An eject requested before the guest's ACPI is up is never seen: ask again until it is done.
+    const again = setInterval(() => void g.qmp.execute('device_del', { id: p.deviceId }).catch(() => {}), REPRESS_MS);
+    try {
+      await deleted;
+    } finally {
+      clearInterval(again);
+    }
     if (p.node) await g.qmp.execute('blockdev-del', { 'node-name': p.node });
     await p.nbd.close();
     g.plugged.delete(device);

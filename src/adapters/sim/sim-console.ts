@@ -43,6 +43,18 @@ export function describeRoot(head: Buffer): { lines: string[]; imageName?: strin
   return { lines };
 }
 
+/**
+ * Whether a firmware finds something to boot in the root volume's first bytes: a boot signature,
+ * a GPT, a catalogue image's header, or (the simulator's leniency for images on empty snapshots)
+ * nothing at all.
+ */
+export function firmwareFinds(head: Buffer): boolean {
+  if (head.length < 512) return false;
+  if (head[510] === 0x55 && head[511] === 0xaa) return true;
+  if (head.subarray(0, 512).every((b) => b === 0)) return true;
+  return head.subarray(0, 4096).toString('latin1').startsWith('amiforge catalogue image\n');
+}
+
 /** The kernel's part of the boot log. */
 export function kernelLines(machine: GuestMachine, rootDevice: string, root: { volumeId: string; sizeBytes: number }, head: Buffer): string[] {
   const arch = machine.architecture === 'arm64' ? 'aarch64' : machine.architecture === 'i386' ? 'i686' : 'x86_64';

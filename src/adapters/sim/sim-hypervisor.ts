@@ -3,11 +3,18 @@
 // (VolumeData underneath) and prints a believable console log; user data in the
 // `#!amiforge-sim` dialect (sim-user-data.ts) runs once per instance and reads and writes the
 // volumes, so a test can change a disk through RunInstances and read it back through another.
+//
+// How it boots (StartGuestOptions.boot) changes nothing but one case: a firmware (HVM) boot of a
+// root volume whose first sector is neither blank nor a catalogue image's and has no boot
+// signature (0x55AA at byte 510): a firmware finds nothing to run there. The console shows
+// SeaBIOS's "No bootable device.", the guest runs (as EC2's instance does) without booting, and an
+// `unreachable` event follows. (A blank root still "boots", so images on empty snapshots stay
+// useful for tests.) Forwarded ports are recorded (forwardsOf), never bound.
 import {
-  GuestAlreadyRunningError, GuestNotRunningError, type ConsoleOutput, type GuestDisk, type GuestEvent, type Hypervisor,
-  type StartGuestOptions, type StopGuestOptions,
+  GuestAlreadyRunningError, GuestNotRunningError, type ConsoleOutput, type ForwardsResult, type GuestDisk, type GuestEvent,
+  type GuestForwards, type Hypervisor, type HypervisorCapabilities, type StartGuestOptions, type StopGuestOptions,
 } from '../../ports/hypervisor.ts';
-import { CLOUD_INIT_VERSION, cloudInitDate, kernelLines, SimConsole, uptime } from './sim-console.ts';
+import { CLOUD_INIT_VERSION, cloudInitDate, firmwareFinds, kernelLines, SimConsole, uptime } from './sim-console.ts';
 import { isSimScript, parseSimScript, runSimScript, SimScriptError, type ScriptOutcome } from './sim-user-data.ts';
 
 export interface SimHypervisorOptions {
@@ -74,12 +81,13 @@ const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class SimHypervisor implements Hypervisor {
   readonly name = 'sim';
-  readonly capabilities = { hotplug: true, simDialect: true };
+  readonly capabilities: HypervisorCapabilities = { hotplug: true, simDialect: true, bootModes: ['firmware', 'kernel'], forwarding: true };
   private readonly bootMs: number;
   private readonly shutdownMs: number;
   private readonly rebootTimeoutMs: number;
   private readonly running = new Map<string, SimGuest>();
   private readonly consoles = new Map<string, SimConsole>();
+  private readonly forwards = new Map<string, GuestForwards>();
   private readonly listeners = new Set<(e: GuestEvent) => void>();
 
   constructor(options: SimHypervisorOptions = {}) {
@@ -93,7 +101,19 @@ export class SimHypervisor implements Hypervisor {
     if (!opts.disks.some((d) => d.device === opts.rootDevice) && !opts.instanceStore.some((d) => d.device === opts.rootDevice)) {
       throw new Error(`the root device ${opts.rootDevice} is not among the guest's disks`);
     }
+    if (opts.forwards) this.forwards.set(opts.instanceId, opts.forwards);
     this.launch(new SimGuest(opts));
+  }
+
+  async setForwards(instanceId: string, forwards: GuestForwards): Promise<ForwardsResult> {
+    if (!this.running.has(instanceId)) throw new GuestNotRunningError(instanceId);
+    this.forwards.set(instanceId, forwards);
+    return { forwarded: [...new Set(forwards.ports)].sort((a, b) => a - b), refused: [] };
+  }
+
+  /** The ports last forwarded to the instance's guest (what a real driver would listen on). */
+  forwardsOf(instanceId: string): GuestForwards | undefined {
+    return this.forwards.get(instanceId);
   }
 
   private consoleOf(instanceId: string): SimConsole {
@@ -130,6 +150,16 @@ export class SimHypervisor implements Hypervisor {
       print(`${uptime(0.6)} Kernel panic - not syncing: VFS: Unable to mount root fs`);
       g.detail = `the root volume cannot be read: ${(err as Error).message}`;
       return 'crashed';
+    }
+    if (g.opts.boot?.kind === 'firmware' && !firmwareFinds(head)) {
+      print('SeaBIOS (version 1.16.2-amiforge-sim)');
+      print('Booting from Hard Disk...');
+      print('Boot failed: not a bootable disk');
+      print('');
+      print('No bootable device.');
+      this.emit({ kind: 'running', instanceId: g.opts.instanceId });
+      this.emit({ kind: 'unreachable', instanceId: g.opts.instanceId, detail: 'No bootable device.' });
+      return 'finished';
     }
     for (const line of kernelLines(g.opts.machine, g.opts.rootDevice, root, head)) print(line);
     print(`Cloud-init v. ${CLOUD_INIT_VERSION} running 'init' at ${cloudInitDate(new Date())}. Up ${g.up.toFixed(2)} seconds.`);
@@ -242,6 +272,7 @@ export class SimHypervisor implements Hypervisor {
     const g = this.running.get(instanceId);
     if (g) this.exit(g, 'host', true);
     this.consoles.delete(instanceId);
+    this.forwards.delete(instanceId);
   }
 
   async attachDisk(instanceId: string, disk: GuestDisk): Promise<void> {

@@ -52,8 +52,8 @@ export const instanceStatusFilters: FilterMap<InstanceView> = {
   'availability-zone': (v) => v.r.availabilityZone,
   'instance-state-name': (v) => v.r.state,
   'instance-state-code': (v) => STATE_CODES[v.r.state],
-  'instance-status.status': (v) => (v.r.state === 'running' ? 'ok' : 'not-applicable'),
-  'instance-status.reachability': (v) => (v.r.state === 'running' ? 'passed' : undefined),
+  'instance-status.status': (v) => (v.r.state !== 'running' ? 'not-applicable' : v.r.reachability ? 'impaired' : 'ok'),
+  'instance-status.reachability': (v) => (v.r.state !== 'running' ? undefined : v.r.reachability ? 'failed' : 'passed'),
   'system-status.status': (v) => (v.r.state === 'running' ? 'ok' : 'not-applicable'),
   'system-status.reachability': (v) => (v.r.state === 'running' ? 'passed' : undefined),
 };

@@ -112,6 +112,7 @@ export class InstanceLifecycle {
     }
     const firstBoot = r.bootCount === 0;
     r.bootCount++;
+    r.reachability = undefined;
     await this.deps.store.instances.update(r);
     await this.deps.hypervisor.start(guestSpec(r, volumes, iv, firstBoot));
   }
@@ -166,7 +167,13 @@ export class InstanceLifecycle {
         await this.deps.store.instances.update(r);
         return;
       }
-      if (e.kind === 'unreachable') return; // status checks: see InstanceService.describeStatus
+      if (e.kind === 'unreachable') {
+        // The instance stays running, as EC2's does; its status check fails (DescribeInstanceStatus).
+        if ((r.state !== 'running' && r.state !== 'pending') || r.reachability) return;
+        r.reachability = { status: 'impaired', since: this.now().toISOString(), detail: e.detail };
+        await this.deps.store.instances.update(r);
+        return;
+      }
       // Host-initiated exits are settled by whoever asked for them.
       if (e.initiatedBy === 'host' || this.held.has(r.instanceId) || (r.state !== 'running' && r.state !== 'pending')) return;
       const reason = e.detail ? { code: STATE_REASONS.guestCrashed.code, message: `${STATE_REASONS.guestCrashed.code}: ${e.detail}` } : STATE_REASONS.guestShutdown;
@@ -255,6 +262,12 @@ export class InstanceLifecycle {
     }
     for (const r of records) {
       this.work.start(`reboot ${r.instanceId}`, () => this.queue.run(r.instanceId, async () => {
+        // A new boot, checked anew: a guest that fails again is reported again.
+        const current = await this.deps.store.instances.get(r.region, r.instanceId);
+        if (current?.reachability) {
+          current.reachability = undefined;
+          await this.deps.store.instances.update(current);
+        }
         try {
           await this.deps.hypervisor.reboot(r.instanceId);
         } catch (err) {

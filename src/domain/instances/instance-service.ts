@@ -230,15 +230,18 @@ function attributeChange(req: ModifyInstanceAttributeRequest): AttributeChange {
 
 function statusOf(r: InstanceRecord): InstanceStatus {
   const running = r.state === 'running';
-  const summary = running
-    ? { Status: 'ok' as const, Details: [{ Name: 'reachability' as const, Status: 'passed' as const }] }
-    : { Status: 'not-applicable' as const };
+  const ok = { Status: 'ok' as const, Details: [{ Name: 'reachability' as const, Status: 'passed' as const }] };
+  const summary = running ? ok : { Status: 'not-applicable' as const };
+  // A guest that cannot be reached fails the instance check; the system (host, network) passes.
+  const instance = running && r.reachability
+    ? { Status: 'impaired' as const, Details: [{ Name: 'reachability' as const, Status: 'failed' as const, ImpairedSince: new Date(r.reachability.since) }] }
+    : summary;
   return {
     InstanceId: r.instanceId,
     AvailabilityZone: r.availabilityZone,
     AvailabilityZoneId: zonesOf(findRegion(r.region)!).find((z) => z.name === r.availabilityZone)?.id,
     InstanceState: wireState(r.state),
-    InstanceStatus: summary,
+    InstanceStatus: instance,
     SystemStatus: summary,
     AttachedEbsStatus: summary,
     Events: [],

@@ -20,6 +20,15 @@ import { VolumeService } from '../volumes/volume-service.ts';
 import { VolumeSnapshots } from '../volumes/volume-snapshots.ts';
 import type { Caller } from '../context.ts';
 import { standaloneEncryption } from '../encryption/ebs-encryption.ts';
+import { SimHypervisor } from '../../adapters/sim/sim-hypervisor.ts';
+import type { Hypervisor, StartGuestOptions } from '../../ports/hypervisor.ts';
+
+/** The simulator booting every guest through its firmware (HVM), as the domain will ask for hvm images. */
+class FirmwareSim extends SimHypervisor {
+  override start(opts: StartGuestOptions): Promise<void> {
+    return super.start({ ...opts, boot: { kind: 'firmware', firmware: 'bios' } });
+  }
+}
 
 const caller: Caller = { account: '123456789012', region: 'us-east-1' };
 let dir: string;
@@ -30,7 +39,7 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Everything the instance services need, on a fresh store; `clock.now` can be moved. */
-async function world() {
+async function world(hypervisor?: Hypervisor) {
   const store = new SqliteMetadataStore(':memory:');
   const blocks = new FsBlockStore({ root: mkdtempSync(join(dir, 'blocks-')) });
   let now = Date.parse('2026-01-01T00:00:00Z');
@@ -43,7 +52,7 @@ async function world() {
   const volumeData = new VolumeData({ store, blocks });
   const volumeSnapshots = new VolumeSnapshots({ ...deps, blocks, volumes, onError: () => {} });
   const config = { instanceLimit: 10, hypervisor: { driver: 'sim', bootMs: 1 } } as unknown as ServerConfig;
-  const compute = createInstanceServices({ config, store, clock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, log: createLogger('silent') });
+  const compute = createInstanceServices({ config, store, clock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, log: createLogger('silent'), hypervisor });
   // An image on an empty 1 GiB snapshot.
   const snap = await volumeSnapshots.take(caller, [{ volume: await volumes.make(caller, { size: 1, availabilityZone: 'us-east-1a' }), tags: [] }]);
   await volumeSnapshots.idle();
@@ -158,6 +167,45 @@ describe('instances in process', () => {
     await w.s.lifecycle.recover();
     await w.settle();
     assert.deepEqual([await w.state(a), await w.state(b), await w.state(c)], ['running', 'stopped', 'terminated']);
+    await w.close();
+  });
+
+  test('a guest the hypervisor reports unreachable stays running with its instance status check impaired, until a new boot', async () => {
+    const w = await world(new FirmwareSim({ bootMs: 1, shutdownMs: 1 }));
+    // User data overwrites the boot sector: the next boot finds nothing to boot.
+    const res = await w.s.launcher.run(caller, {
+      ImageId: w.imageId, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro',
+      UserData: Buffer.from('#!amiforge-sim\nwrite /dev/xvda 0 not a boot sector any more\n').toString('base64'),
+    });
+    const id = res.Instances![0].InstanceId!;
+    await w.settle();
+    const status = async () => (await w.s.instances.describeStatus(caller, { InstanceIds: [id] })).InstanceStatuses![0];
+    assert.deepEqual((await status()).InstanceStatus, { Status: 'ok', Details: [{ Name: 'reachability', Status: 'passed' }] });
+
+    w.advance(60_000);
+    await w.s.lifecycle.reboot(caller, [id]);
+    await w.settle();
+    assert.equal(await w.state(id), 'running', 'still running, as on EC2');
+    const impaired = await status();
+    assert.deepEqual(impaired.InstanceStatus, {
+      Status: 'impaired', Details: [{ Name: 'reachability', Status: 'failed', ImpairedSince: new Date('2026-01-01T00:01:00Z') }],
+    });
+    assert.equal(impaired.SystemStatus!.Status, 'ok', 'the host is fine');
+    assert.match(Buffer.from((await w.s.instances.consoleOutput(caller, id)).Output!, 'base64').toString(), /No bootable device/);
+    const filtered = async (name: string, value: string) =>
+      (await w.s.instances.describeStatus(caller, { Filters: [{ Name: name, Values: [value] }] })).InstanceStatuses!.map((x) => x.InstanceId);
+    assert.deepEqual(await filtered('instance-status.status', 'impaired'), [id]);
+    assert.deepEqual(await filtered('instance-status.reachability', 'failed'), [id]);
+    assert.deepEqual(await filtered('instance-status.status', 'ok'), []);
+
+    // A stop and a start is a new boot: checked anew (and this disk fails again).
+    await w.s.lifecycle.stop(caller, [id]);
+    await w.settle();
+    assert.equal((await w.store.instances.get(caller.region, id))!.reachability?.status, 'impaired', 'kept while stopped');
+    w.advance(60_000);
+    await w.s.lifecycle.start(caller, [id]);
+    await w.settle();
+    assert.deepEqual((await status()).InstanceStatus!.Details![0].ImpairedSince, new Date('2026-01-01T00:02:00Z'));
     await w.close();
   });
 });
