@@ -1,7 +1,8 @@
 // The QEMU driver runs the Hypervisor contract on real guests (the base image, built here if it
 // is not yet: scripts/build-base-image.sh is idempotent), skipping only the cases that need the
 // simulator's user-data dialect (skipped by the suite itself: capabilities.simDialect is false).
-// Hot-plug is not supported yet, so the suite checks that attachDisk says so.
+// Hot-plug, forwarded ports and a firmware boot of a disk without a boot loader run in the suite
+// too (hvm-boot.test.ts boots real HVM disks and PV kernels).
 // Then what only a real guest shows: instance metadata over IMDSv2 (tokens required), user data
 // run once, a data disk, a reboot in the same process, and nothing left behind.
 import { describe, test } from 'node:test';
