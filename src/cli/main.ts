@@ -28,6 +28,7 @@ program.command('serve')
   .option('--instance-limit <n>', 'instances (not terminated) an account may have per region', '1000')
   .addOption(new Option('--hypervisor <driver>', 'what runs instances: sim boots no guest but reads and writes the real volumes; qemu boots real guests (needs scripts/install-qemu.sh and scripts/build-base-image.sh)').choices(['sim', 'qemu']).default('sim'))
   .option('--sim-boot-ms <ms>', 'how long a simulated guest takes to boot (pending to running)', '300')
+  .option('--forward-port-offset <n>', 'qemu: reach a guest port forwarded to the host at guest port + N (for ports below 1024 without root: 10000 makes 22 reachable at 10022)', '0')
   .option('--kms-root-key-file <file>', 'the KMS root key that wraps all KMS key material (32 bytes, base64 or raw)')
   .option('--copy-schedules <file>', 'scheduled cross-region image copies (JSON; see docs/copy-schedules.md), checked at start-up')
   .addHelpText('after', `

@@ -17,9 +17,10 @@ export interface ServerConfig {
   readonly instanceLimit: number;
   /**
    * The hypervisor driver and its settings: `sim` (no guest runs; bootMs is its boot time) or
-   * `qemu` (real guests of the base image in baseImageDir).
+   * `qemu` (real guests of the base image in baseImageDir). forwardPortOffset: a guest port
+   * forwarded to the host is reached at guest port + this (docs/qemu-driver.md).
    */
-  readonly hypervisor: { readonly driver: 'sim' | 'qemu'; readonly bootMs: number };
+  readonly hypervisor: { readonly driver: 'sim' | 'qemu'; readonly bootMs: number; readonly forwardPortOffset: number };
   /** The built base image (scripts/build-base-image.sh): the QEMU driver's kernel, the catalogue's amiforge-minimal-linux. */
   readonly baseImageDir: string;
   /** Scheduled image copies (docs/copy-schedules.md); none when absent. */
@@ -42,6 +43,7 @@ export interface ServeOptions {
   instanceLimit?: string | number;
   hypervisor?: string;
   simBootMs?: string | number;
+  forwardPortOffset?: string | number;
   copySchedules?: string;
 }
 
@@ -88,6 +90,10 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (driver !== 'sim' && driver !== 'qemu') throw new ConfigError(`--hypervisor must be sim or qemu, got ${o.hypervisor}`);
   const bootMs = Number(o.simBootMs ?? 300);
   if (!Number.isInteger(bootMs) || bootMs < 0 || bootMs > 600_000) throw new ConfigError(`--sim-boot-ms must be 0 to 600000, got ${o.simBootMs}`);
+  const forwardPortOffset = Number(o.forwardPortOffset ?? 0);
+  if (!Number.isInteger(forwardPortOffset) || forwardPortOffset < 0 || forwardPortOffset > 64511) {
+    throw new ConfigError(`--forward-port-offset must be 0 to 64511, got ${o.forwardPortOffset}`);
+  }
   return Object.freeze({
     host,
     port,
@@ -98,7 +104,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     logLevel,
     kmsRootKey: kmsRootKey(o, env, dataDir),
     instanceLimit,
-    hypervisor: Object.freeze({ driver, bootMs }),
+    hypervisor: Object.freeze({ driver, bootMs, forwardPortOffset }),
     baseImageDir: resolve(env.AMIFORGE_BASE_IMAGE_DIR || DEFAULT_BASE_IMAGE_DIR),
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
   });

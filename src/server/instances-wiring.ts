@@ -53,6 +53,7 @@ export async function createHypervisor(config: ServerConfig, log: Logger): Promi
   if (config.hypervisor.driver === 'sim') return new SimHypervisor({ bootMs: config.hypervisor.bootMs });
   return QemuHypervisor.create({
     imageDir: config.baseImageDir, runtimeDir: defaultRuntimeDir(config.dataDir),
+    forwardPortOffset: config.hypervisor.forwardPortOffset,
     onError: (what, err) => log.error({ err }, `${what} failed`),
   });
 }
