@@ -7,7 +7,7 @@
 // - UEFI: OVMF -> GRUB's EFI image on the disk's ESP -> the same kernel; the instance's own
 //   OVMF variable store is kept across a stop and removed at termination.
 // - PV: a "catalogue" kernel and ramdisk image (kernelFiles) with the root volume as /dev/vda; the
-//   guest's own reboot ends its QEMU and a new one boots it.
+//   guest's own reboot ends its QEMU and a new one boots it; a disk given at start unplugs.
 // - A disk with no boot loader under UEFI: OVMF's shell, an `unreachable` event, the guest runs.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -199,12 +199,17 @@ describe('QEMU boot modes on real guests', { concurrency: 1 }, () => {
         hv.onEvent((e) => { if (e.kind === 'exited') exits.push(e); });
         await hv.start(guest(id, root, {
           boot: { kind: 'kernel', kernelImageId: 'aki-0123456789abcdef0', ramdiskImageId: 'ari-0123456789abcdef0' },
-          userData: Buffer.from('#!/bin/sh\necho "ud: pv $(uname -r)"\n(sleep 2; sync; reboot -f) </dev/null >/dev/null 2>&1 &\n'),
+          disks: [root, memoryDisk('/dev/sdf', 32 * 1024 * 1024)],
+          userData: Buffer.from('#!/bin/sh\necho "ud: pv $(uname -r), vdb $(cat /sys/block/vdb/size)"\n(sleep 2; sync; reboot -f) </dev/null >/dev/null 2>&1 &\n'),
         }));
         await consoleWhen(hv, id, (t) => count(t, 'amiforge: boot finished') === 2, 'a boot after the guest\'s reboot');
-        assert.match((await hv.consoleOutput(id))!.text, /ud: pv \d/);
+        assert.match((await hv.consoleOutput(id))!.text, /ud: pv \d.*, vdb 65536/);
         assert.deepEqual(exits, []);
         assert.ok((await hv.guests()).includes(id));
+        // A disk the guest had from the start unplugs too (its -drive goes with the device).
+        assert.equal(hv.diskStats(id).length, 2);
+        await hv.detachDisk(id, '/dev/sdf');
+        assert.equal(hv.diskStats(id).length, 1);
         await assert.rejects(hv.start(guest('i-0b1a00000000b0b2', root, { boot: { kind: 'kernel', kernelImageId: 'aki-0000000000000000f' } })), /aki-0000000000000000f has no kernel file/);
         await hv.stop(id, { timeoutMs: 120_000 });
       } finally {
