@@ -26,6 +26,7 @@ test('OVMF falling to its shell, GRUB rescue, a kernel panic; a good boot says n
   for (const [text, expected] of [
     ['BdsDxe: failed to load Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0): Not Found\r\nUEFI Interactive Shell v2.2\r\n', /UEFI firmware found no boot loader/],
     ['error: unknown filesystem.\r\nEntering rescue mode...\r\ngrub rescue> ', /rescue prompt/],
+    ['error: no such device: 0d3b1a6e.\r\n   Minimal BASH-like line editing is supported. For the first word, TAB\r\n\r\ngrub> ', /stopped at its prompt \(grub>\)/],
     ['[    2.1] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\n', /^Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block\(0,0\)$/],
   ] as const) {
     const { details, w } = watch();

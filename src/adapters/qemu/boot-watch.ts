@@ -15,6 +15,8 @@ export const UNREACHABLE_SIGNS: UnreachableSign[] = [
   { pattern: /UEFI Interactive Shell|BdsDxe: No bootable option or device was found/, detail: 'No bootable device: the UEFI firmware found no boot loader on the root volume.' },
   // GRUB's core found neither its modules nor its configuration.
   { pattern: /grub rescue>/, detail: 'The boot loader failed: GRUB stopped at its rescue prompt (grub rescue>).' },
+  // GRUB with its modules built in but no configuration (its root filesystem is gone): the prompt.
+  { pattern: /Minimal BASH-like line editing is supported|\ngrub> /, detail: 'The boot loader failed: GRUB found no configuration and stopped at its prompt (grub>).' },
   { pattern: /Kernel panic - not syncing:? ?([^\r\n]*)\r?\n/, detail: 'Kernel panic - not syncing: $1' },
 ];
 

@@ -8,7 +8,8 @@
 //   OVMF variable store is kept across a stop and removed at termination.
 // - PV: a "catalogue" kernel and ramdisk image (kernelFiles) with the root volume as /dev/vda; the
 //   guest's own reboot ends its QEMU and a new one boots it; a disk given at start unplugs.
-// - A disk with no boot loader under UEFI: OVMF's shell, an `unreachable` event, the guest runs.
+// - Boots that fail: no boot loader under UEFI (OVMF's shell), a root filesystem GRUB cannot find
+//   (its prompt): an `unreachable` event each, and the guest runs on.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -231,6 +232,26 @@ describe('QEMU boot modes on real guests', { concurrency: 1 }, () => {
       assert.equal(events.length, 1);
       assert.ok((await hv.guests()).includes(id));
       await hv.stop(id, { timeoutMs: 3000 });
+    });
+  });
+
+  test('BIOS with the root filesystem gone: GRUB stops at its prompt, unreachable', { timeout: 600_000 }, async () => {
+    await withDriver({}, async (hv, dir) => {
+      const id = 'i-0e000000000000b0c';
+      const root = await fileDisk(dir, hvmDisk, '/dev/xvda');
+      try {
+        // Wipe the start of the root partition (the second MBR entry): GRUB's search finds nothing.
+        const start = (await root.read(446 + 16 + 8, 4)).readUInt32LE(0) * 512;
+        await root.write(start, Buffer.alloc(2 * 1024 * 1024));
+        const unreachable = nextEvent(hv, 'unreachable', id);
+        await hv.start(guest(id, root, { boot: { kind: 'firmware', firmware: 'bios' } }));
+        const e = await unreachable;
+        assert.match(e.kind === 'unreachable' ? e.detail : '', /GRUB found no configuration/);
+        assert.match((await hv.consoleOutput(id))!.text, /GRUB/);
+        await hv.stop(id, { timeoutMs: 3000 });
+      } finally {
+        await root.close();
+      }
     });
   });
 });
