@@ -37,6 +37,7 @@ import {
   type Hypervisor, type HypervisorCapabilities, type StartGuestOptions, type StopGuestOptions,
 } from '../../ports/hypervisor.ts';
 import { BootWatch } from './boot-watch.ts';
+import { plugDisk, unplugDisk } from './hotplug.ts';
 import { ConsoleLog } from './console-log.ts';
 import { bootFiles } from './guest-boot.ts';
 import { MetadataResponder } from './metadata-responder.ts';
@@ -471,63 +472,37 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   /**
-   * Hot-plugs a volume: an NBD server for it, then QMP blockdev-add (an nbd node on that socket)
-   * and device_add (virtio-blk-pci): the guest's kernel sees a new PCI device (ACPI hot-plug) and
-   * a new /dev/vdX. Kept in the guest's disks, so a reboot's new QEMU has it too.
+   * Hot-plugs a volume (hotplug.ts) from a new NBD server. Kept in the guest's disks, so a
+   * reboot's new QEMU has it from the start.
    */
   async attachDisk(instanceId: string, disk: GuestDisk): Promise<void> {
     const g = this.upGuest(instanceId);
     if (g.plugged.has(disk.device)) throw new Error(`${disk.device} is already in use on ${instanceId}`);
-    const id = `h${pad(g.hotplugSeq++)}`;
-    const socket = join(g.dir, `${id}.nbd`);
-    const node = `node-${id}`;
+    const deviceId = `h${pad(g.hotplugSeq++)}`;
+    const socket = join(g.dir, `${deviceId}.nbd`);
+    const node = `node-${deviceId}`;
     const server = this.nbdFor(g, disk);
     await server.listen(socket);
-    let added = false;
     try {
-      await g.qmp.execute('blockdev-add', { driver: 'nbd', 'node-name': node, server: { type: 'unix', path: socket }, export: 'disk' });
-      added = true;
-      await g.qmp.execute('device_add', { driver: 'virtio-blk-pci', drive: node, id });
+      await plugDisk(g.qmp, { deviceId, node, socket });
     } catch (err) {
-      if (added) await g.qmp.execute('blockdev-del', { 'node-name': node }).catch(() => {});
       await server.close();
       throw err;
     }
-    g.plugged.set(disk.device, { disk, deviceId: id, nbd: server, node });
+    g.plugged.set(disk.device, { disk, deviceId, nbd: server, node });
     g.opts = { ...g.opts, disks: [...g.opts.disks.filter((d) => d.device !== disk.device), disk] };
   }
 
   /**
-   * Hot-unplugs a volume: device_del asks the guest to let go (ACPI eject); once QEMU says the
-   * device is gone (DEVICE_DELETED), its block node and NBD server go (the server flushes the
-   * volume as it closes). The request is repeated every few seconds: one made while the guest is
-   * still booting is lost. A guest that never lets go (no operating system running yet, or one
-   * without PCI hot-plug) fails the detach after detachTimeoutMs; the disk stays.
+   * Hot-unplugs a volume (hotplug.ts), then closes its NBD server, which flushes what the guest
+   * wrote. A guest that never lets go fails the detach after detachTimeoutMs; the disk stays.
    */
   async detachDisk(instanceId: string, device: string): Promise<void> {
     const g = this.upGuest(instanceId);
     const p = g.plugged.get(device);
     if (!p) return;
     if (device === g.opts.rootDevice) throw new Error(`${device} is the root volume of ${instanceId}`);
-    const deleted = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { off(); reject(new Error(`the guest of ${instanceId} did not release ${device} within ${this.opts.detachTimeoutMs} ms`)); }, this.opts.detachTimeoutMs);
-      const off = g.qmp.onEvent((e) => {
-        if (e.event !== 'DEVICE_DELETED' || (e.data as { device?: string } | undefined)?.device !== p.deviceId) return;
-        clearTimeout(timer);
-        off();
-        resolve();
-      });
-      void g.qmp.gone.then(() => { clearTimeout(timer); off(); reject(new GuestNotRunningError(instanceId)); });
-    });
-    await g.qmp.execute('device_del', { id: p.deviceId });
-    // An eject requested before the guest's ACPI is up is never seen: ask again until it is done.
-    const again = setInterval(() => void g.qmp.execute('device_del', { id: p.deviceId }).catch(() => {}), REPRESS_MS);
-    try {
-      await deleted;
-    } finally {
-      clearInterval(again);
-    }
-    if (p.node) await g.qmp.execute('blockdev-del', { 'node-name': p.node });
+    await unplugDisk(g.qmp, { deviceId: p.deviceId, node: p.node, timeoutMs: this.opts.detachTimeoutMs, repeatMs: REPRESS_MS, what: `${device} of ${instanceId}` });
     await p.nbd.close();
     g.plugged.delete(device);
     g.opts = { ...g.opts, disks: g.opts.disks.filter((d) => d.device !== device), instanceStore: g.opts.instanceStore.filter((d) => d.device !== device) };
