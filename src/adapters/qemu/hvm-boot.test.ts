@@ -7,7 +7,8 @@
 // - UEFI: OVMF -> GRUB's EFI image on the disk's ESP -> the same kernel; the instance's own
 //   OVMF variable store is kept across a stop and removed at termination.
 // - PV: a "catalogue" kernel and ramdisk image (kernelFiles) with the root volume as /dev/vda; the
-//   guest's own reboot ends its QEMU and a new one boots it; a disk given at start unplugs.
+//   guest's own reboot ends its QEMU and a new one boots it, with the same forwarded ports; a disk
+//   given at start unplugs.
 // - Boots that fail: no boot loader under UEFI (OVMF's shell), a root filesystem GRUB cannot find
 //   (its prompt): an `unreachable` event each, and the guest runs on.
 import { before, describe, test } from 'node:test';
@@ -15,6 +16,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -201,12 +203,18 @@ describe('QEMU boot modes on real guests', { concurrency: 1 }, () => {
         await hv.start(guest(id, root, {
           boot: { kind: 'kernel', kernelImageId: 'aki-0123456789abcdef0', ramdiskImageId: 'ari-0123456789abcdef0' },
           disks: [root, memoryDisk('/dev/sdf', 32 * 1024 * 1024)],
+          forwards: { hostAddress: '127.66.0.11', ports: [18080] },
           userData: Buffer.from('#!/bin/sh\necho "ud: pv $(uname -r), vdb $(cat /sys/block/vdb/size)"\n(sleep 2; sync; reboot -f) </dev/null >/dev/null 2>&1 &\n'),
         }));
         await consoleWhen(hv, id, (t) => count(t, 'amiforge: boot finished') === 2, 'a boot after the guest\'s reboot');
         assert.match((await hv.consoleOutput(id))!.text, /ud: pv \d.*, vdb 65536/);
         assert.deepEqual(exits, []);
         assert.ok((await hv.guests()).includes(id));
+        // The port forwarded at the start is forwarded by the new QEMU too (QEMU itself accepts).
+        await new Promise<void>((resolve, reject) => {
+          const socket = connect(18080, '127.66.0.11', () => { socket.destroy(); resolve(); });
+          socket.on('error', reject);
+        });
         // A disk the guest had from the start unplugs too (its -drive goes with the device).
         assert.equal(hv.diskStats(id).length, 2);
         await hv.detachDisk(id, '/dev/sdf');
