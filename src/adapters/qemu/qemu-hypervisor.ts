@@ -54,6 +54,12 @@ export interface QemuHypervisorOptions {
   cmdline?: string;
   /** Failures that are not any caller's (NBD export errors, cleanup). */
   onError?: (what: string, err: unknown) => void;
+  /**
+   * The file a kernel (aki-...) or ramdisk (ari-...) image stands for, by image id (from the
+   * catalogue: its `file` under the build directory), or undefined when there is none here. A
+   * paravirtual guest (StartGuestOptions.boot `kernel`) boots these files with its root volume.
+   */
+  kernelFiles?: (imageId: string) => string | undefined;
 }
 
 const CONSOLE_LIMIT = 64 * 1024;
@@ -132,7 +138,7 @@ class QemuGuest {
 export class QemuHypervisor implements Hypervisor {
   readonly name = 'qemu';
   readonly capabilities = { hotplug: false, simDialect: false };
-  private readonly opts: Required<Omit<QemuHypervisorOptions, 'onError'>> & Pick<QemuHypervisorOptions, 'onError'>;
+  private readonly opts: Required<Omit<QemuHypervisorOptions, 'onError' | 'kernelFiles'>> & Pick<QemuHypervisorOptions, 'onError' | 'kernelFiles'>;
   private readonly guestsById = new Map<string, QemuGuest>();
   private readonly listeners = new Set<(e: GuestEvent) => void>();
   private closed = false;
@@ -146,6 +152,7 @@ export class QemuHypervisor implements Hypervisor {
       rebootTimeoutMs: opts.rebootTimeoutMs ?? 30_000,
       cmdline: opts.cmdline ?? 'quiet no_timer_check',
       onError: opts.onError,
+      kernelFiles: opts.kernelFiles,
     };
   }
 
