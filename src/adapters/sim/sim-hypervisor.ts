@@ -7,7 +7,7 @@ import {
   GuestAlreadyRunningError, GuestNotRunningError, type ConsoleOutput, type GuestDisk, type GuestEvent, type Hypervisor,
   type StartGuestOptions, type StopGuestOptions,
 } from '../../ports/hypervisor.ts';
-import { CLOUD_INIT_VERSION, cloudInitDate, kernelLines, SimConsole, uptime } from './sim-console.ts';
+import { bootLine, CLOUD_INIT_VERSION, cloudInitDate, kernelLines, SimConsole, uptime } from './sim-console.ts';
 import { isSimScript, parseSimScript, runSimScript, SimScriptError, type ScriptOutcome } from './sim-user-data.ts';
 
 export interface SimHypervisorOptions {
@@ -131,6 +131,7 @@ export class SimHypervisor implements Hypervisor {
       g.detail = `the root volume cannot be read: ${(err as Error).message}`;
       return 'crashed';
     }
+    print(bootLine(g.opts.boot));
     for (const line of kernelLines(g.opts.machine, g.opts.rootDevice, root, head)) print(line);
     print(`Cloud-init v. ${CLOUD_INIT_VERSION} running 'init' at ${cloudInitDate(new Date())}. Up ${g.up.toFixed(2)} seconds.`);
     const key = g.opts.metadata['public-keys/0/openssh-key'];
