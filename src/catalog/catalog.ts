@@ -3,7 +3,7 @@
 // a reset; loading is idempotent (an image already present is refreshed, not duplicated).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BLOCK_SIZE, type BlockStore } from '../ports/block-store.ts';
 import type { SnapshotRecord } from '../ports/snapshot-repository.ts';
 import type { BlockDeviceMapping } from '../protocol/ec2/types.generated.ts';
@@ -12,21 +12,35 @@ import { findRegion } from '../domain/regions.ts';
 import { isResourceId } from '../domain/resource-ids.ts';
 
 export interface CatalogImage {
-  /** region name -> the image's id there (AMI ids differ per region, as in AWS). */
+  /** region name -> the image's id there (ami-, aki- or ari-: ids differ per region, as in AWS). */
   regions: Record<string, string>;
+  /**
+   * `machine` (the default), or `kernel` / `ramdisk`: the images a paravirtual machine image
+   * boots (aki-..., ari-...), listed as EC2 listed them: instance-store-backed, with a manifest
+   * location and no block device mapping. Their content is `file`.
+   */
+  imageType?: 'machine' | 'kernel' | 'ramdisk';
+  /** A kernel or ramdisk image's file, relative to the build directory (e.g. `base-image/vmlinux`). */
+  file?: string;
+  /** The manifest location EC2 reports (kernel and ramdisk images); default `OWNER/NAME`. */
+  imageLocation?: string;
   ownerId: string;
   ownerAlias?: string;
   name: string;
   description?: string;
   architecture: StoredImage['Architecture'];
   platformDetails?: string;
-  rootDeviceName: string;
+  /** A machine image's root device (kernel and ramdisk images have none). */
+  rootDeviceName?: string;
   virtualizationType?: StoredImage['VirtualizationType'];
+  /** A paravirtual image's kernel and ramdisk: the `name` of a catalogue kernel / ramdisk image, resolved per region. */
+  kernel?: string;
+  ramdisk?: string;
   bootMode?: StoredImage['BootMode'];
   enaSupport?: boolean;
   imdsSupport?: 'v2.0';
   creationDate: string;
-  blockDeviceMappings: BlockDeviceMapping[];
+  blockDeviceMappings?: BlockDeviceMapping[];
   /**
    * `base-image`: the root snapshot holds the built base image's root disk (rootfs.raw from
    * scripts/build-base-image.sh, docs/base-image.md), so the image really boots under
@@ -38,6 +52,8 @@ export interface CatalogImage {
 export interface LoadCatalogOptions {
   /** Where the built base image is (rootfs.raw); images with `rootDisk: base-image` need it. */
   baseImageDir?: string;
+  /** The build directory that kernel and ramdisk images' `file` is relative to. */
+  buildDir?: string;
   /** Called for each image left out, with the reason. */
   onSkipped?: (img: CatalogImage, reason: string) => void;
 }
@@ -64,16 +80,75 @@ export function readCatalog(file: string): CatalogImage[] {
   }
   const images = parsed.images ?? [];
   for (const img of images) {
+    const type = img.imageType ?? 'machine';
+    if (!(type in ID_PREFIX)) throw new Error(`${file}: image ${img.name}: imageType must be machine, kernel or ramdisk`);
     for (const [region, id] of Object.entries(img.regions)) {
       if (!findRegion(region)) throw new Error(`${file}: image ${img.name}: unknown region ${region}`);
-      if (!isResourceId('ami', id)) throw new Error(`${file}: image ${img.name}: malformed id ${id}`);
+      if (!isResourceId(ID_PREFIX[type], id)) throw new Error(`${file}: image ${img.name}: malformed id ${id} (expecting ${ID_PREFIX[type]}-...)`);
     }
     if (!/^\d{12}$/.test(img.ownerId)) throw new Error(`${file}: image ${img.name}: owner must be a 12-digit account`);
+    if (type === 'machine' && !img.rootDeviceName) throw new Error(`${file}: image ${img.name}: a machine image needs rootDeviceName`);
+    if (type !== 'machine' && !img.file) throw new Error(`${file}: image ${img.name}: a ${type} image needs the file it stands for`);
+    for (const role of ['kernel', 'ramdisk'] as const) {
+      const name = img[role];
+      if (name === undefined) continue;
+      const target = images.find((x) => x.name === name && x.imageType === role);
+      if (!target) throw new Error(`${file}: image ${img.name}: ${role} ${name} is not a ${role} image of the catalogue`);
+      const missing = Object.keys(img.regions).filter((r) => !target.regions[r]);
+      if (missing.length) throw new Error(`${file}: image ${img.name}: ${role} ${name} has no id in ${missing.join(', ')}`);
+      if (img.virtualizationType !== 'paravirtual') throw new Error(`${file}: image ${img.name}: only a paravirtual image names a ${role}`);
+    }
   }
   return images;
 }
 
-function toStored(img: CatalogImage, imageId: string): StoredImage {
+const ID_PREFIX = { machine: 'ami', kernel: 'aki', ramdisk: 'ari' } as const;
+
+/**
+ * The files kernel and ramdisk images stand for, by image id (every region's), as the QEMU
+ * driver's `kernelFiles` wants them; only files that exist.
+ */
+export function catalogFiles(images: CatalogImage[], buildDir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const img of images) {
+    if (!img.file) continue;
+    const path = resolve(buildDir, img.file);
+    if (!existsSync(path)) continue;
+    for (const id of Object.values(img.regions)) files.set(id, path);
+  }
+  return files;
+}
+
+/** A kernel or ramdisk image as EC2 listed one: instance-store-backed, from its manifest, no devices. */
+function toStoredBootImage(img: CatalogImage, imageId: string): StoredImage {
+  return {
+    ImageId: imageId,
+    ImageLocation: img.imageLocation ?? `${img.ownerAlias ?? img.ownerId}/${img.name}`,
+    State: 'available',
+    OwnerId: img.ownerId,
+    ImageOwnerAlias: img.ownerAlias,
+    CreationDate: img.creationDate,
+    Architecture: img.architecture,
+    ImageType: img.imageType,
+    PlatformDetails: img.platformDetails ?? 'Linux/UNIX',
+    UsageOperation: 'RunInstances',
+    Hypervisor: 'xen',
+    Name: img.name,
+    Description: img.description,
+    RootDeviceType: 'instance-store',
+    BlockDeviceMappings: [],
+    VirtualizationType: 'paravirtual',
+    DeregistrationProtection: 'disabled',
+    FreeTierEligible: false,
+  };
+}
+
+/** The id of the catalogue image named `name` in `region`. */
+const idIn = (images: CatalogImage[], name: string | undefined, region: string): string | undefined =>
+  name === undefined ? undefined : images.find((x) => x.name === name)?.regions[region];
+
+function toStored(img: CatalogImage, imageId: string, images: CatalogImage[], region: string): StoredImage {
+  if ((img.imageType ?? 'machine') !== 'machine') return toStoredBootImage(img, imageId);
   return {
     ImageId: imageId,
     ImageLocation: `${img.ownerAlias ?? img.ownerId}/${img.name}`,
@@ -91,8 +166,10 @@ function toStored(img: CatalogImage, imageId: string): StoredImage {
     Description: img.description,
     RootDeviceName: img.rootDeviceName,
     RootDeviceType: 'ebs',
-    BlockDeviceMappings: structuredClone(img.blockDeviceMappings),
+    BlockDeviceMappings: structuredClone(img.blockDeviceMappings ?? []),
     VirtualizationType: img.virtualizationType ?? 'hvm',
+    KernelId: idIn(images, img.kernel, region),
+    RamdiskId: idIn(images, img.ramdisk, region),
     BootMode: img.bootMode,
     ImdsSupport: img.imdsSupport,
     DeregistrationProtection: 'disabled',
@@ -140,7 +217,23 @@ function regionalSnapshotId(base: string, region: string): string {
 
 export async function loadCatalog(store: MetadataStore, blocks: BlockStore, images: CatalogImage[], options: LoadCatalogOptions = {}): Promise<number> {
   let count = 0;
-  for (const img of images) {
+  // Kernel and ramdisk images first: a machine image whose kernel is left out is left out too.
+  const ordered = [...images].sort((a, b) => Number((a.imageType ?? 'machine') === 'machine') - Number((b.imageType ?? 'machine') === 'machine'));
+  const left = new Set<string>();
+  for (const img of ordered) {
+    if (img.file) {
+      const file = options.buildDir && resolve(options.buildDir, img.file);
+      if (!file || !existsSync(file)) {
+        left.add(img.name);
+        options.onSkipped?.(img, `its file is not built (no ${file ?? img.file}): run \`bash scripts/build-base-image.sh\``);
+        continue;
+      }
+    }
+    const without = [img.kernel, img.ramdisk].find((n) => n !== undefined && left.has(n));
+    if (without) {
+      options.onSkipped?.(img, `its ${without === img.kernel ? 'kernel' : 'ramdisk'} image ${without} is left out`);
+      continue;
+    }
     let content: (() => { index: number; data: Buffer }[]) | undefined;
     if (img.rootDisk === 'base-image') {
       const file = options.baseImageDir && join(options.baseImageDir, 'rootfs.raw');
@@ -153,7 +246,7 @@ export async function loadCatalog(store: MetadataStore, blocks: BlockStore, imag
       content = () => (read ??= readRootDisk(file));
     }
     for (const [region, imageId] of Object.entries(img.regions)) {
-      const image = toStored(img, imageId);
+      const image = toStored(img, imageId, images, region);
       for (const m of image.BlockDeviceMappings ?? []) {
         if (!m.Ebs?.SnapshotId) continue;
         const snapshotId = regionalSnapshotId(m.Ebs.SnapshotId, region);

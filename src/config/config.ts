@@ -23,13 +23,17 @@ export interface ServerConfig {
   readonly hypervisor: { readonly driver: 'sim' | 'qemu'; readonly bootMs: number; readonly forwardPortOffset: number };
   /** The built base image (scripts/build-base-image.sh): the QEMU driver's kernel, the catalogue's amiforge-minimal-linux. */
   readonly baseImageDir: string;
+  /** The build directory (.amiforge-build): catalogue entries name their files relative to it (`base-image/vmlinux`). */
+  readonly buildDir: string;
   /** Scheduled image copies (docs/copy-schedules.md); none when absent. */
   readonly copySchedulesFile?: string;
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
-/** Where scripts/build-base-image.sh builds; AMIFORGE_BASE_IMAGE_DIR overrides it. */
-export const DEFAULT_BASE_IMAGE_DIR = fileURLToPath(new URL('../../.amiforge-build/base-image', import.meta.url));
+/** Where the build scripts put what they build; AMIFORGE_BUILD_DIR overrides it. */
+export const DEFAULT_BUILD_DIR = fileURLToPath(new URL('../../.amiforge-build', import.meta.url));
+/** Where scripts/build-base-image.sh builds (BUILD_DIR/base-image); AMIFORGE_BASE_IMAGE_DIR overrides it. */
+export const DEFAULT_BASE_IMAGE_DIR = join(DEFAULT_BUILD_DIR, 'base-image');
 
 export interface ServeOptions {
   host?: string;
@@ -105,7 +109,8 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     kmsRootKey: kmsRootKey(o, env, dataDir),
     instanceLimit,
     hypervisor: Object.freeze({ driver, bootMs, forwardPortOffset }),
-    baseImageDir: resolve(env.AMIFORGE_BASE_IMAGE_DIR || DEFAULT_BASE_IMAGE_DIR),
+    baseImageDir: resolve(env.AMIFORGE_BASE_IMAGE_DIR || join(env.AMIFORGE_BUILD_DIR || DEFAULT_BUILD_DIR, 'base-image')),
+    buildDir: resolve(env.AMIFORGE_BUILD_DIR || DEFAULT_BUILD_DIR),
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
   });
 }

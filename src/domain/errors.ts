@@ -60,6 +60,14 @@ export const Errors = {
 
   // Images
   amiMalformed: (id: string) => client('InvalidAMIID.Malformed')(`Invalid id: "${id}" (expecting "ami-...")`),
+  /** A kernel (aki-) or ramdisk (ari-) parameter that is no image id at all. */
+  amiMalformedAs: (id: string, prefix: string) => client('InvalidAMIID.Malformed')(`Invalid id: "${id}" (expecting "${prefix}-...")`),
+  /** RunInstances of a kernel or ramdisk image: only machine images run. */
+  notMachineImage: (id: string, type: string) =>
+    client('InvalidParameterValue')(`The image id '[${id}]' is a ${type} image: only machine images (ami-...) can be launched.`),
+  /** CopyImage of a paravirtual image whose kernel or ramdisk has no image in the destination region. */
+  bootImageNotInRegion: (id: string, role: string, region: string) =>
+    client('InvalidParameterValue')(`The ${role} image '${id}' of the source image has no counterpart in ${region}: a paravirtual image can be copied only to a Region that has its ${role} image.`),
   amiNotFound: (id: string) => client('InvalidAMIID.NotFound')(`The image id '[${id}]' does not exist`),
   amiUnavailable: (id: string) => client('InvalidAMIID.Unavailable')(`The image id '[${id}]' is no longer available`),
   // Allowed AMIs: EC2 documents only that a not-allowed image is not discoverable or usable, so it

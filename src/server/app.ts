@@ -110,12 +110,13 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   // Built before the copies and snapshots resume, so it hears every one that completes.
   const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier] });
   const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages, allowedImages });
-  const hypervisor = await createHypervisor(config, log);
+  const hypervisor = await createHypervisor(config, log, { catalog });
   const compute = createInstanceServices({
     config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
   });
   const catalogOptions = {
     baseImageDir: config.baseImageDir,
+    buildDir: config.buildDir,
     onSkipped: (img: CatalogImage, reason: string) => log.info({ image: img.name }, `catalogue image left out: ${reason}`),
   };
   await loadCatalog(store, blocks, catalog, catalogOptions);

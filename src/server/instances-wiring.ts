@@ -1,6 +1,7 @@
 // Wiring of the instance side: the hypervisor driver chosen by config, and the services for
 // instances, attachments, CreateImage and key pairs. Kept apart from app.ts so that file stays
 // a short list of what is built; app.ts calls this once.
+import { catalogFiles, type CatalogImage } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/config.ts';
 import { SimHypervisor } from '../adapters/sim/sim-hypervisor.ts';
 import { defaultRuntimeDir, QemuHypervisor } from '../adapters/qemu/qemu-hypervisor.ts';
@@ -42,6 +43,11 @@ export interface InstanceWiringDeps {
   hypervisor?: Hypervisor;
 }
 
+export interface HypervisorWiring {
+  /** The catalogue: its kernel and ramdisk images' files are what paravirtual guests boot. */
+  catalog?: CatalogImage[];
+}
+
 /** How long a graceful guest shutdown may take before the guest is forced off. */
 const STOP_TIMEOUT_MS = 60_000;
 
@@ -49,10 +55,11 @@ const STOP_TIMEOUT_MS = 60_000;
  * The driver `--hypervisor` names. `qemu` refuses to start (saying which script to run) without
  * QEMU or the base image, and ends QEMU processes a crashed amiforge on this data directory left.
  */
-export async function createHypervisor(config: ServerConfig, log: Logger): Promise<Hypervisor> {
+export async function createHypervisor(config: ServerConfig, log: Logger, o: HypervisorWiring = {}): Promise<Hypervisor> {
   if (config.hypervisor.driver === 'sim') return new SimHypervisor({ bootMs: config.hypervisor.bootMs });
+  const kernels = o.catalog ? catalogFiles(o.catalog, config.buildDir) : new Map<string, string>();
   return QemuHypervisor.create({
-    imageDir: config.baseImageDir, runtimeDir: defaultRuntimeDir(config.dataDir),
+    imageDir: config.baseImageDir, runtimeDir: defaultRuntimeDir(config.dataDir), kernelFiles: (imageId) => kernels.get(imageId),
     forwardPortOffset: config.hypervisor.forwardPortOffset,
     onError: (what, err) => log.error({ err }, `${what} failed`),
   });

@@ -77,9 +77,10 @@ export interface QemuHypervisorOptions {
    */
   cmdline?: string;
   /**
-   * The file a catalogue kernel image (aki-...) or ramdisk image (ari-...) stands for, for
-   * paravirtual boots (GuestBoot `kernel`); undefined when the image has none. Without this
-   * option the driver boots no PV kernels.
+   * The file a kernel (aki-...) or ramdisk (ari-...) image stands for, by image id (from the
+   * catalogue: its `file` under the build directory), or undefined when there is none here. A
+   * paravirtual guest (StartGuestOptions.boot `kernel`) boots these files with its root volume;
+   * without this option the driver boots no PV kernels.
    */
   kernelFiles?: (imageId: string) => string | undefined;
   /** Where Debian's `ovmf` package puts OVMF (UEFI boots). Default /usr/share/OVMF. */

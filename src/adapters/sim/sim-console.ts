@@ -1,7 +1,7 @@
 // What the simulated guest prints on its serial console: a believable Linux boot log naming what
 // the root volume holds, cloud-init's lines, and the user data's output. Kept per instance, at
 // most the last 64 KiB (what GetConsoleOutput returns).
-import type { GuestMachine } from '../../ports/hypervisor.ts';
+import type { GuestBoot, GuestMachine } from '../../ports/hypervisor.ts';
 
 const MAX_CONSOLE = 64 * 1024;
 export const CLOUD_INIT_VERSION = '24.1';
@@ -41,6 +41,18 @@ export function describeRoot(head: Buffer): { lines: string[]; imageName?: strin
   else if (head.every((b) => b === 0)) lines.push('amiforge-sim: the root volume starts with zeros (no boot sector); booting as if it had one');
   else lines.push('amiforge-sim: the root volume has no boot signature; booting as if it had one');
   return { lines };
+}
+
+/**
+ * What the simulated machine boots, first on its console (as firmware or Xen's domain builder
+ * would say): the kernel and ramdisk images of a paravirtual guest, or the firmware of an HVM one.
+ */
+export function bootLine(boot: GuestBoot | undefined): string {
+  if (!boot) return 'amiforge-sim: booting the default kernel';
+  if (boot.kind === 'kernel') {
+    return `amiforge-sim: paravirtual boot: kernel ${boot.kernelImageId}${boot.ramdiskImageId ? `, ramdisk ${boot.ramdiskImageId}` : ''}`;
+  }
+  return `amiforge-sim: HVM boot: ${boot.firmware === 'uefi' ? 'UEFI firmware' : 'legacy BIOS'}, boot loader on the root volume`;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   GuestAlreadyRunningError, GuestNotRunningError, type ConsoleOutput, type ForwardsResult, type GuestDisk, type GuestEvent,
   type GuestForwards, type Hypervisor, type HypervisorCapabilities, type StartGuestOptions, type StopGuestOptions,
 } from '../../ports/hypervisor.ts';
-import { CLOUD_INIT_VERSION, cloudInitDate, firmwareFinds, kernelLines, SimConsole, uptime } from './sim-console.ts';
+import { bootLine, CLOUD_INIT_VERSION, cloudInitDate, firmwareFinds, kernelLines, SimConsole, uptime } from './sim-console.ts';
 import { isSimScript, parseSimScript, runSimScript, SimScriptError, type ScriptOutcome } from './sim-user-data.ts';
 
 export interface SimHypervisorOptions {
@@ -151,6 +151,7 @@ export class SimHypervisor implements Hypervisor {
       g.detail = `the root volume cannot be read: ${(err as Error).message}`;
       return 'crashed';
     }
+    print(bootLine(g.opts.boot));
     if (g.opts.boot?.kind === 'firmware' && !firmwareFinds(head)) {
       print('SeaBIOS (version 1.16.2-amiforge-sim)');
       print('Booting from Hard Disk...');

@@ -15,6 +15,7 @@ import { requireImageId } from '../resource-ids.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
 import { checkTags, tagsFor } from '../tags/tag-specifications.ts';
 import type { AllowedImages } from './allowed-images.ts';
+import { counterpartIn, type BootImages } from './kernel-images.ts';
 import type { PendingImages } from './pending-images.ts';
 import { validateDescription, validateImageName } from './register-image.ts';
 import { canSee } from './visibility.ts';
@@ -61,9 +62,10 @@ export class ImageCopies {
     }
 
     const source = await this.findCopyable(caller, req);
+    const boot = await this.bootImagesIn(caller, req, source);
     const imageId = this.deps.ids.next('ami');
     const copies = await this.planCopies(caller, req, source, imageId);
-    const image = this.imageOf(caller, req, source, imageId, copies);
+    const image = { ...this.imageOf(caller, req, source, imageId, copies), KernelId: boot.kernelId, RamdiskId: boot.ramdiskId };
     const tags = req.CopyImageTags ? await this.withSourceTags(caller, req, imageTags) : imageTags;
     const record: ImageRecord = { region: caller.region, image, launchPermissions: [] };
     if (req.ClientToken) record.clientToken = { token: req.ClientToken, requestDigest: digest };
@@ -122,6 +124,22 @@ export class ImageCopies {
       }
     }
     return source;
+  }
+
+  /**
+   * A paravirtual image's kernel and ramdisk, as the destination region names them: kernel ids
+   * differ per region, so each maps to the destination's image of the same owner and manifest
+   * (the catalogue has one per region). None there: the copy is refused, since it could not boot.
+   */
+  private async bootImagesIn(caller: Caller, req: CopyImageRequest, source: ImageRecord): Promise<BootImages> {
+    const out: BootImages = {};
+    for (const [role, id] of [['kernel', source.image.KernelId], ['ramdisk', source.image.RamdiskId]] as const) {
+      if (!id) continue;
+      const mapped = await counterpartIn(this.deps.store, caller, { source: req.SourceRegion, destination: caller.region, id });
+      if (!mapped) throw Errors.bootImageNotInRegion(id, role, caller.region);
+      out[role === 'kernel' ? 'kernelId' : 'ramdiskId'] = mapped;
+    }
+    return out;
   }
 
   /** One planned snapshot copy per distinct EBS snapshot of the source, keyed by the source's id. */

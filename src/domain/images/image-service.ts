@@ -12,8 +12,9 @@ import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { checkFilterNames, matchesFilters, normalizeFilters } from '../filters.ts';
 import { decodeToken, encodeToken, pageSize } from '../pagination.ts';
-import { isAccountId, requireImageId } from '../resource-ids.ts';
+import { isAccountId, requireAnyImageId } from '../resource-ids.ts';
 import { imageFilters } from './image-filters.ts';
+import { checkBootImages } from './kernel-images.ts';
 import { applyPermissionChange, permissionChange } from './launch-permissions.ts';
 import { buildRegisteredImage, validateDescription } from './register-image.ts';
 import { canSee, isPublicImage, visibilityOf } from './visibility.ts';
@@ -55,6 +56,7 @@ export class ImageService {
       ownerId: caller.account,
       creationDate: this.deps.clock.now(),
     });
+    await checkBootImages(this.deps.store, caller, { kernelId: image.KernelId, ramdiskId: image.RamdiskId });
     await this.bindSnapshots(caller, image);
     await this.deps.store.images.insert(
       { region: caller.region, image, launchPermissions: [] },
@@ -87,7 +89,7 @@ export class ImageService {
 
   /** The image if the caller may see it; AWS's NotFound otherwise (never revealing others'). */
   async findVisible(caller: Caller, imageId: string): Promise<ImageRecord> {
-    requireImageId(imageId);
+    requireAnyImageId(imageId);
     const record = await this.deps.store.images.get(caller.region, imageId);
     if (!record || !canSee(caller, record)) throw Errors.amiNotFound(imageId);
     return record;

@@ -2,6 +2,7 @@
 import type { BlockDeviceMapping, RegisterImageRequest } from '../../protocol/ec2/types.generated.ts';
 import { Errors } from '../errors.ts';
 import { isResourceId } from '../resource-ids.ts';
+import { refuseForHvm } from './kernel-images.ts';
 import type { StoredImage } from '../../ports/metadata-store.ts';
 
 const NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/;
@@ -81,6 +82,9 @@ export function buildRegisteredImage(req: RegisterImageRequest, ids: NewImage): 
   if (req.VirtualizationType !== undefined && !['hvm', 'paravirtual'].includes(req.VirtualizationType)) {
     throw Errors.invalidParameterValue(`Value (${req.VirtualizationType}) for parameter virtualizationType is invalid. Valid values: hvm, paravirtual`);
   }
+  // AWS's documented default for RegisterImage is paravirtual; kernels belong to those only.
+  const virtualizationType = req.VirtualizationType ?? 'paravirtual';
+  refuseForHvm(virtualizationType, { kernelId: req.KernelId, ramdiskId: req.RamdiskId }, 'an image');
   const mappings = normalizeMappings(req.BlockDeviceMappings ?? []);
   const instanceStore = req.ImageLocation !== undefined;
   if (!instanceStore) {
@@ -114,7 +118,7 @@ export function buildRegisteredImage(req: RegisterImageRequest, ids: NewImage): 
     RootDeviceName: req.RootDeviceName ?? (instanceStore ? '/dev/sda1' : undefined),
     RootDeviceType: instanceStore ? 'instance-store' : 'ebs',
     BlockDeviceMappings: mappings,
-    VirtualizationType: (req.VirtualizationType ?? 'paravirtual') as StoredImage['VirtualizationType'],
+    VirtualizationType: virtualizationType as StoredImage['VirtualizationType'],
     BootMode: req.BootMode,
     TpmSupport: req.TpmSupport,
     ImdsSupport: req.ImdsSupport,

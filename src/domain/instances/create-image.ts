@@ -54,10 +54,13 @@ export class ImageCreator {
     const { mappings, planned } = await this.mappingsOf(r, req.BlockDeviceMappings);
     const imageId = this.deps.ids.next('ami');
     // RegisterImage's own validation and defaults (name, description, mappings), on the instance's facts.
+    // A paravirtual instance's image boots the kernel and ramdisk the instance has now (as
+    // ModifyInstanceAttribute may have changed them); an HVM image boots its own.
+    const pv = r.virtualizationType === 'paravirtual';
     const image = buildRegisteredImage({
       Name: req.Name, Description: req.Description, Architecture: r.architecture, VirtualizationType: r.virtualizationType,
       RootDeviceName: r.rootDeviceName, BlockDeviceMappings: mappings, EnaSupport: r.enaSupport, BootMode: r.bootMode,
-      ImdsSupport: r.imdsSupport === 'v2.0' ? 'v2.0' : undefined, KernelId: r.kernelId, RamdiskId: r.ramdiskId,
+      ImdsSupport: r.imdsSupport === 'v2.0' ? 'v2.0' : undefined, KernelId: pv ? r.kernelId : undefined, RamdiskId: pv ? r.ramdiskId : undefined,
     }, { imageId, ownerId: caller.account, creationDate: this.deps.clock.now() });
     const taking = new Set(planned.map((p) => p.snapshotId));
     await this.deps.images.bindSnapshots(caller, image, taking);

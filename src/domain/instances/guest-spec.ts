@@ -1,6 +1,7 @@
 // What the hypervisor is given to start an instance's guest: the machine from the instance type,
-// the disks by device name, user data, and the instance metadata a guest reads from IMDS.
-import type { GuestDisk, GuestMachine, StartGuestOptions } from '../../ports/hypervisor.ts';
+// how it boots (its kernel image, or firmware), the disks by device name, user data, and the
+// instance metadata a guest reads from IMDS.
+import type { GuestBoot, GuestDisk, GuestMachine, StartGuestOptions } from '../../ports/hypervisor.ts';
 import type { InstanceRecord } from '../../ports/instance-repository.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import { findRegion, zonesOf } from '../regions.ts';
@@ -17,6 +18,36 @@ export function machineOf(r: InstanceRecord): GuestMachine {
     architecture: r.architecture,
     bootMode: r.bootMode === 'legacy-bios' ? 'legacy-bios' : r.bootMode ? 'uefi' : undefined,
   };
+}
+
+/**
+ * The firmware an HVM instance boots with, from its boot mode as AWS documents it: `uefi` and
+ * `legacy-bios` as named; `uefi-preferred` is UEFI on instance types that support it (the Nitro
+ * ones here) and legacy BIOS on the others (Xen: m1, t2); no boot mode is the instance type's
+ * default, legacy BIOS on x86. Graviton (arm64) types boot only UEFI.
+ */
+export function firmwareOf(r: InstanceRecord): 'bios' | 'uefi' {
+  if (r.architecture === 'arm64') return 'uefi';
+  switch (r.bootMode) {
+    case 'uefi': return 'uefi';
+    case 'uefi-preferred': return findInstanceType(r.instanceType)?.platform === 'nitro' ? 'uefi' : 'bios';
+    default: return 'bios';
+  }
+}
+
+/**
+ * How the guest boots, from the instance's virtualization type: a paravirtual instance boots its
+ * registered kernel and ramdisk images (what RunInstances or ModifyInstanceAttribute left it)
+ * with its root volume; an HVM one boots the firmware, which finds the boot loader on the root
+ * volume. A paravirtual instance without a kernel (an image registered without KernelId) is left
+ * to the driver's default kernel.
+ */
+export function bootOf(r: InstanceRecord): GuestBoot | undefined {
+  if (r.virtualizationType === 'paravirtual') {
+    if (!r.kernelId) return undefined;
+    return { kind: 'kernel', kernelImageId: r.kernelId, ...(r.ramdiskId ? { ramdiskImageId: r.ramdiskId } : {}) };
+  }
+  return { kind: 'firmware', firmware: firmwareOf(r) };
 }
 
 /** IMDS paths a guest (cloud-init) reads, with this instance's values. */
@@ -65,6 +96,7 @@ export function guestSpec(r: InstanceRecord, volumes: VolumeRecord[], iv: Instan
   return {
     instanceId: r.instanceId,
     machine: machineOf(r),
+    boot: bootOf(r),
     rootDevice: r.rootDeviceName,
     disks,
     instanceStore,

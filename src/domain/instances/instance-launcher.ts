@@ -12,6 +12,7 @@ import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import type { AllowedImages } from '../images/allowed-images.ts';
 import type { ImageService } from '../images/image-service.ts';
+import { checkBootImages, refuseForHvm, type BootImages } from '../images/kernel-images.ts';
 import { findRegion, zonesOf } from '../regions.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
@@ -89,6 +90,7 @@ export class InstanceLauncher {
     const type = findInstanceType(typeName);
     if (!type) throw Errors.unsupportedConfiguration(`The instance type '${typeName}' is not supported by amiforge. Supported families: m1.small, t2, t3, t3a, t4g, m5, m5d, m6i, m7g, c5, c5d, c6i, r5.`);
     const image = await this.launchableImage(caller, req.ImageId, type);
+    const boot = await this.bootImagesOf(caller, image, req);
     const zone = this.zoneOf(caller, req);
     const key = req.KeyName === undefined ? undefined : await this.deps.store.keyPairs.byName(caller.region, caller.account, req.KeyName);
     if (req.KeyName !== undefined && !key) throw Errors.keyPairNotFound(req.KeyName);
@@ -120,7 +122,7 @@ export class InstanceLauncher {
           rootDeviceName: image.image.RootDeviceName!, rootDeviceType: image.image.RootDeviceType ?? 'ebs',
           virtualizationType: image.image.VirtualizationType ?? 'hvm', bootMode: image.image.BootMode, enaSupport: image.image.EnaSupport,
           imdsSupport: image.image.ImdsSupport, platformDetails: image.image.PlatformDetails ?? 'Linux/UNIX',
-          kernelId: image.image.KernelId, ramdiskId: image.image.RamdiskId, userData, clientToken: req.ClientToken,
+          kernelId: boot.kernelId, ramdiskId: boot.ramdiskId, userData, clientToken: req.ClientToken,
           requestDigest: req.ClientToken ? digestOf(req) : undefined, disableApiTermination: !!req.DisableApiTermination,
           disableApiStop: !!req.DisableApiStop, shutdownBehavior: req.InstanceInitiatedShutdownBehavior ?? 'stop',
           instanceStore: plan.filter((p) => p.kind === 'store').map((p) => ({ device: p.device, virtualName: p.virtualName, sizeGiB: p.sizeGiB })),
@@ -149,11 +151,26 @@ export class InstanceLauncher {
   private async launchableImage(caller: Caller, imageId: string, type: InstanceTypeInfo): Promise<ImageRecord> {
     const image = await this.deps.images.findVisible(caller, imageId);
     await this.deps.allowedImages?.checkUse(caller, image);
+    if (image.image.ImageType && image.image.ImageType !== 'machine') throw Errors.notMachineImage(imageId, image.image.ImageType);
     if (image.image.State !== 'available') throw Errors.amiNotAvailable(imageId, image.image.State);
     if (!architectureFits(image.image.Architecture, type)) {
       throw Errors.invalidParameterValue(`The architecture '${type.architecture}' of the specified instance type does not match the architecture '${image.image.Architecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.`);
     }
     return image;
+  }
+
+  /**
+   * The kernel and ramdisk a paravirtual instance boots: the image's, or RunInstances' KernelId
+   * and RamdiskId (checked as RegisterImage checks them). HVM instances boot their own disk.
+   */
+  private async bootImagesOf(caller: Caller, image: ImageRecord, req: RunInstancesRequest): Promise<BootImages> {
+    const requested = { kernelId: req.KernelId, ramdiskId: req.RamdiskId };
+    if (image.image.VirtualizationType !== 'paravirtual') {
+      refuseForHvm('hvm', requested, `the image ${image.image.ImageId}`);
+      return {};
+    }
+    await checkBootImages(this.deps.store, caller, requested);
+    return { kernelId: req.KernelId ?? image.image.KernelId, ramdiskId: req.RamdiskId ?? image.image.RamdiskId };
   }
 
   private zoneOf(caller: Caller, req: RunInstancesRequest): string {

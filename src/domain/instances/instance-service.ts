@@ -12,6 +12,7 @@ import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { checkFilterNames, matchesFilters, normalizeFilters, type FilterMap } from '../filters.ts';
 import { decodeToken, encodeToken, pageSize } from '../pagination.ts';
+import { findBootImage, refuseForHvm } from '../images/kernel-images.ts';
 import { findRegion, zonesOf } from '../regions.ts';
 import { instanceFilters, instanceStatusFilters, type InstanceView } from './instance-filters.ts';
 import type { InstanceLifecycle } from './instance-lifecycle.ts';
@@ -160,6 +161,17 @@ export class InstanceService {
           if (change.value.length > 16 * 1024) throw Errors.invalidParameterValue('User data is limited to 16384 bytes');
           r.userData = change.value.length ? change.value.toString('base64') : undefined;
           break;
+        case 'kernel':
+        case 'ramdisk': {
+          // Taken at the next start, as the instance boots the kernel it records.
+          whenStopped();
+          const named = change.attribute === 'kernel' ? { kernelId: change.value } : { ramdiskId: change.value };
+          refuseForHvm(r.virtualizationType, named, `the instance ${r.instanceId}`);
+          await findBootImage(this.deps.store, caller, change.attribute, change.value);
+          if (change.attribute === 'kernel') r.kernelId = change.value;
+          else r.ramdiskId = change.value;
+          break;
+        }
         case 'disableApiTermination': r.disableApiTermination = change.value; break;
         case 'disableApiStop': r.disableApiStop = change.value; break;
         case 'instanceInitiatedShutdownBehavior': r.shutdownBehavior = change.value; break;
@@ -181,6 +193,7 @@ export class InstanceService {
 
 type AttributeChange =
   | { attribute: 'instanceType'; value: string }
+  | { attribute: 'kernel' | 'ramdisk'; value: string }
   | { attribute: 'userData'; value: Buffer }
   | { attribute: 'disableApiTermination' | 'disableApiStop'; value: boolean }
   | { attribute: 'instanceInitiatedShutdownBehavior'; value: 'stop' | 'terminate' }
@@ -208,6 +221,10 @@ function attributeChange(req: ModifyInstanceAttributeRequest): AttributeChange {
     if (behaviour !== 'stop' && behaviour !== 'terminate') throw Errors.instanceAttributeValue(behaviour, 'instanceInitiatedShutdownBehavior');
     changes.push({ attribute: 'instanceInitiatedShutdownBehavior', value: behaviour });
   }
+  const kernel = req.Kernel?.Value ?? (req.Attribute === 'kernel' ? legacy : undefined);
+  if (kernel !== undefined) changes.push({ attribute: 'kernel', value: kernel });
+  const ramdisk = req.Ramdisk?.Value ?? (req.Attribute === 'ramdisk' ? legacy : undefined);
+  if (ramdisk !== undefined) changes.push({ attribute: 'ramdisk', value: ramdisk });
   if (req.BlockDeviceMappings?.length) {
     changes.push({
       attribute: 'blockDeviceMapping',
@@ -217,9 +234,9 @@ function attributeChange(req: ModifyInstanceAttributeRequest): AttributeChange {
       }),
     });
   }
-  const others = ['SourceDestCheck', 'Groups', 'EbsOptimized', 'SriovNetSupport', 'EnaSupport', 'Kernel', 'Ramdisk'] as const;
+  const others = ['SourceDestCheck', 'Groups', 'EbsOptimized', 'SriovNetSupport', 'EnaSupport'] as const;
   const other = others.find((k) => req[k] !== undefined)
-    ?? (req.Attribute && !['instanceType', 'userData', 'disableApiTermination', 'disableApiStop', 'instanceInitiatedShutdownBehavior', 'blockDeviceMapping'].includes(req.Attribute) ? req.Attribute : undefined);
+    ?? (req.Attribute && !['instanceType', 'userData', 'disableApiTermination', 'disableApiStop', 'instanceInitiatedShutdownBehavior', 'blockDeviceMapping', 'kernel', 'ramdisk'].includes(req.Attribute) ? req.Attribute : undefined);
   if (other) throw Errors.unsupportedOperation(`Modifying the instance attribute ${other} is not supported by amiforge.`);
   if (changes.length !== 1) {
     if (!changes.length) throw Errors.missingParameter('an attribute to modify (InstanceType, UserData, DisableApiTermination, ...)');
