@@ -57,6 +57,9 @@ export interface DefaultNetwork {
   defaultGroup: SecurityGroupRecord;
 }
 
+/** The instance a host address is given to. */
+export interface HostAddressHolder { instanceId: string; account: string; region: string }
+
 export interface NetworkRepository {
   /** Stores the default VPC, its subnets and default group unless the VPC is stored already; idempotent. */
   ensureDefaultNetwork(network: DefaultNetwork): Promise<void>;
@@ -80,6 +83,6 @@ export interface NetworkRepository {
    * Reserves a free host address in [first, last] (32-bit integers) for the instance, unique
    * across regions and accounts; the one it holds already if any. Undefined when none is free.
    */
-  allocateHostAddress(instanceId: string, first: number, last: number): Promise<number | undefined>;
+  allocateHostAddress(instance: HostAddressHolder, first: number, last: number): Promise<number | undefined>;
   releaseHostAddress(instanceId: string): Promise<void>;
 }

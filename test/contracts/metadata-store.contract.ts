@@ -754,16 +754,17 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
     }));
 
     test('network: host addresses are unique across regions and accounts, kept per instance, reused once released', withStore(async (s) => {
-      const a = await s.network.allocateHostAddress('i-0000000000000000a', 100, 102);
-      const b = await s.network.allocateHostAddress('i-0000000000000000b', 100, 102);
-      assert.equal(await s.network.allocateHostAddress('i-0000000000000000a', 100, 102), a, 'the one it holds');
-      const c = await s.network.allocateHostAddress('i-0000000000000000c', 100, 102);
+      const holder = (instanceId: string) => ({ instanceId, account: instanceId.endsWith('a') ? A : B, region: instanceId.endsWith('c') ? 'eu-west-1' : R });
+      const a = await s.network.allocateHostAddress(holder('i-0000000000000000a'), 100, 102);
+      const b = await s.network.allocateHostAddress(holder('i-0000000000000000b'), 100, 102);
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000a'), 100, 102), a, 'the one it holds');
+      const c = await s.network.allocateHostAddress(holder('i-0000000000000000c'), 100, 102);
       assert.deepEqual([a, b, c].sort(), [100, 101, 102]);
-      assert.equal(await s.network.allocateHostAddress('i-0000000000000000d', 100, 102), undefined, 'full');
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000d'), 100, 102), undefined, 'full');
       await s.network.releaseHostAddress('i-0000000000000000b');
-      assert.equal(await s.network.allocateHostAddress('i-0000000000000000d', 100, 102), b);
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000d'), 100, 102), b);
       await s.reset();
-      assert.equal(await s.network.allocateHostAddress('i-0000000000000000e', 100, 102), 100);
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000e'), 100, 102), 100);
       assert.deepEqual(await s.network.vpcs(A, R), []);
     }));
 

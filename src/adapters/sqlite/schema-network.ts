@@ -32,7 +32,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS security_groups_name ON security_groups (accou
 -- region or account, since the host has one address space.
 CREATE TABLE IF NOT EXISTS host_addresses (
   address     INTEGER PRIMARY KEY,
-  instance_id TEXT NOT NULL UNIQUE
+  instance_id TEXT NOT NULL UNIQUE,
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL
 );
 `;
 

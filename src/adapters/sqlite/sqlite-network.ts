@@ -1,7 +1,7 @@
 // Default VPCs, subnets, security groups and host addresses in SQLite.
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type {
-  DefaultNetwork, NetworkRepository, SecurityGroupRecord, SubnetRecord, VpcRecord,
+  DefaultNetwork, HostAddressHolder, NetworkRepository, SecurityGroupRecord, SubnetRecord, VpcRecord,
 } from '../../ports/network-repository.ts';
 import { putTags, type Tx } from './sqlite-tags.ts';
 
@@ -80,9 +80,9 @@ export class SqliteNetwork implements NetworkRepository {
     });
   }
 
-  async allocateHostAddress(instanceId: string, first: number, last: number): Promise<number | undefined> {
+  async allocateHostAddress(holder: HostAddressHolder, first: number, last: number): Promise<number | undefined> {
     return this.tx(() => {
-      const own = this.db.prepare('SELECT address FROM host_addresses WHERE instance_id = ?').get(instanceId) as Row | undefined;
+      const own = this.db.prepare('SELECT address FROM host_addresses WHERE instance_id = ?').get(holder.instanceId) as Row | undefined;
       if (own) return Number(own.address);
       // The lowest free address: few instances run at once, so the gap search stays short.
       const firstUsed = this.db.prepare('SELECT 1 FROM host_addresses WHERE address = ?').get(first);
@@ -93,7 +93,8 @@ export class SqliteNetwork implements NetworkRepository {
         address = gap ? Number(gap.free) : undefined;
       }
       if (address === undefined) return undefined;
-      this.db.prepare('INSERT INTO host_addresses (address, instance_id) VALUES (?, ?)').run(address, instanceId);
+      this.db.prepare('INSERT INTO host_addresses (address, instance_id, account, region) VALUES (?, ?, ?, ?)')
+        .run(address, holder.instanceId, holder.account, holder.region);
       return address;
     });
   }

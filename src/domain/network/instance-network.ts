@@ -134,7 +134,7 @@ export class InstanceNetwork {
   async onStart(r: InstanceRecord): Promise<GuestForwards | undefined> {
     if (!r.network?.publicAddress) return undefined;
     const { first, last } = this.deps.hostAddresses;
-    const address = await this.deps.store.network.allocateHostAddress(r.instanceId, first, last);
+    const address = await this.deps.store.network.allocateHostAddress({ instanceId: r.instanceId, account: r.ownerId, region: r.region }, first, last);
     if (address === undefined) {
       this.deps.onError(`host address for ${r.instanceId}`, new Error('every address of the host address range is taken; widen --public-address-range'));
       return undefined;
