@@ -118,6 +118,7 @@ export class InstanceLifecycle {
     const forwards = await this.deps.network?.onStart(r);
     await this.deps.store.instances.update(r);
     await this.deps.hypervisor.start(guestSpec(r, volumes, iv, firstBoot, forwards));
+    await this.deps.network?.afterStart(r, forwards);
   }
 
   /** A stopped EBS-backed instance whose root volume was detached cannot start until one is attached. */

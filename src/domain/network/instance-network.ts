@@ -143,6 +143,16 @@ export class InstanceNetwork {
     return { hostAddress: r.publicIpAddress, ports: await this.portsOf(r) };
   }
 
+  /**
+   * Once the guest is started: a rule that changed while it was starting found no guest to tell,
+   * so the ports are compared with those it started with and handed over again if they differ.
+   */
+  async afterStart(r: InstanceRecord, started: GuestForwards | undefined): Promise<void> {
+    if (!started) return;
+    const now = await this.portsOf(r);
+    if (now.length !== started.ports.length || now.some((p, i) => p !== started.ports[i])) await this.refreshInstance(r);
+  }
+
   /** When the instance stops or terminates: EC2 releases its public address. */
   async onStop(r: InstanceRecord): Promise<void> {
     if (r.publicIpAddress === undefined) return;
