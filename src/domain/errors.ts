@@ -111,8 +111,8 @@ export const Errors = {
   unsupportedConfiguration: client('Unsupported'),
   instanceAttributeValue: (value: string, attribute: string) =>
     client('InvalidInstanceAttributeValue')(`Value (${value}) for parameter ${attribute} is invalid.`),
-  insufficientAddresses: (zone: string) =>
-    client('InsufficientFreeAddressesInSubnet')(`There are not enough free addresses in the default subnet of ${zone} to satisfy the requested number of instances.`),
+  insufficientAddresses: (subnetId: string) =>
+    client('InsufficientFreeAddressesInSubnet')(`There are not enough free addresses in subnet '${subnetId}' to satisfy the requested number of instances.`),
   // CopyImage, with AWS's own messages for a shared image the caller may not copy.
   copyImageStorageDenied: () => client('InvalidRequest')('You do not have permission to access the storage of this ami.'),
   copyImageMarketplace: () => client('InvalidRequest')('Images from AWS Marketplace cannot be copied to another AWS account.'),

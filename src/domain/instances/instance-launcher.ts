@@ -116,7 +116,7 @@ export class InstanceLauncher {
       for (let i = 0; i < count; i++) {
         const instanceId = this.deps.ids.next('i');
         const address = await this.deps.store.instances.allocateAddress(caller.region, instanceId, addresses.first, addresses.last);
-        if (address === undefined) throw Errors.insufficientAddresses(zone);
+        if (address === undefined) throw Errors.insufficientAddresses(placement.subnet.subnetId);
         const r: InstanceRecord = {
           region: caller.region, instanceId, ownerId: caller.account, reservationId, imageId: image.image.ImageId,
           instanceType: type.name, availabilityZone: zone, privateIpAddress: intToIp(address), launchIndex: i,
