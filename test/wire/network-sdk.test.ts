@@ -85,6 +85,9 @@ describe('security groups', () => {
     await expectAwsError(alice.send(new CreateSecurityGroupCommand({ GroupName: 'v', Description: 'd', VpcId: 'vpc-0123456789abcdef0' })), { name: 'InvalidVpcID.NotFound' });
     const bobVpc = (await bob.send(new DescribeVpcsCommand({}))).Vpcs![0].VpcId!;
     await expectAwsError(alice.send(new CreateSecurityGroupCommand({ GroupName: 'v', Description: 'd', VpcId: bobVpc })), { name: 'InvalidVpcID.NotFound' });
+    // An empty VpcId is the default VPC, as EC2 takes it: Packer sends one when no vpc_id is set.
+    const empty = (await alice.send(new CreateSecurityGroupCommand({ GroupName: 'packer-style', Description: 'd', VpcId: '' }))).GroupId!;
+    assert.equal((await alice.send(new DescribeSecurityGroupsCommand({ GroupIds: [empty] }))).SecurityGroups![0].VpcId, (await alice.send(new DescribeVpcsCommand({}))).Vpcs![0].VpcId);
     // Bob may use the same name in his own VPC.
     await newGroup(bob, 'web');
     const tagged = await alice.send(new CreateSecurityGroupCommand({
@@ -247,7 +250,7 @@ describe('instances in the network', () => {
     assert.equal(a.Placement!.AvailabilityZone, 'us-east-1c');
     assert.match(a.PrivateIpAddress!, /^172\.31\.(3[2-9]|4[0-7])\.\d+$/);
     assert.deepEqual(a.SecurityGroups!.map((g) => g.GroupName), ['inst-web']);
-    const b = await runOne(alice, { ImageId: CATALOGUE_AMI, SecurityGroups: ['inst-web', 'default'] });
+    const b = await runOne(alice, { ImageId: CATALOGUE_AMI, SecurityGroups: ['inst-web', 'default'], SubnetId: '' });
     assert.deepEqual(b.SecurityGroups!.map((g) => g.GroupName).sort(), ['default', 'inst-web']);
     const c = await runOne(alice, { ImageId: CATALOGUE_AMI, NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetC.SubnetId, Groups: [web], AssociatePublicIpAddress: false }] });
     assert.equal(c.SubnetId, subnetC.SubnetId);

@@ -73,12 +73,13 @@ export class InstanceNetwork {
       const unsupported = (['NetworkInterfaceId', 'PrivateIpAddresses', 'SecondaryPrivateIpAddressCount', 'Ipv6Addresses', 'Ipv6AddressCount', 'PrivateIpAddress'] as const)
         .find((k) => nic[k] !== undefined);
       if (unsupported) throw Errors.unsupportedOperation(`The parameter NetworkInterface.${unsupported} is not supported by amiforge's RunInstances.`);
-      if (req.SubnetId !== undefined || req.SecurityGroupIds?.length || req.SecurityGroups?.length) {
+      if (req.SubnetId || req.SecurityGroupIds?.length || req.SecurityGroups?.length) {
         throw Errors.invalidParameterCombination('Network interfaces and an instance-level subnet ID or security groups may not be specified on the same request');
       }
     }
     const network = await ensureDefaultNetwork(this.deps.store.network, caller);
-    const subnetId = nic?.SubnetId ?? req.SubnetId;
+    // An empty SubnetId is no subnet, as EC2 takes it (Packer sends one when no subnet_id is set).
+    const subnetId = (nic?.SubnetId ?? req.SubnetId) || undefined;
     let subnet: SubnetRecord;
     if (subnetId !== undefined) {
       if (!isResourceId('subnet', subnetId)) throw Errors.subnetMalformed(subnetId);

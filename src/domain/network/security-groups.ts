@@ -110,7 +110,8 @@ export class SecurityGroupService {
     checkText('GroupDescription', req.Description);
     const tags = tagsFor(req.TagSpecifications, ['security-group'], 'security-group');
     const { vpc } = await ensureDefaultNetwork(this.groups, caller);
-    if (req.VpcId !== undefined) {
+    // An empty VpcId is the default VPC, as EC2 takes it (Packer sends one when no vpc_id is set).
+    if (req.VpcId !== undefined && req.VpcId !== '') {
       if (!isResourceId('vpc', req.VpcId)) throw Errors.vpcMalformed(req.VpcId);
       if (req.VpcId !== vpc.vpcId) throw Errors.vpcNotFound(req.VpcId);
     }
