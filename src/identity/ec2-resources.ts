@@ -5,7 +5,7 @@
 // resource-level permissions in EC2 and are evaluated against `*`, whatever ids they name.
 import { resourceTypeOf } from '../domain/resource-ids.ts';
 
-export type Ec2ResourceType = 'image' | 'snapshot' | 'instance' | 'volume' | 'key-pair' | 'security-group' | 'vpc' | 'subnet';
+export type Ec2ResourceType = 'image' | 'snapshot' | 'instance' | 'volume' | 'key-pair' | 'security-group' | 'security-group-rule' | 'vpc' | 'subnet';
 
 export interface ResourceTarget {
   arn: string;
@@ -52,7 +52,7 @@ const CREATES: Record<string, Ec2ResourceType[]> = {
 
 const TAGGABLE: Record<string, Ec2ResourceType> = {
   image: 'image', snapshot: 'snapshot', instance: 'instance', volume: 'volume', 'key-pair': 'key-pair',
-  'security-group': 'security-group', vpc: 'vpc', subnet: 'subnet',
+  'security-group': 'security-group', 'security-group-rule': 'security-group-rule', vpc: 'vpc', subnet: 'subnet',
 };
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && x !== '');

@@ -77,7 +77,7 @@ export interface NetworkRepository {
   groups(account: string, region: string): Promise<SecurityGroupRecord[]>;
   /** Replaces the group's record (its rules). */
   updateGroup(group: SecurityGroupRecord): Promise<void>;
-  /** Removes the group and every tag on it. */
+  /** Removes the group and every tag on it and on its rules. */
   deleteGroup(account: string, region: string, groupId: string): Promise<boolean>;
   /**
    * Reserves a free host address in [first, last] (32-bit integers) for the instance, unique

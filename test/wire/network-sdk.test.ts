@@ -169,6 +169,21 @@ describe('security groups', () => {
     assert.deepEqual([modified.IsEgress, modified.FromPort, modified.CidrIpv4], [true, 443, '10.2.0.0/16']);
   });
 
+  test('rules take tags: at authorization, with CreateTags, in DescribeSecurityGroupRules filters; gone with the rule', async () => {
+    const id = await newGroup(alice, 'tagged-rules');
+    const added = await alice.send(new AuthorizeSecurityGroupIngressCommand({
+      GroupId: id, IpPermissions: [ssh()], TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: [{ Key: 'purpose', Value: 'ssh' }] }],
+    }));
+    const ruleId = added.SecurityGroupRules![0].SecurityGroupRuleId!;
+    assert.deepEqual(added.SecurityGroupRules![0].Tags, [{ Key: 'purpose', Value: 'ssh' }]);
+    await alice.send(new CreateTagsCommand({ Resources: [ruleId], Tags: [{ Key: 'owner', Value: 'ops' }] }));
+    const found = (await alice.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'tag:purpose', Values: ['ssh'] }] }))).SecurityGroupRules!;
+    assert.deepEqual(found.map((r) => [r.SecurityGroupRuleId, r.Tags!.length]), [[ruleId, 2]]);
+    await expectAwsError(bob.send(new CreateTagsCommand({ Resources: [ruleId], Tags: [{ Key: 'x', Value: 'y' }] })), { name: 'InvalidSecurityGroupRuleId.NotFound' });
+    await alice.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, SecurityGroupRuleIds: [ruleId] }));
+    assert.deepEqual((await alice.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'tag:purpose', Values: ['ssh'] }] }))).SecurityGroupRules, []);
+  });
+
   test('DeleteSecurityGroup: by id or name; DependencyViolation while another group references it', async () => {
     const a = await newGroup(alice, 'del-a');
     const b = await newGroup(alice, 'del-b');

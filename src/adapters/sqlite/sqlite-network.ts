@@ -74,9 +74,13 @@ export class SqliteNetwork implements NetworkRepository {
 
   async deleteGroup(account: string, region: string, groupId: string): Promise<boolean> {
     return this.tx(() => {
-      const gone = Number(this.db.prepare('DELETE FROM security_groups WHERE group_id = ? AND account = ? AND region = ?').run(groupId, account, region).changes) > 0;
-      if (gone) this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(groupId, region);
-      return gone;
+      const row = this.db.prepare('SELECT doc FROM security_groups WHERE group_id = ? AND account = ? AND region = ?').get(groupId, account, region) as Row | undefined;
+      if (!row) return false;
+      this.db.prepare('DELETE FROM security_groups WHERE group_id = ?').run(groupId);
+      const untag = this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?');
+      untag.run(groupId, region);
+      for (const r of parse<SecurityGroupRecord>(row).rules) untag.run(r.ruleId, region);
+      return true;
     });
   }
 

@@ -104,6 +104,16 @@ export class SecurityGroupService {
     return g;
   }
 
+  /** The caller's rule with this id (CreateTags on `sgr-` ids), or InvalidSecurityGroupRuleId.NotFound. */
+  async findRule(caller: Caller, ruleId: string): Promise<SecurityGroupRuleRecord> {
+    if (!isResourceId('sgr', ruleId)) throw Errors.ruleIdMalformed(ruleId);
+    for (const g of await this.groups.groups(caller.account, caller.region)) {
+      const r = g.rules.find((x) => x.ruleId === ruleId);
+      if (r) return r;
+    }
+    throw Errors.ruleIdNotFound(ruleId);
+  }
+
   async create(caller: Caller, req: CreateSecurityGroupRequest): Promise<CreateSecurityGroupResult> {
     checkText('GroupName', req.GroupName);
     if (req.GroupName.toLowerCase().startsWith('sg-')) throw Errors.invalidParameterValue(`Group names may not be in the format sg-*.`);
@@ -201,7 +211,6 @@ export class SecurityGroupService {
     egress: boolean): Promise<AuthorizeSecurityGroupIngressResult> {
     if (egress && req.GroupName !== undefined && req.GroupId === undefined) throw Errors.missingParameter('GroupId');
     const ruleTags = tagsFor(req.TagSpecifications, ['security-group-rule'], 'security-group-rule');
-    if (ruleTags.length) throw Errors.unsupportedOperation('Tags on security group rules are not supported by amiforge.');
     const specs = requestedRules(req, egress);
     const found = await this.find(caller, req);
     const added = await this.queue.run(found.groupId, async () => {
@@ -215,10 +224,11 @@ export class SecurityGroupService {
       if (g.rules.filter((r) => r.egress === egress).length + made.length > RULES_PER_DIRECTION) throw Errors.rulesPerGroupExceeded(RULES_PER_DIRECTION);
       g.rules.push(...made);
       await this.groups.updateGroup(g);
+      if (ruleTags.length) await this.deps.store.tags.put(caller.account, caller.region, made.map((r) => ({ id: r.ruleId, type: 'security-group-rule' })), ruleTags);
       return { g, made };
     });
     if (!egress) await this.deps.network.refreshGroup(caller, found.groupId);
-    return { Return: true, SecurityGroupRules: added.made.map((r) => toWireRule(added.g, r)) };
+    return { Return: true, SecurityGroupRules: added.made.map((r) => toWireRule(added.g, r, ruleTags)) };
   }
 
   /**
@@ -254,7 +264,10 @@ export class SecurityGroupService {
         else unknown.push(specToPermission(spec));
       }
       g.rules = g.rules.filter((r) => !gone.has(r));
-      if (gone.size) await this.groups.updateGroup(g);
+      if (gone.size) {
+        await this.groups.updateGroup(g);
+        await this.deps.store.tags.remove(caller.account, caller.region, [...gone].map((r) => r.ruleId), undefined);
+      }
       return { g, gone: [...gone], unknown };
     });
     if (!egress && result.gone.length) await this.deps.network.refreshGroup(caller, found.groupId);
@@ -278,19 +291,20 @@ export class SecurityGroupService {
     const all = (await this.groups.groups(caller.account, caller.region)).flatMap((g) => g.rules.map((r) => ({ g, r })))
       .sort((a, b) => (a.r.ruleId < b.r.ruleId ? -1 : a.r.ruleId > b.r.ruleId ? 1 : 0));
     for (const id of req.SecurityGroupRuleIds ?? []) if (!all.some((x) => x.r.ruleId === id)) throw Errors.ruleIdNotFound(id);
+    const tags = await this.deps.store.tags.forResources(caller.account, caller.region, all.map((x) => x.r.ruleId));
     const out: SecurityGroupRule[] = [];
     let more = false;
     let last = '';
     for (const x of all) {
       if (after !== undefined && x.r.ruleId <= after) continue;
       if (req.SecurityGroupRuleIds?.length && !req.SecurityGroupRuleIds.includes(x.r.ruleId)) continue;
-      // Rules carry no tags in amiforge: a tag filter matches none.
-      if (!matchesFilters(x, [], filters, ruleFilters)) continue;
+      const own = tags.get(x.r.ruleId) ?? [];
+      if (!matchesFilters(x, own, filters, ruleFilters)) continue;
       if (out.length === limit) {
         more = true;
         break;
       }
-      out.push(toWireRule(x.g, x.r));
+      out.push(toWireRule(x.g, x.r, own));
       last = x.r.ruleId;
     }
     return { SecurityGroupRules: out, NextToken: more ? encodeToken(last) : undefined };
