@@ -373,7 +373,7 @@ export interface DeregisterImageResult {
 
 export interface DescribeAccountAttributesRequest {
   DryRun?: boolean;
-  AttributeNames?: ("supported-platforms" | "default-vpc")[];
+  AttributeNames?: ("supported-platforms" | "default-vpc" | "max-instances" | "vpc-max-security-groups-per-interface" | "max-elastic-ips" | "vpc-max-elastic-ips")[];
 }
 
 export interface DescribeAccountAttributesResult {
