@@ -29,6 +29,8 @@ program.command('serve')
   .addOption(new Option('--hypervisor <driver>', 'what runs instances: sim boots no guest but reads and writes the real volumes; qemu boots real guests (needs scripts/install-qemu.sh and scripts/build-base-image.sh)').choices(['sim', 'qemu']).default('sim'))
   .option('--sim-boot-ms <ms>', 'how long a simulated guest takes to boot (pending to running)', '300')
   .option('--kms-root-key-file <file>', 'the KMS root key that wraps all KMS key material (32 bytes, base64 or raw)')
+  .option('--public-address-range <cidr>', 'host addresses given to running instances as their PublicIpAddress; the ports their security groups allow are forwarded there', '127.100.0.0/16')
+  .option('--allow-public-forwarding', 'allow a --public-address-range beyond loopback (guest ports reachable from other machines)', false)
   .option('--copy-schedules <file>', 'scheduled cross-region image copies (JSON; see docs/copy-schedules.md), checked at start-up')
   .addHelpText('after', `
 Without --accounts the server runs in dev mode: any access key is accepted and signatures are not

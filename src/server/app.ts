@@ -102,6 +102,10 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     'key-pair': async (caller, id) => {
       if (!(await store.keyPairs.byId(caller.region, caller.account, id))) throw Errors.keyPairIdNotFound(id);
     },
+    'security-group': async (caller, id) => void (await compute.services.securityGroups.find(caller, { GroupId: id })),
+    'security-group-rule': async (caller, id) => void (await compute.services.securityGroups.findRule(caller, id)),
+    vpc: async (caller, id) => void (await compute.services.vpcs.describeVpcs(caller, { VpcIds: [id] })),
+    subnet: async (caller, id) => void (await compute.services.vpcs.describeSubnets(caller, { SubnetIds: [id] })),
   }, recycleBin);
   const volumeSnapshots = new VolumeSnapshots({
     ...deps, blocks, volumes, keys: lineageKeys,
