@@ -30,6 +30,7 @@ program.command('serve')
   .option('--sim-boot-ms <ms>', 'how long a simulated guest takes to boot (pending to running)', '300')
   .option('--kms-root-key-file <file>', 'the KMS root key that wraps all KMS key material (32 bytes, base64 or raw)')
   .option('--copy-schedules <file>', 'scheduled cross-region image copies (JSON; see docs/copy-schedules.md), checked at start-up')
+  .option('--volume-write-buffer <blocks>', 'dirty 512 KiB blocks a volume in use keeps in memory until the guest flushes (0: store every write at once)', '32')
   .addHelpText('after', `
 Without --accounts the server runs in dev mode: any access key is accepted and signatures are not
 checked; a 12-digit access key id acts as that account, anything else as 123456789012.

@@ -24,6 +24,8 @@ export interface ServerConfig {
   readonly baseImageDir: string;
   /** Scheduled image copies (docs/copy-schedules.md); none when absent. */
   readonly copySchedulesFile?: string;
+  /** Dirty 512 KiB blocks a volume in use may hold in memory before it is flushed (0: none, every write stored at once). */
+  readonly volumeWriteBuffer: number;
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
@@ -43,6 +45,7 @@ export interface ServeOptions {
   hypervisor?: string;
   simBootMs?: string | number;
   copySchedules?: string;
+  volumeWriteBuffer?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -88,6 +91,10 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (driver !== 'sim' && driver !== 'qemu') throw new ConfigError(`--hypervisor must be sim or qemu, got ${o.hypervisor}`);
   const bootMs = Number(o.simBootMs ?? 300);
   if (!Number.isInteger(bootMs) || bootMs < 0 || bootMs > 600_000) throw new ConfigError(`--sim-boot-ms must be 0 to 600000, got ${o.simBootMs}`);
+  const volumeWriteBuffer = Number(o.volumeWriteBuffer ?? 32);
+  if (!Number.isInteger(volumeWriteBuffer) || volumeWriteBuffer < 0 || volumeWriteBuffer > 4096) {
+    throw new ConfigError(`--volume-write-buffer must be 0 to 4096 blocks, got ${o.volumeWriteBuffer}`);
+  }
   return Object.freeze({
     host,
     port,
@@ -101,5 +108,6 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     hypervisor: Object.freeze({ driver, bootMs }),
     baseImageDir: resolve(env.AMIFORGE_BASE_IMAGE_DIR || DEFAULT_BASE_IMAGE_DIR),
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
+    volumeWriteBuffer,
   });
 }
