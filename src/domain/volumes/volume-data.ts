@@ -191,15 +191,16 @@ export class VolumeData {
       if (pending) this.unsynced.set(vol.volumeId, new Set([...pending, ...(this.unsynced.get(vol.volumeId) ?? [])]));
       throw err;
     }
+    if (stored.length) {
+      // Deleted meanwhile (its rows are gone): mapping the blocks now would leave rows of no volume.
+      if (!(await this.deps.store.volumes.get(vol.region, vol.volumeId))) return this.forget(vol.volumeId);
+      for (const s of stored) {
+        await this.deps.store.volumes.putBlock(vol.volumeId, s.index, s.hash, s.checksum);
+        dirty.stored(s.index, s.data);
+      }
+    }
     dirty.stats.flushes++;
     this.writeStats.flushes++;
-    if (!stored.length) return;
-    // Deleted meanwhile (its rows are gone): mapping the blocks now would leave rows of no volume.
-    if (!(await this.deps.store.volumes.get(vol.region, vol.volumeId))) return this.forget(vol.volumeId);
-    for (const s of stored) {
-      await this.deps.store.volumes.putBlock(vol.volumeId, s.index, s.hash, s.checksum);
-      dirty.stored(s.index, s.data);
-    }
   }
 
   private check(vol: VolumeRecord, offset: number, length: number): void {
