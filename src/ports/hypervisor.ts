@@ -31,10 +31,10 @@ export interface GuestDiskBlocks {
   readBlock(index: number): Promise<Buffer>;
   /**
    * Replaces a block. Writes may wait in memory until `flush` (the volume's write buffer): the
-   * caller must not change `data` afterwards. `changed` is how many of its bytes the guest wrote
-   * (statistics: bytes stored per byte written).
+   * caller must not change `data` afterwards. `changed` is the byte range of the block the guest
+   * wrote (the rest is the block's current bytes); the whole block when not given.
    */
-  writeBlock(index: number, data: Buffer, changed?: number): Promise<void>;
+  writeBlock(index: number, data: Buffer, changed?: { offset: number; length: number }): Promise<void>;
   /** Makes every completed write durable (a guest's FLUSH, or FUA). */
   flush(): Promise<void>;
   /** What the disk's writes cost the block store so far (bytes written, blocks and bytes stored). */

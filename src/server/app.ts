@@ -104,7 +104,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     },
   }, recycleBin);
   const volumeSnapshots = new VolumeSnapshots({
-    ...deps, blocks, volumes, keys: lineageKeys, flushVolume: (v) => volumeData.flush(v),
+    ...deps, blocks, volumes, keys: lineageKeys, flushVolume: (v) => volumeData.settle(v),
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot failed'),
   });
   // Built before the copies and snapshots resume, so it hears every one that completes.

@@ -192,7 +192,7 @@ test('a client vanishing mid-write or with reads in flight leaves the server ser
   });
 });
 
-test('a volume over a snapshot: lazy reads, writes into its own blocks, flush syncs them', async () => {
+test('a volume over a snapshot: lazy reads, a flushed write in its journal, settled into its own block and synced', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'amiforge-nbdvol-'));
   const store = new SqliteMetadataStore(':memory:');
   const blocks = new FsBlockStore({ root: join(dir, 'blocks') });
@@ -216,6 +216,11 @@ test('a volume over a snapshot: lazy reads, writes into its own blocks, flush sy
       // One 512 KiB block fetched for one byte read; nothing else of the 1 GiB volume.
       assert.equal(data.stats.bytesRead, BLOCK_SIZE);
       clean(await qemuIo(sock, 'disk', ['write -P 0x99 1073737728 4096', 'flush', 'read -P 0x99 1073737728 4096']));
+      // One page of the block written: the flush put it in the volume's journal, durable.
+      assert.deepEqual(await store.volumes.journalIndex(vol.volumeId), [{ index: 2047, page: 127 }]);
+      assert.ok((await new VolumeData({ store, blocks }).read(vol, 1073737728, 4096)).every((b) => b === 0x99));
+      // Settling (as before a snapshot) stores the block whole and syncs it.
+      await data.settle(vol);
       const own = await store.volumes.ownBlocks(vol.volumeId);
       assert.deepEqual(own.map((b) => b.index), [2047]);
       assert.ok(synced.includes(own[0].hash), 'flush did not sync the written block');

@@ -101,7 +101,7 @@ export function blockExport(size: number, io: GuestDiskBlocks, opts: VolumeExpor
           // blocks are never changed in place: a read may still be copying from one).
           const block = n === BLOCK_SIZE ? Buffer.from(bytes.subarray(at, at + n)) : Buffer.from(await current(index));
           if (n !== BLOCK_SIZE) bytes.copy(block, within, at, at + n);
-          await io.writeBlock(index, block, n);
+          await io.writeBlock(index, block, { offset: within, length: n });
           remember(index, block);
         }));
     },

@@ -64,11 +64,12 @@ export class InstanceVolumes {
   }
 
   /**
-   * Stores the writes the instance's EBS volumes hold in memory (their write buffers), so the
-   * volumes hold every write the guest completed: once the guest has stopped, or let go of them.
+   * Stores the writes the instance's EBS volumes hold in memory (their write buffers) and folds
+   * their small-write journals into whole blocks, once the guest has stopped: the volumes' block
+   * maps then hold every write the guest completed.
    */
   async flush(r: InstanceRecord): Promise<void> {
-    for (const v of await this.attached(r)) if (!v.ephemeral) await this.deps.volumeData.flush(v);
+    for (const v of await this.attached(r)) if (!v.ephemeral) await this.deps.volumeData.settle(v);
   }
 
   private async delete(v: VolumeRecord): Promise<void> {
@@ -94,7 +95,7 @@ export class InstanceVolumes {
 
   /** Removes the instance's attachment from the volume record (its writes stored first); the volume is available again. */
   async detach(v: VolumeRecord, instanceId: string): Promise<void> {
-    await this.deps.volumeData.flush(v);
+    await this.deps.volumeData.settle(v);
     v.attachments = v.attachments.filter((a) => a.instanceId !== instanceId);
     if (!v.attachments.length) v.state = 'available';
     await this.deps.store.volumes.update(v);

@@ -1,7 +1,8 @@
-// A volume's write buffer: writes wait in memory and each dirty block is stored once per flush,
-// durable before the block map names it; reads see buffered writes; the buffer stays bounded; a
-// crash (a fresh VolumeData over the same stores) keeps what was flushed and only that; snapshots
-// of a volume in use hold every write completed before them; encrypted volumes work the same way.
+// A volume's write buffer: writes wait in memory and each dirty block is written out once per
+// flush (whole, durable before the block map names it, or as its changed pages in the journal);
+// reads see buffered and journaled writes; the buffer stays bounded; a crash (a fresh VolumeData
+// over the same stores) keeps what was flushed and only that; settle folds the journal; snapshots
+// of a volume in use hold every write completed before them; encrypted volumes store whole blocks.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +29,7 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Stores, a volume service and an empty 1 GiB volume; `log` records block puts, syncs and map writes in order. */
+/** Stores, a volume service and an empty 1 GiB volume; `log` records block puts, syncs, map and journal writes in order. */
 async function world(opts: { encrypted?: boolean } = {}) {
   const root = mkdtempSync(join(dir, 'w-'));
   const store = new SqliteMetadataStore(join(root, 'metadata.sqlite'));
@@ -49,10 +50,11 @@ async function world(opts: { encrypted?: boolean } = {}) {
     log.push(`sync ${[...hashes].sort().join(',')}`);
     return sync(domain, hashes);
   };
-  const putBlock = store.volumes.putBlock.bind(store.volumes);
-  store.volumes.putBlock = async (volumeId, index, hash, checksum) => {
-    log.push(`map ${index} ${hash}`);
-    return putBlock(volumeId, index, hash, checksum);
+  const commit = store.volumes.commitWrites.bind(store.volumes);
+  store.volumes.commitWrites = async (volumeId, writes) => {
+    for (const b of writes.blocks) log.push(`map ${b.index} ${b.hash}`);
+    for (const p of writes.pages) log.push(`page ${p.index}/${p.page}`);
+    return commit(volumeId, writes);
   };
   const data = (extra: Partial<VolumeDataDeps> = {}) => new VolumeData({ store, blocks, keys: encryption.keys, ...extra });
   const storedFiles = () => readdirSync(join(root, 'blocks'), { recursive: true }).filter((f) => /[0-9a-f]{64}$/.test(String(f))).length;
@@ -84,7 +86,7 @@ describe('VolumeData write buffer', () => {
     // Stored, synced, then mapped: the map never names a block that is not durable.
     assert.deepEqual(w.log.map((l) => l.split(' ')[0]), ['put', 'sync', 'map']);
     const s = data.volumeWriteStats(w.vol.volumeId);
-    assert.deepEqual({ ...s }, { bytesWritten: 64 * 4 * KiB, blocksStored: 1, bytesStored: BLOCK_SIZE, flushes: 1, dirtyBlocks: 0 });
+    assert.deepEqual({ ...s }, { bytesWritten: 64 * 4 * KiB, blocksStored: 1, bytesStored: BLOCK_SIZE, bytesJournaled: 0, flushes: 1, dirtyBlocks: 0, journalPages: 0 });
     assert.equal(data.writeStats.bytesStored, BLOCK_SIZE);
     // Flushing a clean volume stores nothing.
     await data.flush(w.vol);
@@ -102,10 +104,10 @@ describe('VolumeData write buffer', () => {
       // Rewriting a dirty block takes no room.
       await data.write(w.vol, b * BLOCK_SIZE + 200, Buffer.from(`again ${b}`));
     }
-    assert.equal(puts(w.log), 8, 'two full buffers of 4 were stored; the last 2 blocks wait');
+    assert.equal(data.volumeWriteStats(w.vol.volumeId).flushes, 2, 'two full buffers of 4 were written out; the last 2 blocks wait');
     assert.equal(data.volumeWriteStats(w.vol.volumeId).dirtyBlocks, 2);
     await data.flush(w.vol);
-    assert.equal(puts(w.log), 10);
+    assert.equal(data.volumeWriteStats(w.vol.volumeId).dirtyBlocks, 0);
     for (let b = 0; b < 10; b++) {
       assert.equal((await w.data().read(w.vol, b * BLOCK_SIZE + 100, 7)).toString(), `block ${b}`);
       assert.equal((await w.data().read(w.vol, b * BLOCK_SIZE + 200, 7)).toString(), `again ${b}`);
@@ -115,7 +117,7 @@ describe('VolumeData write buffer', () => {
 
   test('concurrent writes to one block all land; a write during a flush is kept for the next flush', async () => {
     const w = await world();
-    const data = w.data();
+    const data = w.data({ noJournal: true }); // whole blocks, so the flush waits on the slow store below
     const expected = Buffer.alloc(BLOCK_SIZE);
     const writes = [];
     for (let i = 0; i < 100; i++) {
@@ -181,7 +183,7 @@ describe('VolumeData write buffer', () => {
     const data = w.data();
     const snaps = new VolumeSnapshots({
       store: w.store, blocks: w.blocks, clock: { now: () => new Date() }, ids: randomIds, volumes: w.volumes,
-      flushVolume: (v) => data.flush(v), onError: () => {},
+      flushVolume: (v) => data.settle(v), onError: () => {},
     });
     await data.write(w.vol, BLOCK_SIZE + 9, Buffer.from('in the snapshot'));
     const [snap] = await snaps.take(caller, [{ volume: w.vol, tags: [] }]);
@@ -189,6 +191,53 @@ describe('VolumeData write buffer', () => {
     const hash = await w.store.snapshots.block(snap.snapshotId, 1);
     assert.ok(hash, 'the snapshot maps the written block');
     assert.equal((await w.blocks.get(caller.region, hash)).subarray(9, 24).toString(), 'in the snapshot');
+    await w.close();
+  });
+
+  test('sparse 4 KiB writes flushed one by one go to the journal: stored once, kept by a crash, folded by settle', async () => {
+    const w = await world();
+    const data = w.data();
+    const pieces = Array.from({ length: 10 }, (_, i) => ({ at: i * 3 * BLOCK_SIZE + (i % 128) * 4 * KiB, bytes: randomBytes(4 * KiB) }));
+    for (const p of pieces) {
+      await data.write(w.vol, p.at, p.bytes);
+      await data.flush(w.vol);
+    }
+    const s = data.volumeWriteStats(w.vol.volumeId);
+    assert.equal(puts(w.log), 0, 'no whole block stored');
+    assert.equal(s.bytesStored, s.bytesWritten, 'each written byte stored once');
+    assert.equal(s.journalPages, 10);
+    const crashed = w.data();
+    for (const p of pieces) assert.ok((await crashed.read(w.vol, p.at, p.bytes.length)).equals(p.bytes), 'a fresh VolumeData reads the journal');
+    await crashed.settle(w.vol);
+    assert.equal(puts(w.log), 10, 'settle stores each journaled block once');
+    assert.deepEqual(await w.store.volumes.journalIndex(w.vol.volumeId), []);
+    assert.equal((await w.store.volumes.ownBlocks(w.vol.volumeId)).length, 10);
+    for (const p of pieces) assert.ok((await w.data().read(w.vol, p.at, p.bytes.length)).equals(p.bytes));
+    await w.close();
+  });
+
+  test('a block with half its pages changed is stored whole, and its older journal pages dropped', async () => {
+    const w = await world();
+    const data = w.data();
+    await data.write(w.vol, 8 * KiB, Buffer.from('journaled first'));
+    await data.flush(w.vol);
+    assert.equal(data.volumeWriteStats(w.vol.volumeId).journalPages, 1);
+    const half = randomBytes(BLOCK_SIZE / 2);
+    await data.write(w.vol, BLOCK_SIZE / 2, half);
+    await data.flush(w.vol);
+    assert.equal(puts(w.log), 1);
+    assert.deepEqual(await w.store.volumes.journalIndex(w.vol.volumeId), [], 'the whole block holds the journaled page now');
+    const fresh = w.data();
+    assert.equal((await fresh.read(w.vol, 8 * KiB, 15)).toString(), 'journaled first');
+    assert.ok((await fresh.read(w.vol, BLOCK_SIZE / 2, BLOCK_SIZE / 2)).equals(half));
+    // Unbuffered writes over a journaled page replace it too.
+    await data.write(w.vol, 2 * BLOCK_SIZE, Buffer.from('old page'));
+    await data.flush(w.vol);
+    const direct = w.data({ writeBufferBlocks: 0 });
+    await direct.write(w.vol, 2 * BLOCK_SIZE, Buffer.from('new'));
+    await direct.flush(w.vol);
+    assert.equal((await w.data().read(w.vol, 2 * BLOCK_SIZE, 8)).toString(), 'new page');
+    assert.deepEqual(await w.store.volumes.journalIndex(w.vol.volumeId), []);
     await w.close();
   });
 
@@ -201,6 +250,7 @@ describe('VolumeData write buffer', () => {
     assert.equal((await data.read(w.vol, 4 * KiB, 11)).toString(), 'secret text');
     await data.flush(w.vol);
     const [entry] = await w.store.volumes.ownBlocks(w.vol.volumeId);
+    assert.equal(data.volumeWriteStats(w.vol.volumeId).journalPages, 0, 'encrypted volumes never journal plaintext pages');
     const stored = await w.blocks.get(caller.region, entry.hash);
     assert.equal(stored.indexOf('secret text'), -1, 'stored sealed, not in plaintext');
     assert.equal((await w.data().read(w.vol, 4 * KiB, 11)).toString(), 'secret text');

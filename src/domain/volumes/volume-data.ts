@@ -1,19 +1,31 @@
 // Reading and writing a volume's bytes. Reads fall through from the volume's write buffer to its
-// own blocks, to its source snapshot's, then to zeros. Writes change whole 512 KiB blocks
-// (partial writes read the block first) and wait in the volume's write buffer (DirtyBlocks) until
-// a flush stores each dirty block once: the guest's flush (NBD FLUSH or FUA), a full buffer, a
-// snapshot, a stop or a detach. This is what a hypervisor's block-device bridge calls.
+// own blocks (with its journal pages laid over them), to its source snapshot's, then to zeros.
+// Writes change whole 512 KiB blocks (partial writes read the block first) and wait in the
+// volume's write buffer (DirtyBlocks) until a flush: the guest's (NBD FLUSH or FUA), a full
+// buffer, a snapshot, a stop or a detach. This is what a hypervisor's block-device bridge calls.
 //
-// Crash safety: a flush stores its blocks, makes them durable, and only then names them in the
-// volume's block map, so a crash loses at most the writes not yet flushed (the map still names
-// the previous, complete blocks) and never leaves a reference to a block that is not there.
+// A flush writes each dirty block out once, in one of two ways:
+// - whole: the block is stored in the block store (content-addressed, 512 KiB) and mapped;
+// - journaled, when fewer than half its 4 KiB pages changed since it was last written out: only
+//   those pages go to the volume's small-write journal in the metadata store, laid over the
+//   mapped block when it is read. A guest that fsyncs after a few scattered 4 KiB writes would
+//   otherwise store 512 KiB per 4 KiB. Encrypted volumes always store whole (sealed) blocks.
+// `settle` folds the journal into whole blocks, so the block map alone holds the volume's bytes:
+// before a snapshot (whose map is copied from the volume's), when a guest lets the volume go,
+// and when a volume's journal passes JOURNAL_LIMIT.
+//
+// Crash safety: a flush stores its whole blocks, makes them durable, and only then maps them and
+// writes the journal pages, in one transaction of the metadata store, before the flush is
+// answered; so a crash loses at most the writes not yet flushed, and never leaves a reference to
+// a block that is not there.
 import { BLOCK_SIZE, type BlockStore } from '../../ports/block-store.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
-import type { VolumeRecord } from '../../ports/volume-repository.ts';
+import type { BlockEntry } from '../../ports/snapshot-repository.ts';
+import type { JournalPage, VolumeRecord } from '../../ports/volume-repository.ts';
 import type { Caller } from '../context.ts';
 import type { LineageKeys } from '../encryption/lineage-keys.ts';
 import { loadBlock, storeBlock, type Sealing } from '../encryption/sealed-blocks.ts';
-import { DirtyBlocks, emptyWriteStats, type WriteStats } from './dirty-blocks.ts';
+import { DirtyBlocks, emptyWriteStats, PAGE_SIZE, type DirtyBlock, type WriteStats } from './dirty-blocks.ts';
 
 const ZERO = Buffer.alloc(BLOCK_SIZE);
 
@@ -28,12 +40,18 @@ export interface VolumeDataDeps {
    * a few KiB stores a whole block, made durable at the next flush).
    */
   writeBufferBlocks?: number;
+  /** Write no journal: every flush stores whole blocks. */
+  noJournal?: boolean;
 }
 
 export const DEFAULT_WRITE_BUFFER_BLOCKS = 32;
+/** A block is journaled when fewer pages than this changed (half the block). */
+const JOURNAL_BELOW_PAGES = BLOCK_SIZE / PAGE_SIZE / 2;
+/** A volume's journal is folded into whole blocks once it holds this many bytes. */
+export const JOURNAL_LIMIT = 64 * 1024 * 1024;
 
-/** A volume's write costs, and how many of its blocks wait in memory now. */
-export interface VolumeWriteStats extends WriteStats { dirtyBlocks: number }
+/** A volume's write costs, how many of its blocks wait in memory and how many journal pages it has. */
+export interface VolumeWriteStats extends WriteStats { dirtyBlocks: number; journalPages: number }
 
 /** Counts what reads cost, so benchmarks can show how lazily a volume is read. */
 export interface ReadStats { blocksRead: number; bytesRead: number }
@@ -95,28 +113,54 @@ export class VolumeData {
   async readBlock(vol: VolumeRecord, index: number): Promise<Buffer> {
     const dirty = this.buffers.get(vol.volumeId)?.dirty.blocks.get(index);
     if (dirty) return dirty;
+    return this.storedBlock(vol, index);
+  }
+
+  /** The block as stored: its mapped block (or zeros) with its journal pages laid over it. */
+  private async storedBlock(vol: VolumeRecord, index: number): Promise<Buffer> {
+    const journaled = (await this.journalOf(vol)).has(index);
     const hash = await this.blockHash(vol, index);
-    if (!hash) return ZERO;
-    const data = await loadBlock(this.deps.blocks, vol.region, index, hash, await this.sealing(vol));
-    this.stats.blocksRead++;
-    this.stats.bytesRead += data.length;
-    return data;
+    let data: Buffer = ZERO;
+    if (hash) {
+      data = await loadBlock(this.deps.blocks, vol.region, index, hash, await this.sealing(vol));
+      this.stats.blocksRead++;
+      this.stats.bytesRead += data.length;
+    }
+    if (!journaled) return data;
+    const out = Buffer.from(data);
+    for (const p of await this.deps.store.volumes.journalPages(vol.volumeId, index)) p.data.copy(out, p.page * PAGE_SIZE);
+    return out;
+  }
+
+  /** Which blocks of the volume have journal pages (loaded once per volume from the store). */
+  private async journalOf(vol: VolumeRecord): Promise<Map<number, Set<number>>> {
+    const { dirty } = this.bufferOf(vol);
+    if (!dirty.journal) {
+      const journal = new Map<number, Set<number>>();
+      for (const { index, page } of await this.deps.store.volumes.journalIndex(vol.volumeId)) {
+        let pages = journal.get(index);
+        if (!pages) journal.set(index, (pages = new Set()));
+        pages.add(page);
+      }
+      dirty.journal ??= journal;
+    }
+    return dirty.journal;
   }
 
   /**
-   * Replaces a whole block. `data` is kept (buffered) until a flush stores it: the caller must
-   * not change it afterwards. `changed` is how many of its bytes the writer really changed (what
-   * the guest wrote; for the statistics only).
+   * Replaces a whole block. `data` is kept (buffered) until a flush writes it out: the caller
+   * must not change it afterwards. `changed` is the byte range of the block the writer really
+   * changed (what the guest wrote; the whole block when not given).
    */
-  async writeBlock(vol: VolumeRecord, index: number, data: Buffer, changed = data.length): Promise<void> {
+  async writeBlock(vol: VolumeRecord, index: number, data: Buffer, changed = { offset: 0, length: BLOCK_SIZE }): Promise<void> {
     if (data.length !== BLOCK_SIZE) throw new Error(`a volume block is ${BLOCK_SIZE} bytes, not ${data.length}`);
     const { dirty } = this.bufferOf(vol);
-    dirty.stats.bytesWritten += changed;
-    this.writeStats.bytesWritten += changed;
+    dirty.stats.bytesWritten += changed.length;
+    this.writeStats.bytesWritten += changed.length;
     if (this.writeBufferBlocks === 0) return this.storeNow(vol, dirty, index, data);
     // A full buffer is flushed before it takes a new block (rewriting a dirty one needs no room).
     while (!dirty.blocks.has(index) && dirty.blocks.size >= this.writeBufferBlocks) await this.flush(vol);
-    dirty.blocks.set(index, data);
+    dirty.put(index, data, changed);
   }
 
   /** Unbuffered: the block is stored and mapped now, made durable at the next flush. */
@@ -126,7 +170,9 @@ export class VolumeData {
     let pending = this.unsynced.get(vol.volumeId);
     if (!pending) this.unsynced.set(vol.volumeId, (pending = new Set()));
     pending.add(hash);
-    await this.deps.store.volumes.putBlock(vol.volumeId, index, hash, checksum);
+    // The whole block replaces any journal pages an earlier (buffered) process left for it.
+    await this.deps.store.volumes.commitWrites(vol.volumeId, { blocks: [checksum ? { index, hash, checksum } : { index, hash }], pages: [] });
+    (await this.journalOf(vol)).delete(index);
   }
 
   private bufferOf(vol: VolumeRecord): { volume: VolumeRecord; dirty: DirtyBlocks } {
@@ -136,19 +182,36 @@ export class VolumeData {
   }
 
   private countStored(dirty: DirtyBlocks, bytes: number): void {
-    dirty.stats.blocksStored++;
-    dirty.stats.bytesStored += bytes;
-    this.writeStats.blocksStored++;
-    this.writeStats.bytesStored += bytes;
+    for (const s of [dirty.stats, this.writeStats]) {
+      s.blocksStored++;
+      s.bytesStored += bytes;
+    }
+  }
+
+  private countJournaled(dirty: DirtyBlocks, bytes: number): void {
+    for (const s of [dirty.stats, this.writeStats]) {
+      s.bytesJournaled += bytes;
+      s.bytesStored += bytes;
+    }
   }
 
   /**
    * Makes every write to the volume completed before this call durable (a disk's cache flush, as
-   * a guest asks through NBD_CMD_FLUSH): its dirty blocks are stored, synced, then mapped.
+   * a guest asks through NBD_CMD_FLUSH): each dirty block is written out once, whole or as its
+   * changed pages.
    */
   async flush(vol: VolumeRecord): Promise<void> {
     const b = this.buffers.get(vol.volumeId);
-    if (b) await b.dirty.serially(() => this.writeBack(vol, b.dirty));
+    if (b) await b.dirty.serially(() => this.writeBack(vol, b.dirty, false));
+  }
+
+  /**
+   * A flush that also folds the volume's journal into whole blocks: afterwards its block map
+   * alone holds every write completed before the call (what a snapshot copies).
+   */
+  async settle(vol: VolumeRecord): Promise<void> {
+    const { dirty } = this.bufferOf(vol);
+    await dirty.serially(() => this.writeBack(vol, dirty, true));
   }
 
   /** Flushes every volume with writes in memory (at shutdown). */
@@ -165,7 +228,7 @@ export class VolumeData {
   /** The volume's write costs since start (zeros for a volume not written to). */
   volumeWriteStats(volumeId: string): VolumeWriteStats {
     const b = this.buffers.get(volumeId);
-    return { ...(b?.dirty.stats ?? emptyWriteStats()), dirtyBlocks: b?.dirty.blocks.size ?? 0 };
+    return { ...(b?.dirty.stats ?? emptyWriteStats()), dirtyBlocks: b?.dirty.blocks.size ?? 0, journalPages: b?.dirty.journalPages() ?? 0 };
   }
 
   /** Every volume written to since start, with its write costs. */
@@ -173,34 +236,57 @@ export class VolumeData {
     return Object.fromEntries([...this.buffers.keys()].map((id) => [id, this.volumeWriteStats(id)]));
   }
 
-  private async writeBack(vol: VolumeRecord, dirty: DirtyBlocks): Promise<void> {
+  /**
+   * Writes out the blocks dirty now: whole blocks stored and synced first, then, in one
+   * transaction, mapped (their journal pages dropped) with the journal pages of the others.
+   * `fold`: every block is stored whole, the journal's too.
+   */
+  private async writeBack(vol: VolumeRecord, dirty: DirtyBlocks, fold: boolean): Promise<void> {
     const entries = dirty.snapshot();
+    const journal = await this.journalOf(vol);
+    if (fold) {
+      for (const index of [...journal.keys()].filter((i) => !dirty.blocks.has(i))) {
+        entries.push({ index, data: await this.storedBlock(vol, index), pages: new Set() });
+      }
+    }
     const pending = this.unsynced.get(vol.volumeId);
     if (!entries.length && !pending?.size) return;
     const sealing = entries.length ? await this.sealing(vol) : undefined;
-    const stored: { index: number; data: Buffer; hash: string; checksum?: string }[] = [];
-    for (const [index, data] of entries) {
-      stored.push({ index, data, ...(await storeBlock(this.deps.blocks, vol.region, index, data, sealing)) });
-      this.countStored(dirty, data.length);
+    const whole: (DirtyBlock & BlockEntry)[] = [];
+    const pages: JournalPage[] = [];
+    const journalNow = !fold && !sealing && !this.deps.noJournal && (dirty.journalPages() + entries.length) * PAGE_SIZE < JOURNAL_LIMIT;
+    for (const e of entries) {
+      if (journalNow && e.pages.size < JOURNAL_BELOW_PAGES) {
+        for (const page of e.pages) pages.push({ index: e.index, page, data: Buffer.from(e.data.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)) });
+        this.countJournaled(dirty, e.pages.size * PAGE_SIZE);
+      } else {
+        whole.push({ ...e, ...(await storeBlock(this.deps.blocks, vol.region, e.index, e.data, sealing)) });
+        this.countStored(dirty, e.data.length);
+      }
     }
     this.unsynced.delete(vol.volumeId);
     try {
-      await this.deps.blocks.sync(vol.region, [...(pending ?? []), ...stored.map((s) => s.hash)]);
+      await this.deps.blocks.sync(vol.region, [...(pending ?? []), ...whole.map((s) => s.hash)]);
     } catch (err) {
       // Still not durable: the next flush tries them again (the dirty blocks stay dirty).
       if (pending) this.unsynced.set(vol.volumeId, new Set([...pending, ...(this.unsynced.get(vol.volumeId) ?? [])]));
       throw err;
     }
-    if (stored.length) {
+    if (entries.length) {
       // Deleted meanwhile (its rows are gone): mapping the blocks now would leave rows of no volume.
       if (!(await this.deps.store.volumes.get(vol.region, vol.volumeId))) return this.forget(vol.volumeId);
-      for (const s of stored) {
-        await this.deps.store.volumes.putBlock(vol.volumeId, s.index, s.hash, s.checksum);
-        dirty.stored(s.index, s.data);
+      await this.deps.store.volumes.commitWrites(vol.volumeId, {
+        blocks: whole.map(({ index, hash, checksum }) => (checksum ? { index, hash, checksum } : { index, hash })), pages,
+      });
+      for (const w of whole) journal.delete(w.index);
+      for (const p of pages) {
+        let held = journal.get(p.index);
+        if (!held) journal.set(p.index, (held = new Set()));
+        held.add(p.page);
       }
+      for (const e of entries) dirty.written(e.index, e.data);
     }
-    dirty.stats.flushes++;
-    this.writeStats.flushes++;
+    for (const s of [dirty.stats, this.writeStats]) s.flushes++;
   }
 
   private check(vol: VolumeRecord, offset: number, length: number): void {
@@ -237,7 +323,7 @@ export class VolumeData {
       await this.locked(`${vol.volumeId}/${index}`, async () => {
         const block = n === BLOCK_SIZE ? Buffer.from(data.subarray(start, start + n)) : Buffer.from(await this.readBlock(vol, index));
         if (n !== BLOCK_SIZE) data.copy(block, within, start, start + n);
-        await this.writeBlock(vol, index, block, n);
+        await this.writeBlock(vol, index, block, { offset: within, length: n });
       });
       done += n;
     }

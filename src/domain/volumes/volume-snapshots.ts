@@ -29,8 +29,9 @@ export interface VolumeSnapshotDeps {
   /** Checks the caller's right to an encrypted volume's key before it is snapshotted. */
   keys?: LineageKeys;
   /**
-   * Stores the writes a volume holds in memory (VolumeData.flush): a snapshot of a volume in use
-   * contains every write completed before it was asked for.
+   * Stores the writes a volume holds in memory and folds its small-write journal into whole
+   * blocks (VolumeData.settle): a snapshot of a volume in use contains every write completed
+   * before it was asked for.
    */
   flushVolume?: (volume: VolumeRecord) => Promise<void>;
   onError: (snapshotId: string, err: unknown) => void;
