@@ -233,7 +233,8 @@ export class VolumeData {
 
   /** Every volume written to since start, with its write costs. */
   writeStatsByVolume(): Record<string, VolumeWriteStats> {
-    return Object.fromEntries([...this.buffers.keys()].map((id) => [id, this.volumeWriteStats(id)]));
+    const all = [...this.buffers.keys()].map((id): [string, VolumeWriteStats] => [id, this.volumeWriteStats(id)]);
+    return Object.fromEntries(all.filter(([, s]) => s.bytesWritten || s.bytesStored || s.journalPages));
   }
 
   /**
@@ -241,9 +242,11 @@ export class VolumeData {
    * transaction, mapped (their journal pages dropped) with the journal pages of the others.
    * `fold`: every block is stored whole, the journal's too.
    */
-  private async writeBack(vol: VolumeRecord, dirty: DirtyBlocks, fold: boolean): Promise<void> {
+  private async writeBack(vol: VolumeRecord, dirty: DirtyBlocks, foldAsked: boolean): Promise<void> {
+    let fold = foldAsked;
     const entries = dirty.snapshot();
     const journal = await this.journalOf(vol);
+    fold ||= dirty.journalPages() * PAGE_SIZE >= JOURNAL_LIMIT;
     if (fold) {
       for (const index of [...journal.keys()].filter((i) => !dirty.blocks.has(i))) {
         entries.push({ index, data: await this.storedBlock(vol, index), pages: new Set() });
@@ -254,7 +257,7 @@ export class VolumeData {
     const sealing = entries.length ? await this.sealing(vol) : undefined;
     const whole: (DirtyBlock & BlockEntry)[] = [];
     const pages: JournalPage[] = [];
-    const journalNow = !fold && !sealing && !this.deps.noJournal && (dirty.journalPages() + entries.length) * PAGE_SIZE < JOURNAL_LIMIT;
+    const journalNow = !fold && !sealing && !this.deps.noJournal;
     for (const e of entries) {
       if (journalNow && e.pages.size < JOURNAL_BELOW_PAGES) {
         for (const page of e.pages) pages.push({ index: e.index, page, data: Buffer.from(e.data.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)) });
