@@ -241,6 +241,23 @@ describe('VolumeData write buffer', () => {
     await w.close();
   });
 
+  test('a journal past its limit is folded into whole blocks at the next flush', async () => {
+    const w = await world();
+    const data = w.data({ journalLimit: 8 * 4 * KiB });
+    for (let i = 0; i < 8; i++) {
+      await data.write(w.vol, i * BLOCK_SIZE, Buffer.from(`page ${i}`));
+      await data.flush(w.vol);
+    }
+    assert.equal(data.volumeWriteStats(w.vol.volumeId).journalPages, 8);
+    assert.equal(puts(w.log), 0);
+    await data.write(w.vol, 20 * BLOCK_SIZE, Buffer.from('one more'));
+    await data.flush(w.vol);
+    assert.equal(data.volumeWriteStats(w.vol.volumeId).journalPages, 0);
+    assert.equal(puts(w.log), 9, 'the 8 journaled blocks and the new one, stored whole');
+    for (let i = 0; i < 8; i++) assert.equal((await w.data().read(w.vol, i * BLOCK_SIZE, 6)).toString(), `page ${i}`);
+    await w.close();
+  });
+
   test('encrypted volumes: buffered blocks are sealed when stored and read back after a restart', async () => {
     const w = await world({ encrypted: true });
     assert.ok(w.vol.encrypted && w.vol.dataKey);

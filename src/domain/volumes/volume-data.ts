@@ -42,6 +42,8 @@ export interface VolumeDataDeps {
   writeBufferBlocks?: number;
   /** Write no journal: every flush stores whole blocks. */
   noJournal?: boolean;
+  /** A volume's journal is folded into whole blocks once it holds this many bytes (default JOURNAL_LIMIT). */
+  journalLimit?: number;
 }
 
 export const DEFAULT_WRITE_BUFFER_BLOCKS = 32;
@@ -246,7 +248,7 @@ export class VolumeData {
     let fold = foldAsked;
     const entries = dirty.snapshot();
     const journal = await this.journalOf(vol);
-    fold ||= dirty.journalPages() * PAGE_SIZE >= JOURNAL_LIMIT;
+    fold ||= dirty.journalPages() * PAGE_SIZE >= (this.deps.journalLimit ?? JOURNAL_LIMIT);
     if (fold) {
       for (const index of [...journal.keys()].filter((i) => !dirty.blocks.has(i))) {
         entries.push({ index, data: await this.storedBlock(vol, index), pages: new Set() });
