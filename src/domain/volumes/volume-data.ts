@@ -6,7 +6,7 @@
 //
 // A flush writes each dirty block out once, in one of two ways:
 // - whole: the block is stored in the block store (content-addressed, 512 KiB) and mapped;
-// - journaled, when fewer than half its 4 KiB pages changed since it was last written out: only
+// - journaled, when under 7/8 of its 4 KiB pages changed since it was last written out: only
 //   those pages go to the volume's small-write journal in the metadata store, laid over the
 //   mapped block when it is read. A guest that fsyncs after a few scattered 4 KiB writes would
 //   otherwise store 512 KiB per 4 KiB. Encrypted volumes always store whole (sealed) blocks.
@@ -47,8 +47,11 @@ export interface VolumeDataDeps {
 }
 
 export const DEFAULT_WRITE_BUFFER_BLOCKS = 32;
-/** A block is journaled when fewer pages than this changed (half the block). */
-const JOURNAL_BELOW_PAGES = BLOCK_SIZE / PAGE_SIZE / 2;
+/**
+ * A block is journaled when fewer pages than this changed (7/8 of the block): so a block stored
+ * whole costs at most 8/7 (1.14) of what was written to it, and a journaled one exactly that.
+ */
+const JOURNAL_BELOW_PAGES = (BLOCK_SIZE / PAGE_SIZE) * 7 / 8;
 /** A volume's journal is folded into whole blocks once it holds this many bytes. */
 export const JOURNAL_LIMIT = 64 * 1024 * 1024;
 
