@@ -123,7 +123,9 @@ export class VolumeData {
 
   /** The block as stored: its mapped block (or zeros) with its journal pages laid over it. */
   private async storedBlock(vol: VolumeRecord, index: number): Promise<Buffer> {
-    const journaled = (await this.journalOf(vol)).has(index);
+    // Pages first, then the block: a fold that lands in between maps a block that already holds
+    // these pages, so laying them over it again changes nothing (the other order could miss them).
+    const pages = (await this.journalOf(vol)).has(index) ? await this.deps.store.volumes.journalPages(vol.volumeId, index) : [];
     const hash = await this.blockHash(vol, index);
     let data: Buffer = ZERO;
     if (hash) {
@@ -131,9 +133,9 @@ export class VolumeData {
       this.stats.blocksRead++;
       this.stats.bytesRead += data.length;
     }
-    if (!journaled) return data;
+    if (!pages.length) return data;
     const out = Buffer.from(data);
-    for (const p of await this.deps.store.volumes.journalPages(vol.volumeId, index)) p.data.copy(out, p.page * PAGE_SIZE);
+    for (const p of pages) p.data.copy(out, p.page * PAGE_SIZE);
     return out;
   }
 
