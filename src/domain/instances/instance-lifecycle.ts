@@ -182,7 +182,7 @@ export class InstanceLifecycle {
   }
 
   private async settleStopped(r: InstanceRecord, reason: { code: string; message: string }, text?: string): Promise<void> {
-    await this.deps.volumes.flush(r);
+    await this.deps.volumes.settle(r);
     await this.deps.volumes.dropInstanceStore(r);
     transition(r, 'stopped', this.now(), reason, text);
     await this.deps.store.instances.update(r);
@@ -313,7 +313,7 @@ export class InstanceLifecycle {
       this.held.add(r.instanceId);
       try {
         await this.deps.hypervisor.stop(r.instanceId, { timeoutMs: this.deps.stopTimeoutMs });
-        await this.deps.volumes.flush(current);
+        await this.deps.volumes.settle(current);
         try {
           return await fn();
         } finally {

@@ -68,7 +68,7 @@ export class InstanceVolumes {
    * their small-write journals into whole blocks, once the guest has stopped: the volumes' block
    * maps then hold every write the guest completed.
    */
-  async flush(r: InstanceRecord): Promise<void> {
+  async settle(r: InstanceRecord): Promise<void> {
     for (const v of await this.attached(r)) if (!v.ephemeral) await this.deps.volumeData.settle(v);
   }
 
