@@ -32,6 +32,7 @@ program.command('serve')
   .option('--public-address-range <cidr>', 'host addresses given to running instances as their PublicIpAddress; the ports their security groups allow are forwarded there', '127.100.0.0/16')
   .option('--allow-public-forwarding', 'allow a --public-address-range beyond loopback (guest ports reachable from other machines)', false)
   .option('--copy-schedules <file>', 'scheduled cross-region image copies (JSON; see docs/copy-schedules.md), checked at start-up')
+  .option('--volume-write-buffer <blocks>', 'dirty 512 KiB blocks a volume in use keeps in memory until the guest flushes (0: store every write at once)', '32')
   .addHelpText('after', `
 Without --accounts the server runs in dev mode: any access key is accepted and signatures are not
 checked; a 12-digit access key id acts as that account, anything else as 123456789012.

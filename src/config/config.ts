@@ -32,6 +32,8 @@ export interface ServerConfig {
    * security groups allow are forwarded: `first`..`last` of `range` (docs/networking.md).
    */
   readonly network: { readonly publicAddressRange: string; readonly first: number; readonly last: number };
+  /** Dirty 512 KiB blocks a volume in use may hold in memory before it is flushed (0: none, every write stored at once). */
+  readonly volumeWriteBuffer: number;
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
@@ -55,6 +57,7 @@ export interface ServeOptions {
   copySchedules?: string;
   publicAddressRange?: string;
   allowPublicForwarding?: boolean;
+  volumeWriteBuffer?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -123,6 +126,10 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (driver !== 'sim' && driver !== 'qemu') throw new ConfigError(`--hypervisor must be sim or qemu, got ${o.hypervisor}`);
   const bootMs = Number(o.simBootMs ?? 300);
   if (!Number.isInteger(bootMs) || bootMs < 0 || bootMs > 600_000) throw new ConfigError(`--sim-boot-ms must be 0 to 600000, got ${o.simBootMs}`);
+  const volumeWriteBuffer = Number(o.volumeWriteBuffer ?? 32);
+  if (!Number.isInteger(volumeWriteBuffer) || volumeWriteBuffer < 0 || volumeWriteBuffer > 4096) {
+    throw new ConfigError(`--volume-write-buffer must be 0 to 4096 blocks, got ${o.volumeWriteBuffer}`);
+  }
   return Object.freeze({
     host,
     port,
@@ -138,5 +145,6 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     buildDir: resolve(env.AMIFORGE_BUILD_DIR || DEFAULT_BUILD_DIR),
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
     network: networkOptions(o),
+    volumeWriteBuffer,
   });
 }

@@ -514,6 +514,25 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual(await s.volumes.entry(vol.volumeId, 0), { index: 0, hash: h('a'), checksum: h('1') });
     }));
 
+    test('volumes: the small-write journal keeps the newest page, goes when its block is mapped whole, and with the volume', withStore(async (s) => {
+      const h = (c: string) => c.repeat(64);
+      const vol = { region: R, ownerId: A, size: 1, volumeType: 'gp3', availabilityZone: 'us-east-1a', createTime: new Date(0).toISOString(),
+        encrypted: false, volumeId: 'vol-0000000000000000a', state: 'in-use' as const, attachments: [] };
+      await s.volumes.insert(vol);
+      const page = (index: number, p: number, fill: number) => ({ index, page: p, data: Buffer.alloc(4096, fill) });
+      await s.volumes.commitWrites(vol.volumeId, { blocks: [], pages: [page(3, 7, 1), page(3, 2, 2), page(4, 0, 3)] });
+      await s.volumes.commitWrites(vol.volumeId, { blocks: [], pages: [page(3, 7, 9)] });
+      const pages = await s.volumes.journalPages(vol.volumeId, 3);
+      assert.deepEqual(pages.map((p) => [p.index, p.page, p.data[0], p.data.length]), [[3, 2, 2, 4096], [3, 7, 9, 4096]], 'in page order, the newest version');
+      assert.deepEqual(await s.volumes.journalIndex(vol.volumeId), [{ index: 3, page: 2 }, { index: 3, page: 7 }, { index: 4, page: 0 }]);
+      // Block 3 stored whole: mapped, and its pages dropped in the same transaction.
+      await s.volumes.commitWrites(vol.volumeId, { blocks: [{ index: 3, hash: h('e') }], pages: [page(5, 1, 4)] });
+      assert.deepEqual(await s.volumes.entry(vol.volumeId, 3), { index: 3, hash: h('e') });
+      assert.deepEqual(await s.volumes.journalIndex(vol.volumeId), [{ index: 4, page: 0 }, { index: 5, page: 1 }]);
+      await s.volumes.delete(R, vol.volumeId);
+      assert.deepEqual(await s.volumes.journalIndex(vol.volumeId), []);
+    }));
+
     test('account settings: EBS encryption defaults per account and region', withStore(async (s) => {
       assert.deepEqual(await s.accountSettings.ebsEncryption(A, R), { encryptByDefault: false });
       await s.accountSettings.setEbsEncryption(A, R, { encryptByDefault: true, kmsKeyId: 'arn:aws:kms:us-east-1:111111111111:key/k' });

@@ -399,9 +399,9 @@ export class QemuHypervisor implements Hypervisor {
     return out;
   }
 
-  /** NBD statistics per running guest and device (bytes the guest read and wrote). */
-  diskStats(instanceId: string): NbdServer['stats'][] {
-    return this.guestsById.get(instanceId)?.nbd.map((s) => ({ ...s.stats })) ?? [];
+  /** NBD statistics per running guest and device (bytes the guest read and wrote, bytes stored for them). */
+  diskStats(instanceId: string): ReturnType<NbdServer['allStats']>[] {
+    return this.guestsById.get(instanceId)?.nbd.map((s) => s.allStats()) ?? [];
   }
 
   onEvent(listener: (event: GuestEvent) => void): () => void {

@@ -128,7 +128,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async reset(): Promise<void> {
-    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_client_tokens; DELETE FROM image_snapshots; DELETE FROM deregistered_image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
+    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_client_tokens; DELETE FROM image_snapshots; DELETE FROM deregistered_image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volume_journal; DELETE FROM volumes;'
       + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET + RECYCLE_BIN_RESET + NETWORK_RESET));
   }
 

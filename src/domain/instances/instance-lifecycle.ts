@@ -189,6 +189,7 @@ export class InstanceLifecycle {
   }
 
   private async settleStopped(r: InstanceRecord, reason: { code: string; message: string }, text?: string): Promise<void> {
+    await this.deps.volumes.settle(r);
     await this.deps.volumes.dropInstanceStore(r);
     await this.deps.network?.onStop(r);
     transition(r, 'stopped', this.now(), reason, text);
@@ -321,6 +322,7 @@ export class InstanceLifecycle {
       this.held.add(r.instanceId);
       try {
         await this.deps.hypervisor.stop(r.instanceId, { timeoutMs: this.deps.stopTimeoutMs });
+        await this.deps.volumes.settle(current);
         try {
           return await fn();
         } finally {
