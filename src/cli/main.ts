@@ -30,7 +30,10 @@ program.command('serve')
   .option('--sim-boot-ms <ms>', 'how long a simulated guest takes to boot (pending to running)', '300')
   .option('--forward-port-offset <n>', 'qemu: reach a guest port forwarded to the host at guest port + N (for ports below 1024 without root: 10000 makes 22 reachable at 10022)', '0')
   .option('--kms-root-key-file <file>', 'the KMS root key that wraps all KMS key material (32 bytes, base64 or raw)')
+  .option('--public-address-range <cidr>', 'host addresses given to running instances as their PublicIpAddress; the ports their security groups allow are forwarded there', '127.100.0.0/16')
+  .option('--allow-public-forwarding', 'allow a --public-address-range beyond loopback (guest ports reachable from other machines)', false)
   .option('--copy-schedules <file>', 'scheduled cross-region image copies (JSON; see docs/copy-schedules.md), checked at start-up')
+  .option('--volume-write-buffer <blocks>', 'dirty 512 KiB blocks a volume in use keeps in memory until the guest flushes (0: store every write at once)', '32')
   .addHelpText('after', `
 Without --accounts the server runs in dev mode: any access key is accepted and signatures are not
 checked; a 12-digit access key id acts as that account, anything else as 123456789012.

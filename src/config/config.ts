@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ipv4BlockSize, ipv4Contains, ipv4ToInt, parseIpv4Cidr } from '../domain/network/cidr.ts';
 
 export interface ServerConfig {
   readonly host: string;
@@ -27,6 +28,13 @@ export interface ServerConfig {
   readonly buildDir: string;
   /** Scheduled image copies (docs/copy-schedules.md); none when absent. */
   readonly copySchedulesFile?: string;
+  /**
+   * Running instances' own host addresses (their PublicIpAddress), on which the ports their
+   * security groups allow are forwarded: `first`..`last` of `range` (docs/networking.md).
+   */
+  readonly network: { readonly publicAddressRange: string; readonly first: number; readonly last: number };
+  /** Dirty 512 KiB blocks a volume in use may hold in memory before it is flushed (0: none, every write stored at once). */
+  readonly volumeWriteBuffer: number;
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
@@ -49,6 +57,9 @@ export interface ServeOptions {
   simBootMs?: string | number;
   forwardPortOffset?: string | number;
   copySchedules?: string;
+  publicAddressRange?: string;
+  allowPublicForwarding?: boolean;
+  volumeWriteBuffer?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -76,6 +87,29 @@ function kmsRootKey(o: ServeOptions, env: NodeJS.ProcessEnv, dataDir: string): S
   return { dataDirFile: join(dataDir, 'kms-root.key') };
 }
 
+/** The default host address range: loopback, so forwarded guest ports are reachable from this host only. */
+export const DEFAULT_PUBLIC_ADDRESS_RANGE = '127.100.0.0/16';
+
+function networkOptions(o: ServeOptions): ServerConfig['network'] {
+  const range = o.publicAddressRange ?? DEFAULT_PUBLIC_ADDRESS_RANGE;
+  const block = parseIpv4Cidr(range);
+  if (!block || block.prefix < 8 || block.prefix > 30) {
+    throw new ConfigError(`--public-address-range must be an IPv4 CIDR block from /8 to /30 with no host bits set, got ${range}`);
+  }
+  const loopback = parseIpv4Cidr('127.0.0.0/8')!;
+  const inLoopback = ipv4Contains(loopback, block.base) && ipv4Contains(loopback, block.base + ipv4BlockSize(block) - 1);
+  if (!inLoopback && !o.allowPublicForwarding) {
+    throw new ConfigError(`--public-address-range ${range} is beyond loopback (127.0.0.0/8): guests' ports would be reachable from other machines. Add --allow-public-forwarding if that is meant.`);
+  }
+  // The block's first address (127.100.0.0) and last are left out, as a network's are.
+  const first = block.base + 1;
+  const last = block.base + ipv4BlockSize(block) - 2;
+  if (ipv4Contains(block, ipv4ToInt('127.0.0.1'))) {
+    throw new ConfigError(`--public-address-range ${range} contains 127.0.0.1, where amiforge itself listens; pick a block such as ${DEFAULT_PUBLIC_ADDRESS_RANGE}`);
+  }
+  return Object.freeze({ publicAddressRange: range, first, last });
+}
+
 export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = Number(o.port ?? 4566);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0-65535, got ${o.port}`);
@@ -98,6 +132,10 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (!Number.isInteger(forwardPortOffset) || forwardPortOffset < 0 || forwardPortOffset > 64511) {
     throw new ConfigError(`--forward-port-offset must be 0 to 64511, got ${o.forwardPortOffset}`);
   }
+  const volumeWriteBuffer = Number(o.volumeWriteBuffer ?? 32);
+  if (!Number.isInteger(volumeWriteBuffer) || volumeWriteBuffer < 0 || volumeWriteBuffer > 4096) {
+    throw new ConfigError(`--volume-write-buffer must be 0 to 4096 blocks, got ${o.volumeWriteBuffer}`);
+  }
   return Object.freeze({
     host,
     port,
@@ -112,5 +150,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     baseImageDir: resolve(env.AMIFORGE_BASE_IMAGE_DIR || join(env.AMIFORGE_BUILD_DIR || DEFAULT_BUILD_DIR, 'base-image')),
     buildDir: resolve(env.AMIFORGE_BUILD_DIR || DEFAULT_BUILD_DIR),
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
+    network: networkOptions(o),
+    volumeWriteBuffer,
   });
 }

@@ -119,8 +119,8 @@ export const Errors = {
   unsupportedConfiguration: client('Unsupported'),
   instanceAttributeValue: (value: string, attribute: string) =>
     client('InvalidInstanceAttributeValue')(`Value (${value}) for parameter ${attribute} is invalid.`),
-  insufficientAddresses: (zone: string) =>
-    client('InsufficientFreeAddressesInSubnet')(`There are not enough free addresses in the default subnet of ${zone} to satisfy the requested number of instances.`),
+  insufficientAddresses: (subnetId: string) =>
+    client('InsufficientFreeAddressesInSubnet')(`There are not enough free addresses in subnet '${subnetId}' to satisfy the requested number of instances.`),
   // CopyImage, with AWS's own messages for a shared image the caller may not copy.
   copyImageStorageDenied: () => client('InvalidRequest')('You do not have permission to access the storage of this ami.'),
   copyImageMarketplace: () => client('InvalidRequest')('Images from AWS Marketplace cannot be copied to another AWS account.'),
@@ -132,6 +132,37 @@ export const Errors = {
   keyPairIdNotFound: (id: string) => client('InvalidKeyPair.NotFound')(`The key pair ID '${id}' does not exist`),
   keyPairDuplicate: (name: string) => client('InvalidKeyPair.Duplicate')(`The keypair '${name}' already exists.`),
   keyFormat: (detail: string) => client('InvalidKey.Format')(`Key is not in valid OpenSSH public key format: ${detail}`),
+
+  // Network: VPCs, subnets, security groups (EC2 API error codes reference).
+  vpcMalformed: (id: string) => client('InvalidVpcID.Malformed')(`Invalid id: "${id}" (expecting "vpc-...")`),
+  vpcNotFound: (id: string) => client('InvalidVpcID.NotFound')(`The vpc ID '${id}' does not exist`),
+  subnetMalformed: (id: string) => client('InvalidSubnetID.Malformed')(`Invalid id: "${id}" (expecting "subnet-...")`),
+  subnetNotFound: (id: string) => client('InvalidSubnetID.NotFound')(`The subnet ID '${id}' does not exist`),
+  groupIdMalformed: (id: string) => client('InvalidGroupId.Malformed')(`Invalid id: "${id}" (expecting "sg-...")`),
+  groupNotFound: (id: string) => client('InvalidGroup.NotFound')(`The security group '${id}' does not exist`),
+  groupNameNotFound: (name: string, vpcId: string) =>
+    client('InvalidGroup.NotFound')(`The security group '${name}' does not exist in default VPC '${vpcId}'`),
+  groupDuplicate: (name: string, vpcId: string) =>
+    client('InvalidGroup.Duplicate')(`The security group '${name}' already exists for VPC '${vpcId}'`),
+  groupReserved: (name: string) =>
+    client('InvalidGroup.Reserved')(`The security group name '${name}' is reserved.`),
+  groupCannotDelete: (id: string) =>
+    client('CannotDelete')(`the specified group: "${id}" name: "default" cannot be deleted by a user`),
+  groupInUse: (id: string) => client('DependencyViolation')(`resource ${id} has a dependent object`),
+  groupLimitExceeded: (limit: number) =>
+    client('SecurityGroupLimitExceeded')(`The maximum number of security groups per VPC (${limit}) has been reached.`),
+  rulesPerGroupExceeded: (limit: number) =>
+    client('RulesPerSecurityGroupLimitExceeded')(`The maximum number of rules per security group (${limit}) has been reached.`),
+  groupsPerInterfaceExceeded: (limit: number) =>
+    client('SecurityGroupsPerInstanceLimitExceeded')(`The maximum number of security groups per interface (${limit}) has been reached.`),
+  permissionDuplicate: (rule: string) =>
+    client('InvalidPermission.Duplicate')(`the specified rule "${rule}" already exists`),
+  permissionNotFound: () => client('InvalidPermission.NotFound')('The specified rule does not exist in this security group.'),
+  permissionMalformed: (detail: string) => client('InvalidPermission.Malformed')(detail),
+  ruleIdMalformed: (id: string) => client('InvalidSecurityGroupRuleId.Malformed')(`Invalid id: "${id}" (expecting "sgr-...")`),
+  ruleIdNotFound: (id: string) => client('InvalidSecurityGroupRuleId.NotFound')(`The security group rule ID '${id}' does not exist`),
+  groupVpcMismatch: (groupId: string, vpcId: string) =>
+    client('InvalidParameter')(`Security group ${groupId} and subnet belong to different networks than ${vpcId}.`),
 
   // Encryption (EC2): a KMS key the request names or the data needs, refused by KMS.
   keyNotAccessible: client('InvalidParameterValue'),

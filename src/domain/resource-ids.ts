@@ -26,7 +26,7 @@ export function requireAnyImageId(id: string): string {
 export function resourceTypeOf(id: string): string | undefined {
   const m = ID.exec(id);
   if (!m) return undefined;
-  return ({ ami: 'image', aki: 'image', ari: 'image', snap: 'snapshot', vol: 'volume', i: 'instance', key: 'key-pair' } as Record<string, string>)[m[1]];
+  return ({ ami: 'image', aki: 'image', ari: 'image', snap: 'snapshot', vol: 'volume', i: 'instance', key: 'key-pair', sg: 'security-group', sgr: 'security-group-rule', vpc: 'vpc', subnet: 'subnet' } as Record<string, string>)[m[1]];
 }
 
 export const isAccountId = (s: string): boolean => /^\d{12}$/.test(s);

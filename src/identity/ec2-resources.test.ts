@@ -12,6 +12,16 @@ describe('the resources an EC2 request acts on', () => {
       ['arn:aws:ec2:us-east-1:111111111111:instance/i-1', 'arn:aws:ec2:us-east-1:111111111111:instance/i-2']);
     assert.deepEqual(arns('DeleteKeyPair', { KeyName: 'deploy' }), ['arn:aws:ec2:us-east-1:111111111111:key-pair/deploy']);
   });
+  test('security groups, VPCs and subnets carry the caller\'s account; CreateSecurityGroup makes security-group/*', () => {
+    const sg = 'arn:aws:ec2:us-east-1:111111111111:security-group';
+    assert.deepEqual(arns('AuthorizeSecurityGroupIngress', { GroupId: 'sg-1', IpPermissions: [] }), [`${sg}/sg-1`]);
+    assert.deepEqual(arns('DeleteSecurityGroup', { GroupId: 'sg-1' }), [`${sg}/sg-1`]);
+    assert.deepEqual(arns('DeleteSecurityGroup', { GroupName: 'web' }), ['*'], 'a group named only by name is matched against *');
+    assert.deepEqual(arns('CreateSecurityGroup', { GroupName: 'web', VpcId: 'vpc-1' }), ['arn:aws:ec2:us-east-1:111111111111:vpc/vpc-1', `${sg}/*`]);
+    assert.deepEqual(arns('ModifyInstanceAttribute', { InstanceId: 'i-1', Groups: ['sg-2'] }), ['arn:aws:ec2:us-east-1:111111111111:instance/i-1', `${sg}/sg-2`]);
+    assert.ok(arns('RunInstances', { ImageId: 'ami-1', SubnetId: 'subnet-1', SecurityGroupIds: ['sg-1'] }).includes('arn:aws:ec2:us-east-1:111111111111:subnet/subnet-1'));
+    assert.deepEqual(arns('CreateTags', { Resources: ['sg-0123456789abcdef0'] }), [`${sg}/sg-0123456789abcdef0`]);
+  });
   test('Describe* actions are evaluated on *, whatever ids they name', () => {
     assert.deepEqual(arns('DescribeImages', { ImageIds: ['ami-1'] }), ['*']);
     assert.deepEqual(arns('DescribeImageAttribute', { ImageId: 'ami-1', Attribute: 'description' }), ['*']);

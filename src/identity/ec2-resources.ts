@@ -5,7 +5,7 @@
 // resource-level permissions in EC2 and are evaluated against `*`, whatever ids they name.
 import { resourceTypeOf } from '../domain/resource-ids.ts';
 
-export type Ec2ResourceType = 'image' | 'snapshot' | 'instance' | 'volume' | 'key-pair';
+export type Ec2ResourceType = 'image' | 'snapshot' | 'instance' | 'volume' | 'key-pair' | 'security-group' | 'security-group-rule' | 'vpc' | 'subnet';
 
 export interface ResourceTarget {
   arn: string;
@@ -29,6 +29,10 @@ const MEMBERS: Record<string, Ec2ResourceType> = {
   InstanceId: 'instance', InstanceIds: 'instance',
   VolumeId: 'volume', VolumeIds: 'volume',
   KeyName: 'key-pair',
+  // Security groups by id (CreateSecurityGroup's VpcId, RunInstances' SubnetId and groups,
+  // ModifyInstanceAttribute's Groups); a group named only by name is matched against `*`.
+  GroupId: 'security-group', SecurityGroupIds: 'security-group', Groups: 'security-group',
+  VpcId: 'vpc', SubnetId: 'subnet',
 };
 
 /** What each create action makes (its `type/*` resource). */
@@ -43,9 +47,13 @@ const CREATES: Record<string, Ec2ResourceType[]> = {
   CreateSnapshots: ['snapshot'],
   CopySnapshot: ['snapshot'],
   StartSnapshot: ['snapshot'],
+  CreateSecurityGroup: ['security-group'],
 };
 
-const TAGGABLE: Record<string, Ec2ResourceType> = { image: 'image', snapshot: 'snapshot', instance: 'instance', volume: 'volume', 'key-pair': 'key-pair' };
+const TAGGABLE: Record<string, Ec2ResourceType> = {
+  image: 'image', snapshot: 'snapshot', instance: 'instance', volume: 'volume', 'key-pair': 'key-pair',
+  'security-group': 'security-group', 'security-group-rule': 'security-group-rule', vpc: 'vpc', subnet: 'subnet',
+};
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && x !== '');
 

@@ -27,10 +27,18 @@ export interface GuestDisk {
 
 export interface GuestDiskBlocks {
   readonly blockSize: number;
+  /** The block's bytes; the caller must not change them (they may be the write buffer's). */
   readBlock(index: number): Promise<Buffer>;
-  writeBlock(index: number, data: Buffer): Promise<void>;
-  /** Makes every completed write durable. */
+  /**
+   * Replaces a block. Writes may wait in memory until `flush` (the volume's write buffer): the
+   * caller must not change `data` afterwards. `changed` is the byte range of the block the guest
+   * wrote (the rest is the block's current bytes); the whole block when not given.
+   */
+  writeBlock(index: number, data: Buffer, changed?: { offset: number; length: number }): Promise<void>;
+  /** Makes every completed write durable (a guest's FLUSH, or FUA). */
   flush(): Promise<void>;
+  /** What the disk's writes cost the block store so far (bytes written, blocks and bytes stored). */
+  writeStats?(): Record<string, number>;
 }
 
 export interface GuestMachine {

@@ -61,6 +61,22 @@ export interface InstanceRecord {
    * since when, and the console's reason. Cleared at every start and reboot.
    */
   reachability?: { status: 'impaired'; since: string; detail: string };
+  /** Its place in the network (absent on records from before VPCs were modelled). */
+  network?: InstanceNetworkRecord;
+  /** Its own address on the amiforge host while it runs (PublicIpAddress); released when it stops. */
+  publicIpAddress?: string;
+}
+
+/** The instance's one network interface: its subnet, security groups and addresses. */
+export interface InstanceNetworkRecord {
+  vpcId: string;
+  subnetId: string;
+  networkInterfaceId: string;
+  macAddress: string;
+  /** Names are kept with the ids: EC2 reports both, and a group's name never changes. */
+  groups: { groupId: string; groupName: string }[];
+  /** Whether it gets a host address (PublicIpAddress) while it runs. */
+  publicAddress: boolean;
 }
 
 export interface InstanceQuery {

@@ -8,6 +8,7 @@ import type { VolumeRepository } from './volume-repository.ts';
 import type { KeyRepository } from './key-repository.ts';
 import type { InstanceRepository, KeyPairRepository } from './instance-repository.ts';
 import type { RecycleBinRepository } from './recycle-bin-repository.ts';
+import type { NetworkRepository } from './network-repository.ts';
 
 /** An image as stored: the EC2 Image members that are facts about the image itself. */
 export type StoredImage = Omit<Image, 'Tags' | 'Public' | 'ImageAllowed'> & {
@@ -115,6 +116,7 @@ export interface MetadataStore {
   readonly keyPairs: KeyPairRepository;
   readonly accountSettings: AccountSettingsRepository;
   readonly recycleBin: RecycleBinRepository;
+  readonly network: NetworkRepository;
   /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
   reset(): Promise<void>;
   close(): Promise<void>;

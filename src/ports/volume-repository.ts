@@ -4,6 +4,9 @@
 import type { Tag } from '../protocol/ec2/types.generated.ts';
 import type { BlockEntry, WrappedDataKey } from './snapshot-repository.ts';
 
+/** One 4 KiB page of a volume block in the small-write journal. */
+export interface JournalPage { index: number; page: number; data: Buffer }
+
 export type VolumeState = 'creating' | 'available' | 'in-use' | 'deleting' | 'deleted' | 'error';
 
 export interface VolumeAttachmentRecord {
@@ -73,6 +76,21 @@ export interface VolumeRepository {
   /** The volume's own entry at `index`, with its checksum. */
   entry(volumeId: string, index: number): Promise<BlockEntry | undefined>;
   putBlock(volumeId: string, index: number, hash: string, checksum?: string): Promise<void>;
+  /**
+   * The volume's small-write journal: 4 KiB pages written since their block was last stored,
+   * kept here rather than as a new 512 KiB block (see VolumeData). A block's current bytes are
+   * its mapped block with its journal pages laid over it.
+   *
+   * journalPages: the block's pages (page = offset / 4096 within the block), newest only.
+   */
+  journalPages(volumeId: string, index: number): Promise<JournalPage[]>;
+  /** Every (block, page) the volume's journal holds, without the bytes. */
+  journalIndex(volumeId: string): Promise<{ index: number; page: number }[]>;
+  /**
+   * In one transaction: the blocks now stored whole are mapped and their journal pages dropped,
+   * and the pages of other blocks written to the journal (replacing older versions of a page).
+   */
+  commitWrites(volumeId: string, writes: { blocks: BlockEntry[]; pages: JournalPage[] }): Promise<void>;
   /** Every block written to the volume, in index order. */
   ownBlocks(volumeId: string): Promise<BlockEntry[]>;
   /**

@@ -93,7 +93,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const governance = { images: new ImageControls({ ...deps, images }), imagePublicAccess, snapshotPublicAccess };
   const ebs = new EbsDirectService({ ...deps, blocks, encryption, publicAccess: snapshotPublicAccess });
   const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
-  const volumeData = new VolumeData({ store, blocks, keys: lineageKeys });
+  const volumeData = new VolumeData({ store, blocks, keys: lineageKeys, writeBufferBlocks: config.volumeWriteBuffer });
   const tags = new TagService(store, {
     image: async (caller, id) => void (await images.findVisible(caller, id)),
     snapshot: async (caller, id) => void (await snapshots.findUsable(caller, id)),
@@ -102,9 +102,13 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     'key-pair': async (caller, id) => {
       if (!(await store.keyPairs.byId(caller.region, caller.account, id))) throw Errors.keyPairIdNotFound(id);
     },
+    'security-group': async (caller, id) => void (await compute.services.securityGroups.find(caller, { GroupId: id })),
+    'security-group-rule': async (caller, id) => void (await compute.services.securityGroups.findRule(caller, id)),
+    vpc: async (caller, id) => void (await compute.services.vpcs.describeVpcs(caller, { VpcIds: [id] })),
+    subnet: async (caller, id) => void (await compute.services.vpcs.describeSubnets(caller, { SubnetIds: [id] })),
   }, recycleBin);
   const volumeSnapshots = new VolumeSnapshots({
-    ...deps, blocks, volumes, keys: lineageKeys,
+    ...deps, blocks, volumes, keys: lineageKeys, flushVolume: (v) => volumeData.settle(v),
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot failed'),
   });
   // Built before the copies and snapshots resume, so it hears every one that completes.
@@ -172,6 +176,8 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       clearInterval(sweepTimer);
       await copySchedules?.close();
       await compute.close();
+      // Writes the guests (the simulator's) left in volumes' write buffers.
+      await volumeData.flushAll().catch((err) => log.error({ err }, 'flushing volumes at shutdown failed'));
       await copier.idle();
       await volumeSnapshots.idle();
       await store.close();

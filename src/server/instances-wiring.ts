@@ -15,6 +15,10 @@ import { InstanceService } from '../domain/instances/instance-service.ts';
 import { InstanceVolumes } from '../domain/instances/instance-volumes.ts';
 import { VolumeAttachments } from '../domain/instances/volume-attachments.ts';
 import { KeyPairService } from '../domain/keypairs/key-pair-service.ts';
+import { InstanceNetwork } from '../domain/network/instance-network.ts';
+import { SecurityGroupService } from '../domain/network/security-groups.ts';
+import { VpcService } from '../domain/network/vpc-service.ts';
+import { ipv4ToInt } from '../domain/network/cidr.ts';
 import type { SnapshotService } from '../domain/snapshots/snapshot-service.ts';
 import type { VolumeData } from '../domain/volumes/volume-data.ts';
 import type { VolumeService } from '../domain/volumes/volume-service.ts';
@@ -61,6 +65,8 @@ export async function createHypervisor(config: ServerConfig, log: Logger, o: Hyp
   return QemuHypervisor.create({
     imageDir: config.baseImageDir, runtimeDir: defaultRuntimeDir(config.dataDir), kernelFiles: (imageId) => kernels.get(imageId),
     forwardPortOffset: config.hypervisor.forwardPortOffset,
+    // Config refuses a host address range beyond loopback without --allow-public-forwarding.
+    forwardBeyondLoopback: config.network.first >>> 24 !== 127 || config.network.last >>> 24 !== 127,
     onError: (what, err) => log.error({ err }, `${what} failed`),
   });
 }
@@ -68,16 +74,22 @@ export async function createHypervisor(config: ServerConfig, log: Logger, o: Hyp
 export function createInstanceServices(d: InstanceWiringDeps) {
   const hypervisor = d.hypervisor ?? new SimHypervisor({ bootMs: d.config.hypervisor.bootMs });
   const onError = (what: string, err: unknown) => d.log.error({ err }, `${what} failed`);
+  // A partial config (in-process tests) gets the server's default range, 127.100.0.0/16.
+  const hostAddresses = d.config.network ?? { first: ipv4ToInt('127.100.0.1'), last: ipv4ToInt('127.100.255.254') };
+  const network = new InstanceNetwork({
+    store: d.store, hypervisor, hostAddresses: { first: hostAddresses.first, last: hostAddresses.last }, onError,
+    onRefused: (instanceId, refused) => d.log.warn({ instanceId, refused }, 'host ports not forwarded to the guest'),
+  });
   const instanceVolumes = new InstanceVolumes({ store: d.store, volumes: d.volumes, volumeData: d.volumeData });
   const lifecycle = new InstanceLifecycle({
     store: d.store, clock: d.clock, hypervisor, volumes: instanceVolumes, stopTimeoutMs: STOP_TIMEOUT_MS, onError,
-    unlockVolume: (caller, v) => d.volumeData.unlock(caller, v),
+    unlockVolume: (caller, v) => d.volumeData.unlock(caller, v), network,
   });
   const services = {
-    instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle }),
+    instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle, network }),
     launcher: new InstanceLauncher({
       store: d.store, clock: d.clock, ids: d.ids, images: d.images, snapshots: d.snapshots, volumes: d.volumes, lifecycle,
-      instanceLimit: d.config.instanceLimit, allowedImages: d.allowedImages,
+      instanceLimit: d.config.instanceLimit, allowedImages: d.allowedImages, network,
     }),
     lifecycle,
     attachments: new VolumeAttachments({ store: d.store, clock: d.clock, hypervisor, volumes: d.volumes, instanceVolumes, lifecycle }),
@@ -87,6 +99,8 @@ export function createInstanceServices(d: InstanceWiringDeps) {
       pendingImages: d.pendingImages ?? new PendingImages({ store: d.store, sources: [d.volumeSnapshots] }), onError,
     }),
     keyPairs: new KeyPairService({ store: d.store, clock: d.clock, ids: d.ids }),
+    securityGroups: new SecurityGroupService({ store: d.store, ids: d.ids, network }),
+    vpcs: new VpcService({ store: d.store, instanceLimit: d.config.instanceLimit }),
   };
   let sweepTimer: NodeJS.Timeout | undefined;
   return {

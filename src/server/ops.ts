@@ -46,6 +46,15 @@ export async function handleOps(app: App, method: string, path: string): Promise
     case 'GET /_amiforge/volume-reads':
       // Blocks read from the block store for volumes (guests' disks) since start: how lazy boots are.
       return json(200, { ...app.volumeData.stats });
+    case 'GET /_amiforge/volume-writes': {
+      // Bytes guests wrote to volumes against bytes stored for them since start (1.0: each
+      // written byte stored once), in total and per volume.
+      const w = app.volumeData.writeStats;
+      return json(200, {
+        ...w, storedPerWritten: w.bytesWritten ? w.bytesStored / w.bytesWritten : null,
+        writeBufferBlocks: app.volumeData.writeBufferBlocks, volumes: app.volumeData.writeStatsByVolume(),
+      });
+    }
     case 'GET /_amiforge/snapshot-copies':
       // Blocks snapshot copies (CopySnapshot, CopyImage) wrote since start: how incremental copies are.
       return json(200, { ...app.copier.stats });

@@ -8,6 +8,7 @@ import type { SnapshotRecord } from '../../src/ports/snapshot-repository.ts';
 import type { InstanceRecord, KeyPairRecord } from '../../src/ports/instance-repository.ts';
 import type { AliasRecord, GrantRecord, KeyRecord } from '../../src/ports/key-repository.ts';
 import type { BinnedImage, BinnedSnapshot, RetentionRuleRecord } from '../../src/ports/recycle-bin-repository.ts';
+import type { DefaultNetwork, SecurityGroupRecord } from '../../src/ports/network-repository.ts';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -50,6 +51,26 @@ function kmsGrant(key: KeyRecord, granteeAccount: string, extra: Partial<GrantRe
     grantId: (++seq).toString(16).padStart(64, '0'), keyId: key.keyId, region: key.region,
     granteePrincipal: `arn:aws:iam::${granteeAccount}:root`, granteeAccount, issuingAccount: key.account,
     operations: ['Decrypt'], creationDate: new Date(0).toISOString(), ...extra,
+  };
+}
+
+function network(account: string, region = R): DefaultNetwork {
+  const vpcId = `vpc-0${account}0000`;
+  return {
+    vpc: { account, region, vpcId, cidrBlock: '172.31.0.0/16', isDefault: true, dhcpOptionsId: 'dopt-00000001' },
+    subnets: ['a', 'b'].map((z, i) => ({
+      account, region, subnetId: `subnet-0${account}000${i}`, vpcId, availabilityZone: `${region}${z}`, cidrBlock: `172.31.${i * 16}.0/20`,
+      defaultForAz: true, mapPublicIpOnLaunch: true,
+    })),
+    defaultGroup: group(account, vpcId, 'default', region),
+  };
+}
+
+function group(account: string, vpcId: string, groupName: string, region = R): SecurityGroupRecord {
+  const groupId = `sg-0${(++seq).toString(16).padStart(16, '0')}`;
+  return {
+    account, region, groupId, groupName, description: groupName, vpcId,
+    rules: [{ ruleId: `sgr-0${(++seq).toString(16).padStart(16, '0')}`, egress: true, protocol: '-1', fromPort: -1, toPort: -1, cidrIpv4: '0.0.0.0/0' }],
   };
 }
 
@@ -493,6 +514,25 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual(await s.volumes.entry(vol.volumeId, 0), { index: 0, hash: h('a'), checksum: h('1') });
     }));
 
+    test('volumes: the small-write journal keeps the newest page, goes when its block is mapped whole, and with the volume', withStore(async (s) => {
+      const h = (c: string) => c.repeat(64);
+      const vol = { region: R, ownerId: A, size: 1, volumeType: 'gp3', availabilityZone: 'us-east-1a', createTime: new Date(0).toISOString(),
+        encrypted: false, volumeId: 'vol-0000000000000000a', state: 'in-use' as const, attachments: [] };
+      await s.volumes.insert(vol);
+      const page = (index: number, p: number, fill: number) => ({ index, page: p, data: Buffer.alloc(4096, fill) });
+      await s.volumes.commitWrites(vol.volumeId, { blocks: [], pages: [page(3, 7, 1), page(3, 2, 2), page(4, 0, 3)] });
+      await s.volumes.commitWrites(vol.volumeId, { blocks: [], pages: [page(3, 7, 9)] });
+      const pages = await s.volumes.journalPages(vol.volumeId, 3);
+      assert.deepEqual(pages.map((p) => [p.index, p.page, p.data[0], p.data.length]), [[3, 2, 2, 4096], [3, 7, 9, 4096]], 'in page order, the newest version');
+      assert.deepEqual(await s.volumes.journalIndex(vol.volumeId), [{ index: 3, page: 2 }, { index: 3, page: 7 }, { index: 4, page: 0 }]);
+      // Block 3 stored whole: mapped, and its pages dropped in the same transaction.
+      await s.volumes.commitWrites(vol.volumeId, { blocks: [{ index: 3, hash: h('e') }], pages: [page(5, 1, 4)] });
+      assert.deepEqual(await s.volumes.entry(vol.volumeId, 3), { index: 3, hash: h('e') });
+      assert.deepEqual(await s.volumes.journalIndex(vol.volumeId), [{ index: 4, page: 0 }, { index: 5, page: 1 }]);
+      await s.volumes.delete(R, vol.volumeId);
+      assert.deepEqual(await s.volumes.journalIndex(vol.volumeId), []);
+    }));
+
     test('account settings: EBS encryption defaults per account and region', withStore(async (s) => {
       assert.deepEqual(await s.accountSettings.ebsEncryption(A, R), { encryptByDefault: false });
       await s.accountSettings.setEbsEncryption(A, R, { encryptByDefault: true, kmsKeyId: 'arn:aws:kms:us-east-1:111111111111:key/k' });
@@ -695,6 +735,56 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual(await s.accountSettings.allowedImages(A, R), { state: 'enabled', criteria: [] });
       await s.reset();
       assert.deepEqual(await s.accountSettings.allowedImages(A, R), off);
+    }));
+
+    test('network: the default network is stored once, per account and region', withStore(async (s) => {
+      const n = network(A);
+      await s.network.ensureDefaultNetwork(n);
+      const again = network(A);
+      again.defaultGroup.groupName = 'default';
+      await s.network.ensureDefaultNetwork(again);
+      assert.deepEqual(await s.network.vpcs(A, R), [n.vpc]);
+      assert.deepEqual(await s.network.subnets(A, R), n.subnets);
+      assert.deepEqual(await s.network.groups(A, R), [n.defaultGroup], 'the second call stored nothing');
+      assert.deepEqual(await s.network.vpcs(B, R), []);
+      assert.deepEqual(await s.network.vpcs(A, 'eu-west-1'), []);
+    }));
+
+    test('network: groups are unique by name per VPC, scoped by account and region, deleted with their tags', withStore(async (s) => {
+      const n = network(A);
+      await s.network.ensureDefaultNetwork(n);
+      const web = group(A, n.vpc.vpcId, 'web');
+      assert.equal(await s.network.insertGroup(web, [{ Key: 'team', Value: 'ops' }]), true);
+      assert.equal(await s.network.insertGroup(group(A, n.vpc.vpcId, 'web')), false);
+      assert.equal(await s.network.insertGroup(group(B, 'vpc-0b', 'web')), true, 'another account may use the name');
+      assert.deepEqual(await s.network.group(A, R, web.groupId), web);
+      assert.equal(await s.network.group(B, R, web.groupId), undefined, 'never another account\'s');
+      assert.equal(await s.network.group(A, 'eu-west-1', web.groupId), undefined);
+      assert.deepEqual(await s.network.groupByName(A, R, n.vpc.vpcId, 'web'), web);
+      assert.deepEqual((await s.tags.forResources(A, R, [web.groupId])).get(web.groupId), [{ Key: 'team', Value: 'ops' }]);
+      web.rules.push({ ruleId: 'sgr-0aaaaaaaaaaaaaaaa', egress: false, protocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '0.0.0.0/0' });
+      await s.network.updateGroup(web);
+      assert.deepEqual((await s.network.group(A, R, web.groupId))!.rules, web.rules);
+      assert.deepEqual((await s.network.groups(A, R)).map((g) => g.groupId), [n.defaultGroup.groupId, web.groupId].sort());
+      assert.equal(await s.network.deleteGroup(B, R, web.groupId), false);
+      assert.equal(await s.network.deleteGroup(A, R, web.groupId), true);
+      assert.equal(await s.network.group(A, R, web.groupId), undefined);
+      assert.equal((await s.tags.forResources(A, R, [web.groupId])).get(web.groupId), undefined);
+    }));
+
+    test('network: host addresses are unique across regions and accounts, kept per instance, reused once released', withStore(async (s) => {
+      const holder = (instanceId: string) => ({ instanceId, account: instanceId.endsWith('a') ? A : B, region: instanceId.endsWith('c') ? 'eu-west-1' : R });
+      const a = await s.network.allocateHostAddress(holder('i-0000000000000000a'), 100, 102);
+      const b = await s.network.allocateHostAddress(holder('i-0000000000000000b'), 100, 102);
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000a'), 100, 102), a, 'the one it holds');
+      const c = await s.network.allocateHostAddress(holder('i-0000000000000000c'), 100, 102);
+      assert.deepEqual([a, b, c].sort(), [100, 101, 102]);
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000d'), 100, 102), undefined, 'full');
+      await s.network.releaseHostAddress('i-0000000000000000b');
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000d'), 100, 102), b);
+      await s.reset();
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000e'), 100, 102), 100);
+      assert.deepEqual(await s.network.vpcs(A, R), []);
     }));
 
     test('reset empties everything', withStore(async (s) => {

@@ -10,8 +10,10 @@
 // and afterwards the store must be exactly as it was, the server up, and its log free of errors.
 //
 // Fields are drawn per action for the image actions, CopyImage, ancestry, governance, Allowed
-// AMIs and the Recycle Bin's EC2 side, against a fixture holding a disabled image, a copy and an
-// image and a snapshot in the Recycle Bin.
+// AMIs, the Recycle Bin's EC2 side and the network (VPCs, subnets, security groups and their
+// rules), against a fixture holding a disabled image, a copy, an image and a snapshot in the
+// Recycle Bin, and security groups of two accounts: an answer never names another account's
+// group unless the request did.
 //
 // A corpus of requests that broke the server before goes first (negative indexes). Each random
 // request is generated from (seed, index) alone, so a failure reproduces with
@@ -27,6 +29,8 @@ import { DatabaseSync } from 'node:sqlite';
 import {
   CopyImageCommand, CreateTagsCommand, DeleteSnapshotCommand, DeregisterImageCommand, DescribeImageAttributeCommand, DescribeImagesCommand,
   DescribeTagsCommand, DisableImageCommand, ModifyImageAttributeCommand, RegisterImageCommand, waitUntilImageAvailable, type EC2Client,
+  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand, DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateRuleCommand, RbinClient } from '@aws-sdk/client-rbin';
 import { CompleteSnapshotCommand, EBSClient, StartSnapshotCommand } from '@aws-sdk/client-ebs';
@@ -87,6 +91,10 @@ interface Fixture {
   /** MAIN's: one disabled, one copied from the public image, one in the Recycle Bin (shared with SECOND before). */
   governedImages: string[];
   binnedSnapshot: string; // MAIN's, in the Recycle Bin
+  /** Security groups by owner: MAIN's `fuzz-web` (with an SSH rule) and default, SECOND's `fuzz-second` and default. */
+  groups: { id: string; owner: string }[];
+  mainRule: string; // the SSH rule of MAIN's fuzz-web
+  subnet: string; // MAIN's default subnet in us-east-1a
 }
 let fx: Fixture;
 
@@ -95,7 +103,11 @@ const READ_ONLY = new Set([
   'DescribeImages', 'DescribeImageAttribute', 'DescribeTags', 'DescribeRegions', 'DescribeAvailabilityZones',
   'DescribeSnapshots', 'DescribeSnapshotAttribute', 'GetImageAncestry', 'ListImagesInRecycleBin', 'ListSnapshotsInRecycleBin',
   'GetAllowedImagesSettings', 'GetImageBlockPublicAccessState', 'GetSnapshotBlockPublicAccessState',
+  'DescribeVpcs', 'DescribeSubnets', 'DescribeAccountAttributes', 'DescribeSecurityGroups', 'DescribeSecurityGroupRules',
 ]);
+const NETWORK_ACTIONS = ['DescribeVpcs', 'DescribeSubnets', 'DescribeAccountAttributes', 'CreateSecurityGroup', 'DeleteSecurityGroup',
+  'DescribeSecurityGroups', 'AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'RevokeSecurityGroupIngress',
+  'RevokeSecurityGroupEgress', 'DescribeSecurityGroupRules', 'ModifySecurityGroupRules'];
 const IMPLEMENTED = ['RegisterImage', 'DescribeImages', 'DeregisterImage', 'DescribeImageAttribute', 'ModifyImageAttribute',
   'ResetImageAttribute', 'CreateTags', 'DeleteTags', 'DescribeTags', 'DescribeRegions', 'DescribeAvailabilityZones',
   // Copying, ancestry, governance, Allowed AMIs and the Recycle Bin's EC2 side.
@@ -104,7 +116,7 @@ const IMPLEMENTED = ['RegisterImage', 'DescribeImages', 'DeregisterImage', 'Desc
   'EnableImageBlockPublicAccess', 'DisableImageBlockPublicAccess', 'GetImageBlockPublicAccessState', 'EnableSnapshotBlockPublicAccess',
   'DisableSnapshotBlockPublicAccess', 'GetSnapshotBlockPublicAccessState', 'EnableAllowedImagesSettings', 'DisableAllowedImagesSettings',
   'GetAllowedImagesSettings', 'ReplaceImageCriteriaInAllowedImagesSettings', 'ListImagesInRecycleBin', 'ListSnapshotsInRecycleBin',
-  'RestoreImageFromRecycleBin', 'RestoreSnapshotFromRecycleBin'];
+  'RestoreImageFromRecycleBin', 'RestoreSnapshotFromRecycleBin', ...NETWORK_ACTIONS];
 const OTHER_REAL = [...knownEc2Actions].filter((a) => !IMPLEMENTED.includes(a));
 const UNKNOWN_ACTIONS = ['Foo', 'describeimages', 'DESCRIBEIMAGES', 'DescribeImages ', ' DescribeImages', 'DescribeImage',
   'DescribeImagesX', 'Describe.Images', 'DescribeImages\u0000', 'Regíster', 'Δ', '💥', 'A'.repeat(5000), '../../etc/passwd',
@@ -116,6 +128,19 @@ const IMAGE_IDS = (): string[] => [...fx.ownImages, ...fx.governedImages, fx.sec
   'ami-12345678', 'ami-0123456789abcdef0 ', 'ami-0123456789abcdef0\u0000'];
 const SNAPSHOT_IDS = (): string[] => [fx.snapshot, fx.binnedSnapshot, 'snap-00000000000000000', 'snap-bad', 'ami-0123456789abcdef0', '',
   'SNAP-0123456789ABCDEF0', 'snap-0123456789abcdef0\u0000'];
+const MISSING_GROUP = 'sg-00000000000000000';
+const GROUP_IDS = (): string[] => [...fx.groups.map((g) => g.id), MISSING_GROUP, 'sg-bad', 'sg-', 'SG-0123456789ABCDEF0', '', 'sgr-0123456789abcdef0',
+  'sg-12345678', `${fx.groups[0].id}\u0000`];
+const GROUP_NAMES = ['fuzz-web', 'fuzz-second', 'default', '', 'sg-named', 'ünïcode', 'n'.repeat(256), 'new-group', ' '];
+const RULE_IDS = (): string[] => [fx.mainRule, 'sgr-00000000000000000', 'sgr-bad', 'sg-0123456789abcdef0', ''];
+const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', '-1', 'all', '6', '17', '1', '58', '47', '256', '-2', 'TCP', 'x', ''];
+const PORTS = ['22', '0', '65535', '65536', '-1', '-2', '8', 'x', '1e3', '4294967296', ''];
+const CIDRS = ['0.0.0.0/0', '10.0.0.0/8', '127.0.0.1/32', '10.0.0.1/8', '300.1.1.1/32', '1.2.3.4', '1.2.3.4/33', '01.2.3.0/24', '::/0',
+  '2001:db8::/32', 'fe80::1/10', '::/129', 'x', ''];
+const SG_FILTERS = ['group-id', 'group-name', 'description', 'owner-id', 'vpc-id', 'tag:team', 'tag-key', 'ip-permission.cidr',
+  'ip-permission.from-port', 'ip-permission.protocol', 'ip-permission.group-id', 'ip-permission.group-name', 'egress.ip-permission.cidr',
+  'egress.ip-permission.to-port', 'ip-permission.user-id', 'colour', '', 'constructor'];
+
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'mars-north-1', '', 'US-EAST-1', 'us-east-1 ', 'a'.repeat(300)];
 const DATES = ['2030-01-01T00:00:00Z', '2020-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '0000-00-00', '1700000000', '2030-01-01', 'x', ''];
 const NOT_OWNED = [MISSING_IMAGE, CATALOG_IMAGE, 'ami-bad', 'ami-12345678'];
@@ -327,6 +352,85 @@ function baseFields(action: string, r: Rng): Pairs {
       for (let i = 1, n = int(r, 0, 2); i <= n; i++) p.push([`${pick(r, ['ZoneName', 'ZoneId'])}.${i}`, pick(r, ['us-east-1a', 'use1-az1', 'x'])]);
       if (chance(r, 0.4)) filters(r, ['zone-name', 'state', 'region-name', 'zone-type', 'bogus'], p);
       break;
+    case 'DescribeVpcs':
+    case 'DescribeSubnets': {
+      const vpc = action === 'DescribeVpcs';
+      for (let i = 1, n = chance(r, 0.3) ? int(r, 1, 3) : 0; i <= n; i++) {
+        p.push([`${vpc ? 'VpcId' : 'SubnetId'}.${i}`, pick(r, [fx.subnet, 'vpc-00000000000000000', 'subnet-00000000000000000', 'vpc-bad', '', 'subnet-'])]);
+      }
+      if (chance(r, 0.5)) filters(r, vpc ? ['vpc-id', 'is-default', 'cidr', 'owner-id', 'state', 'tag:team', 'colour'] : ['subnet-id', 'vpc-id', 'availability-zone', 'default-for-az', 'cidr-block', 'colour'], p);
+      if (chance(r, 0.3)) p.push(['MaxResults', pick(r, ['5', '4', '1000', '1001', 'x'])]);
+      if (chance(r, 0.2)) p.push(['NextToken', pick(r, ['garbage', '', Buffer.from('{"k":"vpc-0"}').toString('base64url')])]);
+      break;
+    }
+    case 'DescribeAccountAttributes':
+      for (let i = 1, n = int(r, 0, 3); i <= n; i++) p.push([`AttributeName.${i}`, pick(r, ['default-vpc', 'supported-platforms', 'max-instances', 'x', ''])]);
+      break;
+    case 'CreateSecurityGroup':
+      if (chance(r, 0.9)) p.push(['GroupName', pick(r, GROUP_NAMES)]);
+      if (chance(r, 0.9)) p.push(['GroupDescription', chance(r, 0.5) ? 'fuzz' : pick(r, VALUES)()]);
+      if (chance(r, 0.3)) p.push(['VpcId', pick(r, ['vpc-00000000000000000', 'vpc-bad', '', fx.subnet])]);
+      if (chance(r, 0.2)) {
+        p.push(['TagSpecification.1.ResourceType', pick(r, ['security-group', 'instance', ''])]);
+        p.push(['TagSpecification.1.Tag.1.Key', pick(r, ['team', 'aws:x', ''])], ['TagSpecification.1.Tag.1.Value', pick(r, VALUES)()]);
+      }
+      break;
+    case 'DeleteSecurityGroup':
+      if (chance(r, 0.7)) p.push(['GroupId', pick(r, GROUP_IDS())]);
+      if (chance(r, 0.4)) p.push(['GroupName', pick(r, GROUP_NAMES)]);
+      break;
+    case 'DescribeSecurityGroups':
+      for (let i = 1, n = chance(r, 0.3) ? int(r, 1, 3) : 0; i <= n; i++) p.push([`GroupId.${i}`, pick(r, GROUP_IDS())]);
+      for (let i = 1, n = chance(r, 0.2) ? int(r, 1, 2) : 0; i <= n; i++) p.push([`GroupName.${i}`, pick(r, GROUP_NAMES)]);
+      if (chance(r, 0.5)) filters(r, SG_FILTERS, p);
+      if (chance(r, 0.3)) p.push(['MaxResults', pick(r, ['5', '4', '1000', '1001', 'x'])]);
+      if (chance(r, 0.2)) p.push(['NextToken', pick(r, ['garbage', '', Buffer.from('{"k":"sg-0"}').toString('base64url')])]);
+      break;
+    case 'DescribeSecurityGroupRules':
+      for (let i = 1, n = chance(r, 0.3) ? int(r, 1, 3) : 0; i <= n; i++) p.push([`SecurityGroupRuleId.${i}`, pick(r, RULE_IDS())]);
+      if (chance(r, 0.5)) filters(r, ['group-id', 'security-group-rule-id', 'tag:team', 'colour'], p);
+      if (chance(r, 0.3)) p.push(['MaxResults', pick(r, ['5', '4', '1000', '1001', 'x'])]);
+      break;
+    case 'AuthorizeSecurityGroupIngress':
+    case 'AuthorizeSecurityGroupEgress':
+    case 'RevokeSecurityGroupIngress':
+    case 'RevokeSecurityGroupEgress':
+      if (chance(r, 0.8)) p.push(['GroupId', pick(r, GROUP_IDS())]);
+      if (chance(r, 0.2)) p.push(['GroupName', pick(r, GROUP_NAMES)]);
+      if (chance(r, 0.3)) {
+        // The legacy form.
+        if (chance(r, 0.8)) p.push(['IpProtocol', pick(r, PROTOCOLS)]);
+        if (chance(r, 0.7)) p.push(['FromPort', pick(r, PORTS)], ['ToPort', pick(r, PORTS)]);
+        if (chance(r, 0.7)) p.push(['CidrIp', pick(r, CIDRS)]);
+        if (chance(r, 0.2)) p.push(['SourceSecurityGroupName', pick(r, GROUP_NAMES)]);
+        if (chance(r, 0.1)) p.push(['SourceSecurityGroupOwnerId', pick(r, ACCOUNTS)]);
+      }
+      for (let i = 1, n = int(r, 0, 3); i <= n; i++) {
+        const m = `IpPermissions.${i}`;
+        if (chance(r, 0.9)) p.push([`${m}.IpProtocol`, pick(r, PROTOCOLS)]);
+        if (chance(r, 0.7)) p.push([`${m}.FromPort`, pick(r, PORTS)], [`${m}.ToPort`, pick(r, PORTS)]);
+        for (let j = 1, k = int(r, 0, 2); j <= k; j++) p.push([`${m}.IpRanges.${j}.CidrIp`, pick(r, CIDRS)]);
+        if (chance(r, 0.3)) p.push([`${m}.Ipv6Ranges.1.CidrIpv6`, pick(r, CIDRS)]);
+        if (chance(r, 0.2)) p.push([`${m}.IpRanges.1.Description`, pick(r, VALUES)()]);
+        if (chance(r, 0.3)) p.push([`${m}.Groups.1.GroupId`, pick(r, GROUP_IDS())]);
+        if (chance(r, 0.1)) p.push([`${m}.Groups.1.UserId`, pick(r, ACCOUNTS)]);
+        if (chance(r, 0.1)) p.push([`${m}.Groups.1.GroupName`, pick(r, GROUP_NAMES)]);
+        if (chance(r, 0.1)) p.push([`${m}.PrefixListIds.1.PrefixListId`, pick(r, ['pl-12345678', 'x', ''])]);
+      }
+      if (action.startsWith('Revoke') && chance(r, 0.3)) p.push(['SecurityGroupRuleId.1', pick(r, RULE_IDS())]);
+      if (chance(r, 0.1)) p.push(['TagSpecification.1.ResourceType', pick(r, ['security-group-rule', 'x'])], ['TagSpecification.1.Tag.1.Key', 'k']);
+      break;
+    case 'ModifySecurityGroupRules':
+      if (chance(r, 0.9)) p.push(['GroupId', pick(r, GROUP_IDS())]);
+      for (let i = 1, n = int(r, 0, 2); i <= n; i++) {
+        const m = `SecurityGroupRule.${i}`;
+        if (chance(r, 0.9)) p.push([`${m}.SecurityGroupRuleId`, pick(r, RULE_IDS())]);
+        if (chance(r, 0.8)) p.push([`${m}.SecurityGroupRule.IpProtocol`, pick(r, PROTOCOLS)]);
+        if (chance(r, 0.7)) p.push([`${m}.SecurityGroupRule.FromPort`, pick(r, PORTS)], [`${m}.SecurityGroupRule.ToPort`, pick(r, PORTS)]);
+        if (chance(r, 0.6)) p.push([`${m}.SecurityGroupRule.CidrIpv4`, pick(r, CIDRS)]);
+        if (chance(r, 0.2)) p.push([`${m}.SecurityGroupRule.ReferencedGroupId`, pick(r, GROUP_IDS())]);
+      }
+      break;
     default:
       for (let i = 0, n = int(r, 0, 4); i < n; i++) p.push([pick(r, NAME_POOL), pick(r, VALUES)()]);
   }
@@ -402,6 +506,10 @@ function poison(r: Rng, action: string): Pairs {
     ModifyImageAttribute: [[['ImageId', pick(r, NOT_OWNED)]], [['LaunchPermission.Add.99999.UserId', 'not-an-account']]],
     CreateTags: [[['ResourceId.999999', MISSING_IMAGE]]],
     DeleteTags: [[['ResourceId.999999', MISSING_IMAGE]]],
+    // A group of no account: whoever signs, nothing is found, so nothing changes.
+    CreateSecurityGroup: [[['GroupName', 'sg-poisoned']]],
+    ...Object.fromEntries(['DeleteSecurityGroup', 'AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'RevokeSecurityGroupIngress',
+      'RevokeSecurityGroupEgress', 'ModifySecurityGroupRules'].map((a) => [a, [[['GroupId', MISSING_GROUP]] as Pairs]])),
   };
   const own = Object.hasOwn(specific, action) ? specific[action] : undefined;
   return own && chance(r, 0.7) ? pick(r, own) : pick(r, generic);
@@ -446,6 +554,8 @@ interface FuzzRequest {
   mutating: boolean;
   /** HEAD: the answer has no body. */
   noBody: boolean;
+  /** The account the request is signed as, when its signature is well formed. */
+  signer?: string;
 }
 
 const FORM = 'application/x-www-form-urlencoded; charset=utf-8';
@@ -506,6 +616,7 @@ async function corpusRequest(k: number): Promise<FuzzRequest> {
     body,
     mutating: fields.some(([n, v]) => n === 'Action' && !READ_ONLY.has(v)),
     noBody: false,
+    signer: MAIN,
   };
 }
 
@@ -643,7 +754,8 @@ async function generate(index: number): Promise<FuzzRequest> {
 
   const head = `${method} ${target} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
   const label = `${method} ${JSON.stringify(target.slice(0, 60))} action=${JSON.stringify((action ?? '(none)').slice(0, 40))} [${what.join(' ')}]`;
-  return { index, label, head, body: payload, mutating, noBody: method === 'HEAD' };
+  const signer = signedWell ? (/^\d{12}$/.test(account) ? account : MAIN) : undefined;
+  return { index, label, head, body: payload, mutating, noBody: method === 'HEAD', signer };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -727,6 +839,10 @@ function judge(req: FuzzRequest, answer: RawAnswer): Verdict {
   if (Number(headers.get('content-length')) !== Buffer.byteLength(body)) return { status, problem: 'content-length does not match the body' };
   if (STACK_TRACE.test(body)) return { status, problem: `a stack trace or file path in the body: ${body.slice(0, 400)}` };
   if (!wellFormed(body)) return { status, problem: `malformed XML: ${body.slice(0, 400)}` };
+  // Another account's security group is named only when the request named it (an echo).
+  const sent = req.head + req.body.toString('latin1');
+  const leaked = fx.groups.find((g) => g.owner !== req.signer && body.includes(g.id) && !sent.includes(g.id));
+  if (leaked) return { status, problem: `names ${leaked.owner}'s group ${leaked.id} to ${req.signer ?? 'an unsigned caller'}: ${body.slice(0, 300)}` };
   if (status >= 400) {
     const m = ERROR_XML.exec(body);
     if (!m) return { status, problem: `not EC2's error envelope: ${body.slice(0, 400)}` };
@@ -755,7 +871,9 @@ async function apiState(): Promise<unknown> {
         perms[img.ImageId!] = (await c.send(new DescribeImageAttributeCommand({ ImageId: img.ImageId, Attribute: 'launchPermission' }))).LaunchPermissions;
       }
       const byId = (a: { ImageId?: string }, b: { ImageId?: string }) => a.ImageId!.localeCompare(b.ImageId!);
-      state[`${account}@${region}`] = { own: own.sort(byId), visible: visible.map((i) => i.ImageId).sort(), tags, perms };
+      const groups = (await c.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups ?? [];
+      const rules = (await c.send(new DescribeSecurityGroupRulesCommand({}))).SecurityGroupRules ?? [];
+      state[`${account}@${region}`] = { own: own.sort(byId), visible: visible.map((i) => i.ImageId).sort(), tags, perms, groups, rules };
     }
   }
   return state;
@@ -841,7 +959,18 @@ before(async () => {
   const governedImages = await governedFixture(main, ownImages[2]);
   const binnedSnapshot = await makeSnapshot(MAIN);
   await main.send(new DeleteSnapshotCommand({ SnapshotId: binnedSnapshot }));
-  fx = { port: server.port, snapshot, ownImages, secondImage, governedImages, binnedSnapshot };
+  // Default networks are made on first use: made here for every account and region the fuzzer
+  // signs as, so that a read-only request finds them made rather than makes them.
+  for (const account of [MAIN, SECOND, THIRD]) {
+    for (const region of ['us-east-1', 'eu-west-1', 'ap-northeast-1']) await ec2Client(server.endpoint, devCredentials(account), region).send(new DescribeVpcsCommand({}));
+  }
+  const web = (await main.send(new CreateSecurityGroupCommand({ GroupName: 'fuzz-web', Description: 'fuzz' }))).GroupId!;
+  const added = await main.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: web, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+  const secondGroup = (await second.send(new CreateSecurityGroupCommand({ GroupName: 'fuzz-second', Description: 'fuzz' }))).GroupId!;
+  const defaults = async (c: EC2Client) => (await c.send(new DescribeSecurityGroupsCommand({ GroupNames: ['default'] }))).SecurityGroups![0].GroupId!;
+  const groups = [{ id: web, owner: MAIN }, { id: await defaults(main), owner: MAIN }, { id: secondGroup, owner: SECOND }, { id: await defaults(second), owner: SECOND }];
+  const subnet = (await main.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'availability-zone', Values: ['us-east-1a'] }] }))).Subnets![0].SubnetId!;
+  fx = { port: server.port, snapshot, ownImages, secondImage, governedImages, binnedSnapshot, groups, mainRule: added.SecurityGroupRules![0].SecurityGroupRuleId!, subnet };
 });
 
 after(async () => {

@@ -14,6 +14,7 @@ import { SqliteMetadataStore } from '../sqlite/sqlite-store.ts';
 import { VolumeData } from '../../domain/volumes/volume-data.ts';
 import { BLOCK_SIZE } from '../../ports/block-store.ts';
 import { importRawImage, makeVolume, qemuIo, REGION } from '../../../test/support/qemu.ts';
+import { NbdClient } from '../../../test/support/nbd-client.ts';
 import { NbdServer, type NbdExport } from './nbd-server.ts';
 import { volumeExport } from './volume-export.ts';
 
@@ -191,7 +192,7 @@ test('a client vanishing mid-write or with reads in flight leaves the server ser
   });
 });
 
-test('a volume over a snapshot: lazy reads, writes into its own blocks, flush syncs them', async () => {
+test('a volume over a snapshot: lazy reads, a flushed write in its journal, settled into its own block and synced', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'amiforge-nbdvol-'));
   const store = new SqliteMetadataStore(':memory:');
   const blocks = new FsBlockStore({ root: join(dir, 'blocks') });
@@ -215,10 +216,54 @@ test('a volume over a snapshot: lazy reads, writes into its own blocks, flush sy
       // One 512 KiB block fetched for one byte read; nothing else of the 1 GiB volume.
       assert.equal(data.stats.bytesRead, BLOCK_SIZE);
       clean(await qemuIo(sock, 'disk', ['write -P 0x99 1073737728 4096', 'flush', 'read -P 0x99 1073737728 4096']));
+      // One page of the block written: the flush put it in the volume's journal, durable.
+      assert.deepEqual(await store.volumes.journalIndex(vol.volumeId), [{ index: 2047, page: 127 }]);
+      assert.ok((await new VolumeData({ store, blocks }).read(vol, 1073737728, 4096)).every((b) => b === 0x99));
+      // Settling (as before a snapshot) stores the block whole and syncs it.
+      await data.settle(vol);
       const own = await store.volumes.ownBlocks(vol.volumeId);
       assert.deepEqual(own.map((b) => b.index), [2047]);
       assert.ok(synced.includes(own[0].hash), 'flush did not sync the written block');
       assert.equal(await store.snapshots.block('snap-0123456789abcdef0', 2047), undefined);
+    });
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a volume in use: 4 KiB writes wait in its buffer, each block is stored once per FLUSH, a FUA write at once', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'amiforge-nbdbuf-'));
+  const store = new SqliteMetadataStore(':memory:');
+  const blocks = new FsBlockStore({ root: join(dir, 'blocks') });
+  try {
+    const vol = await makeVolume(store, 'vol-0123456789abcdef1', 1);
+    const data = new VolumeData({ store, blocks });
+    /** What a process that died now would find: a fresh VolumeData over the same stores. */
+    const afterCrash = (offset: number, length: number) => new VolumeData({ store, blocks }).read(vol, offset, length);
+    await withServer(volumeExport(data, vol), async (sock, server) => {
+      const nbd = await NbdClient.connect(sock);
+      const expected = Buffer.alloc(2 * BLOCK_SIZE);
+      for (let i = 0; i < 256; i++) {
+        const piece = randomBytes(4096);
+        piece.copy(expected, i * 4096);
+        await nbd.write(i * 4096, piece);
+      }
+      assert.ok((await nbd.read(0, 2 * BLOCK_SIZE)).equals(expected), 'reads see the buffered writes');
+      assert.ok((await afterCrash(0, 4096)).equals(Buffer.alloc(4096)), 'nothing is durable before the flush');
+      await nbd.flush();
+      assert.ok((await afterCrash(0, 2 * BLOCK_SIZE)).equals(expected), 'the flush made every write durable');
+      const stats = server.allStats();
+      assert.equal(stats.bytesWritten, 256 * 4096);
+      assert.equal(stats.bytesStored, 2 * BLOCK_SIZE, 'two blocks written 128 times each, stored once each');
+      // FUA: durable when answered, no flush needed.
+      await nbd.write(BLOCK_SIZE * 9, Buffer.from('forced unit access'), { fua: true });
+      assert.equal((await afterCrash(BLOCK_SIZE * 9, 18)).toString(), 'forced unit access');
+      // A client that hangs up: the server flushes what it left.
+      await nbd.write(BLOCK_SIZE * 11, Buffer.from('goodbye'));
+      await nbd.close();
+      await server.close(); // waits for the session to end
+      assert.equal((await afterCrash(BLOCK_SIZE * 11, 7)).toString(), 'goodbye');
     });
   } finally {
     await store.close();

@@ -20,6 +20,8 @@ export interface NbdExport {
   flush(): Promise<void>;
   /** Optional: the range's contents may be discarded. */
   trim?(offset: number, length: number): Promise<void>;
+  /** Optional: what the export's writes cost its store (e.g. bytes stored), beside the server's stats. */
+  writeStats?(): Record<string, number>;
 }
 
 export interface NbdServerOptions {
@@ -123,6 +125,11 @@ export class NbdServer {
   constructor(opts: NbdServerOptions) {
     if (!Number.isSafeInteger(opts.export.size) || opts.export.size < 0) throw new RangeError(`bad export size ${opts.export.size}`);
     this.opts = opts;
+  }
+
+  /** The server's statistics with the export's own (bytes stored, when it counts them). */
+  allStats(): NbdStats & Record<string, number> {
+    return { ...this.opts.export.writeStats?.(), ...this.stats };
   }
 
   /** Listens on `socketPath` (replacing a stale socket file there), readable by this user only. */

@@ -552,9 +552,9 @@ export class QemuHypervisor implements Hypervisor {
     return out;
   }
 
-  /** NBD statistics per running guest and device (bytes the guest read and wrote). */
-  diskStats(instanceId: string): NbdServer['stats'][] {
-    return [...(this.guestsById.get(instanceId)?.plugged.values() ?? [])].map((p) => ({ ...p.nbd.stats }));
+  /** NBD statistics per running guest and device (bytes the guest read and wrote, bytes stored for them). */
+  diskStats(instanceId: string): ReturnType<NbdServer['allStats']>[] {
+    return [...(this.guestsById.get(instanceId)?.plugged.values() ?? [])].map((p) => p.nbd.allStats());
   }
 
   onEvent(listener: (event: GuestEvent) => void): () => void {

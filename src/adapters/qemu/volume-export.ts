@@ -1,6 +1,7 @@
 // A volume as an NBD export: the mapping from NbdExport's byte ranges onto VolumeData's 512 KiB
-// blocks. Reads fetch only the blocks the guest touches; writes land in the volume's own blocks;
-// a flush syncs the blocks written since the last one (VolumeData.flush).
+// blocks. Reads fetch only the blocks the guest touches; writes land in the volume's write
+// buffer; a flush (the guest's FLUSH, or a FUA write) stores each dirty block once and makes it
+// durable (VolumeData.flush).
 //
 // Why a cache: a guest reads and writes in 4 KiB pieces, and every piece of a block not cached
 // would fetch (and verify) the whole 512 KiB block again; measured on the base image's boot, 66
@@ -22,8 +23,9 @@ export function volumeExport(data: VolumeData, vol: VolumeRecord, opts: VolumeEx
   return blockExport(vol.size * 1024 ** 3, {
     blockSize: BLOCK_SIZE,
     readBlock: (index) => data.readBlock(vol, index),
-    writeBlock: (index, block) => data.writeBlock(vol, index, block),
+    writeBlock: (index, block, changed) => data.writeBlock(vol, index, block, changed),
     flush: () => data.flush(vol),
+    writeStats: () => ({ ...data.volumeWriteStats(vol.volumeId) }),
   }, opts);
 }
 
@@ -99,10 +101,11 @@ export function blockExport(size: number, io: GuestDiskBlocks, opts: VolumeExpor
           // blocks are never changed in place: a read may still be copying from one).
           const block = n === BLOCK_SIZE ? Buffer.from(bytes.subarray(at, at + n)) : Buffer.from(await current(index));
           if (n !== BLOCK_SIZE) bytes.copy(block, within, at, at + n);
-          await io.writeBlock(index, block);
+          await io.writeBlock(index, block, { offset: within, length: n });
           remember(index, block);
         }));
     },
     flush: () => io.flush(),
+    writeStats: io.writeStats && (() => io.writeStats!()),
   };
 }

@@ -188,6 +188,8 @@ export async function runSimScript(commands: SimCommand[], env: SimScriptEnv): P
         const bytes = Buffer.from(cmd.text, 'utf8');
         checkRange(disk, cmd.offset, bytes.length, cmd.line);
         await disk.write(cmd.offset, bytes);
+        // As a script's `dd conv=fsync` would: the write is durable before the next command.
+        await disk.blocks?.flush();
         break;
       }
       case 'read': {
@@ -199,7 +201,9 @@ export async function runSimScript(commands: SimCommand[], env: SimScriptEnv): P
       case 'fill': {
         const disk = diskFor(env, cmd);
         checkRange(disk, cmd.offset, cmd.length, cmd.line);
-        if (!(await fill(disk, cmd, env))) return 'interrupted';
+        const filled = await fill(disk, cmd, env);
+        await disk.blocks?.flush();
+        if (!filled) return 'interrupted';
         break;
       }
       case 'metadata': {

@@ -128,6 +128,15 @@ CREATE TABLE IF NOT EXISTS volume_blocks (
   PRIMARY KEY (volume_id, block_index)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS volume_blocks_by_hash ON volume_blocks (hash);
+-- A volume's small-write journal: 4 KiB pages written since their block was last stored whole
+-- (VolumeData); a block's bytes are its volume_blocks (or snapshot) block with these laid over it.
+CREATE TABLE IF NOT EXISTS volume_journal (
+  volume_id   TEXT NOT NULL,
+  block_index INTEGER NOT NULL,
+  page        INTEGER NOT NULL,
+  data        BLOB NOT NULL,
+  PRIMARY KEY (volume_id, block_index, page)
+) WITHOUT ROWID;
 -- KMS keys. The document is the KeyRecord; key material lives apart, wrapped under the root key.
 CREATE TABLE IF NOT EXISTS kms_keys (
   key_id  TEXT PRIMARY KEY,

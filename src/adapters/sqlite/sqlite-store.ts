@@ -26,6 +26,9 @@ import type { SnapshotRepository } from '../../ports/snapshot-repository.ts';
 import type { RecycleBinRepository } from '../../ports/recycle-bin-repository.ts';
 import { RECYCLE_BIN_RESET, RECYCLE_BIN_SCHEMA } from './schema-recycle-bin.ts';
 import { SqliteRecycleBin } from './sqlite-recycle-bin.ts';
+import { NETWORK_RESET, NETWORK_SCHEMA } from './schema-network.ts';
+import { SqliteNetwork } from './sqlite-network.ts';
+import type { NetworkRepository } from '../../ports/network-repository.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
@@ -75,6 +78,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly keyPairs: KeyPairRepository;
   readonly accountSettings: SqliteAccountSettings;
   readonly recycleBin: RecycleBinRepository;
+  readonly network: NetworkRepository;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -106,6 +110,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.accountSettings = new SqliteAccountSettings(this.db);
     this.db.exec(RECYCLE_BIN_SCHEMA);
     this.recycleBin = new SqliteRecycleBin(this.db, (fn) => this.tx(fn), { images, snapshots });
+    this.db.exec(NETWORK_SCHEMA);
+    this.network = new SqliteNetwork(this.db, (fn) => this.tx(fn));
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
@@ -122,8 +128,8 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async reset(): Promise<void> {
-    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_client_tokens; DELETE FROM image_snapshots; DELETE FROM deregistered_image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volumes;'
-      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET + RECYCLE_BIN_RESET));
+    this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_client_tokens; DELETE FROM image_snapshots; DELETE FROM deregistered_image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volume_journal; DELETE FROM volumes;'
+      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET + RECYCLE_BIN_RESET + NETWORK_RESET));
   }
 
   async close(): Promise<void> {

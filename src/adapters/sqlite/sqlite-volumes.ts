@@ -2,7 +2,7 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { Tag } from '../../protocol/ec2/types.generated.ts';
 import type { BlockEntry } from '../../ports/snapshot-repository.ts';
-import type { VolumeQuery, VolumeRecord, VolumeRepository } from '../../ports/volume-repository.ts';
+import type { JournalPage, VolumeQuery, VolumeRecord, VolumeRepository } from '../../ports/volume-repository.ts';
 import { putTags, type Tx } from './sqlite-tags.ts';
 
 type Row = Record<string, SQLInputValue>;
@@ -46,6 +46,7 @@ export class SqliteVolumes implements VolumeRepository {
   async delete(region: string, volumeId: string): Promise<boolean> {
     return this.tx(() => {
       this.db.prepare('DELETE FROM volume_blocks WHERE volume_id = ?').run(volumeId);
+      this.db.prepare('DELETE FROM volume_journal WHERE volume_id = ?').run(volumeId);
       this.db.prepare('DELETE FROM tags WHERE resource_id = ? AND region = ?').run(volumeId, region);
       return Number(this.db.prepare('DELETE FROM volumes WHERE volume_id = ? AND region = ?').run(volumeId, region).changes) > 0;
     });
@@ -91,6 +92,29 @@ export class SqliteVolumes implements VolumeRepository {
   async putBlock(volumeId: string, index: number, hash: string, checksum?: string): Promise<void> {
     this.db.prepare('INSERT OR REPLACE INTO volume_blocks (volume_id, block_index, hash, checksum) VALUES (?, ?, ?, ?)')
       .run(volumeId, index, hash, checksum ?? null);
+  }
+
+  async journalPages(volumeId: string, index: number): Promise<JournalPage[]> {
+    return (this.db.prepare('SELECT page, data FROM volume_journal WHERE volume_id = ? AND block_index = ? ORDER BY page')
+      .all(volumeId, index) as Row[]).map((r) => ({ index, page: Number(r.page), data: Buffer.from(r.data as Uint8Array) }));
+  }
+
+  async journalIndex(volumeId: string): Promise<{ index: number; page: number }[]> {
+    return (this.db.prepare('SELECT block_index, page FROM volume_journal WHERE volume_id = ? ORDER BY block_index, page')
+      .all(volumeId) as Row[]).map((r) => ({ index: Number(r.block_index), page: Number(r.page) }));
+  }
+
+  async commitWrites(volumeId: string, writes: { blocks: BlockEntry[]; pages: JournalPage[] }): Promise<void> {
+    this.tx(() => {
+      const map = this.db.prepare('INSERT OR REPLACE INTO volume_blocks (volume_id, block_index, hash, checksum) VALUES (?, ?, ?, ?)');
+      const drop = this.db.prepare('DELETE FROM volume_journal WHERE volume_id = ? AND block_index = ?');
+      for (const b of writes.blocks) {
+        map.run(volumeId, b.index, b.hash, b.checksum ?? null);
+        drop.run(volumeId, b.index);
+      }
+      const page = this.db.prepare('INSERT OR REPLACE INTO volume_journal (volume_id, block_index, page, data) VALUES (?, ?, ?, ?)');
+      for (const p of writes.pages) page.run(volumeId, p.index, p.page, p.data);
+    });
   }
 
   async ownBlocks(volumeId: string): Promise<BlockEntry[]> {

@@ -17,11 +17,12 @@ import { keyPairHandlers } from './key-pairs.ts';
 import { governanceHandlers } from './image-governance.ts';
 import { allowedImagesHandlers } from './allowed-images.ts';
 import { recycleBinHandlers } from './recycle-bin.ts';
+import { networkHandlers } from './network.ts';
 
 const handlers: Ec2HandlerTable = {
   ...imageHandlers, ...tagHandlers, ...regionHandlers, ...snapshotHandlers, ...volumeHandlers, ...instanceHandlers, ...keyPairHandlers, ...encryptionHandlers,
   ...allowedImagesHandlers, ...governanceHandlers,
-  ...recycleBinHandlers,
+  ...recycleBinHandlers, ...networkHandlers,
 };
 
 export const implementedEc2Actions = (): string[] => Object.keys(handlers).sort();

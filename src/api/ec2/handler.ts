@@ -14,6 +14,8 @@ import type { InstanceLauncher } from '../../domain/instances/instance-launcher.
 import type { InstanceLifecycle } from '../../domain/instances/instance-lifecycle.ts';
 import type { InstanceService } from '../../domain/instances/instance-service.ts';
 import type { VolumeAttachments } from '../../domain/instances/volume-attachments.ts';
+import type { SecurityGroupService } from '../../domain/network/security-groups.ts';
+import type { VpcService } from '../../domain/network/vpc-service.ts';
 import type { KeyPairService } from '../../domain/keypairs/key-pair-service.ts';
 import type { RecycleBin } from '../../domain/recycle-bin/recycle-bin.ts';
 import type { Ec2Operations } from '../../protocol/ec2/types.generated.ts';
@@ -33,6 +35,8 @@ export interface Ec2Services {
   attachments: VolumeAttachments;
   imageCreator: ImageCreator;
   keyPairs: KeyPairService;
+  securityGroups: SecurityGroupService;
+  vpcs: VpcService;
   encryption: EbsEncryption;
   governance: GovernanceServices;
   allowedImages: AllowedImages;

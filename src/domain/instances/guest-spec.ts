@@ -1,7 +1,7 @@
 // What the hypervisor is given to start an instance's guest: the machine from the instance type,
-// how it boots (its kernel image, or firmware), the disks by device name, user data, and the
-// instance metadata a guest reads from IMDS.
-import type { GuestBoot, GuestDisk, GuestMachine, StartGuestOptions } from '../../ports/hypervisor.ts';
+// how it boots (its kernel image, or firmware), the disks by device name, the host ports forwarded
+// to it, user data, and the instance metadata a guest reads from IMDS.
+import type { GuestBoot, GuestDisk, GuestForwards, GuestMachine, StartGuestOptions } from '../../ports/hypervisor.ts';
 import type { InstanceRecord } from '../../ports/instance-repository.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import { findRegion, zonesOf } from '../regions.ts';
@@ -81,11 +81,24 @@ export function instanceMetadata(r: InstanceRecord, volumes: VolumeRecord[]): Re
     }
   }
   if (r.publicKey) md['public-keys/0/openssh-key'] = r.publicKey;
+  if (r.network) {
+    const mac = r.network.macAddress;
+    md.mac = mac;
+    md['security-groups'] = r.network.groups.map((g) => g.groupName).join('\n');
+    md[`network/interfaces/macs/${mac}/subnet-id`] = r.network.subnetId;
+    md[`network/interfaces/macs/${mac}/vpc-id`] = r.network.vpcId;
+    md[`network/interfaces/macs/${mac}/security-group-ids`] = r.network.groups.map((g) => g.groupId).join('\n');
+    md[`network/interfaces/macs/${mac}/local-ipv4s`] = r.privateIpAddress;
+  }
+  if (r.publicIpAddress) {
+    md['public-ipv4'] = r.publicIpAddress;
+    md['public-hostname'] = r.publicIpAddress;
+  }
   return md;
 }
 
 /** The start options for the instance's guest, on the volumes attached to it now. */
-export function guestSpec(r: InstanceRecord, volumes: VolumeRecord[], iv: InstanceVolumes, firstBoot: boolean): StartGuestOptions {
+export function guestSpec(r: InstanceRecord, volumes: VolumeRecord[], iv: InstanceVolumes, firstBoot: boolean, forwards?: GuestForwards): StartGuestOptions {
   const disks: GuestDisk[] = [];
   const instanceStore: GuestDisk[] = [];
   for (const v of volumes) {
@@ -104,5 +117,6 @@ export function guestSpec(r: InstanceRecord, volumes: VolumeRecord[], iv: Instan
     firstBoot,
     metadata: instanceMetadata(r, volumes),
     imdsTokens: r.imdsSupport === 'v2.0' ? 'required' : 'optional',
+    forwards,
   };
 }

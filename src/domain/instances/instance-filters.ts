@@ -45,6 +45,14 @@ export const instanceFilters: FilterMap<InstanceView> = {
   'block-device-mapping.status': (v) => ebs(v).map((m) => m.Ebs?.Status),
   'block-device-mapping.attach-time': (v) => ebs(v).map((m) => m.Ebs?.AttachTime?.toISOString()),
   'block-device-mapping.delete-on-termination': (v) => ebs(v).map((m) => m.Ebs?.DeleteOnTermination),
+  'vpc-id': (v) => (v.r.state === 'terminated' ? undefined : v.r.network?.vpcId),
+  'subnet-id': (v) => (v.r.state === 'terminated' ? undefined : v.r.network?.subnetId),
+  'instance.group-id': (v) => v.r.network?.groups.map((g) => g.groupId) ?? [],
+  'instance.group-name': (v) => v.r.network?.groups.map((g) => g.groupName) ?? [],
+  'network-interface.network-interface-id': (v) => v.r.network?.networkInterfaceId,
+  'network-interface.mac-address': (v) => v.r.network?.macAddress,
+  'ip-address': (v) => v.r.publicIpAddress,
+  'dns-name': (v) => v.r.publicIpAddress,
 };
 
 /** DescribeInstanceStatus's own filters. */

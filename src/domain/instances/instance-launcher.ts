@@ -21,7 +21,8 @@ import type { InstanceLifecycle } from './instance-lifecycle.ts';
 import { architectureFits, DEFAULT_INSTANCE_TYPE, findInstanceType, type InstanceTypeInfo } from './instance-types.ts';
 import { toWireInstance } from './instance-wire.ts';
 import { launchPlan, type DevicePlan, type EbsPlan } from './launch-plan.ts';
-import { ADDRESS_RANGE, intToIp } from './private-addresses.ts';
+import { intToIp } from './private-addresses.ts';
+import { subnetAddressRange, type InstanceNetwork } from '../network/instance-network.ts';
 
 export interface LauncherDeps {
   store: MetadataStore;
@@ -35,6 +36,8 @@ export interface LauncherDeps {
   instanceLimit: number;
   /** Allowed AMIs: with the setting enabled, an image that is not allowed cannot be launched. */
   allowedImages?: AllowedImages;
+  /** Subnets and security groups: where each instance is placed in the default VPC. */
+  network: InstanceNetwork;
 }
 
 /** EC2's cap on user data: 16 KiB before base64 encoding. */
@@ -42,7 +45,7 @@ const USER_DATA_MAX = 16 * 1024;
 
 /** Parameters amiforge does not model; refused by name rather than ignored. */
 const UNSUPPORTED: (keyof RunInstancesRequest)[] = [
-  'LaunchTemplate', 'NetworkInterfaces', 'InstanceMarketOptions', 'PrivateIpAddress', 'Ipv6AddressCount', 'Ipv6Addresses',
+  'LaunchTemplate', 'InstanceMarketOptions', 'PrivateIpAddress', 'Ipv6AddressCount', 'Ipv6Addresses',
   'ElasticGpuSpecification', 'ElasticInferenceAccelerators', 'LicenseSpecifications', 'SecondaryInterfaces',
 ];
 
@@ -91,7 +94,9 @@ export class InstanceLauncher {
     if (!type) throw Errors.unsupportedConfiguration(`The instance type '${typeName}' is not supported by amiforge. Supported families: m1.small, t2, t3, t3a, t4g, m5, m5d, m6i, m7g, c5, c5d, c6i, r5.`);
     const image = await this.launchableImage(caller, req.ImageId, type);
     const boot = await this.bootImagesOf(caller, image, req);
-    const zone = this.zoneOf(caller, req);
+    const placement = await this.deps.network.placement(caller, req, this.requestedZone(caller, req), this.zones(caller)[0].name);
+    const zone = placement.zone;
+    const addresses = subnetAddressRange(placement.subnet);
     const key = req.KeyName === undefined ? undefined : await this.deps.store.keyPairs.byName(caller.region, caller.account, req.KeyName);
     if (req.KeyName !== undefined && !key) throw Errors.keyPairNotFound(req.KeyName);
     const userData = decodeUserData(req.UserData);
@@ -112,8 +117,8 @@ export class InstanceLauncher {
     try {
       for (let i = 0; i < count; i++) {
         const instanceId = this.deps.ids.next('i');
-        const address = await this.deps.store.instances.allocateAddress(caller.region, instanceId, ADDRESS_RANGE.first, ADDRESS_RANGE.last);
-        if (address === undefined) throw Errors.insufficientAddresses(zone);
+        const address = await this.deps.store.instances.allocateAddress(caller.region, instanceId, addresses.first, addresses.last);
+        if (address === undefined) throw Errors.insufficientAddresses(placement.subnet.subnetId);
         const r: InstanceRecord = {
           region: caller.region, instanceId, ownerId: caller.account, reservationId, imageId: image.image.ImageId,
           instanceType: type.name, availabilityZone: zone, privateIpAddress: intToIp(address), launchIndex: i,
@@ -126,7 +131,7 @@ export class InstanceLauncher {
           requestDigest: req.ClientToken ? digestOf(req) : undefined, disableApiTermination: !!req.DisableApiTermination,
           disableApiStop: !!req.DisableApiStop, shutdownBehavior: req.InstanceInitiatedShutdownBehavior ?? 'stop',
           instanceStore: plan.filter((p) => p.kind === 'store').map((p) => ({ device: p.device, virtualName: p.virtualName, sizeGiB: p.sizeGiB })),
-          bootCount: 0,
+          bootCount: 0, network: this.deps.network.interfaceOf(instanceId, placement),
         };
         for (const p of plan) if (p.kind === 'ebs') made.push(await this.makeVolume(caller, r, p, now, volumeTags));
         records.push(r);
@@ -173,8 +178,13 @@ export class InstanceLauncher {
     return { kernelId: req.KernelId ?? image.image.KernelId, ramdiskId: req.RamdiskId ?? image.image.RamdiskId };
   }
 
-  private zoneOf(caller: Caller, req: RunInstancesRequest): string {
-    const zones = zonesOf(findRegion(caller.region)!);
+  private zones(caller: Caller) {
+    return zonesOf(findRegion(caller.region)!);
+  }
+
+  /** The zone Placement names, if any (the subnet decides otherwise). */
+  private requestedZone(caller: Caller, req: RunInstancesRequest): string | undefined {
+    const zones = this.zones(caller);
     const p = req.Placement;
     if (p?.AvailabilityZone) {
       if (!zones.some((z) => z.name === p.AvailabilityZone)) throw Errors.invalidParameterValue(`Invalid availability zone: [${p.AvailabilityZone}]`);
@@ -185,7 +195,7 @@ export class InstanceLauncher {
       if (!z) throw Errors.invalidParameterValue(`Invalid availability zone ID: [${p.AvailabilityZoneId}]`);
       return z.name;
     }
-    return zones[0].name;
+    return undefined;
   }
 
   /** Every snapshot the mapping names exists, is usable and completed, and fits its volume. */

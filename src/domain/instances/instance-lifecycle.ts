@@ -15,6 +15,7 @@ import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import { keyRefusal } from '../encryption/lineage-keys.ts';
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
+import type { InstanceNetwork } from '../network/instance-network.ts';
 import { guestSpec } from './guest-spec.ts';
 import { expired, findOwnedInstances, TERMINATED_RETENTION_MS } from './instance-lookup.ts';
 import { initiated, STATE_REASONS, stateChange, transition, userInitiated } from './instance-states.ts';
@@ -48,6 +49,8 @@ export interface LifecycleDeps {
    */
   unlockVolume?: (caller: Caller, volume: VolumeRecord) => Promise<void>;
   onError: (what: string, err: unknown) => void;
+  /** Host addresses and forwarded ports: given at every start, released at every stop. */
+  network?: InstanceNetwork;
 }
 
 export class InstanceLifecycle {
@@ -113,8 +116,10 @@ export class InstanceLifecycle {
     const firstBoot = r.bootCount === 0;
     r.bootCount++;
     r.reachability = undefined;
+    const forwards = await this.deps.network?.onStart(r);
     await this.deps.store.instances.update(r);
-    await this.deps.hypervisor.start(guestSpec(r, volumes, iv, firstBoot));
+    await this.deps.hypervisor.start(guestSpec(r, volumes, iv, firstBoot, forwards));
+    await this.deps.network?.afterStart(r, forwards);
   }
 
   /** A stopped EBS-backed instance whose root volume was detached cannot start until one is attached. */
@@ -134,6 +139,7 @@ export class InstanceLifecycle {
       this.work.start(`terminate ${r.instanceId}`, () => this.finishTerminate(r));
     } else {
       await this.deps.volumes.dropInstanceStore(r);
+      await this.deps.network?.onStop(r);
       transition(r, 'stopped', this.now(), reason);
       await this.deps.store.instances.update(r);
     }
@@ -144,6 +150,7 @@ export class InstanceLifecycle {
     const reason = { code: 'Server.InternalError', message: `Server.InternalError: ${message}` };
     if (r.rootDeviceType === 'ebs') {
       await this.deps.volumes.dropInstanceStore(r);
+      await this.deps.network?.onStop(r);
       transition(r, 'stopped', this.now(), reason);
       await this.deps.store.instances.update(r);
     } else {
@@ -189,7 +196,9 @@ export class InstanceLifecycle {
   }
 
   private async settleStopped(r: InstanceRecord, reason: { code: string; message: string }, text?: string): Promise<void> {
+    await this.deps.volumes.settle(r);
     await this.deps.volumes.dropInstanceStore(r);
+    await this.deps.network?.onStop(r);
     transition(r, 'stopped', this.now(), reason, text);
     await this.deps.store.instances.update(r);
   }
@@ -306,6 +315,7 @@ export class InstanceLifecycle {
       if (current?.state !== 'shutting-down') return;
       await this.deps.volumes.releaseOnTermination(current);
       await this.deps.store.instances.releaseAddress(current.region, current.instanceId);
+      await this.deps.network?.onStop(current);
       transition(current, 'terminated', this.now(), current.stateReason);
       await this.deps.store.instances.update(current);
       this.regions.delete(current.instanceId);
@@ -325,6 +335,7 @@ export class InstanceLifecycle {
       this.held.add(r.instanceId);
       try {
         await this.deps.hypervisor.stop(r.instanceId, { timeoutMs: this.deps.stopTimeoutMs });
+        await this.deps.volumes.settle(current);
         try {
           return await fn();
         } finally {

@@ -15,6 +15,7 @@ import { decodeToken, encodeToken, pageSize } from '../pagination.ts';
 import { findBootImage, refuseForHvm } from '../images/kernel-images.ts';
 import { findRegion, zonesOf } from '../regions.ts';
 import { instanceFilters, instanceStatusFilters, type InstanceView } from './instance-filters.ts';
+import type { InstanceNetwork } from '../network/instance-network.ts';
 import type { InstanceLifecycle } from './instance-lifecycle.ts';
 import { expired, findOwnedInstance } from './instance-lookup.ts';
 import { wireState } from './instance-states.ts';
@@ -22,7 +23,11 @@ import { architectureFits, findInstanceType } from './instance-types.ts';
 import { attachmentOf } from './instance-volumes.ts';
 import { blockDeviceMappings, toWireInstance } from './instance-wire.ts';
 
-export interface InstanceServiceDeps { store: MetadataStore; clock: Clock; hypervisor: Hypervisor; lifecycle: InstanceLifecycle }
+export interface InstanceServiceDeps {
+  store: MetadataStore; clock: Clock; hypervisor: Hypervisor; lifecycle: InstanceLifecycle;
+  /** Security groups: ModifyInstanceAttribute's groupSet, and the forwards that follow from them. */
+  network?: InstanceNetwork;
+}
 
 const BATCH = 100;
 
@@ -130,7 +135,7 @@ export class InstanceService {
       case 'ramdisk': out.RamdiskId = value(r.ramdiskId); break;
       case 'productCodes': out.ProductCodes = []; break;
       case 'sourceDestCheck': out.SourceDestCheck = { Value: true }; break;
-      case 'groupSet': out.Groups = []; break;
+      case 'groupSet': out.Groups = (r.network?.groups ?? []).map((g) => ({ GroupId: g.groupId, GroupName: g.groupName })); break;
       case 'ebsOptimized': out.EbsOptimized = { Value: false }; break;
       case 'sriovNetSupport': out.SriovNetSupport = {}; break;
       case 'enaSupport': out.EnaSupport = { Value: !!r.enaSupport }; break;
@@ -185,6 +190,15 @@ export class InstanceService {
           }
           return;
         }
+        case 'groupSet': {
+          if (!r.network || !this.deps.network) throw Errors.unsupportedOperation(`The instance '${r.instanceId}' was launched before amiforge modelled networks; its groups cannot change.`);
+          if (r.state === 'terminated' || r.state === 'shutting-down') throw Errors.incorrectInstanceState(`The instance '${r.instanceId}' is not in a state in which its security groups can change.`);
+          if (!change.value.length) throw Errors.missingParameter('GroupId');
+          r.network.groups = await this.deps.network.resolveGroups(caller, r.network.vpcId, change.value);
+          await this.deps.store.instances.update(r);
+          await this.deps.network.refreshInstance(r);
+          return;
+        }
       }
       await this.deps.store.instances.update(r);
     });
@@ -197,7 +211,8 @@ type AttributeChange =
   | { attribute: 'userData'; value: Buffer }
   | { attribute: 'disableApiTermination' | 'disableApiStop'; value: boolean }
   | { attribute: 'instanceInitiatedShutdownBehavior'; value: 'stop' | 'terminate' }
-  | { attribute: 'blockDeviceMapping'; value: { device: string; deleteOnTermination: boolean }[] };
+  | { attribute: 'blockDeviceMapping'; value: { device: string; deleteOnTermination: boolean }[] }
+  | { attribute: 'groupSet'; value: string[] };
 
 const asBool = (attribute: string, v: string) => {
   if (v !== 'true' && v !== 'false') throw Errors.instanceAttributeValue(v, attribute);
@@ -234,9 +249,11 @@ function attributeChange(req: ModifyInstanceAttributeRequest): AttributeChange {
       }),
     });
   }
-  const others = ['SourceDestCheck', 'Groups', 'EbsOptimized', 'SriovNetSupport', 'EnaSupport'] as const;
+  if (req.Groups !== undefined) changes.push({ attribute: 'groupSet', value: req.Groups });
+  else if (req.Attribute === 'groupSet') throw Errors.missingParameter('GroupId');
+  const others = ['SourceDestCheck', 'EbsOptimized', 'SriovNetSupport', 'EnaSupport'] as const;
   const other = others.find((k) => req[k] !== undefined)
-    ?? (req.Attribute && !['instanceType', 'userData', 'disableApiTermination', 'disableApiStop', 'instanceInitiatedShutdownBehavior', 'blockDeviceMapping', 'kernel', 'ramdisk'].includes(req.Attribute) ? req.Attribute : undefined);
+    ?? (req.Attribute && !['instanceType', 'userData', 'disableApiTermination', 'disableApiStop', 'instanceInitiatedShutdownBehavior', 'blockDeviceMapping', 'kernel', 'ramdisk', 'groupSet'].includes(req.Attribute) ? req.Attribute : undefined);
   if (other) throw Errors.unsupportedOperation(`Modifying the instance attribute ${other} is not supported by amiforge.`);
   if (changes.length !== 1) {
     if (!changes.length) throw Errors.missingParameter('an attribute to modify (InstanceType, UserData, DisableApiTermination, ...)');

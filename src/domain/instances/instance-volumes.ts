@@ -28,8 +28,9 @@ export function guestDisk(data: VolumeData, device: string, v: VolumeRecord): Gu
     blocks: {
       blockSize: BLOCK_SIZE,
       readBlock: (index) => data.readBlock(v, index),
-      writeBlock: (index, bytes) => data.writeBlock(v, index, bytes),
+      writeBlock: (index, bytes, changed) => data.writeBlock(v, index, bytes, changed),
       flush: () => data.flush(v),
+      writeStats: () => ({ ...data.volumeWriteStats(v.volumeId) }),
     },
   };
 }
@@ -59,7 +60,21 @@ export class InstanceVolumes {
 
   /** Deletes the instance-store volumes (their data is gone, as on EC2 after a stop). */
   async dropInstanceStore(r: InstanceRecord): Promise<void> {
-    for (const v of await this.attached(r)) if (v.ephemeral) await this.deps.store.volumes.delete(v.region, v.volumeId);
+    for (const v of await this.attached(r)) if (v.ephemeral) await this.delete(v);
+  }
+
+  /**
+   * Stores the writes the instance's EBS volumes hold in memory (their write buffers) and folds
+   * their small-write journals into whole blocks, once the guest has stopped: the volumes' block
+   * maps then hold every write the guest completed.
+   */
+  async settle(r: InstanceRecord): Promise<void> {
+    for (const v of await this.attached(r)) if (!v.ephemeral) await this.deps.volumeData.settle(v);
+  }
+
+  private async delete(v: VolumeRecord): Promise<void> {
+    this.deps.volumeData.forget(v.volumeId);
+    await this.deps.store.volumes.delete(v.region, v.volumeId);
   }
 
   /** Termination: DeleteOnTermination volumes go; the others are detached and kept available. */
@@ -68,7 +83,7 @@ export class InstanceVolumes {
     for (const v of await this.attached(r)) {
       const a = attachmentOf(v, r.instanceId)!;
       if (v.ephemeral || a.deleteOnTermination) {
-        await this.deps.store.volumes.delete(v.region, v.volumeId);
+        await this.delete(v);
         if (!v.ephemeral) result.deleted.push(v.volumeId);
       } else {
         await this.detach(v, r.instanceId);
@@ -78,8 +93,9 @@ export class InstanceVolumes {
     return result;
   }
 
-  /** Removes the instance's attachment from the volume record; the volume is available again. */
+  /** Removes the instance's attachment from the volume record (its writes stored first); the volume is available again. */
   async detach(v: VolumeRecord, instanceId: string): Promise<void> {
+    await this.deps.volumeData.settle(v);
     v.attachments = v.attachments.filter((a) => a.instanceId !== instanceId);
     if (!v.attachments.length) v.state = 'available';
     await this.deps.store.volumes.update(v);

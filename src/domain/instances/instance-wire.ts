@@ -1,8 +1,10 @@
 // The Instance shape DescribeInstances and RunInstances return, built from the record, the
-// volumes attached to it (its block device mapping) and the caller's tags. Members amiforge has
-// no truth for (VPC, subnet, network interfaces, security groups, public addresses) are left
-// out rather than made up.
-import type { Instance, InstanceBlockDeviceMapping, Tag } from '../../protocol/ec2/types.generated.ts';
+// volumes attached to it (its block device mapping) and the caller's tags. Its network (VPC,
+// subnet, security groups, its one network interface) comes from its record; the public address
+// is its own address on the amiforge host while it runs, and its public DNS name is that address
+// too (nothing would resolve an ec2-...amazonaws.com name to it). Members amiforge has no truth
+// for are left out rather than made up.
+import type { Instance, InstanceBlockDeviceMapping, InstanceNetworkInterface, Tag } from '../../protocol/ec2/types.generated.ts';
 import type { InstanceRecord } from '../../ports/instance-repository.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import { findRegion, zonesOf } from '../regions.ts';
@@ -26,6 +28,26 @@ export function blockDeviceMappings(r: InstanceRecord, volumes: VolumeRecord[]):
   return out.sort((a, b) => rank(a.device).localeCompare(rank(b.device))).map((x) => x.m);
 }
 
+/** The instance's one network interface, as EC2 lists it under NetworkInterfaces. */
+function networkInterface(r: InstanceRecord): InstanceNetworkInterface | undefined {
+  const n = r.network;
+  if (!n || r.state === 'terminated') return undefined;
+  const dns = privateDnsName(r.privateIpAddress, r.region);
+  const association = r.publicIpAddress ? { PublicIp: r.publicIpAddress, PublicDnsName: r.publicIpAddress, IpOwnerId: 'amazon' } : undefined;
+  return {
+    NetworkInterfaceId: n.networkInterfaceId, SubnetId: n.subnetId, VpcId: n.vpcId, OwnerId: r.ownerId, Description: '', Status: 'in-use',
+    MacAddress: n.macAddress, PrivateIpAddress: r.privateIpAddress, PrivateDnsName: dns, SourceDestCheck: true, InterfaceType: 'interface',
+    Groups: n.groups.map((g) => ({ GroupId: g.groupId, GroupName: g.groupName })),
+    Attachment: {
+      AttachmentId: n.networkInterfaceId.replace(/^eni-/, 'eni-attach-'), DeviceIndex: 0, Status: 'attached', AttachTime: new Date(r.launchTime),
+      DeleteOnTermination: true, NetworkCardIndex: 0,
+    },
+    Association: association,
+    PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: r.privateIpAddress, PrivateDnsName: dns, Association: association }],
+    Ipv6Addresses: [],
+  };
+}
+
 export function toWireInstance(r: InstanceRecord, volumes: VolumeRecord[], tags: Tag[]): Instance {
   const type = findInstanceType(r.instanceType);
   const zone = zonesOf(findRegion(r.region)!).find((z) => z.name === r.availabilityZone);
@@ -36,7 +58,13 @@ export function toWireInstance(r: InstanceRecord, volumes: VolumeRecord[], tags:
     ImageId: r.imageId,
     State: wireState(r.state),
     PrivateDnsName: live ? privateDnsName(r.privateIpAddress, r.region) : '',
-    PublicDnsName: '',
+    PublicDnsName: r.publicIpAddress ?? '',
+    PublicIpAddress: r.publicIpAddress,
+    VpcId: live ? r.network?.vpcId : undefined,
+    SubnetId: live ? r.network?.subnetId : undefined,
+    SecurityGroups: r.network?.groups.map((g) => ({ GroupId: g.groupId, GroupName: g.groupName })),
+    NetworkInterfaces: r.network ? [networkInterface(r)].filter((n) => n !== undefined) : undefined,
+    SourceDestCheck: r.network ? true : undefined,
     StateTransitionReason: r.stateTransitionReason,
     KeyName: r.keyName,
     AmiLaunchIndex: r.launchIndex,

@@ -1,7 +1,9 @@
 // Snapshots of volumes (CreateSnapshot, CreateSnapshots, and CreateImage's). Taking one is a
 // metadata operation done at one instant for every volume involved: the snapshot's map is the
 // volume's source snapshot's map overlaid with the blocks written to the volume, so only those
-// blocks are new. Completing it (making its new blocks durable) runs in the background.
+// blocks are new. The volumes' write buffers are flushed first (a running guest's writes wait
+// there), so the snapshot holds every write completed before it was asked for. Completing it
+// (making its new blocks durable) runs in the background.
 import type {
   CreateSnapshotRequest, CreateSnapshotsRequest, Snapshot, SnapshotInfo, Tag,
 } from '../../protocol/ec2/types.generated.ts';
@@ -26,6 +28,12 @@ export interface VolumeSnapshotDeps {
   volumes: VolumeService;
   /** Checks the caller's right to an encrypted volume's key before it is snapshotted. */
   keys?: LineageKeys;
+  /**
+   * Stores the writes a volume holds in memory and folds its small-write journal into whole
+   * blocks (VolumeData.settle): a snapshot of a volume in use contains every write completed
+   * before it was asked for.
+   */
+  flushVolume?: (volume: VolumeRecord) => Promise<void>;
   onError: (snapshotId: string, err: unknown) => void;
 }
 
@@ -58,6 +66,7 @@ export class VolumeSnapshots {
         throw ec2KeyError(err, volume.kmsKeyId);
       }
     }
+    for (const { volume } of vols) await this.deps.flushVolume?.(volume);
     const now = this.deps.clock.now().toISOString();
     const records: SnapshotRecord[] = vols.map(({ volume, description, snapshotId }) => {
       if (volume.ephemeral) throw Errors.invalidParameterValue(`Volume ${volume.volumeId} is an instance store volume; it cannot be snapshotted.`);
