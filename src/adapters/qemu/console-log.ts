@@ -14,7 +14,7 @@ export interface ConsoleLogOptions {
   keepBytes?: number;
   /** The file's cap. Default 256 KiB. */
   maxFileBytes?: number;
-  /** Each piece of console output as it arrives. */
+  /** Each piece of console output, once it is in the file (so what it shows, the file shows). */
   onOutput?: (chunk: Buffer) => void;
   onError?: (err: unknown) => void;
 }
@@ -50,7 +50,6 @@ export class ConsoleLog {
   }
 
   private take(chunk: Buffer, socket: Socket): void {
-    this.opts.onOutput?.(chunk);
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes > HIGH_WATER) socket.pause();
@@ -82,6 +81,7 @@ export class ConsoleLog {
       } catch (err) {
         this.opts.onError?.(err);
       }
+      this.opts.onOutput?.(data);
     }
   }
 
