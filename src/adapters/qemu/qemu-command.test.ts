@@ -68,6 +68,9 @@ test('the NIC has no option ROM; SMBIOS values and the console socket are passed
     smbios: ['type=1,manufacturer=Amazon EC2,product=t3.micro'],
   });
   assert.ok(after(args, '-device').includes('virtio-net-pci,netdev=net0,romfile='));
+  const withMac = guestCommand({ ...base, metadataSocket: '/run/x/imds.sock', mac: '0e:01:02:03:04:05' });
+  assert.ok(after(withMac, '-device').includes('virtio-net-pci,netdev=net0,romfile=,mac=0e:01:02:03:04:05'), 'the MAC instance metadata lists');
+  assert.ok(after(guestCommand({ ...base, metadataSocket: '/run/x/imds.sock', mac: '0e:01,bad' }), '-device').includes('virtio-net-pci,netdev=net0,romfile='));
   assert.deepEqual(after(args, '-smbios'), ['type=1,manufacturer=Amazon EC2,product=t3.micro']);
   assert.deepEqual(after(args, '-chardev'), ['socket,id=serial0,path=/run/x/console.sock']);
   assert.throws(() => guestCommand({ ...base, serialSocket: '/run/x/console.sock' }), /exactly one/);

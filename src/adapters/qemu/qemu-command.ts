@@ -49,6 +49,11 @@ export interface GuestCommandOptions {
   disks?: NbdDisk[];
   /** The metadata responder's unix socket; without it the guest has no network. */
   metadataSocket?: string;
+  /**
+   * The NIC's MAC address: the one instance metadata lists (network/interfaces/macs/), which
+   * cloud-init configures; a NIC with another MAC stays down. QEMU's default when not given.
+   */
+  mac?: string;
   /** Where the serial console is written: a file ... */
   serialLog?: string;
   /** Append to the console file instead of replacing it (the console outlives a stop). */
@@ -64,6 +69,7 @@ export interface GuestCommandOptions {
 }
 
 const UNSAFE = /[,\s?&]/;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 export function guestCommand(o: GuestCommandOptions): string[] {
   // Commas split QEMU's option values; these paths and names are embedded in such values.
@@ -112,7 +118,7 @@ export function guestCommand(o: GuestCommandOptions): string[] {
     args.push(
       '-netdev', `user,id=${NETDEV},restrict=on,ipv6=off,net=169.254.0.0/16,host=169.254.0.2,guestfwd=tcp:169.254.169.254:80-cmd:${guestfwdCommand(o.metadataSocket)}`,
       // romfile= : no iPXE option ROM, so no firmware tries to boot from the network.
-      '-device', `virtio-net-pci,netdev=${NETDEV},romfile=`,
+      '-device', `virtio-net-pci,netdev=${NETDEV},romfile=${o.mac && MAC.test(o.mac) ? `,mac=${o.mac}` : ''}`,
     );
   }
   return args;

@@ -319,7 +319,7 @@ export class QemuHypervisor implements Hypervisor {
       memoryMiB: Math.max(128, Math.min(g.opts.machine.memoryMiB, this.opts.maxMemoryMiB)),
       vcpus: Math.max(1, Math.min(g.opts.machine.vcpus, this.opts.maxVcpus)),
       root: nbdDisks[0], disks: nbdDisks.slice(1),
-      metadataSocket: join(g.dir, 'imds.sock'),
+      metadataSocket: join(g.dir, 'imds.sock'), mac: g.opts.metadata.mac,
       serialSocket: join(g.dir, 'console.sock'), qmpSocket,
       smbios: ec2Smbios(instanceId, g.opts.machine.instanceType),
     });
