@@ -8,9 +8,12 @@ import { PortForwards, refusalReason } from './port-forwards.ts';
 
 test('adds and removes forwards to follow the set; a port in use is refused, the rest forwarded', async () => {
   const commands: string[] = [];
+  // Host port 48080 (guest port 8080 with the offset) is taken: here, or by whoever had it first.
   const busy = createServer();
-  await new Promise<void>((r) => busy.listen(0, '127.7.0.1', () => r()));
-  const busyPort = (busy.address() as { port: number }).port;
+  await new Promise<void>((r) => {
+    busy.once('error', () => r());
+    busy.listen(48080, '127.7.0.1', () => r());
+  });
   try {
     const offset = 40000;
     const f = new PortForwards({ hmp: async (c) => { commands.push(c); return ''; }, offset, beyondLoopback: false });
@@ -21,7 +24,7 @@ test('adds and removes forwards to follow the set; a port in use is refused, the
       'hostfwd_add net0 tcp:127.7.0.1:40080-169.254.0.15:80',
     ]);
     commands.length = 0;
-    const second = await f.apply({ hostAddress: '127.7.0.1', ports: [22, busyPort - offset] });
+    const second = await f.apply({ hostAddress: '127.7.0.1', ports: [22, 8080] });
     assert.deepEqual(second.forwarded, [22]);
     assert.equal(second.refused.length, 1);
     assert.match(second.refused[0].reason, /already in use/);
@@ -32,7 +35,7 @@ test('adds and removes forwards to follow the set; a port in use is refused, the
     const outside = await f.apply({ hostAddress: '192.0.2.1', ports: [22] });
     assert.match(outside.refused[0].reason, /not a loopback address/);
   } finally {
-    busy.close();
+    if (busy.listening) busy.close();
   }
 });
 
