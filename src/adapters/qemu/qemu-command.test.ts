@@ -2,7 +2,7 @@
 // the accelerator's CPU model) and the paths QEMU's option syntax would misread.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectAccelerator, guestCommand, type GuestCommandOptions } from './qemu-command.ts';
+import { detectAccelerator, ec2GuestArgs, guestCommand, type GuestCommandOptions } from './qemu-command.ts';
 
 const base: GuestCommandOptions = {
   kernel: '/k/vmlinux', initrd: '/k/initramfs.cpio', accel: 'tcg', memoryMiB: 256, vcpus: 1,
@@ -36,4 +36,18 @@ test('paths QEMU would split are refused; AMIFORGE_QEMU_ACCEL skips the probe', 
   } finally {
     delete process.env.AMIFORGE_QEMU_ACCEL;
   }
+});
+
+test('ec2GuestArgs: SMBIOS as cloud-init recognises EC2 (uuid = serial, starting ec2) and the metadata\'s MAC on the NIC', () => {
+  const args = ec2GuestArgs({ 'instance-id': 'i-0123456789abcdef0', 'instance-type': 't3.micro', mac: '0e:01:02:03:04:05' });
+  const type1 = args[args.indexOf('-smbios') + 1];
+  const uuid = /uuid=([^,]+)/.exec(type1)?.[1] ?? '';
+  assert.match(uuid, /^ec2[0-9a-f]{5}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  assert.match(type1, new RegExp(`serial=${uuid}`));
+  assert.match(type1, /manufacturer=Amazon EC2,product=t3\.micro/);
+  assert.ok(args.includes('type=3,manufacturer=Amazon EC2,asset=i-0123456789abcdef0'));
+  assert.deepEqual(args.slice(-2), ['-global', 'virtio-net-pci.mac=0e:01:02:03:04:05']);
+  // Fixed per instance, different between instances.
+  assert.deepEqual(ec2GuestArgs({ 'instance-id': 'i-0123456789abcdef0', 'instance-type': 't3.micro', mac: '0e:01:02:03:04:05' }), args);
+  assert.notEqual(ec2GuestArgs({ 'instance-id': 'i-0123456789abcdef1' })[1], type1);
 });

@@ -9,6 +9,7 @@
 // - User-mode networking on 169.254.0.0/16 with restrict=on (the guest reaches nothing on the
 //   host's network) and 169.254.169.254:80 forwarded to the metadata responder through socat.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
 import { guestfwdCommand } from './metadata-responder.ts';
 
@@ -103,4 +104,32 @@ async function probeKvm(kernel: string, initrd: string): Promise<boolean> {
       resolve(out.includes('amiforge-probe-ok'));
     });
   });
+}
+
+/**
+ * QEMU arguments that make a guest look like an EC2 instance to cloud-init, for real operating
+ * systems (the Debian image). cloud-init's EC2 datasource (22.4, Debian 12) decides it is on AWS
+ * when the DMI system UUID starts with `ec2` and equals the system serial number; only then does
+ * it run at init-local (DHCP, then the metadata crawl before networking), use IMDSv2 tokens and
+ * read the identity document. Without it, it warns and falls back to IMDSv1 late in boot. So:
+ *   -smbios type=1,manufacturer=Amazon EC2,product=<instance type>,serial=<uuid>,uuid=<uuid>
+ *   -smbios type=3,manufacturer=Amazon EC2,asset=<instance id>   (Nitro's chassis asset tag)
+ *   -global virtio-net-pci.mac=<the metadata's `mac`>  (cloud-init configures the NIC whose MAC
+ *                                                      IMDS lists; a different one stays down)
+ * where <uuid> is `ec2` followed by hex from the instance id. Takes the guest's metadata
+ * (`instance-id`, `instance-type`, `mac`, as domain/instances/guest-spec.ts writes them).
+ */
+export function ec2GuestArgs(metadata: Record<string, string>): string[] {
+  const instanceId = metadata['instance-id'] ?? '';
+  const hex = createHash('sha256').update(`smbios/${instanceId}`).digest('hex');
+  const uuid = `ec2${hex.slice(0, 5)}-${hex.slice(5, 9)}-${hex.slice(9, 13)}-${hex.slice(13, 17)}-${hex.slice(17, 29)}`;
+  // Commas separate QEMU's option values; doubled, they stand for one.
+  const q = (v: string): string => v.replaceAll(',', ',,');
+  const args = [
+    '-smbios', `type=1,manufacturer=Amazon EC2,product=${q(metadata['instance-type'] ?? 'unknown')},serial=${uuid},uuid=${uuid}`,
+    '-smbios', `type=3,manufacturer=Amazon EC2,asset=${q(instanceId)}`,
+  ];
+  const mac = metadata['mac'];
+  if (mac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) args.push('-global', `virtio-net-pci.mac=${mac}`);
+  return args;
 }

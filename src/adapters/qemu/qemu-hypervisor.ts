@@ -227,7 +227,7 @@ export class QemuHypervisor implements Hypervisor {
       g.nbd.push(server);
       await server.listen(sockets[i]);
     }
-    const imds = new MetadataResponder({ metadata: g.opts.metadata, userData: g.opts.userData, httpTokens: g.opts.imdsTokens ?? 'optional' });
+    const imds = new MetadataResponder({ metadata: g.opts.metadata, dynamic: g.opts.dynamic, userData: g.opts.userData, httpTokens: g.opts.imdsTokens ?? 'optional' });
     g.imds = imds;
     await imds.listen(join(g.dir, 'imds.sock'));
     const kernel = join(this.opts.imageDir, 'vmlinux');
