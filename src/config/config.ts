@@ -22,6 +22,8 @@ export interface ServerConfig {
   readonly hypervisor: { readonly driver: 'sim' | 'qemu'; readonly bootMs: number };
   /** The built base image (scripts/build-base-image.sh): the QEMU driver's kernel, the catalogue's amiforge-minimal-linux. */
   readonly baseImageDir: string;
+  /** Where disk builds are, one directory each (scripts/build-debian-image.sh: debian-12): the catalogue's `rootDisk` images. */
+  readonly imageBuildDir: string;
   /** Scheduled image copies (docs/copy-schedules.md); none when absent. */
   readonly copySchedulesFile?: string;
 }
@@ -29,6 +31,9 @@ export interface ServerConfig {
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
 /** Where scripts/build-base-image.sh builds; AMIFORGE_BASE_IMAGE_DIR overrides it. */
 export const DEFAULT_BASE_IMAGE_DIR = fileURLToPath(new URL('../../.amiforge-build/base-image', import.meta.url));
+
+/** Where the disk image builds go; AMIFORGE_IMAGE_BUILD_DIR overrides it. */
+export const DEFAULT_IMAGE_BUILD_DIR = fileURLToPath(new URL('../../.amiforge-build', import.meta.url));
 
 export interface ServeOptions {
   host?: string;
@@ -100,6 +105,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     instanceLimit,
     hypervisor: Object.freeze({ driver, bootMs }),
     baseImageDir: resolve(env.AMIFORGE_BASE_IMAGE_DIR || DEFAULT_BASE_IMAGE_DIR),
+    imageBuildDir: resolve(env.AMIFORGE_IMAGE_BUILD_DIR || DEFAULT_IMAGE_BUILD_DIR),
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
   });
 }

@@ -116,6 +116,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   });
   const catalogOptions = {
     baseImageDir: config.baseImageDir,
+    imageBuildDir: config.imageBuildDir,
     onSkipped: (img: CatalogImage, reason: string) => log.info({ image: img.name }, `catalogue image left out: ${reason}`),
   };
   await loadCatalog(store, blocks, catalog, catalogOptions);
