@@ -110,6 +110,8 @@ export class FsBlockStore implements BlockStore {
   private tempSeq = 0;
   /** Files adoptFile has verified: "dev:ino:size:mtimeMs" -> their hash. */
   private readonly verifiedFiles = new Map<string, string>();
+  /** Blocks adoptFile had to copy (the file on another filesystem), by hash: the other domains link to that copy. */
+  private readonly adoptedCopies = new Map<string, string>();
 
   constructor(options: FsBlockStoreOptions) {
     this.root = resolve(options.root);
@@ -216,10 +218,18 @@ export class FsBlockStore implements BlockStore {
       await link(file, tmp);
     } catch (err) {
       if (!isCode(err, 'EXDEV') && !isCode(err, 'EPERM') && !isCode(err, 'EMLINK')) throw err;
-      // Another filesystem, or links refused: a copy of the bytes checked above.
+      // Another filesystem, or links refused: copy the bytes checked above once, then link the
+      // other domains' blocks to that copy.
+      const copy = this.adoptedCopies.get(hash);
+      if (copy && copy !== path && (await statOrUndefined(copy))?.size === st.size && (await link(copy, tmp).then(() => true, () => false))) {
+        await rename(tmp, path).catch(async (e) => { await unlink(tmp).catch(() => {}); throw e; });
+        return;
+      }
       data ??= await readFile(file);
       if (sha256(data) !== hash) throw new BlockHashMismatchError(domain, hash);
-      return this.writeAtomically(path, data);
+      await this.writeAtomically(path, data);
+      this.adoptedCopies.set(hash, path);
+      return;
     }
     try {
       await rename(tmp, path);
