@@ -206,37 +206,43 @@ export class FsBlockStore implements BlockStore {
       this.verifiedFiles.set(id, hash);
     }
     await this.ensureDomain(domain);
-    const existing = await statOrUndefined(path);
-    if (existing && existing.size === st.size) {
-      if (existing.ino === st.ino && existing.dev === st.dev) return; // this very file
-      const now = Date.now();
-      if (now - existing.mtimeMs > MTIME_REFRESH_MS) await utimes(path, now / 1000, now / 1000).catch(() => {});
-      return;
-    }
-    const tmp = join(dirname(path), `${TEMP_PREFIX}${this.tempTag}-${this.tempSeq++}`);
-    try {
-      await link(file, tmp);
-    } catch (err) {
-      if (!isCode(err, 'EXDEV') && !isCode(err, 'EPERM') && !isCode(err, 'EMLINK')) throw err;
-      // Another filesystem, or links refused: copy the bytes checked above once, then link the
-      // other domains' blocks to that copy.
-      const copy = this.adoptedCopies.get(hash);
-      if (copy && copy !== path && (await statOrUndefined(copy))?.size === st.size && (await link(copy, tmp).then(() => true, () => false))) {
+    // A link is atomic by itself (the name appears with the whole file or not at all), so the
+    // common case is one system call per block and domain.
+    const linked = await link(file, path).then(() => 'linked' as const, (err: unknown) => {
+      if (isCode(err, 'EEXIST')) return 'exists' as const;
+      if (isCode(err, 'EXDEV') || isCode(err, 'EPERM') || isCode(err, 'EMLINK')) return 'elsewhere' as const;
+      throw err;
+    });
+    if (linked === 'linked') return;
+    if (linked === 'exists') {
+      const existing = await statOrUndefined(path);
+      if (existing && existing.size === st.size) {
+        if (existing.ino === st.ino && existing.dev === st.dev) return; // this very file
+        const now = Date.now();
+        if (now - existing.mtimeMs > MTIME_REFRESH_MS) await utimes(path, now / 1000, now / 1000).catch(() => {});
+        return;
+      }
+      // Emptied or cut short by a power loss (see put): replaced by the file, atomically.
+      const tmp = join(dirname(path), `${TEMP_PREFIX}${this.tempTag}-${this.tempSeq++}`);
+      if (await link(file, tmp).then(() => true, () => false)) {
         await rename(tmp, path).catch(async (e) => { await unlink(tmp).catch(() => {}); throw e; });
         return;
       }
-      data ??= await readFile(file);
-      if (sha256(data) !== hash) throw new BlockHashMismatchError(domain, hash);
-      await this.writeAtomically(path, data);
-      this.adoptedCopies.set(hash, path);
-      return;
     }
-    try {
-      await rename(tmp, path);
-    } catch (err) {
-      await unlink(tmp).catch(() => {});
-      throw err;
+    // Another filesystem, or links refused: copy the bytes checked above once, then link the
+    // other domains' blocks to that copy.
+    const copy = this.adoptedCopies.get(hash);
+    if (copy && copy !== path && (await statOrUndefined(copy))?.size === st.size) {
+      const tmp = join(dirname(path), `${TEMP_PREFIX}${this.tempTag}-${this.tempSeq++}`);
+      if (await link(copy, tmp).then(() => true, () => false)) {
+        await rename(tmp, path).catch(async (e) => { await unlink(tmp).catch(() => {}); throw e; });
+        return;
+      }
     }
+    data ??= await readFile(file);
+    if (sha256(data) !== hash) throw new BlockHashMismatchError(domain, hash);
+    await this.writeAtomically(path, data);
+    this.adoptedCopies.set(hash, path);
   }
 
   /** Temp file in the block's directory, then rename: readers see all of the block or none of it. */
