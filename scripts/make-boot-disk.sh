@@ -133,10 +133,10 @@ E2FSPROGS_FAKE_TIME=$epoch debugfs -w -f "$work/debugfs.cmds" "$work/root.ext4" 
 grep -q 'grub.cfg' <(debugfs -R 'ls /boot/grub' "$work/root.ext4" 2>/dev/null) || { cat "$work/debugfs.log" >&2; die "grub.cfg was not written"; }
 
 # --- the EFI system partition --------------------------------------------------------------
-# mcopy -m keeps the files' times, but the entries it makes in the root directory get the time of
-# day: set those to the epoch (FAT's 2-second local-time fields, written in place).
+# mcopy -m keeps the files' times, but the entries in the root directory (the volume label from
+# mkfs.vfat, what mcopy made there) get the time of day: set those to the epoch's date.
 pin_fat_root_times() {
-  local fat=$1 bps reserved fats per_fat root y m d
+  local fat=$1 bps reserved fats per_fat root y m d i
   u16() { od -An -tu2 -j "$1" -N2 "$fat" | tr -d ' '; }
   bps=$(u16 11) reserved=$(u16 14) fats=$(od -An -tu1 -j16 -N1 "$fat" | tr -d ' ') per_fat=$(u16 22)
   root=$(((reserved + fats * per_fat) * bps))
@@ -145,10 +145,8 @@ pin_fat_root_times() {
   local le
   le=$(printf '\\x%02x\\x%02x' $((date & 255)) $((date >> 8)))
   for ((i = 0; i < 16; i++)); do
-    local at=$((root + i * 32)) attr
+    local at=$((root + i * 32))
     [ "$(od -An -tu1 -j "$at" -N1 "$fat" | tr -d ' ')" = 0 ] && break
-    attr=$(od -An -tu1 -j $((at + 11)) -N1 "$fat" | tr -d ' ')
-    [ $((attr & 8)) -ne 0 ] && continue # the volume label
     # created (tenths, time, date), accessed (date), modified (time, date); times are 00:00:00
     printf "\\x00\\x00\\x00$le$le" | dd of="$fat" bs=1 seek=$((at + 13)) conv=notrunc status=none
     printf "\\x00\\x00$le" | dd of="$fat" bs=1 seek=$((at + 22)) conv=notrunc status=none
