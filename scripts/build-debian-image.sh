@@ -61,7 +61,7 @@ rm -f "$out/build-key"
 say "mmdebstrap: Debian 12 from $(basename "$sources") ($(IFS=,; echo "${packages[*]}"))"
 t=$(date +%s)
 # Documentation and translations are not installed (their copyright files are): a smaller disk.
-ROOT_UUID=$root_uuid KERNEL_CMDLINE="ro $cmdline" mmdebstrap --quiet --variant=minbase \
+SOURCE_DATE_EPOCH=1704067200 ROOT_UUID=$root_uuid KERNEL_CMDLINE="ro $cmdline" mmdebstrap --quiet --variant=minbase \
   --include="$(IFS=,; echo "${packages[*]}")" \
   --aptopt='Acquire::Languages "none"' \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \

@@ -22,7 +22,7 @@ printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$
 printf 'auto lo\niface lo inet loopback\n\nsource /etc/network/interfaces.d/*\n' >"$root/etc/network/interfaces"
 
 # A small initramfs: the virtio drivers and ext4 only (15 MB -> ~6 MB; less for the guest to read).
-echo 'MODULES=list' >"$root/etc/initramfs-tools/conf.d/amiforge"
+printf 'MODULES=list\nCOMPRESS=gzip\n' >"$root/etc/initramfs-tools/conf.d/amiforge"
 printf '%s\n' virtio_pci virtio_blk virtio_net ext4 crc32c_generic >"$root/etc/initramfs-tools/modules"
 chroot "$root" update-initramfs -u -k all >/dev/null
 
