@@ -50,12 +50,13 @@ async function main(): Promise<void> {
   } finally {
     await fh.close();
   }
-  // Blocks of an earlier build that this disk no longer has.
-  for (const name of existing) if (!wanted.has(name)) await rm(join(dir, name), { force: true });
   const dirHandle = await open(dir, 'r');
   await dirHandle.sync();
   await dirHandle.close();
   await writeDurably(join(out, 'blocks.json'), `${JSON.stringify({ blockSize: BLOCK_SIZE, size, blocks })}\n`, 0o644);
+  // Blocks of an earlier build that this disk no longer has: only once the new manifest is in
+  // place (a server reading the old one meanwhile may still want them).
+  for (const name of existing) if (!wanted.has(name)) await rm(join(dir, name), { force: true });
   console.error(`disk-blocks: ${blocks.length} non-zero blocks (${wanted.size} distinct) of ${size / BLOCK_SIZE} in ${out}`);
 }
 

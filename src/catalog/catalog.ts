@@ -218,11 +218,19 @@ export async function loadCatalog(store: MetadataStore, blocks: BlockStore, imag
     }
     for (const [region, imageId] of Object.entries(img.regions)) {
       const image = toStored(img, imageId);
-      for (const m of image.BlockDeviceMappings ?? []) {
-        if (!m.Ebs?.SnapshotId) continue;
-        const snapshotId = regionalSnapshotId(m.Ebs.SnapshotId, region);
-        m.Ebs = { ...m.Ebs, SnapshotId: snapshotId };
-        await loadRootSnapshot(store, blocks, img, region, snapshotId, m.Ebs.VolumeSize ?? 8, content);
+      try {
+        for (const m of image.BlockDeviceMappings ?? []) {
+          if (!m.Ebs?.SnapshotId) continue;
+          const snapshotId = regionalSnapshotId(m.Ebs.SnapshotId, region);
+          m.Ebs = { ...m.Ebs, SnapshotId: snapshotId };
+          await loadRootSnapshot(store, blocks, img, region, snapshotId, m.Ebs.VolumeSize ?? 8, content);
+        }
+      } catch (err) {
+        // A build replaced while it was being loaded (a block file gone): the image waits for
+        // the next start or reset rather than stopping the server.
+        if (!img.rootDisk || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        options.onSkipped?.(img, `its built disk changed while loading (${(err as Error).message}); it is loaded at the next start or reset`);
+        break;
       }
       const record = { region, image, launchPermissions: [{ Group: 'all' as const }] };
       if (await store.images.get(region, imageId)) await store.images.update(record);
