@@ -76,3 +76,30 @@ test('without the build the image is left out, naming the script that builds it'
     assert.equal(await store.images.get('us-east-1', image.regions['us-east-1']), undefined);
   });
 });
+
+test('the base image is taken from its block manifest when the build made one, else read from rootfs.raw: the same snapshot', async () => {
+  await withDirs(async (dir) => {
+    const disk = Buffer.alloc(4 * BLOCK_SIZE);
+    disk.write('ext4 superblock', 1024);
+    disk.write('busybox', 3 * BLOCK_SIZE + 7);
+    const base = join(dir, 'base-image');
+    await mkdir(base);
+    await writeFile(join(base, 'rootfs.raw'), disk);
+    const minimal: CatalogImage = { ...image, name: 'amiforge-minimal-linux', ownerId: '000000000000', rootDisk: 'base-image', regions: { 'us-east-1': 'ami-02200e10ac256b497' } };
+    const maps: unknown[] = [];
+    for (const split of [false, true]) {
+      if (split) execFileSync(process.execPath, [new URL('../../scripts/disk-blocks.ts', import.meta.url).pathname, join(base, 'rootfs.raw'), base]);
+      const store = new SqliteMetadataStore(':memory:');
+      const blocks = new FsBlockStore({ root: join(dir, `store-${split}`) });
+      assert.equal(await loadCatalog(store, blocks, [minimal], { baseImageDir: base }), 1);
+      const img = await store.images.get('us-east-1', 'ami-02200e10ac256b497');
+      const map = await store.snapshots.blocks(img!.image.BlockDeviceMappings![0].Ebs!.SnapshotId!, 0, 100);
+      for (const e of map) assert.ok((await blocks.get('us-east-1', e.hash)).equals(disk.subarray(e.index * BLOCK_SIZE, (e.index + 1) * BLOCK_SIZE)));
+      maps.push(map.map((e) => [e.index, e.hash]));
+      // Split: the store's block is the build's file, linked.
+      if (split) assert.equal((await stat(join(base, 'blocks', map[0].hash))).nlink, 2);
+    }
+    assert.deepEqual(maps[1], maps[0]);
+    assert.deepEqual((maps[0] as unknown[][]).map((e) => e[0]), [0, 3]);
+  });
+});

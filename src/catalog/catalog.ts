@@ -2,7 +2,7 @@
 // scripts with hard-coded AMI ids (as written against AWS) work. Loaded at start-up and after
 // a reset; loading is idempotent (an image already present is refreshed, not duplicated).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BLOCK_SIZE, type BlockStore } from '../ports/block-store.ts';
 import type { SnapshotRecord } from '../ports/snapshot-repository.ts';
@@ -212,9 +212,16 @@ export async function loadCatalog(store: MetadataStore, blocks: BlockStore, imag
         options.onSkipped?.(img, `the base image is not built (no ${file ?? 'base image directory'}): run \`bash scripts/build-base-image.sh\``);
         continue;
       }
-      // Read once per load, and only when a region lacks the snapshot.
-      let read: { index: number; data: Buffer }[] | undefined;
-      content = () => (read ??= readRootDisk(file));
+      const manifest = join(options.baseImageDir!, 'blocks.json');
+      if (existsSync(manifest) && statSync(manifest).mtimeMs >= statSync(file).mtimeMs) {
+        // Split at build time (build-base-image.sh): adopted like the other disk builds.
+        const built = readManifest(options.baseImageDir!);
+        content = () => built;
+      } else {
+        // Read once per load, and only when a region lacks the snapshot.
+        let read: { index: number; data: Buffer }[] | undefined;
+        content = () => (read ??= readRootDisk(file));
+      }
     }
     for (const [region, imageId] of Object.entries(img.regions)) {
       const image = toStored(img, imageId);
