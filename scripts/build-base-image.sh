@@ -49,9 +49,9 @@ if [ -z "$deb" ]; then
   deb=$(ls "$cache/${pkg}"_*.deb | tail -n 1)
 fi
 
-inputs=("$0" "$deb" "$busybox" "$src")
+inputs=("$0" "$deb" "$busybox" "$src" "$repo/scripts/disk-blocks.ts")
 stamp="$out/.built"
-if [ -f "$stamp" ] && [ -f "$out/vmlinux" ] && [ -f "$out/initramfs.cpio" ] && [ -f "$out/rootfs.raw" ] \
+if [ -f "$stamp" ] && [ -f "$out/vmlinux" ] && [ -f "$out/initramfs.cpio" ] && [ -f "$out/rootfs.raw" ] && [ -f "$out/blocks.json" ] \
   && [ -z "$(find "${inputs[@]}" -newer "$stamp" -print -quit)" ]; then
   exit 0
 fi
@@ -134,5 +134,10 @@ mv "$work/vmlinux" "$out/vmlinux"
 mv "$work/initramfs.cpio" "$out/initramfs.cpio"
 mv "$work/rootfs.raw" "$out/rootfs.raw"
 echo "$kver" >"$out/kernel-version"
+# The root disk as the block store's blocks (blocks/, blocks.json): the catalogue hard-links them
+# into each region instead of reading and writing the disk again per region at every start.
+node=$repo/node_modules/.bin/node
+[ -x "$node" ] || node=node
+"$node" "$repo/scripts/disk-blocks.ts" "$out/rootfs.raw" "$out"
 touch "$stamp"
 say "done: kernel $kver; modules ${order[*]}; $(du -h --apparent-size "$out/rootfs.raw" | cut -f1) root disk"

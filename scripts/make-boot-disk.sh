@@ -105,10 +105,12 @@ E2FSPROGS_FAKE_TIME=$epoch mkfs.ext4 -q -F -L root -U "$root_uuid" -b 4096 \
   -E "lazy_itable_init=0,lazy_journal_init=0,hash_seed=$root_uuid,nodiscard" \
   -d "$rootfs" "$work/root.ext4" "$((root_sectors / 8))" >/dev/null
 {
-  # mkfs copies each file's ctime, which nothing can set on the source: pin them all.
+  # mkfs copies each file's ctime, which nothing can set on the source, and its atime, which
+  # reading the source changes: pin both (mtimes are the tree's own).
   (cd "$rootfs" && find . -mindepth 1 -printf '%P\n') | while IFS= read -r p; do
-    echo "sif \"/$p\" ctime @$epoch"
+    printf 'sif "/%s" ctime @%s\nsif "/%s" atime @%s\n' "$p" "$epoch" "$p" "$epoch"
   done
+  for t in atime mtime ctime; do echo "sif / $t @$epoch"; done
   echo "mkdir /boot/grub"
   for f in grub.cfg i386-pc x86_64-efi; do echo "rm /boot/grub/$f"; done
   for platform in i386-pc x86_64-efi; do
@@ -131,11 +133,32 @@ E2FSPROGS_FAKE_TIME=$epoch debugfs -w -f "$work/debugfs.cmds" "$work/root.ext4" 
 grep -q 'grub.cfg' <(debugfs -R 'ls /boot/grub' "$work/root.ext4" 2>/dev/null) || { cat "$work/debugfs.log" >&2; die "grub.cfg was not written"; }
 
 # --- the EFI system partition --------------------------------------------------------------
+# mcopy -m keeps the files' times, but the entries in the root directory (the volume label from
+# mkfs.vfat, what mcopy made there) get the time of day: set those to the epoch's date.
+pin_fat_root_times() {
+  local fat=$1 bps reserved fats per_fat root y m d i
+  u16() { od -An -tu2 -j "$1" -N2 "$fat" | tr -d ' '; }
+  bps=$(u16 11) reserved=$(u16 14) fats=$(od -An -tu1 -j16 -N1 "$fat" | tr -d ' ') per_fat=$(u16 22)
+  root=$(((reserved + fats * per_fat) * bps))
+  read -r y m d < <(date -u -d "@$epoch" '+%Y %-m %-d')
+  local date=$((((y - 1980) << 9) | (m << 5) | d))
+  local le
+  le=$(printf '\\x%02x\\x%02x' $((date & 255)) $((date >> 8)))
+  for ((i = 0; i < 16; i++)); do
+    local at=$((root + i * 32))
+    [ "$(od -An -tu1 -j "$at" -N1 "$fat" | tr -d ' ')" = 0 ] && break
+    # created (tenths, time, date), accessed (date), modified (time, date); times are 00:00:00
+    printf "\\x00\\x00\\x00$le$le" | dd of="$fat" bs=1 seek=$((at + 13)) conv=notrunc status=none
+    printf "\\x00\\x00$le" | dd of="$fat" bs=1 seek=$((at + 22)) conv=notrunc status=none
+  done
+}
 mkfs.vfat -F 16 -n EFI -i "$esp_id" -C "$work/esp.fat" $((esp_sectors / 2)) >/dev/null
 export MTOOLS_SKIP_CHECK=1 SOURCE_DATE_EPOCH=$epoch
-mmd -i "$work/esp.fat" ::/EFI ::/EFI/BOOT
-mcopy -m -i "$work/esp.fat" "$work/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
-touch -d "@$epoch" "$work/BOOTX64.EFI"
+mkdir -p "$work/esp/EFI/BOOT"
+cp "$work/BOOTX64.EFI" "$work/esp/EFI/BOOT/BOOTX64.EFI"
+find "$work/esp" -exec touch -h -d "@$epoch" {} +
+mcopy -s -m -i "$work/esp.fat" "$work/esp/EFI" ::/
+pin_fat_root_times "$work/esp.fat"
 
 # --- the disk: partition table, boot code, then the two filesystems --------------------------
 tmp_out="$output.tmp"

@@ -2,7 +2,7 @@
 // scripts with hard-coded AMI ids (as written against AWS) work. Loaded at start-up and after
 // a reset; loading is idempotent (an image already present is refreshed, not duplicated).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BLOCK_SIZE, type BlockStore } from '../ports/block-store.ts';
 import type { SnapshotRecord } from '../ports/snapshot-repository.ts';
@@ -42,17 +42,22 @@ export interface CatalogImage {
   creationDate: string;
   blockDeviceMappings?: BlockDeviceMapping[];
   /**
-   * `base-image`: the root snapshot holds the built base image's root disk (rootfs.raw from
-   * scripts/build-base-image.sh, docs/base-image.md), so the image really boots under
-   * `--hypervisor qemu`. Without a build the image is left out (loadCatalog's onSkipped says so).
+   * The root snapshot holds a built disk, so the image really boots under `--hypervisor qemu`:
+   * `base-image` is the base image's rootfs.raw (scripts/build-base-image.sh, docs/base-image.md);
+   * any other name is a disk build in the build directory (buildDir/NAME) with its block manifest (blocks.json
+   * and blocks/, from scripts/build-NAME-image.sh: `debian-12`, docs/debian-image.md). Without
+   * the build the image is left out (loadCatalog's onSkipped says which script builds it).
    */
-  rootDisk?: 'base-image';
+  rootDisk?: string;
 }
 
 export interface LoadCatalogOptions {
   /** Where the built base image is (rootfs.raw); images with `rootDisk: base-image` need it. */
   baseImageDir?: string;
-  /** The build directory that kernel and ramdisk images' `file` is relative to. */
+  /**
+   * The build directory: kernel and ramdisk images' `file` is relative to it, and each `rootDisk`
+   * name other than base-image is a disk build in it (one directory each).
+   */
   buildDir?: string;
   /** Called for each image left out, with the reason. */
   onSkipped?: (img: CatalogImage, reason: string) => void;
@@ -69,6 +74,30 @@ function readRootDisk(file: string): { index: number; data: Buffer }[] {
     if (!data.equals(zero)) out.push({ index, data });
   }
   return out;
+}
+
+/** The script that builds each `rootDisk`, for the log line when it is missing. */
+const BUILD_SCRIPTS: Record<string, string> = { 'debian-12': 'scripts/build-debian-image.sh' };
+
+/** A built disk's block manifest (scripts/disk-blocks.ts): non-zero blocks, by index. */
+interface BlockManifest {
+  blockSize: number;
+  size: number;
+  blocks: [number, string][];
+}
+
+/** A root disk given as block files already split and hashed at build time. */
+interface PrebuiltBlocks {
+  dir: string;
+  manifest: BlockManifest;
+}
+
+function readManifest(dir: string): PrebuiltBlocks {
+  const manifest = JSON.parse(readFileSync(join(dir, 'blocks.json'), 'utf8')) as BlockManifest;
+  if (manifest.blockSize !== BLOCK_SIZE || !Array.isArray(manifest.blocks)) {
+    throw new Error(`${dir}/blocks.json: not a manifest of ${BLOCK_SIZE}-byte blocks`);
+  }
+  return { dir: join(dir, 'blocks'), manifest };
 }
 
 export function readCatalog(file: string): CatalogImage[] {
@@ -187,9 +216,11 @@ function rootBlocks(img: CatalogImage): { index: number; data: Buffer }[] {
   return [{ index: 0, data }];
 }
 
+type RootContent = { index: number; data: Buffer }[] | PrebuiltBlocks;
+
 async function loadRootSnapshot(
   store: MetadataStore, blocks: BlockStore, img: CatalogImage, region: string, snapshotId: string, size: number,
-  content: () => { index: number; data: Buffer }[] = () => rootBlocks(img),
+  content: () => RootContent = () => rootBlocks(img),
 ): Promise<void> {
   if (await store.snapshots.get(region, snapshotId)) return;
   const record: SnapshotRecord = {
@@ -199,15 +230,39 @@ async function loadRootSnapshot(
     createVolumePermissions: [{ Group: 'all' }],
   };
   const entries = [];
-  for (const b of content()) {
-    const hash = createHash('sha256').update(b.data).digest('hex');
-    await blocks.put(region, hash, b.data);
-    entries.push({ index: b.index, hash });
+  const root = content();
+  if (Array.isArray(root)) {
+    for (const b of root) {
+      const hash = createHash('sha256').update(b.data).digest('hex');
+      await blocks.put(region, hash, b.data);
+      entries.push({ index: b.index, hash });
+    }
+  } else {
+    await storePrebuilt(blocks, region, root);
+    for (const [index, hash] of root.manifest.blocks) entries.push({ index, hash });
   }
-  await blocks.sync(region, entries.map((e) => e.hash));
+  await blocks.sync(region, new Set(entries.map((e) => e.hash)));
   record.blockCount = entries.length;
   await store.snapshots.insert(record);
   await store.snapshots.putBlocks(snapshotId, entries);
+}
+
+/**
+ * A built disk's blocks into one region: hard links where the store can adopt files (the
+ * filesystem store), so seven regions cost no more than one copy; a copy through put otherwise.
+ */
+async function storePrebuilt(blocks: BlockStore, region: string, root: PrebuiltBlocks): Promise<void> {
+  const hashes = [...new Set(root.manifest.blocks.map(([, hash]) => hash))];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < hashes.length) {
+      const hash = hashes[next++];
+      const file = join(root.dir, hash);
+      if (blocks.adoptFile) await blocks.adoptFile(region, hash, file);
+      else await blocks.put(region, hash, readFileSync(file));
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 /** Snapshot ids are per region: the catalogue's id for `region` is derived from its base id. */
@@ -234,24 +289,49 @@ export async function loadCatalog(store: MetadataStore, blocks: BlockStore, imag
       options.onSkipped?.(img, `its ${without === img.kernel ? 'kernel' : 'ramdisk'} image ${without} is left out`);
       continue;
     }
-    let content: (() => { index: number; data: Buffer }[]) | undefined;
-    if (img.rootDisk === 'base-image') {
+    let content: (() => RootContent) | undefined;
+    if (img.rootDisk && img.rootDisk !== 'base-image') {
+      const dir = options.buildDir && join(options.buildDir, img.rootDisk);
+      if (!dir || !existsSync(join(dir, 'blocks.json'))) {
+        options.onSkipped?.(img, `its disk is not built (no ${dir ? join(dir, 'blocks.json') : 'image build directory'}): run \`bash ${BUILD_SCRIPTS[img.rootDisk] ?? `the script that builds ${img.rootDisk}`}\` (as root)`);
+        continue;
+      }
+      const built = readManifest(dir);
+      const volumeGiB = img.blockDeviceMappings?.find((m) => m.DeviceName === img.rootDeviceName)?.Ebs?.VolumeSize ?? 8;
+      if (built.manifest.size > volumeGiB * 1024 ** 3) throw new Error(`catalogue image ${img.name}: its built disk is larger than its ${volumeGiB} GiB root volume`);
+      content = () => built;
+    } else if (img.rootDisk === 'base-image') {
       const file = options.baseImageDir && join(options.baseImageDir, 'rootfs.raw');
       if (!file || !existsSync(file)) {
         options.onSkipped?.(img, `the base image is not built (no ${file ?? 'base image directory'}): run \`bash scripts/build-base-image.sh\``);
         continue;
       }
-      // Read once per load, and only when a region lacks the snapshot.
-      let read: { index: number; data: Buffer }[] | undefined;
-      content = () => (read ??= readRootDisk(file));
+      const manifest = join(options.baseImageDir!, 'blocks.json');
+      if (existsSync(manifest) && statSync(manifest).mtimeMs >= statSync(file).mtimeMs) {
+        // Split at build time (build-base-image.sh): adopted like the other disk builds.
+        const built = readManifest(options.baseImageDir!);
+        content = () => built;
+      } else {
+        // Read once per load, and only when a region lacks the snapshot.
+        let read: { index: number; data: Buffer }[] | undefined;
+        content = () => (read ??= readRootDisk(file));
+      }
     }
     for (const [region, imageId] of Object.entries(img.regions)) {
       const image = toStored(img, imageId, images, region);
-      for (const m of image.BlockDeviceMappings ?? []) {
-        if (!m.Ebs?.SnapshotId) continue;
-        const snapshotId = regionalSnapshotId(m.Ebs.SnapshotId, region);
-        m.Ebs = { ...m.Ebs, SnapshotId: snapshotId };
-        await loadRootSnapshot(store, blocks, img, region, snapshotId, m.Ebs.VolumeSize ?? 8, content);
+      try {
+        for (const m of image.BlockDeviceMappings ?? []) {
+          if (!m.Ebs?.SnapshotId) continue;
+          const snapshotId = regionalSnapshotId(m.Ebs.SnapshotId, region);
+          m.Ebs = { ...m.Ebs, SnapshotId: snapshotId };
+          await loadRootSnapshot(store, blocks, img, region, snapshotId, m.Ebs.VolumeSize ?? 8, content);
+        }
+      } catch (err) {
+        // A build replaced while it was being loaded (a block file gone): the image waits for
+        // the next start or reset rather than stopping the server.
+        if (!img.rootDisk || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        options.onSkipped?.(img, `its built disk changed while loading (${(err as Error).message}); it is loaded at the next start or reset`);
+        break;
       }
       const record = { region, image, launchPermissions: [{ Group: 'all' as const }] };
       if (await store.images.get(region, imageId)) await store.images.update(record);

@@ -24,7 +24,10 @@ export interface ServerConfig {
   readonly hypervisor: { readonly driver: 'sim' | 'qemu'; readonly bootMs: number; readonly forwardPortOffset: number };
   /** The built base image (scripts/build-base-image.sh): the QEMU driver's kernel, the catalogue's amiforge-minimal-linux. */
   readonly baseImageDir: string;
-  /** The build directory (.amiforge-build): catalogue entries name their files relative to it (`base-image/vmlinux`). */
+  /**
+   * The build directory (.amiforge-build): catalogue entries name their files relative to it
+   * (`base-image/vmlinux`), and disk builds are directories in it (scripts/build-debian-image.sh: debian-12).
+   */
   readonly buildDir: string;
   /** Scheduled image copies (docs/copy-schedules.md); none when absent. */
   readonly copySchedulesFile?: string;

@@ -55,6 +55,15 @@ export interface BlockStore {
    * not keep a reference to it.
    */
   put(domain: string, hash: string, data: Buffer): Promise<void>;
+  /**
+   * Optional: stores the block whose bytes are the file at `path`, as put would (the same
+   * guarantees: the bytes are checked against `hash` first, BlockHashMismatchError otherwise;
+   * idempotent; atomic; durable once `sync` has covered it), but without copying where the
+   * adapter can share the file (the filesystem adapter hard-links it). For large prebuilt block
+   * sets loaded into many domains (the catalogue's built disks). The caller promises never to
+   * change the file in place afterwards (replace it by rename); get would report it corrupt.
+   */
+  adoptFile?(domain: string, hash: string, path: string): Promise<void>;
   /** The block's bytes, verified against `hash`; BlockMissingError / BlockCorruptError otherwise. */
   get(domain: string, hash: string): Promise<Buffer>;
   has(domain: string, hash: string): Promise<boolean>;

@@ -100,6 +100,8 @@ export interface StartGuestOptions {
   firstBoot: boolean;
   /** Instance metadata by IMDS path (`instance-id`, `local-ipv4`, `placement/availability-zone`, ...). */
   metadata: Record<string, string>;
+  /** Paths under IMDS's dynamic/ (`instance-identity/document`, the identity document's JSON). */
+  dynamic?: Record<string, string>;
   /**
    * IMDSv2 session tokens: `required` (the image's imdsSupport is v2.0; GETs without a token are
    * 401) or `optional` (the default; IMDSv1 GETs work too).

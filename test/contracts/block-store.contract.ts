@@ -4,8 +4,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  BLOCK_SIZE, BlockCorruptError, BlockMissingError, type BlockStore, type StoredBlockInfo,
+  BLOCK_SIZE, BlockCorruptError, BlockHashMismatchError, BlockMissingError, type BlockStore, type StoredBlockInfo,
 } from '../../src/ports/block-store.ts';
 
 export interface BlockStoreFixture {
@@ -245,6 +248,66 @@ export function blockStoreContract(name: string, make: () => Promise<BlockStoreF
       // Nothing was harmed on the way.
       assert.ok((await store.get(D1, b.hash)).equals(b.data));
       assert.deepEqual((await collect(store.list(D1))).map((i) => i.hash), [b.hash]);
+    }));
+
+    test('adoptFile (where the adapter has it): stores a file\'s bytes in many domains, checked, and independent of the file', withStore(async ({ store }) => {
+      if (!store.adoptFile) return; // optional in the port: callers fall back to put
+      const dir = await mkdtemp(join(tmpdir(), 'amiforge-adopt-'));
+      try {
+        const b = block();
+        const file = join(dir, 'block');
+        await writeFile(file, b.data);
+        await store.adoptFile(D1, b.hash, file);
+        await store.adoptFile(D2, b.hash, file);
+        await store.adoptFile(D1, b.hash, file); // idempotent
+        await store.sync(D1, [b.hash]);
+        await store.sync(D2, [b.hash]);
+        for (const d of [D1, D2]) {
+          assert.ok((await store.get(d, b.hash)).equals(b.data), `bytes in ${d}`);
+          assert.deepEqual((await collect(store.list(d))).map((i) => i.hash), [b.hash]);
+        }
+        // Deleting the block from one domain leaves the other and the adopted file whole.
+        await store.delete(D1, b.hash);
+        assert.equal(await store.has(D1, b.hash), false);
+        assert.ok((await store.get(D2, b.hash)).equals(b.data));
+        assert.ok((await readFile(file)).equals(b.data));
+        // Removing the file leaves the stored block.
+        await rm(file);
+        assert.ok((await store.get(D2, b.hash)).equals(b.data));
+        // A block already put is adopted as a no-op.
+        const c = block(4097);
+        await store.put(D1, c.hash, c.data);
+        await writeFile(file, c.data);
+        await store.adoptFile(D1, c.hash, file);
+        assert.ok((await store.get(D1, c.hash)).equals(c.data));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }));
+
+    test('adoptFile with a hash its file does not have is rejected and stores nothing', withStore(async ({ store }) => {
+      if (!store.adoptFile) return;
+      const dir = await mkdtemp(join(tmpdir(), 'amiforge-adopt-'));
+      try {
+        const b = block();
+        const file = join(dir, 'block');
+        await writeFile(file, b.data);
+        const wrong = block(16).hash;
+        await assert.rejects(store.adoptFile(D1, wrong, file), (err: unknown) => err instanceof BlockHashMismatchError);
+        assert.equal(await store.has(D1, wrong), false);
+        // A file changed after a first adoption is checked again, not trusted.
+        await store.adoptFile(D1, b.hash, file);
+        const other = block();
+        await writeFile(join(dir, 'other'), other.data);
+        await rm(file);
+        await writeFile(file, other.data);
+        await assert.rejects(store.adoptFile(D2, b.hash, file), (err: unknown) => err instanceof BlockHashMismatchError);
+        assert.equal(await store.has(D2, b.hash), false);
+        await assert.rejects(store.adoptFile(D1, b.hash, join(dir, 'absent')));
+        assert.deepEqual((await collect(store.list(D1))).map((i) => i.hash), [b.hash]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     }));
   });
 }

@@ -134,3 +134,35 @@ test('put survives its domain directory being removed behind its back', () => wi
   assert.ok((await store.get(D, b.hash)).equals(b.data));
   assert.deepEqual(await collectHashes(store, D), [b.hash]);
 }));
+
+test('adoptFile hard-links a file on the same filesystem: one inode for the file and every domain', () => withFs(async (store, root) => {
+  const b = block();
+  const file = join(root, '..', 'prebuilt-block');
+  await writeFile(file, b.data);
+  await store.adoptFile(D, b.hash, file);
+  await store.adoptFile('eu-west-1', b.hash, file);
+  const ino = (await stat(file)).ino;
+  assert.equal((await stat(join(root, D, b.hash.slice(0, 2), b.hash))).ino, ino);
+  assert.equal((await stat(join(root, 'eu-west-1', b.hash.slice(0, 2), b.hash))).ino, ino);
+  assert.equal((await stat(file)).nlink, 3);
+}));
+
+// /dev/shm is another filesystem on most Linux machines: the copy fallback, once per block.
+const shm = '/dev/shm';
+const otherFs = await stat(shm).then(async (s) => s.dev !== (await stat(tmpdir())).dev, () => false);
+test('adoptFile across filesystems copies once, then links the other domains to that copy', { skip: !otherFs && 'no second filesystem (/dev/shm) here' }, () => withFs(async (store, root) => {
+  const b = block();
+  const dir = await mkdtemp(join(shm, 'amiforge-adopt-'));
+  try {
+    const file = join(dir, 'block');
+    await writeFile(file, b.data);
+    await store.adoptFile(D, b.hash, file);
+    await store.adoptFile('eu-west-1', b.hash, file);
+    const first = await stat(join(root, D, b.hash.slice(0, 2), b.hash));
+    assert.notEqual(first.dev, (await stat(file)).dev);
+    assert.equal((await stat(join(root, 'eu-west-1', b.hash.slice(0, 2), b.hash))).ino, first.ino);
+    assert.ok((await store.get('eu-west-1', b.hash)).equals(b.data));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}));

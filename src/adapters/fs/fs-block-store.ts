@@ -14,8 +14,14 @@
 // old, so garbage collection's grace period, which goes by mtime, covers the reuse).
 //
 // Crashes leave temp files (`.tmp-*`); `list` skips them and `cleanTemp` removes old ones.
+//
+// adoptFile hard-links a prebuilt block file (a temp link, then the same rename), so loading a
+// built disk into seven regions costs seven links per block, not seven copies; across
+// filesystems (EXDEV) or where links are refused it copies. The file's bytes are hashed before
+// the first link and the result remembered by inode, size and mtime, so the other regions'
+// links of the same file are not hashed again.
 import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
@@ -102,6 +108,10 @@ export class FsBlockStore implements BlockStore {
   /** Unique per instance, so temp names never collide with another process's or a crashed one's. */
   private readonly tempTag = randomBytes(6).toString('hex');
   private tempSeq = 0;
+  /** Files adoptFile has verified: "dev:ino:size:mtimeMs" -> their hash. */
+  private readonly verifiedFiles = new Map<string, string>();
+  /** Blocks adoptFile had to copy (the file on another filesystem), by hash: the other domains link to that copy. */
+  private readonly adoptedCopies = new Map<string, string>();
 
   constructor(options: FsBlockStoreOptions) {
     this.root = resolve(options.root);
@@ -174,6 +184,65 @@ export class FsBlockStore implements BlockStore {
       await this.ensureDomain(domain);
       await this.writeAtomically(path, data);
     }
+  }
+
+  async adoptFile(domain: string, hash: string, file: string): Promise<void> {
+    const path = this.blockPath(domain, hash);
+    const key = `${domain}/${hash}`;
+    const pending = this.inflight.get(key);
+    if (pending) return pending;
+    const p = this.adopt(domain, hash, path, file).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private async adopt(domain: string, hash: string, path: string, file: string): Promise<void> {
+    const st = await stat(file);
+    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    let data: Buffer | undefined;
+    if (this.verifiedFiles.get(id) !== hash) {
+      data = await readFile(file);
+      if (sha256(data) !== hash) throw new BlockHashMismatchError(domain, hash);
+      this.verifiedFiles.set(id, hash);
+    }
+    await this.ensureDomain(domain);
+    // A link is atomic by itself (the name appears with the whole file or not at all), so the
+    // common case is one system call per block and domain.
+    const linked = await link(file, path).then(() => 'linked' as const, (err: unknown) => {
+      if (isCode(err, 'EEXIST')) return 'exists' as const;
+      if (isCode(err, 'EXDEV') || isCode(err, 'EPERM') || isCode(err, 'EMLINK')) return 'elsewhere' as const;
+      throw err;
+    });
+    if (linked === 'linked') return;
+    if (linked === 'exists') {
+      const existing = await statOrUndefined(path);
+      if (existing && existing.size === st.size) {
+        if (existing.ino === st.ino && existing.dev === st.dev) return; // this very file
+        const now = Date.now();
+        if (now - existing.mtimeMs > MTIME_REFRESH_MS) await utimes(path, now / 1000, now / 1000).catch(() => {});
+        return;
+      }
+      // Emptied or cut short by a power loss (see put): replaced by the file, atomically.
+      const tmp = join(dirname(path), `${TEMP_PREFIX}${this.tempTag}-${this.tempSeq++}`);
+      if (await link(file, tmp).then(() => true, () => false)) {
+        await rename(tmp, path).catch(async (e) => { await unlink(tmp).catch(() => {}); throw e; });
+        return;
+      }
+    }
+    // Another filesystem, or links refused: copy the bytes checked above once, then link the
+    // other domains' blocks to that copy.
+    const copy = this.adoptedCopies.get(hash);
+    if (copy && copy !== path && (await statOrUndefined(copy))?.size === st.size) {
+      const tmp = join(dirname(path), `${TEMP_PREFIX}${this.tempTag}-${this.tempSeq++}`);
+      if (await link(copy, tmp).then(() => true, () => false)) {
+        await rename(tmp, path).catch(async (e) => { await unlink(tmp).catch(() => {}); throw e; });
+        return;
+      }
+    }
+    data ??= await readFile(file);
+    if (sha256(data) !== hash) throw new BlockHashMismatchError(domain, hash);
+    await this.writeAtomically(path, data);
+    this.adoptedCopies.set(hash, path);
   }
 
   /** Temp file in the block's directory, then rename: readers see all of the block or none of it. */

@@ -1,8 +1,9 @@
 // A minimal instance metadata service (IMDS) for one guest, on a unix socket that QEMU's
-// guestfwd reaches through `socat` (see guestfwdCommand). It serves /latest/meta-data/* from a
-// dictionary and /latest/user-data, with IMDSv2 session tokens as EC2 does them: PUT
-// /latest/api/token with a TTL header, then GETs carrying X-aws-ec2-metadata-token.
-// A stand-in until the real metadata service exists; that service builds on this one.
+// guestfwd reaches through `socat` (see guestfwdCommand). It serves EC2's tree as cloud-init's
+// EC2 datasource crawls it: under /latest/ and every dated API version (/2009-04-04/,
+// /2021-03-23/, ...) the same meta-data/, dynamic/ and user-data; directory listings one name a
+// line, sub-directories with a trailing '/'; with IMDSv2 session tokens as EC2 does them: PUT
+// /latest/api/token with a TTL header, then requests carrying X-aws-ec2-metadata-token.
 //
 // Why a unix socket: it is reachable only by whoever can open the file (0600, the service's own
 // user), so one instance cannot read another's metadata through a local TCP port.
@@ -13,10 +14,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 
 export interface MetadataResponderOptions {
   /**
-   * Paths under /latest/meta-data/ and their values, e.g. `instance-id`,
-   * `placement/availability-zone`. Directory listings are derived from the paths.
+   * Paths under meta-data/ and their values, e.g. `instance-id`, `placement/availability-zone`.
+   * Directory listings are derived from the paths; a key ending in '/' gives a directory's
+   * listing as EC2 words it where it differs (`public-keys/` is `0=KEYNAME`).
    */
   metadata: Record<string, string>;
+  /** Paths under dynamic/ (`instance-identity/document`, ...), listed the same way. */
+  dynamic?: Record<string, string>;
   userData?: Buffer;
   /** `required` (IMDSv2 only, the default) or `optional` (IMDSv1 GETs without a token work too). */
   httpTokens?: 'required' | 'optional';
@@ -25,6 +29,15 @@ export interface MetadataResponderOptions {
 }
 
 const MAX_TTL_SECONDS = 21_600;
+
+/** The API versions EC2's metadata service lists at its root, oldest first; `latest` follows. */
+export const IMDS_VERSIONS = [
+  '1.0', '2007-01-19', '2007-03-01', '2007-08-29', '2007-10-10', '2007-12-15', '2008-02-01', '2008-09-01',
+  '2009-04-04', '2011-01-01', '2011-05-01', '2012-01-12', '2014-02-25', '2014-11-05', '2015-10-20', '2016-04-19',
+  '2016-06-30', '2016-09-02', '2018-03-28', '2018-08-17', '2018-09-24', '2019-10-01', '2020-10-27', '2021-01-03',
+  '2021-03-23', '2021-07-15', '2022-09-24', '2024-04-11',
+] as const;
+const KNOWN_VERSIONS: ReadonlySet<string> = new Set([...IMDS_VERSIONS, 'latest']);
 
 export class MetadataResponder {
   private readonly opts: MetadataResponderOptions;
@@ -96,27 +109,33 @@ export class MetadataResponder {
 
   /** The document at `path`: a value, a directory listing, or undefined (404). */
   private lookup(path: string): string | Buffer | undefined {
-    if (path === '/latest' || path === '/latest/') return this.opts.userData ? 'dynamic\nmeta-data\nuser-data' : 'dynamic\nmeta-data';
-    if (path === '/latest/user-data') return this.opts.userData;
-    const prefix = '/latest/meta-data/';
-    if (path === '/latest/meta-data') return this.listing('');
-    if (!path.startsWith(prefix)) return undefined;
-    const key = path.slice(prefix.length);
-    if (key === '' || key.endsWith('/')) return this.listing(key);
-    return Object.hasOwn(this.opts.metadata, key) ? this.opts.metadata[key] : this.listing(`${key}/`);
-  }
-
-  /** Entries directly under `dir` ('' or ending in '/'); sub-directories end with '/'. */
-  private listing(dir: string): string | undefined {
-    const entries = new Set<string>();
-    for (const key of Object.keys(this.opts.metadata)) {
-      if (!key.startsWith(dir)) continue;
-      const rest = key.slice(dir.length);
-      const slash = rest.indexOf('/');
-      entries.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+    if (path === '/') return [...IMDS_VERSIONS, 'latest'].join('\n');
+    const [, version, tree, ...rest] = path.split('/');
+    if (!KNOWN_VERSIONS.has(version)) return undefined;
+    const sub = rest.join('/');
+    if (tree === undefined || tree === '') {
+      return [this.opts.dynamic ? 'dynamic' : '', 'meta-data', this.opts.userData ? 'user-data' : ''].filter(Boolean).join('\n');
     }
-    return entries.size ? [...entries].sort().join('\n') : undefined;
+    if (tree === 'user-data') return sub === '' && path.endsWith('user-data') ? this.opts.userData : undefined;
+    if (tree === 'meta-data') return lookupIn(this.opts.metadata, sub);
+    if (tree === 'dynamic' && this.opts.dynamic) return lookupIn(this.opts.dynamic, sub);
+    return undefined;
   }
+}
+
+/** A value of `tree`, or the listing of a directory of it ('' is the top). */
+function lookupIn(tree: Record<string, string>, key: string): string | undefined {
+  if (key !== '' && !key.endsWith('/') && Object.hasOwn(tree, key)) return tree[key];
+  const dir = key === '' || key.endsWith('/') ? key : `${key}/`;
+  if (dir !== '' && Object.hasOwn(tree, dir)) return tree[dir];
+  const entries = new Set<string>();
+  for (const k of Object.keys(tree)) {
+    if (!k.startsWith(dir) || k === dir) continue;
+    const rest = k.slice(dir.length);
+    const slash = rest.indexOf('/');
+    entries.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+  }
+  return entries.size ? [...entries].sort().join('\n') : undefined;
 }
 
 /**

@@ -301,7 +301,7 @@ export class QemuHypervisor implements Hypervisor {
       await server.listen(socket);
       nbdDisks.push({ socket, exportName: 'disk', id });
     }
-    const imds = new MetadataResponder({ metadata: g.opts.metadata, userData: g.opts.userData, httpTokens: g.opts.imdsTokens ?? 'optional' });
+    const imds = new MetadataResponder({ metadata: g.opts.metadata, dynamic: g.opts.dynamic, userData: g.opts.userData, httpTokens: g.opts.imdsTokens ?? 'optional' });
     g.imds = imds;
     await imds.listen(join(g.dir, 'imds.sock'));
     const instanceId = g.opts.instanceId;

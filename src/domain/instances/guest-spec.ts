@@ -1,6 +1,7 @@
 // What the hypervisor is given to start an instance's guest: the machine from the instance type,
 // how it boots (its kernel image, or firmware), the disks by device name, the host ports forwarded
 // to it, user data, and the instance metadata a guest reads from IMDS.
+import { createHash } from 'node:crypto';
 import type { GuestBoot, GuestDisk, GuestForwards, GuestMachine, StartGuestOptions } from '../../ports/hypervisor.ts';
 import type { InstanceRecord } from '../../ports/instance-repository.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
@@ -80,21 +81,70 @@ export function instanceMetadata(r: InstanceRecord, volumes: VolumeRecord[]): Re
       md[`block-device-mapping/ebs${++ebs}`] = a.device;
     }
   }
-  if (r.publicKey) md['public-keys/0/openssh-key'] = r.publicKey;
+  if (r.publicKey) {
+    // EC2 lists a key as `INDEX=NAME`; cloud-init's EC2 datasource parses exactly that.
+    md['public-keys/'] = `0=${r.keyName ?? 'key'}`;
+    md['public-keys/0/openssh-key'] = r.publicKey;
+  }
+  // The network interface, by its MAC (the guest's NIC carries it). cloud-init configures the
+  // interface it finds here (DHCP).
+  const mac = r.network?.macAddress ?? instanceMacAddress(r.instanceId);
+  md['mac'] = mac;
+  const nic = `network/interfaces/macs/${mac}/`;
+  md[`${nic}device-number`] = '0';
+  md[`${nic}interface-id`] = r.network?.networkInterfaceId ?? `eni-${digest(`eni/${r.instanceId}`).slice(0, 17)}`;
+  md[`${nic}local-hostname`] = hostname;
+  md[`${nic}local-ipv4s`] = r.privateIpAddress;
+  md[`${nic}mac`] = mac;
+  md[`${nic}owner-id`] = r.ownerId;
   if (r.network) {
-    const mac = r.network.macAddress;
-    md.mac = mac;
     md['security-groups'] = r.network.groups.map((g) => g.groupName).join('\n');
-    md[`network/interfaces/macs/${mac}/subnet-id`] = r.network.subnetId;
-    md[`network/interfaces/macs/${mac}/vpc-id`] = r.network.vpcId;
-    md[`network/interfaces/macs/${mac}/security-group-ids`] = r.network.groups.map((g) => g.groupId).join('\n');
-    md[`network/interfaces/macs/${mac}/local-ipv4s`] = r.privateIpAddress;
+    md[`${nic}subnet-id`] = r.network.subnetId;
+    md[`${nic}vpc-id`] = r.network.vpcId;
+    md[`${nic}security-group-ids`] = r.network.groups.map((g) => g.groupId).join('\n');
+    md[`${nic}security-groups`] = md['security-groups'];
   }
   if (r.publicIpAddress) {
     md['public-ipv4'] = r.publicIpAddress;
     md['public-hostname'] = r.publicIpAddress;
+    md[`${nic}public-ipv4s`] = r.publicIpAddress;
   }
+  md['services/domain'] = 'amazonaws.com';
+  md['services/partition'] = 'aws';
   return md;
+}
+
+const digest = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/**
+ * The instance's MAC address: fixed per instance (a reboot or restart keeps it, as an ENI does),
+ * locally administered and unicast like EC2's (0e:..).
+ */
+export function instanceMacAddress(instanceId: string): string {
+  const h = digest(`mac/${instanceId}`);
+  return ['0e', h.slice(0, 2), h.slice(2, 4), h.slice(4, 6), h.slice(6, 8), h.slice(8, 10)].join(':');
+}
+
+/** IMDS paths under dynamic/: the instance identity document, as EC2 words it. */
+export function instanceIdentity(r: InstanceRecord): Record<string, string> {
+  const document = {
+    accountId: r.ownerId,
+    architecture: r.architecture,
+    availabilityZone: r.availabilityZone,
+    billingProducts: null,
+    devpayProductCodes: null,
+    marketplaceProductCodes: null,
+    imageId: r.imageId,
+    instanceId: r.instanceId,
+    instanceType: r.instanceType,
+    kernelId: r.kernelId ?? null,
+    pendingTime: r.launchTime.replace(/\.\d+Z$/, 'Z'),
+    privateIp: r.privateIpAddress,
+    ramdiskId: r.ramdiskId ?? null,
+    region: r.region,
+    version: '2017-09-30',
+  };
+  return { 'instance-identity/document': JSON.stringify(document, null, 2) };
 }
 
 /** The start options for the instance's guest, on the volumes attached to it now. */
@@ -116,6 +166,7 @@ export function guestSpec(r: InstanceRecord, volumes: VolumeRecord[], iv: Instan
     userData: r.userData ? Buffer.from(r.userData, 'base64') : undefined,
     firstBoot,
     metadata: instanceMetadata(r, volumes),
+    dynamic: instanceIdentity(r),
     imdsTokens: r.imdsSupport === 'v2.0' ? 'required' : 'optional',
     forwards,
   };
