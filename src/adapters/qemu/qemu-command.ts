@@ -117,7 +117,7 @@ export function guestCommand(o: GuestCommandOptions): string[] {
   });
   if (o.metadataSocket) {
     args.push(
-      '-netdev', `user,id=${NETDEV},restrict=on,ipv6=off,net=169.254.0.0/16,host=169.254.0.2,guestfwd=tcp:169.254.169.254:80-cmd:${guestfwdCommand(o.metadataSocket)}`,
+      '-netdev', `user,id=${NETDEV},restrict=on,ipv6=off,net=169.254.0.0/16,host=169.254.0.2,dhcpstart=${GUEST_ADDRESS},guestfwd=tcp:169.254.169.254:80-cmd:${guestfwdCommand(o.metadataSocket)}`,
       // romfile= : no iPXE option ROM, so no firmware tries to boot from the network.
       '-device', `virtio-net-pci,netdev=${NETDEV},romfile=${o.mac && MAC.test(o.mac) ? `,mac=${o.mac}` : ''}`,
     );
@@ -127,7 +127,10 @@ export function guestCommand(o: GuestCommandOptions): string[] {
 
 /** The user network's id (HMP's hostfwd_add names it). */
 export const NETDEV = 'net0';
-/** The address QEMU's DHCP gives the guest on 169.254.0.0/16 (the base image sets it itself). */
+/**
+ * The address QEMU's DHCP gives the guest (dhcpstart; the base image sets it itself). Left to QEMU,
+ * the first lease on a /16 is x.x.2.15, where no forwarded port would reach.
+ */
 export const GUEST_ADDRESS = '169.254.0.15';
 
 let detected: Promise<Accelerator> | undefined;
