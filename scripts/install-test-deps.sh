@@ -21,6 +21,6 @@ bash "$(dirname "$0")/install-qemu.sh"
 # The base image (idempotent, 10-20 s once the kernel package is cached): the QEMU tests boot it and
 # the default catalogue registers it as amiforge-minimal-linux, which the catalogue tests expect.
 bash "$(dirname "$0")/build-base-image.sh"
-# The Debian 12 image (cached: skipped when built from the same scripts and apt sources; ~N min
+# The Debian 12 image (cached: skipped when built from the same scripts and apt sources; 4-10 min
 # the first time): the catalogue's debian-12-amd64 image boots from it.
 bash "$(dirname "$0")/build-debian-image.sh"
