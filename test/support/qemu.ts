@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -146,4 +147,31 @@ export async function qemuProcessesUnder(dir: string): Promise<number[]> {
     if (cmd.startsWith('qemu-system') && cmd.includes(dir)) pids.push(Number(p));
   }
   return pids;
+}
+
+/** Builds the Debian 12 image (skipped when its cache is current), so the catalogue registers it. */
+export async function buildDebianImage(): Promise<void> {
+  await run('bash', [join(REPO, 'scripts', 'build-debian-image.sh')], { maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** Writes a private key (mode 0600, as ssh requires) into `dir`; returns its path. */
+export function writePrivateKey(dir: string, name: string, pem: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, pem.endsWith('\n') ? pem : `${pem}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** One command over ssh, no prompts and no known-hosts file; resolves with its exit code and output. */
+export async function sshRun(key: string, user: string, address: string, command: string, port = 22): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = [
+    '-i', key, '-p', String(port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `${user}@${address}`, command,
+  ];
+  try {
+    const { stdout, stderr } = await run('ssh', args, { timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 255, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
 }
