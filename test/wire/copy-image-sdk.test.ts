@@ -19,7 +19,7 @@ import { ALICE, BOB, startServer, type RunningServer } from '../support/server.t
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { AMI_ID, expectAwsError } from '../support/sdk.ts';
 import { BLOCK_SIZE, checksumOf, ebsClient, getBlock, uploadSnapshot } from '../support/ebs.ts';
-import { CATALOGUE_AMI, runOne, simUserData, uploadImage, waitForConsole } from '../support/instances.ts';
+import { bootBlock, CATALOGUE_AMI, runOne, simUserData, uploadImage, waitForConsole } from '../support/instances.ts';
 
 let server: RunningServer;
 const clients = new Map<string, EC2Client>();
@@ -213,6 +213,9 @@ describe('CopyImage by the owner', () => {
     await expectAwsError(copy(c, { TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'a', Value: 'b' }] }] }), { name: 'InvalidParameterValue', status: 400 });
     await expectAwsError(copy(c, { Name: 'west copy' }), { name: 'InvalidAMIName.Duplicate', status: 400 });
     await expectAwsError(copy(c, { DryRun: true }), { name: 'DryRunOperation', status: 412 });
+    // An empty KmsKeyId with Encrypted=false is no key (what Packer's Go SDK sends): a plain copy.
+    const plain = await copy(c, { Name: 'empty key id', Encrypted: false, KmsKeyId: '' });
+    assert.match(plain.ImageId!, /^ami-/);
   });
 });
 
@@ -346,8 +349,9 @@ describe('CopyImage across a restart', () => {
 
 describe('each region keeps its own bytes', () => {
   test('after the copy, losing the source region\'s block store leaves the copy readable and launchable', async () => {
-    const texts = new Map([[0, 'first block of the lost region'], [3, 'fourth block, still here'], [40, 'far block']]);
-    const blocks = new Map([...texts].map(([i, t]) => [i, Buffer.from(t)]));
+    const texts = new Map([[3, 'fourth block, still here'], [40, 'far block']]);
+    // Block 0 carries a boot signature: the simulator boots an HVM disk only with one.
+    const blocks = new Map([[0, bootBlock('first block of the lost region')], ...[...texts].map(([i, t]) => [i, Buffer.from(t)] as const)]);
     const own = await uploadImage(ec2(ALICE), ebs(ALICE), 'lost region', blocks);
     const out = await copy(ec2(ALICE, 'ap-southeast-2'), { SourceImageId: own.imageId });
     const img = await waitAvailable(ec2(ALICE, 'ap-southeast-2'), out.ImageId!);

@@ -76,7 +76,8 @@ export class EbsEncryption {
    * It is the source's key when the source is encrypted and no other key is asked for.
    */
   async target(caller: Caller, req: EncryptionRequest, mapError: (err: unknown, keyId: string) => unknown = ec2KeyError): Promise<string | undefined> {
-    if (req.kmsKeyId !== undefined && req.encrypted !== true) {
+    // An empty KmsKeyId is no key (see ImageCopies.copy).
+    if (req.kmsKeyId !== undefined && req.kmsKeyId !== '' && req.encrypted !== true) {
       throw Errors.invalidParameterDependency('The parameter KmsKeyId requires the parameter Encrypted to be set.');
     }
     if (req.kmsKeyId) return this.resolve(caller, req.kmsKeyId, mapError);

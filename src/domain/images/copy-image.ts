@@ -41,6 +41,9 @@ export class ImageCopies {
   }
 
   async copy(caller: Caller, req: CopyImageRequest): Promise<{ ImageId: string }> {
+    // An empty KmsKeyId is no key, as EC2 takes it: SDKs that send every field of their input
+    // (the Go SDK v1 under Packer's amazon-ebs) send `KmsKeyId=` with `Encrypted=false`.
+    if (req.KmsKeyId === '') req = { ...req, KmsKeyId: undefined };
     if (!req.Name) throw Errors.missingParameter('Name');
     validateImageName(req.Name);
     validateDescription(req.Description);
