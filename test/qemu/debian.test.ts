@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import {
   AttachVolumeCommand, AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, CreateVolumeCommand,
   DescribeImagesCommand, DescribeInstancesCommand, DescribeInstanceStatusCommand, DescribeVolumesCommand, DetachVolumeCommand,
-  RegisterImageCommand, RevokeSecurityGroupIngressCommand, RunInstancesCommand, type EC2Client, type Image, type Instance,
+  RegisterImageCommand, RevokeSecurityGroupIngressCommand, RunInstancesCommand, StopInstancesCommand, type EC2Client, type Image, type Instance,
 } from '@aws-sdk/client-ec2';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { buildDebianImage, consoleOf, consoleShows, sshRun, terminateAll, until, writePrivateKey } from '../support/qemu.ts';
@@ -126,6 +126,10 @@ test('the same disk boots under UEFI (OVMF) when registered with BootMode uefi',
   const out = await consoleShows(ec2, id, 'booted-with-uefi');
   t.diagnostic(`UEFI guest ran its user data after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   assert.match(out, /Cloud-init|cloud-init/);
+  // StopInstances presses the ACPI power button: systemd shuts down and powers off by itself.
+  await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+  await until(`${id} stopped`, async () => ((await describe(id)).State?.Name === 'stopped' ? true : undefined));
+  assert.match(await consoleOf(ec2, id), /reboot: Power down/, 'the guest powered itself off (not killed at the timeout)');
   await terminateAll(ec2, [id]);
 });
 

@@ -176,12 +176,17 @@ class QemuGuest {
     }
   }
 
-  /** The power button and Ctrl-Alt-Del; errors ignored (the guest may be going already). */
+  /**
+   * The ACPI power button, and Ctrl-Alt-Del for kernel-booted guests (the base image's busybox
+   * init powers off on it); errors ignored (the guest may be going already). Not Ctrl-Alt-Del for
+   * firmware-booted guests: a systemd distribution reboots on it, and without -no-reboot QEMU
+   * would restart the guest instead of letting it power off.
+   */
   async pressPowerButtons(): Promise<void> {
     const qmp = this.qmp;
     if (!qmp) return;
     await qmp.execute('system_powerdown').catch(() => {});
-    await qmp.sendCtrlAltDel().catch(() => {});
+    if (this.opts.boot?.kind !== 'firmware') await qmp.sendCtrlAltDel().catch(() => {});
   }
 }
 
