@@ -10,6 +10,8 @@ python3 -c 'import boto3' 2>/dev/null || { missing+=(boto3); packages+=(python3-
 command -v qemu-img >/dev/null || { missing+=(qemu-img); packages+=(qemu-utils); }
 # ssh-keygen: the key pair tests check that keys from CreateKeyPair work with OpenSSH (test/wire/lifecycle-keypairs-sdk.test.ts).
 command -v ssh-keygen >/dev/null || { missing+=(ssh-keygen); packages+=(openssh-client); }
+# packer (Debian's 1.6.6, amazon-ebs built in): test/qemu/packer.test.ts builds a golden image with it.
+command -v packer >/dev/null || { missing+=(packer); packages+=(packer); }
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-test-deps: missing ${missing[*]}; installing from Debian's packages" >&2
   export DEBIAN_FRONTEND=noninteractive
