@@ -215,7 +215,8 @@ export function createHttpServer(app: App, log: Logger): Server {
    * may still be sending (a 1 MB query string is refused after its first 16 KiB), and closing a
    * socket with unread bytes makes the kernel send a reset, which can reach the client before it
    * has read the answer (it then sees EPIPE or ECONNRESET on its write and never the 431). So the
-   * rest is read and dropped until the client closes, within LINGER_MS and MAX_BODY bytes.
+   * rest is read and dropped until the client closes, for LINGER_MS at most (node's parser goes
+   * on reading a connection it failed on; a CONNECT's socket is resumed here).
    */
   const refuse = (socket: Duplex, status: number, message: string, why: string | undefined) => {
     const requestId = newRequestId();
@@ -224,11 +225,6 @@ export function createHttpServer(app: App, log: Logger): Server {
     refused.add(socket);
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/xml;charset=UTF-8\r\n`
       + `content-length: ${Buffer.byteLength(body)}\r\nx-amzn-requestid: ${requestId}\r\nconnection: close\r\n\r\n${body}`);
-    let drained = 0;
-    socket.on('data', (c: Buffer) => {
-      drained += c.length;
-      if (drained > MAX_BODY) socket.destroy();
-    });
     // A CONNECT's socket is handed over paused, and without node's error listener: read it, or
     // its end never comes; a client resetting it now is no fault.
     socket.on('error', () => socket.destroy());
