@@ -18,6 +18,8 @@ import type { Logger } from './logger.ts';
 import { handleOps, VERSION } from './ops.ts';
 
 const MAX_BODY = 16 * 1024 * 1024;
+/** How long a refused connection is read and drained before it is closed regardless (see refuse). */
+const LINGER_MS = 5_000;
 
 interface Outcome {
   status: number;
@@ -208,19 +210,38 @@ export function createHttpServer(app: App, log: Logger): Server {
     if (cause) log.error({ ...entry, err: cause }, 'request failed');
     else log.info(entry, 'request');
   });
-  /** Answers on the bare socket, in EC2's error envelope, and closes it. */
+  /**
+   * Answers on the bare socket, in EC2's error envelope, and closes it -- lingering: the client
+   * may still be sending (a 1 MB query string is refused after its first 16 KiB), and closing a
+   * socket with unread bytes makes the kernel send a reset, which can reach the client before it
+   * has read the answer (it then sees EPIPE or ECONNRESET on its write and never the 431). So the
+   * rest is read and dropped until the client closes, for LINGER_MS at most (node's parser goes
+   * on reading a connection it failed on; a CONNECT's socket is resumed here).
+   */
   const refuse = (socket: Duplex, status: number, message: string, why: string | undefined) => {
     const requestId = newRequestId();
     const e = Errors.malformedQuery(message);
     const body = serializeError(e, requestId);
+    refused.add(socket);
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/xml;charset=UTF-8\r\n`
       + `content-length: ${Buffer.byteLength(body)}\r\nx-amzn-requestid: ${requestId}\r\nconnection: close\r\n\r\n${body}`);
+    // A CONNECT's socket is handed over paused, and without node's error listener: read it, or
+    // its end never comes; a client resetting it now is no fault.
+    socket.on('error', () => socket.destroy());
+    socket.resume();
+    const linger = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once('close', () => clearTimeout(linger));
     log.info({ requestId, status, errorCode: e.code, why }, 'malformed request');
   };
+  /** Sockets already answered by refuse: lingering, not to be answered or destroyed again. */
+  const refused = new WeakSet<Duplex>();
   // Requests node's HTTP parser rejects (an unknown method, bytes a request line or header may
   // not hold, a broken chunked body) never reach the handler above, and node's own answer is a
   // bare 400 with no body that AWS clients cannot parse. Answer in EC2's error envelope instead.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // Node's parser, once failed, fails again on every later chunk of the same connection: while
+    // refuse lingers, those errors are expected (destroying here was what reset the connection).
+    if (refused.has(socket)) return;
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
