@@ -273,7 +273,7 @@ export async function run(args: string[]): Promise<void> {
     }
     if (reference) {
       const own = median(doneBySize.get(`debian/${debianGuest!.sizeGiB}`)!);
-      console.log(`   debian: amiforge ${fmtS(own)} s vs plain QEMU ${fmtS(reference.doneMs)} s to cloud-init finished (+${fmtS(own - reference.doneMs)} s: RunInstances, NBD, IMDS)`);
+      console.log(`   debian: amiforge ${fmtS(own)} s vs plain QEMU ${fmtS(reference.doneMs)} s to cloud-init finished (${own >= reference.doneMs ? '+' : ''}${fmtS(own - reference.doneMs)} s for amiforge: RunInstances, NBD, IMDS; noise when negative)`);
     }
 
     if (values.four) {
