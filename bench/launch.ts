@@ -36,7 +36,7 @@ const USAGE = `usage: npm run bench -- launch [--runs N] [--sizes 8,64] [--image
   --runs N          launches per image and root size (default 1; a Debian boot is 25-60 s under TCG)
   --sizes LIST      root volume sizes in GiB (default 8,64)
   --images LIST     debian, minimal or both (default debian,minimal)
-  --no-reference    skip the plain-QEMU boot of the Debian disk
+  --no-reference    skip the plain-QEMU boot of the Debian disk (at the first of --sizes)
   --four            also boot four minimal guests at once and report amiforge's memory per guest
 Guests run one at a time. Needs QEMU and the images:
   bash scripts/install-qemu.sh && bash scripts/build-base-image.sh && bash scripts/build-debian-image.sh`;
