@@ -1,161 +1,288 @@
-// Real boots: amiforge-minimal-linux under `amiforge serve --hypervisor qemu` (KVM when it works,
-// else TCG), driven with @aws-sdk/client-ec2:
+// Real boots under `amiforge serve --hypervisor qemu` (KVM when it works, else TCG), driven with
+// @aws-sdk/client-ec2, one guest at a time:
 //
-//   1. For a 1 GiB and a 16 GiB root volume of the same image (RunInstances BlockDeviceMappings
-//      VolumeSize): RunInstances → the first console line, → "user-data done", and the bytes
-//      read from the block store for volumes meanwhile (GET /_amiforge/volume-reads) against the
-//      volume size. Aims: boot time independent of the size (a volume is copy-on-write over the
-//      snapshot and read lazily), bytes read a small fraction of it.
-//   2. Four instances at once (one RunInstances, MaxCount 4): time until all four ran their user
-//      data; amiforge's own memory per running guest (server VmRSS delta / 4, aim < 20 MB) beside
-//      the guests' (VmRSS of the QEMU processes, which the guest's memory and TCG's code cache
-//      make large, and which amiforge does not hold).
+//   1. Debian 12 (HVM: SeaBIOS → GRUB on the volume → its kernel) beside amiforge-minimal-linux
+//      (paravirtual: its registered kernel), each with an 8 GiB and a 64 GiB root (RunInstances
+//      BlockDeviceMappings VolumeSize): RunInstances → the first console line, → `ssh -i key
+//      admin@PublicIpAddress true` logs in (a security group allows 22; the minimal image has no
+//      SSH server), → cloud-init finished (Debian's "Cloud-init v. ... finished" line; the
+//      minimal image's "user-data done"); the bytes the boot read from the block store (GET
+//      /_amiforge/volume-reads) beside the disk's allocated size; amiforge's memory per guest
+//      (server VmRSS delta) beside QEMU's (VmRSS of the guest's process, which amiforge does not
+//      hold). Aims: the time does not grow with the volume size (a volume is copy-on-write over
+//      the snapshot and read lazily); the bytes read are a fraction of the disk.
+//   2. The reference: the same Debian disk booted by plain qemu-system-x86_64 with the options
+//      amiforge gave its guest, from a local file (a qcow2 overlay of the root's size over the
+//      image's raw disk) and the same metadata: the physical limit for the boot under this CPU.
+//   3. With --four: four minimal guests at once (one RunInstances, MaxCount 4), amiforge's memory
+//      per running guest.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
 import {
-  DescribeImagesCommand, DescribeInstancesCommand, EC2Client, GetConsoleOutputCommand, RunInstancesCommand, TerminateInstancesCommand,
+  AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, DescribeImagesCommand, DescribeInstancesCommand,
+  EC2Client, RunInstancesCommand, type DescribeImagesCommandInput, type Image, type Instance,
 } from '@aws-sdk/client-ec2';
-import { memoryOf, startAmiforge, type BenchServer } from './support/servers.ts';
+import { consoleText, loadAverage, qemuProcesses, sleep, sshLogsIn, terminate, until, volumeReads, writeKey, type QemuProcess } from './support/guests.ts';
+import { bootReference, type ReferenceBoot } from './support/plain-qemu.ts';
+import { memoryOf, ownPublicAddressRange, startAmiforge, type BenchServer } from './support/servers.ts';
 import { fmtMB, fmtMs, renderTable, type Row } from './support/table.ts';
 
-export const description = 'Real boots under QEMU: RunInstances → first console line and → user data done for 1 vs 16 GiB roots, bytes read from the block store, 4 guests at once with amiforge\'s memory per guest';
+export const description = 'Real boots under QEMU: Debian 12 (HVM, GRUB) and the minimal image (PV) with 8 and 64 GiB roots → first console line, ssh login, cloud-init done; bytes read, memory per guest; plain QEMU as reference';
 
-const USAGE = `usage: npm run bench -- launch [--runs N]
-  --runs N   launches per root size in part 1 (default 3)
-Needs QEMU and the base image: bash scripts/install-qemu.sh && bash scripts/build-base-image.sh`;
+const USAGE = `usage: npm run bench -- launch [--runs N] [--sizes 8,64] [--images debian,minimal] [--no-reference] [--four]
+  --runs N          launches per image and root size (default 1; a Debian boot is 25-60 s under TCG)
+  --sizes LIST      root volume sizes in GiB (default 8,64)
+  --images LIST     debian, minimal or both (default debian,minimal)
+  --no-reference    skip the plain-QEMU boot of the Debian disk (at the first of --sizes)
+  --four            also boot four minimal guests at once and report amiforge's memory per guest
+Guests run one at a time. Needs QEMU and the images:
+  bash scripts/install-qemu.sh && bash scripts/build-base-image.sh && bash scripts/build-debian-image.sh`;
 
 const GiB = 1024 ** 3;
 const LIMIT_MS = 600_000;
+const ROOT = new URL('../', import.meta.url).pathname;
 const MARKER = 'launch-bench: user data done';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const DEBIAN_OWNER = '136693071363';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const fmtS = (ms: number | undefined) => (ms === undefined || Number.isNaN(ms) ? 'n/a' : (ms / 1000).toFixed(1));
+const fmtMiB = (b: number) => (Number.isNaN(b) ? '-' : `${(b / 2 ** 20).toFixed(0)}`);
 
-async function volumeReads(server: BenchServer): Promise<number> {
-  const res = await fetch(`${server.endpoint}/_amiforge/volume-reads`);
-  return ((await res.json()) as { bytesRead: number }).bytesRead;
+interface Kind {
+  key: 'debian' | 'minimal';
+  label: string;
+  image: Image;
+  /** The console line that ends the boot. */
+  done: RegExp;
+  ssh: boolean;
+  /** The image's raw disk on this machine: its allocated bytes are what a full read would cost. */
+  rawDisk: string;
 }
 
-async function consoleText(ec2: EC2Client, id: string): Promise<string> {
-  const { Output } = await ec2.send(new GetConsoleOutputCommand({ InstanceId: id, Latest: true }));
-  return Output ? Buffer.from(Output, 'base64').toString('utf8') : '';
+interface Boot {
+  firstLineMs: number;
+  sshMs: number;
+  doneMs: number;
+  read: number;
+  serverDelta: number;
+  qemu?: QemuProcess;
+  instance: Instance;
 }
 
-interface Launch { firstLineMs: number; userDataMs: number }
+const allocated = (file: string) => statSync(file).blocks * 512;
 
-/** Polls the consoles of `ids` until each shows a line and then the marker; times from `t0`. */
-async function watch(ec2: EC2Client, ids: string[], t0: number): Promise<Map<string, Launch>> {
-  const first = new Map<string, number>();
-  const done = new Map<string, Launch>();
-  const deadline = Date.now() + LIMIT_MS;
-  while (done.size < ids.length) {
-    if (Date.now() > deadline) throw new Error(`user data did not finish on ${ids.filter((i) => !done.has(i)).join(', ')} within ${LIMIT_MS / 1000} s`);
-    await Promise.all(ids.filter((id) => !done.has(id)).map(async (id) => {
-      const text = await consoleText(ec2, id);
-      const now = performance.now() - t0;
-      if (text.trim() && !first.has(id)) first.set(id, now);
-      if (text.includes(MARKER)) done.set(id, { firstLineMs: first.get(id)!, userDataMs: now });
-    }));
-    await sleep(100);
-  }
-  return done;
-}
-
-async function terminate(ec2: EC2Client, ids: string[]): Promise<void> {
-  await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
-  const deadline = Date.now() + LIMIT_MS;
-  for (;;) {
-    const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
-    if (Reservations.flatMap((r) => r.Instances!).every((i) => i.State!.Name === 'terminated')) return;
-    if (Date.now() > deadline) throw new Error('instances did not terminate');
-    await sleep(200);
+async function buildImages(): Promise<void> {
+  const exec = promisify(execFile);
+  for (const script of ['build-base-image.sh', 'build-debian-image.sh']) {
+    console.log(`building the image if needed (scripts/${script})...`);
+    await exec('bash', [join(ROOT, 'scripts', script)], { maxBuffer: 64 * 1024 * 1024 });
   }
 }
 
-/** VmRSS of the QEMU processes the server started (its children). */
-function qemuRss(serverPid: number): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== serverPid || !readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('qemu-system')) continue;
-      out.push(memoryOf(Number(p)).rss);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
+/** One launch, watched until its boot ends; the instance is still running on return. */
+async function boot(ec2: EC2Client, server: BenchServer, kind: Kind, sizeGiB: number, access: { keyName: string; key: string; groupId: string }): Promise<Boot> {
+  await sleep(1000);
+  const idle = memoryOf(server.pid).rss;
+  const before = await volumeReads(server.endpoint);
+  const t0 = performance.now();
+  const { Instances = [] } = await ec2.send(new RunInstancesCommand({
+    ImageId: kind.image.ImageId, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1,
+    UserData: Buffer.from(`#!/bin/sh\necho "${MARKER}"\n`).toString('base64'),
+    KeyName: access.keyName, SecurityGroupIds: [access.groupId],
+    BlockDeviceMappings: [{ DeviceName: kind.image.RootDeviceName, Ebs: { VolumeSize: sizeGiB } }],
+  }));
+  const id = Instances[0].InstanceId!;
+  const elapsed = () => performance.now() - t0;
+  let firstLineMs: number | undefined;
+  let doneMs: number | undefined;
+  let sshMs = NaN;
+  const consoleWatch = until(`${id}: ${kind.done}`, async () => {
+    const text = await consoleText(ec2, id);
+    const now = elapsed();
+    if (text.trim() && firstLineMs === undefined) firstLineMs = now;
+    if (kind.done.test(text)) return (doneMs = now);
+    return undefined;
+  }, { limitMs: LIMIT_MS, everyMs: 100 });
+  const sshWatch = (async () => {
+    if (!kind.ssh) return;
+    const address = await until(`${id}: a public address`, async () => {
+      const i = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0];
+      return i.State?.Name === 'running' && i.PublicIpAddress ? i.PublicIpAddress : undefined;
+    }, { limitMs: LIMIT_MS, everyMs: 200 });
+    await until(`${id}: ssh admin@${address}`, async () => ((await sshLogsIn(access.key, 'admin', address)) ? true : undefined), { limitMs: LIMIT_MS, everyMs: 1000 });
+    sshMs = elapsed();
+  })();
+  await Promise.all([consoleWatch, sshWatch]);
+  const read = (await volumeReads(server.endpoint)) - before;
+  const serverDelta = memoryOf(server.pid).rss - idle;
+  const [qemu] = qemuProcesses(server.pid);
+  const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0];
+  return { firstLineMs: firstLineMs!, sshMs, doneMs: doneMs!, read, serverDelta, qemu, instance };
+}
+
+/** The metadata amiforge serves the instance (guest-spec.ts), for the reference's own responder. */
+function referenceMetadata(i: Instance, publicKey: string, argv: string[]): { metadata: Record<string, string>; dynamic: Record<string, string> } {
+  const mac = /mac=([0-9a-f:]{17})/.exec(argv.join(' '))?.[1] ?? '52:54:00:12:34:56';
+  const hostname = i.PrivateDnsName ?? 'ip-172-31-0-10.ec2.internal';
+  const nic = `network/interfaces/macs/${mac}/`;
+  const region = i.Placement!.AvailabilityZone!.slice(0, -1);
+  const metadata: Record<string, string> = {
+    'ami-id': i.ImageId!, 'ami-launch-index': '0', 'instance-id': i.InstanceId!, 'instance-type': i.InstanceType!,
+    'local-ipv4': i.PrivateIpAddress!, 'local-hostname': hostname, 'hostname': hostname,
+    'placement/availability-zone': i.Placement!.AvailabilityZone!, 'placement/region': region,
+    'public-keys/': `0=${i.KeyName}`, 'public-keys/0/openssh-key': publicKey, 'mac': mac,
+    [`${nic}device-number`]: '0', [`${nic}local-hostname`]: hostname, [`${nic}local-ipv4s`]: i.PrivateIpAddress!, [`${nic}mac`]: mac,
+    'services/domain': 'amazonaws.com', 'services/partition': 'aws',
+  };
+  const document = {
+    accountId: '111111111111', architecture: 'x86_64', availabilityZone: i.Placement!.AvailabilityZone, imageId: i.ImageId,
+    instanceId: i.InstanceId, instanceType: i.InstanceType, privateIp: i.PrivateIpAddress, region, version: '2017-09-30',
+  };
+  return { metadata, dynamic: { 'instance-identity/document': JSON.stringify(document, null, 2) } };
+}
+
+async function fourAtOnce(ec2: EC2Client, server: BenchServer, kind: Kind): Promise<void> {
+  await sleep(2000);
+  const idle = memoryOf(server.pid).rss;
+  const t0 = performance.now();
+  const { Instances = [] } = await ec2.send(new RunInstancesCommand({
+    ImageId: kind.image.ImageId, InstanceType: 't3.micro', MinCount: 4, MaxCount: 4,
+    UserData: Buffer.from(`#!/bin/sh\necho "${MARKER}"\n`).toString('base64'),
+  }));
+  const ids = Instances.map((i) => i.InstanceId!);
+  const done = await Promise.all(ids.map((id) => until(`${id}: user data`, async () => (kind.done.test(await consoleText(ec2, id)) ? performance.now() - t0 : undefined), { limitMs: LIMIT_MS, everyMs: 200 })));
+  const busy = memoryOf(server.pid).rss;
+  const guests = qemuProcesses(server.pid);
+  console.log('\n3. Four minimal guests at once (one RunInstances, MaxCount 4)\n');
+  console.log(renderTable(['measure', 'value', 'aim'], [
+    ['all four ran their user data (s)', fmtS(Math.max(...done)), '-'],
+    ['amiforge VmRSS idle → 4 running (MB)', `${fmtMB(idle)} → ${fmtMB(busy)}`, '-'],
+    ['amiforge memory per running guest (MB)', fmtMB((busy - idle) / ids.length), '< 20'],
+    ['QEMU VmRSS per guest (MiB, each)', guests.map((g) => fmtMiB(g.rss)).join(' / '), 'not amiforge\'s'],
+  ]));
+  await terminate(ec2, ids);
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '3' }, help: { type: 'boolean' } } });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        runs: { type: 'string', default: '1' }, sizes: { type: 'string', default: '8,64' }, images: { type: 'string', default: 'debian,minimal' },
+        'no-reference': { type: 'boolean', default: false }, four: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   if (values.help) return console.log(USAGE);
   const runs = Number(values.runs);
-  console.log('building the base image if needed (scripts/build-base-image.sh)...');
-  await promisify(execFile)('bash', [new URL('../scripts/build-base-image.sh', import.meta.url).pathname], { maxBuffer: 16 * 1024 * 1024 });
-  const server = await startAmiforge({ serveArgs: ['--hypervisor', 'qemu', '--log-level', 'warn'] });
+  const sizes = values.sizes.split(',').map(Number);
+  const wanted = values.images.split(',');
+  if (!(runs >= 1) || sizes.some((s) => !(s >= 1)) || wanted.some((w) => w !== 'debian' && w !== 'minimal')) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  await buildImages();
+  const loadBefore = loadAverage();
+  const server = await startAmiforge({ serveArgs: ['--hypervisor', 'qemu', '--log-level', 'warn', '--public-address-range', ownPublicAddressRange()] });
   const ec2 = new EC2Client({
     endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: '111111111111', secretAccessKey: 'x' }, maxAttempts: 1,
   });
+  const home = mkdtempSync(join(tmpdir(), 'amiforge-bench-launch-'));
   try {
-    const { Images = [] } = await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'name', Values: ['amiforge-minimal-linux'] }] }));
-    const image = Images[0];
-    if (!image) throw new Error('amiforge-minimal-linux is not in the catalogue: is the base image built?');
-    const userData = Buffer.from(`#!/bin/sh\necho "${MARKER}"\n`).toString('base64');
-    const launch = async (sizeGiB: number, count: number) => {
-      const t0 = performance.now();
-      const { Instances = [] } = await ec2.send(new RunInstancesCommand({
-        ImageId: image.ImageId, InstanceType: 't3.micro', MinCount: count, MaxCount: count, UserData: userData,
-        BlockDeviceMappings: [{ DeviceName: image.RootDeviceName, Ebs: { VolumeSize: sizeGiB } }],
-      }));
-      return { ids: Instances.map((i) => i.InstanceId!), t0 };
+    const first = async (input: DescribeImagesCommandInput, what: string) => {
+      const { Images = [] } = await ec2.send(new DescribeImagesCommand(input));
+      const sorted = Images.sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''));
+      if (!sorted[0]) throw new Error(`${what} is not in the catalogue: is it built?`);
+      return sorted[0];
     };
-
-    // Part 1: 1 GiB vs 16 GiB roots, one guest at a time.
-    const rows: Row[] = [];
-    const medians: Record<number, { ud: number; read: number }> = {};
-    for (const sizeGiB of [1, 16]) {
-      const results: (Launch & { read: number })[] = [];
-      for (let i = 0; i < runs; i++) {
-        const before = await volumeReads(server);
-        const { ids, t0 } = await launch(sizeGiB, 1);
-        const [r] = (await watch(ec2, ids, t0)).values();
-        results.push({ ...r, read: (await volumeReads(server)) - before });
-        await terminate(ec2, ids);
-      }
-      const m = { first: median(results.map((r) => r.firstLineMs)), ud: median(results.map((r) => r.userDataMs)), read: median(results.map((r) => r.read)) };
-      medians[sizeGiB] = m;
-      rows.push([`${sizeGiB} GiB root`, fmtMs(m.first), fmtMs(m.ud), fmtMB(m.read), `${((m.read / (sizeGiB * GiB)) * 100).toFixed(2)}%`,
-        results.map((r) => fmtMs(r.userDataMs)).join(' / ')]);
+    const kinds: Kind[] = [];
+    if (wanted.includes('debian')) {
+      kinds.push({
+        key: 'debian', label: 'Debian 12 (HVM, GRUB, BIOS)', ssh: true, done: /Cloud-init v\. \S+ finished/,
+        image: await first({ Owners: [DEBIAN_OWNER], Filters: [{ Name: 'name', Values: ['debian-12-amd64-*'] }] }, 'Debian 12'),
+        rawDisk: join(ROOT, '.amiforge-build/debian-12/disk.raw'),
+      });
     }
-    console.log(`\n1. RunInstances of amiforge-minimal-linux → console, median of ${runs} (ms; MB read from the block store)\n`);
-    console.log(renderTable(['root volume', 'first line', 'user data done', 'MB read', 'of volume', 'each run (user data)'], rows));
-    const ratio = medians[16].ud / medians[1].ud;
-    console.log(`\n   16 GiB / 1 GiB boot time: ${ratio.toFixed(2)}x   (aim: ~1x, boot time independent of the image size)`);
-    console.log(`   read: ${fmtMB(medians[16].read)} MB of 16 GiB   (aim: a small fraction; only the blocks the guest touches)`);
+    if (wanted.includes('minimal')) {
+      kinds.push({
+        key: 'minimal', label: 'amiforge-minimal-linux (PV)', ssh: false, done: /user-data done/,
+        image: await first({ Filters: [{ Name: 'name', Values: ['amiforge-minimal-linux'] }] }, 'amiforge-minimal-linux'),
+        rawDisk: join(ROOT, '.amiforge-build/base-image/rootfs.raw'),
+      });
+    }
+    const { KeyMaterial } = await ec2.send(new CreateKeyPairCommand({ KeyName: 'bench', KeyType: 'ed25519' }));
+    const key = writeKey(home, 'bench.pem', KeyMaterial!);
+    const publicKey = (await promisify(execFile)('ssh-keygen', ['-y', '-f', key])).stdout.trim();
+    const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'bench-ssh', Description: 'ssh for the launch bench' }));
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    const access = { keyName: 'bench', key, groupId: GroupId! };
 
-    // Part 2: four at once.
-    await sleep(2000);
-    const idle = memoryOf(server.pid).rss;
-    const { ids, t0 } = await launch(1, 4);
-    const all = await watch(ec2, ids, t0);
-    const busy = memoryOf(server.pid).rss;
-    const guests = qemuRss(server.pid);
-    const perGuest = (busy - idle) / ids.length;
-    console.log('\n2. Four guests at once (one RunInstances, MaxCount 4)\n');
-    console.log(renderTable(['measure', 'value', 'aim'], [
-      ['all four ran their user data (ms)', fmtMs(Math.max(...[...all.values()].map((r) => r.userDataMs))), '-'],
-      ['each (ms)', [...all.values()].map((r) => fmtMs(r.userDataMs)).join(' / '), '-'],
-      ['amiforge VmRSS idle → 4 running (MB)', `${fmtMB(idle)} → ${fmtMB(busy)}`, '-'],
-      ['amiforge memory per running guest (MB)', fmtMB(perGuest), '< 20'],
-      ['QEMU VmRSS per guest (MB, each)', guests.map((b) => fmtMB(b)).join(' / '), 'not amiforge\'s'],
-    ]));
-    await terminate(ec2, ids);
+    const rows: Row[] = [];
+    let debianGuest: { argv: string[]; instance: Instance; sizeGiB: number } | undefined;
+    const doneBySize = new Map<string, number[]>();
+    for (const kind of kinds) {
+      rows.push({ section: `${kind.label}: disk ${fmtMiB(allocated(kind.rawDisk))} MiB allocated` });
+      for (const sizeGiB of sizes) {
+        const boots: Boot[] = [];
+        for (let i = 0; i < runs; i++) {
+          const b = await boot(ec2, server, kind, sizeGiB, access);
+          if (kind.key === 'debian' && b.qemu && !debianGuest) debianGuest = { argv: b.qemu.argv, instance: b.instance, sizeGiB };
+          await terminate(ec2, [b.instance.InstanceId!]);
+          boots.push(b);
+          console.log(`  ${kind.key} ${sizeGiB} GiB run ${i + 1}: first line ${fmtS(b.firstLineMs)} s, ssh ${fmtS(b.sshMs)} s, done ${fmtS(b.doneMs)} s (load ${loadAverage()})`);
+        }
+        const m = (f: (b: Boot) => number) => median(boots.map(f));
+        doneBySize.set(`${kind.key}/${sizeGiB}`, boots.map((b) => b.doneMs));
+        rows.push([
+          `  ${sizeGiB} GiB root`, fmtS(m((b) => b.firstLineMs)), kind.ssh ? fmtS(m((b) => b.sshMs)) : 'n/a', fmtS(m((b) => b.doneMs)),
+          fmtMiB(m((b) => b.read)), `${((m((b) => b.read) / allocated(kind.rawDisk)) * 100).toFixed(0)}%`,
+          fmtMiB(m((b) => b.serverDelta)), fmtMiB(m((b) => b.qemu?.rss ?? NaN)),
+        ]);
+      }
+    }
+
+    let reference: ReferenceBoot | undefined;
+    if (debianGuest && !values['no-reference']) {
+      console.log('  the reference: plain qemu-system-x86_64 on the same Debian disk...');
+      const debian = kinds.find((k) => k.key === 'debian')!;
+      reference = await bootReference({
+        argv: debianGuest.argv, rawDisk: debian.rawDisk, sizeGiB: debianGuest.sizeGiB,
+        ...referenceMetadata(debianGuest.instance, publicKey, debianGuest.argv),
+        userData: Buffer.from(`#!/bin/sh\necho "${MARKER}"\n`), key, user: 'admin', done: debian.done, limitMs: LIMIT_MS,
+      });
+      rows.push({ section: 'reference: plain qemu-system-x86_64, same options and disk (a local qcow2 overlay over the raw file), timed from QEMU\'s start' });
+      rows.push([`  ${debianGuest.sizeGiB} GiB root`, fmtS(reference.firstLineMs), fmtS(reference.sshMs), fmtS(reference.doneMs), '-', '-', '-', fmtMiB(reference.qemuRss)]);
+    }
+
+    console.log(`\n1. RunInstances → console and ssh, one guest at a time, median of ${runs} (s; MiB)`);
+    console.log(`   load average before: ${loadBefore}; after: ${loadAverage()} (2 cores; other guests on the machine slow these)\n`);
+    console.log(renderTable(['image / root', 'first line', 'ssh login', 'boot done', 'MiB read', 'of disk', 'amiforge +RSS', 'QEMU RSS'], rows));
+    console.log('\n   boot done: Debian\'s "Cloud-init v. ... finished" line, the minimal image\'s "user-data done"; ssh: `ssh -i key admin@PublicIpAddress true`');
+    for (const kind of kinds) {
+      if (sizes.length < 2) break;
+      const [small, large] = [median(doneBySize.get(`${kind.key}/${sizes[0]}`)!), median(doneBySize.get(`${kind.key}/${sizes.at(-1)}`)!)];
+      console.log(`   ${kind.key}: ${sizes.at(-1)} GiB / ${sizes[0]} GiB boot time ${(large / small).toFixed(2)}x (aim: ~1x, independent of the volume size)`);
+    }
+    if (reference) {
+      const own = median(doneBySize.get(`debian/${debianGuest!.sizeGiB}`)!);
+      console.log(`   debian: amiforge ${fmtS(own)} s vs plain QEMU ${fmtS(reference.doneMs)} s to cloud-init finished (${own >= reference.doneMs ? '+' : ''}${fmtS(own - reference.doneMs)} s for amiforge: RunInstances, NBD, IMDS; noise when negative)`);
+    }
+
+    if (values.four) {
+      const minimal = kinds.find((k) => k.key === 'minimal');
+      if (minimal) await fourAtOnce(ec2, server, minimal);
+    }
   } finally {
     ec2.destroy();
     await server.stop();
+    rmSync(home, { recursive: true, force: true });
   }
 }

@@ -115,6 +115,15 @@ async function waitUntilUp(server: BenchServer, child: ChildProcess, url: string
   }
 }
 
+/**
+ * A loopback block of its own for the instances' public addresses (--public-address-range): two
+ * servers on one host with the default 127.100.0.0/16 both give their first instance 127.100.0.1,
+ * and the second one's forwarded ports are refused (address in use).
+ */
+export function ownPublicAddressRange(): string {
+  return `127.${101 + Math.floor(Math.random() * 150)}.${Math.floor(Math.random() * 256)}.0/24`;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
