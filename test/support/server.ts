@@ -55,6 +55,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     args.push('--accounts', file);
   }
   args.push(...(options.extraArgs ?? []));
+  // Test files run two at a time: each server gives its instances' public addresses from a
+  // loopback block of its own, or two QEMU suites would both forward 127.100.0.1:22.
+  if (!args.includes('--public-address-range')) {
+    args.push('--public-address-range', `127.${101 + Math.floor(Math.random() * 150)}.${16 * Math.floor(Math.random() * 16)}.0/20`);
+  }
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
