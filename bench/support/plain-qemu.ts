@@ -4,13 +4,12 @@
 // by the same responder class in this process. What amiforge adds on top is the difference.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MetadataResponder } from '../../src/adapters/qemu/metadata-responder.ts';
 import { GUEST_ADDRESS } from '../../src/adapters/qemu/qemu-command.ts';
-import { memoryOf } from './servers.ts';
+import { freePort, memoryOf } from './servers.ts';
 import { sleep, sshLogsIn } from './guests.ts';
 
 const run = promisify(execFile);
@@ -37,17 +36,6 @@ export interface ReferenceOptions {
   user: string;
   done: RegExp;
   limitMs: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** amiforge's argv with the root disk, console, QMP and metadata socket replaced by this run's own. */

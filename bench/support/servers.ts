@@ -124,7 +124,8 @@ export function ownPublicAddressRange(): string {
   return `127.${101 + Math.floor(Math.random() * 150)}.${Math.floor(Math.random() * 256)}.0/24`;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
