@@ -41,11 +41,11 @@ if [ -z "$deb" ]; then
   pkg=${AMIFORGE_KERNEL_PACKAGE:-}
   current() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'; }
   [ -n "$pkg" ] || pkg=$(current)
-  [ -n "$pkg" ] || { apt-get update -qq; pkg=$(current); }
+  [ -n "$pkg" ] || { apt-get -o Acquire::Retries=3 update -qq; pkg=$(current); }
   [ -n "$pkg" ] || die "cannot tell which kernel linux-image-amd64 depends on (apt-cache depends linux-image-amd64)"
   say "fetching $pkg (Debian's package; cached in $cache)"
   # apt-get download writes to the current directory; a stale package list gives 404: refresh once.
-  (cd "$cache" && { apt-get download -qq "$pkg" 2>/dev/null || { apt-get update -qq && apt-get download -qq "$pkg"; }; })
+  (cd "$cache" && { apt-get -o Acquire::Retries=3 download -qq "$pkg" 2>/dev/null || { apt-get -o Acquire::Retries=3 update -qq && apt-get -o Acquire::Retries=3 download -qq "$pkg"; }; })
   deb=$(ls "$cache/${pkg}"_*.deb | tail -n 1)
 fi
 

@@ -63,7 +63,7 @@ t=$(date +%s)
 # Documentation and translations are not installed (their copyright files are): a smaller disk.
 SOURCE_DATE_EPOCH=1704067200 ROOT_UUID=$root_uuid KERNEL_CMDLINE="ro $cmdline" mmdebstrap --quiet --variant=minbase \
   --include="$(IFS=,; echo "${packages[*]}")" \
-  --aptopt='Acquire::Languages "none"' \
+  --aptopt='Acquire::Languages "none"' --aptopt='Acquire::Retries "3"' \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-exclude=/usr/share/info/*' \

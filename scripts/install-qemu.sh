@@ -24,8 +24,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 echo "install-qemu: installing ${missing[*]} from Debian's packages" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+source "$(dirname "$0")/lib/apt.sh"
 # --no-install-recommends: qemu-system-x86 would otherwise pull a desktop's worth of GUI libraries.
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt_install --no-install-recommends "${missing[@]}"
 echo "install-qemu: done" >&2

@@ -14,9 +14,8 @@ command -v ssh-keygen >/dev/null || { missing+=(ssh-keygen); packages+=(openssh-
 command -v packer >/dev/null || { missing+=(packer); packages+=(packer); }
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-test-deps: missing ${missing[*]}; installing from Debian's packages" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${packages[@]}" >/dev/null
+  source "$(dirname "$0")/lib/apt.sh"
+  apt_install --no-install-recommends "${packages[@]}"
 fi
 # QEMU, busybox and the image tools: src/adapters/qemu's tests build a guest image and boot it.
 bash "$(dirname "$0")/install-qemu.sh"
