@@ -1,7 +1,7 @@
 // Regenerates the wire table and TypeScript types of a JSON-protocol service (EBS direct APIs and
-// Recycle Bin: rest-json; KMS: json 1.1) from botocore's model.
+// Recycle Bin, Image Builder: rest-json; KMS: json 1.1) from botocore's model.
 //
-//   npm run gen:json -- ebs   |   npm run gen:json -- kms   |   npm run gen:json -- rbin
+//   npm run gen:json -- ebs | kms | rbin | imagebuilder
 //
 // Every operation is kept, with its HTTP binding, member locations and declared errors.
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -13,6 +13,7 @@ const SERVICES: Record<string, { version: string; prefix: string }> = {
   ebs: { version: '2019-11-02', prefix: 'Ebs' },
   kms: { version: '2014-11-01', prefix: 'Kms' },
   rbin: { version: '2021-06-15', prefix: 'Rbin' },
+  imagebuilder: { version: '2019-12-02', prefix: 'Ib' },
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -199,6 +199,26 @@ export const Errors = {
   /** An IAM-style user's identity policies do not allow the call (AWS's AccessDeniedException, 403). */
   rbinAccessDenied: (message: string) => new ServiceError('AccessDeniedException', 403, message),
   rbinInternal: () => new ServiceError('InternalServerException', 500, 'An internal error occurred. Retry the request.'),
+  // Image Builder (rest-json): codes and statuses from the imagebuilder service model; messages
+  // in Image Builder's own style. Every Image Builder error is made by one of these.
+  ibInvalidParameterValue: (message: string) => new ServiceError('InvalidParameterValueException', 400, message),
+  ibInvalidParameter: (message: string) => new ServiceError('InvalidParameterException', 400, message),
+  ibInvalidParameterCombination: (message: string) => new ServiceError('InvalidParameterCombinationException', 400, message),
+  ibInvalidRequest: (message: string) => new ServiceError('InvalidRequestException', 400, message),
+  ibInvalidVersionNumber: (message: string) => new ServiceError('InvalidVersionNumberException', 400, message),
+  ibInvalidPaginationToken: () => new ServiceError('InvalidPaginationTokenException', 400, 'The provided pagination token is invalid.'),
+  ibAlreadyExists: (message: string) => new ServiceError('ResourceAlreadyExistsException', 400, message),
+  ibDependency: (message: string) => new ServiceError('ResourceDependencyException', 400, message),
+  ibInUse: (message: string) => new ServiceError('ResourceInUseException', 400, message),
+  ibNotFound: (message: string) => new ServiceError('ResourceNotFoundException', 404, message),
+  ibIdempotentMismatch: (token: string) =>
+    new ServiceError('IdempotentParameterMismatchException', 400, `The client token ${token} was already used with different parameters.`),
+  ibQuotaExceeded: (message: string) => new ServiceError('ServiceQuotaExceededException', 402, message),
+  ibForbidden: (message: string) => new ServiceError('ForbiddenException', 403, message),
+  /** An IAM-style user's identity policies do not allow the call. */
+  ibAccessDenied: (message: string) => new ServiceError('AccessDeniedException', 403, message),
+  ibClient: (message: string) => new ServiceError('ClientException', 400, message),
+  ibInternal: () => new ServiceError('ServiceException', 500, 'An internal error occurred. Retry the request.'),
   // EC2's side of the Recycle Bin.
   imageNotInRecycleBin: (id: string) => client('InvalidAMIID.NotFound')(`The image id '[${id}]' is not in the Recycle Bin`),
   snapshotNotInRecycleBin: (id: string) => client('InvalidSnapshot.NotFound')(`The snapshot '${id}' is not in the Recycle Bin.`),

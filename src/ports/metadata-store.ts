@@ -9,6 +9,7 @@ import type { KeyRepository } from './key-repository.ts';
 import type { InstanceRepository, KeyPairRepository } from './instance-repository.ts';
 import type { RecycleBinRepository } from './recycle-bin-repository.ts';
 import type { NetworkRepository } from './network-repository.ts';
+import type { ImageBuilderRepository } from './imagebuilder-repository.ts';
 
 /** An image as stored: the EC2 Image members that are facts about the image itself. */
 export type StoredImage = Omit<Image, 'Tags' | 'Public' | 'ImageAllowed'> & {
@@ -117,6 +118,7 @@ export interface MetadataStore {
   readonly accountSettings: AccountSettingsRepository;
   readonly recycleBin: RecycleBinRepository;
   readonly network: NetworkRepository;
+  readonly imageBuilder: ImageBuilderRepository;
   /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
   reset(): Promise<void>;
   close(): Promise<void>;

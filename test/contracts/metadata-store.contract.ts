@@ -9,6 +9,7 @@ import type { InstanceRecord, KeyPairRecord } from '../../src/ports/instance-rep
 import type { AliasRecord, GrantRecord, KeyRecord } from '../../src/ports/key-repository.ts';
 import type { BinnedImage, BinnedSnapshot, RetentionRuleRecord } from '../../src/ports/recycle-bin-repository.ts';
 import type { DefaultNetwork, SecurityGroupRecord } from '../../src/ports/network-repository.ts';
+import type { IbRecord } from '../../src/ports/imagebuilder-repository.ts';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -785,6 +786,34 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       await s.reset();
       assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000e'), 100, 102), 100);
       assert.deepEqual(await s.network.vpcs(A, R), []);
+    }));
+
+    test('image builder: records insert once, list by owner, kind, parent and state, update atomically, reset', withStore(async (s) => {
+      const rec = (arn: string, account: string, extra: Partial<IbRecord> = {}): IbRecord => ({
+        arn, kind: 'component', account, region: R, name: arn.split('/')[1], version: '1.0.0', build: 1,
+        doc: { data: arn }, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', ...extra,
+      });
+      const one = rec(`arn:aws:imagebuilder:${R}:${A}:component/one/1.0.0/1`, A);
+      assert.equal(await s.imageBuilder.insert(one), true);
+      assert.equal(await s.imageBuilder.insert({ ...one, doc: { data: 'other' } }), false, 'the ARN is taken');
+      assert.deepEqual(await s.imageBuilder.get(one.arn), one);
+      const two = rec(`arn:aws:imagebuilder:${R}:${A}:component/one/1.0.0/2`, A, { build: 2, createdAt: '2026-01-02T00:00:00.000Z' });
+      const theirs = rec(`arn:aws:imagebuilder:${R}:${B}:component/one/1.0.0/1`, B);
+      const exec = rec('wf-1', A, { kind: 'workflow-execution', name: 'wf-1', version: undefined, build: undefined, parent: one.arn, state: 'RUNNING' });
+      for (const r of [two, theirs, exec]) await s.imageBuilder.insert(r);
+      assert.deepEqual((await s.imageBuilder.list({ kind: 'component', account: A, region: R })).map((r) => r.arn), [one.arn, two.arn]);
+      assert.deepEqual((await s.imageBuilder.list({ kind: 'component', account: A, region: 'eu-west-1' })), []);
+      assert.deepEqual((await s.imageBuilder.list({ kind: 'workflow-execution', parent: one.arn, states: ['RUNNING'] })).map((r) => r.arn), ['wf-1']);
+      assert.deepEqual(await s.imageBuilder.list({ kind: 'workflow-execution', states: [] }), []);
+      const updated = await s.imageBuilder.update('wf-1', (r) => ({ ...r, state: 'COMPLETED', doc: { ...r.doc, done: true } }));
+      assert.equal(updated?.state, 'COMPLETED');
+      assert.deepEqual((await s.imageBuilder.get('wf-1'))?.doc, { data: 'wf-1', done: true });
+      assert.equal(await s.imageBuilder.update('wf-1', () => undefined), undefined, 'left as it was');
+      assert.equal(await s.imageBuilder.update('missing', (r) => r), undefined);
+      assert.equal(await s.imageBuilder.delete(two.arn), true);
+      assert.equal(await s.imageBuilder.delete(two.arn), false);
+      await s.reset();
+      assert.equal(await s.imageBuilder.get(one.arn), undefined);
     }));
 
     test('reset empties everything', withStore(async (s) => {

@@ -27,6 +27,9 @@ import type { RecycleBinRepository } from '../../ports/recycle-bin-repository.ts
 import { RECYCLE_BIN_RESET, RECYCLE_BIN_SCHEMA } from './schema-recycle-bin.ts';
 import { SqliteRecycleBin } from './sqlite-recycle-bin.ts';
 import { NETWORK_RESET, NETWORK_SCHEMA } from './schema-network.ts';
+import { IMAGEBUILDER_RESET, IMAGEBUILDER_SCHEMA } from './schema-imagebuilder.ts';
+import { SqliteImageBuilder } from './sqlite-imagebuilder.ts';
+import type { ImageBuilderRepository } from '../../ports/imagebuilder-repository.ts';
 import { SqliteNetwork } from './sqlite-network.ts';
 import type { NetworkRepository } from '../../ports/network-repository.ts';
 
@@ -79,6 +82,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly accountSettings: SqliteAccountSettings;
   readonly recycleBin: RecycleBinRepository;
   readonly network: NetworkRepository;
+  readonly imageBuilder: ImageBuilderRepository;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -112,6 +116,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.recycleBin = new SqliteRecycleBin(this.db, (fn) => this.tx(fn), { images, snapshots });
     this.db.exec(NETWORK_SCHEMA);
     this.network = new SqliteNetwork(this.db, (fn) => this.tx(fn));
+    this.db.exec(IMAGEBUILDER_SCHEMA);
+    this.imageBuilder = new SqliteImageBuilder(this.db, (fn) => this.tx(fn));
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
@@ -129,7 +135,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async reset(): Promise<void> {
     this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_client_tokens; DELETE FROM image_snapshots; DELETE FROM deregistered_image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volume_journal; DELETE FROM volumes;'
-      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET + RECYCLE_BIN_RESET + NETWORK_RESET));
+      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET + RECYCLE_BIN_RESET + NETWORK_RESET + IMAGEBUILDER_RESET));
   }
 
   async close(): Promise<void> {
