@@ -1,0 +1,72 @@
+// The image record's document and what the build workflow is given.
+import type { Component, Image } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { Clock } from '../../../ports/clock.ts';
+import type { GuestAccess } from '../../../ports/guest-session.ts';
+import type { IdGenerator } from '../../../ports/ids.ts';
+import type { ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
+import type { Caller } from '../../context.ts';
+import type { ComponentRunner } from '../components/executor.ts';
+import type { BuildEc2 } from './build-ec2.ts';
+
+/** An AMI a build made: where, and for which account (target accounts own their copies). */
+export interface MadeImage {
+  region: string;
+  account: string;
+  imageId: string;
+}
+
+/**
+ * What a build has made in EC2 and not yet removed: written before each is made and after, so a
+ * restart of the service finds (and ends) what a build in progress left.
+ */
+export interface BuildResources {
+  instances: string[];
+  keyName?: string;
+  groupId?: string;
+  images: MadeImage[];
+}
+
+/** Image record document: the wire Image, plus the build's private bookkeeping. */
+export type ImageDoc = Image & {
+  _clientToken?: string;
+  _resources?: BuildResources;
+};
+
+export interface HygieneFinding {
+  severity: 'HIGH' | 'MEDIUM' | 'LOW' | 'INFORMATIONAL';
+  kind: string;
+  path: string;
+  detail: string;
+}
+
+/** The offline scan of an image's root filesystem (the hygiene scanner). */
+export interface HygieneGate {
+  scan(caller: Caller, imageId: string): Promise<{ imageId: string; findings: HygieneFinding[] }>;
+}
+
+export interface BuildTiming {
+  /** How long the guest may take to answer a session after it is running. */
+  guestTimeoutMs: number;
+}
+
+export interface BuildServiceDeps {
+  records: ImageBuilderRepository;
+  ec2: BuildEc2;
+  clock: Clock;
+  ids: IdGenerator;
+  runComponents: ComponentRunner;
+  guestAccess: GuestAccess;
+  hygiene?: HygieneGate;
+  /** Amazon-managed components (owner `aws`), for recipes that name them. */
+  managedComponents?: (region: string) => Component[];
+  timing?: Partial<BuildTiming>;
+  onError?: (what: string, err: unknown) => void;
+}
+
+export const TERMINAL_STATES = ['AVAILABLE', 'FAILED', 'CANCELLED', 'DEPRECATED', 'DISABLED', 'DELETED'];
+export const RUNNING_STATES = ['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING', 'INTEGRATING'];
+
+/** The component that runs the offline hygiene scan as a test, instead of commands in the guest. */
+export const HYGIENE_COMPONENT = 'amiforge-hygiene-scan-linux';
+/** A recipe tag that lets a build share an image the hygiene scan objects to. */
+export const HYGIENE_OPT_OUT_TAG = 'amiforge:hygiene';
