@@ -38,6 +38,8 @@ import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
+import type { ImageBuilderServices } from '../domain/imagebuilder/services.ts';
+import { createBuildService } from './imagebuilder-wiring.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -57,6 +59,8 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
+  /** Image Builder's services. */
+  readonly imageBuilder: ImageBuilderServices;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -148,11 +152,16 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     services: { images, tags, copier: imageCopies },
   }) : undefined;
   await copySchedules?.start();
+  // Image Builder's builds: a build a previous process left in progress is failed and cleaned up.
+  const ec2 = { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, governance, recycleBin, ...compute.services };
+  const builds = createBuildService({ config, store, ec2, clock, log });
+  const interrupted = await builds.recover();
+  if (interrupted) log.info({ builds: interrupted }, 'image builds interrupted by the restart were failed');
   return {
     config,
     store,
     blocks,
-    ec2: { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, governance, recycleBin, ...compute.services },
+    ec2,
     volumeData,
     ebs,
     kms,
@@ -163,7 +172,9 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
+    imageBuilder: { builds },
     async reset() {
+      await builds.close();
       await compute.reset();
       await copier.idle();
       await volumeSnapshots.idle();
@@ -175,6 +186,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       clearInterval(gcTimer);
       clearInterval(sweepTimer);
       await copySchedules?.close();
+      await builds.close();
       await compute.close();
       // Writes the guests (the simulator's) left in volumes' write buffers.
       await volumeData.flushAll().catch((err) => log.error({ err }, 'flushing volumes at shutdown failed'));
