@@ -39,7 +39,7 @@ import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
 import type { ImageBuilderServices } from '../domain/imagebuilder/services.ts';
-import { createBuildService } from './imagebuilder-wiring.ts';
+import { createBuildService } from './imagebuilder-builds-wiring.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -49,6 +49,8 @@ export interface App {
   readonly ebs: EbsDirectService;
   readonly kms: KmsService;
   readonly rbin: RetentionRuleService;
+  /** Image Builder: each area's service (src/domain/imagebuilder/services.ts). */
+  readonly imageBuilder: ImageBuilderServices;
   readonly volumeData: VolumeData;
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
@@ -59,8 +61,6 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
-  /** Image Builder's services. */
-  readonly imageBuilder: ImageBuilderServices;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -152,27 +152,29 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     services: { images, tags, copier: imageCopies },
   }) : undefined;
   await copySchedules?.start();
-  // Image Builder's builds: a build a previous process left in progress is failed and cleaned up.
-  const ec2 = { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, governance, recycleBin, ...compute.services };
-  const builds = createBuildService({ config, store, ec2, clock, log });
+  // Image Builder's builds on EC2's services; builds a previous process left in progress are failed and cleaned up.
+  const builds = createBuildService({ config, store, clock, log, ec2: { images, imageCopies, snapshots, ...compute.services } });
   const interrupted = await builds.recover();
-  if (interrupted) log.info({ builds: interrupted }, 'image builds interrupted by the restart were failed');
+  if (interrupted) log.info({ builds: interrupted }, 'image builds interrupted by a restart were failed');
+  const imageBuilder: ImageBuilderServices = {
+    builds,
+  };
   return {
     config,
     store,
     blocks,
-    ec2,
+    ec2: { images, imageCopies, tags, snapshots, volumes, volumeSnapshots, encryption, allowedImages, imageAncestry, governance, recycleBin, ...compute.services },
     volumeData,
     ebs,
     kms,
     rbin,
+    imageBuilder,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
-    imageBuilder: { builds },
     async reset() {
       await builds.close();
       await compute.reset();

@@ -6,7 +6,7 @@ import type { RunInstancesRequest, Tag, TagSpecification } from '../../../protoc
 import type { Caller } from '../../context.ts';
 import type { BuildEc2, CopySpec, LaunchSpec } from './build-ec2.ts';
 
-type Services = Pick<Ec2Services, 'keyPairs' | 'securityGroups' | 'vpcs' | 'launcher' | 'instances' | 'lifecycle' | 'imageCreator' | 'imageCopies' | 'images' | 'snapshots'>;
+export type BuildEc2Services = Pick<Ec2Services, 'keyPairs' | 'securityGroups' | 'vpcs' | 'launcher' | 'instances' | 'lifecycle' | 'imageCreator' | 'imageCopies' | 'images' | 'snapshots'>;
 
 const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 const spec = (type: string, tags: Record<string, string>): TagSpecification[] =>
@@ -24,7 +24,7 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
 
 const codeOf = (err: unknown) => (err as { code?: string }).code ?? '';
 
-export function ec2ServicesBuildEc2(s: Services, o: { pollMs: number }): BuildEc2 {
+export function ec2ServicesBuildEc2(s: BuildEc2Services, o: { pollMs: number }): BuildEc2 {
   const instanceState = async (caller: Caller, id: string) => s.instances.find(caller, id);
   return {
     async createKeyPair(caller, name) {

@@ -1,13 +1,12 @@
 // Wiring of Image Builder's builds: the BuildService on EC2's domain services, with the component
 // executor and the guest access the hypervisor calls for (the simulator's session, or SSH to a
 // QEMU guest's forwarded address). app.ts calls this once.
-import type { Ec2Services } from '../api/ec2/handler.ts';
 import type { ServerConfig } from '../config/config.ts';
 import { simGuestAccess } from '../adapters/sim/sim-guest-session.ts';
 import { sshGuestAccess } from '../adapters/qemu/ssh-guest-access.ts';
 import { BuildService } from '../domain/imagebuilder/builds/build-service.ts';
 import type { HygieneGate } from '../domain/imagebuilder/builds/build-types.ts';
-import { ec2ServicesBuildEc2 } from '../domain/imagebuilder/builds/ec2-services-build-ec2.ts';
+import { ec2ServicesBuildEc2, type BuildEc2Services } from '../domain/imagebuilder/builds/ec2-services-build-ec2.ts';
 import { runComponents } from '../domain/imagebuilder/components/executor.ts';
 import type { Clock } from '../ports/clock.ts';
 import { randomIds } from '../ports/ids.ts';
@@ -17,7 +16,7 @@ import type { Logger } from './logger.ts';
 /** How often a build looks at an instance or image it waits for: the simulator settles at once. */
 const POLL_MS = { sim: 50, qemu: 1000 };
 
-export function createBuildService(d: { config: ServerConfig; store: MetadataStore; ec2: Ec2Services; clock: Clock; log: Logger; hygiene?: HygieneGate }): BuildService {
+export function createBuildService(d: { config: ServerConfig; store: MetadataStore; ec2: BuildEc2Services; clock: Clock; log: Logger; hygiene?: HygieneGate }): BuildService {
   const driver = d.config.hypervisor.driver;
   return new BuildService({
     records: d.store.imageBuilder, clock: d.clock, ids: randomIds,
