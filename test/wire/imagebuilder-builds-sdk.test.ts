@@ -27,7 +27,7 @@ before(async () => {
   server = await startServer({ extraArgs: ['--sim-boot-ms', '50'] });
   ib = ibClient(server.endpoint, devCredentials(ACCOUNT));
   ec2 = ec2Client(server.endpoint, devCredentials(ACCOUNT));
-  const { Images } = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['al2023-ami-*'] }] }));
+  const { Images } = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['al2023-ami-*-x86_64'] }] }));
   parentImage = Images![0].ImageId!;
 });
 after(async () => server?.stop());

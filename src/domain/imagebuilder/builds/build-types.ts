@@ -30,6 +30,8 @@ export interface BuildResources {
 export type ImageDoc = Image & {
   _clientToken?: string;
   _resources?: BuildResources;
+  /** The last hygiene scan of the build's AMI: `{ scannedAt, report }`, read by ListImageScanFindings. */
+  _hygiene?: { scannedAt: string; report: unknown };
 };
 
 export interface HygieneFinding {

@@ -304,6 +304,9 @@ export class BuildWorkflow {
   private async scan(imageId: string, ctx: StepContext): Promise<HygieneFinding[]> {
     if (!this.deps.hygiene) throw new Error('The hygiene scanner is not available on this service.');
     const report = await this.deps.hygiene.scan(this.caller, imageId);
+    // Kept on the image record (`_hygiene`), where ListImageScanFindings reads a build's findings.
+    const stored = { scannedAt: this.now(), report };
+    await this.deps.records.update(this.b.imageArn, (r) => ({ ...r, doc: { ...r.doc, _hygiene: stored } }));
     for (const f of report.findings) ctx.log(`${f.severity} ${f.kind} ${f.path}: ${f.detail}`);
     ctx.log(`${report.findings.length} finding(s)`);
     return report.findings.filter((f) => f.severity === 'HIGH');

@@ -90,7 +90,7 @@ export class WorkflowExecution {
   async step<T extends Record<string, unknown> | void>(
     name: string, action: string, inputs: Record<string, unknown>, body: (ctx: StepContext) => Promise<T>, signal?: AbortSignal,
   ): Promise<T> {
-    const stepId = this.deps.ids.next('step');
+    const stepId = `step-${randomUUID()}`;
     const started = this.deps.clock.now().toISOString();
     const base: StepDoc = {
       stepExecutionId: stepId, workflowBuildVersionArn: undefined, workflowExecutionId: this.id, imageBuildVersionArn: this.imageArn,
