@@ -144,10 +144,14 @@ export class ExecutionRunner {
   private async process(exec: ExecutionRecord): Promise<void> {
     const children = new Map<string, ResourceDoc[]>();
     let cancelled = false;
+    // An image and its AMIs are one unit: a cancellation waits for the unit under way to finish.
+    let unit: string | undefined;
     for (const r of await this.resources(exec.arn)) {
       let doc = r.doc;
       if (doc.state?.status === 'IN_PROGRESS') {
-        if (cancelled || (cancelled = await this.cancelling(exec.arn))) {
+        const same = unit === (doc._parent ?? doc.resourceId);
+        unit = doc._parent ?? doc.resourceId;
+        if (cancelled || (!same && (cancelled = await this.cancelling(exec.arn)))) {
           doc = { ...doc, state: { status: 'SKIPPED', reason: CANCELLED_BEFORE }, snapshots: doc.snapshots?.map((s) => ({ ...s, state: { status: 'SKIPPED', reason: CANCELLED_BEFORE } })) };
         } else {
           const startTime = this.deps.clock.now();
