@@ -38,6 +38,9 @@ import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
+import type { ImageBuilderServices } from '../domain/imagebuilder/services.ts';
+import { LifecycleService } from '../domain/imagebuilder/lifecycle/lifecycle-service.ts';
+import { Ec2Lifecycle } from '../domain/imagebuilder/lifecycle/lifecycle-ec2.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -57,6 +60,7 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
+  readonly imageBuilder: ImageBuilderServices;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -148,6 +152,9 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     services: { images, tags, copier: imageCopies },
   }) : undefined;
   await copySchedules?.start();
+  // Image Builder lifecycle policies act on AMIs through EC2's own services, daily on the service clock.
+  const lifecycle = new LifecycleService({ repo: store.imageBuilder, ec2: new Ec2Lifecycle({ store, images, controls: governance.images, clock }), clock, log });
+  await lifecycle.start();
   return {
     config,
     store,
@@ -163,7 +170,9 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
+    imageBuilder: { lifecycle },
     async reset() {
+      await lifecycle.runner.idle();
       await compute.reset();
       await copier.idle();
       await volumeSnapshots.idle();
@@ -175,6 +184,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       clearInterval(gcTimer);
       clearInterval(sweepTimer);
       await copySchedules?.close();
+      await lifecycle.close();
       await compute.close();
       // Writes the guests (the simulator's) left in volumes' write buffers.
       await volumeData.flushAll().catch((err) => log.error({ err }, 'flushing volumes at shutdown failed'));
