@@ -50,6 +50,8 @@ export interface App {
   readonly ebs: EbsDirectService;
   readonly kms: KmsService;
   readonly rbin: RetentionRuleService;
+  /** Image Builder: each area's service (src/domain/imagebuilder/services.ts). */
+  readonly imageBuilder: ImageBuilderServices;
   readonly volumeData: VolumeData;
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
@@ -60,7 +62,6 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
-  readonly imageBuilder: ImageBuilderServices;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -155,6 +156,9 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   // Image Builder lifecycle policies act on AMIs through EC2's own services, daily on the service clock.
   const lifecycle = new LifecycleService({ repo: store.imageBuilder, ec2: new Ec2Lifecycle({ store, images, controls: governance.images, clock }), clock, log });
   await lifecycle.start();
+  const imageBuilder: ImageBuilderServices = {
+    lifecycle,
+  };
   return {
     config,
     store,
@@ -164,13 +168,13 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     ebs,
     kms,
     rbin,
+    imageBuilder,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
-    imageBuilder: { lifecycle },
     async reset() {
       await lifecycle.runner.idle();
       await compute.reset();
