@@ -10,7 +10,7 @@ import {
 import {
   CancelLifecycleExecutionCommand, CreateLifecyclePolicyCommand, DeleteLifecyclePolicyCommand, GetLifecycleExecutionCommand,
   GetLifecyclePolicyCommand, ImagebuilderClient, ListLifecycleExecutionResourcesCommand, ListLifecycleExecutionsCommand,
-  ListLifecyclePoliciesCommand, UpdateLifecyclePolicyCommand, type CreateLifecyclePolicyCommandInput, type LifecycleExecution,
+  ListLifecyclePoliciesCommand, TagResourceCommand, UpdateLifecyclePolicyCommand, type CreateLifecyclePolicyCommandInput, type LifecycleExecution,
 } from '@aws-sdk/client-imagebuilder';
 import { awsCli, boto3, devCredentials, ec2Client } from '../support/clients.ts';
 import { runOne, waitRunning } from '../support/instances.ts';
@@ -165,6 +165,10 @@ describe('Image Builder lifecycle policies', () => {
     const got = (await ib.send(new GetLifecyclePolicyCommand({ lifecyclePolicyArn: arn }))).lifecyclePolicy!;
     assert.deepEqual([got.status, got.description, got.executionRole, got.policyDetails![0].action!.type], ['ENABLED', 'first', 'LifecycleRole', 'DISABLE']);
     assert.ok(got.dateUpdated instanceof Date);
+    const again = await ib.send(new CreateLifecyclePolicyCommand(request('errors-web', { status: 'DISABLED', description: 'first' })));
+    assert.equal(again.lifecyclePolicyArn, arn, 'the same clientToken answers the first request again');
+    await ib.send(new TagResourceCommand({ resourceArn: arn, tags: { Owner: 'platform' } }));
+    assert.deepEqual((await ib.send(new GetLifecyclePolicyCommand({ lifecyclePolicyArn: arn }))).lifecyclePolicy!.tags, { Owner: 'platform' });
     const enabled = await ib.send(new ListLifecyclePoliciesCommand({ filters: [{ name: 'name', values: ['errors-web'] }] }));
     assert.deepEqual(enabled.lifecyclePolicySummaryList!.map((p) => [p.name, p.status]), [['errors-web', 'ENABLED']]);
 
