@@ -66,6 +66,11 @@ export async function applyToImage(repo: ImageBuilderRepository, doc: ResourceDo
     const kept = children.filter((c) => c.state?.status === 'SKIPPED').length;
     if (failed) return { state: { status: 'FAILED', reason: `The image was kept: ${failed} of its AMIs could not be deleted.` } };
     if (kept) return { state: { status: 'SKIPPED', reason: `The image was kept: exclusion rules kept ${kept} of its AMIs.` } };
+    // As DeleteImage does: the build version goes with its workflow and step execution records.
+    for (const wf of await repo.list({ kind: 'workflow-execution', parent: arn })) {
+      for (const step of await repo.list({ kind: 'workflow-step-execution', parent: wf.arn })) await repo.delete(step.arn);
+      await repo.delete(wf.arn);
+    }
     await repo.delete(arn);
     return ok();
   }
