@@ -12,12 +12,16 @@ import {
   GetLifecyclePolicyCommand, ImagebuilderClient, ListLifecycleExecutionResourcesCommand, ListLifecycleExecutionsCommand,
   ListLifecyclePoliciesCommand, TagResourceCommand, UpdateLifecyclePolicyCommand, type CreateLifecyclePolicyCommandInput, type LifecycleExecution,
 } from '@aws-sdk/client-imagebuilder';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { awsCli, boto3, devCredentials, ec2Client } from '../support/clients.ts';
 import { runOne, waitRunning } from '../support/instances.ts';
 import { createSnapshot, expectAwsError } from '../support/sdk.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 
 const ACCOUNT = '123456789012';
+const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const run = promisify(execFile);
 const DAY = 86_400;
 
 let server: RunningServer;
@@ -82,7 +86,9 @@ describe('Image Builder lifecycle policies', () => {
     const { lifecyclePolicyArn: arn } = await ib.send(new CreateLifecyclePolicyCommand(request('keep-two-web')));
     assert.equal(arn, `arn:aws:imagebuilder:us-east-1:${ACCOUNT}:lifecycle-policy/keep-two-web`);
 
-    const preview = await finished((await operator(arn!, 'preview')).lifecycleExecutionId);
+    // The preview through `amiforge lifecycle-policies preview`, the run through the endpoint it calls.
+    const cli = await run(process.execPath, [CLI, 'lifecycle-policies', 'preview', arn!, '--endpoint-url', server.endpoint]);
+    const preview = await finished(cli.stdout.trim());
     assert.equal(preview.state?.status, 'SUCCESS');
     const previewed = (await ib.send(new ListLifecycleExecutionResourcesCommand({ lifecycleExecutionId: preview.lifecycleExecutionId }))).resources!;
     assert.deepEqual(previewed.map((r) => [r.resourceId, r.action?.name, r.state?.status]), [[amis[1].imageId, 'DELETE', 'SKIPPED'], [amis[0].imageId, 'DELETE', 'SKIPPED']]);
@@ -193,6 +199,8 @@ describe('Image Builder lifecycle policies', () => {
 
     await ib.send(new DeleteLifecyclePolicyCommand({ lifecyclePolicyArn: arn }));
     await expectAwsError(ib.send(new GetLifecyclePolicyCommand({ lifecyclePolicyArn: arn })), { name: 'ResourceNotFoundException', status: 404 });
+    await assert.rejects(run(process.execPath, [CLI, 'lifecycle-policies', 'run', arn!, '--endpoint-url', server.endpoint]),
+      (err: { code?: number; stderr?: string }) => err.code === 2 && /does not exist/.test(err.stderr ?? ''));
   });
 
   test('the aws CLI and boto3 create, get and list policies', async () => {
