@@ -21,7 +21,7 @@ import { startServer, type RunningServer } from '../support/server.ts';
 
 const ACCOUNT = '123456789012';
 const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-const run = promisify(execFile);
+const execNode = promisify(execFile);
 const DAY = 86_400;
 
 let server: RunningServer;
@@ -87,7 +87,7 @@ describe('Image Builder lifecycle policies', () => {
     assert.equal(arn, `arn:aws:imagebuilder:us-east-1:${ACCOUNT}:lifecycle-policy/keep-two-web`);
 
     // The preview through `amiforge lifecycle-policies preview`, the run through the endpoint it calls.
-    const cli = await run(process.execPath, [CLI, 'lifecycle-policies', 'preview', arn!, '--endpoint-url', server.endpoint]);
+    const cli = await execNode(process.execPath, [CLI, 'lifecycle-policies', 'preview', arn!, '--endpoint-url', server.endpoint]);
     const preview = await finished(cli.stdout.trim());
     assert.equal(preview.state?.status, 'SUCCESS');
     const previewed = (await ib.send(new ListLifecycleExecutionResourcesCommand({ lifecycleExecutionId: preview.lifecycleExecutionId }))).resources!;
@@ -199,7 +199,7 @@ describe('Image Builder lifecycle policies', () => {
 
     await ib.send(new DeleteLifecyclePolicyCommand({ lifecyclePolicyArn: arn }));
     await expectAwsError(ib.send(new GetLifecyclePolicyCommand({ lifecyclePolicyArn: arn })), { name: 'ResourceNotFoundException', status: 404 });
-    await assert.rejects(run(process.execPath, [CLI, 'lifecycle-policies', 'run', arn!, '--endpoint-url', server.endpoint]),
+    await assert.rejects(execNode(process.execPath, [CLI, 'lifecycle-policies', 'run', arn!, '--endpoint-url', server.endpoint]),
       (err: { code?: number; stderr?: string }) => err.code === 2 && /does not exist/.test(err.stderr ?? ''));
   });
 
