@@ -1,4 +1,5 @@
-// Lifecycle policies and their executions: each handler maps the request onto LifecycleService.
+// Lifecycle policies, their executions and manual state updates of images: each handler maps the
+// request onto LifecycleService.
 import type { IbHandlers } from '../handler-types.ts';
 
 export const lifecycleHandlers: IbHandlers = {
@@ -26,6 +27,9 @@ export const lifecycleHandlers: IbHandlers = {
   async ListLifecycleExecutionResources(input, ctx, ib) {
     const page = await ib.lifecycle.listResources(ctx.caller, input.lifecycleExecutionId, input.parentResourceId, input.maxResults, input.nextToken);
     return { lifecycleExecutionId: input.lifecycleExecutionId, ...page };
+  },
+  async StartResourceStateUpdate(input, ctx, ib) {
+    return { lifecycleExecutionId: await ib.lifecycle.startResourceStateUpdate(ctx.caller, input), resourceArn: input.resourceArn };
   },
   async CancelLifecycleExecution(input, ctx, ib) {
     return { lifecycleExecutionId: await ib.lifecycle.cancel(ctx.caller, input.lifecycleExecutionId) };

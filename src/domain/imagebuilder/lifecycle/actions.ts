@@ -33,6 +33,11 @@ export async function applyToAmi(ec2: LifecycleEc2, account: string, doc: Resour
       await ec2.deprecate(caller, imageId);
       return ok();
     }
+    if (doc._action === 'AVAILABLE') {
+      if (ami.state === 'available' && !ami.deprecated && !ami.tags.DeprecatedBy) return ok('The AMI was already available.');
+      await ec2.restore(caller, imageId);
+      return ok();
+    }
     if (doc._action === 'DISABLE') {
       if (ami.state === 'disabled') return ok('The AMI was already disabled.');
       await ec2.disable(caller, imageId);
@@ -74,9 +79,10 @@ export async function applyToImage(repo: ImageBuilderRepository, doc: ResourceDo
     await repo.delete(arn);
     return ok();
   }
-  const status = doc._action === 'DEPRECATE' ? 'DEPRECATED' : 'DISABLED';
+  const status = doc._action === 'DEPRECATE' ? 'DEPRECATED' : doc._action === 'DISABLE' ? 'DISABLED' : 'AVAILABLE';
   await repo.update(arn, (r) => {
-    const image = r.doc as Image;
+    const image = { ...(r.doc as Image) };
+    if (status === 'AVAILABLE') delete image.deprecationTime;
     const amis = image.outputResources?.amis?.map((a) => {
       const done = children.find((c) => c.resourceId === a.image && c.state?.status === 'SUCCESS');
       return done ? { ...a, state: { status } } : a;

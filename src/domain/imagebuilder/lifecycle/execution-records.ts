@@ -4,8 +4,11 @@
 // the execution processes them. Docs are the wire shapes plus private `_` fields the codec drops.
 import { randomUUID } from 'node:crypto';
 import type { IbRecord } from '../../../ports/imagebuilder-repository.ts';
-import type { LifecycleExecution, LifecycleExecutionResource } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { LifecycleExecution, LifecycleExecutionResource, LifecyclePolicyDetailExclusionRules } from '../../../protocol/imagebuilder/types.generated.ts';
 import type { LifecycleActionType } from './rules.ts';
+
+/** A policy's actions, and AVAILABLE, which only a manual state update (StartResourceStateUpdate) asks for. */
+export type ResourceAction = LifecycleActionType | 'AVAILABLE';
 
 export type ExecutionStatus = NonNullable<NonNullable<LifecycleExecution['state']>['status']>;
 export type ResourceStatus = NonNullable<NonNullable<LifecycleExecutionResource['state']>['status']>;
@@ -18,13 +21,23 @@ export interface ExecutionDoc extends LifecycleExecution {
   _preview?: boolean;
   /** Every resource record has been written (a restart before that plans again). */
   _planned?: boolean;
+  /** A manual state update of one image (StartResourceStateUpdate) instead of a policy's rules. */
+  _manual?: ManualUpdate;
+}
+
+export interface ManualUpdate {
+  action: ResourceAction;
+  includeResources?: { amis?: boolean; snapshots?: boolean };
+  exclusionRules?: LifecyclePolicyDetailExclusionRules;
+  /** ISO time before which the execution stays PENDING. */
+  updateAt?: string;
 }
 
 export interface ResourceDoc extends LifecycleExecutionResource {
   /** The Image Builder image ARN an output AMI belongs to (ListLifecycleExecutionResources' parentResourceId). */
   _parent?: string;
   _kind: 'image' | 'ami';
-  _action: LifecycleActionType;
+  _action: ResourceAction;
   /** DELETE: the AMI's snapshots go with it. */
   _withSnapshots?: boolean;
   /** An Image Builder image: whether its AMIs are acted on too. */
@@ -40,14 +53,21 @@ export const asGeneric = <T>(r: IbRecord<T>): IbRecord => r as unknown as IbReco
 
 export const newExecutionId = (): string => `lce-${randomUUID()}`;
 
-export function executionRecord(o: { account: string; region: string; policyArn: string; now: Date; preview: boolean }): ExecutionRecord {
+/**
+ * A new execution: of a policy (its ARN as parent), or a manual state update of one image (the
+ * image's ARN as parent), PENDING when it waits for its `updateAt`.
+ */
+export function executionRecord(o: {
+  account: string; region: string; now: Date; policyArn?: string; preview?: boolean; manual?: { imageArn: string; update: ManualUpdate };
+}): ExecutionRecord {
   const id = newExecutionId();
   const at = o.now.toISOString();
+  const status: ExecutionStatus = o.manual?.update.updateAt && o.manual.update.updateAt > at ? 'PENDING' : 'IN_PROGRESS';
   return {
-    arn: id, kind: 'lifecycle-execution', account: o.account, region: o.region, name: id, parent: o.policyArn, state: 'IN_PROGRESS',
+    arn: id, kind: 'lifecycle-execution', account: o.account, region: o.region, name: id, parent: o.policyArn ?? o.manual?.imageArn, state: status,
     doc: {
-      lifecycleExecutionId: id, lifecyclePolicyArn: o.policyArn, state: { status: 'IN_PROGRESS' }, startTime: o.now,
-      resourcesImpactedSummary: { hasImpactedResources: false }, _preview: o.preview || undefined,
+      lifecycleExecutionId: id, lifecyclePolicyArn: o.policyArn, state: { status }, startTime: o.now,
+      resourcesImpactedSummary: { hasImpactedResources: false }, _preview: o.preview || undefined, _manual: o.manual?.update,
     },
     createdAt: at, updatedAt: at,
   };
@@ -64,7 +84,7 @@ export function resourceRecord(exec: ExecutionRecord, seq: number, doc: Resource
 
 /** The execution as GetLifecycleExecution returns it (timestamps as Dates, private fields dropped). */
 export function toWireExecution(doc: ExecutionDoc): LifecycleExecution {
-  const { _preview, _planned, ...wire } = doc;
+  const { _preview, _planned, _manual, ...wire } = doc;
   return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
 }
 

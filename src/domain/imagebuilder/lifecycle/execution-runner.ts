@@ -10,10 +10,10 @@ import type { Caller } from '../../context.ts';
 import { Errors } from '../../errors.ts';
 import { applyToAmi, applyToImage } from './actions.ts';
 import {
-  asGeneric, asTyped, executionRecord, resourceRecord, UNFINISHED, type ExecutionDoc, type ExecutionRecord, type ExecutionStatus, type ResourceDoc, type ResourceRecord,
+  asGeneric, asTyped, executionRecord, resourceRecord, UNFINISHED, type ExecutionDoc, type ExecutionRecord, type ExecutionStatus, type ManualUpdate, type ResourceDoc, type ResourceRecord,
 } from './execution-records.ts';
 import type { LifecycleEc2 } from './lifecycle-ec2.ts';
-import { plan } from './planner.ts';
+import { plan, planManual } from './planner.ts';
 
 export interface RunnerDeps {
   repo: ImageBuilderRepository;
@@ -51,9 +51,22 @@ export class ExecutionRunner {
     const unfinished = await this.unfinishedOf(policy.arn);
     if (unfinished) return { lifecycleExecutionId: unfinished.arn, started: false };
     const exec = executionRecord({ account: policy.account, region: policy.region, policyArn: policy.arn, now: this.deps.clock.now(), preview });
-    await this.deps.repo.insert(exec as IbRecord);
+    await this.deps.repo.insert(asGeneric(exec));
     this.launch(exec.arn);
     return { lifecycleExecutionId: exec.arn, started: true };
+  }
+
+  /** Starts a manual state update of one image, at once or PENDING until its `updateAt`. */
+  async startManual(image: IbRecord, update: ManualUpdate): Promise<string> {
+    const exec = executionRecord({ account: image.account, region: image.region, now: this.deps.clock.now(), manual: { imageArn: image.arn, update } });
+    await this.deps.repo.insert(asGeneric(exec));
+    if (exec.state === 'IN_PROGRESS') this.launch(exec.arn);
+    return exec.arn;
+  }
+
+  /** Starts the PENDING manual updates whose time has come (the scheduler's check). */
+  async startDue(): Promise<void> {
+    for (const e of await this.deps.repo.list({ kind: 'lifecycle-execution', states: ['PENDING'] })) this.launch(e.arn);
   }
 
   /** Resumes every unfinished execution (server start). */
@@ -113,6 +126,11 @@ export class ExecutionRunner {
   private async run(id: string): Promise<void> {
     let exec = (await this.deps.repo.get(id)) as ExecutionRecord | undefined;
     if (!exec || !UNFINISHED.includes(exec.state as ExecutionStatus)) return;
+    if (exec.state === 'PENDING') {
+      const at = exec.doc._manual?.updateAt;
+      if (at && at > this.deps.clock.now().toISOString()) return;
+      exec = await this.setExecution(id, 'IN_PROGRESS', { startTime: this.deps.clock.now() });
+    }
     try {
       if (!exec.doc._planned && exec.state !== 'CANCELLING') exec = await this.planExecution(exec);
       if (exec.doc._preview) {
@@ -126,12 +144,15 @@ export class ExecutionRunner {
   }
 
   private async planExecution(exec: ExecutionRecord): Promise<ExecutionRecord> {
-    const policy = await this.deps.repo.get(exec.parent!);
-    if (!policy) throw new Error('The lifecycle policy was deleted before the execution could plan.');
+    const parent = await this.deps.repo.get(exec.parent!);
+    const manual = exec.doc._manual;
+    if (!parent) throw new Error(manual ? 'The image no longer exists.' : 'The lifecycle policy was deleted before the execution could plan.');
     // Records a planning cut short by a restart left behind.
     for (const r of await this.resources(exec.arn)) await this.deps.repo.delete(r.arn);
     const now = this.deps.clock.now();
-    const docs = await plan(this.deps, policy.doc as LifecyclePolicy, exec.account, exec.region, now);
+    const docs = manual
+      ? await planManual(this.deps, parent, manual, now)
+      : await plan(this.deps, parent.doc as LifecyclePolicy, exec.account, exec.region, now);
     let seq = 0;
     for (const doc of docs) await this.deps.repo.insert(asGeneric(resourceRecord(exec, seq++, exec.doc._preview ? previewed(doc) : doc, now)));
     return this.setExecution(exec.arn, undefined, { _planned: true });
@@ -177,7 +198,7 @@ export class ExecutionRunner {
     const impacted = resources.some((r) => r.doc.state?.status === 'SUCCESS');
     const endTime = this.deps.clock.now();
     await this.setExecution(exec.arn, status, { state: { reason }, endTime, resourcesImpactedSummary: { hasImpactedResources: impacted } });
-    if (exec.doc._preview) return;
+    if (exec.doc._preview || exec.doc._manual) return;
     await this.deps.repo.update(exec.parent!, (p) => ({ ...p, doc: { ...p.doc, dateLastRun: exec.doc.startTime } }));
   }
 }

@@ -33,6 +33,8 @@ export interface LifecycleEc2 {
   deprecate(caller: Caller, imageId: string): Promise<void>;
   disable(caller: Caller, imageId: string): Promise<void>;
   deregister(caller: Caller, imageId: string, withSnapshots: boolean): Promise<SnapshotOutcome[]>;
+  /** Back to available: enabled again if disabled, its deprecation and DeprecatedBy tag removed. */
+  restore(caller: Caller, imageId: string): Promise<void>;
 }
 
 const LIVE: InstanceStateName[] = ['pending', 'running', 'stopping', 'stopped'];
@@ -100,6 +102,13 @@ export class Ec2Lifecycle implements LifecycleEc2 {
   async disable(caller: Caller, imageId: string): Promise<void> {
     await this.deps.controls.disable(caller, imageId);
     // A disabled image has moved past deprecation: Image Builder removes its deprecation tag.
+    await this.deps.store.tags.remove(caller.account, caller.region, [imageId], [DEPRECATED_BY_TAG]);
+  }
+
+  async restore(caller: Caller, imageId: string): Promise<void> {
+    const r = await this.deps.images.findOwned(caller, imageId);
+    if (r.image.State === 'disabled') await this.deps.controls.enable(caller, imageId);
+    if (r.image.DeprecationTime !== undefined) await this.deps.controls.disableDeprecation(caller, imageId);
     await this.deps.store.tags.remove(caller.account, caller.region, [imageId], [DEPRECATED_BY_TAG]);
   }
 

@@ -1,7 +1,8 @@
 // Image Builder runs each enabled lifecycle policy once a day at a time of its choosing. amiforge
 // runs a policy 24 hours after its previous execution started (its creation, before the first),
 // on the service's clock: a check every minute, and at once whenever the test clock is moved
-// forward. A server that was down runs each overdue policy once, not once per missed day.
+// forward. A server that was down runs each overdue policy once, not once per missed day. The
+// same check starts manual state updates whose `updateAt` has come.
 import type { Clock } from '../../../ports/clock.ts';
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
 import type { LifecyclePolicy } from '../../../protocol/imagebuilder/types.generated.ts';
@@ -13,6 +14,8 @@ export interface SchedulerDeps {
   repo: ImageBuilderRepository;
   clock: Clock & { onAdvance?(listener: () => void): () => void };
   start(policy: IbRecord): Promise<unknown>;
+  /** Starts manual state updates whose updateAt has come. */
+  startDue?(): Promise<void>;
   log?: { error(obj: object, msg: string): void };
 }
 
@@ -64,6 +67,7 @@ export class LifecycleScheduler {
     for (const policy of await this.deps.repo.list({ kind: 'lifecycle-policy', states: ['ENABLED'] })) {
       if (nextRunAt(policy) <= now) await this.deps.start(policy);
     }
+    await this.deps.startDue?.();
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteMetadataStore } from '../../../adapters/sqlite/sqlite-store.ts';
 import { AdvanceableClock } from '../../../ports/clock.ts';
-import type { CreateLifecyclePolicyRequest, Image } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { CreateLifecyclePolicyRequest, Image, StartResourceStateUpdateRequest } from '../../../protocol/imagebuilder/types.generated.ts';
 import type { Caller } from '../../context.ts';
 import { asGeneric, executionRecord, resourceRecord } from './execution-records.ts';
 import type { AmiFactsWithDate, LifecycleEc2 } from './lifecycle-ec2.ts';
@@ -38,6 +38,11 @@ class FakeEc2 implements LifecycleEc2 {
   }
   async deprecate(_c: Caller, id: string) { this.calls.push(`deprecate ${id}`); this.amis.get(id)!.deprecated = true; }
   async disable(_c: Caller, id: string) { this.calls.push(`disable ${id}`); this.amis.get(id)!.state = 'disabled'; }
+  async restore(_c: Caller, id: string) {
+    this.calls.push(`restore ${id}`);
+    const ami = this.amis.get(id)!;
+    Object.assign(ami, { state: 'available', deprecated: false });
+  }
   async deregister(_c: Caller, id: string, withSnapshots: boolean) {
     this.calls.push(`deregister ${id}`);
     await this.gate;
@@ -251,3 +256,55 @@ test('policy validation answers InvalidRequestException', async (t) => {
   await assert.rejects(lifecycle.get({ ...CALLER, account: '222222222222' }, 'arn:aws:imagebuilder:us-east-1:111111111111:lifecycle-policy/keep-two'), { code: 'ResourceNotFoundException' });
 });
 
+
+test('a manual state update deprecates one image and brings it back to AVAILABLE, each as an execution', async (t) => {
+  const { repo, ec2, service, cleanup } = setup();
+  t.after(cleanup);
+  const arn = await ibImage(repo, ec2, 1, new Date(Date.now() - DAY).toISOString());
+  const lifecycle = service();
+  const update = (status: 'AVAILABLE' | 'DEPRECATED' | 'DISABLED' | 'DELETED', over: Partial<StartResourceStateUpdateRequest> = {}) =>
+    lifecycle.startResourceStateUpdate(CALLER, { resourceArn: arn, state: { status }, includeResources: { amis: true }, clientToken: status, ...over });
+  const first = await update('DEPRECATED');
+  await lifecycle.runner.idle();
+  assert.equal(((await repo.get(arn))!.doc as Image).state?.status, 'DEPRECATED');
+  const back = await update('AVAILABLE');
+  await lifecycle.runner.idle();
+  const image = (await repo.get(arn))!.doc as Image;
+  assert.equal(image.state?.status, 'AVAILABLE');
+  assert.equal(image.deprecationTime, undefined);
+  assert.deepEqual(ec2.calls, ['deprecate ami-00000000000000001', 'restore ami-00000000000000001']);
+  const listed = await lifecycle.listExecutions(CALLER, arn);
+  assert.deepEqual(listed.lifecycleExecutions.map((e) => [e.lifecycleExecutionId, e.state?.status, e.lifecyclePolicyArn]), [[back, 'SUCCESS', undefined], [first, 'SUCCESS', undefined]]);
+  const amis = await lifecycle.listResources(CALLER, back, arn);
+  assert.deepEqual(amis.resources.map((r) => [r.resourceId, r.action?.name, r.state?.status]), [['ami-00000000000000001', 'AVAILABLE', 'SUCCESS']]);
+
+  await assert.rejects(update('DELETED', { includeResources: {} }), { code: 'InvalidRequestException' });
+  await assert.rejects(update('DISABLED', { includeResources: { amis: true, snapshots: true } }), { code: 'InvalidRequestException' });
+  await assert.rejects(lifecycle.startResourceStateUpdate({ ...CALLER, account: '222222222222' }, { resourceArn: arn, state: { status: 'DISABLED' }, clientToken: 'x' }), { code: 'ResourceNotFoundException' });
+  await repo.update(arn, (r) => ({ ...r, state: 'BUILDING' }));
+  await assert.rejects(update('DISABLED'), { code: 'ResourceInUseException' });
+});
+
+test('a state update with updateAt waits PENDING until the service clock reaches it', async (t) => {
+  const { repo, ec2, clock, service, cleanup } = setup();
+  t.after(cleanup);
+  const arn = await ibImage(repo, ec2, 1, new Date(Date.now() - DAY).toISOString());
+  const lifecycle = service();
+  await lifecycle.start();
+  t.after(() => lifecycle.close());
+  const id = await lifecycle.startResourceStateUpdate(CALLER, {
+    resourceArn: arn, state: { status: 'DELETED' }, includeResources: { amis: true, snapshots: true }, clientToken: 'later',
+    updateAt: new Date(clock.now().getTime() + 2 * DAY),
+  });
+  await lifecycle.scheduler.check();
+  await lifecycle.runner.idle();
+  assert.equal((await lifecycle.getExecution(CALLER, id)).state?.status, 'PENDING');
+  assert.ok(await repo.get(arn));
+  clock.advance(2 * DAY + 1000);
+  await lifecycle.scheduler.check();
+  await lifecycle.runner.idle();
+  assert.equal((await lifecycle.getExecution(CALLER, id)).state?.status, 'SUCCESS');
+  assert.equal(await repo.get(arn), undefined);
+  assert.equal(ec2.amis.size, 0);
+  assert.equal(ec2.snapshots.size, 0);
+});

@@ -1,15 +1,17 @@
 // Lifecycle policies for AMIs: their CRUD, their executions (scheduled daily, started on demand
-// by an operator, previewed as dry runs) and what those executions did, per account and region.
+// by an operator, previewed as dry runs), manual state updates of one image, and what those
+// executions did, per account and region.
 import type { Clock } from '../../../ports/clock.ts';
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
 import type {
   CreateLifecyclePolicyRequest, LifecycleExecution, LifecycleExecutionResource, LifecycleExecutionState, LifecyclePolicy,
-  LifecyclePolicySummary, ListLifecyclePoliciesRequest, UpdateLifecyclePolicyRequest,
+  LifecyclePolicySummary, ListLifecyclePoliciesRequest, StartResourceStateUpdateRequest, UpdateLifecyclePolicyRequest,
 } from '../../../protocol/imagebuilder/types.generated.ts';
 import type { Caller } from '../../context.ts';
 import { Errors } from '../../errors.ts';
 import { ibArn, requireIbArn } from '../arns.ts';
-import { asDate, asTyped, toWireExecution, toWireResource, type ExecutionRecord, type ResourceDoc } from './execution-records.ts';
+import { asDate, asTyped, toWireExecution, toWireResource, UNFINISHED, type ExecutionRecord, type ResourceAction, type ResourceDoc } from './execution-records.ts';
+import { BUILDING } from './rules.ts';
 import { ExecutionRunner } from './execution-runner.ts';
 import type { LifecycleEc2 } from './lifecycle-ec2.ts';
 import { LifecycleScheduler } from './lifecycle-scheduler.ts';
@@ -24,6 +26,7 @@ export interface LifecycleDeps {
 }
 
 const POLICY_FILTERS = new Set(['name', 'status']);
+const STATE_ACTIONS: Record<string, ResourceAction> = { AVAILABLE: 'AVAILABLE', DEPRECATED: 'DEPRECATE', DISABLED: 'DISABLE', DELETED: 'DELETE' };
 
 function toWirePolicy(doc: LifecyclePolicy): LifecyclePolicy {
   return { ...doc, dateCreated: asDate(doc.dateCreated), dateUpdated: asDate(doc.dateUpdated), dateLastRun: asDate(doc.dateLastRun) };
@@ -37,7 +40,7 @@ export class LifecycleService {
   constructor(deps: LifecycleDeps) {
     this.deps = deps;
     this.runner = new ExecutionRunner(deps);
-    this.scheduler = new LifecycleScheduler({ ...deps, start: (p) => this.runner.start(p, false) });
+    this.scheduler = new LifecycleScheduler({ ...deps, start: (p) => this.runner.start(p, false), startDue: () => this.runner.startDue() });
   }
 
   /** Resumes executions a stop interrupted, then keeps the daily schedule. */
@@ -167,6 +170,34 @@ export class LifecycleService {
     const wanted = all.filter((r) => r.doc._parent === parentResourceId);
     const { items, nextToken: next } = page(wanted, maxResults, nextToken);
     return { lifecycleExecutionState: exec.doc.state, resources: items.map((r) => toWireResource(r.doc)), nextToken: next };
+  }
+
+  /**
+   * StartResourceStateUpdate: one Image Builder image (a build version) to DEPRECATED, DISABLED,
+   * DELETED or back to AVAILABLE, with its AMIs when asked, now or at `updateAt`, as an execution.
+   */
+  async startResourceStateUpdate(caller: Caller, req: StartResourceStateUpdateRequest): Promise<string> {
+    const parsed = requireIbArn(req.resourceArn, 'image', 'resourceArn');
+    if (parsed.build === undefined) throw Errors.ibInvalidRequest(`resourceArn must be an image build version ARN (ending /VERSION/BUILD): ${req.resourceArn}`);
+    const image = await this.deps.repo.get(req.resourceArn);
+    if (!image || image.kind !== 'image' || image.account !== caller.account || image.region !== caller.region) {
+      throw Errors.ibNotFound(`The image ${req.resourceArn} does not exist.`);
+    }
+    if (BUILDING.has(image.state ?? '')) throw Errors.ibInUse(`The image ${req.resourceArn} is ${image.state}: its state changes once its build ends.`);
+    const include = req.includeResources ?? {};
+    if (include.containers) throw Errors.ibInvalidRequest('includeResources.containers: amiforge images have no containers.');
+    const action = STATE_ACTIONS[req.state.status ?? ''];
+    if (!action) throw Errors.ibInvalidRequest(`state.status must be AVAILABLE, DEPRECATED, DISABLED or DELETED, not ${req.state.status}.`);
+    if (action === 'DELETE' && !include.amis && !include.snapshots) {
+      throw Errors.ibInvalidRequest('A state update to DELETED needs at least one associated resource type in includeResources (amis, snapshots).');
+    }
+    if (include.snapshots && action !== 'DELETE') throw Errors.ibInvalidRequest('includeResources.snapshots applies to a state update to DELETED only.');
+    const unfinished = (await this.deps.repo.list({ kind: 'lifecycle-execution', parent: image.arn, states: UNFINISHED }))[0];
+    if (unfinished) throw Errors.ibInUse(`A state update of ${image.arn} is under way (${unfinished.arn}).`);
+    return this.runner.startManual(image, {
+      action, includeResources: { amis: include.amis, snapshots: include.snapshots }, exclusionRules: req.exclusionRules,
+      updateAt: req.updateAt ? new Date(req.updateAt).toISOString() : undefined,
+    });
   }
 
   async cancel(caller: Caller, id: string): Promise<string> {
