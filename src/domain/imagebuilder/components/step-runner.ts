@@ -70,6 +70,7 @@ async function attempt(step: StepDefinition, ctx: StepContext): Promise<AttemptR
       continue;
     }
     if (!result.ok) {
+      if (result.timedOut) result.failure = `timed out after ${step.timeoutSeconds} s`;
       const where = step.loop ? `iteration ${index}: ` : '';
       return { ok: false, failure: `${where}${result.failure ?? 'failed'}`, stdout, inputs };
     }
