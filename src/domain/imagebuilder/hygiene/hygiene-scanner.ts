@@ -16,6 +16,10 @@ import type { HygieneReport, InstalledPackage } from './hygiene-types.ts';
 import { findRootPartition } from './partition-table.ts';
 import { snapshotDisk, type SnapshotDisk } from './snapshot-disk.ts';
 import { DEFAULT_LIMITS, walkForFindings, type WalkLimits } from './hygiene-walk.ts';
+import { listImagePackages, listImageScanFindings } from './image-builder-hygiene.ts';
+import type {
+  ListImagePackagesRequest, ListImagePackagesResponse, ListImageScanFindingsRequest, ListImageScanFindingsResponse,
+} from '../../../protocol/imagebuilder/types.generated.ts';
 
 export type { HygieneFinding, HygieneReport, HygieneSeverity, InstalledPackage } from './hygiene-types.ts';
 
@@ -60,6 +64,16 @@ export class HygieneScanner {
       return data ? installedPackages(data.toString('utf8')) : [];
     });
     return result;
+  }
+
+  /** Image Builder's ListImagePackages: the packages of the image build version's AMI in the caller's region. */
+  listImagePackages(caller: Caller, req: ListImagePackagesRequest): Promise<ListImagePackagesResponse> {
+    return listImagePackages(this.deps.store.imageBuilder, caller, req, (amiId) => this.listPackages(caller, amiId));
+  }
+
+  /** Image Builder's ListImageScanFindings: the findings stored on the caller's image build versions. */
+  listImageScanFindings(caller: Caller, req: ListImageScanFindingsRequest): Promise<ListImageScanFindingsResponse> {
+    return listImageScanFindings(this.deps.store.imageBuilder, caller, req);
   }
 
   private async withRootFilesystem<T>(caller: Caller, imageId: string, use: (fs: OfflineFilesystem) => Promise<T>): Promise<{ disk: SnapshotDisk; result: T; method: string }> {
