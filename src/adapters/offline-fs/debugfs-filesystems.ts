@@ -22,16 +22,23 @@ export function debugfsFilesystems(opts: DebugfsFilesystemsOptions = {}): Offlin
       const workDir = await mkdtemp(join(opts.tempDir ?? tmpdir(), 'amiforge-scan-'));
       try {
         const method = opts.method ?? 'auto';
-        const useFuse = method === 'fuse' || (method === 'auto' && await (fuse ??= fuseAvailable()));
-        let image: string;
+        let useFuse = method === 'fuse' || (method === 'auto' && await (fuse ??= fuseAvailable()));
+        let image = '';
         let release = async () => {};
         if (useFuse) {
-          const exported = await exportOverFuse(disk, workDir);
-          image = exported.path;
-          release = () => exported.close();
-        } else {
-          image = await sparseCopy(disk, workDir);
+          try {
+            const exported = await exportOverFuse(disk, workDir);
+            image = exported.path;
+            release = () => exported.close();
+          } catch (err) {
+            if (method === 'fuse') throw err;
+            // The device is there but mounting is not allowed (no root, no fusermount3): the
+            // sparse copy from now on.
+            fuse = Promise.resolve(false);
+            useFuse = false;
+          }
         }
+        if (!useFuse) image = await sparseCopy(disk, workDir);
         const reader = new Debugfs(image, offset, workDir);
         return {
           method: useFuse ? 'fuse' : 'sparse-copy',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SqliteMetadataStore } from '../../../adapters/sqlite/sqlite-store.ts';
 import type { IbRecord } from '../../../ports/imagebuilder-repository.ts';
 import { isServiceError } from '../../errors.ts';
-import { listImagePackages, listImageScanFindings, PACKAGES_FIELD, storeHygieneReport } from './image-builder-hygiene.ts';
+import { blocksSharing, hygieneSkipped, listImagePackages, listImageScanFindings, PACKAGES_FIELD, storeHygieneReport } from './image-builder-hygiene.ts';
 import type { HygieneReport } from './hygiene-types.ts';
 
 const caller = { account: '111111111111', region: 'us-east-1' };
@@ -83,4 +83,12 @@ test('ListImagePackages: the AMI in the caller\'s region, read once then kept on
     (e) => code(e) === 'ResourceNotFoundException', 'another account\'s image is not found');
   await assert.rejects(listImagePackages(repo, caller, { imageBuildVersionArn: 'arn:aws:imagebuilder:us-east-1:111111111111:image/web/1.0.0' }, read),
     (e) => code(e) === 'InvalidParameterValueException', 'a version ARN without its build');
+});
+
+test('the share gate: HIGH findings block sharing unless the recipe is tagged amiforge:hygiene=skip', () => {
+  assert.equal(blocksSharing(report('ami-1', ['MEDIUM', 'LOW'])), false);
+  assert.equal(blocksSharing(report('ami-1', ['LOW', 'HIGH'])), true);
+  assert.equal(hygieneSkipped({ 'amiforge:hygiene': 'skip' }), true);
+  assert.equal(hygieneSkipped({ 'amiforge:hygiene': 'SKIP' }), false);
+  assert.equal(hygieneSkipped(undefined), false);
 });

@@ -23,6 +23,12 @@ export const PACKAGES_FIELD = '_packages';
 export interface StoredHygiene { scannedAt: string; report: HygieneReport }
 
 export const SCAN_FINDING_TYPE = 'HYGIENE';
+
+/** The recipe tag that opts a build out of the scan and its share gate (value `skip`). */
+export const HYGIENE_TAG = 'amiforge:hygiene';
+export const hygieneSkipped = (recipeTags: Record<string, string> | undefined) => recipeTags?.[HYGIENE_TAG] === 'skip';
+/** The share gate: an image with a HIGH finding is not shared by its distribution. */
+export const blocksSharing = (report: HygieneReport) => report.findings.some((f) => f.severity === 'HIGH');
 const FILTER_NAMES = ['imageBuildVersionArn', 'imagePipelineArn', 'vulnerabilityId', 'severity'];
 
 /** Stores a scan's report on the image build version's record (the build workflow calls this). */
