@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CopyImageCommand, DescribeImagesCommand, waitUntilImageAvailable, type EC2Client } from '@aws-sdk/client-ec2';
-import { ALICE, BOB, startServer, type RunningServer, type TestAccount } from '../support/server.ts';
+import { CopyImageCommand, DescribeImagesCommand, ModifyImageAttributeCommand, waitUntilImageAvailable, type EC2Client } from '@aws-sdk/client-ec2';
+import { ALICE, BOB, startServer, type RunningServer, type TestAccount, type TestUser } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { catalog } from '../support/catalog.ts';
 import { PLANTED_KEY_ID, plantedDisk } from '../support/planted-disk.ts';
@@ -26,7 +26,14 @@ let clean: string;
 
 interface Run { code: number; stdout: string; stderr: string }
 
-function amiforge(args: string[], account: TestAccount = ALICE): Promise<Run> {
+const policy = (Action: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action, Resource: '*' }] });
+const user = (name: string, n: number, action: string): TestUser =>
+  ({ name, accessKeyId: `AKIAHYGIENE${String(n).padStart(9, '0')}`, secretAccessKey: `${name}-secret-000000000000000000000000`, policies: [policy(action)] });
+const READER = user('reader', 1, 'ec2:Describe*');
+const LAUNCHER = user('launcher', 2, 'ec2:RunInstances');
+const ALICE_WITH_USERS: TestAccount = { ...ALICE, users: [READER, LAUNCHER] };
+
+function amiforge(args: string[], account: Pick<TestAccount, 'accessKeyId' | 'secretAccessKey'> = ALICE): Promise<Run> {
   return new Promise((resolve) => {
     execFile(CLI, args, {
       maxBuffer: 16 * MIB,
@@ -48,7 +55,7 @@ async function importDisk(disk: string, name: string): Promise<string> {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hygiene-cli-'));
   mkdirSync(join(dir, 'tmp'));
-  server = await startServer({ accounts: [ALICE, BOB] });
+  server = await startServer({ accounts: [ALICE_WITH_USERS, BOB] });
   ec2 = ec2Client(server.endpoint, credentialsOf(ALICE));
   planted = await importDisk(await plantedDisk(dir, { planted: true, table: 'mbr', diskBytes: 1024 * MIB }), 'planted');
   clean = await importDisk(await plantedDisk(dir, { planted: false, table: 'gpt', diskBytes: 1024 * MIB }), 'clean');
@@ -122,6 +129,15 @@ test('another account cannot scan a private image; errors exit 2', async () => {
   const bare = await amiforge(['image', 'scan', catalog.find((i) => i.name.startsWith('al2023') && i.name.endsWith('x86_64'))!.regions['us-east-1']]);
   assert.equal(bare.code, 2, 'a disk with no filesystem');
   assert.match(bare.stderr, /No ext2\/3\/4 root filesystem/);
+});
+
+test('an IAM-style user scans with ec2:DescribeImages, not without; a shared image is scanned by the account it is shared with', async () => {
+  assert.equal((await amiforge(['image', 'scan', clean], READER)).code, 0);
+  const denied = await amiforge(['image', 'scan', clean], LAUNCHER);
+  assert.equal(denied.code, 2);
+  assert.match(denied.stderr, /UnauthorizedOperation/);
+  await ec2.send(new ModifyImageAttributeCommand({ ImageId: clean, LaunchPermission: { Add: [{ UserId: BOB.id }] } }));
+  assert.equal((await amiforge(['image', 'scan', clean], BOB)).code, 0);
 });
 
 test('the catalogue\'s Debian 12 image scans with no HIGH finding and lists its packages', async () => {
