@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteMetadataStore } from '../../../adapters/sqlite/sqlite-store.ts';
 import type { IbRecord } from '../../../ports/imagebuilder-repository.ts';
-import { isServiceError } from '../../errors.ts';
+import { Errors, isServiceError } from '../../errors.ts';
 import { blocksSharing, hygieneSkipped, listImagePackages, listImageScanFindings, PACKAGES_FIELD, storeHygieneReport } from './image-builder-hygiene.ts';
 import type { HygieneReport } from './hygiene-types.ts';
 
@@ -78,6 +78,9 @@ test('ListImagePackages: the AMI in the caller\'s region, read once then kept on
 
   await repo.insert({ ...imageRecord('building'), doc: { arn: arn('building'), name: 'building' } });
   assert.deepEqual((await listImagePackages(repo, caller, { imageBuildVersionArn: arn('building') }, read)).imagePackageList, []);
+  await repo.insert(imageRecord('xfs'));
+  await assert.rejects(listImagePackages(repo, caller, { imageBuildVersionArn: arn('xfs') }, async () => { throw Errors.unsupportedOperation('No ext2/3/4 root filesystem was found'); }),
+    (e) => code(e) === 'InvalidRequestException' && /No ext2\/3\/4/.test((e as Error).message), 'the scan\'s EC2 errors in Image Builder\'s family');
   await assert.rejects(listImagePackages(repo, caller, { imageBuildVersionArn: arn('nope') }, read), (e) => code(e) === 'ResourceNotFoundException');
   await assert.rejects(listImagePackages(repo, { ...caller, account: '222222222222' }, { imageBuildVersionArn: arn('web') }, read),
     (e) => code(e) === 'ResourceNotFoundException', 'another account\'s image is not found');

@@ -11,7 +11,7 @@ import type {
   Image, ImageScanFinding, ListImagePackagesRequest, ListImagePackagesResponse, ListImageScanFindingsRequest, ListImageScanFindingsResponse,
 } from '../../../protocol/imagebuilder/types.generated.ts';
 import type { Caller } from '../../context.ts';
-import { Errors } from '../../errors.ts';
+import { Errors, isServiceError } from '../../errors.ts';
 import { requireIbArn } from '../arns.ts';
 import type { HygieneFinding, HygieneReport, InstalledPackage } from './hygiene-types.ts';
 
@@ -130,7 +130,13 @@ export async function listImagePackages(
     // No AMI in the region yet (the build is still running, or failed): nothing to list.
     if (!amiId) packages = [];
     else {
-      packages = await read(amiId);
+      try {
+        packages = await read(amiId);
+      } catch (err) {
+        // The scan's EC2 errors (no ext4 root filesystem, the KMS key refused) in Image Builder's words.
+        if (isServiceError(err) && err.status < 500) throw Errors.ibInvalidRequest(`The packages of ${amiId} cannot be read: ${err.message}`);
+        throw err;
+      }
       const kept = packages;
       await repo.update(record.arn, (r) => ({ ...r, doc: { ...r.doc, [PACKAGES_FIELD]: kept } }));
     }
