@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SqliteMetadataStore } from '../../../adapters/sqlite/sqlite-store.ts';
 import type { IbRecord } from '../../../ports/imagebuilder-repository.ts';
 import { Errors, isServiceError } from '../../errors.ts';
-import { blocksSharing, hygieneSkipped, listImagePackages, listImageScanFindings, PACKAGES_FIELD, storeHygieneReport } from './image-builder-hygiene.ts';
+import { blocksSharing, hygieneSkipped, shareGateMessage, listImagePackages, listImageScanFindings, PACKAGES_FIELD, storeHygieneReport } from './image-builder-hygiene.ts';
 import type { HygieneReport } from './hygiene-types.ts';
 
 const caller = { account: '111111111111', region: 'us-east-1' };
@@ -94,4 +94,6 @@ test('the share gate: HIGH findings block sharing unless the recipe is tagged am
   assert.equal(hygieneSkipped({ 'amiforge:hygiene': 'skip' }), true);
   assert.equal(hygieneSkipped({ 'amiforge:hygiene': 'SKIP' }), false);
   assert.equal(hygieneSkipped(undefined), false);
+  assert.equal(shareGateMessage(report('ami-1', ['HIGH', 'LOW'])),
+    'The image ami-1 is not shared outside its account: the hygiene scan found 1 HIGH finding (ssh-host-key /p0). Remove them, or tag the recipe amiforge:hygiene=skip to share anyway.');
 });

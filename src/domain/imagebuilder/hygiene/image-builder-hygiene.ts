@@ -27,8 +27,15 @@ export const SCAN_FINDING_TYPE = 'HYGIENE';
 /** The recipe tag that opts a build out of the scan and its share gate (value `skip`). */
 export const HYGIENE_TAG = 'amiforge:hygiene';
 export const hygieneSkipped = (recipeTags: Record<string, string> | undefined) => recipeTags?.[HYGIENE_TAG] === 'skip';
-/** The share gate: an image with a HIGH finding is not shared by its distribution. */
+/** The share gate: a distribution that shares outside the account fails when the image has a HIGH finding. */
 export const blocksSharing = (report: HygieneReport) => report.findings.some((f) => f.severity === 'HIGH');
+
+/** Why the gate stopped a distribution: the HIGH findings, for the image's status reason and the workflow's log. */
+export function shareGateMessage(report: HygieneReport): string {
+  const high = report.findings.filter((f) => f.severity === 'HIGH');
+  return `The image ${report.imageId} is not shared outside its account: the hygiene scan found ${high.length} HIGH finding${high.length === 1 ? '' : 's'} `
+    + `(${high.map((f) => `${f.kind} ${f.path}`).join('; ')}). Remove them, or tag the recipe ${HYGIENE_TAG}=skip to share anyway.`;
+}
 const FILTER_NAMES = ['imageBuildVersionArn', 'imagePipelineArn', 'vulnerabilityId', 'severity'];
 
 /** Stores a scan's report on the image build version's record (the build workflow calls this). */
