@@ -38,6 +38,8 @@ import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
+import { HygieneScanner } from '../domain/imagebuilder/hygiene/hygiene-scanner.ts';
+import { debugfsFilesystems } from '../adapters/offline-fs/debugfs-filesystems.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -57,6 +59,8 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
+  /** Offline hygiene scans and package lists of AMIs (`amiforge image scan`, Image Builder's ListImagePackages). */
+  readonly hygiene: HygieneScanner;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -148,6 +152,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     services: { images, tags, copier: imageCopies },
   }) : undefined;
   await copySchedules?.start();
+  const hygiene = new HygieneScanner({ store, blocks, images, keys: lineageKeys, filesystems: debugfsFilesystems() });
   return {
     config,
     store,
@@ -163,6 +168,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
+    hygiene,
     async reset() {
       await compute.reset();
       await copier.idle();

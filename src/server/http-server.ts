@@ -16,6 +16,7 @@ import type { SignedRequest } from '../protocol/sigv4/types.ts';
 import type { App } from './app.ts';
 import type { Logger } from './logger.ts';
 import { handleOps, VERSION } from './ops.ts';
+import { AMIFORGE_SERVICE, dispatchAmiforge } from './amiforge-api.ts';
 
 const MAX_BODY = 16 * 1024 * 1024;
 /** How long a refused connection is read and drained before it is closed regardless (see refuse). */
@@ -153,6 +154,11 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
       Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
       return outcome;
     }
+    if (service === AMIFORGE_SERVICE) {
+      const r = await dispatchAmiforge(signed.method, rawPath, body, ctx, { hygiene: app.hygiene, authorizeImageRead: authorize && ((id) => authorize.ec2('DescribeImages', { ImageIds: [id] })) });
+      Object.assign(outcome, { action: r.action, body: JSON.stringify(r.body), contentType: 'application/json' });
+      return outcome;
+    }
     if (service !== 'ec2') {
       throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs, kms and rbin; this service is not available yet)`);
     }
@@ -161,12 +167,12 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
     outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2, authorize?.ec2);
   } catch (err) {
     const e = isServiceError(err) ? err
-      : service === 'ebs' ? Errors.ebsInternal() : service === 'kms' ? Errors.kmsInternal() : service === 'rbin' ? Errors.rbinInternal() : Errors.internal();
+      : service === 'ebs' || service === AMIFORGE_SERVICE ? Errors.ebsInternal() : service === 'kms' ? Errors.kmsInternal() : service === 'rbin' ? Errors.rbinInternal() : Errors.internal();
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
     if (service === 'kms') {
       const r = serializeAwsJsonError(e, requestId);
       Object.assign(outcome, { status: r.status, body: r.body, contentType: r.headers['content-type'], headers: r.headers, errorCode: e.code });
-    } else if (service === 'ebs' || service === 'rbin') {
+    } else if (service === 'ebs' || service === 'rbin' || service === AMIFORGE_SERVICE) {
       const r = serializeJsonError(e, requestId);
       Object.assign(outcome, { status: r.status, body: r.body, contentType: 'application/json', headers: r.headers, errorCode: e.code });
     } else {
