@@ -38,6 +38,8 @@ import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
+import type { ImageBuilderServices } from '../domain/imagebuilder/services.ts';
+import { createImageBuilderResources } from './imagebuilder-wiring.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -47,6 +49,8 @@ export interface App {
   readonly ebs: EbsDirectService;
   readonly kms: KmsService;
   readonly rbin: RetentionRuleService;
+  /** Image Builder: each area's service (src/domain/imagebuilder/services.ts). */
+  readonly imageBuilder: ImageBuilderServices;
   readonly volumeData: VolumeData;
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
@@ -148,6 +152,10 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     services: { images, tags, copier: imageCopies },
   }) : undefined;
   await copySchedules?.start();
+  // Image Builder: the resources (components, recipes, configurations, tags, client tokens).
+  const imageBuilder: ImageBuilderServices = {
+    ...createImageBuilderResources({ store: store.imageBuilder, clock, ec2: { images, allowedImages, ...compute.services } }),
+  };
   return {
     config,
     store,
@@ -157,6 +165,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     ebs,
     kms,
     rbin,
+    imageBuilder,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),

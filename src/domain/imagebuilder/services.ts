@@ -1,6 +1,14 @@
 // The Image Builder services the API's handlers reach, built once in src/server/app.ts. Each area
 // adds its service here: resources (components, recipes, configurations), builds (images and their
 // workflows), pipelines and schedules, lifecycle policies, image scans and packages.
+import type { ClientTokenService } from './resources/client-tokens.ts';
+import type { ComponentService } from './resources/component-service.ts';
+import type { IbTagService } from './resources/tag-service.ts';
+
 export interface ImageBuilderServices {
   [area: string]: unknown;
+  /** ClientToken idempotency of every operation with a clientToken (the dispatcher applies it). */
+  clientTokens: ClientTokenService;
+  components: ComponentService;
+  tags: IbTagService;
 }

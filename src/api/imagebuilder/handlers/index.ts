@@ -1,0 +1,10 @@
+// Every area's Image Builder handlers in one map; the dispatcher answers operations absent here
+// as unsupported. Each area adds its import and one spread line.
+import type { IbHandlers } from '../handler-types.ts';
+import { componentHandlers } from './components.ts';
+import { tagHandlers } from './tags.ts';
+
+export const imageBuilderHandlers: IbHandlers = {
+  ...componentHandlers,
+  ...tagHandlers,
+};
