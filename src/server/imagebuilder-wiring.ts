@@ -5,6 +5,11 @@ import { Errors } from '../domain/errors.ts';
 import { ClientTokenService } from '../domain/imagebuilder/resources/client-tokens.ts';
 import { ComponentService } from '../domain/imagebuilder/resources/component-service.ts';
 import { IbTagService } from '../domain/imagebuilder/resources/tag-service.ts';
+import { DistributionConfigurationService } from '../domain/imagebuilder/resources/distribution-service.ts';
+import type { Ec2Lookups } from '../domain/imagebuilder/resources/ec2-lookups.ts';
+import { ImageRecipeService } from '../domain/imagebuilder/resources/image-recipe-service.ts';
+import { InfrastructureConfigurationService } from '../domain/imagebuilder/resources/infrastructure-service.ts';
+import { findInstanceType } from '../domain/instances/instance-types.ts';
 import type { Component } from '../protocol/imagebuilder/types.generated.ts';
 import type { AllowedImages } from '../domain/images/allowed-images.ts';
 import type { ImageService } from '../domain/images/image-service.ts';
@@ -36,14 +41,41 @@ export function minimalDocumentCheck(data: string): void {
   }
 }
 
+/** EC2's answers the resource rules need; any EC2 error means "no such thing for this caller". */
+export function ec2Lookups(ec2: ResourceWiringDeps['ec2']): Ec2Lookups {
+  const orUndefined = async <T>(f: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await f();
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    launchableImage: (caller, imageId) => orUndefined(async () => {
+      const record = await ec2.images.findVisible(caller, imageId);
+      await ec2.allowedImages.checkUse(caller, record);
+      if (record.image.State !== 'available') throw new Error('not available');
+      return { platform: record.image.Platform === 'Windows' ? 'Windows' as const : 'Linux' as const };
+    }),
+    instanceTypeExists: (name) => !!findInstanceType(name),
+    securityGroupVpc: (caller, groupId) => orUndefined(async () => (await ec2.securityGroups.find(caller, { GroupId: groupId })).vpcId),
+    subnetVpc: (caller, subnetId) => orUndefined(async () => (await ec2.vpcs.describeSubnets(caller, { SubnetIds: [subnetId] })).Subnets[0]?.VpcId),
+    keyPairExists: async (caller, keyName) => !!(await orUndefined(() => ec2.keyPairs.describe(caller, { KeyNames: [keyName] }))),
+  };
+}
+
 export function createImageBuilderResources(d: ResourceWiringDeps) {
   const base = { store: d.store, clock: d.clock };
   const components = new ComponentService({
     ...base, validateDocument: d.validateDocument ?? minimalDocumentCheck, amazonComponents: d.amazonComponents ?? (() => []),
   });
+  const ec2 = ec2Lookups(d.ec2);
   return {
     clientTokens: new ClientTokenService(base),
     components,
+    imageRecipes: new ImageRecipeService({ ...base, components, ec2 }),
+    infrastructure: new InfrastructureConfigurationService({ ...base, ec2 }),
+    distribution: new DistributionConfigurationService(base),
     tags: new IbTagService(base),
   };
 }

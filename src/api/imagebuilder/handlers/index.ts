@@ -2,9 +2,15 @@
 // as unsupported. Each area adds its import and one spread line.
 import type { IbHandlers } from '../handler-types.ts';
 import { componentHandlers } from './components.ts';
+import { distributionHandlers } from './distribution.ts';
+import { infrastructureHandlers } from './infrastructure.ts';
+import { recipeHandlers } from './recipes.ts';
 import { tagHandlers } from './tags.ts';
 
 export const imageBuilderHandlers: IbHandlers = {
   ...componentHandlers,
+  ...recipeHandlers,
+  ...infrastructureHandlers,
+  ...distributionHandlers,
   ...tagHandlers,
 };
