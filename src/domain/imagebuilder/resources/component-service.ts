@@ -13,7 +13,7 @@ import type {
 import { AMAZON_OWNER, arnName, ibArn, parseIbArn, requireIbArn } from '../arns.ts';
 import { compareSemVer, isValidVersionFilter, matchesVersionFilter, parseSemVer } from '../versions.ts';
 import { documentFacts, shellScriptDocument } from './component-document-facts.ts';
-import { applyFilters, ownRecord, page, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, wireDoc, type FilterRule } from './records.ts';
 
 export interface ComponentDeps {
   store: ImageBuilderRepository;
@@ -69,6 +69,7 @@ export class ComponentService {
   }
 
   private async store(caller: Caller, req: Omit<CreateComponentRequest, 'data'> & { data: string }, type: 'BUILD' | 'TEST' | undefined) {
+    checkCreateTags(req.tags);
     parseSemVer(req.semanticVersion);
     this.deps.validateDocument(req.data);
     const facts = documentFacts(req.data);

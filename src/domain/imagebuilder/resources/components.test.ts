@@ -33,6 +33,7 @@ test('uri, both or neither of data/uri, a bad version and a document the validat
   await assert.rejects(create(r, 'c', '01.0.0'), { code: 'InvalidVersionNumberException' });
   await assert.rejects(create(r, 'c', '1.0.0', { data: 'steps: []' }), /no phases/);
   await assert.rejects(create(r, 'c', '1.0.0', { dryRun: true }), { code: 'DryRunOperationException', status: 412 });
+  await assert.rejects(create(r, 'c', '1.0.0', { tags: { 'aws:owner': 'x' } }), { code: 'InvalidParameterValueException', message: /aws:/ });
   assert.deepEqual((await r.components.list(ALICE, {})).componentVersionList, []);
 });
 

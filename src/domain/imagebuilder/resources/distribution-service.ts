@@ -14,7 +14,7 @@ import type {
   ListDistributionConfigurationsRequest, UpdateDistributionConfigurationRequest,
 } from '../../../protocol/imagebuilder/types.generated.ts';
 import { ibArn } from '../arns.ts';
-import { applyFilters, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
 
 /** Image Builder's default distribution timeout (minutes). */
 const DEFAULT_TIMEOUT_MINUTES = 720;
@@ -71,6 +71,7 @@ export class DistributionConfigurationService {
   }
 
   async create(caller: Caller, req: CreateDistributionConfigurationRequest): Promise<{ distributionConfigurationArn: string }> {
+    checkCreateTags(req.tags);
     const arn = ibArn({ region: caller.region, owner: caller.account, type: 'distribution-configuration', name: req.name });
     const exists = () => Errors.ibAlreadyExists(`The distribution configuration ${arn} already exists.`);
     if (await this.deps.store.get(arn)) throw exists();

@@ -13,7 +13,7 @@ import { arnName, ibArn, parseIbArn } from '../arns.ts';
 import { compareSemVer, isValidVersionFilter, matchesVersionFilter, parseSemVer } from '../versions.ts';
 import type { ComponentService } from './component-service.ts';
 import type { Ec2Lookups } from './ec2-lookups.ts';
-import { applyFilters, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
 
 export interface ImageRecipeDeps {
   store: ImageBuilderRepository;
@@ -35,6 +35,7 @@ export class ImageRecipeService {
   }
 
   async create(caller: Caller, req: CreateImageRecipeRequest): Promise<{ imageRecipeArn: string }> {
+    checkCreateTags(req.tags);
     parseSemVer(req.semanticVersion);
     const arn = ibArn({ region: caller.region, owner: caller.account, type: 'image-recipe', name: req.name, version: req.semanticVersion });
     if (await this.deps.store.get(arn)) throw Errors.ibAlreadyExists(`The image recipe ${arn} already exists. Create a new semantic version instead.`);

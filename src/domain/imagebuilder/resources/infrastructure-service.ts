@@ -12,7 +12,7 @@ import type {
 } from '../../../protocol/imagebuilder/types.generated.ts';
 import { ibArn } from '../arns.ts';
 import type { Ec2Lookups } from './ec2-lookups.ts';
-import { applyFilters, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
 
 export interface InfrastructureDeps {
   store: ImageBuilderRepository;
@@ -69,6 +69,7 @@ export class InfrastructureConfigurationService {
   }
 
   async create(caller: Caller, req: CreateInfrastructureConfigurationRequest): Promise<{ infrastructureConfigurationArn: string }> {
+    checkCreateTags(req.tags);
     const arn = ibArn({ region: caller.region, owner: caller.account, type: 'infrastructure-configuration', name: req.name });
     const exists = () => Errors.ibAlreadyExists(`The infrastructure configuration ${arn} already exists.`);
     if (await this.deps.store.get(arn)) throw exists();

@@ -86,3 +86,23 @@ export function page<T>(items: T[], maxResults: number | undefined, nextToken: s
   return { items: items.slice(start, end), nextToken: end < items.length ? Buffer.from(`p${end}`).toString('base64url') : undefined };
 }
 
+
+const MAX_TAGS = 50;
+
+/**
+ * Image Builder's tag limits, which the codec does not check on maps: at most 50 tags, keys of 1 to
+ * 128 characters not starting with `aws:`, values of at most 256.
+ */
+export function checkTags(tags: Record<string, string> | undefined, fail: (message: string) => Error): void {
+  const keys = Object.keys(tags ?? {});
+  if (keys.length > MAX_TAGS) throw fail(`A resource can have at most ${MAX_TAGS} tags.`);
+  for (const key of keys) {
+    if (!key.length || key.length > 128) throw fail(`Tag keys must have 1 to 128 characters: '${key.slice(0, 130)}'.`);
+    if (key.toLowerCase().startsWith('aws:')) throw fail(`Tag keys may not start with 'aws:': ${key}`);
+    if (String(tags![key]).length > 256) throw fail(`The value of tag '${key}' is longer than 256 characters.`);
+  }
+}
+
+/** checkTags for a Create's `tags` member. */
+export const checkCreateTags = (tags: Record<string, string> | undefined): void =>
+  checkTags(tags, (m) => Errors.ibInvalidParameterValue(`The value supplied for parameter 'tags' is not valid. ${m}`));

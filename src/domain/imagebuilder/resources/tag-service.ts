@@ -6,6 +6,7 @@ import { Errors } from '../../errors.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
 import { parseIbArn } from '../arns.ts';
+import { checkTags } from './records.ts';
 
 const MAX_TAGS = 50;
 /** The record kinds a taggable ARN names. */
@@ -34,9 +35,7 @@ export class IbTagService {
   }
 
   async tag(caller: Caller, arn: string, tags: Record<string, string>): Promise<void> {
-    for (const key of Object.keys(tags)) {
-      if (key.toLowerCase().startsWith('aws:')) throw Errors.ibInvalidParameter(`Tag keys may not start with 'aws:': ${key}`);
-    }
+    checkTags(tags, Errors.ibInvalidParameter);
     await this.find(caller, arn);
     let tooMany = false;
     await this.store.update(arn, (r) => {
