@@ -39,7 +39,7 @@ import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
 import type { ImageBuilderServices } from '../domain/imagebuilder/services.ts';
-import { createImageBuilderResources } from './imagebuilder-wiring.ts';
+import { createImageBuilderResources, minimalDocumentCheck } from './imagebuilder-wiring.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -154,7 +154,11 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   await copySchedules?.start();
   // Image Builder: the resources (components, recipes, configurations, tags, client tokens).
   const imageBuilder: ImageBuilderServices = {
-    ...createImageBuilderResources({ store: store.imageBuilder, clock, ec2: { images, allowedImages, ...compute.services } }),
+    ...createImageBuilderResources({
+      store: store.imageBuilder, clock, ec2: { images, allowedImages, ...compute.services },
+      validateDocument: minimalDocumentCheck,
+      amazonComponents: () => [],
+    }),
   };
   return {
     config,

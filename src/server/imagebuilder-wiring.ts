@@ -23,12 +23,13 @@ export interface ResourceWiringDeps {
   store: ImageBuilderRepository;
   clock: Clock;
   ec2: { images: ImageService; allowedImages: AllowedImages; keyPairs: KeyPairService; securityGroups: SecurityGroupService; vpcs: VpcService };
-  /** The component document validator; a minimal one (YAML with phases) when not given. */
-  validateDocument?: (data: string) => void;
-  amazonComponents?: (region: string) => Component[];
+  /** The component document validator (throws InvalidParameterValueException). */
+  validateDocument: (data: string) => void;
+  /** Amazon-managed components of a region. */
+  amazonComponents: (region: string) => Component[];
 }
 
-/** Until the full validator is wired: the document must be YAML with a `phases` list. */
+/** A stand-in for the component document validator: the document must be YAML with a `phases` list. */
 export function minimalDocumentCheck(data: string): void {
   let doc: unknown;
   try {
@@ -67,7 +68,7 @@ export function ec2Lookups(ec2: ResourceWiringDeps['ec2']): Ec2Lookups {
 export function createImageBuilderResources(d: ResourceWiringDeps) {
   const base = { store: d.store, clock: d.clock };
   const components = new ComponentService({
-    ...base, validateDocument: d.validateDocument ?? minimalDocumentCheck, amazonComponents: d.amazonComponents ?? (() => []),
+    ...base, validateDocument: d.validateDocument, amazonComponents: d.amazonComponents,
   });
   const ec2 = ec2Lookups(d.ec2);
   return {

@@ -54,7 +54,7 @@ export class ComponentService {
         "The value supplied for parameter 'uri' is not supported: amiforge does not read component documents from Amazon S3. Pass the document inline in 'data'.");
     }
     if (req.data === undefined) throw Errors.ibInvalidParameterCombination("You must specify either 'data' or 'uri'.");
-    return this.store(caller, { ...req, data: req.data }, undefined);
+    return this.insertVersion(caller, { ...req, data: req.data }, undefined);
   }
 
   async import(caller: Caller, req: ImportComponentRequest): Promise<{ componentBuildVersionArn: string }> {
@@ -65,10 +65,10 @@ export class ComponentService {
     if (req.data === undefined) throw Errors.ibInvalidParameterCombination("You must specify either 'data' or 'uri'.");
     const data = shellScriptDocument({ name: req.name, description: req.description, type: req.type, platform: req.platform, script: req.data });
     const { format: _format, type, ...rest } = req;
-    return this.store(caller, { ...rest, data, clientToken: req.clientToken }, type);
+    return this.insertVersion(caller, { ...rest, data, clientToken: req.clientToken }, type);
   }
 
-  private async store(caller: Caller, req: Omit<CreateComponentRequest, 'data'> & { data: string }, type: 'BUILD' | 'TEST' | undefined) {
+  private async insertVersion(caller: Caller, req: Omit<CreateComponentRequest, 'data'> & { data: string }, type: 'BUILD' | 'TEST' | undefined) {
     checkCreateTags(req.tags);
     parseSemVer(req.semanticVersion);
     this.deps.validateDocument(req.data);
