@@ -40,6 +40,10 @@ import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
 import { HygieneScanner } from '../domain/imagebuilder/hygiene/hygiene-scanner.ts';
 import { debugfsFilesystems } from '../adapters/offline-fs/debugfs-filesystems.ts';
+import type { ImageBuilderServices } from '../domain/imagebuilder/services.ts';
+import { createImageBuilderResources } from './imagebuilder-wiring.ts';
+import { validateComponentDocument } from '../domain/imagebuilder/components/document.ts';
+import { amazonComponents } from '../domain/imagebuilder/components/amazon-components.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -49,6 +53,8 @@ export interface App {
   readonly ebs: EbsDirectService;
   readonly kms: KmsService;
   readonly rbin: RetentionRuleService;
+  /** Image Builder: each area's service (src/domain/imagebuilder/services.ts). */
+  readonly imageBuilder: ImageBuilderServices;
   readonly volumeData: VolumeData;
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
@@ -153,6 +159,15 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   }) : undefined;
   await copySchedules?.start();
   const hygiene = new HygieneScanner({ store, blocks, images, keys: lineageKeys, filesystems: debugfsFilesystems() });
+  // Image Builder: the resources (components, recipes, configurations, tags, client tokens).
+  const imageBuilder: ImageBuilderServices = {
+    ...createImageBuilderResources({
+      store: store.imageBuilder, clock, ec2: { images, allowedImages, ...compute.services },
+      validateDocument: validateComponentDocument,
+      amazonComponents,
+    }),
+    hygiene,
+  };
   return {
     config,
     store,
@@ -162,6 +177,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     ebs,
     kms,
     rbin,
+    imageBuilder,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
