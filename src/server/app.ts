@@ -38,7 +38,12 @@ import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
+import { HygieneScanner } from '../domain/imagebuilder/hygiene/hygiene-scanner.ts';
+import { debugfsFilesystems } from '../adapters/offline-fs/debugfs-filesystems.ts';
 import type { ImageBuilderServices } from '../domain/imagebuilder/services.ts';
+import { createImageBuilderResources } from './imagebuilder-wiring.ts';
+import { validateComponentDocument } from '../domain/imagebuilder/components/document.ts';
+import { amazonComponents } from '../domain/imagebuilder/components/amazon-components.ts';
 import { LifecycleService } from '../domain/imagebuilder/lifecycle/lifecycle-service.ts';
 import { Ec2Lifecycle } from '../domain/imagebuilder/lifecycle/lifecycle-ec2.ts';
 
@@ -62,6 +67,8 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
+  /** Offline hygiene scans and package lists of AMIs (`amiforge image scan`, Image Builder's ListImagePackages). */
+  readonly hygiene: HygieneScanner;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -156,7 +163,15 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   // Image Builder lifecycle policies act on AMIs through EC2's own services, daily on the service clock.
   const lifecycle = new LifecycleService({ repo: store.imageBuilder, ec2: new Ec2Lifecycle({ store, images, controls: governance.images, clock }), clock, log });
   await lifecycle.start();
+  const hygiene = new HygieneScanner({ store, blocks, images, keys: lineageKeys, filesystems: debugfsFilesystems() });
+  // Image Builder: the resources (components, recipes, configurations, tags, client tokens).
   const imageBuilder: ImageBuilderServices = {
+    ...createImageBuilderResources({
+      store: store.imageBuilder, clock, ec2: { images, allowedImages, ...compute.services },
+      validateDocument: validateComponentDocument,
+      amazonComponents,
+    }),
+    hygiene,
     lifecycle,
   };
   return {
@@ -175,6 +190,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
+    hygiene,
     async reset() {
       await lifecycle.runner.idle();
       await compute.reset();
