@@ -54,7 +54,7 @@ const MODEL = JSON.parse(readFileSync(new URL('../../src/protocol/imagebuilder/m
 };
 const ROUTES = Object.entries(MODEL.operations).map(([name, op]) => ({ name, method: op.http.method, uri: op.http.requestUri }));
 
-const DOC = 'phases:\n  - name: build\n    steps:\n      - name: s\n        action: ExecuteBash\n        inputs:\n          commands: ["echo hi"]\n';
+const DOC = 'name: fuzz\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: s\n        action: ExecuteBash\n        inputs:\n          commands: ["echo hi"]\n';
 
 let server: RunningServer;
 /** ARNs made in before(), by owner. */

@@ -85,7 +85,7 @@ test('components: errors carry Image Builder\'s codes and statuses', async () =>
   await expectAwsError(alice.send(new CreateComponentCommand({ name: 'comp', semanticVersion: '1.0.1', platform: 'Linux', uri: 's3://bucket/doc.yml' })),
     { name: 'InvalidParameterValueException', status: 400, message: /S3/ });
   await expectAwsError(createComponent(alice, 'comp', '1.0.2', { data: 'not: [a, document' }), { name: 'InvalidParameterValueException', status: 400 });
-  await expectAwsError(createComponent(alice, 'comp', '1.0.2', { data: 'name: x' }), { name: 'InvalidParameterValueException', status: 400, message: /phases/ });
+  await expectAwsError(createComponent(alice, 'comp', '1.0.2', { data: 'name: x\nschemaVersion: 1.0' }), { name: 'InvalidParameterValueException', status: 400, message: /phases/ });
   await expectAwsError(createComponent(alice, 'comp', '01.0.0'), { name: 'InvalidVersionNumberException', status: 400 });
   await expectAwsError(createComponent(alice, 'comp', '1.0'), { name: 'InvalidRequestException', status: 400, message: /semanticVersion/ });
   await expectAwsError(createComponent(alice, 'comp', '1.0.3', { dryRun: true }), { name: 'DryRunOperationException', status: 412 });
