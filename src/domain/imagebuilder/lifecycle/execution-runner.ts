@@ -36,6 +36,7 @@ function previewed(doc: ResourceDoc): ResourceDoc {
 export class ExecutionRunner {
   private readonly deps: RunnerDeps;
   private readonly active = new Map<string, Promise<void>>();
+  private readonly starting = new Map<string, Promise<unknown>>();
 
   constructor(deps: RunnerDeps) {
     this.deps = deps;
@@ -48,6 +49,18 @@ export class ExecutionRunner {
 
   /** Starts an execution unless the policy has an unfinished one (then that one's id, started false). */
   async start(policy: IbRecord, preview: boolean): Promise<{ lifecycleExecutionId: string; started: boolean }> {
+    // The schedule and an operator may ask at the same moment: one check-and-insert at a time per policy.
+    const before = this.starting.get(policy.arn) ?? Promise.resolve();
+    const attempt = before.catch(() => undefined).then(() => this.startOnce(policy, preview));
+    this.starting.set(policy.arn, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.starting.get(policy.arn) === attempt) this.starting.delete(policy.arn);
+    }
+  }
+
+  private async startOnce(policy: IbRecord, preview: boolean): Promise<{ lifecycleExecutionId: string; started: boolean }> {
     const unfinished = await this.unfinishedOf(policy.arn);
     if (unfinished) return { lifecycleExecutionId: unfinished.arn, started: false };
     const exec = executionRecord({ account: policy.account, region: policy.region, policyArn: policy.arn, now: this.deps.clock.now(), preview });

@@ -308,3 +308,16 @@ test('a state update with updateAt waits PENDING until the service clock reaches
   assert.equal(ec2.amis.size, 0);
   assert.equal(ec2.snapshots.size, 0);
 });
+
+test('two requests to run a policy at the same moment start one execution', async (t) => {
+  const { repo, ec2, service, cleanup } = setup();
+  t.after(cleanup);
+  for (let n = 1; n <= 3; n++) await ibImage(repo, ec2, n, new Date(Date.now() - (10 - n) * DAY).toISOString());
+  const lifecycle = service();
+  const arn = await lifecycle.create(CALLER, policy());
+  const [a, b] = await Promise.all([lifecycle.startNow(CALLER, arn, false), lifecycle.startNow(CALLER, arn, false)]);
+  await lifecycle.runner.idle();
+  assert.equal(a.lifecycleExecutionId, b.lifecycleExecutionId);
+  assert.deepEqual([a.started, b.started].sort(), [false, true]);
+  assert.equal((await lifecycle.listExecutions(CALLER, arn)).lifecycleExecutions.length, 1);
+});
