@@ -13,6 +13,9 @@ import {
   ListLifecyclePoliciesCommand, TagResourceCommand, UpdateLifecyclePolicyCommand, type CreateLifecyclePolicyCommandInput, type LifecycleExecution,
 } from '@aws-sdk/client-imagebuilder';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { awsCli, boto3, devCredentials, ec2Client } from '../support/clients.ts';
 import { runOne, waitRunning } from '../support/instances.ts';
@@ -28,14 +31,17 @@ let server: RunningServer;
 let ec2: EC2Client;
 let ib: ImagebuilderClient;
 
+const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-lifecycle-'));
+
 before(async () => {
-  server = await startServer({ extraArgs: ['--sim-boot-ms', '100'] });
+  server = await startServer({ dataDir, extraArgs: ['--sim-boot-ms', '100'] });
   ec2 = ec2Client(server.endpoint, devCredentials(ACCOUNT));
   ib = new ImagebuilderClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: devCredentials(ACCOUNT), maxAttempts: 1 });
 });
 after(async () => {
   ib?.destroy();
   await server?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function advance(seconds: number): Promise<void> {
@@ -235,5 +241,18 @@ describe('Image Builder lifecycle policies', () => {
     assert.equal(py.json.status, 'ENABLED');
     assert.ok(py.json.names.includes('cli-policy') && py.json.names.includes('boto-policy'));
     assert.equal(py.json.missing, 'ResourceNotFoundException');
+  });
+
+  test('policies and executions outlive a restart of the server', async () => {
+    const { lifecyclePolicyArn: arn } = await ib.send(new CreateLifecyclePolicyCommand(request('restart-web')));
+    const run = await finished((await operator(arn!, 'run')).lifecycleExecutionId);
+    await server.stop();
+    server = await startServer({ dataDir, extraArgs: ['--sim-boot-ms', '100'] });
+    ib.destroy();
+    ib = new ImagebuilderClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: devCredentials(ACCOUNT), maxAttempts: 1 });
+    const reread = await ib.send(new GetLifecycleExecutionCommand({ lifecycleExecutionId: run.lifecycleExecutionId }));
+    assert.equal(reread.lifecycleExecution?.state?.status, run.state?.status);
+    assert.deepEqual((await ib.send(new ListLifecycleExecutionsCommand({ resourceArn: arn }))).lifecycleExecutions!.map((e) => e.lifecycleExecutionId), [run.lifecycleExecutionId]);
+    assert.equal((await ib.send(new GetLifecyclePolicyCommand({ lifecyclePolicyArn: arn }))).lifecyclePolicy?.status, 'ENABLED');
   });
 });
