@@ -222,13 +222,17 @@ async function apiState(): Promise<unknown> {
   return state;
 }
 
-/** Every table's rows, except THIRD's own Image Builder records (the fuzz may change those). */
+/**
+ * Every table's rows, except THIRD's own Image Builder records (the fuzz may change those) and
+ * THIRD's default network (made on first use, as if it had always existed as on AWS: a
+ * configuration naming a subnet or group looks it up).
+ */
 function storeState(): Record<string, string> {
   const db = new DatabaseSync(join(server.dataDir, 'metadata.sqlite'), { readOnly: true });
   const out: Record<string, string> = {};
   try {
     for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]) {
-      const where = name === 'ib_records' ? ` WHERE account <> '${THIRD}'` : '';
+      const where = ['ib_records', 'vpcs', 'subnets', 'security_groups'].includes(name) ? ` WHERE account <> '${THIRD}'` : '';
       const rows = (db.prepare(`SELECT * FROM "${name}"${where}`).all() as unknown[]).map((row) => JSON.stringify(row)).sort();
       out[name] = `${createHash('sha256').update(rows.join('\n')).digest('hex')} (${rows.length} rows)`;
     }
