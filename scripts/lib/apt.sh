@@ -12,14 +12,15 @@ apt_run() {
   DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 "$@" >"$apt_log" 2>&1
 }
 
-# apt_install [apt-get install options] PACKAGE...: refreshes the lists, installs; three tries.
+# apt_install [apt-get install options] PACKAGE...: refreshes the lists, installs; five tries
+# over about two minutes.
 apt_install() {
   local try
-  for try in 1 2 3; do
+  for try in 1 2 3 4 5; do
     if apt_run update && apt_run install -y "$@"; then return 0; fi
-    echo "apt: try $try of 3 failed (apt-get update/install $*):" >&2
+    echo "apt: try $try of 5 failed (apt-get update/install $*):" >&2
     tail -n 20 "$apt_log" | tee /dev/stderr
-    [ "$try" -lt 3 ] && sleep $((try * 15))
+    [ "$try" -lt 5 ] && sleep $((try * 10))
   done
   echo "apt: could not install $*: see apt-get's messages above" | tee /dev/stderr
   return 100

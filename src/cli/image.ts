@@ -5,6 +5,7 @@ import {
   collectTag, CONNECTION_HELP, makeClients, positiveInt, runCommand, withConnectionOptions, type Clients,
 } from './aws.ts';
 import { uploadFlags, withUploadDisplay, type UploadFlags } from './snapshot.ts';
+import { registerScanCommands } from './image-scan.ts';
 
 interface ImportFlags extends UploadFlags {
   name: string;
@@ -13,7 +14,7 @@ interface ImportFlags extends UploadFlags {
 }
 
 export function imageCommand(): Command {
-  const image = new Command('image').description('Make AMIs from disk images.');
+  const image = new Command('image').description('Make AMIs from disk images; scan them.');
 
   withConnectionOptions(image.command('import')
     .description('Upload a disk image as a snapshot and register it as an AMI (HVM, ENA, root device /dev/xvda); prints the image id.')
@@ -49,5 +50,6 @@ Example:
       });
     });
 
+  registerScanCommands(image);
   return image;
 }

@@ -7,6 +7,7 @@ import { serveCommand } from './serve.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { registerMaintenanceCommands } from './maintenance.ts';
 import { copySchedulesCommand } from './copy-schedules.ts';
+import { lifecyclePoliciesCommand } from './lifecycle-policies.ts';
 import { registerStorageCommands } from './storage.ts';
 
 const program = new Command()
@@ -53,5 +54,6 @@ registerStorageCommands(program);
 program.addCommand(snapshotCommand());
 program.addCommand(imageCommand());
 program.addCommand(copySchedulesCommand());
+program.addCommand(lifecyclePoliciesCommand());
 
 await program.parseAsync(process.argv);

@@ -219,6 +219,8 @@ export const Errors = {
   ibAccessDenied: (message: string) => new ServiceError('AccessDeniedException', 403, message),
   ibClient: (message: string) => new ServiceError('ClientException', 400, message),
   ibInternal: () => new ServiceError('ServiceException', 500, 'An internal error occurred. Retry the request.'),
+  /** A dryRun request that would have succeeded (the model gives DryRunOperationException HTTP 412). */
+  ibDryRun: () => new ServiceError('DryRunOperationException', 412, 'The request would have succeeded, but the dryRun flag is set.'),
   // EC2's side of the Recycle Bin.
   imageNotInRecycleBin: (id: string) => client('InvalidAMIID.NotFound')(`The image id '[${id}]' is not in the Recycle Bin`),
   snapshotNotInRecycleBin: (id: string) => client('InvalidSnapshot.NotFound')(`The snapshot '${id}' is not in the Recycle Bin.`),

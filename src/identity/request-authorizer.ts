@@ -12,6 +12,7 @@ import type { ImageRepository, TagRepository } from '../ports/metadata-store.ts'
 import { denialSentence, ec2DenialDetail } from './denial.ts';
 import { requestResources, requestTags, tagOnCreate, type ResourceTarget } from './ec2-resources.ts';
 import { imageSnapshotResources } from './image-snapshots.ts';
+import { imageBuilderRequestTags, imageBuilderResources } from './imagebuilder-resources.ts';
 import { ConditionContext } from '../domain/policy-language/condition-context.ts';
 import { evaluatePolicies } from './policy/evaluate.ts';
 import type { IamUser, Principal } from './principal.ts';
@@ -24,10 +25,11 @@ export interface RequestAuthorization {
   ebs: AuthorizeHook;
   kms: AuthorizeHook;
   rbin: AuthorizeHook;
+  imagebuilder: AuthorizeHook;
 }
 
 interface Check {
-  service: 'ec2' | 'ebs' | 'kms' | 'rbin';
+  service: 'ec2' | 'ebs' | 'kms' | 'rbin' | 'imagebuilder';
   action: string;
   targets: ResourceTarget[];
   tags: { Key?: string; Value?: string }[];
@@ -63,6 +65,9 @@ export class RequestAuthorizer {
       rbin: (action, input) => this.check(user, caller, {
         service: 'rbin', action, targets: rbinResources(input, caller), tags: Array.isArray(input.Tags) ? input.Tags as { Key?: string; Value?: string }[] : [],
       }),
+      imagebuilder: (action, input) => this.check(user, caller, {
+        service: 'imagebuilder', action, targets: imageBuilderResources(action, input, caller), tags: imageBuilderRequestTags(input),
+      }),
     };
   }
 
@@ -81,6 +86,7 @@ export class RequestAuthorizer {
       if (c.service === 'ec2') throw Errors.unauthorizedByPolicy(ec2DenialDetail(denial));
       if (c.service === 'ebs') throw Errors.ebsAccessDenied(denialSentence(denial));
       if (c.service === 'rbin') throw Errors.rbinAccessDenied(denialSentence(denial));
+      if (c.service === 'imagebuilder') throw Errors.ibAccessDenied(denialSentence(denial));
       throw Errors.kmsAccessDeniedByPolicy(denialSentence(denial));
     }
   }

@@ -38,7 +38,14 @@ import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
+import { HygieneScanner } from '../domain/imagebuilder/hygiene/hygiene-scanner.ts';
+import { debugfsFilesystems } from '../adapters/offline-fs/debugfs-filesystems.ts';
 import type { ImageBuilderServices } from '../domain/imagebuilder/services.ts';
+import { createImageBuilderResources } from './imagebuilder-wiring.ts';
+import { validateComponentDocument } from '../domain/imagebuilder/components/document.ts';
+import { amazonComponents } from '../domain/imagebuilder/components/amazon-components.ts';
+import { LifecycleService } from '../domain/imagebuilder/lifecycle/lifecycle-service.ts';
+import { Ec2Lifecycle } from '../domain/imagebuilder/lifecycle/lifecycle-ec2.ts';
 import { createBuildService } from './imagebuilder-builds-wiring.ts';
 
 export interface App {
@@ -61,6 +68,8 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
+  /** Offline hygiene scans and package lists of AMIs (`amiforge image scan`, Image Builder's ListImagePackages). */
+  readonly hygiene: HygieneScanner;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -152,11 +161,24 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     services: { images, tags, copier: imageCopies },
   }) : undefined;
   await copySchedules?.start();
-  // Image Builder's builds on EC2's services; builds a previous process left in progress are failed and cleaned up.
-  const builds = createBuildService({ config, store, clock, log, ec2: { images, imageCopies, snapshots, ...compute.services } });
+  // Image Builder lifecycle policies act on AMIs through EC2's own services, daily on the service clock.
+  const lifecycle = new LifecycleService({ repo: store.imageBuilder, ec2: new Ec2Lifecycle({ store, images, controls: governance.images, clock }), clock, log });
+  await lifecycle.start();
+  const hygiene = new HygieneScanner({ store, blocks, images, keys: lineageKeys, filesystems: debugfsFilesystems() });
+  // Image Builder's builds on EC2's services, with the hygiene gate before sharing; builds a
+  // previous process left in progress are failed and cleaned up.
+  const builds = createBuildService({ config, store, clock, log, hygiene, ec2: { images, imageCopies, snapshots, ...compute.services } });
   const interrupted = await builds.recover();
   if (interrupted) log.info({ builds: interrupted }, 'image builds interrupted by a restart were failed');
+  // Image Builder: the resources (components, recipes, configurations, tags, client tokens).
   const imageBuilder: ImageBuilderServices = {
+    ...createImageBuilderResources({
+      store: store.imageBuilder, clock, ec2: { images, allowedImages, ...compute.services },
+      validateDocument: validateComponentDocument,
+      amazonComponents,
+    }),
+    hygiene,
+    lifecycle,
     builds,
   };
   return {
@@ -175,8 +197,10 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
+    hygiene,
     async reset() {
       await builds.close();
+      await lifecycle.runner.idle();
       await compute.reset();
       await copier.idle();
       await volumeSnapshots.idle();
@@ -189,6 +213,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       clearInterval(sweepTimer);
       await copySchedules?.close();
       await builds.close();
+      await lifecycle.close();
       await compute.close();
       // Writes the guests (the simulator's) left in volumes' write buffers.
       await volumeData.flushAll().catch((err) => log.error({ err }, 'flushing volumes at shutdown failed'));

@@ -7,6 +7,7 @@ import { dispatchEc2 } from '../api/ec2/dispatcher.ts';
 import { dispatchEbs } from '../api/ebs/dispatcher.ts';
 import { dispatchKms } from '../api/kms/dispatcher.ts';
 import { dispatchRbin } from '../api/rbin/dispatcher.ts';
+import { dispatchImageBuilder } from '../api/imagebuilder/dispatcher.ts';
 import { serializeAwsJsonError } from '../protocol/json/codec.ts';
 import { serializeJsonError } from '../protocol/rest-json/codec.ts';
 import { Errors, isServiceError, ServiceError } from '../domain/errors.ts';
@@ -16,6 +17,7 @@ import type { SignedRequest } from '../protocol/sigv4/types.ts';
 import type { App } from './app.ts';
 import type { Logger } from './logger.ts';
 import { handleOps, VERSION } from './ops.ts';
+import { AMIFORGE_SERVICE, dispatchAmiforge } from './amiforge-api.ts';
 
 const MAX_BODY = 16 * 1024 * 1024;
 /** How long a refused connection is read and drained before it is closed regardless (see refuse). */
@@ -153,20 +155,31 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
       Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
       return outcome;
     }
+    if (service === 'imagebuilder') {
+      const { action, response } = await dispatchImageBuilder(signed, ctx, app.imageBuilder, authorize?.imagebuilder);
+      Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
+      return outcome;
+    }
+    if (service === AMIFORGE_SERVICE) {
+      const r = await dispatchAmiforge(signed.method, rawPath, body, ctx, { hygiene: app.hygiene, authorizeImageRead: authorize && ((id) => authorize.ec2('DescribeImages', { ImageIds: [id] })) });
+      Object.assign(outcome, { action: r.action, body: JSON.stringify(r.body), contentType: 'application/json' });
+      return outcome;
+    }
     if (service !== 'ec2') {
-      throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs, kms and rbin; this service is not available yet)`);
+      throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs, kms, rbin, imagebuilder and its own amiforge routes; this service is not available yet)`);
     }
     const fields = ec2Fields(rawQuery, req, body);
     outcome.action = fields.find(([k]) => k === 'Action')?.[1];
     outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2, authorize?.ec2);
   } catch (err) {
     const e = isServiceError(err) ? err
-      : service === 'ebs' ? Errors.ebsInternal() : service === 'kms' ? Errors.kmsInternal() : service === 'rbin' ? Errors.rbinInternal() : Errors.internal();
+      : service === 'ebs' || service === AMIFORGE_SERVICE ? Errors.ebsInternal() : service === 'kms' ? Errors.kmsInternal() : service === 'rbin' ? Errors.rbinInternal()
+      : service === 'imagebuilder' ? Errors.ibInternal() : Errors.internal();
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
     if (service === 'kms') {
       const r = serializeAwsJsonError(e, requestId);
       Object.assign(outcome, { status: r.status, body: r.body, contentType: r.headers['content-type'], headers: r.headers, errorCode: e.code });
-    } else if (service === 'ebs' || service === 'rbin') {
+    } else if (service === 'ebs' || service === 'rbin' || service === 'imagebuilder' || service === AMIFORGE_SERVICE) {
       const r = serializeJsonError(e, requestId);
       Object.assign(outcome, { status: r.status, body: r.body, contentType: 'application/json', headers: r.headers, errorCode: e.code });
     } else {

@@ -7,6 +7,7 @@ import { sshGuestAccess } from '../adapters/qemu/ssh-guest-access.ts';
 import { BuildService } from '../domain/imagebuilder/builds/build-service.ts';
 import type { HygieneGate } from '../domain/imagebuilder/builds/build-types.ts';
 import { ec2ServicesBuildEc2, type BuildEc2Services } from '../domain/imagebuilder/builds/ec2-services-build-ec2.ts';
+import { amazonComponents } from '../domain/imagebuilder/components/amazon-components.ts';
 import { runComponents } from '../domain/imagebuilder/components/executor.ts';
 import type { Clock } from '../ports/clock.ts';
 import { randomIds } from '../ports/ids.ts';
@@ -24,6 +25,7 @@ export function createBuildService(d: { config: ServerConfig; store: MetadataSto
     runComponents,
     guestAccess: driver === 'qemu' ? sshGuestAccess() : simGuestAccess(),
     hygiene: d.hygiene,
+    managedComponents: amazonComponents,
     onError: (what, err) => d.log.error({ err }, `${what} failed`),
   });
 }

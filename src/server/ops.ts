@@ -5,6 +5,7 @@ import { ec2Model } from '../protocol/ec2/model.ts';
 import { implementedEc2Actions } from '../api/ec2/dispatcher.ts';
 import { GC_GRACE_MS, type App } from './app.ts';
 import { handleCopyScheduleOps } from './copy-schedules-ops.ts';
+import { handleLifecycleOps } from './lifecycle-ops.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -26,6 +27,8 @@ export async function handleOps(app: App, method: string, path: string): Promise
   }
   const copySchedules = await handleCopyScheduleOps(app, method, path);
   if (copySchedules) return copySchedules;
+  const lifecycle = await handleLifecycleOps(app, method, path);
+  if (lifecycle) return lifecycle;
   switch (`${method} ${path}`) {
     case 'GET /_amiforge/health':
       return json(200, { status: 'ok' });

@@ -1,0 +1,39 @@
+// `amiforge lifecycle-policies run ARN` and `... preview ARN`: start an Image Builder lifecycle
+// policy's execution now (or a dry run) on a running server, through its operational endpoints
+// (/_amiforge/lifecycle-policies/ARN/run|preview), as Image Builder's API has no such call.
+import { Command, Option } from 'commander';
+import { DEFAULT_ENDPOINT } from './aws.ts';
+
+const endpointOption = () => new Option('--endpoint-url <url>', 'the amiforge server').env('AWS_ENDPOINT_URL').default(DEFAULT_ENDPOINT);
+
+async function start(endpoint: string, arn: string, what: 'run' | 'preview'): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(`/_amiforge/lifecycle-policies/${encodeURIComponent(arn)}/${what}`, endpoint), { method: 'POST', signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    console.error(`amiforge lifecycle-policies: cannot reach amiforge at ${endpoint} (${(err as Error).cause ?? (err as Error).message}); is \`amiforge serve\` running there?`);
+    process.exit(2);
+  }
+  const body = await res.json().catch(() => ({})) as { error?: string; lifecycleExecutionId?: string; started?: boolean };
+  if (res.status !== 202) {
+    console.error(`amiforge lifecycle-policies: ${body.error ?? `the server answered ${res.status}`}`);
+    process.exit(2);
+  }
+  console.log(body.lifecycleExecutionId);
+  if (!body.started) console.error('an execution of this policy was already under way: that is its id');
+  console.error(`follow it with: aws imagebuilder list-lifecycle-execution-resources --lifecycle-execution-id ${body.lifecycleExecutionId}`);
+}
+
+export function lifecyclePoliciesCommand(): Command {
+  const cmd = new Command('lifecycle-policies').description('Image Builder lifecycle policies of a running server: run one now, or preview what it would do.');
+  for (const what of ['run', 'preview'] as const) {
+    cmd.command(what)
+      .description(what === 'run'
+        ? 'Start an execution of an enabled policy now; prints its lifecycle execution id.'
+        : 'Start a dry run that changes nothing; its resources (list-lifecycle-execution-resources) say what an execution would do.')
+      .argument('<arn>', 'the lifecycle policy\'s ARN')
+      .addOption(endpointOption())
+      .action((arn: string, o: { endpointUrl: string }) => start(o.endpointUrl, arn, what));
+  }
+  return cmd;
+}

@@ -1,0 +1,97 @@
+// How lifecycle executions and the resources they act on are kept in the Image Builder store: an
+// execution is a `lifecycle-execution` record (its id as key, the policy as parent, its status as
+// state); each resource a `lifecycle-execution-resource` record under it, numbered in the order
+// the execution processes them. Docs are the wire shapes plus private `_` fields the codec drops.
+import { randomUUID } from 'node:crypto';
+import type { IbRecord } from '../../../ports/imagebuilder-repository.ts';
+import type { LifecycleExecution, LifecycleExecutionResource, LifecyclePolicyDetailExclusionRules } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { LifecycleActionType } from './rules.ts';
+
+/** A policy's actions, and AVAILABLE, which only a manual state update (StartResourceStateUpdate) asks for. */
+export type ResourceAction = LifecycleActionType | 'AVAILABLE';
+
+export type ExecutionStatus = NonNullable<NonNullable<LifecycleExecution['state']>['status']>;
+export type ResourceStatus = NonNullable<NonNullable<LifecycleExecutionResource['state']>['status']>;
+
+/** Statuses of an execution that is not over (a restart resumes it). */
+export const UNFINISHED: ExecutionStatus[] = ['PENDING', 'IN_PROGRESS', 'CANCELLING'];
+
+export interface ExecutionDoc extends LifecycleExecution {
+  /** A dry run: the resources say what would happen; nothing is changed. */
+  _preview?: boolean;
+  /** Every resource record has been written (a restart before that plans again). */
+  _planned?: boolean;
+  /** A manual state update of one image (StartResourceStateUpdate) instead of a policy's rules. */
+  _manual?: ManualUpdate;
+}
+
+export interface ManualUpdate {
+  action: ResourceAction;
+  includeResources?: { amis?: boolean; snapshots?: boolean };
+  exclusionRules?: LifecyclePolicyDetailExclusionRules;
+  /** ISO time before which the execution stays PENDING. */
+  updateAt?: string;
+}
+
+export interface ResourceDoc extends LifecycleExecutionResource {
+  /** The Image Builder image ARN an output AMI belongs to (ListLifecycleExecutionResources' parentResourceId). */
+  _parent?: string;
+  _kind: 'image' | 'ami';
+  _action: ResourceAction;
+  /** DELETE: the AMI's snapshots go with it. */
+  _withSnapshots?: boolean;
+  /** An Image Builder image: whether its AMIs are acted on too. */
+  _includeAmis?: boolean;
+}
+
+export type ExecutionRecord = IbRecord<ExecutionDoc>;
+export type ResourceRecord = IbRecord<ResourceDoc>;
+
+/** The store's generic records seen as this module's (its docs are the wire shapes it wrote). */
+export const asTyped = <T>(r: IbRecord): IbRecord<T> => r as unknown as IbRecord<T>;
+export const asGeneric = <T>(r: IbRecord<T>): IbRecord => r as unknown as IbRecord;
+
+export const newExecutionId = (): string => `lce-${randomUUID()}`;
+
+/**
+ * A new execution: of a policy (its ARN as parent), or a manual state update of one image (the
+ * image's ARN as parent), PENDING when it waits for its `updateAt`.
+ */
+export function executionRecord(o: {
+  account: string; region: string; now: Date; policyArn?: string; preview?: boolean; manual?: { imageArn: string; update: ManualUpdate };
+}): ExecutionRecord {
+  const id = newExecutionId();
+  const at = o.now.toISOString();
+  const status: ExecutionStatus = o.manual?.update.updateAt && o.manual.update.updateAt > at ? 'PENDING' : 'IN_PROGRESS';
+  return {
+    arn: id, kind: 'lifecycle-execution', account: o.account, region: o.region, name: id, parent: o.policyArn ?? o.manual?.imageArn, state: status,
+    doc: {
+      lifecycleExecutionId: id, lifecyclePolicyArn: o.policyArn, state: { status }, startTime: o.now,
+      resourcesImpactedSummary: { hasImpactedResources: false }, _preview: o.preview || undefined, _manual: o.manual?.update,
+    },
+    createdAt: at, updatedAt: at,
+  };
+}
+
+/** Resource records sort by their key: the execution id and a zero-padded sequence number. */
+export function resourceRecord(exec: ExecutionRecord, seq: number, doc: ResourceDoc, now: Date): ResourceRecord {
+  const at = now.toISOString();
+  return {
+    arn: `${exec.arn}/${String(seq).padStart(6, '0')}`, kind: 'lifecycle-execution-resource', account: exec.account, region: exec.region,
+    name: doc.resourceId ?? '', parent: exec.arn, state: doc.state?.status, doc, createdAt: at, updatedAt: at,
+  };
+}
+
+/** The execution as GetLifecycleExecution returns it (timestamps as Dates, private fields dropped). */
+export function toWireExecution(doc: ExecutionDoc): LifecycleExecution {
+  const { _preview, _planned, _manual, ...wire } = doc;
+  return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
+}
+
+export function toWireResource(doc: ResourceDoc): LifecycleExecutionResource {
+  const { _parent, _kind, _action, _withSnapshots, _includeAmis, ...wire } = doc;
+  return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
+}
+
+/** Stored docs come back from JSON with timestamps as strings. */
+export const asDate = (v: Date | string | undefined): Date | undefined => (v === undefined ? undefined : new Date(v));

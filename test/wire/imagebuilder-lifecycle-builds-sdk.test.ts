@@ -1,0 +1,118 @@
+// Lifecycle policies on images Image Builder built (CreateImage, on the simulator): selection by
+// recipe keeps the newest build of the recipe version and deletes the older one with its AMI and
+// snapshot; StartResourceStateUpdate deprecates a build and brings it back to AVAILABLE.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DescribeImagesCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateComponentCommand, CreateImageCommand, CreateImageRecipeCommand, CreateInfrastructureConfigurationCommand, CreateLifecyclePolicyCommand,
+  GetImageCommand, GetLifecycleExecutionCommand, ImagebuilderClient, ListLifecycleExecutionResourcesCommand, ListLifecycleExecutionsCommand,
+  StartResourceStateUpdateCommand, type Image, type LifecycleExecution,
+} from '@aws-sdk/client-imagebuilder';
+import { devCredentials, ec2Client } from '../support/clients.ts';
+import { expectAwsError } from '../support/sdk.ts';
+import { startServer, type RunningServer } from '../support/server.ts';
+
+const ACCOUNT = '111111111111';
+let server: RunningServer;
+let ib: ImagebuilderClient;
+let ec2: EC2Client;
+let recipeArn: string;
+let infrastructureArn: string;
+
+const DOCUMENT = [
+  'name: lifecycle-test', 'schemaVersion: 1.0', 'phases:', '  - name: build', '    steps:', '      - name: Build',
+  '        action: ExecuteBash', '        inputs:', '          commands:', '            - "echo building"', '',
+].join('\n');
+
+before(async () => {
+  server = await startServer({ extraArgs: ['--sim-boot-ms', '50'] });
+  ib = new ImagebuilderClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: devCredentials(ACCOUNT), maxAttempts: 1 });
+  ec2 = ec2Client(server.endpoint, devCredentials(ACCOUNT));
+  const { Images } = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['al2023-ami-*-x86_64'] }] }));
+  const { componentBuildVersionArn } = await ib.send(new CreateComponentCommand({ name: 'lifecycle-test', semanticVersion: '1.0.0', platform: 'Linux', data: DOCUMENT }));
+  ({ imageRecipeArn: recipeArn } = await ib.send(new CreateImageRecipeCommand({
+    name: 'golden', semanticVersion: '1.0.0', parentImage: Images![0].ImageId!, components: [{ componentArn: componentBuildVersionArn! }],
+  })) as { imageRecipeArn: string });
+  ({ infrastructureConfigurationArn: infrastructureArn } = await ib.send(new CreateInfrastructureConfigurationCommand({
+    name: 'golden', instanceProfileName: 'EC2InstanceProfileForImageBuilder', instanceTypes: ['t3.micro'],
+  })) as { infrastructureConfigurationArn: string });
+});
+after(async () => {
+  ib?.destroy();
+  await server?.stop();
+});
+
+async function build(): Promise<Image> {
+  const { imageBuildVersionArn } = await ib.send(new CreateImageCommand({ imageRecipeArn: recipeArn, infrastructureConfigurationArn: infrastructureArn }));
+  for (let i = 0; i < 1200; i++) {
+    const { image } = await ib.send(new GetImageCommand({ imageBuildVersionArn }));
+    if (image?.state?.status === 'AVAILABLE') return image;
+    assert.ok(!['FAILED', 'CANCELLED'].includes(image?.state?.status ?? ''), `${imageBuildVersionArn}: ${image?.state?.status} ${image?.state?.reason}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`${imageBuildVersionArn} did not become AVAILABLE`);
+}
+
+async function finished(id: string): Promise<LifecycleExecution> {
+  for (let i = 0; i < 400; i++) {
+    const { lifecycleExecution } = await ib.send(new GetLifecycleExecutionCommand({ lifecycleExecutionId: id }));
+    if (!['IN_PROGRESS', 'PENDING', 'CANCELLING'].includes(lifecycleExecution!.state!.status!)) return lifecycleExecution!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`lifecycle execution ${id} did not finish`);
+}
+
+test('a policy by recipe keeps the newest build and deletes the older one with its AMI and snapshot', { timeout: 180_000 }, async () => {
+  const older = await build();
+  const newer = await build();
+  const olderAmi = older.outputResources!.amis![0].image!;
+  const [described] = (await ec2.send(new DescribeImagesCommand({ ImageIds: [olderAmi] }))).Images!;
+  const olderSnapshot = described.BlockDeviceMappings!.find((m) => m.Ebs?.SnapshotId)!.Ebs!.SnapshotId!;
+
+  const { lifecyclePolicyArn } = await ib.send(new CreateLifecyclePolicyCommand({
+    name: 'golden-keep-one', executionRole: 'LifecycleRole', resourceType: 'AMI_IMAGE', clientToken: 'golden-keep-one',
+    policyDetails: [{ action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } }, filter: { type: 'COUNT', value: 1 } }],
+    resourceSelection: { recipes: [{ name: 'golden', semanticVersion: '1.x.x' }] },
+  }));
+  const res = await fetch(`${server.endpoint}/_amiforge/lifecycle-policies/${encodeURIComponent(lifecyclePolicyArn!)}/run`, { method: 'POST' });
+  assert.equal(res.status, 202);
+  const run = await finished(((await res.json()) as { lifecycleExecutionId: string }).lifecycleExecutionId);
+  assert.equal(run.state?.status, 'SUCCESS', run.state?.reason);
+
+  const top = (await ib.send(new ListLifecycleExecutionResourcesCommand({ lifecycleExecutionId: run.lifecycleExecutionId }))).resources!;
+  assert.deepEqual(top.map((r) => [r.resourceId, r.action?.name, r.state?.status]), [[older.arn, 'DELETE', 'SUCCESS']]);
+  const amis = (await ib.send(new ListLifecycleExecutionResourcesCommand({ lifecycleExecutionId: run.lifecycleExecutionId, parentResourceId: older.arn }))).resources!;
+  assert.deepEqual(amis.map((r) => [r.resourceId, r.state?.status, r.snapshots?.map((s) => [s.snapshotId, s.state?.status])]), [[olderAmi, 'SUCCESS', [[olderSnapshot, 'SUCCESS']]]]);
+
+  await expectAwsError(ib.send(new GetImageCommand({ imageBuildVersionArn: older.arn })), { name: 'ResourceNotFoundException', status: 404 });
+  await expectAwsError(ec2.send(new DescribeImagesCommand({ ImageIds: [olderAmi] })), { name: 'InvalidAMIID.NotFound' });
+  await expectAwsError(ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [olderSnapshot] })), { name: 'InvalidSnapshot.NotFound' });
+  assert.equal((await ib.send(new GetImageCommand({ imageBuildVersionArn: newer.arn }))).image?.state?.status, 'AVAILABLE');
+});
+
+test('StartResourceStateUpdate deprecates a build with its AMI, then brings both back', { timeout: 120_000 }, async () => {
+  const image = await build();
+  const ami = image.outputResources!.amis![0].image!;
+  const deprecate = await ib.send(new StartResourceStateUpdateCommand({
+    resourceArn: image.arn, state: { status: 'DEPRECATED' }, includeResources: { amis: true }, clientToken: 'deprecate-1',
+  }));
+  assert.equal((await finished(deprecate.lifecycleExecutionId!)).state?.status, 'SUCCESS');
+  assert.equal((await ib.send(new GetImageCommand({ imageBuildVersionArn: image.arn }))).image?.state?.status, 'DEPRECATED');
+  let [described] = (await ec2.send(new DescribeImagesCommand({ ImageIds: [ami] }))).Images!;
+  assert.ok(described.DeprecationTime);
+
+  const back = await ib.send(new StartResourceStateUpdateCommand({
+    resourceArn: image.arn, state: { status: 'AVAILABLE' }, includeResources: { amis: true }, clientToken: 'available-1',
+  }));
+  assert.equal((await finished(back.lifecycleExecutionId!)).state?.status, 'SUCCESS');
+  assert.equal((await ib.send(new GetImageCommand({ imageBuildVersionArn: image.arn }))).image?.state?.status, 'AVAILABLE');
+  [described] = (await ec2.send(new DescribeImagesCommand({ ImageIds: [ami] }))).Images!;
+  assert.equal(described.DeprecationTime, undefined);
+  assert.ok(!described.Tags?.some((t) => t.Key === 'DeprecatedBy'));
+  const listed = await ib.send(new ListLifecycleExecutionsCommand({ resourceArn: image.arn }));
+  assert.deepEqual(listed.lifecycleExecutions!.map((e) => e.lifecycleExecutionId), [back.lifecycleExecutionId, deprecate.lifecycleExecutionId]);
+  await expectAwsError(ib.send(new StartResourceStateUpdateCommand({ resourceArn: image.arn, state: { status: 'DELETED' }, clientToken: 'delete-none' })), {
+    name: 'InvalidRequestException', status: 400, message: /includeResources/,
+  });
+});
