@@ -3,7 +3,8 @@
 // build instance is reached over SSH with a temporary key pair and group, cleaned up and imaged;
 // a test instance from the new AMI runs the test; the image is distributed to two regions (the
 // second encrypted with a customer managed KMS key) and shared with another account, which
-// launches it in the second region and reads the file over SSH.
+// launches it in the second region and reads the file over SSH. The share outside the account
+// passes the hygiene gate: the build's clean-up left no high-severity finding.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -80,6 +81,13 @@ test('a Debian build runs its component in a real guest, passes its test, lands 
   const { steps } = await ib.send(new ListWorkflowStepExecutionsCommand({ workflowExecutionId: testWf.workflowExecutionId }));
   const suite = await ib.send(new GetWorkflowStepExecutionCommand({ stepExecutionId: steps!.find((s) => s.name === 'RunTestSuite')!.stepExecutionId }));
   assert.equal(suite.status, 'COMPLETED');
+
+  // Shared with another account: the hygiene gate scanned the AMI first, and the clean-up left nothing HIGH.
+  const distWf = workflowExecutions!.find((w) => w.type === 'DISTRIBUTION')!;
+  const distSteps = (await ib.send(new ListWorkflowStepExecutionsCommand({ workflowExecutionId: distWf.workflowExecutionId }))).steps!;
+  const gate = distSteps.find((s) => s.name === 'ScanBeforeSharing');
+  assert.equal(gate?.status, 'COMPLETED');
+  assert.doesNotMatch(JSON.parse(gate!.outputs!).log, /^HIGH /m);
 
   const amis = image.outputResources!.amis!;
   assert.deepEqual(amis.map((a) => a.region), ['us-east-1', 'us-west-2']);
