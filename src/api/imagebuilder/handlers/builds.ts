@@ -9,6 +9,9 @@ export const buildHandlers: IbHandlers = {
       throw Errors.ibInvalidRequest('amiforge builds AMIs only: container recipes (containerRecipeArn) are not supported.');
     }
     if (!input.imageRecipeArn) throw Errors.ibInvalidRequest('An image recipe (imageRecipeArn) is required.');
+    if (input.workflows?.length) {
+      throw Errors.ibInvalidRequest('amiforge runs Image Builder\'s default build, test and distribution workflows: custom workflows (workflows) are not supported.');
+    }
     const { imageBuildVersionArn } = await ib.builds.startBuild(ctx.caller, {
       imageRecipeArn: input.imageRecipeArn, infrastructureConfigurationArn: input.infrastructureConfigurationArn,
       distributionConfigurationArn: input.distributionConfigurationArn, imageTestsConfiguration: input.imageTestsConfiguration,

@@ -19,6 +19,7 @@ import { BuildStopped, BuildWorkflow, cleanUp } from './build-workflow.ts';
 import { RUNNING_STATES, type BuildServiceDeps, type ImageDoc } from './build-types.ts';
 import { listImageBuildVersions, listImages } from './image-lists.ts';
 import { wire } from './pages.ts';
+import { workflowArn } from './workflow-records.ts';
 import { getWorkflowExecution, getWorkflowStepExecution, listWorkflowExecutions, listWorkflowStepExecutions } from './workflow-queries.ts';
 
 export interface StartBuildRequest {
@@ -75,6 +76,7 @@ export class BuildService {
         imageRecipe: recipe, sourcePipelineArn: req.imagePipelineArn, sourcePipelineName: (pipeline?.doc as { name?: string } | undefined)?.name,
         infrastructureConfiguration: infra, distributionConfiguration: dist, imageTestsConfiguration: tests,
         dateCreated: now.toISOString(), tags: req.tags ?? {}, buildType: req.buildType ?? 'USER_INITIATED', imageSource: 'CUSTOM',
+        workflows: (['BUILD', 'TEST', 'DISTRIBUTION'] as const).filter((w) => w !== 'TEST' || tests.imageTestsEnabled).map((w) => ({ workflowArn: workflowArn(caller.region, w) })),
         _clientToken: req.clientToken,
       };
       const record: IbRecord = {

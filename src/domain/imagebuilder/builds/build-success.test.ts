@@ -24,6 +24,10 @@ test('a build runs build, validate, clean-up, CreateImage, test and distribution
   assert.equal(image.distributionConfiguration?.arn, ARNS.dist);
   assert.deepEqual(image.imageTestsConfiguration, { imageTestsEnabled: true, timeoutMinutes: 720 });
   assert.equal(image.buildType, 'USER_INITIATED');
+  assert.deepEqual(image.workflows?.map((wf) => wf.workflowArn), [
+    'arn:aws:imagebuilder:us-east-1:aws:workflow/build/build-image/1.0.0/1', 'arn:aws:imagebuilder:us-east-1:aws:workflow/test/test-image/1.0.0/1',
+    'arn:aws:imagebuilder:us-east-1:aws:workflow/distribution/distribute-image/1.0.0/1',
+  ]);
   assert.ok(!('_resources' in image) && !('_clientToken' in image), 'private members are not on the wire');
 
   // One AMI per region: us-east-1 is the build's own image (no KMS key), us-west-2 an encrypted copy.
