@@ -28,6 +28,7 @@ import type { LaunchSpec } from './build-ec2.ts';
 import {
   HYGIENE_COMPONENT, HYGIENE_OPT_OUT_TAG, type BuildResources, type BuildServiceDeps, type HygieneFinding, type ImageDoc,
 } from './build-types.ts';
+import { pause } from './pause.ts';
 import { defaultAmiName, expandName, type NameContext } from './output-names.ts';
 import { SANITIZE_SCRIPT, sanitizeSkipReason } from './sanitize.ts';
 import { messageOf, StepSkipped, WorkflowExecution, type StepContext } from './workflow-records.ts';
@@ -51,6 +52,10 @@ export interface BuildInput {
 export const DEFAULT_INSTANCE_TYPE = 't3.medium';
 const DEFAULT_GUEST_TIMEOUT_MS = 10 * 60_000;
 const SANITIZE_TIMEOUT_MS = 5 * 60_000;
+/** Waits for the first boot's cloud-init, where the image has it. */
+const GUEST_READY_SCRIPT = 'if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null 2>&1 || true; fi';
+const GUEST_READY_ATTEMPTS = 5;
+const GUEST_RETRY_MS = 3000;
 
 /** Why a build was stopped: a CancelImageCreation, or the service shutting down. */
 export class BuildStopped extends Error {
@@ -353,12 +358,28 @@ export class BuildWorkflow {
     }
   }
 
+  /**
+   * A session to the instance once the guest is ready: its first boot's cloud-init has finished
+   * (as Image Builder waits for its agent before the first step), since cloud-init restarts sshd
+   * when it makes the host keys and a connection in that moment is reset.
+   */
   private async openSession(instanceId: string, ctx: StepContext, signal: AbortSignal): Promise<GuestSession> {
-    const session = await this.deps.guestAccess.open({
-      account: this.caller.account, region: this.caller.region, instanceId, address: this.addresses.get(instanceId), privateKey: this.privateKey,
-    }, { timeoutMs: this.deps.timing?.guestTimeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS, signal });
-    ctx.log(`session: ${session.description}`);
-    return session;
+    const timeoutMs = this.deps.timing?.guestTimeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS;
+    for (let attempt = 1; ; attempt++) {
+      const session = await this.deps.guestAccess.open({
+        account: this.caller.account, region: this.caller.region, instanceId, address: this.addresses.get(instanceId), privateKey: this.privateKey,
+      }, { timeoutMs, signal });
+      try {
+        await session.run(GUEST_READY_SCRIPT, { timeoutMs, signal });
+        ctx.log(`session: ${session.description}`);
+        return session;
+      } catch (err) {
+        await session.close().catch(() => {});
+        if (signal.aborted || attempt >= GUEST_READY_ATTEMPTS) throw err;
+        ctx.log(`the guest is not ready yet (${messageOf(err)}); trying again`);
+        await pause(GUEST_RETRY_MS, signal);
+      }
+    }
   }
 
   private async closeSession(): Promise<void> {

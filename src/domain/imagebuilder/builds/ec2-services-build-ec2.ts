@@ -5,22 +5,13 @@ import type { Ec2Services } from '../../../api/ec2/handler.ts';
 import type { RunInstancesRequest, Tag, TagSpecification } from '../../../protocol/ec2/types.generated.ts';
 import type { Caller } from '../../context.ts';
 import type { BuildEc2, CopySpec, LaunchSpec } from './build-ec2.ts';
+import { pause } from './pause.ts';
 
 export type BuildEc2Services = Pick<Ec2Services, 'keyPairs' | 'securityGroups' | 'vpcs' | 'launcher' | 'instances' | 'lifecycle' | 'imageCreator' | 'imageCopies' | 'images' | 'snapshots'>;
 
 const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 const spec = (type: string, tags: Record<string, string>): TagSpecification[] =>
   Object.keys(tags).length ? [{ ResourceType: type as TagSpecification['ResourceType'], Tags: tagList(tags) }] : [];
-
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(timer); reject(signal!.reason); };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 const codeOf = (err: unknown) => (err as { code?: string }).code ?? '';
 
