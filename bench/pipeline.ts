@@ -217,7 +217,8 @@ export async function run(args: string[]): Promise<void> {
     rows.push(['total wall time', fmtS(pTotal), fmtS(dTotal)]);
     console.log(renderTable(['phase', 'pipeline, s', 'EC2 API, s'], rows));
     console.log(`\npipeline overhead: ${(((pTotal - dTotal) / dTotal) * 100).toFixed(1)}% (aim: <= 10%)`);
-    console.log('the pipeline also cleans the guest up before imaging and runs its test on a fresh instance, as the direct path does here');
+    console.log('the pipeline also cleans the guest up before imaging, and opens its sessions once the first boot\'s cloud-init has finished;'
+      + ' the direct path runs its command as soon as SSH lets it in');
     await hygieneFigures();
   } finally {
     await server.stop();

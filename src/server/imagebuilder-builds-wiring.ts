@@ -14,8 +14,10 @@ import { randomIds } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { Logger } from './logger.ts';
 
-/** How often a build looks at an instance or image it waits for: the simulator settles at once. */
-const POLL_MS = { sim: 50, qemu: 1000 };
+/** How often a build looks at an instance or image it waits for (the store, in process: cheap). */
+const POLL_MS = { sim: 50, qemu: 250 };
+/** Pause between SSH connection rounds while a guest boots. */
+const SSH_RETRY_MS = 1000;
 
 export function createBuildService(d: { config: ServerConfig; store: MetadataStore; ec2: BuildEc2Services; clock: Clock; log: Logger; hygiene?: HygieneGate }): BuildService {
   const driver = d.config.hypervisor.driver;
@@ -23,7 +25,7 @@ export function createBuildService(d: { config: ServerConfig; store: MetadataSto
     records: d.store.imageBuilder, clock: d.clock, ids: randomIds,
     ec2: ec2ServicesBuildEc2(d.ec2, { pollMs: POLL_MS[driver] }),
     runComponents,
-    guestAccess: driver === 'qemu' ? sshGuestAccess() : simGuestAccess(),
+    guestAccess: driver === 'qemu' ? sshGuestAccess({ retryDelayMs: SSH_RETRY_MS }) : simGuestAccess(),
     hygiene: d.hygiene,
     managedComponents: amazonComponents,
     onError: (what, err) => d.log.error({ err }, `${what} failed`),
