@@ -49,7 +49,7 @@ test('a build runs build, validate, clean-up, CreateImage, test and distribution
   assert.equal(w.guest.opened.length, 2);
   assert.equal(w.guest.opened[0].address, '127.100.0.9');
   assert.equal(w.guest.opened[0].privateKey, 'PRIVATE KEY');
-  assert.match(w.guest.scripts[0], /cloud-init status --wait/, 'the session waits for the first boot to finish');
+  assert.match(w.guest.scripts[0], /cloud-config.service/, 'the session waits for cloud-init\'s config stage');
   assert.match(w.guest.scripts[1], /ssh_host_/, 'the clean-up ran on the build instance');
   const launches = [...w.ec2.instances.values()];
   assert.equal(launches[0].spec.imageId, PARENT);

@@ -52,8 +52,19 @@ export interface BuildInput {
 export const DEFAULT_INSTANCE_TYPE = 't3.medium';
 const DEFAULT_GUEST_TIMEOUT_MS = 10 * 60_000;
 const SANITIZE_TIMEOUT_MS = 5 * 60_000;
-/** Waits for the first boot's cloud-init, where the image has it. */
-const GUEST_READY_SCRIPT = 'if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null 2>&1 || true; fi';
+/**
+ * Waits, where the image has cloud-init, until its config stage is over (the stage that may
+ * restart sshd), or cloud-init is done, failed or disabled; the final stage may still run (the
+ * clean-up waits for it).
+ */
+const GUEST_READY_SCRIPT = `if command -v cloud-init >/dev/null 2>&1; then
+  for i in $(seq 1 1200); do
+    state=$(systemctl show -p ActiveState --value cloud-config.service 2>/dev/null)
+    if [ "$state" = active ] || [ "$state" = failed ]; then break; fi
+    if cloud-init status 2>/dev/null | grep -Eq 'status: (done|error|disabled)'; then break; fi
+    sleep 0.5
+  done
+fi`;
 const GUEST_READY_ATTEMPTS = 5;
 const GUEST_RETRY_MS = 3000;
 
@@ -359,9 +370,9 @@ export class BuildWorkflow {
   }
 
   /**
-   * A session to the instance once the guest is ready: its first boot's cloud-init has finished
-   * (as Image Builder waits for its agent before the first step), since cloud-init restarts sshd
-   * when it makes the host keys and a connection in that moment is reset.
+   * A session to the instance once the guest is ready (as Image Builder waits for its agent before
+   * the first step): cloud-init's config stage may restart sshd, and a connection in that moment
+   * is reset.
    */
   private async openSession(instanceId: string, ctx: StepContext, signal: AbortSignal): Promise<GuestSession> {
     const timeoutMs = this.deps.timing?.guestTimeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS;

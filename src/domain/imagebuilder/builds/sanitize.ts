@@ -4,6 +4,8 @@
 // next boot is a first boot: new host keys, the new instance's key), shell histories, /tmp and
 // /var/tmp, and the machine-id (emptied, not removed, so systemd makes a new one at boot).
 //
+// It first waits for the first boot's cloud-init to finish, so nothing it writes comes after.
+//
 // Skipped, as Image Builder documents for its own script, when the recipe overrides the user
 // data (the override is then responsible for it); skipped too when the recipe has the tag
 // `amiforge:sanitize` = `skip`. The hygiene scan finds what a skipped clean-up left.
@@ -11,6 +13,10 @@
 export const SANITIZE_OPT_OUT_TAG = 'amiforge:sanitize';
 
 export const SANITIZE_SCRIPT = `set -u
+if command -v cloud-init >/dev/null 2>&1; then
+  echo "waiting for cloud-init to finish"
+  cloud-init status --wait >/dev/null 2>&1 || true
+fi
 echo "removing SSH host keys"
 rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub
 echo "removing authorized_keys"
