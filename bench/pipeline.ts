@@ -173,14 +173,22 @@ async function directRun(c: Context, n: number): Promise<{ total: number; phases
   return { total: performance.now() - started, phases };
 }
 
-// --- the hygiene scan's figures, when that benchmark support is present ---------------------------
+// --- the hygiene scan's figures (bench/support/hygiene-scan.ts) -----------------------------------
 
 async function hygieneFigures(): Promise<void> {
   const file = new URL('./support/hygiene-scan.ts', import.meta.url);
   if (!existsSync(file)) return;
-  const mod = (await import(file.href)) as { scanFigures?: () => Promise<void> };
-  if (typeof mod.scanFigures === 'function') await mod.scanFigures();
+  const { scanFigures } = (await import(file.href)) as { scanFigures?: () => Promise<ScanFigure[]> };
+  if (typeof scanFigures !== 'function') return;
+  console.log('\nthe hygiene scan before sharing, of the same planted filesystem in disks of two sizes:\n');
+  const figures = await scanFigures();
+  console.log(renderTable(['disk, GiB', 'method', 'stored, MB', 'read, MB', 'files read', 'findings', 'time, s'], figures.map((f) => [
+    String(f.diskGiB), f.method, (f.storedBytes / 1e6).toFixed(1), (f.bytesRead / 1e6).toFixed(1), String(f.filesRead), String(f.findings), fmtS(f.durationMs),
+  ])));
 }
+
+/** What bench/support/hygiene-scan.ts reports per disk size and read method. */
+interface ScanFigure { diskGiB: number; method: string; storedBytes: number; bytesRead: number; filesRead: number; findings: number; durationMs: number }
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { hypervisor: { type: 'string', default: 'sim' }, runs: { type: 'string', default: '1' }, help: { type: 'boolean' } } });

@@ -15,7 +15,7 @@ import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { Logger } from './logger.ts';
 
 /** How often a build looks at an instance or image it waits for (the store, in process: cheap). */
-const POLL_MS = { sim: 50, qemu: 250 };
+const POLL_MS = { sim: 10, qemu: 250 };
 /** Pause between SSH connection rounds while a guest boots. */
 const SSH_RETRY_MS = 1000;
 

@@ -55,15 +55,15 @@ const SANITIZE_TIMEOUT_MS = 5 * 60_000;
 /**
  * Waits, where the image has cloud-init, until its config stage is over (the stage that may
  * restart sshd), or cloud-init is done, failed or disabled; the final stage may still run (the
- * clean-up waits for it).
+ * clean-up waits for it). The pause shares its line with `done`: the simulator's session, which
+ * reads lines, then does not wait.
  */
 const GUEST_READY_SCRIPT = `if command -v cloud-init >/dev/null 2>&1; then
   for i in $(seq 1 1200); do
     state=$(systemctl show -p ActiveState --value cloud-config.service 2>/dev/null)
     if [ "$state" = active ] || [ "$state" = failed ]; then break; fi
     if cloud-init status 2>/dev/null | grep -Eq 'status: (done|error|disabled)'; then break; fi
-    sleep 0.5
-  done
+    sleep 0.5; done
 fi`;
 const GUEST_READY_ATTEMPTS = 5;
 const GUEST_RETRY_MS = 3000;
