@@ -38,6 +38,8 @@ import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
+import type { ImageBuilderServices } from '../domain/imagebuilder/services.ts';
+import { buildsNotWired, createPipelines } from './imagebuilder-pipelines-wiring.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -57,6 +59,7 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
+  readonly imageBuilder: ImageBuilderServices;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -148,6 +151,10 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     services: { images, tags, copier: imageCopies },
   }) : undefined;
   await copySchedules?.start();
+  // Image pipelines and their schedules, on the service's clock.
+  const pipelines = createPipelines({ store: store.imageBuilder, clock, log, builds: buildsNotWired });
+  const imageBuilder: ImageBuilderServices = { pipelines: pipelines.service };
+  pipelines.scheduler.start();
   return {
     config,
     store,
@@ -163,6 +170,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
+    imageBuilder,
     async reset() {
       await compute.reset();
       await copier.idle();
@@ -175,6 +183,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       clearInterval(gcTimer);
       clearInterval(sweepTimer);
       await copySchedules?.close();
+      await pipelines.scheduler.close();
       await compute.close();
       // Writes the guests (the simulator's) left in volumes' write buffers.
       await volumeData.flushAll().catch((err) => log.error({ err }, 'flushing volumes at shutdown failed'));
