@@ -16,6 +16,7 @@ import { VolumeService } from '../domain/volumes/volume-service.ts';
 import { VolumeSnapshots } from '../domain/volumes/volume-snapshots.ts';
 import type { BlockStore } from '../ports/block-store.ts';
 import type { Logger } from './logger.ts';
+import { buildsNotWired, createPipelines } from './imagebuilder-pipelines-wiring.ts';
 import { openStores } from './stores.ts';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import { loadAccounts } from '../identity/accounts.ts';
@@ -39,7 +40,6 @@ import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
 import type { CopyScheduler } from '../domain/copy-schedules/copy-scheduler.ts';
 import { createCopyScheduler, readCopySchedules } from './copy-schedules-wiring.ts';
 import type { ImageBuilderServices } from '../domain/imagebuilder/services.ts';
-import { buildsNotWired, createPipelines } from './imagebuilder-pipelines-wiring.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -49,6 +49,8 @@ export interface App {
   readonly ebs: EbsDirectService;
   readonly kms: KmsService;
   readonly rbin: RetentionRuleService;
+  /** Image Builder: each area's service (src/domain/imagebuilder/services.ts). */
+  readonly imageBuilder: ImageBuilderServices;
   readonly volumeData: VolumeData;
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
@@ -59,7 +61,6 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
-  readonly imageBuilder: ImageBuilderServices;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -153,8 +154,10 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   await copySchedules?.start();
   // Image pipelines and their schedules, on the service's clock.
   const pipelines = createPipelines({ store: store.imageBuilder, clock, log, builds: buildsNotWired });
-  const imageBuilder: ImageBuilderServices = { pipelines: pipelines.service };
   pipelines.scheduler.start();
+  const imageBuilder: ImageBuilderServices = {
+    pipelines: pipelines.service,
+  };
   return {
     config,
     store,
@@ -164,13 +167,13 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     ebs,
     kms,
     rbin,
+    imageBuilder,
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
-    imageBuilder,
     async reset() {
       await compute.reset();
       await copier.idle();
