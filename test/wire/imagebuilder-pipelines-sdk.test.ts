@@ -5,6 +5,9 @@
 // pipeline; a schedule that survives a restart of the server.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateComponentCommand, CreateImagePipelineCommand, CreateImageRecipeCommand, CreateInfrastructureConfigurationCommand,
   DeleteImagePipelineCommand, GetImageCommand, GetImagePipelineCommand, ImagebuilderClient, ListImagePipelineImagesCommand,
@@ -173,20 +176,27 @@ describe('schedules', () => {
   });
 
   test('the schedule and its next run survive a restart', async () => {
-    const dataDir = server.dataDir;
-    const r = await resources(alice);
-    const { imagePipelineArn } = await alice.send(new CreateImagePipelineCommand(pipelineInput(r, {
-      schedule: { scheduleExpression: 'cron(15 4 ? * SUN *)', timezone: 'Europe/Berlin' },
-    })));
-    const before = (await alice.send(new GetImagePipelineCommand({ imagePipelineArn }))).imagePipeline!;
-    await server.stop();
-    server = await startServer({ accounts: [ALICE, BOB], dataDir });
-    alice = ibClient(server.endpoint, credentialsOf(ALICE));
-    bob = ibClient(server.endpoint, credentialsOf(BOB));
-    const afterRestart = (await alice.send(new GetImagePipelineCommand({ imagePipelineArn }))).imagePipeline!;
-    assert.deepEqual(afterRestart.schedule, before.schedule);
-    assert.equal(afterRestart.dateNextRun, before.dateNextRun);
-    assert.equal(afterRestart.status, 'ENABLED');
+    // A server of its own over a data directory that outlives it.
+    const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-pipelines-'));
+    let own = await startServer({ accounts: [ALICE], dataDir });
+    try {
+      let client = ibClient(own.endpoint, credentialsOf(ALICE));
+      const r = await resources(client);
+      const { imagePipelineArn } = await client.send(new CreateImagePipelineCommand(pipelineInput(r, {
+        schedule: { scheduleExpression: 'cron(15 4 ? * SUN *)', timezone: 'Europe/Berlin' },
+      })));
+      const before = (await client.send(new GetImagePipelineCommand({ imagePipelineArn }))).imagePipeline!;
+      await own.stop();
+      own = await startServer({ accounts: [ALICE], dataDir });
+      client = ibClient(own.endpoint, credentialsOf(ALICE));
+      const afterRestart = (await client.send(new GetImagePipelineCommand({ imagePipelineArn }))).imagePipeline!;
+      assert.deepEqual(afterRestart.schedule, before.schedule);
+      assert.equal(afterRestart.dateNextRun, before.dateNextRun);
+      assert.equal(afterRestart.status, 'ENABLED');
+    } finally {
+      await own.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
