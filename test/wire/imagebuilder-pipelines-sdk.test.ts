@@ -56,11 +56,39 @@ function pipelineInput(r: Resources, extra: Partial<CreateImagePipelineCommandIn
   return { name: 'nightly', imageRecipeArn: r.recipeArn, infrastructureConfigurationArn: r.infraArn, clientToken: `p-${Math.random()}`, ...extra };
 }
 
-/** Moves the server's clock forward. */
-async function advance(seconds: number): Promise<void> {
+/** Moves the server's clock forward; returns the server's time after the move. */
+async function advance(seconds: number): Promise<Date> {
   const res = await fetch(`${server.endpoint}/_amiforge/clock/advance/${seconds}`, { method: 'POST' });
-  assert.equal(res.status, 200, await res.text());
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return new Date((JSON.parse(text) as { now: string }).now);
 }
+
+/** Moves the server's clock a few seconds past `iso` (a pipeline's dateNextRun). */
+async function advancePast(iso: string): Promise<void> {
+  const now = await advance(0);
+  await advance(Math.max(0, Math.ceil((new Date(iso).getTime() - now.getTime()) / 1000)) + 5);
+}
+
+/** The pipeline's images, oldest first. */
+async function imagesOf(imagePipelineArn: string) {
+  return (await alice.send(new ListImagePipelineImagesCommand({ imagePipelineArn }))).imageSummaryList ?? [];
+}
+
+/** Waits for the image to be AVAILABLE (a FAILED build fails the test with its reason). */
+async function available(imageBuildVersionArn: string) {
+  return eventually('the image to be AVAILABLE', async () => {
+    const { image: img } = await alice.send(new GetImageCommand({ imageBuildVersionArn }));
+    assert.notEqual(img?.state?.status, 'FAILED', img?.state?.reason);
+    return img?.state?.status === 'AVAILABLE' ? img : undefined;
+  });
+}
+
+const createPipeline = async (input: CreateImagePipelineCommandInput): Promise<string> =>
+  (await alice.send(new CreateImagePipelineCommand(input))).imagePipelineArn!;
+
+const nextRunOf = async (imagePipelineArn: string) =>
+  (await alice.send(new GetImagePipelineCommand({ imagePipelineArn }))).imagePipeline!.dateNextRun!;
 
 /** Polls `check` until it returns a value (the scheduler looks at the clock about once a second). */
 async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -152,27 +180,57 @@ describe('pipeline CRUD through the SDK', () => {
 describe('schedules', () => {
   test('a schedule that comes due on the test clock builds an image listed under the pipeline', async () => {
     const r = await resources(alice);
-    const { imagePipelineArn } = await alice.send(new CreateImagePipelineCommand(pipelineInput(r, {
+    const imagePipelineArn = await createPipeline(pipelineInput(r, {
       schedule: { scheduleExpression: 'cron(0 0 * * ? *)', pipelineExecutionStartCondition: 'EXPRESSION_MATCH_ONLY' },
       imageTestsConfiguration: { imageTestsEnabled: false },
-    })));
-    const { imagePipeline } = await alice.send(new GetImagePipelineCommand({ imagePipelineArn }));
-    const due = new Date(imagePipeline!.dateNextRun!);
-    assert.deepEqual(await alice.send(new ListImagePipelineImagesCommand({ imagePipelineArn })).then((x) => x.imageSummaryList), []);
-    await advance(Math.ceil((due.getTime() - Date.now()) / 1000) + 5);
-    const image = await eventually('the scheduled build', async () =>
-      (await alice.send(new ListImagePipelineImagesCommand({ imagePipelineArn }))).imageSummaryList?.[0]);
+    }));
+    const due = await nextRunOf(imagePipelineArn);
+    assert.deepEqual(await imagesOf(imagePipelineArn), []);
+    await advancePast(due);
+    const image = await eventually('the scheduled build', async () => (await imagesOf(imagePipelineArn))[0]);
     assert.equal(image.buildType, 'SCHEDULED');
-    const built = await eventually('the image to be AVAILABLE', async () => {
-      const { image: img } = await alice.send(new GetImageCommand({ imageBuildVersionArn: image.arn! }));
-      assert.notEqual(img?.state?.status, 'FAILED', img?.state?.reason);
-      return img?.state?.status === 'AVAILABLE' ? img : undefined;
-    });
+    const built = await available(image.arn!);
     assert.equal(built.sourcePipelineArn, imagePipelineArn);
     assert.match(built.outputResources?.amis?.[0]?.image ?? '', /^ami-/);
     const { imagePipeline: after } = await alice.send(new GetImagePipelineCommand({ imagePipelineArn }));
     assert.ok(after?.dateLastRun);
-    assert.ok(new Date(after!.dateNextRun!) > due);
+    assert.ok(new Date(after!.dateNextRun!) > new Date(due));
+    assert.equal(after?.lastRunStatus, 'AVAILABLE');
+  });
+
+  test('a manual start builds an image listed under the pipeline', async () => {
+    const r = await resources(alice);
+    const imagePipelineArn = await createPipeline(pipelineInput(r, { imageTestsConfiguration: { imageTestsEnabled: false }, imageTags: { source: 'pipeline' } }));
+    const started = await alice.send(new StartImagePipelineExecutionCommand({ imagePipelineArn, clientToken: 'manual-1', tags: { run: 'manual' } }));
+    assert.equal(started.clientToken, 'manual-1');
+    const image = await available(started.imageBuildVersionArn!);
+    assert.equal(image.buildType, 'USER_INITIATED');
+    assert.deepEqual(image.tags, { source: 'pipeline', run: 'manual' });
+    assert.deepEqual((await imagesOf(imagePipelineArn)).map((i) => i.arn), [started.imageBuildVersionArn]);
+    const { imagePipeline } = await alice.send(new GetImagePipelineCommand({ imagePipelineArn }));
+    assert.equal(imagePipeline?.lastRunStatus, 'AVAILABLE');
+  });
+
+  test('the default start condition builds again only when a component has a newer version', async () => {
+    const r = await resources(alice);
+    const imagePipelineArn = await createPipeline(pipelineInput(r, {
+      schedule: { scheduleExpression: 'cron(0 0 * * ? *)' }, imageTestsConfiguration: { imageTestsEnabled: false },
+    }));
+    await advancePast(await nextRunOf(imagePipelineArn));
+    const first = await eventually('the first scheduled build', async () => (await imagesOf(imagePipelineArn))[0]);
+    await available(first.arn!);
+    // The next day nothing changed: the run is skipped (the server logs why).
+    const skippedBefore = server.logs.filter((l) => l.imagePipelineArn === imagePipelineArn && /skipped/.test(String(l.msg))).length;
+    await advancePast(await nextRunOf(imagePipelineArn));
+    await eventually('the skipped run', async () =>
+      server.logs.filter((l) => l.imagePipelineArn === imagePipelineArn && /skipped/.test(String(l.msg))).length > skippedBefore || undefined);
+    assert.equal((await imagesOf(imagePipelineArn)).length, 1);
+    // hello 1.0.1 matches the recipe's 1.x.x: the next run builds.
+    await alice.send(new CreateComponentCommand({ name: 'hello', semanticVersion: '1.0.1', platform: 'Linux', data: COMPONENT, clientToken: 'c-101' }));
+    await advancePast(await nextRunOf(imagePipelineArn));
+    const second = await eventually('the second scheduled build', async () => (await imagesOf(imagePipelineArn))[1]);
+    await available(second.arn!);
+    assert.equal((await imagesOf(imagePipelineArn)).length, 2);
   });
 
   test('the schedule and its next run survive a restart', async () => {
