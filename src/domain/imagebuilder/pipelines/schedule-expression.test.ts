@@ -108,6 +108,26 @@ describe('time zones', () => {
     assert.deepEqual(runs('cron(30 1 * * ? *)', '2026-10-31T12:00:00Z', 2, 'America/New_York'), ['2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z']);
   });
 
+  test('DST in Europe and in the southern hemisphere', () => {
+    // London moves to BST on 2026-03-29: 09:00 local is 09:00 UTC before, 08:00 UTC after.
+    assert.deepEqual(runs('cron(0 9 * * ? *)', '2026-03-28T00:00:00Z', 2, 'Europe/London'), ['2026-03-28T09:00:00.000Z', '2026-03-29T08:00:00.000Z']);
+    // Sydney leaves daylight time early on 2026-04-05 (UTC+11 to UTC+10) and starts it early on
+    // 2026-10-04: 06:00 local on those days is already in the new offset.
+    assert.deepEqual(runs('cron(0 6 * * ? *)', '2026-04-03T12:00:00Z', 3, 'Australia/Sydney'), ['2026-04-03T19:00:00.000Z', '2026-04-04T20:00:00.000Z', '2026-04-05T20:00:00.000Z']);
+    assert.deepEqual(runs('cron(0 6 * * ? *)', '2026-10-02T12:00:00Z', 3, 'Australia/Sydney'), ['2026-10-02T20:00:00.000Z', '2026-10-03T19:00:00.000Z', '2026-10-04T19:00:00.000Z']);
+  });
+
+  test('a weekly schedule in a zone keeps its weekday across DST', () => {
+    // Every Monday 08:00 in New York, across the spring change (2026-03-08).
+    const mondays = runs('cron(0 8 ? * MON *)', '2026-03-01T00:00:00Z', 3, 'America/New_York');
+    assert.deepEqual(mondays, ['2026-03-02T13:00:00.000Z', '2026-03-09T12:00:00.000Z', '2026-03-16T12:00:00.000Z']);
+  });
+
+  test('Etc zones and fixed offsets', () => {
+    assert.deepEqual(runs('cron(0 0 * * ? *)', SUNDAY, 1, 'Etc/GMT+5'), ['2026-03-01T05:00:00.000Z']);
+    assert.deepEqual(runs('cron(0 0 * * ? *)', SUNDAY, 1, 'Asia/Kathmandu'), ['2026-03-01T18:15:00.000Z']);
+  });
+
   test('an unknown zone is refused', () => {
     rejects('cron(0 10 * * ? *)', /schedule\.timezone.*Mars\/Olympus/, 'Mars/Olympus');
   });
