@@ -16,6 +16,7 @@ import { VolumeService } from '../domain/volumes/volume-service.ts';
 import { VolumeSnapshots } from '../domain/volumes/volume-snapshots.ts';
 import type { BlockStore } from '../ports/block-store.ts';
 import type { Logger } from './logger.ts';
+import { createPipelines } from './imagebuilder-pipelines-wiring.ts';
 import { openStores } from './stores.ts';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import { loadAccounts } from '../identity/accounts.ts';
@@ -170,6 +171,9 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const builds = createBuildService({ config, store, clock, log, hygiene, ec2: { images, imageCopies, snapshots, ...compute.services } });
   const interrupted = await builds.recover();
   if (interrupted) log.info({ builds: interrupted }, 'image builds interrupted by a restart were failed');
+  // Image pipelines and their schedules, on the service's clock; builds start through the build service.
+  const pipelines = createPipelines({ store: store.imageBuilder, clock, log, builds, amazonComponents });
+  pipelines.scheduler.start();
   // Image Builder: the resources (components, recipes, configurations, tags, client tokens).
   const imageBuilder: ImageBuilderServices = {
     ...createImageBuilderResources({
@@ -180,6 +184,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     hygiene,
     lifecycle,
     builds,
+    pipelines: pipelines.service,
   };
   return {
     config,
@@ -212,6 +217,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       clearInterval(gcTimer);
       clearInterval(sweepTimer);
       await copySchedules?.close();
+      await pipelines.scheduler.close();
       await builds.close();
       await lifecycle.close();
       await compute.close();

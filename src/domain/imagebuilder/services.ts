@@ -4,6 +4,7 @@
 import type { BuildService } from './builds/build-service.ts';
 import type { HygieneScanner } from './hygiene/hygiene-scanner.ts';
 import type { LifecycleService } from './lifecycle/lifecycle-service.ts';
+import type { PipelineService } from './pipelines/pipeline-service.ts';
 import type { ClientTokenService } from './resources/client-tokens.ts';
 import type { ComponentService } from './resources/component-service.ts';
 import type { DistributionConfigurationService } from './resources/distribution-service.ts';
@@ -26,4 +27,6 @@ export interface ImageBuilderServices {
   lifecycle: LifecycleService;
   /** Images (Image Builder's CreateImage, ...), their builds and workflow executions. */
   builds: BuildService;
+  /** Image pipelines, their schedules and start conditions. */
+  pipelines: PipelineService;
 }

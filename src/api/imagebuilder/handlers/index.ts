@@ -7,6 +7,7 @@ import { distributionHandlers } from './distribution.ts';
 import { hygieneHandlers } from './hygiene.ts';
 import { infrastructureHandlers } from './infrastructure.ts';
 import { lifecycleHandlers } from './lifecycle.ts';
+import { pipelineHandlers } from './pipelines.ts';
 import { recipeHandlers } from './recipes.ts';
 import { tagHandlers } from './tags.ts';
 
@@ -19,4 +20,5 @@ export const imageBuilderHandlers: IbHandlers = {
   ...hygieneHandlers,
   ...lifecycleHandlers,
   ...buildHandlers,
+  ...pipelineHandlers,
 };
