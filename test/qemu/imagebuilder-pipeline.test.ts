@@ -1,4 +1,5 @@
-// Image Builder end to end on real QEMU guests, through @aws-sdk/client-imagebuilder: a recipe on
+// Image Builder end to end on real QEMU guests, through @aws-sdk/client-imagebuilder: an image
+// pipeline, started on demand, with a recipe on
 // Debian 12 whose component writes a file in its build phase and checks it in its test phase; the
 // build instance is reached over SSH with a temporary key pair and group, cleaned up and imaged;
 // a test instance from the new AMI runs the test; the image is distributed to two regions (the
@@ -14,7 +15,7 @@ import {
   AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, DescribeImageAttributeCommand, DescribeImagesCommand,
   DescribeInstancesCommand, DescribeKeyPairsCommand, DescribeSecurityGroupsCommand, DescribeSnapshotsCommand, RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { CreateImageCommand, GetWorkflowStepExecutionCommand, ListWorkflowExecutionsCommand, ListWorkflowStepExecutionsCommand } from '@aws-sdk/client-imagebuilder';
+import { CreateImagePipelineCommand, GetWorkflowStepExecutionCommand, ListImagePipelineImagesCommand, StartImagePipelineExecutionCommand, ListWorkflowExecutionsCommand, ListWorkflowStepExecutionsCommand } from '@aws-sdk/client-imagebuilder';
 import { CreateGrantCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { createBuildSetup, ibClient, stepSummary, waitForImage } from '../support/imagebuilder.ts';
@@ -66,11 +67,14 @@ test('a Debian build runs its component in a real guest, passes its test, lands 
       { region: 'us-west-2', amiDistributionConfiguration: { name: 'golden-debian-{{ imagebuilder:buildDate }}', kmsKeyId: key.Arn, launchPermission: { userIds: [TEAM] } } },
     ],
   });
-  const { imageBuildVersionArn } = await ib.send(new CreateImageCommand({
-    imageRecipeArn: setup.recipeArn, infrastructureConfigurationArn: setup.infrastructureArn, distributionConfigurationArn: setup.distributionArn,
-    imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 60 },
+  const { imagePipelineArn } = await ib.send(new CreateImagePipelineCommand({
+    name: 'golden-debian', imageRecipeArn: setup.recipeArn, infrastructureConfigurationArn: setup.infrastructureArn,
+    distributionConfigurationArn: setup.distributionArn, imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 60 },
   }));
+  const { imageBuildVersionArn } = await ib.send(new StartImagePipelineExecutionCommand({ imagePipelineArn }));
   const image = await waitForImage(ib, imageBuildVersionArn!, ['AVAILABLE'], 2_400_000, 2000);
+  const listed = (await ib.send(new ListImagePipelineImagesCommand({ imagePipelineArn }))).imageSummaryList ?? [];
+  assert.deepEqual(listed.map((i) => i.arn), [imageBuildVersionArn], 'the pipeline lists the image it built');
   t.diagnostic(`the build took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   t.diagnostic(await stepSummary(ib, imageBuildVersionArn!));
 
