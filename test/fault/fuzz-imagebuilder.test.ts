@@ -12,7 +12,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import {
@@ -20,10 +19,11 @@ import {
   GetComponentCommand, ImagebuilderClient, ListComponentsCommand, ListDistributionConfigurationsCommand, ListImageRecipesCommand,
   ListInfrastructureConfigurationsCommand,
 } from '@aws-sdk/client-imagebuilder';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { devCredentials } from '../support/clients.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { NodeSha256 } from '../support/sdk.ts';
+import {
+  chance, fuzzRestJson, int, judgeRestJson, pick, requestRng, signedHead, statusSummary, type RawAnswer, type RestJsonRequest, type Rng, type Verdict,
+} from '../support/fuzz-raw-http.ts';
 import { amazonInUsEast1 } from '../support/catalog.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
@@ -33,21 +33,6 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const MAIN = '123456789012';
 const SECOND = '222222222222';
 const THIRD = '333333333333'; // signs every request that could change something
-
-type Rng = () => number;
-function rngFor(seed: number): Rng {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 2 ** 32;
-  };
-}
-const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-const pick = <T>(r: Rng, items: readonly T[]): T => items[Math.floor(r() * items.length)];
-const chance = (r: Rng, p: number): boolean => r() < p;
 
 const MODEL = JSON.parse(readFileSync(new URL('../../src/protocol/imagebuilder/model.generated.json', import.meta.url), 'utf8')) as {
   operations: Record<string, { http: { method: string; requestUri: string } }>;
@@ -120,10 +105,8 @@ function body(r: Rng, operation: string, method: string): string {
   }
 }
 
-interface IbRequest { head: string; body: Buffer; account: string; label: string }
-
-async function generate(index: number): Promise<IbRequest> {
-  const r = rngFor((SEED ^ Math.imul(index + 1, 0x27d4eb2d)) >>> 0);
+async function generate(index: number): Promise<RestJsonRequest> {
+  const r = requestRng(SEED, index);
   const route = pick(r, ROUTES);
   const target = pick(r, owned);
   const arn = chance(r, 0.6) ? target.arn : pick(r, [...GARBAGE, target.arn.replace(target.account, THIRD), `${target.arn}x`]);
@@ -146,62 +129,20 @@ async function generate(index: number): Promise<IbRequest> {
   const headers: Record<string, string> = { host: `127.0.0.1:${server.port}` };
   const type = chance(r, 0.85) ? 'application/json' : pick(r, ['', 'text/plain', 'application/x-www-form-urlencoded']);
   if (type) headers['content-type'] = type;
-  const signer = new SignatureV4({ service: 'imagebuilder', region: 'us-east-1', credentials: { accessKeyId: account, secretAccessKey: 'fuzz' }, sha256: NodeSha256 });
-  const signed = await signer.sign({ method, protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: '/', query: {}, headers, body: payload });
-  const lines = Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`);
-  lines.push(`content-length: ${payload.length}`, 'connection: close');
   return {
-    head: `${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`, body: payload, account,
+    head: await signedHead({ port: server.port, service: 'imagebuilder', account, method, path, headers, body: payload }), body: payload, account,
     label: `#${index} ${method} ${JSON.stringify(path.slice(0, 100))} as ${account} body ${JSON.stringify(text.slice(0, 100))}`,
   };
 }
 
-function send(req: IbRequest): Promise<{ raw: string; timedOut: boolean }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let done = false;
-    const finish = (timedOut = false) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ raw: Buffer.concat(chunks).toString('utf8'), timedOut });
-    };
-    const socket = connect(server.port, '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(req.head, 'latin1'), req.body])));
-    const timer = setTimeout(() => finish(true), REQUEST_TIMEOUT_MS);
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('end', () => finish());
-    socket.on('close', () => finish());
-    socket.on('error', () => finish());
+function judge(req: RestJsonRequest, answer: RawAnswer): Verdict {
+  return judgeRestJson(answer, {
+    envelope: "Image Builder's",
+    leak: (text) => {
+      const other = owned.find((o) => o.account !== req.account && text.includes(o.arn));
+      return other && `names ${other.account}'s ${other.arn}`;
+    },
   });
-}
-
-const STACK_TRACE = /\bat [\w$.<>]+ \(|\.ts:\d+|\.js:\d+|node:internal|file:\/\/|\/src\/|Error: /;
-
-function judge(req: IbRequest, answer: { raw: string; timedOut: boolean }): { status?: number; problem?: string } {
-  if (answer.timedOut) return { problem: 'no answer in time' };
-  const split = answer.raw.indexOf('\r\n\r\n');
-  const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(answer.raw)?.[1]);
-  if (split < 0 || !status) return { problem: `no HTTP answer: ${JSON.stringify(answer.raw.slice(0, 200))}` };
-  const head = answer.raw.slice(0, split).toLowerCase();
-  const text = answer.raw.slice(split + 4);
-  if (status >= 500) return { status, problem: `HTTP ${status}: ${text.slice(0, 300)}` };
-  if (!/x-amzn-requestid: [0-9a-f-]{36}/.test(head) && !(status === 400 && text === '')) return { status, problem: 'no x-amzn-requestid' };
-  if (STACK_TRACE.test(text)) return { status, problem: `a stack trace or path: ${text.slice(0, 300)}` };
-  if (status >= 400 && text) {
-    let parsed: { __type?: unknown; message?: unknown };
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch {
-      if (/content-type: text\/xml/.test(head)) return { status }; // refused before the service was known (EC2's envelope)
-      return { status, problem: `not JSON: ${text.slice(0, 200)}` };
-    }
-    if (typeof parsed.__type !== 'string' || typeof parsed.message !== 'string') return { status, problem: `not Image Builder's error envelope: ${text.slice(0, 200)}` };
-  }
-  if (status < 300) {
-    for (const o of owned) if (o.account !== req.account && text.includes(o.arn)) return { status, problem: `names ${o.account}'s ${o.arn}` };
-  }
-  return { status };
 }
 
 const client = (account: string) => new ImagebuilderClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: devCredentials(account), maxAttempts: 1 });
@@ -266,19 +207,8 @@ test(`fuzz: garbled Image Builder requests (seed ${SEED})`, { timeout: 300_000 }
   t.diagnostic(`seed ${SEED} (reproduce with FUZZ_SEED=${SEED})`);
   const apiBefore = await apiState();
   const storeBefore = storeState();
-  const failures: string[] = [];
-  const statuses = new Map<number, number>();
-  let next = 0;
-  const worker = async () => {
-    while (next < COUNT) {
-      const req = await generate(next++);
-      const verdict = judge(req, await send(req));
-      if (verdict.status) statuses.set(verdict.status, (statuses.get(verdict.status) ?? 0) + 1);
-      if (verdict.problem) failures.push(`${req.label}: ${verdict.problem}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  t.diagnostic(`statuses: ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}`);
+  const { failures, statuses } = await fuzzRestJson({ count: COUNT, concurrency: CONCURRENCY, port: server.port, timeoutMs: REQUEST_TIMEOUT_MS, generate, judge });
+  t.diagnostic(`statuses: ${statusSummary(statuses)}`);
   assert.deepEqual(failures.slice(0, 20), [], `${failures.length} bad answers (FUZZ_SEED=${SEED})`);
   assert.ok([...statuses].some(([s, n]) => s < 300 && n > 0), 'no request succeeded');
 

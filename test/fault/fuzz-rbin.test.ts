@@ -11,16 +11,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import {
   CreateRuleCommand, GetRuleCommand, ListRulesCommand, ListTagsForResourceCommand, LockRuleCommand, RbinClient,
 } from '@aws-sdk/client-rbin';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { devCredentials } from '../support/clients.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { NodeSha256 } from '../support/sdk.ts';
+import {
+  chance, fuzzRestJson, int, judgeRestJson, pick, requestRng, signedHead, statusSummary, type RawAnswer, type RestJsonRequest, type Rng, type Verdict,
+} from '../support/fuzz-raw-http.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
 const COUNT = Number(process.env.FUZZ_COUNT ?? 1500);
@@ -29,21 +29,6 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const MAIN = '123456789012';
 const SECOND = '222222222222';
 const THIRD = '333333333333'; // signs every request that could change something
-
-type Rng = () => number;
-function rngFor(seed: number): Rng {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 2 ** 32;
-  };
-}
-const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-const pick = <T>(r: Rng, items: readonly T[]): T => items[Math.floor(r() * items.length)];
-const chance = (r: Rng, p: number): boolean => r() < p;
 
 let server: RunningServer;
 /** Rules made in before(): their ids and ARNs, by owner (MAIN's second one is locked). */
@@ -106,10 +91,8 @@ function body(r: Rng, method: string): string {
   }
 }
 
-interface RbinRequest { head: string; body: Buffer; account: string; label: string }
-
-async function generate(index: number): Promise<RbinRequest> {
-  const r = rngFor((SEED ^ Math.imul(index + 1, 0x27d4eb2d)) >>> 0);
+async function generate(index: number): Promise<RestJsonRequest> {
+  const r = requestRng(SEED, index);
   const [routeMethod, route] = pick(r, ROUTES);
   const target = pick(r, rules);
   const id = chance(r, 0.6) ? target.id : pick(r, GARBAGE_SEGMENTS);
@@ -134,63 +117,20 @@ async function generate(index: number): Promise<RbinRequest> {
   const headers: Record<string, string> = { host: `127.0.0.1:${server.port}` };
   const type = chance(r, 0.85) ? 'application/json' : pick(r, ['', 'text/plain', 'application/x-www-form-urlencoded', 'application/x-amz-json-1.1']);
   if (type) headers['content-type'] = type;
-  const signer = new SignatureV4({ service: 'rbin', region: 'us-east-1', credentials: { accessKeyId: account, secretAccessKey: 'fuzz' }, sha256: NodeSha256 });
-  const signed = await signer.sign({ method, protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: '/', query: {}, headers, body: payload });
-  const lines = Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`);
-  lines.push(`content-length: ${payload.length}`, 'connection: close');
   return {
-    head: `${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`, body: payload, account,
+    head: await signedHead({ port: server.port, service: 'rbin', account, method, path, headers, body: payload }), body: payload, account,
     label: `#${index} ${method} ${JSON.stringify(path.slice(0, 80))} as ${account} body ${JSON.stringify(text.slice(0, 80))}`,
   };
 }
 
-function send(req: RbinRequest): Promise<{ raw: string; timedOut: boolean }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let done = false;
-    const finish = (timedOut = false) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ raw: Buffer.concat(chunks).toString('utf8'), timedOut });
-    };
-    const socket = connect(server.port, '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(req.head, 'latin1'), req.body])));
-    const timer = setTimeout(() => finish(true), REQUEST_TIMEOUT_MS);
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('end', () => finish());
-    socket.on('close', () => finish());
-    socket.on('error', () => finish());
+function judge(req: RestJsonRequest, answer: RawAnswer): Verdict {
+  return judgeRestJson(answer, {
+    envelope: "rbin's",
+    leak: (text) => {
+      const other = rules.find((rule) => rule.account !== req.account && text.includes(rule.id));
+      return other && `names ${other.account}'s rule ${other.id}`;
+    },
   });
-}
-
-const STACK_TRACE = /\bat [\w$.<>]+ \(|\.ts:\d+|\.js:\d+|node:internal|file:\/\/|\/src\/|Error: /;
-
-function judge(req: RbinRequest, answer: { raw: string; timedOut: boolean }): { status?: number; problem?: string } {
-  if (answer.timedOut) return { problem: 'no answer in time' };
-  const split = answer.raw.indexOf('\r\n\r\n');
-  const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(answer.raw)?.[1]);
-  if (split < 0 || !status) return { problem: `no HTTP answer: ${JSON.stringify(answer.raw.slice(0, 200))}` };
-  const head = answer.raw.slice(0, split).toLowerCase();
-  const text = answer.raw.slice(split + 4);
-  if (status >= 500) return { status, problem: `HTTP ${status}: ${text.slice(0, 300)}` };
-  // The HTTP layer itself refuses what it cannot parse (400 with no body); anything that reached amiforge has a request id.
-  if (!/x-amzn-requestid: [0-9a-f-]{36}/.test(head) && !(status === 400 && text === '')) return { status, problem: 'no x-amzn-requestid' };
-  if (STACK_TRACE.test(text)) return { status, problem: `a stack trace or path: ${text.slice(0, 300)}` };
-  if (status >= 400 && text) {
-    let parsed: { __type?: unknown; message?: unknown };
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch {
-      if (/content-type: text\/xml/.test(head)) return { status }; // refused before the service was known (EC2's envelope)
-      return { status, problem: `not JSON: ${text.slice(0, 200)}` };
-    }
-    if (typeof parsed.__type !== 'string' || typeof parsed.message !== 'string') return { status, problem: `not rbin's error envelope: ${text.slice(0, 200)}` };
-  }
-  if (status < 300) {
-    for (const rule of rules) if (rule.account !== req.account && text.includes(rule.id)) return { status, problem: `names ${rule.account}'s rule ${rule.id}` };
-  }
-  return { status };
 }
 
 async function apiState(): Promise<unknown> {
@@ -248,19 +188,8 @@ test(`fuzz: garbled Recycle Bin requests (seed ${SEED})`, { timeout: 300_000 }, 
   t.diagnostic(`seed ${SEED} (reproduce with FUZZ_SEED=${SEED})`);
   const apiBefore = await apiState();
   const storeBefore = storeState();
-  const failures: string[] = [];
-  const statuses = new Map<number, number>();
-  let next = 0;
-  const worker = async () => {
-    while (next < COUNT) {
-      const req = await generate(next++);
-      const verdict = judge(req, await send(req));
-      if (verdict.status) statuses.set(verdict.status, (statuses.get(verdict.status) ?? 0) + 1);
-      if (verdict.problem) failures.push(`${req.label}: ${verdict.problem}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  t.diagnostic(`statuses: ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}`);
+  const { failures, statuses } = await fuzzRestJson({ count: COUNT, concurrency: CONCURRENCY, port: server.port, timeoutMs: REQUEST_TIMEOUT_MS, generate, judge });
+  t.diagnostic(`statuses: ${statusSummary(statuses)}`);
   assert.deepEqual(failures.slice(0, 20), [], `${failures.length} bad answers (FUZZ_SEED=${SEED})`);
   // Some requests must get through to the service's success paths, or the fuzz proves little.
   assert.ok([...statuses].some(([s, n]) => s < 300 && n > 0), 'no request succeeded');
