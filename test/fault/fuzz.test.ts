@@ -23,7 +23,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import {
@@ -38,6 +37,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { NodeSha256 } from '../support/sdk.ts';
+import { chance, int, pick, requestRng, sendRaw, type RawAnswer, type Rng } from '../support/fuzz-raw-http.ts';
 import { knownEc2Actions } from '../../src/protocol/ec2/model.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
@@ -59,26 +59,6 @@ const SECOND = '222222222222';
 const THIRD = '333333333333';
 const CATALOG_IMAGE = 'ami-0dd4dbe59a8675ce3'; // amazon's, public, in us-east-1
 const MISSING_IMAGE = 'ami-00000000000000000';
-
-// ---------------------------------------------------------------------------------------------
-// A small seeded PRNG: a Weyl sequence through MurmurHash3's 32-bit finalizer.
-
-type Rng = () => number;
-
-function rngFor(seed: number): Rng {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 2 ** 32;
-  };
-}
-const requestRng = (index: number): Rng => rngFor((SEED ^ Math.imul(index + 1, 0x27d4eb2d)) >>> 0);
-const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-const pick = <T>(r: Rng, items: readonly T[]): T => items[Math.floor(r() * items.length)];
-const chance = (r: Rng, p: number): boolean => r() < p;
 
 // ---------------------------------------------------------------------------------------------
 // What the fuzzer knows about the server's state, made in before().
@@ -622,7 +602,7 @@ async function corpusRequest(k: number): Promise<FuzzRequest> {
 
 async function generate(index: number): Promise<FuzzRequest> {
   if (index < 0) return corpusRequest(-index - 1);
-  const r = requestRng(index);
+  const r = requestRng(SEED, index);
   const what: string[] = [];
 
   // The action(s).
@@ -761,30 +741,7 @@ async function generate(index: number): Promise<FuzzRequest> {
 // ---------------------------------------------------------------------------------------------
 // Sending, and checking the answer.
 
-interface RawAnswer { bytes: Buffer; timedOut: boolean; error?: string }
-
-function send(req: FuzzRequest): Promise<RawAnswer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let settled = false;
-    const finish = (extra: Partial<RawAnswer> = {}) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ bytes: Buffer.concat(chunks), timedOut: false, ...extra });
-    };
-    const socket = connect(fx.port, '127.0.0.1', () => {
-      socket.write(Buffer.concat([Buffer.from(req.head, 'latin1'), req.body]));
-    });
-    const timer = setTimeout(() => finish({ timedOut: true }), REQUEST_TIMEOUT_MS);
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('end', () => finish());
-    socket.on('close', () => finish());
-    // The server may answer and close before reading a large body; what it answered counts.
-    socket.on('error', (e: NodeJS.ErrnoException) => finish({ error: e.code }));
-  });
-}
+const send = (req: FuzzRequest): Promise<RawAnswer> => sendRaw(fx.port, req, REQUEST_TIMEOUT_MS);
 
 const ERROR_XML = /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<Response><Errors><Error><Code>([A-Za-z0-9.]+)<\/Code><Message>([^<]+)<\/Message><\/Error><\/Errors><RequestID>([0-9a-f-]{36})<\/RequestID><\/Response>$/;
 const SUCCESS_XML = /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<(\w+)Response xmlns="http:\/\/ec2\.amazonaws\.com\/doc\/2016-11-15\/"><requestId>([0-9a-f-]{36})<\/requestId>/;
