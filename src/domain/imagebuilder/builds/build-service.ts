@@ -16,24 +16,11 @@ import { AMAZON_OWNER, ibArn, parseIbArn, requireIbArn, type IbResourceType } fr
 import { compareSemVer, newestMatching } from '../versions.ts';
 import type { ComponentToRun } from '../components/executor.ts';
 import { BuildStopped, BuildWorkflow, cleanUp } from './build-workflow.ts';
-import { RUNNING_STATES, type BuildServiceDeps, type ImageDoc } from './build-types.ts';
+import { RUNNING_STATES, type BuildServiceDeps, type ImageDoc, type StartBuildRequest } from './build-types.ts';
 import { listImageBuildVersions, listImages } from './image-lists.ts';
 import { wire } from './pages.ts';
 import { workflowArn } from './workflow-records.ts';
 import { getWorkflowExecution, getWorkflowStepExecution, listWorkflowExecutions, listWorkflowStepExecutions } from './workflow-queries.ts';
-
-export interface StartBuildRequest {
-  imageRecipeArn: string;
-  infrastructureConfigurationArn: string;
-  distributionConfigurationArn?: string;
-  imageTestsConfiguration?: ImageTestsConfiguration;
-  imagePipelineArn?: string;
-  enhancedImageMetadataEnabled?: boolean;
-  tags?: Record<string, string>;
-  clientToken?: string;
-  /** How the build was started: USER_INITIATED (CreateImage, StartImagePipelineExecution) or SCHEDULED. */
-  buildType?: 'USER_INITIATED' | 'SCHEDULED';
-}
 
 const DEFAULT_TEST_TIMEOUT_MINUTES = 720;
 export const INTERRUPTED_REASON = 'The build was interrupted by a restart of the service.';

@@ -1,5 +1,5 @@
 // The image record's document and what the build workflow is given.
-import type { Component, Image } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { Component, Image, ImageTestsConfiguration } from '../../../protocol/imagebuilder/types.generated.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { GuestAccess } from '../../../ports/guest-session.ts';
 import type { IdGenerator } from '../../../ports/ids.ts';
@@ -7,6 +7,20 @@ import type { ImageBuilderRepository } from '../../../ports/imagebuilder-reposit
 import type { Caller } from '../../context.ts';
 import type { ComponentRunner } from '../components/executor.ts';
 import type { BuildEc2 } from './build-ec2.ts';
+
+/** What starts a build: CreateImage's request, or what an image pipeline starts a build from. */
+export interface StartBuildRequest {
+  imageRecipeArn: string;
+  infrastructureConfigurationArn: string;
+  distributionConfigurationArn?: string;
+  imageTestsConfiguration?: ImageTestsConfiguration;
+  imagePipelineArn?: string;
+  enhancedImageMetadataEnabled?: boolean;
+  tags?: Record<string, string>;
+  clientToken?: string;
+  /** How the build was started: USER_INITIATED (CreateImage, StartImagePipelineExecution) or SCHEDULED (a pipeline's schedule). */
+  buildType?: 'USER_INITIATED' | 'SCHEDULED';
+}
 
 /** An AMI a build made: where, and for which account (target accounts own their copies). */
 export interface MadeImage {

@@ -3,21 +3,8 @@
 // record it creates has `parent` = the pipeline's ARN and doc.sourcePipelineArn, which is how
 // ListImagePipelineImages and the start conditions find a pipeline's images.
 import type { Caller } from '../../context.ts';
-import type { ImageTestsConfiguration } from '../../../protocol/imagebuilder/types.generated.ts';
-
-export interface PipelineBuildRequest {
-  imageRecipeArn: string;
-  infrastructureConfigurationArn: string;
-  distributionConfigurationArn?: string;
-  imageTestsConfiguration?: ImageTestsConfiguration;
-  imagePipelineArn?: string;
-  enhancedImageMetadataEnabled?: boolean;
-  tags?: Record<string, string>;
-  clientToken?: string;
-  /** The image's buildType: SCHEDULED when the pipeline's schedule started it. */
-  buildType?: 'USER_INITIATED' | 'SCHEDULED';
-}
+import type { StartBuildRequest } from '../builds/build-types.ts';
 
 export interface PipelineBuildStarter {
-  startBuild(caller: Caller, req: PipelineBuildRequest): Promise<{ imageBuildVersionArn: string }>;
+  startBuild(caller: Caller, req: StartBuildRequest): Promise<{ imageBuildVersionArn: string }>;
 }

@@ -5,7 +5,8 @@ import { SqliteMetadataStore } from '../../../adapters/sqlite/sqlite-store.ts';
 import type { Caller } from '../../context.ts';
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
 import { ibArn } from '../arns.ts';
-import type { PipelineBuildRequest, PipelineBuildStarter } from './pipeline-builds.ts';
+import type { StartBuildRequest } from '../builds/build-types.ts';
+import type { PipelineBuildStarter } from './pipeline-builds.ts';
 import { PipelineService } from './pipeline-service.ts';
 
 export const ALICE: Caller = { account: '111111111111', region: 'us-east-1' };
@@ -25,14 +26,14 @@ export class TestClock {
 }
 
 export class FakeBuilds implements PipelineBuildStarter {
-  readonly started: { caller: Caller; req: PipelineBuildRequest; arn: string }[] = [];
+  readonly started: { caller: Caller; req: StartBuildRequest; arn: string }[] = [];
   private readonly store: ImageBuilderRepository;
   private readonly clock: TestClock;
   constructor(store: ImageBuilderRepository, clock: TestClock) {
     this.store = store;
     this.clock = clock;
   }
-  async startBuild(caller: Caller, req: PipelineBuildRequest): Promise<{ imageBuildVersionArn: string }> {
+  async startBuild(caller: Caller, req: StartBuildRequest): Promise<{ imageBuildVersionArn: string }> {
     const build = this.started.length + 1;
     const arn = ibArn({ region: caller.region, owner: caller.account, type: 'image', name: 'golden', version: '1.0.0', build });
     const now = this.clock.now().toISOString();
