@@ -1,4 +1,5 @@
 // Official-client helpers for wire tests: the AWS SDK for JavaScript v3, the aws CLI and boto3.
+import assert from 'node:assert/strict';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -57,4 +58,23 @@ export async function boto3(endpoint: string, credentials: Credentials, script: 
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
+}
+
+/** Runs the command, which must succeed; returns its parsed JSON output. */
+export async function cliOk(result: Promise<CliResult>): Promise<any> {
+  const r = await result;
+  assert.equal(r.code, 0, `exited ${r.code}: ${r.stderr}`);
+  return r.json;
+}
+
+/**
+ * The command must fail with `code`, reported the way the aws CLI and boto3 report a service
+ * error: `An error occurred (Code) when calling the Op operation: message`. Returns the message.
+ */
+export async function cliFails(result: Promise<CliResult>, code: string, operation: string): Promise<string> {
+  const r = await result;
+  assert.notEqual(r.code, 0, `expected ${code}, but it succeeded: ${r.stdout}`);
+  const prefix = `An error occurred (${code}) when calling the ${operation} operation: `;
+  assert.ok(r.stderr.includes(prefix), `stderr should contain "${prefix}", got: ${r.stderr}`);
+  return r.stderr.slice(r.stderr.indexOf(prefix) + prefix.length).trim();
 }

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ModifyImageAttributeCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
-import { awsCli, boto3, credentialsOf, ec2Client, type CliResult } from '../support/clients.ts';
+import { awsCli, boto3, credentialsOf, ec2Client, cliFails, cliOk } from '../support/clients.ts';
 import { createSnapshot, registerEbs } from '../support/sdk.ts';
 
 let server: RunningServer;
@@ -20,51 +20,36 @@ after(async () => {
 
 const cli = (who: typeof ALICE, ...args: string[]) => awsCli(server.endpoint, credentialsOf(who), ['ec2', ...args]);
 
-async function ok(result: Promise<CliResult>): Promise<any> {
-  const r = await result;
-  assert.equal(r.code, 0, `exited ${r.code}: ${r.stderr}`);
-  return r.json;
-}
-
-/** The CLI's report of a service error: `An error occurred (Code) when calling the Op operation: message`. */
-async function fails(result: Promise<CliResult>, code: string, operation: string): Promise<string> {
-  const r = await result;
-  assert.notEqual(r.code, 0, `expected ${code}, but it succeeded: ${r.stdout}`);
-  const prefix = `An error occurred (${code}) when calling the ${operation} operation: `;
-  assert.ok(r.stderr.includes(prefix), `stderr should contain "${prefix}", got: ${r.stderr}`);
-  return r.stderr.slice(r.stderr.indexOf(prefix) + prefix.length).trim();
-}
-
 test('aws CLI: block public access for AMIs, and the error when making an image public', async () => {
-  assert.deepEqual(await ok(cli(ALICE, 'get-image-block-public-access-state')), { ImageBlockPublicAccessState: 'unblocked', ManagedBy: 'account' });
-  assert.deepEqual(await ok(cli(ALICE, 'enable-image-block-public-access', '--image-block-public-access-state', 'block-new-sharing')),
+  assert.deepEqual(await cliOk(cli(ALICE, 'get-image-block-public-access-state')), { ImageBlockPublicAccessState: 'unblocked', ManagedBy: 'account' });
+  assert.deepEqual(await cliOk(cli(ALICE, 'enable-image-block-public-access', '--image-block-public-access-state', 'block-new-sharing')),
     { ImageBlockPublicAccessState: 'block-new-sharing' });
   const id = await registerEbs(alice, 'cli-bpa');
-  const message = await fails(cli(ALICE, 'modify-image-attribute', '--image-id', id, '--launch-permission', 'Add=[{Group=all}]'),
+  const message = await cliFails(cli(ALICE, 'modify-image-attribute', '--image-id', id, '--launch-permission', 'Add=[{Group=all}]'),
     'OperationNotPermitted', 'ModifyImageAttribute');
   assert.match(message, /block public access for AMIs is enabled for this account/);
-  assert.deepEqual(await ok(cli(ALICE, 'disable-image-block-public-access')), { ImageBlockPublicAccessState: 'unblocked' });
-  await ok(cli(ALICE, 'modify-image-attribute', '--image-id', id, '--launch-permission', 'Add=[{Group=all}]'));
+  assert.deepEqual(await cliOk(cli(ALICE, 'disable-image-block-public-access')), { ImageBlockPublicAccessState: 'unblocked' });
+  await cliOk(cli(ALICE, 'modify-image-attribute', '--image-id', id, '--launch-permission', 'Add=[{Group=all}]'));
 });
 
 test('aws CLI: deregistration protection with a cooldown, as describe-images shows it', async () => {
   const id = await registerEbs(alice, 'cli-protect');
-  assert.deepEqual(await ok(cli(ALICE, 'enable-image-deregistration-protection', '--image-id', id, '--with-cooldown')), { Return: 'enabled-with-cooldown' });
-  const off = await ok(cli(ALICE, 'disable-image-deregistration-protection', '--image-id', id));
+  assert.deepEqual(await cliOk(cli(ALICE, 'enable-image-deregistration-protection', '--image-id', id, '--with-cooldown')), { Return: 'enabled-with-cooldown' });
+  const off = await cliOk(cli(ALICE, 'disable-image-deregistration-protection', '--image-id', id));
   assert.match(off.Return, /^disabled-until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-  const shown = await ok(cli(ALICE, 'describe-images', '--image-ids', id, '--query', 'Images[0].DeregistrationProtection'));
+  const shown = await cliOk(cli(ALICE, 'describe-images', '--image-ids', id, '--query', 'Images[0].DeregistrationProtection'));
   assert.equal(shown, off.Return);
-  assert.match(await fails(cli(ALICE, 'deregister-image', '--image-id', id), 'OperationNotPermitted', 'DeregisterImage'), /protected from deregistration until/);
+  assert.match(await cliFails(cli(ALICE, 'deregister-image', '--image-id', id), 'OperationNotPermitted', 'DeregisterImage'), /protected from deregistration until/);
 });
 
 test('aws CLI: disable-image and enable-image, and BOB\'s view', async () => {
   const id = await registerEbs(alice, 'cli-disable');
   await alice.send(new ModifyImageAttributeCommand({ ImageId: id, LaunchPermission: { Add: [{ UserId: BOB.id }] } }));
-  assert.deepEqual(await ok(cli(ALICE, 'disable-image', '--image-id', id)), { Return: true });
-  assert.equal(await ok(cli(ALICE, 'describe-images', '--image-ids', id, '--include-disabled', '--query', 'Images[0].State')), 'disabled');
-  await fails(cli(BOB, 'describe-images', '--image-ids', id), 'InvalidAMIID.NotFound', 'DescribeImages');
-  assert.deepEqual(await ok(cli(ALICE, 'enable-image', '--image-id', id)), { Return: true });
-  await fails(cli(BOB, 'describe-images', '--image-ids', id), 'InvalidAMIID.NotFound', 'DescribeImages');
+  assert.deepEqual(await cliOk(cli(ALICE, 'disable-image', '--image-id', id)), { Return: true });
+  assert.equal(await cliOk(cli(ALICE, 'describe-images', '--image-ids', id, '--include-disabled', '--query', 'Images[0].State')), 'disabled');
+  await cliFails(cli(BOB, 'describe-images', '--image-ids', id), 'InvalidAMIID.NotFound', 'DescribeImages');
+  assert.deepEqual(await cliOk(cli(ALICE, 'enable-image', '--image-id', id)), { Return: true });
+  await cliFails(cli(BOB, 'describe-images', '--image-ids', id), 'InvalidAMIID.NotFound', 'DescribeImages');
 });
 
 test('boto3: cancel_image_launch_permission and image deprecation', async () => {

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
-import { awsCli, boto3, credentialsOf, type CliResult } from '../support/clients.ts';
+import { awsCli, boto3, credentialsOf, cliFails, cliOk } from '../support/clients.ts';
 import { amazonInUsEast1 } from '../support/catalog.ts';
 
 let server: RunningServer;
@@ -21,55 +21,41 @@ const cli = (who: typeof ALICE, ...args: string[]) => awsCli(server.endpoint, cr
 const py = (who: typeof ALICE, script: string) =>
   boto3(server.endpoint, credentialsOf(who), `ib = boto3.client("imagebuilder", endpoint_url=endpoint, config=Config(retries={"max_attempts": 1}))\n${script}`);
 
-async function ok(result: Promise<CliResult>): Promise<any> {
-  const r = await result;
-  assert.equal(r.code, 0, `exited ${r.code}: ${r.stderr}`);
-  return r.json;
-}
-
-async function fails(result: Promise<CliResult>, code: string, operation: string): Promise<string> {
-  const r = await result;
-  assert.notEqual(r.code, 0, `expected ${code}, but it succeeded: ${r.stdout}`);
-  const prefix = `An error occurred (${code}) when calling the ${operation} operation: `;
-  assert.ok(r.stderr.includes(prefix), `stderr should contain "${prefix}", got: ${r.stderr}`);
-  return r.stderr.slice(r.stderr.indexOf(prefix) + prefix.length).trim();
-}
-
 test('aws CLI: a component, a recipe on it, both configurations; lists; errors; deletes', async () => {
-  const created = await ok(cli(ALICE, 'create-component', '--name', 'cli-comp', '--semantic-version', '1.0.0', '--platform', 'Linux', '--data', DOC));
+  const created = await cliOk(cli(ALICE, 'create-component', '--name', 'cli-comp', '--semantic-version', '1.0.0', '--platform', 'Linux', '--data', DOC));
   const componentArn = created.componentBuildVersionArn as string;
   assert.match(componentArn, /^arn:aws:imagebuilder:us-east-1:111111111111:component\/cli-comp\/1\.0\.0\/1$/);
   assert.ok(created.clientToken, 'the CLI generated a client token');
-  const got = await ok(cli(ALICE, 'get-component', '--component-build-version-arn', componentArn.replace('/1.0.0/1', '/x.x.x')));
+  const got = await cliOk(cli(ALICE, 'get-component', '--component-build-version-arn', componentArn.replace('/1.0.0/1', '/x.x.x')));
   assert.equal(got.component.data, DOC);
-  const listed = await ok(cli(ALICE, 'list-components', '--owner', 'Self'));
+  const listed = await cliOk(cli(ALICE, 'list-components', '--owner', 'Self'));
   assert.deepEqual(listed.componentVersionList.map((c: { name: string }) => c.name), ['cli-comp']);
-  const recipe = await ok(cli(ALICE, 'create-image-recipe', '--name', 'cli-recipe', '--semantic-version', '1.0.0', '--parent-image', amazonInUsEast1[0],
+  const recipe = await cliOk(cli(ALICE, 'create-image-recipe', '--name', 'cli-recipe', '--semantic-version', '1.0.0', '--parent-image', amazonInUsEast1[0],
     '--components', JSON.stringify([{ componentArn }])));
-  assert.equal((await ok(cli(ALICE, 'get-image-recipe', '--image-recipe-arn', recipe.imageRecipeArn))).imageRecipe.parentImage, amazonInUsEast1[0]);
-  const infra = await ok(cli(ALICE, 'create-infrastructure-configuration', '--name', 'cli-infra', '--instance-profile-name', 'Role', '--instance-types', 't3.micro'));
-  const dist = await ok(cli(ALICE, 'create-distribution-configuration', '--name', 'cli-dist',
+  assert.equal((await cliOk(cli(ALICE, 'get-image-recipe', '--image-recipe-arn', recipe.imageRecipeArn))).imageRecipe.parentImage, amazonInUsEast1[0]);
+  const infra = await cliOk(cli(ALICE, 'create-infrastructure-configuration', '--name', 'cli-infra', '--instance-profile-name', 'Role', '--instance-types', 't3.micro'));
+  const dist = await cliOk(cli(ALICE, 'create-distribution-configuration', '--name', 'cli-dist',
     '--distributions', JSON.stringify([{ region: 'us-east-1', amiDistributionConfiguration: { name: 'out-{{ imagebuilder:buildDate }}' } }])));
-  assert.equal((await ok(cli(ALICE, 'list-distribution-configurations'))).distributionConfigurationSummaryList[0].name, 'cli-dist');
+  assert.equal((await cliOk(cli(ALICE, 'list-distribution-configurations'))).distributionConfigurationSummaryList[0].name, 'cli-dist');
 
-  const dup = await fails(cli(ALICE, 'create-component', '--name', 'cli-comp', '--semantic-version', '1.0.0', '--platform', 'Linux', '--data', DOC),
+  const dup = await cliFails(cli(ALICE, 'create-component', '--name', 'cli-comp', '--semantic-version', '1.0.0', '--platform', 'Linux', '--data', DOC),
     'ResourceAlreadyExistsException', 'CreateComponent');
   assert.match(dup, /already exists/);
-  await fails(cli(ALICE, 'delete-component', '--component-build-version-arn', componentArn), 'ResourceDependencyException', 'DeleteComponent');
-  await fails(cli(BOB, 'get-component', '--component-build-version-arn', componentArn), 'ForbiddenException', 'GetComponent');
-  await fails(cli(ALICE, 'create-container-recipe', '--name', 'cli-cont', '--semantic-version', '1.0.0', '--container-type', 'DOCKER',
+  await cliFails(cli(ALICE, 'delete-component', '--component-build-version-arn', componentArn), 'ResourceDependencyException', 'DeleteComponent');
+  await cliFails(cli(BOB, 'get-component', '--component-build-version-arn', componentArn), 'ForbiddenException', 'GetComponent');
+  await cliFails(cli(ALICE, 'create-container-recipe', '--name', 'cli-cont', '--semantic-version', '1.0.0', '--container-type', 'DOCKER',
     '--parent-image', 'amazonlinux:latest', '--components', JSON.stringify([{ componentArn }]), '--target-repository', 'service=ECR,repositoryName=r',
     '--dockerfile-template-data', 'FROM x'), 'InvalidRequestException', 'CreateContainerRecipe');
 
-  await ok(cli(ALICE, 'delete-image-recipe', '--image-recipe-arn', recipe.imageRecipeArn));
-  await ok(cli(ALICE, 'delete-component', '--component-build-version-arn', componentArn));
-  await ok(cli(ALICE, 'delete-infrastructure-configuration', '--infrastructure-configuration-arn', infra.infrastructureConfigurationArn));
-  await ok(cli(ALICE, 'delete-distribution-configuration', '--distribution-configuration-arn', dist.distributionConfigurationArn));
-  assert.deepEqual((await ok(cli(ALICE, 'list-components'))).componentVersionList, []);
+  await cliOk(cli(ALICE, 'delete-image-recipe', '--image-recipe-arn', recipe.imageRecipeArn));
+  await cliOk(cli(ALICE, 'delete-component', '--component-build-version-arn', componentArn));
+  await cliOk(cli(ALICE, 'delete-infrastructure-configuration', '--infrastructure-configuration-arn', infra.infrastructureConfigurationArn));
+  await cliOk(cli(ALICE, 'delete-distribution-configuration', '--distribution-configuration-arn', dist.distributionConfigurationArn));
+  assert.deepEqual((await cliOk(cli(ALICE, 'list-components'))).componentVersionList, []);
 });
 
 test('boto3: create with a client token twice, tags, paginators, errors as botocore exceptions', async () => {
-  const out = await ok(py(ALICE, `
+  const out = await cliOk(py(ALICE, `
 doc = ${JSON.stringify(DOC)}
 a = ib.create_component(name="py-comp", semanticVersion="1.0.0", platform="Linux", data=doc, clientToken="py-token")
 b = ib.create_component(name="py-comp", semanticVersion="1.0.0", platform="Linux", data=doc, clientToken="py-token")
