@@ -1,10 +1,12 @@
 // Helpers for the Image Builder tests through @aws-sdk/client-imagebuilder: a client, the
 // resources a build needs (component, recipe, infrastructure and distribution configurations)
-// created through the API, and a wait for a build's status.
+// created through the API, a wait for a build's status, and lifecycle executions (started by the
+// operator's endpoint, waited for through the API).
 import assert from 'node:assert/strict';
 import {
   CreateComponentCommand, CreateDistributionConfigurationCommand, CreateImageRecipeCommand, CreateInfrastructureConfigurationCommand,
-  GetImageCommand, ImagebuilderClient, ListWorkflowExecutionsCommand, ListWorkflowStepExecutionsCommand, type Distribution, type Image,
+  GetImageCommand, GetLifecycleExecutionCommand, ImagebuilderClient, ListWorkflowExecutionsCommand, ListWorkflowStepExecutionsCommand, type Distribution, type Image,
+  type LifecycleExecution,
 } from '@aws-sdk/client-imagebuilder';
 import type { Credentials } from './clients.ts';
 
@@ -75,4 +77,22 @@ export async function stepSummary(ib: ImagebuilderClient, arn: string): Promise<
     for (const s of steps ?? []) lines.push(`${wf.type} ${s.name} ${s.status}${s.message ? ` ${s.message}` : ''}`);
   }
   return lines.join('\n');
+}
+
+/** Starts a lifecycle policy's run (or preview) now, through the operator's endpoint, which must accept it. */
+export async function startLifecycleRun(endpoint: string, arn: string, what: 'run' | 'preview' = 'run'): Promise<{ lifecycleExecutionId: string; started: boolean }> {
+  const res = await fetch(`${endpoint}/_amiforge/lifecycle-policies/${encodeURIComponent(arn)}/${what}`, { method: 'POST' });
+  const body = await res.json();
+  assert.equal(res.status, 202, JSON.stringify(body));
+  return body as { lifecycleExecutionId: string; started: boolean };
+}
+
+/** Polls GetLifecycleExecution until the execution has ended (neither pending, in progress nor cancelling). */
+export async function waitForLifecycleExecution(ib: ImagebuilderClient, id: string): Promise<LifecycleExecution> {
+  for (let i = 0; i < 400; i++) {
+    const { lifecycleExecution } = await ib.send(new GetLifecycleExecutionCommand({ lifecycleExecutionId: id }));
+    if (!['IN_PROGRESS', 'PENDING', 'CANCELLING'].includes(lifecycleExecution!.state!.status!)) return lifecycleExecution!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`lifecycle execution ${id} did not finish`);
 }

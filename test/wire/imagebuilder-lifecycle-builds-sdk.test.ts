@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { DescribeImagesCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateComponentCommand, CreateImageCommand, CreateImageRecipeCommand, CreateInfrastructureConfigurationCommand, CreateLifecyclePolicyCommand,
-  GetImageCommand, GetLifecycleExecutionCommand, ImagebuilderClient, ListLifecycleExecutionResourcesCommand, ListLifecycleExecutionsCommand,
-  StartResourceStateUpdateCommand, type Image, type LifecycleExecution,
+  GetImageCommand, ImagebuilderClient, ListLifecycleExecutionResourcesCommand, ListLifecycleExecutionsCommand,
+  StartResourceStateUpdateCommand, type Image,
 } from '@aws-sdk/client-imagebuilder';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { expectAwsError } from '../support/sdk.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
+import { startLifecycleRun, waitForLifecycleExecution } from '../support/imagebuilder.ts';
 
 const ACCOUNT = '111111111111';
 let server: RunningServer;
@@ -54,15 +55,6 @@ async function build(): Promise<Image> {
   assert.fail(`${imageBuildVersionArn} did not become AVAILABLE`);
 }
 
-async function finished(id: string): Promise<LifecycleExecution> {
-  for (let i = 0; i < 400; i++) {
-    const { lifecycleExecution } = await ib.send(new GetLifecycleExecutionCommand({ lifecycleExecutionId: id }));
-    if (!['IN_PROGRESS', 'PENDING', 'CANCELLING'].includes(lifecycleExecution!.state!.status!)) return lifecycleExecution!;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`lifecycle execution ${id} did not finish`);
-}
-
 test('a policy by recipe keeps the newest build and deletes the older one with its AMI and snapshot', { timeout: 180_000 }, async () => {
   const older = await build();
   const newer = await build();
@@ -75,9 +67,7 @@ test('a policy by recipe keeps the newest build and deletes the older one with i
     policyDetails: [{ action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } }, filter: { type: 'COUNT', value: 1 } }],
     resourceSelection: { recipes: [{ name: 'golden', semanticVersion: '1.x.x' }] },
   }));
-  const res = await fetch(`${server.endpoint}/_amiforge/lifecycle-policies/${encodeURIComponent(lifecyclePolicyArn!)}/run`, { method: 'POST' });
-  assert.equal(res.status, 202);
-  const run = await finished(((await res.json()) as { lifecycleExecutionId: string }).lifecycleExecutionId);
+  const run = await waitForLifecycleExecution(ib, (await startLifecycleRun(server.endpoint, lifecyclePolicyArn!)).lifecycleExecutionId);
   assert.equal(run.state?.status, 'SUCCESS', run.state?.reason);
 
   const top = (await ib.send(new ListLifecycleExecutionResourcesCommand({ lifecycleExecutionId: run.lifecycleExecutionId }))).resources!;
@@ -97,7 +87,7 @@ test('StartResourceStateUpdate deprecates a build with its AMI, then brings both
   const deprecate = await ib.send(new StartResourceStateUpdateCommand({
     resourceArn: image.arn, state: { status: 'DEPRECATED' }, includeResources: { amis: true }, clientToken: 'deprecate-1',
   }));
-  assert.equal((await finished(deprecate.lifecycleExecutionId!)).state?.status, 'SUCCESS');
+  assert.equal((await waitForLifecycleExecution(ib, deprecate.lifecycleExecutionId!)).state?.status, 'SUCCESS');
   assert.equal((await ib.send(new GetImageCommand({ imageBuildVersionArn: image.arn }))).image?.state?.status, 'DEPRECATED');
   let [described] = (await ec2.send(new DescribeImagesCommand({ ImageIds: [ami] }))).Images!;
   assert.ok(described.DeprecationTime);
@@ -105,7 +95,7 @@ test('StartResourceStateUpdate deprecates a build with its AMI, then brings both
   const back = await ib.send(new StartResourceStateUpdateCommand({
     resourceArn: image.arn, state: { status: 'AVAILABLE' }, includeResources: { amis: true }, clientToken: 'available-1',
   }));
-  assert.equal((await finished(back.lifecycleExecutionId!)).state?.status, 'SUCCESS');
+  assert.equal((await waitForLifecycleExecution(ib, back.lifecycleExecutionId!)).state?.status, 'SUCCESS');
   assert.equal((await ib.send(new GetImageCommand({ imageBuildVersionArn: image.arn }))).image?.state?.status, 'AVAILABLE');
   [described] = (await ec2.send(new DescribeImagesCommand({ ImageIds: [ami] }))).Images!;
   assert.equal(described.DeprecationTime, undefined);

@@ -21,6 +21,7 @@ import { awsCli, boto3, devCredentials, ec2Client } from '../support/clients.ts'
 import { runOne, waitRunning } from '../support/instances.ts';
 import { createSnapshot, expectAwsError } from '../support/sdk.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
+import { startLifecycleRun, waitForLifecycleExecution } from '../support/imagebuilder.ts';
 
 const ACCOUNT = '123456789012';
 const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -60,22 +61,6 @@ async function tagged(name: string, tags: Record<string, string>): Promise<{ ima
   return { imageId: ImageId!, snapshotId };
 }
 
-async function operator(arn: string, what: 'run' | 'preview'): Promise<{ lifecycleExecutionId: string; started: boolean }> {
-  const res = await fetch(`${server.endpoint}/_amiforge/lifecycle-policies/${encodeURIComponent(arn)}/${what}`, { method: 'POST' });
-  const body = await res.json();
-  assert.equal(res.status, 202, JSON.stringify(body));
-  return body as { lifecycleExecutionId: string; started: boolean };
-}
-
-async function finished(id: string): Promise<LifecycleExecution> {
-  for (let i = 0; i < 400; i++) {
-    const { lifecycleExecution } = await ib.send(new GetLifecycleExecutionCommand({ lifecycleExecutionId: id }));
-    if (!['IN_PROGRESS', 'PENDING', 'CANCELLING'].includes(lifecycleExecution!.state!.status!)) return lifecycleExecution!;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`lifecycle execution ${id} did not finish`);
-}
-
 const request = (name: string, over: Partial<CreateLifecyclePolicyCommandInput> = {}): CreateLifecyclePolicyCommandInput => ({
   name, executionRole: 'arn:aws:iam::123456789012:role/EC2ImageBuilderLifecycleExecutionRole', resourceType: 'AMI_IMAGE',
   policyDetails: [{ action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } }, filter: { type: 'COUNT', value: 2 } }],
@@ -94,14 +79,14 @@ describe('Image Builder lifecycle policies', () => {
 
     // The preview through `amiforge lifecycle-policies preview`, the run through the endpoint it calls.
     const cli = await execNode(process.execPath, [CLI, 'lifecycle-policies', 'preview', arn!, '--endpoint-url', server.endpoint]);
-    const preview = await finished(cli.stdout.trim());
+    const preview = await waitForLifecycleExecution(ib, cli.stdout.trim());
     assert.equal(preview.state?.status, 'SUCCESS');
     const previewed = (await ib.send(new ListLifecycleExecutionResourcesCommand({ lifecycleExecutionId: preview.lifecycleExecutionId }))).resources!;
     assert.deepEqual(previewed.map((r) => [r.resourceId, r.action?.name, r.state?.status]), [[amis[1].imageId, 'DELETE', 'SKIPPED'], [amis[0].imageId, 'DELETE', 'SKIPPED']]);
     assert.match(previewed[0].state!.reason!, /Preview/);
     assert.equal((await ec2.send(new DescribeImagesCommand({ ImageIds: amis.map((a) => a.imageId) }))).Images!.length, 4);
 
-    const run = await finished((await operator(arn!, 'run')).lifecycleExecutionId);
+    const run = await waitForLifecycleExecution(ib, (await startLifecycleRun(server.endpoint, arn!, 'run')).lifecycleExecutionId);
     assert.equal(run.state?.status, 'SUCCESS', run.state?.reason);
     assert.equal(run.resourcesImpactedSummary?.hasImpactedResources, true);
     const resources = (await ib.send(new ListLifecycleExecutionResourcesCommand({ lifecycleExecutionId: run.lifecycleExecutionId }))).resources!;
@@ -149,7 +134,7 @@ describe('Image Builder lifecycle policies', () => {
       if (!executions.length) await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(executions.length, 1);
-    const run = await finished(executions[0].lifecycleExecutionId!);
+    const run = await waitForLifecycleExecution(ib, executions[0].lifecycleExecutionId!);
     assert.equal(run.state?.status, 'SUCCESS', run.state?.reason);
     const resources = (await ib.send(new ListLifecycleExecutionResourcesCommand({ lifecycleExecutionId: run.lifecycleExecutionId }))).resources!;
     const byId = new Map(resources.map((r) => [r.resourceId, r]));
@@ -245,7 +230,7 @@ describe('Image Builder lifecycle policies', () => {
 
   test('policies and executions outlive a restart of the server', async () => {
     const { lifecyclePolicyArn: arn } = await ib.send(new CreateLifecyclePolicyCommand(request('restart-web')));
-    const run = await finished((await operator(arn!, 'run')).lifecycleExecutionId);
+    const run = await waitForLifecycleExecution(ib, (await startLifecycleRun(server.endpoint, arn!, 'run')).lifecycleExecutionId);
     await server.stop();
     server = await startServer({ dataDir, extraArgs: ['--sim-boot-ms', '100'] });
     ib.destroy();
