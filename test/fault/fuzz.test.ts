@@ -21,10 +21,8 @@
 // FUZZ_TIME_BUDGET_MS how long to keep sending (50 s by default; longer runs find more).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import {
   CopyImageCommand, CreateTagsCommand, DeleteSnapshotCommand, DeregisterImageCommand, DescribeImageAttributeCommand, DescribeImagesCommand,
   DescribeTagsCommand, DisableImageCommand, ModifyImageAttributeCommand, RegisterImageCommand, waitUntilImageAvailable, type EC2Client,
@@ -37,7 +35,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { NodeSha256 } from '../support/sdk.ts';
-import { chance, int, pick, requestRng, sendRaw, type RawAnswer, type Rng } from '../support/fuzz-raw-http.ts';
+import { chance, int, pick, requestRng, sendRaw, statusSummary, tableDigests, type RawAnswer, type Rng } from '../support/fuzz-raw-http.ts';
 import { knownEc2Actions } from '../../src/protocol/ec2/model.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
@@ -837,16 +835,7 @@ async function apiState(): Promise<unknown> {
 }
 
 function storeState(dataDir: string): { tables: Record<string, string>; files: string[] } {
-  const db = new DatabaseSync(join(dataDir, 'metadata.sqlite'), { readOnly: true });
-  const tables: Record<string, string> = {};
-  try {
-    for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]) {
-      const rows = (db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]).map((row) => JSON.stringify(row)).sort();
-      tables[name] = createHash('sha256').update(rows.join('\n')).digest('hex') + ` (${rows.length} rows)`;
-    }
-  } finally {
-    db.close();
-  }
+  const tables = tableDigests(dataDir);
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -972,7 +961,7 @@ test(`fuzz: garbled EC2 Query requests (seed ${SEED})`, { timeout: HARD_LIMIT_MS
   const elapsed = Date.now() - started;
 
   t.diagnostic(`${sent} requests in ${(elapsed / 1000).toFixed(1)} s (${Math.round(sent / (elapsed / 1000))}/s, ${CONCURRENCY} in flight)`);
-  t.diagnostic(`statuses: ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}`);
+  t.diagnostic(`statuses: ${statusSummary(statuses)}`);
   const refusals = new Map<string, number>();
   for (const l of server.logs) if (l.msg === 'malformed request') refusals.set(String(l.why), (refusals.get(String(l.why)) ?? 0) + 1);
   t.diagnostic(`refused by the HTTP layer: ${[...refusals].sort((a, b) => b[1] - a[1]).map(([w, n]) => `${w}×${n}`).join(' ')}`);

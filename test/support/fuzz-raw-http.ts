@@ -1,10 +1,17 @@
 // What the fuzz tests in test/fault share: a seeded PRNG (so that every request is generated
 // from (seed, index) alone and a failure reproduces), sending raw bytes over TCP (so that
-// anything can be sent, not only what a client would), and, for the rest-json services,
-// signing a raw request and judging its answer.
+// anything can be sent, not only what a client would), digests of the store's tables (to show
+// that nothing changed), and, for the rest-json services, signing a raw request, judging its
+// answer and the whole run with its checks.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { TestContext } from 'node:test';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from './sdk.ts';
+import type { RunningServer } from './server.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A small seeded PRNG: a Weyl sequence through MurmurHash3's 32-bit finalizer.
@@ -59,6 +66,28 @@ export function sendRaw(port: number, req: RawRequest, timeoutMs: number): Promi
     // The server may answer and close before reading a large body; what it answered counts.
     socket.on('error', (e: NodeJS.ErrnoException) => finish({ error: e.code }));
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store.
+
+/**
+ * A digest and row count of every table in the server's database, leaving out the rows that
+ * `except.account` owns in `except.tables` (those the fuzz may change).
+ */
+export function tableDigests(dataDir: string, except?: { account: string; tables: string[] }): Record<string, string> {
+  const db = new DatabaseSync(join(dataDir, 'metadata.sqlite'), { readOnly: true });
+  const out: Record<string, string> = {};
+  try {
+    for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]) {
+      const where = except?.tables.includes(name) ? ` WHERE account <> '${except.account}'` : '';
+      const rows = (db.prepare(`SELECT * FROM "${name}"${where}`).all() as unknown[]).map((row) => JSON.stringify(row)).sort();
+      out[name] = `${createHash('sha256').update(rows.join('\n')).digest('hex')} (${rows.length} rows)`;
+    }
+  } finally {
+    db.close();
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,7 +153,7 @@ export function judgeRestJson(answer: RawAnswer, service: { envelope: string; le
 }
 
 /** Generates, sends and judges requests 0..count-1, `concurrency` at a time. */
-export async function fuzzRestJson(options: {
+async function fuzzRequests(options: {
   count: number; concurrency: number; port: number; timeoutMs: number;
   generate: (index: number) => Promise<RestJsonRequest>; judge: (req: RestJsonRequest, answer: RawAnswer) => Verdict;
 }): Promise<{ failures: string[]; statuses: Map<number, number> }> {
@@ -142,6 +171,33 @@ export async function fuzzRestJson(options: {
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { failures, statuses };
+}
+
+/**
+ * A whole rest-json fuzz run: every answer judged good, some request succeeded, the server up
+ * with no error in its log, and what the store and the API show of the accounts the fuzz must
+ * not change exactly as before (`storeChanged` and `apiChanged` say what changed, if it did).
+ */
+export async function fuzzRestJsonService(t: TestContext, options: {
+  server: RunningServer; seed: number; count: number; concurrency: number; timeoutMs: number;
+  generate: (index: number) => Promise<RestJsonRequest>; judge: (req: RestJsonRequest, answer: RawAnswer) => Verdict;
+  apiState: () => Promise<unknown>; storeState: () => Record<string, string>; storeChanged: string; apiChanged: string;
+}): Promise<void> {
+  const { server, seed, apiState, storeState } = options;
+  t.diagnostic(`seed ${seed} (reproduce with FUZZ_SEED=${seed})`);
+  const apiBefore = await apiState();
+  const storeBefore = storeState();
+  const { failures, statuses } = await fuzzRequests({ ...options, port: server.port });
+  t.diagnostic(`statuses: ${statusSummary(statuses)}`);
+  assert.deepEqual(failures.slice(0, 20), [], `${failures.length} bad answers (FUZZ_SEED=${seed})`);
+  // Some requests must get through to the service's success paths, or the fuzz proves little.
+  assert.ok([...statuses].some(([s, n]) => s < 300 && n > 0), 'no request succeeded');
+
+  assert.equal(server.process.exitCode, null, 'the server process exited');
+  const errors = server.logs.filter((l) => typeof l.level === 'number' && l.level >= 50);
+  assert.deepEqual(errors.slice(0, 5), [], `${errors.length} error-level log entries`);
+  assert.deepEqual(storeState(), storeBefore, options.storeChanged);
+  assert.deepEqual(await apiState(), apiBefore, options.apiChanged);
 }
 
 /** `200×12 400×30 …`, by status. */
