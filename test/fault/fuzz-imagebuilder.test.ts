@@ -18,17 +18,12 @@ import {
 import { devCredentials } from '../support/clients.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import {
-  chance, fuzzRestJsonService, int, judgeRestJson, pick, requestRng, signedHead, tableDigests, type RawAnswer, type RestJsonRequest, type Rng, type Verdict,
+  chance, FUZZ_SEED as SEED, fuzzCount, fuzzRestJsonService, int, judgeRestJson, MAIN, pick, requestRng, SECOND, signedHead, tableDigests, THIRD,
+  type RawAnswer, type RestJsonRequest, type Rng, type Verdict,
 } from '../support/fuzz-raw-http.ts';
 import { amazonInUsEast1 } from '../support/catalog.ts';
 
-const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
-const COUNT = Number(process.env.FUZZ_COUNT ?? 1500);
-const CONCURRENCY = 8;
-const REQUEST_TIMEOUT_MS = 15_000;
-const MAIN = '123456789012';
-const SECOND = '222222222222';
-const THIRD = '333333333333'; // signs every request that could change something
+const COUNT = fuzzCount(1500);
 
 const MODEL = JSON.parse(readFileSync(new URL('../../src/protocol/imagebuilder/model.generated.json', import.meta.url), 'utf8')) as {
   operations: Record<string, { http: { method: string; requestUri: string } }>;
@@ -188,7 +183,7 @@ after(async () => {
 
 test(`fuzz: garbled Image Builder requests (seed ${SEED})`, { timeout: 300_000 }, async (t) => {
   await fuzzRestJsonService(t, {
-    server, seed: SEED, count: COUNT, concurrency: CONCURRENCY, timeoutMs: REQUEST_TIMEOUT_MS, generate, judge, apiState, storeState,
+    server, seed: SEED, count: COUNT, generate, judge, apiState, storeState,
     storeChanged: 'the store changed outside the third account\'s records', apiChanged: 'MAIN\'s or SECOND\'s resources changed',
   });
 });

@@ -15,16 +15,11 @@ import {
 import { devCredentials } from '../support/clients.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import {
-  chance, fuzzRestJsonService, int, judgeRestJson, pick, requestRng, signedHead, tableDigests, type RawAnswer, type RestJsonRequest, type Rng, type Verdict,
+  chance, FUZZ_SEED as SEED, fuzzCount, fuzzRestJsonService, int, judgeRestJson, MAIN, pick, requestRng, SECOND, signedHead, tableDigests, THIRD,
+  type RawAnswer, type RestJsonRequest, type Rng, type Verdict,
 } from '../support/fuzz-raw-http.ts';
 
-const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
-const COUNT = Number(process.env.FUZZ_COUNT ?? 1500);
-const CONCURRENCY = 8;
-const REQUEST_TIMEOUT_MS = 15_000;
-const MAIN = '123456789012';
-const SECOND = '222222222222';
-const THIRD = '333333333333'; // signs every request that could change something
+const COUNT = fuzzCount(1500);
 
 let server: RunningServer;
 /** Rules made in before(): their ids and ARNs, by owner (MAIN's second one is locked). */
@@ -169,7 +164,7 @@ after(async () => {
 
 test(`fuzz: garbled Recycle Bin requests (seed ${SEED})`, { timeout: 300_000 }, async (t) => {
   await fuzzRestJsonService(t, {
-    server, seed: SEED, count: COUNT, concurrency: CONCURRENCY, timeoutMs: REQUEST_TIMEOUT_MS, generate, judge, apiState, storeState,
+    server, seed: SEED, count: COUNT, generate, judge, apiState, storeState,
     storeChanged: 'the store changed outside the third account\'s rules', apiChanged: 'MAIN\'s or SECOND\'s rules changed',
   });
 });

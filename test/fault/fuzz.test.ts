@@ -35,11 +35,12 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { NodeSha256 } from '../support/sdk.ts';
-import { chance, int, pick, requestRng, sendRaw, statusSummary, tableDigests, type RawAnswer, type Rng } from '../support/fuzz-raw-http.ts';
+import {
+  chance, FUZZ_SEED as SEED, fuzzCount, int, MAIN, pick, requestRng, SECOND, sendRaw, statusSummary, tableDigests, THIRD, type RawAnswer, type Rng,
+} from '../support/fuzz-raw-http.ts';
 import { knownEc2Actions } from '../../src/protocol/ec2/model.ts';
 
-const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
-const COUNT = Number(process.env.FUZZ_COUNT ?? 4000);
+const COUNT = fuzzCount(4000);
 const ONLY = process.env.FUZZ_ONLY === undefined ? undefined : Number(process.env.FUZZ_ONLY);
 const MIN_REQUESTS = 3000;
 const CONCURRENCY = 16;
@@ -52,9 +53,6 @@ const TIME_BUDGET_MS = Number(process.env.FUZZ_TIME_BUDGET_MS ?? 50_000);
 const HARD_LIMIT_MS = Math.max(TIME_BUDGET_MS, 150_000);
 const REQUEST_TIMEOUT_MS = 15_000;
 
-const MAIN = '123456789012'; // dev mode's default account: non-numeric access keys act as it
-const SECOND = '222222222222';
-const THIRD = '333333333333';
 const CATALOG_IMAGE = 'ami-0dd4dbe59a8675ce3'; // amazon's, public, in us-east-1
 const MISSING_IMAGE = 'ami-00000000000000000';
 

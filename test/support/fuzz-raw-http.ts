@@ -14,6 +14,18 @@ import { NodeSha256 } from './sdk.ts';
 import type { RunningServer } from './server.ts';
 
 // ---------------------------------------------------------------------------------------------
+// What a run is: its seed and size (from the environment), and its accounts.
+
+/** FUZZ_SEED, or a random seed (the tests print it, so that a failure reproduces). */
+export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
+/** How many requests to send: FUZZ_COUNT, or the test's own default. */
+export const fuzzCount = (fallback: number): number => Number(process.env.FUZZ_COUNT ?? fallback);
+
+export const MAIN = '123456789012'; // dev mode's default account: non-numeric access keys act as it
+export const SECOND = '222222222222';
+export const THIRD = '333333333333'; // the rest-json fuzzers sign every request that could change something as THIRD
+
+// ---------------------------------------------------------------------------------------------
 // A small seeded PRNG: a Weyl sequence through MurmurHash3's 32-bit finalizer.
 
 export type Rng = () => number;
@@ -173,13 +185,16 @@ async function fuzzRequests(options: {
   return { failures, statuses };
 }
 
+const REST_JSON_CONCURRENCY = 8;
+const REST_JSON_TIMEOUT_MS = 15_000;
+
 /**
  * A whole rest-json fuzz run: every answer judged good, some request succeeded, the server up
  * with no error in its log, and what the store and the API show of the accounts the fuzz must
  * not change exactly as before (`storeChanged` and `apiChanged` say what changed, if it did).
  */
 export async function fuzzRestJsonService(t: TestContext, options: {
-  server: RunningServer; seed: number; count: number; concurrency: number; timeoutMs: number;
+  server: RunningServer; seed: number; count: number;
   generate: (index: number) => Promise<RestJsonRequest>; judge: (req: RestJsonRequest, answer: RawAnswer) => Verdict;
   apiState: () => Promise<unknown>; storeState: () => Record<string, string>; storeChanged: string; apiChanged: string;
 }): Promise<void> {
@@ -187,7 +202,7 @@ export async function fuzzRestJsonService(t: TestContext, options: {
   t.diagnostic(`seed ${seed} (reproduce with FUZZ_SEED=${seed})`);
   const apiBefore = await apiState();
   const storeBefore = storeState();
-  const { failures, statuses } = await fuzzRequests({ ...options, port: server.port });
+  const { failures, statuses } = await fuzzRequests({ ...options, concurrency: REST_JSON_CONCURRENCY, port: server.port, timeoutMs: REST_JSON_TIMEOUT_MS });
   t.diagnostic(`statuses: ${statusSummary(statuses)}`);
   assert.deepEqual(failures.slice(0, 20), [], `${failures.length} bad answers (FUZZ_SEED=${seed})`);
   // Some requests must get through to the service's success paths, or the fuzz proves little.
