@@ -5,14 +5,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DescribeImagesCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
-  CreateComponentCommand, CreateImageCommand, CreateImageRecipeCommand, CreateInfrastructureConfigurationCommand, CreateLifecyclePolicyCommand,
-  GetImageCommand, ImagebuilderClient, ListLifecycleExecutionResourcesCommand, ListLifecycleExecutionsCommand,
-  StartResourceStateUpdateCommand, type Image,
+  CreateImageCommand, CreateLifecyclePolicyCommand, GetImageCommand, ListLifecycleExecutionResourcesCommand, ListLifecycleExecutionsCommand,
+  StartResourceStateUpdateCommand, type Image, type ImagebuilderClient,
 } from '@aws-sdk/client-imagebuilder';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { expectAwsError } from '../support/sdk.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { startLifecycleRun, waitForLifecycleExecution } from '../support/imagebuilder.ts';
+import { createBuildSetup, ibClient, startLifecycleRun, waitForImage, waitForLifecycleExecution } from '../support/imagebuilder.ts';
 
 const ACCOUNT = '111111111111';
 let server: RunningServer;
@@ -21,23 +20,13 @@ let ec2: EC2Client;
 let recipeArn: string;
 let infrastructureArn: string;
 
-const DOCUMENT = [
-  'name: lifecycle-test', 'schemaVersion: 1.0', 'phases:', '  - name: build', '    steps:', '      - name: Build',
-  '        action: ExecuteBash', '        inputs:', '          commands:', '            - "echo building"', '',
-].join('\n');
-
 before(async () => {
   server = await startServer({ extraArgs: ['--sim-boot-ms', '50'] });
-  ib = new ImagebuilderClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: devCredentials(ACCOUNT), maxAttempts: 1 });
+  ib = ibClient(server.endpoint, devCredentials(ACCOUNT));
   ec2 = ec2Client(server.endpoint, devCredentials(ACCOUNT));
   const { Images } = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['al2023-ami-*-x86_64'] }] }));
-  const { componentBuildVersionArn } = await ib.send(new CreateComponentCommand({ name: 'lifecycle-test', semanticVersion: '1.0.0', platform: 'Linux', data: DOCUMENT }));
-  ({ imageRecipeArn: recipeArn } = await ib.send(new CreateImageRecipeCommand({
-    name: 'golden', semanticVersion: '1.0.0', parentImage: Images![0].ImageId!, components: [{ componentArn: componentBuildVersionArn! }],
-  })) as { imageRecipeArn: string });
-  ({ infrastructureConfigurationArn: infrastructureArn } = await ib.send(new CreateInfrastructureConfigurationCommand({
-    name: 'golden', instanceProfileName: 'EC2InstanceProfileForImageBuilder', instanceTypes: ['t3.micro'],
-  })) as { infrastructureConfigurationArn: string });
+  // The recipe's name is what the lifecycle policy selects.
+  ({ recipeArn, infrastructureArn } = await createBuildSetup(ib, { name: 'golden', parentImage: Images![0].ImageId!, build: ['echo building'] }));
 });
 after(async () => {
   ib?.destroy();
@@ -46,13 +35,7 @@ after(async () => {
 
 async function build(): Promise<Image> {
   const { imageBuildVersionArn } = await ib.send(new CreateImageCommand({ imageRecipeArn: recipeArn, infrastructureConfigurationArn: infrastructureArn }));
-  for (let i = 0; i < 1200; i++) {
-    const { image } = await ib.send(new GetImageCommand({ imageBuildVersionArn }));
-    if (image?.state?.status === 'AVAILABLE') return image;
-    assert.ok(!['FAILED', 'CANCELLED'].includes(image?.state?.status ?? ''), `${imageBuildVersionArn}: ${image?.state?.status} ${image?.state?.reason}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`${imageBuildVersionArn} did not become AVAILABLE`);
+  return waitForImage(ib, imageBuildVersionArn!, ['AVAILABLE']);
 }
 
 test('a policy by recipe keeps the newest build and deletes the older one with its AMI and snapshot', { timeout: 180_000 }, async () => {
