@@ -173,7 +173,7 @@ class SshGuestSession implements GuestSession {
 export function sshGuestAccess(options: SshGuestAccessOptions = {}): GuestAccess {
   const users = options.users ?? DEFAULT_USERS;
   const connectTimeout = options.connectTimeoutSeconds ?? 5;
-  const retryDelayMs = options.retryDelayMs ?? 2000;
+  const retryDelayMs = options.retryDelayMs ?? 1000; // a booting guest answers within a second of sshd starting
   return {
     async open(target: GuestTarget, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<GuestSession> {
       if (!target.address) throw new Error(`${target.instanceId} has no address to reach it at`);
