@@ -5,6 +5,14 @@
 // ubuntu, root that gets in and may run `sudo -n`; open() retries until one does, since a guest
 // still booting refuses connections and cloud-init installs the key late.
 //
+// One TCP connection carries a session's scripts: OpenSSH's connection sharing (ControlMaster),
+// with its control socket in the session's private 0700 directory beside the key. The key
+// exchange and login cost a second or more each under software emulation, which a build paid per
+// script; now it pays them once (again after a reboot). The master outlives sshd restarts (a
+// restarted sshd keeps its connections), stops once idle for CONTROL_PERSIST_SECONDS should close()
+// never come, and goes at close() (`ssh -O exit`). A master that died (the guest went away) is
+// replaced by the next script's ssh, which then connects on its own (ControlMaster=auto).
+//
 // A script travels on stdin; the guest writes it to a temporary file and runs it with bash as root,
 // in the working directory, under coreutils' `timeout` so a step that runs too long stops in the
 // guest too. Its exit status comes back after a marker on stderr: without the marker, the guest was
@@ -27,6 +35,8 @@ export interface SshGuestAccessOptions {
 
 export const DEFAULT_USERS = ['admin', 'ec2-user', 'ubuntu', 'root'];
 const EXIT_MARKER = '__amiforge_exit_status__';
+/** How long a master with no script running stays, should the session never be closed. */
+const CONTROL_PERSIST_SECONDS = 300;
 
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -63,12 +73,18 @@ function ssh(args: string[], input: string, timeoutMs: number, signal?: AbortSig
   });
 }
 
+/** Stops the shared connection behind `args` (its master); nothing happens when there is none. */
+async function dropMaster(args: string[]): Promise<void> {
+  await ssh([...args.slice(0, -1), '-O', 'exit', args[args.length - 1]], '', 10_000).catch(() => {});
+}
+
 class SshGuestSession implements GuestSession {
   readonly description: string;
   private readonly baseArgs: string[];
   private readonly sudo: boolean;
   private readonly keyDir: string;
   private readonly retryDelayMs: number;
+  private closed = false;
 
   constructor(user: string, host: string, port: number, baseArgs: string[], keyDir: string, retryDelayMs: number) {
     this.description = `ssh ${user}@${host}:${port}`;
@@ -96,6 +112,7 @@ class SshGuestSession implements GuestSession {
   }
 
   async run(script: string, opts: RunOptions): Promise<CommandResult> {
+    if (this.closed) throw new Error(`${this.description}: the session is closed`);
     for (const k of Object.keys(opts.env ?? {})) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`not an environment variable name: ${k}`);
     const started = Date.now();
     // The local kill comes a little after the guest's own timeout, which stops the script there.
@@ -131,16 +148,23 @@ class SshGuestSession implements GuestSession {
     await this.run('nohup sh -c "sleep 1; systemctl reboot || reboot" >/dev/null 2>&1 &', { timeoutMs: 30_000, signal: opts.signal }).catch((err) => {
       if (opts.signal?.aborted) throw err;
     });
-    // Back when a session answers with another boot id: the guest went away and came back.
+    // Back when a session answers with another boot id: the guest went away and came back. The
+    // shared connection goes first, and after each answer from the old boot: one to a guest that
+    // vanished mid-reboot would otherwise hold the next attempts until its keep-alives give up.
+    await dropMaster(this.baseArgs);
     while (Date.now() < deadline) {
       await sleep(this.retryDelayMs, undefined, { signal: opts.signal });
       const now = await this.bootId(opts.signal);
       if (now && now !== before) return;
+      await dropMaster(this.baseArgs);
     }
     throw new Error(`${this.description}: the guest did not come back within ${Math.round(opts.timeoutMs / 1000)} s of the reboot`);
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await dropMaster(this.baseArgs);
     rmSync(this.keyDir, { recursive: true, force: true });
   }
 }
@@ -149,19 +173,23 @@ class SshGuestSession implements GuestSession {
 export function sshGuestAccess(options: SshGuestAccessOptions = {}): GuestAccess {
   const users = options.users ?? DEFAULT_USERS;
   const connectTimeout = options.connectTimeoutSeconds ?? 5;
-  const retryDelayMs = options.retryDelayMs ?? 2000;
+  const retryDelayMs = options.retryDelayMs ?? 1000; // a booting guest answers within a second of sshd starting
   return {
     async open(target: GuestTarget, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<GuestSession> {
       if (!target.address) throw new Error(`${target.instanceId} has no address to reach it at`);
       if (!target.privateKey) throw new Error(`no private key to reach ${target.instanceId} with`);
       const { host, port } = hostAndPort(target.address);
+      // mkdtemp makes the directory 0700: only this user reaches the key and the control socket.
       const keyDir = mkdtempSync(join(tmpdir(), 'amiforge-ssh-'));
       const key = join(keyDir, 'key');
       writeFileSync(key, target.privateKey.endsWith('\n') ? target.privateKey : `${target.privateKey}\n`, { mode: 0o600 });
       const argsFor = (user: string) => [
         '-i', key, '-p', String(port), '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no',
         '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', `ConnectTimeout=${connectTimeout}`,
-        '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4', `${user}@${host}`,
+        '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4',
+        // One master per user tried: a refused login leaves none, so the next user starts afresh.
+        '-o', 'ControlMaster=auto', '-o', `ControlPath=${join(keyDir, `cm-${user}`)}`, '-o', `ControlPersist=${CONTROL_PERSIST_SECONDS}`,
+        `${user}@${host}`,
       ];
       const deadline = Date.now() + opts.timeoutMs;
       let last = 'no attempt made';
@@ -171,6 +199,8 @@ export function sshGuestAccess(options: SshGuestAccessOptions = {}): GuestAccess
             const probe = user === 'root' ? 'true' : 'sudo -n true';
             const r = await ssh([...argsFor(user), probe], '', connectTimeout * 1000 + 15_000, opts.signal);
             if (r.code === 0) return new SshGuestSession(user, host, port, argsFor(user), keyDir, retryDelayMs);
+            // Logged in but may not use sudo: its master is of no use.
+            if (r.code !== 255) await dropMaster(argsFor(user));
             last = `${user}: ${r.stderr.trim().split('\n').pop() || `exit status ${r.code}`}`;
             // Nothing answers yet (booting): no point trying the other users this round.
             if (r.code === 255 && !/Permission denied/i.test(r.stderr)) break;
@@ -178,6 +208,8 @@ export function sshGuestAccess(options: SshGuestAccessOptions = {}): GuestAccess
           await sleep(retryDelayMs, undefined, { signal: opts.signal });
         }
       } catch (err) {
+        // An abort may come after a login's master started in the background.
+        for (const user of users) await dropMaster(argsFor(user));
         rmSync(keyDir, { recursive: true, force: true });
         throw err;
       }

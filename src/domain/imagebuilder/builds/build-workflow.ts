@@ -31,6 +31,7 @@ import {
 import { pause } from './pause.ts';
 import { defaultAmiName, expandName, type NameContext } from './output-names.ts';
 import { SANITIZE_SCRIPT, sanitizeSkipReason } from './sanitize.ts';
+import { cloudInitWaitScript } from './cloud-init-waits.ts';
 import { messageOf, StepSkipped, WorkflowExecution, type StepContext } from './workflow-records.ts';
 
 export interface BuildInput {
@@ -53,18 +54,13 @@ export const DEFAULT_INSTANCE_TYPE = 't3.medium';
 const DEFAULT_GUEST_TIMEOUT_MS = 10 * 60_000;
 const SANITIZE_TIMEOUT_MS = 5 * 60_000;
 /**
- * Waits, where the image has cloud-init, until its config stage is over (the stage that may
- * restart sshd), or cloud-init is done, failed or disabled; the final stage may still run (the
- * clean-up waits for it). The pause shares its line with `done`: the simulator's session, which
- * reads lines, then does not wait.
+ * Before a build instance's first step: where the image has cloud-init, until its config stage is
+ * over (the stage that may restart sshd and install what the user data asks for), or cloud-init is
+ * done, failed or disabled; the final stage may still run (the clean-up waits for it). A test
+ * instance's session does not wait: its one shared connection outlives an sshd restart, and what
+ * its tests check is the image.
  */
-const GUEST_READY_SCRIPT = `if command -v cloud-init >/dev/null 2>&1; then
-  for i in $(seq 1 1200); do
-    state=$(systemctl show -p ActiveState --value cloud-config.service 2>/dev/null)
-    if [ "$state" = active ] || [ "$state" = failed ]; then break; fi
-    if cloud-init status 2>/dev/null | grep -Eq 'status: (done|error|disabled)'; then break; fi
-    sleep 0.5; done
-fi`;
+const GUEST_READY_SCRIPT = cloudInitWaitScript('config');
 const GUEST_READY_ATTEMPTS = 5;
 const GUEST_RETRY_MS = 3000;
 
@@ -128,7 +124,7 @@ export class BuildWorkflow {
     await this.setStatus('BUILDING');
     try {
       await wf.step('ApplyBuildComponents', 'ExecuteComponents', { components: this.b.components.map((c) => c.arn) }, async (ctx) => {
-        const session = this.session = await this.openSession(instanceId, ctx, this.signal);
+        const session = this.session = await this.openSession(instanceId, ctx, this.signal, { waitForCloudInit: true });
         for (const phase of ['build', 'validate'] as const) {
           ctx.log(`phase ${phase}`);
           const outcome = await this.deps.runComponents(phase, this.b.components, session, {
@@ -205,7 +201,7 @@ export class BuildWorkflow {
       await wf.step('RunTestSuite', 'ExecuteComponents', { components: this.b.components.map((c) => c.arn), timeoutMinutes: minutes }, async (ctx) => {
         try {
           if (inGuest.length) {
-            const session = this.session = await this.openSession(instanceId, ctx, signal);
+            const session = this.session = await this.openSession(instanceId, ctx, signal, { waitForCloudInit: false });
             ctx.log('phase test');
             const outcome = await this.deps.runComponents('test', inGuest, session, {
               workingDirectory: this.b.recipe.workingDirectory, signal, onLog: (line) => ctx.log(line),
@@ -371,17 +367,16 @@ export class BuildWorkflow {
 
   /**
    * A session to the instance once the guest is ready (as Image Builder waits for its agent before
-   * the first step): cloud-init's config stage may restart sshd, and a connection in that moment
-   * is reset.
+   * the first step); on a build instance, ready means past cloud-init's config stage (above).
    */
-  private async openSession(instanceId: string, ctx: StepContext, signal: AbortSignal): Promise<GuestSession> {
+  private async openSession(instanceId: string, ctx: StepContext, signal: AbortSignal, o: { waitForCloudInit: boolean }): Promise<GuestSession> {
     const timeoutMs = this.deps.timing?.guestTimeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS;
     for (let attempt = 1; ; attempt++) {
       const session = await this.deps.guestAccess.open({
         account: this.caller.account, region: this.caller.region, instanceId, address: this.addresses.get(instanceId), privateKey: this.privateKey,
       }, { timeoutMs, signal });
       try {
-        await session.run(GUEST_READY_SCRIPT, { timeoutMs, signal });
+        if (o.waitForCloudInit) await session.run(GUEST_READY_SCRIPT, { timeoutMs, signal });
         ctx.log(`session: ${session.description}`);
         return session;
       } catch (err) {

@@ -10,13 +10,13 @@
 // data (the override is then responsible for it); skipped too when the recipe has the tag
 // `amiforge:sanitize` = `skip`. The hygiene scan finds what a skipped clean-up left.
 
+import { cloudInitWaitScript } from './cloud-init-waits.ts';
+
 export const SANITIZE_OPT_OUT_TAG = 'amiforge:sanitize';
 
 export const SANITIZE_SCRIPT = `set -u
-if command -v cloud-init >/dev/null 2>&1; then
-  echo "waiting for cloud-init to finish"
-  cloud-init status --wait >/dev/null 2>&1 || true
-fi
+echo "waiting for cloud-init to finish"
+${cloudInitWaitScript('final')}
 echo "removing SSH host keys"
 rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub
 echo "removing authorized_keys"
