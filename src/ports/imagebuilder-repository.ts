@@ -58,7 +58,7 @@ export interface ImageBuilderRepository {
   /** Inserts or replaces. */
   put(record: IbRecord): Promise<void>;
   get(arn: string): Promise<IbRecord | undefined>;
-  /** Matching records, oldest first (by createdAt, then ARN). */
+  /** Matching records, oldest first: by createdAt, records created in the same millisecond in the order they were inserted. */
   list(query: IbQuery): Promise<IbRecord[]>;
   /**
    * Reads, changes and writes one record atomically: `change` gets the current record and

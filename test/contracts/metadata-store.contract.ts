@@ -810,6 +810,12 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual((await s.imageBuilder.get('wf-1'))?.doc, { data: 'wf-1', done: true });
       assert.equal(await s.imageBuilder.update('wf-1', () => undefined), undefined, 'left as it was');
       assert.equal(await s.imageBuilder.update('missing', (r) => r), undefined);
+      const tied = ['wf-z', 'wf-a', 'wf-m'].map((id) => rec(id, A, { kind: 'workflow-execution', name: id, version: undefined, build: undefined, parent: two.arn }));
+      for (const r of tied) await s.imageBuilder.insert(r);
+      await s.imageBuilder.update('wf-z', (r) => ({ ...r, state: 'DONE' }));
+      await s.imageBuilder.put({ ...tied[1], state: 'DONE' });
+      assert.deepEqual((await s.imageBuilder.list({ kind: 'workflow-execution', parent: two.arn })).map((r) => r.arn), ['wf-z', 'wf-a', 'wf-m'],
+        'created in the same millisecond: in the order inserted, whatever was updated since');
       assert.equal(await s.imageBuilder.delete(two.arn), true);
       assert.equal(await s.imageBuilder.delete(two.arn), false);
       await s.reset();

@@ -6,6 +6,7 @@ import type { Tx } from './sqlite-tags.ts';
 type Row = Record<string, SQLInputValue>;
 
 const COLUMNS = 'arn, kind, account, region, name, version, build, parent, state, created_at, updated_at, doc';
+const UPDATES = COLUMNS.split(', ').slice(1).map((c) => `${c} = excluded.${c}`).join(', ');
 
 function toRow(r: IbRecord): SQLInputValue[] {
   return [r.arn, r.kind, r.account, r.region, r.name, r.version ?? null, r.build ?? null, r.parent ?? null,
@@ -40,7 +41,8 @@ export class SqliteImageBuilder implements ImageBuilderRepository {
   }
 
   async put(record: IbRecord): Promise<void> {
-    this.db.prepare(`INSERT OR REPLACE INTO ib_records (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    // An upsert, not INSERT OR REPLACE: a replaced row would get a new rowid, which orders ties.
+    this.db.prepare(`INSERT INTO ib_records (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET ${UPDATES}`)
       .run(...toRow(record));
   }
 
@@ -60,7 +62,7 @@ export class SqliteImageBuilder implements ImageBuilderRepository {
       where.push(`state IN (${q.states.map(() => '?').join(', ')})`);
       args.push(...q.states);
     }
-    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM ib_records WHERE ${where.join(' AND ')} ORDER BY created_at, arn`)
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM ib_records WHERE ${where.join(' AND ')} ORDER BY created_at, rowid`)
       .all(...args) as Row[];
     return rows.map(fromRow);
   }
@@ -71,7 +73,8 @@ export class SqliteImageBuilder implements ImageBuilderRepository {
       if (!row) return undefined;
       const next = change(fromRow(row));
       if (!next) return undefined;
-      this.db.prepare(`INSERT OR REPLACE INTO ib_records (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...toRow(next));
+      this.db.prepare(`INSERT INTO ib_records (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET ${UPDATES}`)
+        .run(...toRow(next));
       return next;
     });
   }
