@@ -13,6 +13,7 @@ import type {
 import type { Caller } from '../../context.ts';
 import { Errors, isServiceError } from '../../errors.ts';
 import { requireIbArn } from '../arns.ts';
+import { page as indexPage } from '../resources/records.ts';
 import type { HygieneFinding, HygieneReport, InstalledPackage } from './hygiene-types.ts';
 
 /** The private field of an image record that holds its scan. */
@@ -75,17 +76,11 @@ export function toScanFinding(record: IbRecord, stored: StoredHygiene, f: Hygien
   };
 }
 
+/** The shared page, after Image Builder's range check of maxResults (1 to 25) for these two lists. */
 function page<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined): { items: T[]; nextToken?: string } {
   const size = maxResults ?? 25;
   if (!Number.isInteger(size) || size < 1 || size > 25) throw Errors.ibInvalidRequest(`The value of maxResults must be between 1 and 25; got ${maxResults}.`);
-  let from = 0;
-  if (nextToken !== undefined) {
-    const parsed = /^o:(\d+)$/.exec(Buffer.from(nextToken, 'base64url').toString('utf8'));
-    if (!parsed) throw Errors.ibInvalidPaginationToken();
-    from = Number(parsed[1]);
-  }
-  const slice = items.slice(from, from + size);
-  return from + size < items.length ? { items: slice, nextToken: Buffer.from(`o:${from + size}`).toString('base64url') } : { items: slice };
+  return indexPage(items, size, nextToken);
 }
 
 export async function listImageScanFindings(repo: ImageBuilderRepository, caller: Caller, req: ListImageScanFindingsRequest): Promise<ListImageScanFindingsResponse> {
