@@ -1,32 +1,11 @@
-// Filters and pages of the pipeline lists (ListImagePipelines, ListImagePipelineImages). A page
+// Pages of the pipeline lists (ListImagePipelines, ListImagePipelineImages). A page
 // resumes after the last record returned (its creation time and ARN, oldest first), so records
 // created or deleted between two pages neither repeat nor shift the next page.
 import { Errors } from '../../errors.ts';
 import type { IbRecord } from '../../../ports/imagebuilder-repository.ts';
-import type { Filter } from '../../../protocol/imagebuilder/types.generated.ts';
 
 /** Image Builder's lists: at most 25 a page, 25 by default (the model's RestrictedInteger). */
 export const MAX_RESULTS = 25;
-
-export type FilterReaders = Record<string, (record: IbRecord) => string | undefined>;
-
-/** Filters AND together, a filter's values OR; a value matches when equal. Unknown names are refused. */
-export function applyFilters(records: IbRecord[], filters: Filter[] | undefined, readers: FilterReaders): IbRecord[] {
-  let out = records;
-  for (const f of filters ?? []) {
-    const read = f.name !== undefined && Object.hasOwn(readers, f.name) ? readers[f.name] : undefined;
-    if (!read) {
-      throw Errors.ibInvalidParameterValue(
-        `The value supplied for parameter 'filters' is not valid. The filter name '${f.name ?? ''}' is not supported; use one of: ${Object.keys(readers).join(', ')}.`);
-    }
-    const values = new Set(f.values ?? []);
-    out = out.filter((r) => {
-      const v = read(r);
-      return v !== undefined && values.has(v);
-    });
-  }
-  return out;
-}
 
 const encode = (r: IbRecord) => Buffer.from(JSON.stringify([r.createdAt, r.arn]), 'utf8').toString('base64url');
 

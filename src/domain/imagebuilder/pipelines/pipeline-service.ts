@@ -12,8 +12,9 @@ import type {
   ListImagePipelinesRequest, StartImagePipelineExecutionRequest, UpdateImagePipelineRequest,
 } from '../../../protocol/imagebuilder/types.generated.ts';
 import { ibArn, requireIbArn } from '../arns.ts';
+import { applyFilters, type FilterRule } from '../resources/records.ts';
 import { DependencyResolver } from './dependency-versions.ts';
-import { applyFilters, page, type FilterReaders } from './list-pages.ts';
+import { page } from './list-pages.ts';
 import type { PipelineBuildStarter } from './pipeline-builds.ts';
 import { nextRun, pipelineSettings, stored, wirePipeline, type PipelineDoc } from './pipeline-document.ts';
 import { PipelineRuns } from './pipeline-runs.ts';
@@ -26,7 +27,7 @@ export interface PipelineServiceDeps {
   amazonComponents?: (region: string) => Component[];
 }
 
-const PIPELINE_FILTERS: FilterReaders = {
+const PIPELINE_FILTERS: FilterRule<IbRecord> = {
   name: (r) => r.name,
   description: (r) => (r.doc as PipelineDoc).description,
   status: (r) => (r.doc as PipelineDoc).status,
@@ -35,7 +36,7 @@ const PIPELINE_FILTERS: FilterReaders = {
   distributionConfigurationArn: (r) => (r.doc as PipelineDoc).distributionConfigurationArn,
 };
 
-const IMAGE_FILTERS: FilterReaders = {
+const IMAGE_FILTERS: FilterRule<IbRecord> = {
   name: (r) => (r.doc as Image).name ?? r.name,
   version: (r) => (r.doc as Image).version ?? r.version,
 };
