@@ -25,7 +25,10 @@ export function page(records: IbRecord[], nextToken: string | undefined, maxResu
   let rest = records;
   if (nextToken !== undefined) {
     const [createdAt, arn] = decode(nextToken);
-    rest = records.filter((r) => r.createdAt > createdAt || (r.createdAt === createdAt && r.arn > arn));
+    // The store orders records of one millisecond by insertion, not by ARN: resume right after the
+    // last record while it is still listed; once deleted, after its creation time (ties by ARN).
+    const at = records.findIndex((r) => r.arn === arn);
+    rest = at >= 0 ? records.slice(at + 1) : records.filter((r) => r.createdAt > createdAt || (r.createdAt === createdAt && r.arn > arn));
   }
   const items = rest.slice(0, size);
   return { items, nextToken: rest.length > size ? encode(items[items.length - 1]) : undefined };
