@@ -1,7 +1,7 @@
 // `amiforge copy-schedules list` and `amiforge copy-schedules run NAME`: a running server's
 // scheduled copies, through its operational endpoints (/_amiforge/copy-schedules).
-import { Command, Option } from 'commander';
-import { DEFAULT_ENDPOINT } from './aws.ts';
+import { Command } from 'commander';
+import { callOperational as call, endpointOption } from './operational-api.ts';
 
 interface RunSummary {
   trigger: string;
@@ -23,18 +23,6 @@ interface Status {
   running: boolean;
   nextRunAt?: string;
   lastRun?: RunSummary;
-}
-
-const endpointOption = () => new Option('--endpoint-url <url>', 'the amiforge server').env('AWS_ENDPOINT_URL').default(DEFAULT_ENDPOINT);
-
-async function call(endpoint: string, method: string, path: string): Promise<{ status: number; body: any }> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, endpoint), { method, signal: AbortSignal.timeout(30_000) });
-  } catch (err) {
-    throw new Error(`cannot reach amiforge at ${endpoint} (${(err as Error).cause ?? (err as Error).message}); is \`amiforge serve\` running there?`);
-  }
-  return { status: res.status, body: await res.json().catch(() => ({})) };
 }
 
 async function list(endpoint: string): Promise<Status[]> {

@@ -1,22 +1,20 @@
 // `amiforge lifecycle-policies run ARN` and `... preview ARN`: start an Image Builder lifecycle
 // policy's execution now (or a dry run) on a running server, through its operational endpoints
 // (/_amiforge/lifecycle-policies/ARN/run|preview), as Image Builder's API has no such call.
-import { Command, Option } from 'commander';
-import { DEFAULT_ENDPOINT } from './aws.ts';
-
-const endpointOption = () => new Option('--endpoint-url <url>', 'the amiforge server').env('AWS_ENDPOINT_URL').default(DEFAULT_ENDPOINT);
+import { Command } from 'commander';
+import { callOperational, endpointOption } from './operational-api.ts';
 
 async function start(endpoint: string, arn: string, what: 'run' | 'preview'): Promise<void> {
-  let res: Response;
+  let res: { status: number; body: { error?: string; lifecycleExecutionId?: string; started?: boolean } };
   try {
-    res = await fetch(new URL(`/_amiforge/lifecycle-policies/${encodeURIComponent(arn)}/${what}`, endpoint), { method: 'POST', signal: AbortSignal.timeout(30_000) });
+    res = await callOperational(endpoint, 'POST', `/_amiforge/lifecycle-policies/${encodeURIComponent(arn)}/${what}`);
   } catch (err) {
-    console.error(`amiforge lifecycle-policies: cannot reach amiforge at ${endpoint} (${(err as Error).cause ?? (err as Error).message}); is \`amiforge serve\` running there?`);
+    console.error(`amiforge lifecycle-policies: ${(err as Error).message}`);
     process.exit(2);
   }
-  const body = await res.json().catch(() => ({})) as { error?: string; lifecycleExecutionId?: string; started?: boolean };
-  if (res.status !== 202) {
-    console.error(`amiforge lifecycle-policies: ${body.error ?? `the server answered ${res.status}`}`);
+  const { status, body } = res;
+  if (status !== 202) {
+    console.error(`amiforge lifecycle-policies: ${body.error ?? `the server answered ${status}`}`);
     process.exit(2);
   }
   console.log(body.lifecycleExecutionId);
