@@ -43,8 +43,6 @@ export interface ServerConfig {
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
 /** Where the build scripts put what they build; AMIFORGE_BUILD_DIR overrides it. */
 export const DEFAULT_BUILD_DIR = fileURLToPath(new URL('../../.amiforge-build', import.meta.url));
-/** Where scripts/build-base-image.sh builds (BUILD_DIR/base-image); AMIFORGE_BASE_IMAGE_DIR overrides it. */
-export const DEFAULT_BASE_IMAGE_DIR = join(DEFAULT_BUILD_DIR, 'base-image');
 
 export interface ServeOptions {
   host?: string;
@@ -139,6 +137,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (!Number.isInteger(volumeWriteBuffer) || volumeWriteBuffer < 0 || volumeWriteBuffer > 4096) {
     throw new ConfigError(`--volume-write-buffer must be 0 to 4096 blocks, got ${o.volumeWriteBuffer}`);
   }
+  const buildDir = resolve(env.AMIFORGE_BUILD_DIR || DEFAULT_BUILD_DIR);
   return Object.freeze({
     host,
     port,
@@ -150,8 +149,9 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     kmsRootKey: kmsRootKey(o, env, dataDir),
     instanceLimit,
     hypervisor: Object.freeze({ driver, bootMs, forwardPortOffset }),
-    baseImageDir: resolve(env.AMIFORGE_BASE_IMAGE_DIR || join(env.AMIFORGE_BUILD_DIR || DEFAULT_BUILD_DIR, 'base-image')),
-    buildDir: resolve(env.AMIFORGE_BUILD_DIR || DEFAULT_BUILD_DIR),
+    // scripts/build-base-image.sh builds into BUILD_DIR/base-image; AMIFORGE_BASE_IMAGE_DIR overrides it.
+    baseImageDir: resolve(env.AMIFORGE_BASE_IMAGE_DIR || join(buildDir, 'base-image')),
+    buildDir,
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
     network: networkOptions(o),
     volumeWriteBuffer,

@@ -26,3 +26,18 @@ export function pageSize(maxResults: number | undefined, range: { min: number; m
   }
   return maxResults;
 }
+
+/**
+ * One page of `items` (already in key order): those after the token's key that `keep` accepts,
+ * at most `limit`, and the token of the next page when more remain.
+ */
+export function pageByKey<T>(items: Iterable<T>, key: (t: T) => string, keep: (t: T) => boolean, limit: number, after: string | undefined): { out: T[]; next?: string } {
+  const out: T[] = [];
+  for (const t of items) {
+    if (after !== undefined && key(t) <= after) continue;
+    if (!keep(t)) continue;
+    if (out.length === limit) return { out, next: encodeToken(key(out[out.length - 1])) };
+    out.push(t);
+  }
+  return { out };
+}

@@ -19,7 +19,6 @@
 // - TCG's translation cache is 1 GiB by default, ~1.4 GiB of resident memory per guest for a
 //   distribution's boot; 256 MiB cost no speed in the measurements and halve that.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
 import { guestfwdCommand } from './metadata-responder.ts';
 

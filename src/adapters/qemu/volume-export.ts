@@ -8,7 +8,6 @@
 // fetches of 7 distinct blocks without it. The export is the volume's only writer while a guest
 // has it, so a small per-volume cache stays coherent: every access to a block runs under that
 // block's lock, and writes update the cached copy.
-import { BLOCK_SIZE } from '../../ports/block-store.ts';
 import type { VolumeData } from '../../domain/volumes/volume-data.ts';
 import type { GuestDisk, GuestDiskBlocks } from '../../ports/hypervisor.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
@@ -20,13 +19,7 @@ export interface VolumeExportOptions {
 }
 
 export function volumeExport(data: VolumeData, vol: VolumeRecord, opts: VolumeExportOptions = {}): NbdExport {
-  return blockExport(vol.size * 1024 ** 3, {
-    blockSize: BLOCK_SIZE,
-    readBlock: (index) => data.readBlock(vol, index),
-    writeBlock: (index, block, changed) => data.writeBlock(vol, index, block, changed),
-    flush: () => data.flush(vol),
-    writeStats: () => ({ ...data.volumeWriteStats(vol.volumeId) }),
-  }, opts);
+  return blockExport(vol.size * 1024 ** 3, data.blockAccess(vol), opts);
 }
 
 /**

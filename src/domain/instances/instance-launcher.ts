@@ -21,7 +21,7 @@ import type { InstanceLifecycle } from './instance-lifecycle.ts';
 import { architectureFits, DEFAULT_INSTANCE_TYPE, findInstanceType, type InstanceTypeInfo } from './instance-types.ts';
 import { toWireInstance } from './instance-wire.ts';
 import { launchPlan, type DevicePlan, type EbsPlan } from './launch-plan.ts';
-import { intToIp } from './private-addresses.ts';
+import { intToIpv4 } from '../network/cidr.ts';
 import { subnetAddressRange, type InstanceNetwork } from '../network/instance-network.ts';
 
 export interface LauncherDeps {
@@ -121,7 +121,7 @@ export class InstanceLauncher {
         if (address === undefined) throw Errors.insufficientAddresses(placement.subnet.subnetId);
         const r: InstanceRecord = {
           region: caller.region, instanceId, ownerId: caller.account, reservationId, imageId: image.image.ImageId,
-          instanceType: type.name, availabilityZone: zone, privateIpAddress: intToIp(address), launchIndex: i,
+          instanceType: type.name, availabilityZone: zone, privateIpAddress: intToIpv4(address), launchIndex: i,
           keyName: key?.keyName, publicKey: key ? `${key.publicKey} ${key.keyName}` : undefined, state: 'pending', stateTransitionReason: '',
           launchTime: now.toISOString(), architecture: image.image.Architecture === 'arm64' ? 'arm64' : image.image.Architecture === 'i386' ? 'i386' : 'x86_64',
           rootDeviceName: image.image.RootDeviceName!, rootDeviceType: image.image.RootDeviceType ?? 'ebs',

@@ -21,7 +21,7 @@ import { expired, findOwnedInstance } from './instance-lookup.ts';
 import { wireState } from './instance-states.ts';
 import { architectureFits, findInstanceType } from './instance-types.ts';
 import { attachmentOf } from './instance-volumes.ts';
-import { blockDeviceMappings, toWireInstance } from './instance-wire.ts';
+import { blockDeviceMappings, toWireInstance, wireGroups } from './instance-wire.ts';
 
 export interface InstanceServiceDeps {
   store: MetadataStore; clock: Clock; hypervisor: Hypervisor; lifecycle: InstanceLifecycle;
@@ -135,7 +135,7 @@ export class InstanceService {
       case 'ramdisk': out.RamdiskId = value(r.ramdiskId); break;
       case 'productCodes': out.ProductCodes = []; break;
       case 'sourceDestCheck': out.SourceDestCheck = { Value: true }; break;
-      case 'groupSet': out.Groups = (r.network?.groups ?? []).map((g) => ({ GroupId: g.groupId, GroupName: g.groupName })); break;
+      case 'groupSet': out.Groups = wireGroups(r) ?? []; break;
       case 'ebsOptimized': out.EbsOptimized = { Value: false }; break;
       case 'sriovNetSupport': out.SriovNetSupport = {}; break;
       case 'enaSupport': out.EnaSupport = { Value: !!r.enaSupport }; break;

@@ -1,7 +1,6 @@
 // An instance's volumes through its life: the guest's disks (read and written through
 // VolumeData), instance-store volumes made empty at every start and dropped at every stop, and
 // what termination does (DeleteOnTermination volumes deleted, the others detached and kept).
-import { BLOCK_SIZE } from '../../ports/block-store.ts';
 import type { GuestDisk } from '../../ports/hypervisor.ts';
 import type { InstanceRecord } from '../../ports/instance-repository.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
@@ -25,13 +24,7 @@ export function guestDisk(data: VolumeData, device: string, v: VolumeRecord): Gu
     sizeBytes: v.size * 1024 ** 3,
     read: (offset, length) => data.read(v, offset, length),
     write: (offset, bytes) => data.write(v, offset, bytes),
-    blocks: {
-      blockSize: BLOCK_SIZE,
-      readBlock: (index) => data.readBlock(v, index),
-      writeBlock: (index, bytes, changed) => data.writeBlock(v, index, bytes, changed),
-      flush: () => data.flush(v),
-      writeStats: () => ({ ...data.volumeWriteStats(v.volumeId) }),
-    },
+    blocks: data.blockAccess(v),
   };
 }
 

@@ -4,7 +4,7 @@
 // is its own address on the amiforge host while it runs, and its public DNS name is that address
 // too (nothing would resolve an ec2-...amazonaws.com name to it). Members amiforge has no truth
 // for are left out rather than made up.
-import type { Instance, InstanceBlockDeviceMapping, InstanceNetworkInterface, Tag } from '../../protocol/ec2/types.generated.ts';
+import type { GroupIdentifier, Instance, InstanceBlockDeviceMapping, InstanceNetworkInterface, Tag } from '../../protocol/ec2/types.generated.ts';
 import type { InstanceRecord } from '../../ports/instance-repository.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import { findRegion, zonesOf } from '../regions.ts';
@@ -28,6 +28,11 @@ export function blockDeviceMappings(r: InstanceRecord, volumes: VolumeRecord[]):
   return out.sort((a, b) => rank(a.device).localeCompare(rank(b.device))).map((x) => x.m);
 }
 
+/** The instance's security groups as EC2 names them (GroupIdentifier); undefined before networks were modelled. */
+export function wireGroups(r: InstanceRecord): GroupIdentifier[] | undefined {
+  return r.network?.groups.map((g) => ({ GroupId: g.groupId, GroupName: g.groupName }));
+}
+
 /** The instance's one network interface, as EC2 lists it under NetworkInterfaces. */
 function networkInterface(r: InstanceRecord): InstanceNetworkInterface | undefined {
   const n = r.network;
@@ -37,7 +42,7 @@ function networkInterface(r: InstanceRecord): InstanceNetworkInterface | undefin
   return {
     NetworkInterfaceId: n.networkInterfaceId, SubnetId: n.subnetId, VpcId: n.vpcId, OwnerId: r.ownerId, Description: '', Status: 'in-use',
     MacAddress: n.macAddress, PrivateIpAddress: r.privateIpAddress, PrivateDnsName: dns, SourceDestCheck: true, InterfaceType: 'interface',
-    Groups: n.groups.map((g) => ({ GroupId: g.groupId, GroupName: g.groupName })),
+    Groups: wireGroups(r),
     Attachment: {
       AttachmentId: n.networkInterfaceId.replace(/^eni-/, 'eni-attach-'), DeviceIndex: 0, Status: 'attached', AttachTime: new Date(r.launchTime),
       DeleteOnTermination: true, NetworkCardIndex: 0,
@@ -62,7 +67,7 @@ export function toWireInstance(r: InstanceRecord, volumes: VolumeRecord[], tags:
     PublicIpAddress: r.publicIpAddress,
     VpcId: live ? r.network?.vpcId : undefined,
     SubnetId: live ? r.network?.subnetId : undefined,
-    SecurityGroups: r.network?.groups.map((g) => ({ GroupId: g.groupId, GroupName: g.groupName })),
+    SecurityGroups: wireGroups(r),
     NetworkInterfaces: r.network ? [networkInterface(r)].filter((n) => n !== undefined) : undefined,
     SourceDestCheck: r.network ? true : undefined,
     StateTransitionReason: r.stateTransitionReason,

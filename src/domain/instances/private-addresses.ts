@@ -1,8 +1,6 @@
 // Private addresses and DNS names. An instance's address comes from its subnet's range (the
 // subnet's first four addresses and its last are reserved, as AWS reserves them; see
 // network/instance-network.ts), unique in the region.
-export { intToIpv4 as intToIp } from '../network/cidr.ts';
-
 /** EC2's private DNS name: ip-172-31-1-2.ec2.internal in us-east-1, .REGION.compute.internal elsewhere. */
 export function privateDnsName(ip: string, region: string): string {
   const host = `ip-${ip.replace(/\./g, '-')}`;

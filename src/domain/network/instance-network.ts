@@ -3,7 +3,6 @@
 // VPC's default group); while it runs its own address on the host (PublicIpAddress) and the TCP
 // ports its groups let the host reach, handed to the hypervisor at start and again whenever the
 // groups or their rules change.
-import { createHash } from 'node:crypto';
 import type { RunInstancesRequest } from '../../protocol/ec2/types.generated.ts';
 import { GuestNotRunningError, type ForwardsResult, type GuestForwards, type Hypervisor } from '../../ports/hypervisor.ts';
 import type { InstanceNetworkRecord, InstanceRecord } from '../../ports/instance-repository.ts';
@@ -12,6 +11,7 @@ import type { SecurityGroupRecord, SubnetRecord } from '../../ports/network-repo
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { isResourceId } from '../resource-ids.ts';
+import { instanceMacAddress } from '../instances/guest-spec.ts';
 import { intToIpv4, ipv4BlockSize, parseIpv4Cidr } from './cidr.ts';
 import { DEFAULT_GROUP_NAME, derivedId, ensureDefaultNetwork } from './default-network.ts';
 import { forwardedPorts } from './host-ports.ts';
@@ -45,12 +45,6 @@ export interface LaunchNetwork {
 export function subnetAddressRange(subnet: SubnetRecord): { first: number; last: number } {
   const block = parseIpv4Cidr(subnet.cidrBlock)!;
   return { first: block.base + 4, last: block.base + ipv4BlockSize(block) - 2 };
-}
-
-/** A stable, locally administered MAC address for the instance's interface (as EC2's 0e:/02: ones). */
-function macAddressOf(instanceId: string): string {
-  const bytes = createHash('sha256').update(instanceId).digest().subarray(0, 5);
-  return ['0e', ...[...bytes].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
 export class InstanceNetwork {
@@ -123,7 +117,7 @@ export class InstanceNetwork {
   interfaceOf(instanceId: string, launch: LaunchNetwork): InstanceNetworkRecord {
     return {
       vpcId: launch.subnet.vpcId, subnetId: launch.subnet.subnetId, networkInterfaceId: derivedId('eni', instanceId),
-      macAddress: macAddressOf(instanceId), groups: launch.groups, publicAddress: launch.publicAddress,
+      macAddress: instanceMacAddress(instanceId), groups: launch.groups, publicAddress: launch.publicAddress,
     };
   }
 

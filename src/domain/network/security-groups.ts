@@ -15,7 +15,7 @@ import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { checkFilterNames, matchesFilters, normalizeFilters, type FilterMap } from '../filters.ts';
 import { KeyedQueue } from '../instances/serial.ts';
-import { decodeToken, encodeToken, pageSize } from '../pagination.ts';
+import { decodeToken, pageByKey, pageSize } from '../pagination.ts';
 import { isResourceId } from '../resource-ids.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import { allowAllEgress, DEFAULT_GROUP_NAME, ensureDefaultNetwork } from './default-network.ts';
@@ -164,25 +164,15 @@ export class SecurityGroupService {
     const all = await this.groups.groups(caller.account, caller.region);
     const names = new Map(all.map((g) => [g.groupId, g.groupName]));
     const tags = await this.deps.store.tags.forResources(caller.account, caller.region, all.map((g) => g.groupId));
-    const page: GroupView[] = [];
-    let more = false;
-    for (const g of all) {
-      if (after !== undefined && g.groupId <= after) continue;
-      if (wanted.size && !wanted.has(g.groupId)) continue;
-      const view = { g, tags: tags.get(g.groupId) ?? [], names };
-      if (!matchesFilters(view, view.tags, filters, groupFilters)) continue;
-      if (page.length === limit) {
-        more = true;
-        break;
-      }
-      page.push(view);
-    }
+    const views = all.map((g): GroupView => ({ g, tags: tags.get(g.groupId) ?? [], names }));
+    const { out, next } = pageByKey(views, (v) => v.g.groupId,
+      (v) => (!wanted.size || wanted.has(v.g.groupId)) && matchesFilters(v, v.tags, filters, groupFilters), limit, after);
     return {
-      SecurityGroups: page.map(({ g, tags: own }) => ({
+      SecurityGroups: out.map(({ g, tags: own }) => ({
         GroupId: g.groupId, GroupName: g.groupName, Description: g.description, OwnerId: g.account, VpcId: g.vpcId, SecurityGroupArn: groupArn(g),
         IpPermissions: toIpPermissions(g, false), IpPermissionsEgress: toIpPermissions(g, true), Tags: own.length ? own : undefined,
       })),
-      NextToken: more ? encodeToken(page[page.length - 1].g.groupId) : undefined,
+      NextToken: next,
     };
   }
 
@@ -292,22 +282,10 @@ export class SecurityGroupService {
       .sort((a, b) => (a.r.ruleId < b.r.ruleId ? -1 : a.r.ruleId > b.r.ruleId ? 1 : 0));
     for (const id of req.SecurityGroupRuleIds ?? []) if (!all.some((x) => x.r.ruleId === id)) throw Errors.ruleIdNotFound(id);
     const tags = await this.deps.store.tags.forResources(caller.account, caller.region, all.map((x) => x.r.ruleId));
-    const out: SecurityGroupRule[] = [];
-    let more = false;
-    let last = '';
-    for (const x of all) {
-      if (after !== undefined && x.r.ruleId <= after) continue;
-      if (req.SecurityGroupRuleIds?.length && !req.SecurityGroupRuleIds.includes(x.r.ruleId)) continue;
-      const own = tags.get(x.r.ruleId) ?? [];
-      if (!matchesFilters(x, own, filters, ruleFilters)) continue;
-      if (out.length === limit) {
-        more = true;
-        break;
-      }
-      out.push(toWireRule(x.g, x.r, own));
-      last = x.r.ruleId;
-    }
-    return { SecurityGroupRules: out, NextToken: more ? encodeToken(last) : undefined };
+    const own = (x: { r: SecurityGroupRuleRecord }) => tags.get(x.r.ruleId) ?? [];
+    const { out, next } = pageByKey(all, (x) => x.r.ruleId,
+      (x) => (!req.SecurityGroupRuleIds?.length || req.SecurityGroupRuleIds.includes(x.r.ruleId)) && matchesFilters(x, own(x), filters, ruleFilters), limit, after);
+    return { SecurityGroupRules: out.map((x) => toWireRule(x.g, x.r, own(x))), NextToken: next };
   }
 
   /** Replaces rules in place, keeping their ids and directions. */

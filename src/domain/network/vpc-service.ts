@@ -8,7 +8,7 @@ import type { SubnetRecord, VpcRecord } from '../../ports/network-repository.ts'
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { checkFilterNames, matchesFilters, normalizeFilters, type FilterMap } from '../filters.ts';
-import { decodeToken, encodeToken, pageSize } from '../pagination.ts';
+import { decodeToken, pageByKey, pageSize } from '../pagination.ts';
 import { findRegion, zonesOf } from '../regions.ts';
 import { isResourceId } from '../resource-ids.ts';
 import { ensureDefaultNetwork } from './default-network.ts';
@@ -54,15 +54,7 @@ const subnetArn = (s: SubnetRecord) => `arn:aws:ec2:${s.region}:${s.account}:sub
 /** Pages of `items` (in id order) after the token, passing the filters. */
 function page<T>(items: T[], id: (t: T) => string, keep: (t: T) => boolean, req: { MaxResults?: number; NextToken?: string }) {
   const limit = pageSize(req.MaxResults, { min: 5, max: 1000, default: Number.MAX_SAFE_INTEGER });
-  const after = decodeToken(req.NextToken);
-  const out: T[] = [];
-  for (const t of items) {
-    if (after !== undefined && id(t) <= after) continue;
-    if (!keep(t)) continue;
-    if (out.length === limit) return { out, next: encodeToken(id(out[out.length - 1])) };
-    out.push(t);
-  }
-  return { out, next: undefined };
+  return pageByKey(items, id, keep, limit, decodeToken(req.NextToken));
 }
 
 export class VpcService {

@@ -19,6 +19,7 @@
 // answered; so a crash loses at most the writes not yet flushed, and never leaves a reference to
 // a block that is not there.
 import { BLOCK_SIZE, type BlockStore } from '../../ports/block-store.ts';
+import type { GuestDiskBlocks } from '../../ports/hypervisor.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { BlockEntry } from '../../ports/snapshot-repository.ts';
 import type { JournalPage, VolumeRecord } from '../../ports/volume-repository.ts';
@@ -297,6 +298,17 @@ export class VolumeData {
       for (const e of entries) dirty.written(e.index, e.data);
     }
     for (const s of [dirty.stats, this.writeStats]) s.flushes++;
+  }
+
+  /** The volume's whole-block access, as a guest disk (an NBD export) reads and writes it. */
+  blockAccess(vol: VolumeRecord): GuestDiskBlocks {
+    return {
+      blockSize: BLOCK_SIZE,
+      readBlock: (index) => this.readBlock(vol, index),
+      writeBlock: (index, block, changed) => this.writeBlock(vol, index, block, changed),
+      flush: () => this.flush(vol),
+      writeStats: () => ({ ...this.volumeWriteStats(vol.volumeId) }),
+    };
   }
 
   private check(vol: VolumeRecord, offset: number, length: number): void {
