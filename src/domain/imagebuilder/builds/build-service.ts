@@ -35,11 +35,6 @@ export class BuildService {
 
   /** Starts a build; resolves with its build version ARN while the workflow runs on. */
   async startBuild(caller: Caller, req: StartBuildRequest): Promise<{ imageBuildVersionArn: string }> {
-    if (req.clientToken) {
-      const prior = (await this.deps.records.list({ kind: 'image', account: caller.account, region: caller.region }))
-        .find((r) => (r.doc as ImageDoc)._clientToken === req.clientToken);
-      if (prior) return { imageBuildVersionArn: prior.arn };
-    }
     const recipe = await this.owned<ImageRecipe>(caller, req.imageRecipeArn, 'image-recipe', 'imageRecipeArn');
     const infra = await this.owned<InfrastructureConfiguration>(caller, req.infrastructureConfigurationArn, 'infrastructure-configuration', 'infrastructureConfigurationArn');
     const dist = req.distributionConfigurationArn
@@ -64,7 +59,6 @@ export class BuildService {
         infrastructureConfiguration: infra, distributionConfiguration: dist, imageTestsConfiguration: tests,
         dateCreated: now.toISOString(), tags: req.tags ?? {}, buildType: req.buildType ?? 'USER_INITIATED', imageSource: 'CUSTOM',
         workflows: (['BUILD', 'TEST', 'DISTRIBUTION'] as const).filter((w) => w !== 'TEST' || tests.imageTestsEnabled).map((w) => ({ workflowArn: workflowArn(caller.region, w) })),
-        _clientToken: req.clientToken,
       };
       const record: IbRecord = {
         arn, kind: 'image', account: caller.account, region: caller.region, name, version, build, parent: req.imagePipelineArn,
