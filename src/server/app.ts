@@ -69,8 +69,6 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
-  /** Offline hygiene scans and package lists of AMIs (`amiforge image scan`, Image Builder's ListImagePackages). */
-  readonly hygiene: HygieneScanner;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -202,7 +200,6 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
-    hygiene,
     async reset() {
       await builds.close();
       await lifecycle.runner.idle();

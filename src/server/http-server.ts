@@ -161,7 +161,7 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
       return outcome;
     }
     if (service === AMIFORGE_SERVICE) {
-      const r = await dispatchAmiforge(signed.method, rawPath, body, ctx, { hygiene: app.hygiene, authorizeImageRead: authorize && ((id) => authorize.ec2('DescribeImages', { ImageIds: [id] })) });
+      const r = await dispatchAmiforge(signed.method, rawPath, body, ctx, { hygiene: app.imageBuilder.hygiene, authorizeImageRead: authorize && ((id) => authorize.ec2('DescribeImages', { ImageIds: [id] })) });
       Object.assign(outcome, { action: r.action, body: JSON.stringify(r.body), contentType: 'application/json' });
       return outcome;
     }

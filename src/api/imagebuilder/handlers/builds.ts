@@ -15,7 +15,7 @@ export const buildHandlers: IbHandlers = {
     const { imageBuildVersionArn } = await ib.builds.startBuild(ctx.caller, {
       imageRecipeArn: input.imageRecipeArn, infrastructureConfigurationArn: input.infrastructureConfigurationArn,
       distributionConfigurationArn: input.distributionConfigurationArn, imageTestsConfiguration: input.imageTestsConfiguration,
-      enhancedImageMetadataEnabled: input.enhancedImageMetadataEnabled, tags: input.tags, clientToken: input.clientToken,
+      enhancedImageMetadataEnabled: input.enhancedImageMetadataEnabled, tags: input.tags,
     });
     return { clientToken: input.clientToken, imageBuildVersionArn };
   },

@@ -18,7 +18,7 @@ import type { ComponentToRun } from '../components/executor.ts';
 import { BuildStopped, BuildWorkflow, cleanUp } from './build-workflow.ts';
 import { RUNNING_STATES, type BuildServiceDeps, type ImageDoc, type StartBuildRequest } from './build-types.ts';
 import { listImageBuildVersions, listImages } from './image-lists.ts';
-import { wire } from './pages.ts';
+import { wireDoc } from '../resources/records.ts';
 import { workflowArn } from './workflow-records.ts';
 import { getWorkflowExecution, getWorkflowStepExecution, listWorkflowExecutions, listWorkflowStepExecutions } from './workflow-queries.ts';
 
@@ -35,11 +35,6 @@ export class BuildService {
 
   /** Starts a build; resolves with its build version ARN while the workflow runs on. */
   async startBuild(caller: Caller, req: StartBuildRequest): Promise<{ imageBuildVersionArn: string }> {
-    if (req.clientToken) {
-      const prior = (await this.deps.records.list({ kind: 'image', account: caller.account, region: caller.region }))
-        .find((r) => (r.doc as ImageDoc)._clientToken === req.clientToken);
-      if (prior) return { imageBuildVersionArn: prior.arn };
-    }
     const recipe = await this.owned<ImageRecipe>(caller, req.imageRecipeArn, 'image-recipe', 'imageRecipeArn');
     const infra = await this.owned<InfrastructureConfiguration>(caller, req.infrastructureConfigurationArn, 'infrastructure-configuration', 'infrastructureConfigurationArn');
     const dist = req.distributionConfigurationArn
@@ -64,7 +59,6 @@ export class BuildService {
         infrastructureConfiguration: infra, distributionConfiguration: dist, imageTestsConfiguration: tests,
         dateCreated: now.toISOString(), tags: req.tags ?? {}, buildType: req.buildType ?? 'USER_INITIATED', imageSource: 'CUSTOM',
         workflows: (['BUILD', 'TEST', 'DISTRIBUTION'] as const).filter((w) => w !== 'TEST' || tests.imageTestsEnabled).map((w) => ({ workflowArn: workflowArn(caller.region, w) })),
-        _clientToken: req.clientToken,
       };
       const record: IbRecord = {
         arn, kind: 'image', account: caller.account, region: caller.region, name, version, build, parent: req.imagePipelineArn,
@@ -87,7 +81,7 @@ export class BuildService {
 
   /** GetImage: a build version ARN, or a version ARN (wildcards allowed) for its newest build. */
   async get(caller: Caller, arn: string): Promise<Image> {
-    return wire<Image>((await this.findImage(caller, arn)).doc);
+    return wireDoc<Image>((await this.findImage(caller, arn)).doc);
   }
 
   async cancel(caller: Caller, arn: string): Promise<void> {
@@ -201,7 +195,7 @@ export class BuildService {
     if (!record || record.kind !== type || record.account !== caller.account || parsed.region !== caller.region) {
       throw Errors.ibNotFound(`The resource '${arn}' does not exist.`);
     }
-    return wire<T>(record.doc);
+    return wireDoc<T>(record.doc);
   }
 
   /** The recipe's components with their documents: the caller's own, or Amazon-managed ones. */
@@ -231,12 +225,12 @@ export class BuildService {
     if (parsed.owner !== caller.account) return undefined;
     if (parsed.build !== undefined) {
       const r = await this.deps.records.get(arn);
-      return r?.kind === 'component' ? wire<Component>(r.doc) : undefined;
+      return r?.kind === 'component' ? wireDoc<Component>(r.doc) : undefined;
     }
     const all = (await this.deps.records.list({ kind: 'component', account: caller.account, region: caller.region })).filter((r) => parseIbArn(r.arn)?.name === parsed.name);
     const newest = newestMatching(parsed.version ?? 'x.x.x', [...new Set(all.map((r) => r.version!))]);
     const r = all.filter((x) => x.version === newest).sort((a, b) => (b.build ?? 0) - (a.build ?? 0))[0];
-    return r ? wire<Component>(r.doc) : undefined;
+    return r ? wireDoc<Component>(r.doc) : undefined;
   }
 
   /** The parent image as an AMI id in the caller's region: given as one, or an Image Builder image's output. */

@@ -2,6 +2,7 @@
 // its workflow and step records, the AMIs it distributes and what it leaves behind (nothing).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ClientTokenService } from '../resources/client-tokens.ts';
 import { ARNS, build, ME, PARENT, seed, stepsOf, world } from './build-fakes.test-support.ts';
 
 test('a build runs build, validate, clean-up, CreateImage, test and distribution, and ends AVAILABLE with an AMI per region', async () => {
@@ -140,8 +141,12 @@ test('launch permissions and target accounts: the copy is shared, the target acc
 test('a ClientToken repeated answers the same build; a recipe of another account is not found', async () => {
   const w = world();
   await seed(w);
-  const a = await w.service.startBuild(ME, { imageRecipeArn: ARNS.recipe, infrastructureConfigurationArn: ARNS.infra, clientToken: 't1' });
-  const b = await w.service.startBuild(ME, { imageRecipeArn: ARNS.recipe, infrastructureConfigurationArn: ARNS.infra, clientToken: 't1' });
+  // As the dispatcher runs CreateImage: the token service answers a repeat before the build service.
+  const tokens = new ClientTokenService({ store: w.records, clock: { now: () => new Date() } });
+  const input = { imageRecipeArn: ARNS.recipe, infrastructureConfigurationArn: ARNS.infra };
+  const createImage = () => tokens.once(ME, 'CreateImage', 't1', input, () => w.service.startBuild(ME, input)) as Promise<{ imageBuildVersionArn: string }>;
+  const a = await createImage();
+  const b = await createImage();
   assert.equal(a.imageBuildVersionArn, b.imageBuildVersionArn);
   await w.service.idle();
   await assert.rejects(w.service.startBuild({ account: '999999999999', region: 'us-east-1' }, { imageRecipeArn: ARNS.recipe, infrastructureConfigurationArn: ARNS.infra }),

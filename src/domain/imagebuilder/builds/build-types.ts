@@ -8,7 +8,11 @@ import type { Caller } from '../../context.ts';
 import type { ComponentRunner } from '../components/executor.ts';
 import type { BuildEc2 } from './build-ec2.ts';
 
-/** What starts a build: CreateImage's request, or what an image pipeline starts a build from. */
+/**
+ * What starts a build: CreateImage's request, or what an image pipeline starts a build from. Its
+ * clientToken is not here: the dispatcher answers a repeated token (ClientTokenService) before the
+ * request reaches the build service.
+ */
 export interface StartBuildRequest {
   imageRecipeArn: string;
   infrastructureConfigurationArn: string;
@@ -17,7 +21,6 @@ export interface StartBuildRequest {
   imagePipelineArn?: string;
   enhancedImageMetadataEnabled?: boolean;
   tags?: Record<string, string>;
-  clientToken?: string;
   /** How the build was started: USER_INITIATED (CreateImage, StartImagePipelineExecution) or SCHEDULED (a pipeline's schedule). */
   buildType?: 'USER_INITIATED' | 'SCHEDULED';
 }
@@ -42,7 +45,6 @@ export interface BuildResources {
 
 /** Image record document: the wire Image, plus the build's private bookkeeping. */
 export type ImageDoc = Image & {
-  _clientToken?: string;
   _resources?: BuildResources;
   /** The last hygiene scan of the build's AMI: `{ scannedAt, report }`, read by ListImageScanFindings. */
   _hygiene?: { scannedAt: string; report: unknown };

@@ -10,7 +10,7 @@ import { Errors } from '../../errors.ts';
 import { ibArn, requireIbArn } from '../arns.ts';
 import { compareSemVer, matchesVersionFilter } from '../versions.ts';
 import type { ImageDoc } from './build-types.ts';
-import { ibPage, wire } from './pages.ts';
+import { page, wireDoc } from '../resources/records.ts';
 
 const LIST_FILTERS = ['name', 'osVersion', 'platform', 'type', 'version'];
 const BUILD_FILTERS = ['name', 'osVersion', 'platform', 'type', 'version'];
@@ -50,8 +50,8 @@ export async function listImages(records: ImageBuilderRepository, caller: Caller
     });
   }
   const sorted = [...versions.values()].sort((a, b) => a.name!.localeCompare(b.name!) || compareSemVer(a.version === 'x.x.x' ? '0.0.0' : a.version!, b.version === 'x.x.x' ? '0.0.0' : b.version!));
-  const { page, nextToken } = ibPage(sorted.map((v, i) => ({ v, key: String(i).padStart(8, '0') })), (x) => x.key, { maxResults: req.maxResults, nextToken: req.nextToken });
-  return { imageVersionList: page.map((x) => x.v), nextToken };
+  const { items, nextToken } = page(sorted, req.maxResults, req.nextToken);
+  return { imageVersionList: items, nextToken };
 }
 
 export async function listImageBuildVersions(records: ImageBuilderRepository, caller: Caller, req: ListImageBuildVersionsRequest): Promise<{ imageSummaryList: ImageSummary[]; nextToken?: string }> {
@@ -66,12 +66,12 @@ export async function listImageBuildVersions(records: ImageBuilderRepository, ca
   }
   const shown = applyFilters(mine, req.filters, BUILD_FILTERS)
     .sort((a, b) => compareSemVer(a.version!, b.version!) || (a.build ?? 0) - (b.build ?? 0));
-  const { page, nextToken } = ibPage(shown.map((r, i) => ({ r, key: String(i).padStart(8, '0') })), (x) => x.key, { maxResults: req.maxResults, nextToken: req.nextToken });
-  return { imageSummaryList: page.map(({ r }) => summaryOf(r)), nextToken };
+  const { items, nextToken } = page(shown, req.maxResults, req.nextToken);
+  return { imageSummaryList: items.map(summaryOf), nextToken };
 }
 
 export function summaryOf(r: IbRecord): ImageSummary {
-  const d = wire<ImageDoc>(r.doc);
+  const d = wireDoc<ImageDoc>(r.doc);
   return {
     arn: d.arn, name: d.name, type: d.type, version: d.version, platform: d.platform, osVersion: d.osVersion, state: d.state, owner: r.account,
     dateCreated: d.dateCreated, outputResources: d.outputResources, tags: d.tags, buildType: d.buildType, imageSource: d.imageSource,

@@ -7,7 +7,7 @@ import type {
 import type { ImageBuilderRepository, IbRecord } from '../../../ports/imagebuilder-repository.ts';
 import type { Caller } from '../../context.ts';
 import { Errors } from '../../errors.ts';
-import { ibPage, wire } from './pages.ts';
+import { page, wireDoc } from '../resources/records.ts';
 import type { StepDoc, WorkflowDoc } from './workflow-records.ts';
 
 type Page = { maxResults?: number; nextToken?: string };
@@ -18,36 +18,34 @@ async function owned(records: ImageBuilderRepository, caller: Caller, id: string
   return r;
 }
 
-export async function listWorkflowExecutions(records: ImageBuilderRepository, caller: Caller, imageArn: string, page: Page): Promise<Omit<ListWorkflowExecutionsResponse, 'requestId'>> {
+export async function listWorkflowExecutions(records: ImageBuilderRepository, caller: Caller, imageArn: string, p: Page): Promise<Omit<ListWorkflowExecutionsResponse, 'requestId'>> {
   await owned(records, caller, imageArn, 'image', 'image');
   const order = ['BUILD', 'TEST', 'DISTRIBUTION'];
   const all = (await records.list({ kind: 'workflow-execution', parent: imageArn, account: caller.account, region: caller.region }))
     .sort((a, b) => order.indexOf((a.doc as WorkflowDoc).type!) - order.indexOf((b.doc as WorkflowDoc).type!));
-  const keyed = all.map((r, i) => ({ r, key: String(i).padStart(8, '0') }));
-  const { page: shown, nextToken } = ibPage(keyed, (x) => x.key, page);
+  const { items: shown, nextToken } = page(all, p.maxResults, p.nextToken);
   return {
     imageBuildVersionArn: imageArn, nextToken,
-    workflowExecutions: shown.map(({ r }) => {
-      const { imageBuildVersionArn: _image, ...meta } = wire<WorkflowDoc>(r.doc);
+    workflowExecutions: shown.map((r) => {
+      const { imageBuildVersionArn: _image, ...meta } = wireDoc<WorkflowDoc>(r.doc);
       return meta as WorkflowExecutionMetadata;
     }),
   };
 }
 
 export async function getWorkflowExecution(records: ImageBuilderRepository, caller: Caller, id: string): Promise<Omit<GetWorkflowExecutionResponse, 'requestId'>> {
-  return wire<WorkflowDoc>((await owned(records, caller, id, 'workflow-execution', 'workflow execution')).doc);
+  return wireDoc<WorkflowDoc>((await owned(records, caller, id, 'workflow-execution', 'workflow execution')).doc);
 }
 
-export async function listWorkflowStepExecutions(records: ImageBuilderRepository, caller: Caller, workflowExecutionId: string, page: Page): Promise<Omit<ListWorkflowStepExecutionsResponse, 'requestId'>> {
-  const wf = wire<WorkflowDoc>((await owned(records, caller, workflowExecutionId, 'workflow-execution', 'workflow execution')).doc);
+export async function listWorkflowStepExecutions(records: ImageBuilderRepository, caller: Caller, workflowExecutionId: string, p: Page): Promise<Omit<ListWorkflowStepExecutionsResponse, 'requestId'>> {
+  const wf = wireDoc<WorkflowDoc>((await owned(records, caller, workflowExecutionId, 'workflow-execution', 'workflow execution')).doc);
   const steps = (await records.list({ kind: 'workflow-step-execution', parent: workflowExecutionId }))
     .sort((a, b) => ((a.doc as StepDoc)._seq ?? 0) - ((b.doc as StepDoc)._seq ?? 0));
-  const keyed = steps.map((r, i) => ({ r, key: String(i).padStart(8, '0') }));
-  const { page: shown, nextToken } = ibPage(keyed, (x) => x.key, page);
+  const { items: shown, nextToken } = page(steps, p.maxResults, p.nextToken);
   return {
     workflowBuildVersionArn: wf.workflowBuildVersionArn, workflowExecutionId, imageBuildVersionArn: wf.imageBuildVersionArn, nextToken,
-    steps: shown.map(({ r }) => {
-      const d = wire<StepDoc>(r.doc);
+    steps: shown.map((r) => {
+      const d = wireDoc<StepDoc>(r.doc);
       const meta: WorkflowStepMetadata = {
         stepExecutionId: d.stepExecutionId, name: d.name, description: d.description, action: d.action, status: d.status,
         rollbackStatus: d.rollbackStatus, message: d.message, inputs: d.inputs, outputs: d.outputs, startTime: d.startTime, endTime: d.endTime,
@@ -58,5 +56,5 @@ export async function listWorkflowStepExecutions(records: ImageBuilderRepository
 }
 
 export async function getWorkflowStepExecution(records: ImageBuilderRepository, caller: Caller, stepExecutionId: string): Promise<Omit<GetWorkflowStepExecutionResponse, 'requestId'>> {
-  return wire<StepDoc>((await owned(records, caller, stepExecutionId, 'workflow-step-execution', 'workflow step execution')).doc);
+  return wireDoc<StepDoc>((await owned(records, caller, stepExecutionId, 'workflow-step-execution', 'workflow step execution')).doc);
 }

@@ -53,13 +53,15 @@ export class WorkflowExecution {
   readonly id: string;
   private readonly caller: Caller;
   private readonly imageArn: string;
+  private readonly workflowBuildVersionArn: string;
   private counts = { total: 0, ok: 0, failed: 0, skipped: 0 };
 
-  private constructor(deps: RecorderDeps, caller: Caller, imageArn: string, id: string) {
+  private constructor(deps: RecorderDeps, caller: Caller, imageArn: string, id: string, workflowBuildVersionArn: string) {
     this.deps = deps;
     this.caller = caller;
     this.imageArn = imageArn;
     this.id = id;
+    this.workflowBuildVersionArn = workflowBuildVersionArn;
   }
 
   static async start(deps: RecorderDeps, caller: Caller, imageArn: string, type: WorkflowType): Promise<WorkflowExecution> {
@@ -73,7 +75,7 @@ export class WorkflowExecution {
       arn: id, kind: 'workflow-execution', account: caller.account, region: caller.region, name: id, parent: imageArn,
       state: 'RUNNING', doc: doc as Record<string, unknown>, createdAt: now, updatedAt: now,
     });
-    return new WorkflowExecution(deps, caller, imageArn, id);
+    return new WorkflowExecution(deps, caller, imageArn, id, doc.workflowBuildVersionArn!);
   }
 
   /** A workflow the build did not run (tests disabled): recorded as SKIPPED, as Image Builder lists it. */
@@ -93,11 +95,9 @@ export class WorkflowExecution {
     const stepId = `step-${randomUUID()}`;
     const started = this.deps.clock.now().toISOString();
     const base: StepDoc = {
-      stepExecutionId: stepId, workflowBuildVersionArn: undefined, workflowExecutionId: this.id, imageBuildVersionArn: this.imageArn,
+      stepExecutionId: stepId, workflowBuildVersionArn: this.workflowBuildVersionArn, workflowExecutionId: this.id, imageBuildVersionArn: this.imageArn,
       name, action, status: 'RUNNING', inputs: JSON.stringify(inputs), startTime: started, onFailure: 'Abort', timeoutSeconds: 7200,
     };
-    const wf = await this.deps.records.get(this.id);
-    base.workflowBuildVersionArn = (wf?.doc as WorkflowDoc | undefined)?.workflowBuildVersionArn;
     const log: string[] = [];
     base._seq = this.counts.total;
     const write = (doc: StepDoc, state: StepStatus) => this.deps.records.put(this.record(stepId, started, state, { ...doc, _log: trimmed(log) }));

@@ -34,7 +34,7 @@ export class PipelineRuns {
   }
 
   /** Starts a build of the pipeline now and records it as the pipeline's last. */
-  async start(record: IbRecord, buildType: LastBuild['buildType'], extra: { tags?: Record<string, string>; clientToken?: string } = {}): Promise<string> {
+  async start(record: IbRecord, buildType: LastBuild['buildType'], extra: { tags?: Record<string, string> } = {}): Promise<string> {
     const doc = record.doc as PipelineDoc;
     const dependencies = await this.resolve(doc);
     return this.startResolved(record, buildType, dependencies ?? { parentImage: '', components: [] }, extra);
@@ -111,7 +111,7 @@ export class PipelineRuns {
   }
 
   private async startResolved(record: IbRecord, buildType: LastBuild['buildType'], dependencies: ResolvedDependencies,
-    extra: { tags?: Record<string, string>; clientToken?: string }): Promise<string> {
+    extra: { tags?: Record<string, string> }): Promise<string> {
     const doc = record.doc as PipelineDoc;
     const caller: Caller = { account: record.account, region: record.region };
     const tags = doc.imageTags || extra.tags ? { ...doc.imageTags, ...extra.tags } : undefined;
@@ -123,7 +123,6 @@ export class PipelineRuns {
       imagePipelineArn: record.arn,
       enhancedImageMetadataEnabled: doc.enhancedImageMetadataEnabled,
       tags,
-      clientToken: extra.clientToken,
       buildType,
     });
     const now = this.deps.clock.now().toISOString();

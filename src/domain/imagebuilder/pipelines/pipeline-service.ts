@@ -122,7 +122,7 @@ export class PipelineService {
     }
     const recipe = doc.imageRecipeArn ? await this.deps.store.get(doc.imageRecipeArn) : undefined;
     if (!recipe) throw Errors.ibNotFound(`The resource ARN '${doc.imageRecipeArn}' does not exist: the pipeline's image recipe was deleted.`);
-    return this.runs.start(record, 'USER_INITIATED', { tags: req.tags, clientToken: req.clientToken });
+    return this.runs.start(record, 'USER_INITIATED', { tags: req.tags });
   }
 
   async listImages(caller: Caller, req: ListImagePipelineImagesRequest): Promise<{ imageSummaryList: ImageSummary[]; nextToken?: string }> {
