@@ -41,7 +41,11 @@ export class SqliteImageBuilder implements ImageBuilderRepository {
   }
 
   async put(record: IbRecord): Promise<void> {
-    // An upsert, not INSERT OR REPLACE: a replaced row would get a new rowid, which orders ties.
+    this.upsert(record);
+  }
+
+  /** An upsert, not INSERT OR REPLACE: a replaced row would get a new rowid, which orders ties. */
+  private upsert(record: IbRecord): void {
     this.db.prepare(`INSERT INTO ib_records (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET ${UPDATES}`)
       .run(...toRow(record));
   }
@@ -73,8 +77,7 @@ export class SqliteImageBuilder implements ImageBuilderRepository {
       if (!row) return undefined;
       const next = change(fromRow(row));
       if (!next) return undefined;
-      this.db.prepare(`INSERT INTO ib_records (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET ${UPDATES}`)
-        .run(...toRow(next));
+      this.upsert(next);
       return next;
     });
   }

@@ -49,7 +49,8 @@ export async function dispatchImageBuilder(
   await authorize?.(route.operation, input);
   const token = input.clientToken;
   const output = IDEMPOTENT.has(route.operation) && typeof token === 'string'
-    ? { ...(await ib.clientTokens.once(ctx.caller, route.operation, token, input, () => handler(input, ctx, ib))), requestId: ctx.requestId }
+    ? await ib.clientTokens.once(ctx.caller, route.operation, token, input, () => handler(input, ctx, ib))
     : await handler(input, ctx, ib);
-  return { action: route.operation, response: codec.serializeOutput(route.operation, output) };
+  // Every answer is this request's, a repeated token's too; outputs without a requestId member drop it.
+  return { action: route.operation, response: codec.serializeOutput(route.operation, { ...output, requestId: ctx.requestId }) };
 }

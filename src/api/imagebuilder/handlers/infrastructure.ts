@@ -3,17 +3,17 @@ import type { IbHandlers } from '../handler-types.ts';
 
 export const infrastructureHandlers: IbHandlers = {
   CreateInfrastructureConfiguration: async (input, ctx, ib) => ({
-    requestId: ctx.requestId, clientToken: input.clientToken, ...(await ib.infrastructure.create(ctx.caller, input)),
+    clientToken: input.clientToken, ...(await ib.infrastructure.create(ctx.caller, input)),
   }),
   UpdateInfrastructureConfiguration: async (input, ctx, ib) => ({
-    requestId: ctx.requestId, clientToken: input.clientToken, ...(await ib.infrastructure.update(ctx.caller, input)),
+    clientToken: input.clientToken, ...(await ib.infrastructure.update(ctx.caller, input)),
   }),
   GetInfrastructureConfiguration: async (input, ctx, ib) => ({
-    requestId: ctx.requestId, infrastructureConfiguration: await ib.infrastructure.get(ctx.caller, input.infrastructureConfigurationArn),
+    infrastructureConfiguration: await ib.infrastructure.get(ctx.caller, input.infrastructureConfigurationArn),
   }),
-  ListInfrastructureConfigurations: async (input, ctx, ib) => ({ requestId: ctx.requestId, ...(await ib.infrastructure.list(ctx.caller, input)) }),
+  ListInfrastructureConfigurations: (input, ctx, ib) => ib.infrastructure.list(ctx.caller, input),
   DeleteInfrastructureConfiguration: async (input, ctx, ib) => {
     await ib.infrastructure.delete(ctx.caller, input.infrastructureConfigurationArn);
-    return { requestId: ctx.requestId, infrastructureConfigurationArn: input.infrastructureConfigurationArn };
+    return { infrastructureConfigurationArn: input.infrastructureConfigurationArn };
   },
 };

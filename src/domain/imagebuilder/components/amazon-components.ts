@@ -6,7 +6,7 @@
 // amiforge-hygiene-scan-linux is amiforge's own test component: its one step only says where the
 // scan happens. The build workflow recognises the component by name and runs the offline hygiene
 // scan of the new image (`amiforge image scan`) instead of running the step in the test instance.
-import type { Component } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { Component, ComponentParameterDetail } from '../../../protocol/imagebuilder/types.generated.ts';
 import { AMAZON_OWNER, ibArn } from '../arns.ts';
 import { componentParameters, parseComponentDocument } from './document.ts';
 
@@ -132,6 +132,14 @@ const MANAGED: ManagedComponent[] = [
 /** When these documents were written, as their dateCreated. */
 const DATE_CREATED = '2026-12-01T00:00:00.000Z';
 
+/**
+ * Each document's parameters, read on first use: resolving and listing components asks for the
+ * catalogue on every request, and the documents never change.
+ */
+let parameters: Map<string, ComponentParameterDetail[]> | undefined;
+const parametersOf = (m: ManagedComponent): ComponentParameterDetail[] =>
+  (parameters ??= new Map(MANAGED.map((x) => [x.name, componentParameters(parseComponentDocument(x.data))]))).get(m.name)!;
+
 /** Amazon's components in `region`, as GetComponent answers them (build version 1). */
 export function amazonComponents(region: string): Component[] {
   return MANAGED.map((m) => ({
@@ -142,7 +150,7 @@ export function amazonComponents(region: string): Component[] {
     type: m.type,
     platform: 'Linux',
     state: { status: 'ACTIVE' },
-    parameters: componentParameters(parseComponentDocument(m.data)),
+    parameters: parametersOf(m),
     owner: 'Amazon',
     data: m.data,
     encrypted: true,

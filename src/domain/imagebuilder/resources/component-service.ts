@@ -74,8 +74,8 @@ export class ComponentService {
     this.deps.validateDocument(req.data);
     const facts = documentFacts(req.data);
     const arn = ibArn({ region: caller.region, owner: caller.account, type: 'component', name: req.name, version: req.semanticVersion, build: 1 });
-    const existing = await this.deps.store.list({ kind: 'component', account: caller.account, region: caller.region, version: req.semanticVersion });
-    if (existing.some((r) => arnName(r.name) === arnName(req.name))) {
+    // The ARN holds the name as ARNs write it, so `Hello World` and `hello world` are one component.
+    if (await this.deps.store.get(arn)) {
       throw Errors.ibAlreadyExists(`The component ${versionArnOf(arn)} already exists. Create a new semantic version instead.`);
     }
     if (req.dryRun) throw Errors.ibDryRun();

@@ -87,7 +87,7 @@ export function page<T>(items: T[], maxResults: number | undefined, nextToken: s
 }
 
 
-const MAX_TAGS = 50;
+export const MAX_TAGS = 50;
 
 /**
  * Image Builder's tag limits, which the codec does not check on maps: at most 50 tags, keys of 1 to

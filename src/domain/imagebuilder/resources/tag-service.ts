@@ -6,9 +6,8 @@ import { Errors } from '../../errors.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
 import { parseIbArn } from '../arns.ts';
-import { checkTags } from './records.ts';
+import { checkTags, MAX_TAGS } from './records.ts';
 
-const MAX_TAGS = 50;
 /** The record kinds a taggable ARN names. */
 const TAGGABLE = new Set(['component', 'image-recipe', 'infrastructure-configuration', 'distribution-configuration', 'image-pipeline', 'image', 'lifecycle-policy']);
 
