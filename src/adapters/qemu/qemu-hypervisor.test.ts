@@ -8,12 +8,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { hypervisorContract, memoryDisk } from '../../../test/contracts/hypervisor.contract.ts';
-import type { GuestDisk, GuestEvent, Hypervisor } from '../../ports/hypervisor.ts';
+import { fileDisk, hypervisorContract, memoryDisk } from '../../../test/contracts/hypervisor.contract.ts';
+import type { GuestEvent, Hypervisor } from '../../ports/hypervisor.ts';
 import { QemuHypervisor } from './qemu-hypervisor.ts';
 
 const run = promisify(execFile);
@@ -23,26 +23,6 @@ const BOOT_MS = 240_000;
 
 let built: Promise<unknown> | undefined;
 const buildImage = () => (built ??= run('bash', [join(repo, 'scripts', 'build-base-image.sh')], { maxBuffer: 16 * 1024 * 1024 }));
-
-/** A disk backed by a copy of `source` in `dir` (a fresh, writable root disk). */
-async function fileDisk(dir: string, source: string, device: string): Promise<GuestDisk & { close(): Promise<void> }> {
-  const file = join(dir, `${device.replaceAll('/', '_')}-${Math.random().toString(36).slice(2)}.raw`);
-  await copyFile(source, file);
-  const fh = await open(file, 'r+');
-  const { size } = await fh.stat();
-  return {
-    device, volumeId: 'vol-0f11ed15c0000000a', sizeBytes: size,
-    async read(offset, length) {
-      const buf = Buffer.alloc(length);
-      await fh.read(buf, 0, length, offset);
-      return buf;
-    },
-    async write(offset, data) {
-      await fh.write(data, 0, data.length, offset);
-    },
-    close: () => fh.close(),
-  };
-}
 
 async function fixture() {
   await buildImage();
