@@ -20,11 +20,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import {
   AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, DescribeImagesCommand, DescribeInstancesCommand,
   EC2Client, RunInstancesCommand, type DescribeImagesCommandInput, type Image, type Instance,
 } from '@aws-sdk/client-ec2';
+import { parseBenchArgs } from './support/args.ts';
 import { consoleText, loadAverage, qemuProcesses, sleep, sshLogsIn, terminate, until, volumeReads, writeKey, type QemuProcess } from './support/guests.ts';
 import { bootReference, type ReferenceBoot } from './support/plain-qemu.ts';
 import { memoryOf, ownPublicAddressRange, startAmiforge, type BenchServer } from './support/servers.ts';
@@ -166,21 +167,11 @@ async function fourAtOnce(ec2: EC2Client, server: BenchServer, kind: Kind): Prom
 }
 
 export async function run(args: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        runs: { type: 'string', default: '1' }, sizes: { type: 'string', default: '8,64' }, images: { type: 'string', default: 'debian,minimal' },
-        'no-reference': { type: 'boolean', default: false }, four: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (values.help) return console.log(USAGE);
+  const values = parseBenchArgs(args, USAGE, {
+    runs: { type: 'string', default: '1' }, sizes: { type: 'string', default: '8,64' }, images: { type: 'string', default: 'debian,minimal' },
+    'no-reference': { type: 'boolean', default: false }, four: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+  });
+  if (!values) return;
   const runs = Number(values.runs);
   const sizes = values.sizes.split(',').map(Number);
   const wanted = values.images.split(',');

@@ -12,11 +12,12 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import {
   AuthorizeSecurityGroupIngressCommand, CopyImageCommand, CreateImageCommand, CreateKeyPairCommand, CreateSecurityGroupCommand,
   DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { parseBenchArgs } from './support/args.ts';
 import { loadAverage, sshLogsIn, terminate, until, writeKey } from './support/guests.ts';
 import { ownPublicAddressRange, startAmiforge } from './support/servers.ts';
 import { renderTable, type Row } from './support/table.ts';
@@ -143,15 +144,10 @@ async function reference(endpoint: string, home: string): Promise<Record<string,
 const fmtS = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(1));
 
 export async function run(args: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { runs: { type: 'string', default: '1' }, 'no-reference': { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (values.help) return console.log(USAGE);
+  const values = parseBenchArgs(args, USAGE, {
+    runs: { type: 'string', default: '1' }, 'no-reference': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+  });
+  if (!values) return;
   const runs = Number(values.runs);
   if (!(runs >= 1)) {
     console.error(USAGE);
