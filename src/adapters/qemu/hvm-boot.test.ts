@@ -15,20 +15,19 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { get } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileDisk, memoryDisk } from '../../../test/contracts/hypervisor.contract.ts';
-import type { GuestDisk, GuestEvent, Hypervisor, StartGuestOptions } from '../../ports/hypervisor.ts';
+import type { GuestDisk, GuestEvent, StartGuestOptions } from '../../ports/hypervisor.ts';
 import { QemuHypervisor, type QemuHypervisorOptions } from './qemu-hypervisor.ts';
+import { consoleWhen, httpGet, nextEvent } from '../../../test/support/guest-probes.ts';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
 const imageDir = join(repo, '.amiforge-build', 'base-image');
 const hvmDisk = join(repo, '.amiforge-build', 'hvm-test-disk', 'disk.raw');
-const BOOT_MS = 300_000;
 const VOLUME = 'vol-0f11ed15c0000000b';
 
 before(async () => {
@@ -47,42 +46,7 @@ async function withDriver(extra: Partial<QemuHypervisorOptions>, fn: (hv: QemuHy
   }
 }
 
-async function consoleWhen(hv: Hypervisor, id: string, match: (text: string) => boolean, what: string, timeoutMs = BOOT_MS): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = (await hv.consoleOutput(id))?.text ?? '';
-    if (match(text)) return text;
-    if (Date.now() > deadline) throw new Error(`no ${what} on the console of ${id} within ${timeoutMs} ms:\n${text}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 const count = (text: string, s: string) => text.split(s).length - 1;
-
-function nextEvent(hv: Hypervisor, kind: GuestEvent['kind'], id: string): Promise<GuestEvent> {
-  return new Promise((resolve) => {
-    const off = hv.onEvent((e) => {
-      if (e.kind === kind && e.instanceId === id) {
-        off();
-        resolve(e);
-      }
-    });
-  });
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // (busybox httpd passes a CGI's bare-LF headers through: accepted here.)
-    const req = get(url, { insecureHTTPParser: true }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(body));
-      res.on('error', reject);
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
 
 const guest = (instanceId: string, root: GuestDisk, extra: Partial<StartGuestOptions>): StartGuestOptions => ({
   instanceId, machine: { instanceType: 't3.micro', vcpus: 1, memoryMiB: 1024, architecture: 'x86_64' },

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { fileDisk, hypervisorContract, memoryDisk } from '../../../test/contracts/hypervisor.contract.ts';
 import type { GuestEvent, Hypervisor } from '../../ports/hypervisor.ts';
 import { QemuHypervisor } from './qemu-hypervisor.ts';
+import { consoleWhen, nextEvent } from '../../../test/support/guest-probes.ts';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
@@ -47,27 +48,6 @@ async function fixture() {
 }
 
 hypervisorContract('qemu', fixture, { bootTimeoutMs: BOOT_MS, stopTimeoutMs: 120_000 });
-
-async function consoleWhen(hv: Hypervisor, id: string, match: (text: string) => boolean, what: string, timeoutMs = BOOT_MS): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = (await hv.consoleOutput(id))?.text ?? '';
-    if (match(text)) return text;
-    if (Date.now() > deadline) throw new Error(`no ${what} on the console of ${id} within ${timeoutMs} ms:\n${text}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function nextEvent(hv: Hypervisor, kind: GuestEvent['kind'], id: string): Promise<GuestEvent> {
-  return new Promise((resolve) => {
-    const off = hv.onEvent((e) => {
-      if (e.kind === kind && e.instanceId === id) {
-        off();
-        resolve(e);
-      }
-    });
-  });
-}
 
 const qemuProcesses = async (runtimeDir: string): Promise<number[]> => {
   const pids: number[] = [];
@@ -102,7 +82,7 @@ describe('QemuHypervisor with the base image', () => {
         metadata: { 'instance-id': instanceId, 'instance-type': 't3.micro', 'local-hostname': 'ip-172-31-0-9.ec2.internal' },
       });
       await up;
-      const out = await consoleWhen(hv, instanceId, (t) => t.includes('amiforge: boot finished'), 'first boot');
+      const out = await consoleWhen(hv, instanceId, (t) => t.includes('amiforge: boot finished'), 'first boot', BOOT_MS);
       assert.match(out, new RegExp(`amiforge: instance-id ${instanceId}`));
       assert.match(out, /ud: type t3\.micro/);
       assert.match(out, /ud: tokenless HTTP\/1\.1 401/);
@@ -115,7 +95,7 @@ describe('QemuHypervisor with the base image', () => {
       const off = hv.onEvent((e) => { if (e.kind === 'exited') exits.push(e); });
       await hv.reboot(instanceId);
       await again;
-      const second = await consoleWhen(hv, instanceId, (t) => t.split('amiforge: boot finished').length === 3, 'second boot');
+      const second = await consoleWhen(hv, instanceId, (t) => t.split('amiforge: boot finished').length === 3, 'second boot', BOOT_MS);
       off();
       assert.deepEqual(exits, []);
       assert.match(second, /amiforge: shutting down/, 'the reboot was a clean shutdown first');
