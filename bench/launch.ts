@@ -26,10 +26,11 @@ import {
   EC2Client, RunInstancesCommand, type DescribeImagesCommandInput, type Image, type Instance,
 } from '@aws-sdk/client-ec2';
 import { parseBenchArgs } from './support/args.ts';
-import { consoleText, loadAverage, qemuProcesses, sleep, sshLogsIn, terminate, until, volumeReads, writeKey, type QemuProcess } from './support/guests.ts';
+import { consoleText, loadAverage, qemuProcesses, sleep, sshLogsIn, terminate, until, volumeReads, type QemuProcess } from './support/guests.ts';
 import { bootReference, type ReferenceBoot } from './support/plain-qemu.ts';
 import { memoryOf, ownPublicAddressRange, startAmiforge, type BenchServer } from './support/servers.ts';
 import { fmtMB, fmtMs, renderTable, type Row } from './support/table.ts';
+import { writePrivateKey } from '../test/support/qemu.ts';
 
 export const description = 'Real boots under QEMU: Debian 12 (HVM, GRUB) and the minimal image (PV) with 8 and 64 GiB roots → first console line, ssh login, cloud-init done; bytes read, memory per guest; plain QEMU as reference';
 
@@ -210,7 +211,7 @@ export async function run(args: string[]): Promise<void> {
       });
     }
     const { KeyMaterial } = await ec2.send(new CreateKeyPairCommand({ KeyName: 'bench', KeyType: 'ed25519' }));
-    const key = writeKey(home, 'bench.pem', KeyMaterial!);
+    const key = writePrivateKey(home, 'bench.pem', KeyMaterial!);
     const publicKey = (await promisify(execFile)('ssh-keygen', ['-y', '-f', key])).stdout.trim();
     const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'bench-ssh', Description: 'ssh for the launch bench' }));
     await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));

@@ -18,9 +18,10 @@ import {
   DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { parseBenchArgs } from './support/args.ts';
-import { loadAverage, sshLogsIn, terminate, until, writeKey } from './support/guests.ts';
+import { loadAverage, sshLogsIn, terminate, until } from './support/guests.ts';
 import { ownPublicAddressRange, startAmiforge } from './support/servers.ts';
 import { renderTable, type Row } from './support/table.ts';
+import { writePrivateKey } from '../test/support/qemu.ts';
 
 export const description = 'A Packer amazon-ebs build of a golden Debian image (examples/packer) against amiforge, wall time by phase, beside the same steps made directly with the SDK';
 
@@ -103,7 +104,7 @@ async function reference(endpoint: string, home: string): Promise<Record<string,
   try {
     const { Images = [] } = await ec2.send(new DescribeImagesCommand({ Owners: ['136693071363'], Filters: [{ Name: 'name', Values: ['debian-12-amd64-*'] }] }));
     const { KeyMaterial } = await ec2.send(new CreateKeyPairCommand({ KeyName: 'reference', KeyType: 'ed25519' }));
-    const key = writeKey(home, 'reference.pem', KeyMaterial!);
+    const key = writePrivateKey(home, 'reference.pem', KeyMaterial!);
     const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'reference', Description: 'ssh' }));
     await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
     lap('setup: AMI lookup, key pair, security group');
