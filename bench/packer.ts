@@ -21,7 +21,7 @@ import { parseBenchArgs } from './support/args.ts';
 import { loadAverage, sshLogsIn, terminate, until } from './support/guests.ts';
 import { ownPublicAddressRange, startAmiforge } from './support/servers.ts';
 import { renderTable, type Row } from './support/table.ts';
-import { writePrivateKey } from '../test/support/qemu.ts';
+import { buildDebianImage, writePrivateKey } from '../test/support/qemu.ts';
 
 export const description = 'A Packer amazon-ebs build of a golden Debian image (examples/packer) against amiforge, wall time by phase, beside the same steps made directly with the SDK';
 
@@ -156,7 +156,7 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   console.log('building the Debian image if needed (scripts/build-debian-image.sh)...');
-  await promisify(execFile)('bash', [join(ROOT, 'scripts/build-debian-image.sh')], { maxBuffer: 64 * 1024 * 1024 });
+  await buildDebianImage();
   const loadBefore = loadAverage();
   const builds: { name: string; ms: number }[][] = [];
   const totals: number[] = [];

@@ -23,7 +23,7 @@ import {
 import { until } from './support/guests.ts';
 import { ownPublicAddressRange, startAmiforge } from './support/servers.ts';
 import { renderTable, type Row } from './support/table.ts';
-import { writePrivateKey } from '../test/support/qemu.ts';
+import { buildDebianImage, writePrivateKey } from '../test/support/qemu.ts';
 
 export const description = 'An Image Builder build split by phase beside the same steps through the EC2 API; the pipeline\'s overhead %';
 
@@ -197,7 +197,7 @@ export async function run(args: string[]): Promise<void> {
   const qemu = values.hypervisor === 'qemu';
   if (!qemu && values.hypervisor !== 'sim') throw new Error(`--hypervisor must be sim or qemu\n${USAGE}`);
   const runs = Number(values.runs);
-  if (qemu) await run_('bash', [join(new URL('../', import.meta.url).pathname, 'scripts', 'build-debian-image.sh')]);
+  if (qemu) await buildDebianImage();
   const serveArgs = qemu
     ? ['--hypervisor', 'qemu', '--log-level', 'warn', '--public-address-range', ownPublicAddressRange()]
     : ['--sim-boot-ms', '300', '--log-level', 'warn'];
@@ -239,8 +239,4 @@ export async function run(args: string[]): Promise<void> {
     await server.stop();
     rmSync(home, { recursive: true, force: true });
   }
-}
-
-async function run_(cmd: string, args: string[]): Promise<void> {
-  await exec(cmd, args, { maxBuffer: 64 * 1024 * 1024 });
 }

@@ -13,25 +13,23 @@
 //   (its prompt): an `unreachable` event each, and the guest runs on.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { fileDisk, memoryDisk } from '../../../test/contracts/hypervisor.contract.ts';
+import { buildHvmTestDisk } from '../../../test/support/qemu.ts';
 import type { GuestDisk, GuestEvent, StartGuestOptions } from '../../ports/hypervisor.ts';
 import { QemuHypervisor, type QemuHypervisorOptions } from './qemu-hypervisor.ts';
 import { consoleWhen, httpGet, nextEvent } from '../../../test/support/guest-probes.ts';
 
-const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
 const imageDir = join(repo, '.amiforge-build', 'base-image');
 const hvmDisk = join(repo, '.amiforge-build', 'hvm-test-disk', 'disk.raw');
 const VOLUME = 'vol-0f11ed15c0000000b';
 
 before(async () => {
-  await run('bash', [join(repo, 'scripts', 'build-hvm-test-disk.sh')], { maxBuffer: 16 * 1024 * 1024 });
+  await buildHvmTestDisk();
 }, { timeout: 600_000 });
 
 async function withDriver(extra: Partial<QemuHypervisorOptions>, fn: (hv: QemuHypervisor, dir: string, runtimeDir: string) => Promise<void>): Promise<void> {
