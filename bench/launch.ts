@@ -29,7 +29,7 @@ import { parseBenchArgs } from './support/args.ts';
 import { consoleText, loadAverage, qemuProcesses, sleep, sshLogsIn, terminate, until, volumeReads, type QemuProcess } from './support/guests.ts';
 import { bootReference, type ReferenceBoot } from './support/plain-qemu.ts';
 import { memoryOf, ownPublicAddressRange, startAmiforge, type BenchServer } from './support/servers.ts';
-import { fmtMB, fmtMs, renderTable, type Row } from './support/table.ts';
+import { fmtMB, renderTable, type Row } from './support/table.ts';
 import { writePrivateKey } from '../test/support/qemu.ts';
 
 export const description = 'Real boots under QEMU: Debian 12 (HVM, GRUB) and the minimal image (PV) with 8 and 64 GiB roots → first console line, ssh login, cloud-init done; bytes read, memory per guest; plain QEMU as reference';
@@ -43,7 +43,6 @@ const USAGE = `usage: npm run bench -- launch [--runs N] [--sizes 8,64] [--image
 Guests run one at a time. Needs QEMU and the images:
   bash scripts/install-qemu.sh && bash scripts/build-base-image.sh && bash scripts/build-debian-image.sh`;
 
-const GiB = 1024 ** 3;
 const LIMIT_MS = 600_000;
 const ROOT = new URL('../', import.meta.url).pathname;
 const MARKER = 'launch-bench: user data done';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileDisk, hypervisorContract, memoryDisk } from '../../../test/contracts/hypervisor.contract.ts';
-import type { GuestEvent, Hypervisor } from '../../ports/hypervisor.ts';
+import type { GuestEvent } from '../../ports/hypervisor.ts';
 import { QemuHypervisor } from './qemu-hypervisor.ts';
 import { consoleWhen, nextEvent } from '../../../test/support/guest-probes.ts';
 
