@@ -20,15 +20,17 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import {
   AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, DescribeImagesCommand, DescribeInstancesCommand,
   EC2Client, RunInstancesCommand, type DescribeImagesCommandInput, type Image, type Instance,
 } from '@aws-sdk/client-ec2';
-import { consoleText, loadAverage, qemuProcesses, sleep, sshLogsIn, terminate, until, volumeReads, writeKey, type QemuProcess } from './support/guests.ts';
+import { parseBenchArgs } from './support/args.ts';
+import { consoleText, loadAverage, qemuProcesses, sleep, sshLogsIn, terminate, until, volumeReads, type QemuProcess } from './support/guests.ts';
 import { bootReference, type ReferenceBoot } from './support/plain-qemu.ts';
 import { memoryOf, ownPublicAddressRange, startAmiforge, type BenchServer } from './support/servers.ts';
-import { fmtMB, fmtMs, renderTable, type Row } from './support/table.ts';
+import { fmtMB, renderTable, type Row } from './support/table.ts';
+import { writePrivateKey } from '../test/support/qemu.ts';
 
 export const description = 'Real boots under QEMU: Debian 12 (HVM, GRUB) and the minimal image (PV) with 8 and 64 GiB roots → first console line, ssh login, cloud-init done; bytes read, memory per guest; plain QEMU as reference';
 
@@ -41,7 +43,6 @@ const USAGE = `usage: npm run bench -- launch [--runs N] [--sizes 8,64] [--image
 Guests run one at a time. Needs QEMU and the images:
   bash scripts/install-qemu.sh && bash scripts/build-base-image.sh && bash scripts/build-debian-image.sh`;
 
-const GiB = 1024 ** 3;
 const LIMIT_MS = 600_000;
 const ROOT = new URL('../', import.meta.url).pathname;
 const MARKER = 'launch-bench: user data done';
@@ -166,21 +167,11 @@ async function fourAtOnce(ec2: EC2Client, server: BenchServer, kind: Kind): Prom
 }
 
 export async function run(args: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        runs: { type: 'string', default: '1' }, sizes: { type: 'string', default: '8,64' }, images: { type: 'string', default: 'debian,minimal' },
-        'no-reference': { type: 'boolean', default: false }, four: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (values.help) return console.log(USAGE);
+  const values = parseBenchArgs(args, USAGE, {
+    runs: { type: 'string', default: '1' }, sizes: { type: 'string', default: '8,64' }, images: { type: 'string', default: 'debian,minimal' },
+    'no-reference': { type: 'boolean', default: false }, four: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+  });
+  if (!values) return;
   const runs = Number(values.runs);
   const sizes = values.sizes.split(',').map(Number);
   const wanted = values.images.split(',');
@@ -219,7 +210,7 @@ export async function run(args: string[]): Promise<void> {
       });
     }
     const { KeyMaterial } = await ec2.send(new CreateKeyPairCommand({ KeyName: 'bench', KeyType: 'ed25519' }));
-    const key = writeKey(home, 'bench.pem', KeyMaterial!);
+    const key = writePrivateKey(home, 'bench.pem', KeyMaterial!);
     const publicKey = (await promisify(execFile)('ssh-keygen', ['-y', '-f', key])).stdout.trim();
     const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'bench-ssh', Description: 'ssh for the launch bench' }));
     await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));

@@ -12,14 +12,16 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import {
   AuthorizeSecurityGroupIngressCommand, CopyImageCommand, CreateImageCommand, CreateKeyPairCommand, CreateSecurityGroupCommand,
   DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { loadAverage, sshLogsIn, terminate, until, writeKey } from './support/guests.ts';
+import { parseBenchArgs } from './support/args.ts';
+import { loadAverage, sshLogsIn, terminate, until } from './support/guests.ts';
 import { ownPublicAddressRange, startAmiforge } from './support/servers.ts';
 import { renderTable, type Row } from './support/table.ts';
+import { buildDebianImage, writePrivateKey } from '../test/support/qemu.ts';
 
 export const description = 'A Packer amazon-ebs build of a golden Debian image (examples/packer) against amiforge, wall time by phase, beside the same steps made directly with the SDK';
 
@@ -102,7 +104,7 @@ async function reference(endpoint: string, home: string): Promise<Record<string,
   try {
     const { Images = [] } = await ec2.send(new DescribeImagesCommand({ Owners: ['136693071363'], Filters: [{ Name: 'name', Values: ['debian-12-amd64-*'] }] }));
     const { KeyMaterial } = await ec2.send(new CreateKeyPairCommand({ KeyName: 'reference', KeyType: 'ed25519' }));
-    const key = writeKey(home, 'reference.pem', KeyMaterial!);
+    const key = writePrivateKey(home, 'reference.pem', KeyMaterial!);
     const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'reference', Description: 'ssh' }));
     await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
     lap('setup: AMI lookup, key pair, security group');
@@ -143,15 +145,10 @@ async function reference(endpoint: string, home: string): Promise<Record<string,
 const fmtS = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(1));
 
 export async function run(args: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { runs: { type: 'string', default: '1' }, 'no-reference': { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (values.help) return console.log(USAGE);
+  const values = parseBenchArgs(args, USAGE, {
+    runs: { type: 'string', default: '1' }, 'no-reference': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+  });
+  if (!values) return;
   const runs = Number(values.runs);
   if (!(runs >= 1)) {
     console.error(USAGE);
@@ -159,7 +156,7 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   console.log('building the Debian image if needed (scripts/build-debian-image.sh)...');
-  await promisify(execFile)('bash', [join(ROOT, 'scripts/build-debian-image.sh')], { maxBuffer: 64 * 1024 * 1024 });
+  await buildDebianImage();
   const loadBefore = loadAverage();
   const builds: { name: string; ms: number }[][] = [];
   const totals: number[] = [];

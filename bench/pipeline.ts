@@ -20,9 +20,10 @@ import {
   CreateInfrastructureConfigurationCommand, GetImageCommand, ImagebuilderClient, ListWorkflowExecutionsCommand,
   ListWorkflowStepExecutionsCommand,
 } from '@aws-sdk/client-imagebuilder';
-import { until, writeKey } from './support/guests.ts';
+import { until } from './support/guests.ts';
 import { ownPublicAddressRange, startAmiforge } from './support/servers.ts';
 import { renderTable, type Row } from './support/table.ts';
+import { buildDebianImage, writePrivateKey } from '../test/support/qemu.ts';
 
 export const description = 'An Image Builder build split by phase beside the same steps through the EC2 API; the pipeline\'s overhead %';
 
@@ -149,7 +150,7 @@ async function directRun(c: Context, n: number): Promise<{ total: number; phases
     const { KeyMaterial } = await east.send(new CreateKeyPairCommand({ KeyName: keyName, KeyType: 'ed25519' }));
     const { GroupId } = await east.send(new CreateSecurityGroupCommand({ GroupName: keyName, Description: 'bench ssh' }));
     await east.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
-    return { groupId: GroupId!, key: writeKey(c.home, `${keyName}.pem`, KeyMaterial!) };
+    return { groupId: GroupId!, key: writePrivateKey(c.home, `${keyName}.pem`, KeyMaterial!) };
   });
   const build = await timed('launch the build instance', () => launch(c.parentImage, groupId, keyName));
   if (c.qemu) await timed('build and validate (guest commands)', () => ssh(key, build.PublicIpAddress!, BUILD_COMMAND, 900_000));
@@ -196,7 +197,7 @@ export async function run(args: string[]): Promise<void> {
   const qemu = values.hypervisor === 'qemu';
   if (!qemu && values.hypervisor !== 'sim') throw new Error(`--hypervisor must be sim or qemu\n${USAGE}`);
   const runs = Number(values.runs);
-  if (qemu) await run_('bash', [join(new URL('../', import.meta.url).pathname, 'scripts', 'build-debian-image.sh')]);
+  if (qemu) await buildDebianImage();
   const serveArgs = qemu
     ? ['--hypervisor', 'qemu', '--log-level', 'warn', '--public-address-range', ownPublicAddressRange()]
     : ['--sim-boot-ms', '300', '--log-level', 'warn'];
@@ -238,8 +239,4 @@ export async function run(args: string[]): Promise<void> {
     await server.stop();
     rmSync(home, { recursive: true, force: true });
   }
-}
-
-async function run_(cmd: string, args: string[]): Promise<void> {
-  await exec(cmd, args, { maxBuffer: 64 * 1024 * 1024 });
 }

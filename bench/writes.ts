@@ -150,6 +150,22 @@ async function guestPart(): Promise<void> {
 
 interface Workload { name: string; why: string; run(nbd: NbdClient): Promise<void> }
 
+/** `count` 4 KiB writes at random pages of the `span` bytes from `at`, a flush after every `flushEvery`. */
+function randomPages(count: number, where: { at: number; span: number; flushEvery: number }, why: string): Workload {
+  const { at, span, flushEvery } = where;
+  return {
+    name: `${count} random 4 KiB writes in ${span / MiB} MiB, flush every ${flushEvery}`,
+    why,
+    async run(nbd) {
+      const page = randomBytes(4 * KiB);
+      for (let i = 1; i <= count; i++) {
+        await nbd.write(at + randomInt(0, span / (4 * KiB)) * 4 * KiB, page);
+        if (i % flushEvery === 0) await nbd.flush();
+      }
+    },
+  };
+}
+
 const WORKLOADS: Workload[] = [
   {
     name: 'sequential 64 MiB in 128 KiB writes, one flush',
@@ -160,28 +176,8 @@ const WORKLOADS: Workload[] = [
       await nbd.flush();
     },
   },
-  {
-    name: '4096 random 4 KiB writes in 1 MiB, flush every 256',
-    why: 'a hot file rewritten between fsyncs',
-    async run(nbd) {
-      const page = randomBytes(4 * KiB);
-      for (let i = 1; i <= 4096; i++) {
-        await nbd.write(256 * MiB + randomInt(0, 256) * 4 * KiB, page);
-        if (i % 256 === 0) await nbd.flush();
-      }
-    },
-  },
-  {
-    name: '2048 random 4 KiB writes in 64 MiB, flush every 16',
-    why: 'sparse: each flush dirties ~16 blocks for 64 KiB',
-    async run(nbd) {
-      const page = randomBytes(4 * KiB);
-      for (let i = 1; i <= 2048; i++) {
-        await nbd.write(512 * MiB + randomInt(0, 16384) * 4 * KiB, page);
-        if (i % 16 === 0) await nbd.flush();
-      }
-    },
-  },
+  randomPages(4096, { at: 256 * MiB, span: 1 * MiB, flushEvery: 256 }, 'a hot file rewritten between fsyncs'),
+  randomPages(2048, { at: 512 * MiB, span: 64 * MiB, flushEvery: 16 }, 'sparse: each flush dirties ~16 blocks for 64 KiB'),
 ];
 
 const SETTLE = 'then settle: the journal folded into whole blocks';

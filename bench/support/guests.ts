@@ -1,13 +1,10 @@
 // Watching real guests from outside, for the boot benchmarks: console lines, an ssh login, the
 // block store's read counter, and the QEMU processes a server started. Every wait is bounded.
-import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { readdirSync, readFileSync } from 'node:fs';
 import { DescribeInstancesCommand, GetConsoleOutputCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { sshRun } from '../../test/support/qemu.ts';
 import { memoryOf } from './servers.ts';
 
-const run = promisify(execFile);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` every `everyMs` until it returns a value; rejects after `limitMs`. */
@@ -32,24 +29,9 @@ export async function consoleText(ec2: EC2Client, id: string): Promise<string> {
   return Output ? Buffer.from(Output, 'base64').toString('utf8') : '';
 }
 
-/** Writes a private key (mode 0600, as ssh requires); returns its path. */
-export function writeKey(dir: string, name: string, pem: string): string {
-  const file = join(dir, name);
-  writeFileSync(file, pem.endsWith('\n') ? pem : `${pem}\n`, { mode: 0o600 });
-  return file;
-}
-
 /** True when `ssh user@address true` logs in with `key` (no prompts, no known-hosts file). */
 export async function sshLogsIn(key: string, user: string, address: string, port = 22): Promise<boolean> {
-  try {
-    await run('ssh', [
-      '-i', key, '-p', String(port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-      '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `${user}@${address}`, 'true',
-    ], { timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
+  return (await sshRun(key, user, address, 'true', port)).code === 0;
 }
 
 /** Terminates `ids` and waits until they are `terminated` (their QEMU processes gone). */

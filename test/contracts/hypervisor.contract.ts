@@ -13,6 +13,8 @@
 // Everything else is required.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   GuestAlreadyRunningError, GuestNotRunningError, HypervisorUnsupportedError, type GuestDisk, type GuestEvent, type Hypervisor,
   type HypervisorCapabilities, type StartGuestOptions,
@@ -73,6 +75,26 @@ export function memoryDisk(device: string, sizeBytes: number, content?: Buffer, 
   };
   if (content) void disk.write(0, content);
   return disk;
+}
+
+/** A disk backed by a copy of `source` in `dir` (a fresh, writable root disk for a real guest). */
+export async function fileDisk(dir: string, source: string, device: string, volumeId = 'vol-0f11ed15c0000000a'): Promise<GuestDisk & { close(): Promise<void> }> {
+  const file = join(dir, `${device.replaceAll('/', '_')}-${Math.random().toString(36).slice(2)}.raw`);
+  await copyFile(source, file);
+  const fh = await open(file, 'r+');
+  const { size } = await fh.stat();
+  return {
+    device, volumeId, sizeBytes: size,
+    async read(offset, length) {
+      const buf = Buffer.alloc(length);
+      await fh.read(buf, 0, length, offset);
+      return buf;
+    },
+    async write(offset, data) {
+      await fh.write(data, 0, data.length, offset);
+    },
+    close: () => fh.close(),
+  };
 }
 
 let seq = 0;

@@ -4,7 +4,6 @@
 // (AuthorizeSecurityGroupIngress forwards the port to the running guest, Revoke closes it).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
 import {
   AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeInstancesCommand, RevokeSecurityGroupIngressCommand,
   RunInstancesCommand, type EC2Client,
@@ -12,6 +11,7 @@ import {
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { baseImage, buildBaseImage, consoleShows, terminateAll, until } from '../support/qemu.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
+import { httpGet } from '../support/guest-probes.ts';
 
 let server: RunningServer;
 let ec2: EC2Client;
@@ -25,19 +25,6 @@ before(async () => {
 after(async () => {
   await server?.stop();
 });
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(body));
-      res.on('error', reject);
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
 
 test('a guest port answers on the instance\'s own address only while its security group allows it', { timeout: 900_000 }, async () => {
   const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'web on 8080' }));

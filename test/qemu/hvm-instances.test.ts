@@ -6,10 +6,8 @@
 // it go) and a snapshot of the volume holds what the guest wrote; status checks pass.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import {
   AttachVolumeCommand, CreateSnapshotCommand, CreateVolumeCommand, DescribeInstancesCommand, DescribeInstanceStatusCommand, DescribeSnapshotsCommand,
   DescribeVolumesCommand, DetachVolumeCommand, RegisterImageCommand, type EC2Client,
@@ -18,17 +16,16 @@ import { ListSnapshotBlocksCommand, type EBSClient } from '@aws-sdk/client-ebs';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { BLOCK_SIZE, ebsClient, getBlock } from '../support/ebs.ts';
 import { uploadImage } from '../support/instances.ts';
-import { consoleShows, launchWithScript, terminateAll, until } from '../support/qemu.ts';
+import { buildHvmTestDisk, consoleShows, launchWithScript, terminateAll, until } from '../support/qemu.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 
-const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../..');
 let server: RunningServer;
 let ec2: EC2Client;
 let ebs: EBSClient;
 
 before(async () => {
-  await run('bash', [join(repo, 'scripts', 'build-hvm-test-disk.sh')], { maxBuffer: 16 * 1024 * 1024 });
+  await buildHvmTestDisk();
   server = await startServer({ extraArgs: ['--hypervisor', 'qemu'] });
   ec2 = ec2Client(server.endpoint, devCredentials('111111111111'));
   ebs = ebsClient(server.endpoint, devCredentials('111111111111'));

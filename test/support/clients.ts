@@ -60,11 +60,16 @@ export async function boto3(endpoint: string, credentials: Credentials, script: 
   }
 }
 
-/** Runs the command, which must succeed; returns its parsed JSON output. */
-export async function cliOk(result: Promise<CliResult>): Promise<any> {
+/** Runs the command, which must succeed; returns its result (output and parsed JSON). */
+export async function cliSucceeds(result: Promise<CliResult>): Promise<CliResult> {
   const r = await result;
   assert.equal(r.code, 0, `exited ${r.code}: ${r.stderr}`);
-  return r.json;
+  return r;
+}
+
+/** Runs the command, which must succeed; returns its parsed JSON output. */
+export async function cliOk(result: Promise<CliResult>): Promise<any> {
+  return (await cliSucceeds(result)).json;
 }
 
 /**

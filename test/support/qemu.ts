@@ -81,6 +81,11 @@ export async function buildBaseImage(): Promise<void> {
   await run('bash', [join(REPO, 'scripts', 'build-base-image.sh')], { maxBuffer: 16 * 1024 * 1024 });
 }
 
+/** Builds the test disk with its own boot loader (skipped when it is up to date): BIOS and UEFI boots of HVM guests. */
+export async function buildHvmTestDisk(): Promise<void> {
+  await run('bash', [join(REPO, 'scripts', 'build-hvm-test-disk.sh')], { maxBuffer: 16 * 1024 * 1024 });
+}
+
 /** Polls `fn` every half second until it returns a value; fails naming `what` after `timeoutMs`. */
 export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = GUEST_STEP_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;

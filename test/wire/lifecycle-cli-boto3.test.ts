@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { awsCli, boto3, devCredentials, type CliResult } from '../support/clients.ts';
+import { awsCli, boto3, cliSucceeds, devCredentials } from '../support/clients.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const ACCOUNT = '888888888888';
@@ -27,11 +27,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const aws = async (...args: string[]): Promise<CliResult> => {
-  const r = await awsCli(server.endpoint, creds, args);
-  assert.equal(r.code, 0, `aws ${args.join(' ')} failed: ${r.stderr}`);
-  return r;
-};
+const aws = (...args: string[]) => cliSucceeds(awsCli(server.endpoint, creds, args));
 
 /**
  * \`aws ec2 wait\` polls every 15 s, so the state is first awaited with quick describe calls; the

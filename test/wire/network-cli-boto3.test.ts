@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { awsCli, boto3, devCredentials, type CliResult } from '../support/clients.ts';
+import { awsCli, boto3, cliSucceeds, devCredentials } from '../support/clients.ts';
 import { CATALOGUE_AMI } from '../support/instances.ts';
 
 const creds = devCredentials('777777777777');
@@ -18,11 +18,7 @@ after(async () => {
   await server?.stop();
 });
 
-const aws = async (...args: string[]): Promise<CliResult> => {
-  const r = await awsCli(server.endpoint, creds, args);
-  assert.equal(r.code, 0, `aws ${args.join(' ')} failed: ${r.stderr}`);
-  return r;
-};
+const aws = (...args: string[]) => cliSucceeds(awsCli(server.endpoint, creds, args));
 
 describe('the aws CLI', () => {
   test('the default VPC, a group with the shorthand rule form, revoke and delete; errors as EC2 gives them', async () => {

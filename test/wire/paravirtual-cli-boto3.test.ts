@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { awsCli, boto3, devCredentials, ec2Client, type CliResult } from '../support/clients.ts';
+import { awsCli, boto3, cliOk, cliSucceeds, devCredentials, ec2Client } from '../support/clients.ts';
 import { catalog } from '../support/catalog.ts';
 import { defaultSnapshot } from '../support/sdk.ts';
 import { waitRunning, waitStopped } from '../support/instances.ts';
@@ -23,22 +23,14 @@ after(async () => {
   await server?.stop();
 });
 
-const aws = async (...args: string[]): Promise<CliResult> => {
-  const r = await awsCli(server.endpoint, creds, args);
-  assert.equal(r.code, 0, `aws ${args.join(' ')} failed: ${r.stderr}`);
-  return r;
-};
+const aws = (...args: string[]) => cliSucceeds(awsCli(server.endpoint, creds, args));
 /** A CLI call that must fail with `code` (the CLI prints it in its error line). */
 const awsFails = async (code: string, ...args: string[]): Promise<void> => {
   const r = await awsCli(server.endpoint, creds, args);
   assert.notEqual(r.code, 0, `aws ${args.join(' ')} succeeded`);
   assert.match(r.stderr, new RegExp(`\\(${code.replace('.', '\\.')}\\)`), r.stderr);
 };
-const py = async (script: string): Promise<any> => {
-  const r = await boto3(server.endpoint, creds, script);
-  assert.equal(r.code, 0, r.stderr);
-  return r.json;
-};
+const py = (script: string) => cliOk(boto3(server.endpoint, creds, script));
 
 describe('paravirtual images through the aws CLI', () => {
   test('describe-images lists the kernel; register-image takes --kernel-id/--ramdisk-id and checks them', async () => {

@@ -13,46 +13,24 @@
 //   (its prompt): an `unreachable` event each, and the guest runs on.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, open, readdir, rm } from 'node:fs/promises';
-import { get } from 'node:http';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { memoryDisk } from '../../../test/contracts/hypervisor.contract.ts';
-import type { GuestDisk, GuestEvent, Hypervisor, StartGuestOptions } from '../../ports/hypervisor.ts';
+import { fileDisk, memoryDisk } from '../../../test/contracts/hypervisor.contract.ts';
+import { buildHvmTestDisk } from '../../../test/support/qemu.ts';
+import type { GuestDisk, GuestEvent, StartGuestOptions } from '../../ports/hypervisor.ts';
 import { QemuHypervisor, type QemuHypervisorOptions } from './qemu-hypervisor.ts';
+import { consoleWhen, httpGet, nextEvent } from '../../../test/support/guest-probes.ts';
 
-const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
 const imageDir = join(repo, '.amiforge-build', 'base-image');
 const hvmDisk = join(repo, '.amiforge-build', 'hvm-test-disk', 'disk.raw');
-const BOOT_MS = 300_000;
+const VOLUME = 'vol-0f11ed15c0000000b';
 
 before(async () => {
-  await run('bash', [join(repo, 'scripts', 'build-hvm-test-disk.sh')], { maxBuffer: 16 * 1024 * 1024 });
+  await buildHvmTestDisk();
 }, { timeout: 600_000 });
-
-/** A writable copy of `source` as a guest disk. */
-async function fileDisk(dir: string, source: string, device: string): Promise<GuestDisk & { close(): Promise<void> }> {
-  const file = join(dir, `${device.replaceAll('/', '_')}.raw`);
-  await copyFile(source, file);
-  const fh = await open(file, 'r+');
-  const { size } = await fh.stat();
-  return {
-    device, volumeId: 'vol-0f11ed15c0000000b', sizeBytes: size,
-    async read(offset, length) {
-      const buf = Buffer.alloc(length);
-      await fh.read(buf, 0, length, offset);
-      return buf;
-    },
-    async write(offset, data) {
-      await fh.write(data, 0, data.length, offset);
-    },
-    close: () => fh.close(),
-  };
-}
 
 async function withDriver(extra: Partial<QemuHypervisorOptions>, fn: (hv: QemuHypervisor, dir: string, runtimeDir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'amiforge-hvm-'));
@@ -66,42 +44,7 @@ async function withDriver(extra: Partial<QemuHypervisorOptions>, fn: (hv: QemuHy
   }
 }
 
-async function consoleWhen(hv: Hypervisor, id: string, match: (text: string) => boolean, what: string, timeoutMs = BOOT_MS): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = (await hv.consoleOutput(id))?.text ?? '';
-    if (match(text)) return text;
-    if (Date.now() > deadline) throw new Error(`no ${what} on the console of ${id} within ${timeoutMs} ms:\n${text}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 const count = (text: string, s: string) => text.split(s).length - 1;
-
-function nextEvent(hv: Hypervisor, kind: GuestEvent['kind'], id: string): Promise<GuestEvent> {
-  return new Promise((resolve) => {
-    const off = hv.onEvent((e) => {
-      if (e.kind === kind && e.instanceId === id) {
-        off();
-        resolve(e);
-      }
-    });
-  });
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // (busybox httpd passes a CGI's bare-LF headers through: accepted here.)
-    const req = get(url, { insecureHTTPParser: true }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(body));
-      res.on('error', reject);
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
 
 const guest = (instanceId: string, root: GuestDisk, extra: Partial<StartGuestOptions>): StartGuestOptions => ({
   instanceId, machine: { instanceType: 't3.micro', vcpus: 1, memoryMiB: 1024, architecture: 'x86_64' },
@@ -130,7 +73,7 @@ describe('QEMU boot modes on real guests', { concurrency: 1 }, () => {
   test('BIOS: GRUB boots the disk\'s kernel; EC2 DMI values, a forwarded port, a hot-plugged volume, the guest\'s own reboot', { timeout: 900_000 }, async () => {
     await withDriver({}, async (hv, dir) => {
       const id = 'i-0b105b0000000b0b1';
-      const root = await fileDisk(dir, hvmDisk, '/dev/xvda');
+      const root = await fileDisk(dir, hvmDisk, '/dev/xvda', VOLUME);
       try {
         const up = nextEvent(hv, 'running', id);
         const unreachable: GuestEvent[] = [];
@@ -176,7 +119,7 @@ describe('QEMU boot modes on real guests', { concurrency: 1 }, () => {
   test('UEFI: OVMF boots GRUB from the ESP; the variable store is the instance\'s, kept across a stop', { timeout: 900_000 }, async () => {
     await withDriver({}, async (hv, dir, runtimeDir) => {
       const id = 'i-0ef10000000000b0b';
-      const root = await fileDisk(dir, hvmDisk, '/dev/xvda');
+      const root = await fileDisk(dir, hvmDisk, '/dev/xvda', VOLUME);
       try {
         await hv.start(guest(id, root, { boot: { kind: 'firmware', firmware: 'uefi' } }));
         const out = await consoleWhen(hv, id, (t) => t.includes('amiforge: boot finished'), 'a UEFI boot');
@@ -196,7 +139,7 @@ describe('QEMU boot modes on real guests', { concurrency: 1 }, () => {
     await withDriver({ kernelFiles: (imageId) => files[imageId] }, async (hv, dir) => {
       assert.deepEqual(hv.capabilities.bootModes, ['firmware', 'kernel']);
       const id = 'i-0b1a00000000b0b1';
-      const root = await fileDisk(dir, join(imageDir, 'rootfs.raw'), '/dev/xvda');
+      const root = await fileDisk(dir, join(imageDir, 'rootfs.raw'), '/dev/xvda', VOLUME);
       try {
         const exits: GuestEvent[] = [];
         hv.onEvent((e) => { if (e.kind === 'exited') exits.push(e); });
@@ -246,7 +189,7 @@ describe('QEMU boot modes on real guests', { concurrency: 1 }, () => {
   test('BIOS with the root filesystem gone: GRUB stops at its prompt, unreachable', { timeout: 600_000 }, async () => {
     await withDriver({}, async (hv, dir) => {
       const id = 'i-0e000000000000b0c';
-      const root = await fileDisk(dir, hvmDisk, '/dev/xvda');
+      const root = await fileDisk(dir, hvmDisk, '/dev/xvda', VOLUME);
       try {
         // Wipe the start of the root partition (the second MBR entry): GRUB's search finds nothing.
         const start = (await root.read(446 + 16 + 8, 4)).readUInt32LE(0) * 512;

@@ -8,13 +8,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { hypervisorContract, memoryDisk } from '../../../test/contracts/hypervisor.contract.ts';
-import type { GuestDisk, GuestEvent, Hypervisor } from '../../ports/hypervisor.ts';
+import { fileDisk, hypervisorContract, memoryDisk } from '../../../test/contracts/hypervisor.contract.ts';
+import type { GuestEvent } from '../../ports/hypervisor.ts';
 import { QemuHypervisor } from './qemu-hypervisor.ts';
+import { consoleWhen, nextEvent } from '../../../test/support/guest-probes.ts';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
@@ -23,26 +24,6 @@ const BOOT_MS = 240_000;
 
 let built: Promise<unknown> | undefined;
 const buildImage = () => (built ??= run('bash', [join(repo, 'scripts', 'build-base-image.sh')], { maxBuffer: 16 * 1024 * 1024 }));
-
-/** A disk backed by a copy of `source` in `dir` (a fresh, writable root disk). */
-async function fileDisk(dir: string, source: string, device: string): Promise<GuestDisk & { close(): Promise<void> }> {
-  const file = join(dir, `${device.replaceAll('/', '_')}-${Math.random().toString(36).slice(2)}.raw`);
-  await copyFile(source, file);
-  const fh = await open(file, 'r+');
-  const { size } = await fh.stat();
-  return {
-    device, volumeId: 'vol-0f11ed15c0000000a', sizeBytes: size,
-    async read(offset, length) {
-      const buf = Buffer.alloc(length);
-      await fh.read(buf, 0, length, offset);
-      return buf;
-    },
-    async write(offset, data) {
-      await fh.write(data, 0, data.length, offset);
-    },
-    close: () => fh.close(),
-  };
-}
 
 async function fixture() {
   await buildImage();
@@ -67,27 +48,6 @@ async function fixture() {
 }
 
 hypervisorContract('qemu', fixture, { bootTimeoutMs: BOOT_MS, stopTimeoutMs: 120_000 });
-
-async function consoleWhen(hv: Hypervisor, id: string, match: (text: string) => boolean, what: string, timeoutMs = BOOT_MS): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = (await hv.consoleOutput(id))?.text ?? '';
-    if (match(text)) return text;
-    if (Date.now() > deadline) throw new Error(`no ${what} on the console of ${id} within ${timeoutMs} ms:\n${text}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function nextEvent(hv: Hypervisor, kind: GuestEvent['kind'], id: string): Promise<GuestEvent> {
-  return new Promise((resolve) => {
-    const off = hv.onEvent((e) => {
-      if (e.kind === kind && e.instanceId === id) {
-        off();
-        resolve(e);
-      }
-    });
-  });
-}
 
 const qemuProcesses = async (runtimeDir: string): Promise<number[]> => {
   const pids: number[] = [];
@@ -122,7 +82,7 @@ describe('QemuHypervisor with the base image', () => {
         metadata: { 'instance-id': instanceId, 'instance-type': 't3.micro', 'local-hostname': 'ip-172-31-0-9.ec2.internal' },
       });
       await up;
-      const out = await consoleWhen(hv, instanceId, (t) => t.includes('amiforge: boot finished'), 'first boot');
+      const out = await consoleWhen(hv, instanceId, (t) => t.includes('amiforge: boot finished'), 'first boot', BOOT_MS);
       assert.match(out, new RegExp(`amiforge: instance-id ${instanceId}`));
       assert.match(out, /ud: type t3\.micro/);
       assert.match(out, /ud: tokenless HTTP\/1\.1 401/);
@@ -135,7 +95,7 @@ describe('QemuHypervisor with the base image', () => {
       const off = hv.onEvent((e) => { if (e.kind === 'exited') exits.push(e); });
       await hv.reboot(instanceId);
       await again;
-      const second = await consoleWhen(hv, instanceId, (t) => t.split('amiforge: boot finished').length === 3, 'second boot');
+      const second = await consoleWhen(hv, instanceId, (t) => t.split('amiforge: boot finished').length === 3, 'second boot', BOOT_MS);
       off();
       assert.deepEqual(exits, []);
       assert.match(second, /amiforge: shutting down/, 'the reboot was a clean shutdown first');

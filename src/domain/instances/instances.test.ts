@@ -7,21 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FsBlockStore } from '../../adapters/fs/fs-block-store.ts';
-import { SqliteMetadataStore } from '../../adapters/sqlite/sqlite-store.ts';
-import type { ServerConfig } from '../../config/config.ts';
-import { randomIds } from '../../ports/ids.ts';
-import { createInstanceServices } from '../../server/instances-wiring.ts';
-import { createLogger } from '../../server/logger.ts';
-import { ImageService } from '../images/image-service.ts';
-import { SnapshotService } from '../snapshots/snapshot-service.ts';
-import { VolumeData } from '../volumes/volume-data.ts';
-import { VolumeService } from '../volumes/volume-service.ts';
-import { VolumeSnapshots } from '../volumes/volume-snapshots.ts';
 import type { Caller } from '../context.ts';
-import { standaloneEncryption } from '../encryption/ebs-encryption.ts';
 import { SimHypervisor } from '../../adapters/sim/sim-hypervisor.ts';
 import type { Hypervisor, StartGuestOptions } from '../../ports/hypervisor.ts';
+import { instanceWorld } from '../../../test/support/instance-world.ts';
 
 /** The simulator booting every guest through its firmware (HVM), as the domain will ask for hvm images. */
 class FirmwareSim extends SimHypervisor {
@@ -38,40 +27,7 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Everything the instance services need, on a fresh store; `clock.now` can be moved. */
-async function world(hypervisor?: Hypervisor) {
-  const store = new SqliteMetadataStore(':memory:');
-  const blocks = new FsBlockStore({ root: mkdtempSync(join(dir, 'blocks-')) });
-  let now = Date.parse('2026-01-01T00:00:00Z');
-  const clock = { now: () => new Date(now) };
-  const deps = { store, clock, ids: randomIds };
-  const encryption = await standaloneEncryption(store, clock);
-  const snapshots = new SnapshotService({ ...deps, copier: { start: () => {} }, encryption });
-  const images = new ImageService({ ...deps, snapshots });
-  const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
-  const volumeData = new VolumeData({ store, blocks });
-  const volumeSnapshots = new VolumeSnapshots({ ...deps, blocks, volumes, onError: () => {} });
-  const config = { instanceLimit: 10, hypervisor: { driver: 'sim', bootMs: 1 } } as unknown as ServerConfig;
-  const compute = createInstanceServices({ config, store, clock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, log: createLogger('silent'), hypervisor });
-  // An image on an empty 1 GiB snapshot.
-  const snap = await volumeSnapshots.take(caller, [{ volume: await volumes.make(caller, { size: 1, availabilityZone: 'us-east-1a' }), tags: [] }]);
-  await volumeSnapshots.idle();
-  const imageId = await images.register(caller, {
-    Name: 'base', Architecture: 'x86_64', RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snap[0].snapshotId } }],
-  });
-  const s = compute.services;
-  const settle = async () => {
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 5));
-      await s.lifecycle.idle();
-    }
-  };
-  const state = async (id: string) => (await store.instances.get(caller.region, id))!.state;
-  return { store, clock, advance: (ms: number) => { now += ms; }, s, compute, imageId, settle, state, volumeSnapshots, close: async () => {
-    await compute.close();
-    await store.close();
-  } };
-}
+const world = (hypervisor?: Hypervisor) => instanceWorld({ dir, caller, hypervisor });
 
 describe('instances in process', () => {
   test('a terminated instance stays visible for an hour, then is forgotten', async () => {

@@ -7,23 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FsBlockStore } from '../../adapters/fs/fs-block-store.ts';
 import { SimHypervisor } from '../../adapters/sim/sim-hypervisor.ts';
-import { SqliteMetadataStore } from '../../adapters/sqlite/sqlite-store.ts';
-import type { ServerConfig } from '../../config/config.ts';
 import type { ForwardsResult, GuestForwards, StartGuestOptions } from '../../ports/hypervisor.ts';
-import { randomIds } from '../../ports/ids.ts';
-import { createInstanceServices } from '../../server/instances-wiring.ts';
-import { createLogger } from '../../server/logger.ts';
 import type { Caller } from '../context.ts';
-import { standaloneEncryption } from '../encryption/ebs-encryption.ts';
-import { ImageService } from '../images/image-service.ts';
-import { SnapshotService } from '../snapshots/snapshot-service.ts';
-import { VolumeData } from '../volumes/volume-data.ts';
-import { VolumeService } from '../volumes/volume-service.ts';
-import { VolumeSnapshots } from '../volumes/volume-snapshots.ts';
 import { forwardedPorts, WELL_KNOWN_PORTS } from './host-ports.ts';
 import type { SecurityGroupRecord } from '../../ports/network-repository.ts';
+import { instanceWorld } from '../../../test/support/instance-world.ts';
 
 const caller: Caller = { account: '123456789012', region: 'us-east-1' };
 let dir: string;
@@ -50,35 +39,8 @@ class RecordingHypervisor extends SimHypervisor {
 }
 
 async function world() {
-  const store = new SqliteMetadataStore(':memory:');
-  const blocks = new FsBlockStore({ root: mkdtempSync(join(dir, 'blocks-')) });
-  const clock = { now: () => new Date() };
-  const deps = { store, clock, ids: randomIds };
-  const encryption = await standaloneEncryption(store, clock);
-  const snapshots = new SnapshotService({ ...deps, copier: { start: () => {} }, encryption });
-  const images = new ImageService({ ...deps, snapshots });
-  const volumes = new VolumeService({ ...deps, snapshots, blocks, encryption });
-  const volumeData = new VolumeData({ store, blocks });
-  const volumeSnapshots = new VolumeSnapshots({ ...deps, blocks, volumes, onError: () => {} });
   const hypervisor = new RecordingHypervisor({ bootMs: 1 });
-  const config = { instanceLimit: 10, hypervisor: { driver: 'sim', bootMs: 1 } } as unknown as ServerConfig;
-  const compute = createInstanceServices({ config, store, clock, ids: randomIds, images, snapshots, volumes, volumeData, volumeSnapshots, log: createLogger('silent'), hypervisor });
-  const snap = await volumeSnapshots.take(caller, [{ volume: await volumes.make(caller, { size: 1, availabilityZone: 'us-east-1a' }), tags: [] }]);
-  await volumeSnapshots.idle();
-  const imageId = await images.register(caller, {
-    Name: 'base', Architecture: 'x86_64', RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snap[0].snapshotId } }],
-  });
-  const s = compute.services;
-  const settle = async () => {
-    for (let i = 0; i < 20; i++) {
-      await new Promise((r) => setTimeout(r, 5));
-      await s.lifecycle.idle();
-    }
-  };
-  return { store, s, hypervisor, imageId, settle, close: async () => {
-    await compute.close();
-    await store.close();
-  } };
+  return { ...await instanceWorld({ dir, caller, hypervisor }), hypervisor };
 }
 
 const tcp = (from: number, to: number, cidr = '0.0.0.0/0') => ({ IpProtocol: 'tcp', FromPort: from, ToPort: to, IpRanges: [{ CidrIp: cidr }] });
