@@ -12,6 +12,8 @@ command -v qemu-img >/dev/null || { missing+=(qemu-img); packages+=(qemu-utils);
 command -v ssh-keygen >/dev/null || { missing+=(ssh-keygen); packages+=(openssh-client); }
 # packer (Debian's 1.6.6, amazon-ebs built in): test/qemu/packer.test.ts builds a golden image with it.
 command -v packer >/dev/null || { missing+=(packer); packages+=(packer); }
+# PostgreSQL's server binaries: tests start throwaway clusters with scripts/postgres.sh.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { missing+=(postgresql); packages+=(postgresql); }
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-test-deps: missing ${missing[*]}; installing from Debian's packages" >&2
   source "$(dirname "$0")/lib/apt.sh"

@@ -11,6 +11,17 @@ import type { RecycleBinRepository } from './recycle-bin-repository.ts';
 import type { NetworkRepository } from './network-repository.ts';
 import type { ImageBuilderRepository } from './imagebuilder-repository.ts';
 
+/**
+ * The database cannot be reached or went away mid-request (restart, network): nothing was
+ * decided, and the request may be retried. The API answers a retryable 503, never a stack trace.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 /** An image as stored: the EC2 Image members that are facts about the image itself. */
 export type StoredImage = Omit<Image, 'Tags' | 'Public' | 'ImageAllowed'> & {
   ImageId: string;
