@@ -822,6 +822,52 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal(await s.imageBuilder.get(one.arn), undefined);
     }));
 
+    test('a work lease is held by one node at a time until it expires', withStore(async (s) => {
+      const t0 = new Date('2026-01-01T00:00:00Z');
+      const at = (ms: number) => new Date(t0.getTime() + ms);
+      assert.equal(await s.leases.acquire('gc', 'node-a', 3000, t0), true);
+      assert.equal(await s.leases.acquire('gc', 'node-b', 3000, at(1000)), false, 'another holder waits for expiry');
+      assert.equal(await s.leases.acquire('gc', 'node-a', 3000, at(2000)), true, 'the holder renews by acquiring again');
+      assert.equal(await s.leases.acquire('gc', 'node-b', 3000, at(4999)), false, 'renewed until 5000');
+      assert.equal(await s.leases.acquire('gc', 'node-b', 3000, at(5000)), true, 'expired: taken over');
+      assert.deepEqual(await s.leases.held(), [{ name: 'gc', holder: 'node-b', expiresAt: at(8000) }]);
+      assert.deepEqual(await s.leases.renew(['gc'], 'node-a', 3000, at(5100)), [], 'the old holder cannot renew');
+      await s.leases.release('gc', 'node-a');
+      assert.equal((await s.leases.held('node-b')).length, 1, 'nor release another holder\'s lease');
+      await s.leases.release('gc', 'node-b');
+      assert.deepEqual(await s.leases.held(), []);
+      assert.equal(await s.leases.acquire('gc', 'node-a', 3000, at(5200)), true, 'released: free at once');
+    }));
+
+    test('work leases renew only what the holder holds; held lists by holder', withStore(async (s) => {
+      const t0 = new Date('2026-01-01T00:00:00Z');
+      await s.leases.acquire('copy:1', 'node-a', 1000, t0);
+      await s.leases.acquire('copy:2', 'node-a', 1000, t0);
+      await s.leases.acquire('copy:3', 'node-b', 1000, t0);
+      const renewed = await s.leases.renew(['copy:1', 'copy:2', 'copy:3', 'copy:missing'], 'node-a', 5000, new Date(t0.getTime() + 500));
+      assert.deepEqual(renewed.sort(), ['copy:1', 'copy:2']);
+      assert.deepEqual((await s.leases.held('node-a')).map((l) => [l.name, l.expiresAt.getTime() - t0.getTime()]), [['copy:1', 5500], ['copy:2', 5500]]);
+      assert.deepEqual((await s.leases.held('node-b')).map((l) => l.name), ['copy:3']);
+      assert.deepEqual(await s.leases.renew([], 'node-a', 5000, t0), []);
+    }));
+
+    test('concurrent acquisitions of a free lease: exactly one wins', withStore(async (s) => {
+      const now = new Date('2026-01-01T00:00:00Z');
+      const results = await Promise.all(['a', 'b', 'c', 'd'].map((n) => s.leases.acquire('sweep', `node-${n}`, 1000, now)));
+      assert.equal(results.filter(Boolean).length, 1);
+    }));
+
+    test('copy schedules\' state is saved whole per schedule and read back', withStore(async (s) => {
+      assert.deepEqual(await s.copyScheduleState.load(), new Map());
+      await s.copyScheduleState.save('nightly', { firstSeenAt: '2026-01-01T00:00:00.000Z', runningSince: '2026-01-02T00:00:00.000Z' });
+      await s.copyScheduleState.save('weekly', { firstSeenAt: '2026-01-01T00:00:00.000Z' });
+      await s.copyScheduleState.save('nightly', { firstSeenAt: '2026-01-01T00:00:00.000Z' });
+      assert.deepEqual(await s.copyScheduleState.load(), new Map([
+        ['nightly', { firstSeenAt: '2026-01-01T00:00:00.000Z' }],
+        ['weekly', { firstSeenAt: '2026-01-01T00:00:00.000Z' }],
+      ]));
+    }));
+
     test('reset empties everything', withStore(async (s) => {
       await s.images.insert(image(A, 'gone'));
       await s.snapshots.insert(snapshot(A));

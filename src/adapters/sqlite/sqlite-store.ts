@@ -32,6 +32,10 @@ import { SqliteImageBuilder } from './sqlite-imagebuilder.ts';
 import type { ImageBuilderRepository } from '../../ports/imagebuilder-repository.ts';
 import { SqliteNetwork } from './sqlite-network.ts';
 import type { NetworkRepository } from '../../ports/network-repository.ts';
+import { SqliteWorkLeases, WORK_LEASES_SCHEMA } from './sqlite-work-leases.ts';
+import { COPY_SCHEDULE_STATE_SCHEMA, SqliteCopyScheduleState } from './sqlite-copy-schedule-state.ts';
+import type { WorkLeaseRepository } from '../../ports/work-leases.ts';
+import type { CopyScheduleStateStore } from '../../ports/copy-schedule-state.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
@@ -83,6 +87,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly recycleBin: RecycleBinRepository;
   readonly network: NetworkRepository;
   readonly imageBuilder: ImageBuilderRepository;
+  readonly leases: WorkLeaseRepository;
+  readonly copyScheduleState: CopyScheduleStateStore;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -118,6 +124,10 @@ export class SqliteMetadataStore implements MetadataStore {
     this.network = new SqliteNetwork(this.db, (fn) => this.tx(fn));
     this.db.exec(IMAGEBUILDER_SCHEMA);
     this.imageBuilder = new SqliteImageBuilder(this.db, (fn) => this.tx(fn));
+    this.db.exec(WORK_LEASES_SCHEMA);
+    this.leases = new SqliteWorkLeases(this.db);
+    this.db.exec(COPY_SCHEDULE_STATE_SCHEMA);
+    this.copyScheduleState = new SqliteCopyScheduleState(this.db);
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
