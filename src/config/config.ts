@@ -1,4 +1,5 @@
 // Server configuration, parsed once at start-up into a frozen object and passed down.
+import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,12 @@ export interface ServerConfig {
   readonly network: { readonly publicAddressRange: string; readonly first: number; readonly last: number };
   /** Dirty 512 KiB blocks a volume in use may hold in memory before it is flushed (0: none, every write stored at once). */
   readonly volumeWriteBuffer: number;
+  /** This node's name among the nodes sharing one store (holder of its work leases); random when not given. */
+  readonly nodeId: string;
+  /** How other nodes reach this one; undefined: http://HOST:PORT as listened. */
+  readonly advertiseUrl?: string;
+  /** How long a work lease lasts unrenewed: a dead node's work is taken over after at most this. */
+  readonly leaseMs: number;
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
@@ -61,6 +68,9 @@ export interface ServeOptions {
   publicAddressRange?: string;
   allowPublicForwarding?: boolean;
   volumeWriteBuffer?: string | number;
+  nodeId?: string;
+  advertiseUrl?: string;
+  leaseSeconds?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -137,6 +147,15 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (!Number.isInteger(volumeWriteBuffer) || volumeWriteBuffer < 0 || volumeWriteBuffer > 4096) {
     throw new ConfigError(`--volume-write-buffer must be 0 to 4096 blocks, got ${o.volumeWriteBuffer}`);
   }
+  const nodeId = o.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId)) throw new ConfigError(`--node-id must be 1-63 letters, digits, '.', '_' or '-', got ${o.nodeId}`);
+  if (o.advertiseUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(o.advertiseUrl)) {
+    throw new ConfigError(`--advertise-url must be http(s)://HOST:PORT, got ${o.advertiseUrl}`);
+  }
+  const leaseSeconds = Number(o.leaseSeconds ?? 30);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 3600) {
+    throw new ConfigError(`--lease-seconds must be 1 to 3600, got ${o.leaseSeconds}`);
+  }
   const buildDir = resolve(env.AMIFORGE_BUILD_DIR || DEFAULT_BUILD_DIR);
   return Object.freeze({
     host,
@@ -155,5 +174,8 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
     network: networkOptions(o),
     volumeWriteBuffer,
+    nodeId,
+    advertiseUrl: o.advertiseUrl?.replace(/\/$/, ''),
+    leaseMs: leaseSeconds * 1000,
   });
 }
