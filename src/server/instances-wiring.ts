@@ -45,6 +45,8 @@ export interface InstanceWiringDeps {
   log: Logger;
   /** The driver (createHypervisor); the simulator when not given. */
   hypervisor?: Hypervisor;
+  /** Several nodes on one store: true on the node that sweeps terminated instances (src/domain/cluster/singleton.ts). */
+  leadingSweep?: () => Promise<boolean>;
 }
 
 export interface HypervisorWiring {
@@ -113,7 +115,10 @@ export function createInstanceServices(d: InstanceWiringDeps) {
       if (n) d.log.info({ instances: n, hypervisor: hypervisor.name }, 'instances recovered after restart');
       await lifecycle.sweepTerminated();
       // Terminated instances disappear an hour after termination; checked every minute.
-      sweepTimer = setInterval(() => void lifecycle.sweepTerminated().catch((err) => onError('sweep of terminated instances', err)), 60_000);
+      const sweep = async () => {
+        if (!d.leadingSweep || (await d.leadingSweep())) await lifecycle.sweepTerminated();
+      };
+      sweepTimer = setInterval(() => void sweep().catch((err) => onError('sweep of terminated instances', err)), 60_000);
       sweepTimer.unref();
     },
     /** Test-suite reset: every guest is ended before the store is emptied. */
