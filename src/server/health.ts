@@ -45,7 +45,10 @@ export async function healthReport(app: App): Promise<{ status: number; body: un
       metadataStore,
       blockStore,
       hypervisor: { driver: app.config.hypervisor.driver, name: app.hypervisor.name },
-      leases: app.leases.names().length,
+      // Periodic work this node runs for the cluster (GC, sweeps, schedulers), and how many
+      // per-item jobs it holds; the items' own names (snapshot ids, ARNs) are not shown here.
+      roles: app.leases.names().filter((n) => !n.includes(':')).sort(),
+      jobs: app.leases.names().filter((n) => n.includes(':')).length,
     },
   };
 }

@@ -125,6 +125,7 @@ export class LeaseKeeper {
 
   /** Shutdown: stops renewing and frees every lease, so other nodes take the work over at once. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
     await this.renewing;

@@ -18,8 +18,10 @@ export async function leading(keeper: LeaseKeeper, lease: string, log: Singleton
 }
 
 /**
- * Runs `task` every `everyMs` on whichever node holds `lease`. A tick still running when the
- * next comes is not doubled. Answers the stop function.
+ * Runs `task` every `everyMs` on whichever node holds `lease`. The lease itself is sought every
+ * lease period, apart from the task's own rhythm: a dead node's role moves within a lease period
+ * even for hourly work, and the work keeps its rhythm. A tick still running when the next comes
+ * is not doubled. Answers the stop function.
  */
 export function everyOnOneNode(o: {
   keeper: LeaseKeeper;
@@ -29,18 +31,31 @@ export function everyOnOneNode(o: {
   log: SingletonLog;
 }): () => void {
   let running = false;
+  const claim = () => void leading(o.keeper, o.lease, o.log);
+  claim();
+  const claimTimer = setInterval(claim, o.keeper.ttlMs);
+  claimTimer.unref();
   const timer = setInterval(() => {
-    if (running) return;
+    if (running || !o.keeper.holds(o.lease)) return;
     running = true;
-    void (async () => {
-      if (await leading(o.keeper, o.lease, o.log)) await o.task();
-    })().catch((err) => o.log.error({ lease: o.lease, err }, `${o.lease} failed`)).finally(() => { running = false; });
+    o.task()
+      .catch((err) => o.log.error({ lease: o.lease, err }, `${o.lease} failed`))
+      .finally(() => { running = false; });
   }, o.everyMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(claimTimer);
+    clearInterval(timer);
+  };
 }
 
-/** A gate for schedulers that poll: true on the node holding `lease`. */
+/**
+ * A gate for schedulers that poll on their own rhythm: true on the node holding `lease`. The
+ * lease is also sought every lease period (until the keeper closes), so the role moves to a live
+ * node within a lease period even when the scheduler polls rarely.
+ */
 export function singletonGate(keeper: LeaseKeeper, lease: string, log: SingletonLog): () => Promise<boolean> {
+  const timer = setInterval(() => void leading(keeper, lease, log), keeper.ttlMs);
+  timer.unref();
   return () => leading(keeper, lease, log);
 }
