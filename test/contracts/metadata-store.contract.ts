@@ -822,6 +822,20 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal(await s.imageBuilder.get(one.arn), undefined);
     }));
 
+    test('a snapshot update with ifState writes only while the stored state is that one', withStore(async (s) => {
+      const snap = snapshot(A, { state: 'pending', progress: 0 });
+      await s.snapshots.insert(snap);
+      const stale = structuredClone(snap);
+      assert.equal(await s.snapshots.update({ ...snap, state: 'completed', progress: 100 }, { ifState: 'pending' }), true);
+      assert.equal(await s.snapshots.update({ ...stale, progress: 40 }, { ifState: 'pending' }), false, 'a stale pending record is not written back');
+      assert.equal(await s.snapshots.update({ ...stale, state: 'error' }, { ifState: 'pending' }), false);
+      const now = await s.snapshots.get(R, snap.snapshotId);
+      assert.equal(now?.state, 'completed');
+      assert.equal(now?.progress, 100);
+      assert.equal(await s.snapshots.update({ ...now!, description: 'plain update' }), true);
+      assert.equal(await s.snapshots.update(snapshot(A)), false, 'nothing to update');
+    }));
+
     test('a work lease is held by one node at a time until it expires', withStore(async (s) => {
       const t0 = new Date('2026-01-01T00:00:00Z');
       const at = (ms: number) => new Date(t0.getTime() + ms);

@@ -84,7 +84,7 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
       if (current?.state === 'pending') {
         current.state = 'error';
         current.stateMessage = `The copy failed: ${(err as Error).message}`;
-        await this.deps.store.snapshots.update(current);
+        await this.deps.store.snapshots.update(current, { ifState: 'pending' });
       }
     }
     for (const l of this.listeners) await l(record.region, [record.snapshotId]);
@@ -173,7 +173,7 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
       from = entries[entries.length - 1].index + 1;
       dest.progress = Math.min(99, Math.floor((done / total) * 100));
       guard();
-      await store.snapshots.update(dest);
+      await store.snapshots.update(dest, { ifState: 'pending' });
       if (this.deps.pace) await new Promise((r) => setTimeout(r, this.deps.pace!.pauseMs));
     }
     // A completed source's map never changes, so fewer entries than counted means the source was
@@ -187,6 +187,6 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
     dest.completionTime = this.deps.clock.now().toISOString();
     delete dest.copySource;
     dest.copiedFrom = src;
-    await store.snapshots.update(dest);
+    await store.snapshots.update(dest, { ifState: 'pending' });
   }
 }

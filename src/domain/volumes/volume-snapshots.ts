@@ -147,14 +147,14 @@ export class VolumeSnapshots {
           current.state = 'completed';
           current.progress = 100;
           current.completionTime = this.deps.clock.now().toISOString();
-          await this.deps.store.snapshots.update(current);
+          await this.deps.store.snapshots.update(current, { ifState: 'pending' });
         } catch (err) {
           this.deps.onError(r.snapshotId, err);
           const current = await this.deps.store.snapshots.get(r.region, r.snapshotId);
           if (current?.state === 'pending') {
             current.state = 'error';
             current.stateMessage = `The snapshot failed: ${(err as Error).message}`;
-            await this.deps.store.snapshots.update(current);
+            await this.deps.store.snapshots.update(current, { ifState: 'pending' });
           }
         } finally {
           await this.deps.leases?.release(lease).catch(() => {});
