@@ -192,7 +192,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   // Image Builder lifecycle policies act on AMIs through EC2's own services, daily on the service clock.
   const lifecycle = new LifecycleService({
     repo: store.imageBuilder, ec2: new Ec2Lifecycle({ store, images, controls: governance.images, clock }), clock, log,
-    leading: singletonGate(leases, 'image-lifecycle-scheduler', log),
+    leading: singletonGate(leases, 'image-lifecycle-scheduler', log), leases,
   });
   await lifecycle.start();
   const hygiene = new HygieneScanner({ store, blocks, images, keys: lineageKeys, filesystems: debugfsFilesystems() });
@@ -218,6 +218,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       store: store.imageBuilder, clock, ec2: { images, allowedImages, ...compute.services },
       validateDocument: validateComponentDocument,
       amazonComponents,
+      leases,
     }),
     hygiene,
     lifecycle,

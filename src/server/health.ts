@@ -9,6 +9,9 @@ const CHECK_TIMEOUT_MS = 5000;
 /** A hash no block has (all zeros): `has` on it is a single lookup. */
 const PROBE_HASH = '0'.repeat(64);
 
+/** Periodic roles' leases are plain names (garbage-collection); per-item ones name their item after a colon. */
+const isRole = (lease: string) => /^[a-z-]+$/.test(lease);
+
 export interface StoreCheck {
   status: 'ok' | 'unavailable';
   latencyMs: number;
@@ -47,8 +50,8 @@ export async function healthReport(app: App): Promise<{ status: number; body: un
       hypervisor: { driver: app.config.hypervisor.driver, name: app.hypervisor.name },
       // Periodic work this node runs for the cluster (GC, sweeps, schedulers), and how many
       // per-item jobs it holds; the items' own names (snapshot ids, ARNs) are not shown here.
-      roles: app.leases.names().filter((n) => !n.includes(':')).sort(),
-      jobs: app.leases.names().filter((n) => n.includes(':')).length,
+      roles: app.leases.names().filter(isRole).sort(),
+      jobs: app.leases.names().filter((n) => !isRole(n)).length,
     },
   };
 }

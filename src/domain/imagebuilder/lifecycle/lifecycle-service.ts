@@ -12,7 +12,7 @@ import { Errors } from '../../errors.ts';
 import { ibArn, requireIbArn } from '../arns.ts';
 import { asDate, asTyped, toWireExecution, toWireResource, UNFINISHED, type ExecutionRecord, type ResourceAction, type ResourceDoc } from './execution-records.ts';
 import { BUILDING } from './rules.ts';
-import { ExecutionRunner } from './execution-runner.ts';
+import { ExecutionRunner, type RunnerDeps } from './execution-runner.ts';
 import type { LifecycleEc2 } from './lifecycle-ec2.ts';
 import { LifecycleScheduler } from './lifecycle-scheduler.ts';
 import { page } from './paging.ts';
@@ -25,6 +25,8 @@ export interface LifecycleDeps {
   log?: { error(obj: object, msg: string): void; info(obj: object, msg: string): void };
   /** Several nodes on one store: true on the node that runs the daily schedule (src/domain/cluster/singleton.ts). */
   leading?: () => Promise<boolean>;
+  /** Several nodes on one store: executions start under a per-policy lease (execution-runner.ts). */
+  leases?: RunnerDeps['leases'];
 }
 
 const POLICY_FILTERS = new Set(['name', 'status']);
