@@ -3,11 +3,14 @@ import { ConfigError, parseServeOptions, type ServeOptions } from '../config/con
 import { createApp } from '../server/app.ts';
 import { createHttpServer } from '../server/http-server.ts';
 import { createLogger } from '../server/logger.ts';
+import { persistedNodeId } from '../server/node-id.ts';
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
   let config;
   try {
     config = parseServeOptions(options);
+    // Kept in the data directory unless given: a restarted node takes its own leases back at once.
+    if (options.nodeId === undefined) config = Object.freeze({ ...config, nodeId: persistedNodeId(config.dataDir) });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`amiforge serve: ${err.message}`);
