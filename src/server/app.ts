@@ -136,7 +136,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     leases,
   });
   // Built before the copies and snapshots resume, so it hears every one that completes.
-  const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier] });
+  const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier], leases });
   const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages, allowedImages });
   const hypervisor = await createHypervisor(config, log, { catalog });
   const compute = createInstanceServices({
