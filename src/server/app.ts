@@ -150,7 +150,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   };
   await loadCatalog(store, blocks, catalog, catalogOptions);
   await copier.resumeAll();
-  await volumeSnapshots.resumeAll(config.leaseMs);
+  await volumeSnapshots.resumeAll();
   await compute.recover();
   const maintenance = new StorageMaintenance({ store, blocks });
   const leftovers = await maintenance.cleanCrashLeftovers(new Date());
@@ -158,7 +158,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   // Copies and snapshot completions of nodes that died (their leases expired) are claimed here;
   // each item's lease keeps two nodes from running it at once.
   const claimTimer = setInterval(() => {
-    void Promise.all([copier.resumeAll(), volumeSnapshots.resumeAll(config.leaseMs)])
+    void Promise.all([copier.resumeAll(), volumeSnapshots.resumeAll()])
       .catch((err) => log.error({ err }, 'claiming background work left by other nodes failed'));
   }, Math.max(500, Math.floor(config.leaseMs / 2)));
   claimTimer.unref();

@@ -43,6 +43,9 @@ export interface VolumeSnapshotDeps {
   leases?: LeaseKeeper;
 }
 
+/** The lease under which one node takes and completes a volume snapshot. */
+const snapshotLease = (region: string, snapshotId: string) => `volume-snapshot:${region}:${snapshotId}`;
+
 export type CompletionListener = (region: string, snapshotIds: string[]) => Promise<void>;
 
 export class VolumeSnapshots {
@@ -85,10 +88,19 @@ export class VolumeSnapshots {
         lastActivity: now, createVolumePermissions: [],
       };
     });
-    for (const [i, r] of records.entries()) await this.deps.store.snapshots.insert(r, { account: caller.account, tags: vols[i].tags });
-    await this.deps.store.volumes.snapshotVolumes(records.map((r, i) => ({
-      volumeId: vols[i].volume.volumeId, snapshotId: r.snapshotId, parentSnapshotId: vols[i].volume.snapshotId,
-    })));
+    // Held from before the records exist until they complete: no other node's resumeAll takes a
+    // snapshot whose map is still being written.
+    const leases = records.map((r) => snapshotLease(r.region, r.snapshotId));
+    for (const lease of leases) await this.deps.leases?.acquire(lease);
+    try {
+      for (const [i, r] of records.entries()) await this.deps.store.snapshots.insert(r, { account: caller.account, tags: vols[i].tags });
+      await this.deps.store.volumes.snapshotVolumes(records.map((r, i) => ({
+        volumeId: vols[i].volume.volumeId, snapshotId: r.snapshotId, parentSnapshotId: vols[i].volume.snapshotId,
+      })));
+    } catch (err) {
+      for (const lease of leases) await this.deps.leases?.release(lease).catch(() => {});
+      throw err;
+    }
     this.finish(records);
     return records;
   }
@@ -135,7 +147,7 @@ export class VolumeSnapshots {
     for (const r of records) this.completing.add(r.snapshotId);
     const job = (async () => {
       for (const r of records) {
-        const lease = `volume-snapshot:${r.region}:${r.snapshotId}`;
+        const lease = snapshotLease(r.region, r.snapshotId);
         // Completing is idempotent (sync, then a state change from pending): the lease keeps two
         // nodes from doing it twice, and lets a live node finish what a dead one took.
         if (this.deps.leases && !(await this.deps.leases.acquire(lease).catch(() => undefined))) continue;
@@ -169,13 +181,11 @@ export class VolumeSnapshots {
 
   /**
    * Completes snapshots of volumes left pending: at start-up a previous process's, then
-   * periodically those of nodes that died. `olderThanMs` spares snapshots being taken right now
-   * (their map is written just after the record).
+   * periodically those of nodes that died (a snapshot being taken is under its node's lease).
    */
-  async resumeAll(olderThanMs = 0): Promise<number> {
-    const cutoff = this.deps.clock.now().getTime() - olderThanMs;
+  async resumeAll(): Promise<number> {
     const pending = (await this.deps.store.snapshots.inState('pending'))
-      .filter((s) => !s.copySource && s.volumeId !== 'vol-ffffffff' && !this.completing.has(s.snapshotId) && Date.parse(s.startTime) <= cutoff);
+      .filter((s) => !s.copySource && s.volumeId !== 'vol-ffffffff' && !this.completing.has(s.snapshotId));
     const byRegion = new Map<string, SnapshotRecord[]>();
     for (const s of pending) byRegion.set(s.region, [...(byRegion.get(s.region) ?? []), s]);
     for (const group of byRegion.values()) this.finish(group);
