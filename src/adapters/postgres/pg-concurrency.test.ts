@@ -134,3 +134,36 @@ test('two nodes retagging one Recycle Bin entry at once: neither change is lost'
   const kept = await nodes[1].recycleBin.getBinned(A, R, 'EBS_SNAPSHOT', snap.snapshotId);
   assert.equal(kept?.tags.length, ROUNDS);
 });
+
+test('a node restoring an image while another deletes its snapshot: the snapshot is kept, in use either way', async () => {
+  for (let i = 0; i < ROUNDS; i++) {
+    const snap = snapshot();
+    await nodes[0].snapshots.insert(snap);
+    const img = image(`restore-on-snapshot-${i}`, {}, snap.snapshotId);
+    await nodes[0].images.insert(img, undefined, { requireSnapshots: [snap.snapshotId] });
+    const entry: BinnedImage = {
+      resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: img.image.ImageId, image: img, tags: [], enterTime: EPOCH, exitTime: EPOCH,
+    };
+    await nodes[0].recycleBin.binImage(entry);
+    const [, deleted] = await Promise.all([
+      nodes[0].recycleBin.restore(entry),
+      nodes[1].snapshots.deleteUnlessInUse(R, snap.snapshotId, { binnedImagesToo: true }),
+    ]);
+    assert.deepEqual(deleted, { deleted: false, inUseBy: img.image.ImageId });
+    assert.ok(await nodes[1].snapshots.get(R, snap.snapshotId));
+    assert.deepEqual(await nodes[1].images.get(R, img.image.ImageId), img);
+  }
+});
+
+test('a node updating an image another node deregisters at once: no error, and nothing of the image is left', async () => {
+  for (let i = 0; i < ROUNDS; i++) {
+    const img = image(`update-vs-delete-${i}`);
+    await nodes[0].images.insert(img);
+    const shared: ImageRecord = { ...img, launchPermissions: [{ UserId: '222222222222' }] };
+    const [, deleted] = await Promise.all([nodes[0].images.update(shared), nodes[1].images.delete(R, img.image.ImageId)]);
+    assert.equal(deleted, true);
+    assert.equal(await nodes[0].images.get(R, img.image.ImageId), undefined);
+    const [left] = await nodes[0].db.query<{ n: number }>('SELECT count(*)::int AS n FROM launch_permissions WHERE image_id = $1', [img.image.ImageId]);
+    assert.equal(left!.n, 0);
+  }
+});

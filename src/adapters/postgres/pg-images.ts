@@ -109,14 +109,17 @@ export class PgImages implements ImageRepository {
   async update(record: ImageRecord): Promise<void> {
     const img = record.image;
     await this.db.tx(async (q) => {
+      let updated: unknown[];
       try {
-        await q.query(`UPDATE images SET owner_id = $1, owner_alias = $2, name = $3, is_public = $4, doc = $5, permissions = $6
-          WHERE image_id = $7 AND region = $8`, [img.OwnerId, img.ImageOwnerAlias ?? null, img.Name, isPublic(record),
+        updated = await q.query(`UPDATE images SET owner_id = $1, owner_alias = $2, name = $3, is_public = $4, doc = $5, permissions = $6
+          WHERE image_id = $7 AND region = $8 RETURNING 1`, [img.OwnerId, img.ImageOwnerAlias ?? null, img.Name, isPublic(record),
           JSON.stringify(img), JSON.stringify(record.launchPermissions), img.ImageId, record.region]);
       } catch (err) {
         if (isUniqueViolation(err, 'images_owner_name')) throw Errors.amiNameDuplicate(img.Name);
         throw err;
       }
+      // Deregistered or binned by another node meanwhile: nothing left to update.
+      if (!updated.length) return;
       await this.writePermissions(q, img.ImageId, record.launchPermissions);
       await this.writeSnapshotRefs(q, record);
     });

@@ -117,7 +117,14 @@ export class PgRecycleBin implements RecycleBinRepository {
       const taken = await q.query('DELETE FROM recycle_bin WHERE resource_id = $1 RETURNING 1', [e.resourceId]);
       if (!taken.length) return;
       const tags = { account: e.account, tags: e.tags };
-      if (e.resourceType === 'EC2_IMAGE') await this.live.images.insertInTx(q, e.image, tags);
+      if (e.resourceType === 'EC2_IMAGE') {
+        // Share-locks the snapshots the image names, as registering does: a node deleting one of
+        // them (which locks it, then looks for live and binned images naming it) either finishes
+        // first or waits and sees the restored image; never a moment with neither.
+        await q.query('SELECT 1 FROM snapshots WHERE snapshot_id = ANY($1::text[]) AND region = $2 ORDER BY snapshot_id FOR SHARE',
+          [snapshotIdsOf(e.image), e.region]);
+        await this.live.images.insertInTx(q, e.image, tags);
+      }
       else await this.live.snapshots.insertInTx(q, e.snapshot, tags);
     });
   }
@@ -137,7 +144,7 @@ export class PgRecycleBin implements RecycleBinRepository {
       }
       // Its snapshots are now left behind by a deregistered image, as after an ordinary
       // DeregisterImage (what the storage report and clean-up look for).
-      const snapshotIds = (e.image.image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((s): s is string => !!s);
+      const snapshotIds = snapshotIdsOf(e.image);
       await q.query(`INSERT INTO deregistered_image_snapshots (snapshot_id, image_id, region)
         SELECT snapshot_id, $1, region FROM snapshots WHERE snapshot_id = ANY($2::text[]) AND region = $3 ON CONFLICT DO NOTHING`,
       [e.resourceId, snapshotIds, e.region]);
@@ -149,4 +156,8 @@ export class PgRecycleBin implements RecycleBinRepository {
       WHERE r.region = $1 AND r.resource_type = 'EBS_SNAPSHOT'`, [region]);
     return new Set(rows.map((r) => r.hash));
   }
+}
+
+function snapshotIdsOf(record: ImageRecord): string[] {
+  return [...new Set((record.image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((s): s is string => !!s))].sort();
 }
