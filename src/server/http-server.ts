@@ -12,6 +12,7 @@ import { serializeAwsJsonError } from '../protocol/json/codec.ts';
 import { serializeJsonError } from '../protocol/rest-json/codec.ts';
 import { Errors, isServiceError, ServiceError } from '../domain/errors.ts';
 import { newRequestId } from '../ports/ids.ts';
+import { StoreUnavailableError } from '../ports/metadata-store.ts';
 import { serializeError } from '../protocol/ec2/xml-serializer.ts';
 import type { SignedRequest } from '../protocol/sigv4/types.ts';
 import type { App } from './app.ts';
@@ -173,6 +174,9 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
     outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2, authorize?.ec2);
   } catch (err) {
     const e = isServiceError(err) ? err
+      // EC2 documents ServiceUnavailable for a temporary failure; the JSON services answer their
+      // own internal error, which their SDKs retry as well.
+      : service === 'ec2' && err instanceof StoreUnavailableError ? Errors.serviceUnavailable()
       : service === 'ebs' || service === AMIFORGE_SERVICE ? Errors.ebsInternal() : service === 'kms' ? Errors.kmsInternal() : service === 'rbin' ? Errors.rbinInternal()
       : service === 'imagebuilder' ? Errors.ibInternal() : Errors.internal();
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
@@ -197,7 +201,7 @@ export function createHttpServer(app: App, log: Logger): Server {
     try {
       outcome = await serve(app, req, requestId);
     } catch (err) {
-      const e = err instanceof ServiceError ? err : Errors.internal();
+      const e = err instanceof ServiceError ? err : err instanceof StoreUnavailableError ? Errors.serviceUnavailable() : Errors.internal();
       outcome = { status: e.status, body: serializeError(e, requestId), contentType: 'text/xml;charset=UTF-8', errorCode: e.code };
       if (!(err instanceof ServiceError)) (outcome as { cause?: unknown }).cause = err;
     }
