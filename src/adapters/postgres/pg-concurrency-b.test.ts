@@ -75,6 +75,31 @@ test('a snapshot deleted while another node registers an image on it: never an i
   }
 });
 
+test('a volume made from a snapshot while another node deletes it: the volume keeps its data, or is refused', async () => {
+  for (let i = 0; i < ROUNDS; i++) {
+    const snap = snapshot();
+    await nodes[0].snapshots.insert(snap);
+    await nodes[0].snapshots.putBlock(snap.snapshotId, 0, 'a'.repeat(64));
+    const vol = { ...volume(), snapshotId: snap.snapshotId };
+    // Either request may reach the database first.
+    const make = () => nodes[0].volumes.insert(vol);
+    const remove = () => nodes[1].snapshots.deleteUnlessInUse(R, snap.snapshotId);
+    const [made, deleted] = i % 2 ? await Promise.allSettled([make(), remove()])
+      : (await Promise.allSettled([remove(), make()])).reverse() as [PromiseSettledResult<void>, PromiseSettledResult<unknown>];
+    assert.deepEqual(settled(deleted), { deleted: true });
+    if (made.status === 'fulfilled') {
+      assert.deepEqual(await nodes[1].volumes.entry(vol.volumeId, 0), { index: 0, hash: 'a'.repeat(64) }, 'adopted as the snapshot went');
+    } else {
+      assert.equal((made.reason as { code?: string }).code, 'InvalidSnapshot.NotFound');
+      assert.equal(await nodes[1].volumes.get(R, vol.volumeId), undefined);
+    }
+  }
+  const gone = snapshot();
+  await nodes[0].snapshots.insert(gone);
+  await nodes[1].snapshots.delete(R, gone.snapshotId);
+  await assert.rejects(nodes[0].volumes.insert({ ...volume(), snapshotId: gone.snapshotId }), { code: 'InvalidSnapshot.NotFound' });
+});
+
 test('two nodes starting snapshots with one client token: one snapshot', async () => {
   for (let i = 0; i < ROUNDS; i++) {
     const clientToken = `start-${i}`;

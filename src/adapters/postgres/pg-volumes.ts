@@ -1,4 +1,5 @@
 // Volumes, their own blocks and small-write journals in PostgreSQL.
+import { Errors } from '../../domain/errors.ts';
 import type { Tag } from '../../protocol/ec2/types.generated.ts';
 import type { BlockEntry } from '../../ports/snapshot-repository.ts';
 import type { JournalPage, VolumeQuery, VolumeRecord, VolumeRepository } from '../../ports/volume-repository.ts';
@@ -20,6 +21,13 @@ export class PgVolumes implements VolumeRepository {
 
   async insert(r: VolumeRecord, tags?: { account: string; tags: Tag[] }): Promise<void> {
     await this.db.tx(async (q) => {
+      // The source snapshot stays share-locked until this commits: a node deleting it waits,
+      // then sees this volume and lets it adopt the snapshot's blocks; had the deletion come
+      // first, the volume is refused rather than left reading a map that is gone.
+      if (r.snapshotId) {
+        const [source] = await q.query('SELECT 1 FROM snapshots WHERE snapshot_id = $1 AND region = $2 FOR SHARE', [r.snapshotId, r.region]);
+        if (!source) throw Errors.snapshotNotFound(r.snapshotId);
+      }
       await q.query(`INSERT INTO volumes (volume_id, region, owner_id, state, client_token, snapshot_id, doc)
         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
       [r.volumeId, r.region, r.ownerId, r.state, r.clientToken ?? null, r.snapshotId ?? null, JSON.stringify(r)]);
