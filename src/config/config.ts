@@ -1,4 +1,5 @@
 // Server configuration, parsed once at start-up into a frozen object and passed down.
+import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,12 @@ export interface ServerConfig {
   readonly network: { readonly publicAddressRange: string; readonly first: number; readonly last: number };
   /** Dirty 512 KiB blocks a volume in use may hold in memory before it is flushed (0: none, every write stored at once). */
   readonly volumeWriteBuffer: number;
+  /** This node's name among the serve processes sharing one store (docs/cluster-instances.md). */
+  readonly nodeId: string;
+  /** Where other nodes reach this one (forwarded requests); undefined: http://host:port as listened. */
+  readonly advertiseUrl?: string;
+  /** A node without a heartbeat for this long is gone; heartbeats are sent every third of it. */
+  readonly leaseMs: number;
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
@@ -61,6 +68,9 @@ export interface ServeOptions {
   publicAddressRange?: string;
   allowPublicForwarding?: boolean;
   volumeWriteBuffer?: string | number;
+  nodeId?: string;
+  advertiseUrl?: string;
+  leaseSeconds?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -111,6 +121,31 @@ function networkOptions(o: ServeOptions): ServerConfig['network'] {
   return Object.freeze({ publicAddressRange: range, first, last });
 }
 
+function clusterOptions(o: ServeOptions): Pick<ServerConfig, 'nodeId' | 'advertiseUrl' | 'leaseMs'> {
+  const nodeId = o.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId)) {
+    throw new ConfigError(`--node-id must be 1-63 letters, digits, '.', '_' or '-', got ${o.nodeId}`);
+  }
+  let advertiseUrl: string | undefined;
+  if (o.advertiseUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(o.advertiseUrl);
+    } catch {
+      throw new ConfigError(`--advertise-url must be an http:// or https:// URL, got ${o.advertiseUrl}`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash || url.username) {
+      throw new ConfigError(`--advertise-url must be an http:// or https:// URL with no path, query or credentials, got ${o.advertiseUrl}`);
+    }
+    advertiseUrl = url.origin;
+  }
+  const leaseSeconds = Number(o.leaseSeconds ?? 30);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 3600) {
+    throw new ConfigError(`--lease-seconds must be 1 to 3600, got ${o.leaseSeconds}`);
+  }
+  return { nodeId, advertiseUrl, leaseMs: leaseSeconds * 1000 };
+}
+
 export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = Number(o.port ?? 4566);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0-65535, got ${o.port}`);
@@ -155,5 +190,6 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
     network: networkOptions(o),
     volumeWriteBuffer,
+    ...clusterOptions(o),
   });
 }

@@ -16,7 +16,7 @@ import { SqliteSnapshots } from './sqlite-snapshots.ts';
 import { SqliteVolumes } from './sqlite-volumes.ts';
 import { SqliteKeys } from './sqlite-keys.ts';
 import { SqliteInstances, SqliteKeyPairs } from './sqlite-instances.ts';
-import { INSTANCE_RESET, INSTANCE_SCHEMA } from './schema-instances.ts';
+import { INSTANCE_NODE_COLUMN, INSTANCE_NODE_INDEX, INSTANCE_RESET, INSTANCE_SCHEMA } from './schema-instances.ts';
 import type { InstanceRepository, KeyPairRepository } from '../../ports/instance-repository.ts';
 import type { KeyRepository } from '../../ports/key-repository.ts';
 import type { VolumeRepository } from '../../ports/volume-repository.ts';
@@ -32,6 +32,8 @@ import { SqliteImageBuilder } from './sqlite-imagebuilder.ts';
 import type { ImageBuilderRepository } from '../../ports/imagebuilder-repository.ts';
 import { SqliteNetwork } from './sqlite-network.ts';
 import type { NetworkRepository } from '../../ports/network-repository.ts';
+import type { NodeRegistry } from '../../ports/node-registry.ts';
+import { SqliteNodes } from './sqlite-nodes.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
@@ -83,6 +85,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly recycleBin: RecycleBinRepository;
   readonly network: NetworkRepository;
   readonly imageBuilder: ImageBuilderRepository;
+  readonly nodes: NodeRegistry;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -109,6 +112,10 @@ export class SqliteMetadataStore implements MetadataStore {
     this.volumes = new SqliteVolumes(this.db, (fn) => this.tx(fn));
     this.keys = new SqliteKeys(this.db, (fn) => this.tx(fn));
     this.db.exec(INSTANCE_SCHEMA);
+    if (!(this.db.prepare('PRAGMA table_info(instances)').all() as { name: string }[]).some((c) => c.name === 'node_id')) {
+      this.db.exec(INSTANCE_NODE_COLUMN);
+    }
+    this.db.exec(INSTANCE_NODE_INDEX);
     this.instances = new SqliteInstances(this.db, (fn) => this.tx(fn));
     this.keyPairs = new SqliteKeyPairs(this.db, (fn) => this.tx(fn));
     this.accountSettings = new SqliteAccountSettings(this.db);
@@ -118,6 +125,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.network = new SqliteNetwork(this.db, (fn) => this.tx(fn));
     this.db.exec(IMAGEBUILDER_SCHEMA);
     this.imageBuilder = new SqliteImageBuilder(this.db, (fn) => this.tx(fn));
+    this.nodes = new SqliteNodes(this.db);
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */
