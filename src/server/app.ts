@@ -48,6 +48,7 @@ import { amazonComponents } from '../domain/imagebuilder/components/amazon-compo
 import { LifecycleService } from '../domain/imagebuilder/lifecycle/lifecycle-service.ts';
 import { Ec2Lifecycle } from '../domain/imagebuilder/lifecycle/lifecycle-ec2.ts';
 import { createBuildService } from './imagebuilder-builds-wiring.ts';
+import { ClusterNode } from './cluster-node.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -69,6 +70,8 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
+  /** This process as a node among those sharing the store: heartbeat, instance ownership, /_amiforge/nodes. */
+  readonly cluster: ClusterNode;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -127,9 +130,14 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier] });
   const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages, allowedImages });
   const hypervisor = await createHypervisor(config, log, { catalog });
+  // Leases of background work are listed by /_amiforge/nodes once the work-leases port is wired
+  // here (heldLeases: (nodeId) => store.leases.held(nodeId)).
+  const cluster = new ClusterNode({ config, store, clock: systemClock, log, hypervisorName: hypervisor.name });
   const compute = createInstanceServices({
     config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
+    ownership: cluster.ownership,
   });
+  cluster.useNetwork(compute.network);
   const catalogOptions = {
     baseImageDir: config.baseImageDir,
     buildDir: config.buildDir,
@@ -200,6 +208,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
+    cluster,
     async reset() {
       await builds.close();
       await lifecycle.runner.idle();
@@ -218,6 +227,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       await builds.close();
       await lifecycle.close();
       await compute.close();
+      await cluster.close();
       // Writes the guests (the simulator's) left in volumes' write buffers.
       await volumeData.flushAll().catch((err) => log.error({ err }, 'flushing volumes at shutdown failed'));
       await copier.idle();

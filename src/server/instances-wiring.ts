@@ -28,6 +28,7 @@ import type { Hypervisor } from '../ports/hypervisor.ts';
 import type { IdGenerator } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { Logger } from './logger.ts';
+import type { InstanceOwnership } from '../domain/instances/instance-ownership.ts';
 
 export interface InstanceWiringDeps {
   config: ServerConfig;
@@ -45,6 +46,8 @@ export interface InstanceWiringDeps {
   log: Logger;
   /** The driver (createHypervisor); the simulator when not given. */
   hypervisor?: Hypervisor;
+  /** Which node runs each guest, when API nodes share the store (app.ts); a lone node otherwise. */
+  ownership?: InstanceOwnership;
 }
 
 export interface HypervisorWiring {
@@ -79,14 +82,15 @@ export function createInstanceServices(d: InstanceWiringDeps) {
   const network = new InstanceNetwork({
     store: d.store, hypervisor, hostAddresses: { first: hostAddresses.first, last: hostAddresses.last }, onError,
     onRefused: (instanceId, refused) => d.log.warn({ instanceId, refused }, 'host ports not forwarded to the guest'),
+    nodeId: d.ownership?.nodeId,
   });
   const instanceVolumes = new InstanceVolumes({ store: d.store, volumes: d.volumes, volumeData: d.volumeData });
   const lifecycle = new InstanceLifecycle({
     store: d.store, clock: d.clock, hypervisor, volumes: instanceVolumes, stopTimeoutMs: STOP_TIMEOUT_MS, onError,
-    unlockVolume: (caller, v) => d.volumeData.unlock(caller, v), network,
+    unlockVolume: (caller, v) => d.volumeData.unlock(caller, v), network, ownership: d.ownership,
   });
   const services = {
-    instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle, network }),
+    instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle, network, ownership: d.ownership }),
     launcher: new InstanceLauncher({
       store: d.store, clock: d.clock, ids: d.ids, images: d.images, snapshots: d.snapshots, volumes: d.volumes, lifecycle,
       instanceLimit: d.config.instanceLimit, allowedImages: d.allowedImages, network,
@@ -106,6 +110,7 @@ export function createInstanceServices(d: InstanceWiringDeps) {
   return {
     hypervisor,
     services,
+    network,
     /** Start-up: settle CreateImage images and instances a previous process left mid-way. */
     async recover(): Promise<void> {
       await services.imageCreator.recover();

@@ -1,0 +1,114 @@
+// This process as one node among several `amiforge serve` processes on one store: its
+// heartbeat in the node registry (every third of the lease), the instance ownership rules the
+// EC2 dispatch and the lifecycle use, and what GET /_amiforge/nodes shows.
+import type { ServerConfig } from '../config/config.ts';
+import { GUEST_STATES, InstanceOwnership } from '../domain/instances/instance-ownership.ts';
+import type { InstanceNetwork } from '../domain/network/instance-network.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { MetadataStore } from '../ports/metadata-store.ts';
+import type { NodeInfo } from '../ports/node-registry.ts';
+import type { Logger } from './logger.ts';
+
+/**
+ * The background-work leases a node holds, shown by /_amiforge/nodes. Hook for the work-leases
+ * port (store.leases.held(holder)); until it is wired, nodes are shown without leases.
+ */
+export type HeldLeases = (nodeId: string) => Promise<{ name: string; expiresAt: string }[]>;
+
+export interface NodeView {
+  nodeId: string;
+  url: string;
+  startedAt: string;
+  lastHeartbeat: string;
+  hypervisor: string;
+  version?: string;
+  self: boolean;
+  instances: { count: number; ids: string[] };
+  leases?: { name: string; expiresAt: string }[];
+}
+
+export interface ClusterNodeDeps {
+  config: ServerConfig;
+  store: MetadataStore;
+  clock: Clock;
+  log: Logger;
+  hypervisorName: string;
+  heldLeases?: HeldLeases;
+}
+
+export class ClusterNode {
+  readonly ownership: InstanceOwnership;
+  private readonly deps: ClusterNodeDeps;
+  private readonly startedAt: string;
+  private info?: NodeInfo;
+  private timer?: NodeJS.Timeout;
+  private network?: InstanceNetwork;
+
+  constructor(deps: ClusterNodeDeps) {
+    this.deps = deps;
+    this.startedAt = deps.clock.now().toISOString();
+    this.ownership = new InstanceOwnership({ nodes: deps.store.nodes, nodeId: deps.config.nodeId, leaseMs: deps.config.leaseMs, clock: deps.clock });
+  }
+
+  get nodeId(): string {
+    return this.deps.config.nodeId;
+  }
+
+  /** The instance network whose forwards the heartbeat reconciles (built after this node). */
+  useNetwork(network: InstanceNetwork): void {
+    this.network = network;
+  }
+
+  /**
+   * Registers the node at `listenUrl` (or its --advertise-url) and keeps its heartbeat; each beat
+   * also hands this node's guests the ports of rules changed on other nodes. Called once the
+   * server listens, before it says so: a node is never asked to forward to one not yet known.
+   */
+  async announce(listenUrl: string, version: string): Promise<void> {
+    const { config, store, clock, log } = this.deps;
+    this.info = {
+      nodeId: config.nodeId, url: config.advertiseUrl ?? listenUrl, startedAt: this.startedAt,
+      hypervisor: this.deps.hypervisorName, version,
+    };
+    await store.nodes.heartbeat(this.info, clock.now());
+    log.info({ nodeId: config.nodeId, url: this.info.url, leaseMs: config.leaseMs }, 'node registered');
+    let beating = false;
+    this.timer = setInterval(() => {
+      // A slow store must not pile up beats.
+      if (beating) return;
+      beating = true;
+      this.beat().catch((err) => log.error({ err }, 'node heartbeat failed')).finally(() => { beating = false; });
+    }, Math.max(100, Math.floor(config.leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    await this.deps.store.nodes.heartbeat(this.info!, this.deps.clock.now());
+    if (this.network) {
+      const mine = await this.deps.store.instances.onNode(this.nodeId, ['pending', 'running']);
+      const changed = await this.network.reconcile(mine);
+      if (changed) this.deps.log.info({ instances: changed }, 'port forwards updated after security group changes on other nodes');
+    }
+  }
+
+  /** The live nodes, with the instances whose guests each runs and the leases each holds. */
+  async nodes(): Promise<NodeView[]> {
+    const { store, clock, config } = this.deps;
+    const out: NodeView[] = [];
+    for (const n of await store.nodes.live(clock.now(), config.leaseMs)) {
+      const ids = (await store.instances.onNode(n.nodeId, [...GUEST_STATES])).map((r) => r.instanceId);
+      out.push({
+        nodeId: n.nodeId, url: n.url, startedAt: n.startedAt, lastHeartbeat: n.lastHeartbeat, hypervisor: n.hypervisor, version: n.version,
+        self: n.nodeId === config.nodeId, instances: { count: ids.length, ids },
+        ...(this.deps.heldLeases ? { leases: await this.deps.heldLeases(n.nodeId) } : {}),
+      });
+    }
+    return out;
+  }
+
+  /** A clean shutdown: the heartbeat stops and the node leaves the registry at once. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.info) await this.deps.store.nodes.remove(this.nodeId).catch((err) => this.deps.log.error({ err }, 'leaving the node registry failed'));
+  }
+}
