@@ -1,5 +1,6 @@
 // Server configuration, parsed once at start-up into a frozen object and passed down.
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,8 +122,17 @@ function networkOptions(o: ServeOptions): ServerConfig['network'] {
   return Object.freeze({ publicAddressRange: range, first, last });
 }
 
-function clusterOptions(o: ServeOptions): Pick<ServerConfig, 'nodeId' | 'advertiseUrl' | 'leaseMs'> {
-  const nodeId = o.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
+/**
+ * The default node id: the same for every start of one server (this host, this data directory),
+ * so a node restarted after a crash finds its instances as its own and boots them again, as a
+ * lone amiforge always did. Nodes sharing one data directory on one host need --node-id each.
+ */
+export function defaultNodeId(dataDir: string): string {
+  return `node-${createHash('sha256').update(`${hostname()}\0${dataDir}`).digest('hex').slice(0, 8)}`;
+}
+
+function clusterOptions(o: ServeOptions, dataDir: string): Pick<ServerConfig, 'nodeId' | 'advertiseUrl' | 'leaseMs'> {
+  const nodeId = o.nodeId ?? defaultNodeId(dataDir);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId)) {
     throw new ConfigError(`--node-id must be 1-63 letters, digits, '.', '_' or '-', got ${o.nodeId}`);
   }
@@ -190,6 +200,6 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
     network: networkOptions(o),
     volumeWriteBuffer,
-    ...clusterOptions(o),
+    ...clusterOptions(o, dataDir),
   });
 }

@@ -129,10 +129,12 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   // Built before the copies and snapshots resume, so it hears every one that completes.
   const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier] });
   const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages, allowedImages });
-  const hypervisor = await createHypervisor(config, log, { catalog });
   // Leases of background work are listed by /_amiforge/nodes once the work-leases port is wired
-  // here (heldLeases: (nodeId) => store.leases.held(nodeId)).
-  const cluster = new ClusterNode({ config, store, clock: systemClock, log, hypervisorName: hypervisor.name });
+  // here (heldLeases: (nodeId) => store.leases.held(nodeId)). Checked before the hypervisor ends
+  // guests a crash left and before instances are recovered: a duplicate node must touch neither.
+  const cluster = new ClusterNode({ config, store, clock: systemClock, log, hypervisorName: config.hypervisor.driver });
+  await cluster.refuseDuplicate();
+  const hypervisor = await createHypervisor(config, log, { catalog });
   const compute = createInstanceServices({
     config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
     ownership: cluster.ownership,

@@ -6,7 +6,7 @@ import { GUEST_STATES, InstanceOwnership } from '../domain/instances/instance-ow
 import type { InstanceNetwork } from '../domain/network/instance-network.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
-import type { NodeInfo } from '../ports/node-registry.ts';
+import { isLive, type NodeInfo } from '../ports/node-registry.ts';
 import type { Logger } from './logger.ts';
 
 /**
@@ -82,12 +82,34 @@ export class ClusterNode {
     this.timer.unref();
   }
 
+  /**
+   * Another live process with this node id (two nodes on one data directory without --node-id)
+   * would take this one's instances for its own: refused at start. A record left by this node's
+   * previous life (a crash within the lease) does not answer as a live node, and is taken over.
+   * Called before this node recovers its instances, and before it listens (so it never asks itself).
+   */
+  async refuseDuplicate(): Promise<void> {
+    const { store, clock, config } = this.deps;
+    const previous = await store.nodes.get(config.nodeId);
+    if (!isLive(previous, clock.now(), config.leaseMs)) return;
+    let answer: { nodeId?: string } | undefined;
+    try {
+      const res = await fetch(new URL('/_amiforge/nodes', previous.url), { signal: AbortSignal.timeout(2000) });
+      answer = res.ok ? await res.json() as { nodeId?: string } : undefined;
+    } catch {
+      return;
+    }
+    if (answer?.nodeId === config.nodeId) {
+      throw new Error(`node id ${config.nodeId} is in use by a live node at ${previous.url}; give each node its own --node-id`);
+    }
+  }
+
   private async beat(): Promise<void> {
     await this.deps.store.nodes.heartbeat(this.info!, this.deps.clock.now());
     if (this.network) {
       const mine = await this.deps.store.instances.onNode(this.nodeId, ['pending', 'running']);
       const changed = await this.network.reconcile(mine);
-      if (changed) this.deps.log.info({ instances: changed }, 'port forwards updated after security group changes on other nodes');
+      if (changed.length) this.deps.log.info({ instances: changed }, 'port forwards updated after security group changes on other nodes');
     }
   }
 

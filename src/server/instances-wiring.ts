@@ -2,7 +2,7 @@
 // instances, attachments, CreateImage and key pairs. Kept apart from app.ts so that file stays
 // a short list of what is built; app.ts calls this once.
 import { catalogFiles, type CatalogImage } from '../catalog/catalog.ts';
-import type { ServerConfig } from '../config/config.ts';
+import { defaultNodeId, type ServerConfig } from '../config/config.ts';
 import { SimHypervisor } from '../adapters/sim/sim-hypervisor.ts';
 import { defaultRuntimeDir, QemuHypervisor } from '../adapters/qemu/qemu-hypervisor.ts';
 import type { AllowedImages } from '../domain/images/allowed-images.ts';
@@ -66,12 +66,22 @@ export async function createHypervisor(config: ServerConfig, log: Logger, o: Hyp
   if (config.hypervisor.driver === 'sim') return new SimHypervisor({ bootMs: config.hypervisor.bootMs });
   const kernels = o.catalog ? catalogFiles(o.catalog, config.buildDir) : new Map<string, string>();
   return QemuHypervisor.create({
-    imageDir: config.baseImageDir, runtimeDir: defaultRuntimeDir(config.dataDir), kernelFiles: (imageId) => kernels.get(imageId),
+    imageDir: config.baseImageDir, runtimeDir: nodeRuntimeDir(config), kernelFiles: (imageId) => kernels.get(imageId),
     forwardPortOffset: config.hypervisor.forwardPortOffset,
     // Config refuses a host address range beyond loopback without --allow-public-forwarding.
     forwardBeyondLoopback: config.network.first >>> 24 !== 127 || config.network.last >>> 24 !== 127,
     onError: (what, err) => log.error({ err }, `${what} failed`),
   });
+}
+
+/**
+ * QEMU's sockets and pid files. Nodes given their own --node-id may share one data directory
+ * (a cluster on one machine): each keeps its own, so one never ends another's guests as a
+ * crash's leftovers. The default node keeps the directory it always had.
+ */
+function nodeRuntimeDir(config: ServerConfig): string {
+  const dir = defaultRuntimeDir(config.dataDir);
+  return !config.nodeId || config.nodeId === defaultNodeId(config.dataDir) ? dir : `${dir}-${config.nodeId}`;
 }
 
 export function createInstanceServices(d: InstanceWiringDeps) {

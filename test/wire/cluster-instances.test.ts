@@ -5,11 +5,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DescribeInstanceStatusCommand, DescribeInstancesCommand, RebootInstancesCommand, StartInstancesCommand, StopInstancesCommand,
+  AuthorizeSecurityGroupIngressCommand, DescribeInstanceStatusCommand, DescribeInstancesCommand, RebootInstancesCommand, StartInstancesCommand, StopInstancesCommand,
   TerminateInstancesCommand, type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { startCluster, type RunningCluster } from '../support/cluster.ts';
-import { ALICE, BOB, type RunningServer } from '../support/server.ts';
+import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
 import { awsCli, cliOk, credentialsOf, ec2Client } from '../support/clients.ts';
 import { expectAwsError, registerEbs } from '../support/sdk.ts';
 import {
@@ -127,6 +127,22 @@ describe('instances on two nodes', () => {
     const forged = ec2Client(node2.endpoint, { accessKeyId: ALICE.accessKeyId, secretAccessKey: 'not-alice-s-secret' });
     await expectAwsError(forged.send(new StopInstancesCommand({ InstanceIds: [instanceId] })), { name: 'SignatureDoesNotMatch' });
     assert.equal(await stateOf(alice1, instanceId), 'running');
+  });
+
+  test('a security group rule added through node 2 reaches the guest node 1 runs', async () => {
+    const instance = (await alice2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations![0].Instances![0];
+    assert.ok(instance.PublicIpAddress, 'the instance has a host address, where allowed ports are forwarded');
+    const groupId = instance.SecurityGroups![0].GroupId!;
+    await alice2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, CidrIp: '0.0.0.0/0' }));
+    // Node 1 hands its guest the new ports with its next heartbeat (every third of the lease).
+    await until('node 1 updating the forwards', async () =>
+      node1.logs.some((l) => l.msg === 'port forwards updated after security group changes on other nodes'
+        && (l.instances as string[]).includes(instanceId)) || undefined);
+  });
+
+  test('a second process with a live node\'s id is refused at start', async () => {
+    await assert.rejects(startServer({ dataDir: cluster.dataDir, accounts: [ALICE, BOB], extraArgs: ['--node-id', 'node-1', '--lease-seconds', '2'] }),
+      /node id node-1 is in use by a live node/);
   });
 
   test('node 1 killed: node 2 reports its instances impaired, stops, starts and terminates them', async () => {

@@ -206,13 +206,13 @@ export class InstanceNetwork {
    * handed over -- by a request another node served -- get them again. Called periodically (with
    * the node's heartbeat), so a rule change on any node takes effect within that period.
    */
-  async reconcile(running: InstanceRecord[]): Promise<number> {
-    let changed = 0;
+  async reconcile(running: InstanceRecord[]): Promise<string[]> {
+    const changed: string[] = [];
     for (const r of running) {
       if (!r.publicIpAddress || !this.runsHere(r) || (r.state !== 'running' && r.state !== 'pending')) continue;
       if ((await this.portsOf(r)).join(',') === this.handed.get(r.instanceId)) continue;
       await this.refreshInstance(r);
-      changed++;
+      changed.push(r.instanceId);
     }
     return changed;
   }
