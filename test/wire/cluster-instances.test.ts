@@ -5,7 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AuthorizeSecurityGroupIngressCommand, DescribeInstanceStatusCommand, DescribeInstancesCommand, RebootInstancesCommand, StartInstancesCommand, StopInstancesCommand,
+  AttachVolumeCommand, AuthorizeSecurityGroupIngressCommand, CreateVolumeCommand, DeleteVolumeCommand, DescribeInstanceStatusCommand, DetachVolumeCommand,
+  waitUntilVolumeAvailable, waitUntilVolumeInUse, DescribeInstancesCommand, RebootInstancesCommand, StartInstancesCommand, StopInstancesCommand,
   TerminateInstancesCommand, type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { startCluster, type RunningCluster } from '../support/cluster.ts';
@@ -13,7 +14,7 @@ import { ALICE, BOB, startServer, type RunningServer } from '../support/server.t
 import { awsCli, cliOk, credentialsOf, ec2Client } from '../support/clients.ts';
 import { expectAwsError, registerEbs } from '../support/sdk.ts';
 import {
-  bootsIn, CLOUD_INIT_DONE, consoleText, runOne, waitForConsole, waitRunning, waitStopped, waitTerminated,
+  bootsIn, CLOUD_INIT_DONE, fast, consoleText, runOne, waitForConsole, waitRunning, waitStopped, waitTerminated,
 } from '../support/instances.ts';
 
 let cluster: RunningCluster;
@@ -85,6 +86,19 @@ describe('instances on two nodes', () => {
     assert.deepEqual(view.nodes.find((n) => n.nodeId === 'node-1')?.instances.ids, []);
   });
 
+  test('AttachVolume and DetachVolume (by volume id alone) sent to node 1 are forwarded to node 2', async () => {
+    const zone = (await alice1.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations![0].Instances![0].Placement!.AvailabilityZone!;
+    const { VolumeId: volumeId } = await alice1.send(new CreateVolumeCommand({ AvailabilityZone: zone, Size: 1 }));
+    await waitUntilVolumeAvailable(fast(alice1), { VolumeIds: [volumeId!] });
+    await alice1.send(new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: volumeId!, Device: '/dev/sdf' }));
+    await waitUntilVolumeInUse(fast(alice2), { VolumeIds: [volumeId!] });
+    await alice1.send(new DetachVolumeCommand({ VolumeId: volumeId! }));
+    await waitUntilVolumeAvailable(fast(alice2), { VolumeIds: [volumeId!] });
+    assert.equal(forwarded(node1, 'AttachVolume')[0]?.forwardedTo, 'node-2');
+    assert.equal(forwarded(node1, 'DetachVolume')[0]?.forwardedTo, 'node-2');
+    await alice2.send(new DeleteVolumeCommand({ VolumeId: volumeId! }));
+  });
+
   test('GetConsoleOutput, Reboot, Stop and Start sent to node 1 are forwarded to node 2 and work', async () => {
     // Only node 2's hypervisor has the guest's console: node 1 answering it shows the forward worked.
     const text = await waitForConsole(alice1, instanceId, CLOUD_INIT_DONE);
@@ -138,6 +152,19 @@ describe('instances on two nodes', () => {
     await until('node 1 updating the forwards', async () =>
       node1.logs.some((l) => l.msg === 'port forwards updated after security group changes on other nodes'
         && (l.instances as string[]).includes(instanceId)) || undefined);
+  });
+
+  test('one request naming guests of both nodes is refused; TerminateInstances is forwarded like the others', async () => {
+    const onNode2 = (await runOne(alice2, { ImageId: imageId })).InstanceId!;
+    await waitRunning(alice2, [onNode2]);
+    await expectAwsError(alice1.send(new StopInstancesCommand({ InstanceIds: [instanceId, onNode2] })), {
+      name: 'InvalidParameterCombination', message: /run on different amiforge nodes \(node-2, node-1\); send one request per node/,
+    });
+    const out = await alice1.send(new TerminateInstancesCommand({ InstanceIds: [onNode2] }));
+    assert.equal(out.TerminatingInstances?.[0].CurrentState?.Name, 'shutting-down');
+    await waitTerminated(alice1, [onNode2]);
+    assert.equal(forwarded(node1, 'TerminateInstances')[0]?.forwardedTo, 'node-2');
+    assert.equal(await stateOf(alice1, instanceId), 'running');
   });
 
   test('a second process with a live node\'s id is refused at start', async () => {
