@@ -23,6 +23,9 @@ const GUEST_ACTIONS = new Set([
   'StartInstances', 'StopInstances', 'RebootInstances', 'TerminateInstances',
   'GetConsoleOutput', 'GetConsoleScreenshot', 'AttachVolume', 'DetachVolume',
   'ModifyInstanceAttribute', 'CreateImage', 'CreateSnapshots',
+  // A volume in use has writes of its guest in the running node's memory until flushed: its
+  // snapshot is taken there, after the flush.
+  'CreateSnapshot',
 ]);
 
 /** The instance ids an EC2 Query request names: InstanceId, InstanceId.N, InstanceSpecification.InstanceId. */
@@ -43,8 +46,8 @@ export async function ec2Route(
 ): Promise<InstanceRoute> {
   if (!o.action || !GUEST_ACTIONS.has(o.action)) return { kind: 'local' };
   const ids = instanceIdsOf(o.fields);
-  if (o.action === 'DetachVolume' && !ids.length) {
-    // DetachVolume may name only the volume: its attachment names the instance.
+  if ((o.action === 'DetachVolume' || o.action === 'CreateSnapshot') && !ids.length) {
+    // These name only the volume (DetachVolume may): its attachment names the instance.
     const volumeId = o.fields.find(([k]) => k === 'VolumeId')?.[1];
     const v = volumeId ? await o.store.volumes.get(o.caller.region, volumeId) : undefined;
     if (v && v.ownerId === o.caller.account) ids.push(...v.attachments.map((a) => a.instanceId));

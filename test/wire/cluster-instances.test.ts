@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AttachVolumeCommand, AuthorizeSecurityGroupIngressCommand, CreateVolumeCommand, DeleteVolumeCommand, DescribeInstanceStatusCommand, DetachVolumeCommand,
-  waitUntilVolumeAvailable, waitUntilVolumeInUse, DescribeInstancesCommand, RebootInstancesCommand, StartInstancesCommand, StopInstancesCommand,
+  CreateSnapshotCommand, waitUntilSnapshotCompleted, waitUntilVolumeAvailable, waitUntilVolumeInUse, DescribeInstancesCommand, RebootInstancesCommand, StartInstancesCommand, StopInstancesCommand,
   TerminateInstancesCommand, type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { startCluster, type RunningCluster } from '../support/cluster.ts';
@@ -44,9 +44,17 @@ async function nodesSeenBy(node: RunningServer): Promise<NodesView> {
   return await res.json() as NodesView;
 }
 
-/** The request log lines of a node for an action that it forwarded to another node. */
-const forwarded = (node: RunningServer, action: string) =>
-  node.logs.filter((l) => l.msg === 'request' && l.action === action && l.forwardedTo);
+/**
+ * A node's request log lines for an action, once at least `n` are there: a request is logged
+ * just after its answer is sent, so the line can trail the answer a little.
+ */
+const logged = (node: RunningServer, action: string, n = 1) => until(`${n} ${action} logged`, async () => {
+  const lines = node.logs.filter((l) => l.msg === 'request' && l.action === action);
+  return lines.length >= n ? lines : undefined;
+});
+
+/** Where a node sent its requests of this action: the nodes each was forwarded to (undefined: served itself). */
+const forwardedTo = async (node: RunningServer, action: string, n = 1) => (await logged(node, action, n)).map((l) => l.forwardedTo);
 
 async function stateOf(ec2: EC2Client, id: string): Promise<string | undefined> {
   return (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
@@ -86,16 +94,21 @@ describe('instances on two nodes', () => {
     assert.deepEqual(view.nodes.find((n) => n.nodeId === 'node-1')?.instances.ids, []);
   });
 
-  test('AttachVolume and DetachVolume (by volume id alone) sent to node 1 are forwarded to node 2', async () => {
+  test('AttachVolume, CreateSnapshot of the attached volume and DetachVolume (by volume id alone) sent to node 1 are forwarded to node 2', async () => {
     const zone = (await alice1.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations![0].Instances![0].Placement!.AvailabilityZone!;
     const { VolumeId: volumeId } = await alice1.send(new CreateVolumeCommand({ AvailabilityZone: zone, Size: 1 }));
     await waitUntilVolumeAvailable(fast(alice1), { VolumeIds: [volumeId!] });
     await alice1.send(new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: volumeId!, Device: '/dev/sdf' }));
     await waitUntilVolumeInUse(fast(alice2), { VolumeIds: [volumeId!] });
+    // Its guest's unflushed writes are on node 2: the snapshot is taken there.
+    const snap = await alice1.send(new CreateSnapshotCommand({ VolumeId: volumeId! }));
+    assert.match(snap.SnapshotId ?? '', /^snap-/);
+    assert.deepEqual(await forwardedTo(node1, 'CreateSnapshot'), ['node-2']);
+    await waitUntilSnapshotCompleted(fast(alice1), { SnapshotIds: [snap.SnapshotId!] });
     await alice1.send(new DetachVolumeCommand({ VolumeId: volumeId! }));
     await waitUntilVolumeAvailable(fast(alice2), { VolumeIds: [volumeId!] });
-    assert.equal(forwarded(node1, 'AttachVolume')[0]?.forwardedTo, 'node-2');
-    assert.equal(forwarded(node1, 'DetachVolume')[0]?.forwardedTo, 'node-2');
+    assert.deepEqual(await forwardedTo(node1, 'AttachVolume'), ['node-2']);
+    assert.deepEqual(await forwardedTo(node1, 'DetachVolume'), ['node-2']);
     await alice2.send(new DeleteVolumeCommand({ VolumeId: volumeId! }));
   });
 
@@ -109,24 +122,26 @@ describe('instances on two nodes', () => {
     assert.equal(stopped.StoppingInstances?.[0].CurrentState?.Name, 'stopping');
     await waitStopped(alice2, [instanceId]);
     for (const action of ['GetConsoleOutput', 'RebootInstances', 'StopInstances']) {
-      assert.ok(forwarded(node1, action).length > 0, `node 1 forwarded ${action}`);
-      assert.ok(forwarded(node1, action).every((l) => l.forwardedTo === 'node-2' && l.status === 200));
+      const lines = await logged(node1, action);
+      assert.ok(lines.every((l) => l.forwardedTo === 'node-2' && l.status === 200), `node 1 forwarded ${action} to node 2`);
     }
     // Stopped, it has no guest: node 1 starts it itself, and runs it from now on.
     await alice1.send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
     await waitRunning(alice2, [instanceId]);
-    assert.equal(forwarded(node1, 'StartInstances').length, 0);
+    assert.deepEqual(await forwardedTo(node1, 'StartInstances'), [undefined]);
     const view = await nodesSeenBy(node2);
     assert.deepEqual(view.nodes.find((n) => n.nodeId === 'node-1')?.instances.ids, [instanceId]);
   });
 
   test('the aws CLI through node 2: get-console-output and reboot-instances are forwarded to node 1', async () => {
-    const before = forwarded(node2, 'GetConsoleOutput').length;
+    // Node 2 served the consoles and the reboot node 1 forwarded to it so far.
+    const served = (await logged(node2, 'GetConsoleOutput')).length;
+    const rebooted = (await logged(node2, 'RebootInstances')).length;
     const out = await cliOk(awsCli(node2.endpoint, credentialsOf(ALICE), ['ec2', 'get-console-output', '--instance-id', instanceId]));
     assert.equal(out.InstanceId, instanceId);
     await cliOk(awsCli(node2.endpoint, credentialsOf(ALICE), ['ec2', 'reboot-instances', '--instance-ids', instanceId]));
-    assert.equal(forwarded(node2, 'GetConsoleOutput').length, before + 1);
-    assert.ok(forwarded(node2, 'RebootInstances').every((l) => l.forwardedTo === 'node-1'));
+    assert.equal((await forwardedTo(node2, 'GetConsoleOutput', served + 1)).at(-1), 'node-1');
+    assert.equal((await forwardedTo(node2, 'RebootInstances', rebooted + 1)).at(-1), 'node-1');
   });
 
   test('another account cannot act on the instance through either node, forwarded or not', async () => {
@@ -163,7 +178,8 @@ describe('instances on two nodes', () => {
     const out = await alice1.send(new TerminateInstancesCommand({ InstanceIds: [onNode2] }));
     assert.equal(out.TerminatingInstances?.[0].CurrentState?.Name, 'shutting-down');
     await waitTerminated(alice1, [onNode2]);
-    assert.equal(forwarded(node1, 'TerminateInstances')[0]?.forwardedTo, 'node-2');
+    // Bob's TerminateInstances earlier, refused by node 1 itself, then this one.
+    assert.deepEqual(await forwardedTo(node1, 'TerminateInstances', 2), [undefined, 'node-2']);
     assert.equal(await stateOf(alice1, instanceId), 'running');
   });
 
