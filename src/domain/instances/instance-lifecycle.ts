@@ -365,7 +365,8 @@ export class InstanceLifecycle {
   async withGuestDown<T>(r: InstanceRecord, fn: () => Promise<T>): Promise<T> {
     return this.queue.run(r.instanceId, async () => {
       const current = (await this.deps.store.instances.get(r.region, r.instanceId))!;
-      if (current.state !== 'running') return fn();
+      // A gone node's guest is gone with it: nothing to shut down, the volumes are as it left them.
+      if (current.state !== 'running' || (await this.ownerGone(current))) return fn();
       this.held.add(r.instanceId);
       try {
         await this.deps.hypervisor.stop(r.instanceId, { timeoutMs: this.deps.stopTimeoutMs });
