@@ -2,18 +2,30 @@
 // sharing one store, where the others reach it, and how long it stays live without a heartbeat.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, defaultNodeId, parseServeOptions } from './config.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, parseServeOptions } from './config.ts';
 
-const parse = (o: Record<string, unknown>) => parseServeOptions({ dataDir: '/d', ...o }, {});
+const parse = (o: Record<string, unknown>) => parseServeOptions({ dataDir: '/nonexistent-amiforge-dir', ...o }, {});
 
-test('defaults: a node id stable for this host and data directory, no advertised URL, a 30-second lease', () => {
-  const c = parse({});
-  assert.match(c.nodeId, /^node-[0-9a-f]{8}$/);
-  assert.equal(c.nodeId, parse({}).nodeId, 'the same at every start');
-  assert.equal(c.nodeId, defaultNodeId('/d'));
-  assert.notEqual(parse({ dataDir: '/e' }).nodeId, c.nodeId);
-  assert.equal(c.advertiseUrl, undefined);
-  assert.equal(c.leaseMs, 30_000);
+test('defaults: a node id kept in DATA_DIR/node-id (new and random before the first start), no advertised URL, a 30-second lease', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-node-id-'));
+  try {
+    const first = parse({ dataDir });
+    assert.match(first.nodeId, /^node-[0-9a-f]{8}$/);
+    assert.equal(first.nodeIdFile, join(dataDir, 'node-id'));
+    assert.equal(first.advertiseUrl, undefined);
+    assert.equal(first.leaseMs, 30_000);
+    // The server keeps it there at start (ClusterNode.keepNodeId); every later start reads it.
+    writeFileSync(first.nodeIdFile!, `${first.nodeId}\n`);
+    assert.equal(parse({ dataDir }).nodeId, first.nodeId);
+    writeFileSync(first.nodeIdFile!, 'not an id!\n');
+    assert.throws(() => parse({ dataDir }), (e: Error) => e instanceof ConfigError && /node-id/.test(e.message));
+    assert.equal(parse({ dataDir, nodeId: 'given' }).nodeIdFile, undefined, 'a given id is not kept');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 test('given values', () => {

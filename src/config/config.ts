@@ -1,6 +1,6 @@
 // Server configuration, parsed once at start-up into a frozen object and passed down.
-import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,11 @@ export interface ServerConfig {
   readonly volumeWriteBuffer: number;
   /** This node's name among the serve processes sharing one store (docs/cluster-instances.md). */
   readonly nodeId: string;
+  /**
+   * Without --node-id: DATA_DIR/node-id, where the default id is kept (written at the first
+   * start), so every later start of this data directory is the same node.
+   */
+  readonly nodeIdFile?: string;
   /** Where other nodes reach this one (forwarded requests); undefined: http://host:port as listened. */
   readonly advertiseUrl?: string;
   /** A node without a heartbeat for this long is gone; heartbeats are sent every third of it. */
@@ -123,17 +128,29 @@ function networkOptions(o: ServeOptions): ServerConfig['network'] {
 }
 
 /**
- * The default node id: the same for every start of one server (this host, this data directory),
- * so a node restarted after a crash finds its instances as its own and boots them again, as a
- * lone amiforge always did. Nodes sharing one data directory on one host need --node-id each.
+ * The default node id: the one kept in DATA_DIR/node-id, or a new random one (kept there by the
+ * server once it starts). The same at every start of one data directory -- whatever the host
+ * name, which a container gets new -- so a node restarted after a crash finds its instances as
+ * its own and boots them again, as a lone amiforge always did. Nodes sharing one data directory
+ * need --node-id each (a second live node with the same id is refused at start).
  */
-export function defaultNodeId(dataDir: string): string {
-  return `node-${createHash('sha256').update(`${hostname()}\0${dataDir}`).digest('hex').slice(0, 8)}`;
+function defaultNodeId(file: string): string {
+  let kept: string | undefined;
+  try {
+    kept = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  if (kept !== undefined && !NODE_ID.test(kept)) throw new ConfigError(`${file} does not hold a node id; remove it or give --node-id`);
+  return kept ?? `node-${randomBytes(4).toString('hex')}`;
 }
 
-function clusterOptions(o: ServeOptions, dataDir: string): Pick<ServerConfig, 'nodeId' | 'advertiseUrl' | 'leaseMs'> {
-  const nodeId = o.nodeId ?? defaultNodeId(dataDir);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId)) {
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+function clusterOptions(o: ServeOptions, dataDir: string): Pick<ServerConfig, 'nodeId' | 'nodeIdFile' | 'advertiseUrl' | 'leaseMs'> {
+  const nodeIdFile = o.nodeId === undefined ? join(dataDir, 'node-id') : undefined;
+  const nodeId = nodeIdFile ? defaultNodeId(nodeIdFile) : o.nodeId!;
+  if (!NODE_ID.test(nodeId)) {
     throw new ConfigError(`--node-id must be 1-63 letters, digits, '.', '_' or '-', got ${o.nodeId}`);
   }
   let advertiseUrl: string | undefined;
@@ -153,7 +170,7 @@ function clusterOptions(o: ServeOptions, dataDir: string): Pick<ServerConfig, 'n
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 3600) {
     throw new ConfigError(`--lease-seconds must be 1 to 3600, got ${o.leaseSeconds}`);
   }
-  return { nodeId, advertiseUrl, leaseMs: leaseSeconds * 1000 };
+  return { nodeId, nodeIdFile, advertiseUrl, leaseMs: leaseSeconds * 1000 };
 }
 
 export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): ServerConfig {

@@ -134,6 +134,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   // guests a crash left and before instances are recovered: a duplicate node must touch neither.
   const cluster = new ClusterNode({ config, store, clock: systemClock, log, hypervisorName: config.hypervisor.driver });
   await cluster.refuseDuplicate();
+  cluster.keepNodeId();
   const hypervisor = await createHypervisor(config, log, { catalog });
   const compute = createInstanceServices({
     config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,

@@ -1,6 +1,7 @@
 // This process as one node among several `amiforge serve` processes on one store: its
 // heartbeat in the node registry (every third of the lease), the instance ownership rules the
 // EC2 dispatch and the lifecycle use, and what GET /_amiforge/nodes shows.
+import { writeFileSync } from 'node:fs';
 import type { ServerConfig } from '../config/config.ts';
 import { GUEST_STATES, InstanceOwnership } from '../domain/instances/instance-ownership.ts';
 import type { InstanceNetwork } from '../domain/network/instance-network.ts';
@@ -80,6 +81,20 @@ export class ClusterNode {
       this.beat().catch((err) => log.error({ err }, 'node heartbeat failed')).finally(() => { beating = false; });
     }, Math.max(100, Math.floor(config.leaseMs / 3)));
     this.timer.unref();
+  }
+
+  /**
+   * A default node id is kept in the data directory at the first start, so later starts are the
+   * same node. Never overwritten: a node id kept there by another process first stays.
+   */
+  keepNodeId(): void {
+    const file = this.deps.config.nodeIdFile;
+    if (!file) return;
+    try {
+      writeFileSync(file, `${this.deps.config.nodeId}\n`, { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 // instances, attachments, CreateImage and key pairs. Kept apart from app.ts so that file stays
 // a short list of what is built; app.ts calls this once.
 import { catalogFiles, type CatalogImage } from '../catalog/catalog.ts';
-import { defaultNodeId, type ServerConfig } from '../config/config.ts';
+import type { ServerConfig } from '../config/config.ts';
 import { SimHypervisor } from '../adapters/sim/sim-hypervisor.ts';
 import { defaultRuntimeDir, QemuHypervisor } from '../adapters/qemu/qemu-hypervisor.ts';
 import type { AllowedImages } from '../domain/images/allowed-images.ts';
@@ -81,7 +81,7 @@ export async function createHypervisor(config: ServerConfig, log: Logger, o: Hyp
  */
 function nodeRuntimeDir(config: ServerConfig): string {
   const dir = defaultRuntimeDir(config.dataDir);
-  return !config.nodeId || config.nodeId === defaultNodeId(config.dataDir) ? dir : `${dir}-${config.nodeId}`;
+  return !config.nodeId || config.nodeIdFile ? dir : `${dir}-${config.nodeId}`;
 }
 
 export function createInstanceServices(d: InstanceWiringDeps) {
