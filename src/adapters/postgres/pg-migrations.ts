@@ -3,11 +3,17 @@
 import type { Migration } from './migrations.ts';
 import { SCHEMA_A } from './schema-a.ts';
 import { SCHEMA_B } from './schema-b.ts';
+import { SCHEMA_NODES } from './schema-nodes.ts';
 
 export const PG_MIGRATIONS: Migration[] = [
   {
     version: 1,
     description: 'images, tags, Recycle Bin, account settings; snapshots, volumes, KMS, instances, network, Image Builder',
     sql: SCHEMA_A + SCHEMA_B,
+  },
+  {
+    version: 2,
+    description: 'node registry; the node running each instance\'s guest',
+    sql: SCHEMA_NODES,
   },
 ];
