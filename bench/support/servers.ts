@@ -61,11 +61,11 @@ function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> 
  * use; the log goes to a pipe that is drained and dropped. `nodeArgs` (e.g. --cpu-prof) travel
  * in NODE_OPTIONS. Ready once /_amiforge/health answers.
  */
-export async function startAmiforge(o: { serveArgs?: string[]; nodeArgs?: string[] } = {}): Promise<BenchServer> {
+export async function startAmiforge(o: { serveArgs?: string[]; nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-bench-'));
   const port = await freePort();
   const args = ['serve', '--port', String(port), '--data-dir', dataDir, ...(o.serveArgs ?? [])];
-  const env = { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, ...(o.nodeArgs ?? [])].filter(Boolean).join(' ') };
+  const env = { ...process.env, ...o.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, ...(o.nodeArgs ?? [])].filter(Boolean).join(' ') };
   // bin/amiforge execs node, so the child's pid is the server's own.
   const child = spawn(join(ROOT, 'bin/amiforge'), args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   child.stdout!.resume();

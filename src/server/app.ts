@@ -52,6 +52,7 @@ import { createBuildService } from './imagebuilder-builds-wiring.ts';
 import { LeaseKeeper } from '../domain/cluster/lease-keeper.ts';
 import { everyOnOneNode, singletonGate } from '../domain/cluster/singleton.ts';
 import { testCopyPace } from './test-hooks.ts';
+import { ClusterNode } from './cluster-node.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -77,6 +78,8 @@ export interface App {
   readonly hypervisor: Hypervisor;
   /** This node's work leases (background work shared with the other nodes on the store). */
   readonly leases: LeaseKeeper;
+  /** This process as a node among those sharing the store: heartbeat, instance ownership, /_amiforge/nodes. */
+  readonly cluster: ClusterNode;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -138,11 +141,25 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   // Built before the copies and snapshots resume, so it hears every one that completes.
   const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier], leases });
   const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages, allowedImages });
+  // /_amiforge/nodes lists each node's unexpired work leases. Checked before the hypervisor ends
+  // guests a crash left and before instances are recovered: a duplicate node must touch neither.
+  const cluster = new ClusterNode({
+    config, store, clock: systemClock, log, hypervisorName: config.hypervisor.driver,
+    heldLeases: async (nodeId) => {
+      const now = Date.now();
+      return (await store.leases.held(nodeId)).filter((l) => l.expiresAt.getTime() > now)
+        .map((l) => ({ name: l.name, expiresAt: l.expiresAt.toISOString() }));
+    },
+  });
+  await cluster.refuseDuplicate();
+  cluster.keepNodeId();
   const hypervisor = await createHypervisor(config, log, { catalog });
   const compute = createInstanceServices({
     config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
     leadingSweep: singletonGate(leases, 'terminated-instances-sweep', log),
+    ownership: cluster.ownership,
   });
+  cluster.useNetwork(compute.network);
   const catalogOptions = {
     baseImageDir: config.baseImageDir,
     buildDir: config.buildDir,
@@ -243,6 +260,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     authorizer: new RequestAuthorizer(store.tags, store.images),
     leases,
     hypervisor: compute.hypervisor,
+    cluster,
     async reset() {
       await builds.close();
       await lifecycle.runner.idle();
@@ -261,6 +279,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       await builds.close();
       await lifecycle.close();
       await compute.close();
+      await cluster.close();
       // Writes the guests (the simulator's) left in volumes' write buffers.
       await volumeData.flushAll().catch((err) => log.error({ err }, 'flushing volumes at shutdown failed'));
       await copier.idle();

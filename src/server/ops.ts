@@ -31,6 +31,10 @@ export async function handleOps(app: App, method: string, path: string): Promise
   const lifecycle = await handleLifecycleOps(app, method, path);
   if (lifecycle) return lifecycle;
   switch (`${method} ${path}`) {
+    case 'GET /_amiforge/nodes':
+      // The live nodes sharing this store: where each is reached, its heartbeat, the instances
+      // whose guests it runs, and the work leases it holds (docs/cluster.md).
+      return json(200, { nodeId: app.config.nodeId, leaseMs: app.config.leaseMs, nodes: await app.cluster.nodes() });
     case 'GET /_amiforge/health': {
       const health = await healthReport(app);
       return json(health.status, health.body);

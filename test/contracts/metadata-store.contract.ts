@@ -882,6 +882,45 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       ]));
     }));
 
+    test('instances record the node running them; onNode lists a node\'s instances by state', withStore(async (s) => {
+      const one = instance(A, 'i-00000000000000011', { nodeId: 'node-1', state: 'running' });
+      const two = instance(A, 'i-00000000000000012', { nodeId: 'node-1', state: 'stopped' });
+      const three = instance(B, 'i-00000000000000013', { nodeId: 'node-2', state: 'running' });
+      const legacy = instance(B, 'i-00000000000000014', { state: 'running' });
+      await s.instances.insert([one, two]);
+      await s.instances.insert([three]);
+      await s.instances.insert([legacy]);
+      assert.equal((await s.instances.get(R, one.instanceId))?.nodeId, 'node-1');
+      assert.deepEqual((await s.instances.onNode('node-1', ['running', 'pending'])).map((r) => r.instanceId), [one.instanceId]);
+      assert.deepEqual((await s.instances.onNode('node-1', ['running', 'stopped'])).map((r) => r.instanceId), [one.instanceId, two.instanceId]);
+      // Ownership moves with a start on another node.
+      await s.instances.update({ ...two, state: 'pending', nodeId: 'node-2' });
+      assert.deepEqual((await s.instances.onNode('node-2', ['running', 'pending'])).map((r) => r.instanceId), [two.instanceId, three.instanceId]);
+      assert.deepEqual((await s.instances.onNode('node-1', ['stopped'])), []);
+    }));
+
+    test('node registry: heartbeats insert and renew, live nodes by lease, remove', withStore(async (s) => {
+      const t0 = new Date('2026-01-01T00:00:00.000Z');
+      const at = (ms: number) => new Date(t0.getTime() + ms);
+      const n1 = { nodeId: 'node-a', url: 'http://127.0.0.1:4566', startedAt: t0.toISOString(), hypervisor: 'sim' };
+      const n2 = { nodeId: 'node-b', url: 'http://127.0.0.1:4567', startedAt: t0.toISOString(), hypervisor: 'qemu' };
+      assert.equal(await s.nodes.get('node-a'), undefined);
+      await s.nodes.heartbeat(n1, t0);
+      await s.nodes.heartbeat(n2, at(1000));
+      assert.deepEqual(await s.nodes.get('node-a'), { ...n1, lastHeartbeat: t0.toISOString() });
+      assert.deepEqual((await s.nodes.live(at(2000), 3000)).map((n) => n.nodeId), ['node-a', 'node-b']);
+      assert.deepEqual((await s.nodes.live(at(3500), 3000)).map((n) => n.nodeId), ['node-b'], 'node-a\'s lease ran out');
+      // A renewed heartbeat (a restart with the same id: a new URL and start) replaces the record.
+      await s.nodes.heartbeat({ ...n1, url: 'http://127.0.0.1:5000', startedAt: at(3000).toISOString() }, at(3500));
+      const renewed = await s.nodes.get('node-a');
+      assert.equal(renewed?.url, 'http://127.0.0.1:5000');
+      assert.equal(renewed?.lastHeartbeat, at(3500).toISOString());
+      assert.deepEqual((await s.nodes.live(at(4500), 3000)).map((n) => n.nodeId), ['node-a']);
+      assert.equal(await s.nodes.remove('node-a'), true);
+      assert.equal(await s.nodes.remove('node-a'), false);
+      assert.deepEqual((await s.nodes.live(at(3500), 3000)).map((n) => n.nodeId), ['node-b']);
+    }));
+
     test('reset empties everything', withStore(async (s) => {
       await s.images.insert(image(A, 'gone'));
       await s.snapshots.insert(snapshot(A));

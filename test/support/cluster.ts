@@ -1,7 +1,7 @@
-// Several amiforge nodes on one metadata store and one block store, for the multi-node wire and
-// fault tests. The stores are chosen in one place (`sharedStoreArgs`): today one data directory
-// that every node opens (SQLite in WAL mode and the filesystem block store both work across
-// processes of one machine).
+// Several amiforge serve processes on one store, for multi-node wire tests. The stores are this
+// file's one decision: today the nodes share one data directory (SQLite in WAL mode and the
+// filesystem block store both work across processes on one machine); a cluster on a database
+// and an object store is started here alone, by changing the arguments each node gets.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,65 +9,56 @@ import { startServer, type RunningServer, type TestAccount } from './server.ts';
 
 export interface ClusterOptions {
   nodes: number;
-  /** Arguments every node gets (after the shared stores' and its identity's). */
+  /** Given to every node, after the cluster's own arguments. */
   extraArgs?: string[];
   /** Strict mode with these accounts; dev mode when absent. */
   accounts?: TestAccount[];
   env?: Record<string, string>;
-  /** How long a node's work lease lasts unrenewed (--lease-seconds); short in tests. */
+  /** --lease-seconds of every node (default 3: a killed node is gone within seconds). */
   leaseSeconds?: number;
 }
 
 export interface RunningCluster {
-  /** Node i is `node-${i + 1}`; a restarted node replaces its entry. */
+  /** Node i is `--node-id node-<i+1>`. */
   nodes: RunningServer[];
-  /** Each node's --node-id, by position. */
   nodeIds: string[];
-  /** Starts node i again (after kill or stop) on the same stores and with the same id. */
+  /** The shared data directory. */
+  dataDir: string;
+  /** Starts node i again (killing it first if it still runs), on the same store with the same id. */
   restart(i: number): Promise<RunningServer>;
-  /** Stops the nodes still running and removes the shared stores. */
+  /** Stops the nodes still running (SIGTERM) and removes the shared store. */
   stop(): Promise<void>;
 }
 
-/** The stores every node opens, and what removes them at the end. */
-function sharedStoreArgs(): { dataDir: string; cleanup(): void } {
+export async function startCluster(o: ClusterOptions): Promise<RunningCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-cluster-'));
-  return { dataDir, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
-}
-
-export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
-  const stores = sharedStoreArgs();
-  const nodeIds = Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`);
-  const start = (i: number) => startServer({
-    dataDir: stores.dataDir,
-    accounts: options.accounts,
-    env: options.env,
-    extraArgs: ['--node-id', nodeIds[i], '--lease-seconds', String(options.leaseSeconds ?? 3), ...(options.extraArgs ?? [])],
-  });
+  const leaseSeconds = o.leaseSeconds ?? 3;
   const nodes: RunningServer[] = [];
-  const stopped = new Set<number>();
+  const nodeIds: string[] = [];
+  const alive = (n: RunningServer) => n.process.exitCode === null && n.process.signalCode === null;
+  const start = (nodeId: string) => startServer({
+    dataDir, accounts: o.accounts, env: o.env,
+    extraArgs: ['--node-id', nodeId, '--lease-seconds', String(leaseSeconds), ...(o.extraArgs ?? [])],
+  });
+  const stop = async () => {
+    for (const n of nodes) if (alive(n)) await n.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
-    // One after another: the first creates the schema, the KMS root key and the catalogue.
-    for (let i = 0; i < options.nodes; i++) nodes.push(await start(i));
+    // One after another: the first creates the schema and loads the catalogue, the others find them.
+    for (let i = 0; i < o.nodes; i++) {
+      const nodeId = `node-${i + 1}`;
+      nodeIds.push(nodeId);
+      nodes.push(await start(nodeId));
+    }
   } catch (err) {
-    for (const n of nodes) await n.kill();
-    stores.cleanup();
+    await stop();
     throw err;
   }
-  for (const [i, n] of nodes.entries()) n.process.once('exit', () => stopped.add(i));
-  return {
-    nodes,
-    nodeIds,
-    async restart(i) {
-      if (!stopped.has(i)) await nodes[i].kill();
-      stopped.delete(i);
-      nodes[i] = await start(i);
-      nodes[i].process.once('exit', () => stopped.add(i));
-      return nodes[i];
-    },
-    async stop() {
-      for (const [i, n] of nodes.entries()) if (!stopped.has(i)) await n.stop();
-      stores.cleanup();
-    },
+  const restart = async (i: number) => {
+    if (alive(nodes[i])) await nodes[i].kill();
+    nodes[i] = await start(nodeIds[i]);
+    return nodes[i];
   };
+  return { nodes, nodeIds, dataDir, restart, stop };
 }

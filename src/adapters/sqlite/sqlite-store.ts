@@ -16,7 +16,7 @@ import { SqliteSnapshots } from './sqlite-snapshots.ts';
 import { SqliteVolumes } from './sqlite-volumes.ts';
 import { SqliteKeys } from './sqlite-keys.ts';
 import { SqliteInstances, SqliteKeyPairs } from './sqlite-instances.ts';
-import { INSTANCE_RESET, INSTANCE_SCHEMA } from './schema-instances.ts';
+import { INSTANCE_NODE_COLUMN, INSTANCE_NODE_INDEX, INSTANCE_RESET, INSTANCE_SCHEMA } from './schema-instances.ts';
 import type { InstanceRepository, KeyPairRepository } from '../../ports/instance-repository.ts';
 import type { KeyRepository } from '../../ports/key-repository.ts';
 import type { VolumeRepository } from '../../ports/volume-repository.ts';
@@ -36,6 +36,8 @@ import { SqliteWorkLeases, WORK_LEASES_SCHEMA } from './sqlite-work-leases.ts';
 import { COPY_SCHEDULE_STATE_SCHEMA, SqliteCopyScheduleState } from './sqlite-copy-schedule-state.ts';
 import type { WorkLeaseRepository } from '../../ports/work-leases.ts';
 import type { CopyScheduleStateStore } from '../../ports/copy-schedule-state.ts';
+import type { NodeRegistry } from '../../ports/node-registry.ts';
+import { SqliteNodes } from './sqlite-nodes.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
@@ -89,6 +91,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly imageBuilder: ImageBuilderRepository;
   readonly leases: WorkLeaseRepository;
   readonly copyScheduleState: CopyScheduleStateStore;
+  readonly nodes: NodeRegistry;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -115,6 +118,10 @@ export class SqliteMetadataStore implements MetadataStore {
     this.volumes = new SqliteVolumes(this.db, (fn) => this.tx(fn));
     this.keys = new SqliteKeys(this.db, (fn) => this.tx(fn));
     this.db.exec(INSTANCE_SCHEMA);
+    if (!(this.db.prepare('PRAGMA table_info(instances)').all() as { name: string }[]).some((c) => c.name === 'node_id')) {
+      this.db.exec(INSTANCE_NODE_COLUMN);
+    }
+    this.db.exec(INSTANCE_NODE_INDEX);
     this.instances = new SqliteInstances(this.db, (fn) => this.tx(fn));
     this.keyPairs = new SqliteKeyPairs(this.db, (fn) => this.tx(fn));
     this.accountSettings = new SqliteAccountSettings(this.db);
@@ -128,6 +135,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.leases = new SqliteWorkLeases(this.db);
     this.db.exec(COPY_SCHEDULE_STATE_SCHEMA);
     this.copyScheduleState = new SqliteCopyScheduleState(this.db);
+    this.nodes = new SqliteNodes(this.db);
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */

@@ -1,0 +1,178 @@
+// Images in PostgreSQL, with their launch permissions, client tokens and the snapshots their
+// mappings name. Every write that touches several tables is one transaction.
+import { Errors } from '../../domain/errors.ts';
+import type { LaunchPermission, Tag } from '../../protocol/ec2/types.generated.ts';
+import type { ImageQuery, ImageRecord, ImageRepository } from '../../ports/metadata-store.ts';
+import { isUniqueViolation, type PgDatabase, type Queryable } from './pg-database.ts';
+import { imageScanWhere } from './pg-image-query.ts';
+import { putTags } from './pg-tags.ts';
+
+/** Rows fetched per round trip while scanning: memory stays flat and no cursor is held across awaits. */
+const SCAN_BATCH = 500;
+
+interface ImageRow { region: string; doc: ImageRecord['image']; permissions: LaunchPermission[] }
+const COLUMNS = 'i.image_id, i.region, i.doc, i.permissions';
+
+function toRecord(row: ImageRow): ImageRecord {
+  return { region: row.region, image: row.doc, launchPermissions: row.permissions };
+}
+
+function permissionColumns(perms: LaunchPermission[]): [string[], string[]] {
+  const kinds: string[] = [];
+  const values: string[] = [];
+  for (const p of perms) {
+    if (p.Group) { kinds.push('group'); values.push(p.Group); }
+    else if (p.UserId) { kinds.push('user'); values.push(p.UserId); }
+    else if (p.OrganizationArn) { kinds.push('org'); values.push(p.OrganizationArn); }
+    else { kinds.push('ou'); values.push(p.OrganizationalUnitArn!); }
+  }
+  return [kinds, values];
+}
+
+function isPublic(record: ImageRecord): boolean {
+  return record.launchPermissions.some((p) => p.Group === 'all');
+}
+
+export class PgImages implements ImageRepository {
+  private readonly db: PgDatabase;
+  constructor(db: PgDatabase) {
+    this.db = db;
+  }
+
+  private async writePermissions(q: Queryable, imageId: string, perms: LaunchPermission[]): Promise<void> {
+    await q.query('DELETE FROM launch_permissions WHERE image_id = $1', [imageId]);
+    if (!perms.length) return;
+    await q.query(`INSERT INTO launch_permissions (image_id, kind, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
+      ON CONFLICT DO NOTHING`, [imageId, ...permissionColumns(perms)]);
+  }
+
+  /** Keeps image_snapshots in step with the image's mappings (for InvalidSnapshot.InUse). */
+  private async writeSnapshotRefs(q: Queryable, record: ImageRecord): Promise<void> {
+    const id = record.image.ImageId;
+    await q.query('DELETE FROM image_snapshots WHERE image_id = $1', [id]);
+    const snapshotIds = (record.image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((s): s is string => !!s);
+    if (!snapshotIds.length) return;
+    await q.query(`INSERT INTO image_snapshots (image_id, snapshot_id) SELECT $1, s FROM unnest($2::text[]) AS t(s)
+      ON CONFLICT DO NOTHING`, [id, snapshotIds]);
+  }
+
+  async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): Promise<void> {
+    await this.db.tx((q) => this.insertInTx(q, record, tags, options));
+  }
+
+  /** insert's writes, for a caller already in a transaction (the Recycle Bin's restore). */
+  async insertInTx(q: Queryable, record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): Promise<void> {
+    const img = record.image;
+    // The snapshots' rows stay share-locked until this transaction ends: a delete of one of them
+    // (which locks the row, then looks for images naming it) either finishes first, and this
+    // insert finds the snapshot gone, or waits and then sees this image.
+    const required = [...new Set(options.requireSnapshots ?? [])].sort();
+    if (required.length) {
+      const found = new Set((await q.query<{ snapshot_id: string }>(`SELECT snapshot_id FROM snapshots
+        WHERE snapshot_id = ANY($1::text[]) AND region = $2 ORDER BY snapshot_id FOR SHARE`, [required, record.region])).map((r) => r.snapshot_id));
+      for (const id of options.requireSnapshots ?? []) if (!found.has(id)) throw Errors.snapshotNotFound(id);
+    }
+    try {
+      await q.query(`INSERT INTO images (image_id, region, owner_id, owner_alias, name, is_public, doc, permissions)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [img.ImageId, record.region, img.OwnerId, img.ImageOwnerAlias ?? null, img.Name,
+        isPublic(record), JSON.stringify(img), JSON.stringify(record.launchPermissions)]);
+    } catch (err) {
+      if (isUniqueViolation(err, 'images_owner_name')) throw Errors.amiNameDuplicate(img.Name);
+      throw err;
+    }
+    await this.writePermissions(q, img.ImageId, record.launchPermissions);
+    await this.writeSnapshotRefs(q, record);
+    if (record.clientToken) {
+      try {
+        await q.query(`INSERT INTO image_client_tokens (image_id, region, owner_id, client_token, request_digest)
+          VALUES ($1, $2, $3, $4, $5)`, [img.ImageId, record.region, img.OwnerId, record.clientToken.token, record.clientToken.requestDigest]);
+      } catch (err) {
+        if (isUniqueViolation(err, 'image_client_tokens_token')) throw Errors.idempotentParameterMismatch();
+        throw err;
+      }
+    }
+    if (tags?.tags.length) await putTags(q, tags.account, record.region, [{ id: img.ImageId, type: 'image' }], tags.tags);
+  }
+
+  async get(region: string, imageId: string): Promise<ImageRecord | undefined> {
+    const [row] = await this.db.query<ImageRow>(`SELECT ${COLUMNS} FROM images i WHERE i.image_id = $1 AND i.region = $2`, [imageId, region]);
+    return row && toRecord(row);
+  }
+
+  async findByClientToken(region: string, ownerId: string, token: string): Promise<ImageRecord | undefined> {
+    const [row] = await this.db.query<ImageRow & { client_token: string; request_digest: string }>(`SELECT ${COLUMNS}, t.client_token, t.request_digest
+      FROM image_client_tokens t JOIN images i ON i.image_id = t.image_id
+      WHERE t.region = $1 AND t.owner_id = $2 AND t.client_token = $3`, [region, ownerId, token]);
+    return row && { ...toRecord(row), clientToken: { token: row.client_token, requestDigest: row.request_digest } };
+  }
+
+  async update(record: ImageRecord): Promise<void> {
+    const img = record.image;
+    await this.db.tx(async (q) => {
+      let updated: unknown[];
+      try {
+        updated = await q.query(`UPDATE images SET owner_id = $1, owner_alias = $2, name = $3, is_public = $4, doc = $5, permissions = $6
+          WHERE image_id = $7 AND region = $8 RETURNING 1`, [img.OwnerId, img.ImageOwnerAlias ?? null, img.Name, isPublic(record),
+          JSON.stringify(img), JSON.stringify(record.launchPermissions), img.ImageId, record.region]);
+      } catch (err) {
+        if (isUniqueViolation(err, 'images_owner_name')) throw Errors.amiNameDuplicate(img.Name);
+        throw err;
+      }
+      // Deregistered or binned by another node meanwhile: nothing left to update.
+      if (!updated.length) return;
+      await this.writePermissions(q, img.ImageId, record.launchPermissions);
+      await this.writeSnapshotRefs(q, record);
+    });
+  }
+
+  async delete(region: string, imageId: string): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      // Locks the image row first: a concurrent update or Recycle Bin move of it waits, then finds it gone.
+      const [row] = await q.query('SELECT 1 FROM images WHERE image_id = $1 AND region = $2 FOR UPDATE', [imageId, region]);
+      if (!row) return false;
+      await q.query(`INSERT INTO deregistered_image_snapshots (snapshot_id, image_id, region)
+        SELECT snapshot_id, image_id, $2 FROM image_snapshots WHERE image_id = $1 ON CONFLICT DO NOTHING`, [imageId, region]);
+      await deleteImageRows(q, region, imageId);
+      return true;
+    });
+  }
+
+  async *scan(query: ImageQuery): AsyncIterable<ImageRecord> {
+    const { where, params } = imageScanWhere(query);
+    const n = params.length;
+    // Keyset pagination on the id: each batch resumes after the last id, and the first is no
+    // bigger than the caller expects to need (a MaxResults page and one more).
+    const sql = `SELECT ${COLUMNS} FROM images i WHERE ${where} AND i.image_id > $${n + 1} ORDER BY i.image_id LIMIT $${n + 2}`;
+    let after = query.afterImageId ?? '';
+    let batch = Math.min(SCAN_BATCH, Math.max(1, query.expectedCount ?? SCAN_BATCH));
+    for (;;) {
+      const rows = await this.db.query<ImageRow & { image_id: string }>(sql, [...params, after, batch]);
+      for (const row of rows) yield toRecord(row);
+      if (rows.length < batch) return;
+      after = rows[rows.length - 1]!.image_id;
+      batch = SCAN_BATCH;
+    }
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM images');
+    return row!.n;
+  }
+
+  async inState(state: string): Promise<ImageRecord[]> {
+    const rows = await this.db.query<ImageRow>(`SELECT ${COLUMNS} FROM images i WHERE i.doc->>'State' = $1 ORDER BY i.image_id`, [state]);
+    return rows.map(toRecord);
+  }
+}
+
+/**
+ * An image's rows in every table but the Recycle Bin: permissions, snapshot references, client
+ * token, every account's tags, the image. Shared by DeregisterImage and the Recycle Bin's move.
+ */
+export async function deleteImageRows(q: Queryable, region: string, imageId: string): Promise<boolean> {
+  await q.query('DELETE FROM launch_permissions WHERE image_id = $1', [imageId]);
+  await q.query('DELETE FROM image_snapshots WHERE image_id = $1', [imageId]);
+  await q.query('DELETE FROM image_client_tokens WHERE image_id = $1', [imageId]);
+  await q.query('DELETE FROM tags WHERE resource_id = $1 AND region = $2', [imageId, region]);
+  return (await q.query('DELETE FROM images WHERE image_id = $1 AND region = $2 RETURNING 1', [imageId, region])).length > 0;
+}

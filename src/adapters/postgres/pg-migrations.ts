@@ -1,0 +1,25 @@
+// The PostgreSQL MetadataStore's schema versions, applied by migrate() at start-up. A released
+// version is never edited: a change to the schema is a new version appended here.
+import type { Migration } from './migrations.ts';
+import { SCHEMA_A } from './schema-a.ts';
+import { SCHEMA_B } from './schema-b.ts';
+import { SCHEMA_NODES } from './schema-nodes.ts';
+import { SCHEMA_CLUSTER } from './schema-cluster.ts';
+
+export const PG_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'images, tags, Recycle Bin, account settings; snapshots, volumes, KMS, instances, network, Image Builder',
+    sql: SCHEMA_A + SCHEMA_B,
+  },
+  {
+    version: 2,
+    description: 'node registry; the node running each instance\'s guest',
+    sql: SCHEMA_NODES,
+  },
+  {
+    version: 3,
+    description: 'work leases of background work; copy schedules\' run state',
+    sql: SCHEMA_CLUSTER,
+  },
+];
