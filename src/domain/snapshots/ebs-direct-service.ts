@@ -164,7 +164,16 @@ export class EbsDirectService {
       lastActivity: now,
       createVolumePermissions: [],
     };
-    await this.deps.store.snapshots.insert(record, { account: caller.account, tags });
+    try {
+      await this.deps.store.snapshots.insert(record, { account: caller.account, tags });
+    } catch (err) {
+      // Another node stored a snapshot with this token between the lookup above and this insert
+      // (the token is unique per owner and region): answer as the retry this request is.
+      if (req.ClientToken && (await this.deps.store.snapshots.findByClientToken(caller.region, caller.account, req.ClientToken))) {
+        return this.start(caller, req);
+      }
+      throw err;
+    }
     if (parent) await this.deps.store.snapshots.inheritBlocks(record.snapshotId, parent.snapshotId);
     return this.startResponse(record, tags);
   }
