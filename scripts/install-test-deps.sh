@@ -14,6 +14,10 @@ command -v ssh-keygen >/dev/null || { missing+=(ssh-keygen); packages+=(openssh-
 command -v packer >/dev/null || { missing+=(packer); packages+=(packer); }
 # PostgreSQL's server binaries: tests start throwaway clusters with scripts/postgres.sh.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { missing+=(postgresql); packages+=(postgresql); }
+# Ceph's monitor, manager, OSD and RADOS Gateway: the S3 server the object-store tests use (scripts/ceph-rgw.sh).
+for p in ceph-mon ceph-mgr ceph-osd radosgw ceph-common; do
+  dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || { missing+=("$p"); packages+=("$p"); }
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-test-deps: missing ${missing[*]}; installing from Debian's packages" >&2
   source "$(dirname "$0")/lib/apt.sh"
