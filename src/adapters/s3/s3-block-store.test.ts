@@ -1,0 +1,163 @@
+// S3BlockStore against a real S3-compatible server (Ceph's RADOS Gateway, started once per
+// machine by test/support/object-store.ts): the BlockStore contract, plus what only this adapter
+// promises (layout, the location syntax, typed errors when the server or the bucket is missing).
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import {
+  DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
+import { BlockCorruptError, BlockStoreUnavailableError } from '../../ports/block-store.ts';
+import { block, blockStoreContract } from '../../../test/contracts/block-store.contract.ts';
+import { objectStore } from '../../../test/support/object-store.ts';
+import { createS3BlockStore, parseBlocksLocation, type S3BlockStore } from './s3-block-store.ts';
+
+const BUCKET = 'amiforge-test-blocks';
+const D = 'us-east-1';
+
+const server = await objectStore();
+const credentials = { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey };
+/** A plain client, to look at and damage objects behind the store's back. */
+const raw = new S3Client({ endpoint: server.endpoint, region: server.region, credentials, forcePathStyle: true });
+after(() => raw.destroy());
+
+function storeAt(prefix: string, bucket = BUCKET): S3BlockStore {
+  return createS3BlockStore({ bucket, prefix, endpoint: server.endpoint, region: server.region, credentials });
+}
+
+/** Every key under `prefix/`. */
+async function keysUnder(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await raw.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/`, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) keys.push(o.Key!);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+async function removeAll(prefix: string): Promise<void> {
+  const keys = await keysUnder(prefix);
+  for (let i = 0; i < keys.length; i += 1000) {
+    await raw.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+  }
+}
+
+/** A store under a fresh prefix of the shared test bucket, its objects removed afterwards. */
+async function withStore(fn: (store: S3BlockStore, prefix: string) => Promise<void>): Promise<void> {
+  const prefix = `t-${randomBytes(6).toString('hex')}`;
+  const store = storeAt(prefix);
+  await store.ensureBucket();
+  try {
+    await fn(store, prefix);
+  } finally {
+    await removeAll(prefix);
+    store.close();
+  }
+}
+
+blockStoreContract('S3BlockStore', async () => {
+  const prefix = `c-${randomBytes(6).toString('hex')}`;
+  const store = storeAt(prefix);
+  await store.ensureBucket();
+  return {
+    store,
+    async cleanup() {
+      await removeAll(prefix);
+      store.close();
+    },
+    async corrupt(domain, hash) {
+      const Key = `${prefix}/${domain}/${hash.slice(0, 2)}/${hash}`;
+      const bytes = Buffer.from(await (await raw.send(new GetObjectCommand({ Bucket: BUCKET, Key }))).Body!.transformToByteArray());
+      bytes[bytes.length >> 1] ^= 0x01;
+      await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: bytes }));
+    },
+  };
+});
+
+test('parseBlocksLocation: s3://BUCKET[/PREFIX], anything else refused', () => {
+  assert.deepEqual(parseBlocksLocation('s3://blocks'), { bucket: 'blocks', prefix: '' });
+  assert.deepEqual(parseBlocksLocation('s3://blocks/'), { bucket: 'blocks', prefix: '' });
+  assert.deepEqual(parseBlocksLocation('s3://my.blocks-1/amiforge/prod/'), { bucket: 'my.blocks-1', prefix: 'amiforge/prod' });
+  for (const bad of ['blocks', '/var/lib/blocks', 's3://', 's3:///x', 's3://Bad_Bucket', 's3://b', 's3://blocks/a/../b', 's3://blocks/a//b']) {
+    assert.throws(() => parseBlocksLocation(bad), /s3:\/\/BUCKET|prefix/, bad);
+  }
+});
+
+test('layout: <prefix>/<domain>/<first two hex digits>/<hash>, holding exactly the block bytes', () => withStore(async (store, prefix) => {
+  const b = block(5000);
+  await store.put(D, b.hash, b.data);
+  await store.put('eu-west-2', b.hash, b.data);
+  assert.deepEqual((await keysUnder(prefix)).sort(),
+    [`${prefix}/eu-west-2/${b.hash.slice(0, 2)}/${b.hash}`, `${prefix}/${D}/${b.hash.slice(0, 2)}/${b.hash}`]);
+  const got = await raw.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${D}/${b.hash.slice(0, 2)}/${b.hash}` }));
+  assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(b.data));
+}));
+
+test('an object overwritten through a plain S3 client reads as BlockCorruptError; list skips foreign keys', () => withStore(async (store, prefix) => {
+  const b = block();
+  await store.put(D, b.hash, b.data);
+  await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${D}/${b.hash.slice(0, 2)}/${b.hash}`, Body: block().data }));
+  await assert.rejects(store.get(D, b.hash), BlockCorruptError);
+  await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${D}/notes.txt`, Body: 'not a block' }));
+  await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${D}/00/${b.hash}`, Body: 'wrong fan-out' }));
+  const listed = [];
+  for await (const info of store.list(D)) listed.push(info.hash);
+  assert.deepEqual(listed, [b.hash]);
+}));
+
+test('destroyDomain deletes more than one DeleteObjects batch (1000 keys), and only its domain', () => withStore(async (store, prefix) => {
+  const blocks = Array.from({ length: 1005 }, () => block(16));
+  const keep = block(16);
+  await store.put('eu-west-2', keep.hash, keep.data);
+  for (let i = 0; i < blocks.length; i += 64) {
+    await Promise.all(blocks.slice(i, i + 64).map((b) => store.put(D, b.hash, b.data)));
+  }
+  assert.equal((await keysUnder(`${prefix}/${D}`)).length, blocks.length);
+  await store.destroyDomain(D);
+  assert.deepEqual(await keysUnder(`${prefix}/${D}`), []);
+  assert.ok((await store.get('eu-west-2', keep.hash)).equals(keep.data));
+}));
+
+test('a missing bucket is a BlockStoreUnavailableError that names it and says what to do', async () => {
+  const store = storeAt('p', `amiforge-absent-${randomBytes(4).toString('hex')}`);
+  try {
+    await assert.rejects(store.checkBucket(), (err: unknown) => {
+      assert.ok(err instanceof BlockStoreUnavailableError, String(err));
+      assert.match(err.message, /amiforge-absent-[0-9a-f]+ does not exist/);
+      assert.match(err.message, new RegExp(server.endpoint.replace(/[.]/g, '\\.')));
+      assert.match(err.message, /Create it/);
+      return true;
+    });
+    const b = block(10);
+    await assert.rejects(store.get(D, b.hash), BlockStoreUnavailableError);
+    await assert.rejects(store.put(D, b.hash, b.data), BlockStoreUnavailableError);
+  } finally {
+    store.close();
+  }
+});
+
+test('an unreachable endpoint gives BlockStoreUnavailableError once the retries are spent', async () => {
+  // Port 9 (discard) on loopback: nothing listens, so every attempt is refused at once and only
+  // the SDK's backoff between the attempts takes time.
+  const store = createS3BlockStore({
+    bucket: BUCKET, prefix: 'p', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials, maxAttempts: 3,
+  });
+  let attempts = 0;
+  store.client.middlewareStack.add((next) => async (args) => { attempts++; return next(args); }, { step: 'finalizeRequest', priority: 'low' });
+  try {
+    const b = block(10);
+    const ops = [() => store.get(D, b.hash), () => store.put(D, b.hash, b.data), () => store.has(D, b.hash), () => store.checkBucket()];
+    for (const op of ops) {
+      await assert.rejects(op(), (err: unknown) => {
+        assert.ok(err instanceof BlockStoreUnavailableError, String(err));
+        assert.match(err.message, /127\.0\.0\.1:9/);
+        return true;
+      });
+    }
+    assert.equal(attempts, ops.length * 3, 'each request was tried three times');
+  } finally {
+    store.close();
+  }
+});
