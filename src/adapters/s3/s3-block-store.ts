@@ -22,7 +22,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import {
-  CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand,
+  type BucketLocationConstraint, CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand,
   HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
 } from '@aws-sdk/client-s3';
 import {
@@ -156,16 +156,18 @@ export class S3BlockStore implements BlockStore {
   /** Anything but a missing key, once the SDK has given up retrying, as BlockStoreUnavailableError. */
   private unavailable(err: unknown, what: string): Error {
     if (err instanceof BlockStoreUnavailableError) return err;
-    if (codeOf(err) === 'NoSuchBucket') {
-      return new BlockStoreUnavailableError(
-        `block store ${this.description}: the bucket ${this.bucket} does not exist. Create it (for example ` +
-        `\`aws s3 mb s3://${this.bucket}\` with the same endpoint and credentials) or point --blocks at an existing bucket`,
-        { cause: err });
-    }
+    if (codeOf(err) === 'NoSuchBucket') return this.noSuchBucket(err);
     const status = statusOf(err);
     const detail = err instanceof S3ServiceException ? `${err.name}${status ? ` (HTTP ${status})` : ''}: ${err.message}`
       : err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}` : String(err);
     return new BlockStoreUnavailableError(`block store ${this.description} failed to ${what}: ${detail}`, { cause: err });
+  }
+
+  private noSuchBucket(err: unknown): BlockStoreUnavailableError {
+    return new BlockStoreUnavailableError(
+      `block store ${this.description}: the bucket ${this.bucket} does not exist. Create it (for example ` +
+      `\`aws s3 mb s3://${this.bucket}\` with the same endpoint and credentials) or point --blocks at an existing bucket`,
+      { cause: err });
   }
 
   /** Fails with a clear BlockStoreUnavailableError if the bucket is absent or unreachable. */
@@ -174,7 +176,7 @@ export class S3BlockStore implements BlockStore {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (err) {
       // HEAD answers carry no body, so a missing bucket is only a 404.
-      throw this.unavailable(statusOf(err) === 404 ? Object.assign(err as object, { Code: 'NoSuchBucket' }) : err, 'reach the bucket');
+      throw statusOf(err) === 404 ? this.noSuchBucket(err) : this.unavailable(err, 'reach the bucket');
     }
   }
 
@@ -191,7 +193,11 @@ export class S3BlockStore implements BlockStore {
       if (statusOf(err) !== 404) throw this.unavailable(err, 'reach the bucket');
     }
     try {
-      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+      // AWS S3 wants the region named outside us-east-1; S3-compatible servers have their own
+      // placement names (RGW's zone groups), so they get the default.
+      const region = await this.client.config.region();
+      const placement = this.endpoint === undefined && region !== 'us-east-1' ? { LocationConstraint: region as BucketLocationConstraint } : undefined;
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket, CreateBucketConfiguration: placement }));
     } catch (err) {
       const code = codeOf(err);
       if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw this.unavailable(err, 'create the bucket');
