@@ -4,6 +4,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
@@ -159,5 +161,43 @@ test('an unreachable endpoint gives BlockStoreUnavailableError once the retries 
     assert.equal(attempts, ops.length * 3, 'each request was tried three times');
   } finally {
     store.close();
+  }
+});
+
+test('throttling (503 SlowDown) is retried with backoff; a server that keeps throttling is BlockStoreUnavailableError', async () => {
+  // A stand-in server that throttles the first `throttled` requests and then answers HEADs with
+  // 404: the SDK's retry rules, not the gateway, are what is under test here.
+  const slowDown = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
+  let requests = 0;
+  let throttled = 0;
+  const fake = createServer((req, res) => {
+    requests++;
+    req.resume();
+    if (requests <= throttled) {
+      res.writeHead(503, { 'content-type': 'application/xml' }).end(req.method === 'HEAD' ? undefined : slowDown);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  const store = createS3BlockStore({
+    bucket: BUCKET, prefix: 'p', endpoint: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, region: 'us-east-1', credentials, maxAttempts: 3,
+  });
+  try {
+    const b = block(10);
+    throttled = 2;
+    assert.equal(await store.has(D, b.hash), false, 'answered after two throttled attempts');
+    assert.equal(requests, 3);
+    requests = 0;
+    throttled = 100;
+    await assert.rejects(store.get(D, b.hash), (err: unknown) => {
+      assert.ok(err instanceof BlockStoreUnavailableError, String(err));
+      assert.match(err.message, /SlowDown|503/);
+      return true;
+    });
+    assert.equal(requests, 3, 'three attempts, then given up');
+  } finally {
+    store.close();
+    await new Promise((resolve) => fake.close(resolve));
   }
 });
