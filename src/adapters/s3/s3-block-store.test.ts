@@ -201,3 +201,24 @@ test('throttling (503 SlowDown) is retried with backoff; a server that keeps thr
     await new Promise((resolve) => fake.close(resolve));
   }
 });
+
+test('DeleteObjects carries Content-MD5 (what every S3-compatible server accepts), not only a CRC32 header', async () => {
+  const store = storeAt(`m-${randomBytes(6).toString('hex')}`);
+  const seen: Record<string, string>[] = [];
+  store.client.middlewareStack.add((next, context) => async (args) => {
+    if (context.commandName === 'DeleteObjectsCommand') seen.push({ ...(args.request as { headers: Record<string, string> }).headers });
+    return next(args);
+  }, { step: 'finalizeRequest', priority: 'low' });
+  try {
+    await store.ensureBucket();
+    const b = block(10);
+    await store.put(D, b.hash, b.data);
+    await store.destroyDomain(D);
+    assert.equal(await store.has(D, b.hash), false);
+    assert.equal(seen.length, 1);
+    assert.match(seen[0]['content-md5'] ?? '', /^[A-Za-z0-9+/]{22}==$/);
+    assert.deepEqual(Object.keys(seen[0]).filter((h) => /checksum/i.test(h)), []);
+  } finally {
+    store.close();
+  }
+});

@@ -136,6 +136,26 @@ export class S3BlockStore implements BlockStore {
         requestTimeout: options.requestTimeoutMs ?? 60_000,
       },
     });
+    this.useContentMd5ForDeleteObjects();
+  }
+
+  /**
+   * DeleteObjects must carry a checksum of its body. The SDK sends a CRC32 header, which AWS S3
+   * accepts but several S3-compatible servers do not: they want the Content-MD5 that S3 always
+   * took. Every server accepts Content-MD5, so it is sent instead. Runs in the build step after
+   * the SDK's checksum middleware (lower priority runs later), before signing.
+   */
+  private useContentMd5ForDeleteObjects(): void {
+    this.client.middlewareStack.add((next, context) => async (args) => {
+      const request = args.request as { headers?: Record<string, string>; body?: unknown };
+      if (context.commandName === 'DeleteObjectsCommand' && request.headers && (typeof request.body === 'string' || request.body instanceof Uint8Array)) {
+        for (const name of Object.keys(request.headers)) {
+          if (/^x-amz-(sdk-)?checksum-/i.test(name)) delete request.headers[name];
+        }
+        request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
+      }
+      return next(args);
+    }, { step: 'build', priority: 'low', name: 'amiforgeDeleteObjectsContentMd5' });
   }
 
   /** `s3://bucket/prefix at endpoint`, for messages. */
