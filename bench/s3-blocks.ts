@@ -1,14 +1,13 @@
-// S3BlockStore throughput on an S3-compatible server, and the figures behind put's HEAD-first
-// choice: storing new blocks and re-putting stored ones, HEAD then PUT (what put does) against a
-// conditional PUT (`If-None-Match: *`, which always sends the 512 KiB body and, for a stored
-// block, gets 412 back).
+// S3BlockStore throughput on an S3-compatible server, and the figures behind put's choice of a
+// conditional PUT (`If-None-Match: *`, then a HEAD when the block exists) over a HEAD before
+// every PUT: storing new blocks and re-putting stored ones, both ways.
 //
 // The server comes from the environment as the SDK reads it: AWS_ENDPOINT_URL_S3 (or
 // AWS_ENDPOINT_URL), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; `scripts/ceph-rgw.sh env` prints
 // them for the local gateway. Everything is written under a fresh prefix and removed afterwards.
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3BlockStore, type S3BlockStore } from '../src/adapters/s3/s3-block-store.ts';
 import { BLOCK_SIZE } from '../src/ports/block-store.ts';
 import { renderTable, type Row } from './support/table.ts';
@@ -39,15 +38,19 @@ async function timed<T>(items: T[], limit: number, fn: (item: T) => Promise<unkn
   return (performance.now() - started) / 1000;
 }
 
-/** PUT with If-None-Match: * (412 for a stored block counts as done). */
-async function conditionalPut(store: S3BlockStore, b: Block): Promise<void> {
+/** The alternative put: HEAD first, PUT only when absent (hashing as put does, for a fair comparison). */
+async function headFirstPut(store: S3BlockStore, b: Block): Promise<void> {
+  if (createHash('sha256').update(b.data).digest('hex') !== b.hash) throw new Error('hash');
+  const Key = `${store.prefix}/${D}/${b.hash.slice(0, 2)}/${b.hash}`;
   try {
-    await store.client.send(new PutObjectCommand({
-      Bucket: store.bucket, Key: `${store.prefix}/${D}/${b.hash.slice(0, 2)}/${b.hash}`, Body: b.data, IfNoneMatch: '*',
-    }));
+    await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key }));
+    return;
   } catch (err) {
-    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw err;
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw err;
   }
+  await store.client.send(new PutObjectCommand({
+    Bucket: store.bucket, Key, Body: b.data, ContentMD5: createHash('md5').update(b.data).digest('base64'),
+  }));
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -72,17 +75,17 @@ export async function run(args: string[]): Promise<void> {
     await store.ensureBucket();
     try {
       rows.push({ section: `concurrency ${c}` });
-      const headFirst = blocks(n);
-      const conditional = blocks(n);
+      const mine = blocks(n);
+      const alternative = blocks(n);
       const measure = async (what: string, items: Block[], fn: (b: Block) => Promise<unknown>) => {
         const s = await timed(items, c, fn);
         rows.push([what, String(c), mibs(s), perBlock(s)]);
       };
-      await measure('put new (HEAD + PUT)', headFirst, (b) => store.put(D, b.hash, b.data));
-      await measure('put stored (HEAD)', headFirst, (b) => store.put(D, b.hash, b.data));
-      await measure('put new (PUT If-None-Match)', conditional, (b) => conditionalPut(store, b));
-      await measure('put stored (PUT If-None-Match: 412)', conditional, (b) => conditionalPut(store, b));
-      await measure('get (GET + SHA-256)', headFirst, (b) => store.get(D, b.hash));
+      await measure('put new: PUT If-None-Match (put)', mine, (b) => store.put(D, b.hash, b.data));
+      await measure('put stored: PUT 412 + HEAD (put)', mine, (b) => store.put(D, b.hash, b.data));
+      await measure('put new: HEAD 404 + PUT (alternative)', alternative, (b) => headFirstPut(store, b));
+      await measure('put stored: HEAD (alternative)', alternative, (b) => headFirstPut(store, b));
+      await measure('get: GET + SHA-256', mine, (b) => store.get(D, b.hash));
     } finally {
       await store.destroyDomain(D);
       store.close();
