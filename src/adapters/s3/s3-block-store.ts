@@ -9,11 +9,12 @@
 // no-op and `cleanTemp` has nothing to clean (we never start multipart uploads: blocks are at
 // most 512 KiB).
 //
-// put sends a conditional PUT (`If-None-Match: *`): a new block, the common case, costs one
-// request. For a block already stored (412) a HEAD tells its age: one stored over a minute ago is
-// PUT again, which refreshes its LastModified so garbage collection's grace period (it goes by
-// `modified`) covers the reuse, exactly as the filesystem adapter's utimes does. Two nodes
-// putting the same block at once is harmless: the object is content-addressed.
+// put sends a HEAD first: a block already stored costs one small request instead of a 512 KiB
+// upload. One stored over a minute ago is PUT again anyway, which refreshes its LastModified so
+// garbage collection's grace period (it goes by `modified`) covers the reuse, exactly as the
+// filesystem adapter's utimes does. Measured against a conditional PUT (If-None-Match: *) on the
+// RADOS Gateway, new blocks cost the same either way and stored ones far less (docs/s3-block-store.md).
+// Two nodes putting the same block at once both PUT the same bytes: harmless, it is content-addressed.
 //
 // Every failure other than "no such key" (after the SDK's retries with backoff) surfaces as
 // BlockStoreUnavailableError, which the API turns into a retryable 503.
@@ -240,17 +241,11 @@ export class S3BlockStore implements BlockStore {
   }
 
   private async store(key: string, data: Buffer): Promise<void> {
-    // The common case, a block not stored yet, costs one request.
-    if (await this.upload(key, data, true)) return;
-    // Already there: leave it if it is whole and recent, else write it again, which refreshes
-    // its LastModified for garbage collection's grace period (and heals a short object).
+    // Already there, whole and recent: nothing to send. Otherwise PUT it, which for a block
+    // stored long ago refreshes its LastModified for garbage collection's grace period (and
+    // heals a short object).
     const existing = await this.head(key);
     if (existing && existing.size === data.length && Date.now() - existing.modified.getTime() < this.refreshAfterMs) return;
-    await this.upload(key, data, false);
-  }
-
-  /** PUTs the block; `ifAbsent`: only where no object exists (false when one does). */
-  private async upload(key: string, data: Buffer, ifAbsent: boolean): Promise<boolean> {
     try {
       await this.client.send(new PutObjectCommand({
         Bucket: this.bucket,
@@ -260,14 +255,8 @@ export class S3BlockStore implements BlockStore {
         ContentType: 'application/octet-stream',
         // The server rejects a body damaged on the way (BadDigest) rather than storing it.
         ContentMD5: createHash('md5').update(data).digest('base64'),
-        // A server that ignores the condition overwrites the block with the same bytes: harmless.
-        IfNoneMatch: ifAbsent ? '*' : undefined,
       }));
-      return true;
     } catch (err) {
-      // 412: the object exists. 409: another conditional write of it was in flight (AWS S3); so
-      // it exists or is about to, and the HEAD that follows settles which.
-      if (ifAbsent && (statusOf(err) === 412 || statusOf(err) === 409)) return false;
       throw this.unavailable(err, `store ${key}`);
     }
   }
