@@ -9,6 +9,7 @@ import { registerMaintenanceCommands } from './maintenance.ts';
 import { copySchedulesCommand } from './copy-schedules.ts';
 import { lifecyclePoliciesCommand } from './lifecycle-policies.ts';
 import { registerStorageCommands } from './storage.ts';
+import { BLOCKS_OPTION_HELP } from '../config/blocks.ts';
 
 const program = new Command()
   .name('amiforge')
@@ -22,6 +23,9 @@ program.command('serve')
   .option('--host <host>', 'address to listen on; beyond loopback requires --accounts', '127.0.0.1')
   .option('--port <port>', 'TCP port (0 picks a free one)', '4566')
   .option('--data-dir <dir>', 'where metadata and blocks are kept', '.amiforge')
+  .option('--blocks <s3-location>', BLOCKS_OPTION_HELP.blocks)
+  .option('--s3-endpoint <url>', BLOCKS_OPTION_HELP.s3Endpoint)
+  .option('--s3-region <region>', BLOCKS_OPTION_HELP.s3Region)
   .option('--accounts <file>', 'accounts and access keys (JSON); enables strict SigV4 verification')
   .option('--catalog <file>', 'public image catalogue (JSON); defaults to the shipped catalog/default.json')
   .option('--enable-reset', 'allow POST /_amiforge/reset to empty the store (for test suites)', false)

@@ -5,22 +5,46 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
-import { openStores } from '../server/stores.ts';
+import { checkBlockStore, closeBlockStore, openStores } from '../server/stores.ts';
+import { BLOCKS_OPTION_HELP, parseBlocksOptions, type BlocksOptions } from '../config/blocks.ts';
 
-export function openMaintenance(dataDir: string): { maintenance: StorageMaintenance; store: MetadataStore; close(): Promise<void> } {
+export async function openMaintenance(dataDir: string, blocksOptions: BlocksOptions = {}): Promise<{ maintenance: StorageMaintenance; store: MetadataStore; close(): Promise<void> }> {
   const dir = resolve(dataDir);
   if (!existsSync(join(dir, 'metadata.sqlite'))) {
     console.error(`amiforge: no amiforge data in ${dir}; pass --data-dir with the directory the server uses.`);
     process.exit(2);
   }
-  const stores = openStores(dir);
-  return { maintenance: new StorageMaintenance(stores), store: stores.store, close: () => stores.store.close() };
+  let stores;
+  try {
+    stores = openStores(dir, parseBlocksOptions(blocksOptions, dir));
+    await checkBlockStore(stores.blocks);
+  } catch (err) {
+    console.error(`amiforge: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const { store, blocks } = stores;
+  return {
+    maintenance: new StorageMaintenance(stores),
+    store,
+    close: async () => {
+      await store.close();
+      closeBlockStore(blocks);
+    },
+  };
+}
+
+/** --blocks, --s3-endpoint and --s3-region, as `amiforge serve` takes them: the server's block store. */
+export function withBlocksOptions(command: Command): Command {
+  return command
+    .option('--blocks <s3-location>', BLOCKS_OPTION_HELP.blocks)
+    .option('--s3-endpoint <url>', BLOCKS_OPTION_HELP.s3Endpoint)
+    .option('--s3-region <region>', BLOCKS_OPTION_HELP.s3Region);
 }
 
 export const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 export function registerMaintenanceCommands(program: Command): void {
-  program.command('fsck')
+  withBlocksOptions(program.command('fsck'))
     .description('Verify every block a snapshot references (present, and its bytes match its SHA-256) and count orphaned blocks.')
     .option('--data-dir <dir>', 'the server\'s data directory', '.amiforge')
     .option('--region <region...>', 'only these regions')
@@ -28,8 +52,8 @@ export function registerMaintenanceCommands(program: Command): void {
     .option('--grace-minutes <n>', 'with --gc: spare orphans younger than this', '0')
     .option('--json', 'print the reports as JSON')
     .addHelpText('after', '\nExit status: 0 when every referenced block is intact, 1 when any is missing or corrupt.')
-    .action(async (o: { dataDir: string; region?: string[]; gc?: boolean; graceMinutes: string; json?: boolean }) => {
-      const { maintenance, close } = openMaintenance(o.dataDir);
+    .action(async (o: BlocksOptions & { dataDir: string; region?: string[]; gc?: boolean; graceMinutes: string; json?: boolean }) => {
+      const { maintenance, close } = await openMaintenance(o.dataDir, o);
       const reports = await maintenance.fsck({
         regions: o.region,
         onProgress: (region, done, total) => {

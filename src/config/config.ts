@@ -4,12 +4,15 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseBlocksOptions, type BlocksConfig, type BlocksOptions } from './blocks.ts';
 import { ipv4BlockSize, ipv4Contains, ipv4ToInt, parseIpv4Cidr } from '../domain/network/cidr.ts';
 
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** Where blocks are kept: the data directory's `blocks` folder or an S3 bucket (src/config/blocks.ts). */
+  readonly blocks: BlocksConfig;
   readonly accountsFile?: string;
   readonly catalogFile: string;
   readonly enableReset: boolean;
@@ -57,7 +60,7 @@ export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json
 /** Where the build scripts put what they build; AMIFORGE_BUILD_DIR overrides it. */
 export const DEFAULT_BUILD_DIR = fileURLToPath(new URL('../../.amiforge-build', import.meta.url));
 
-export interface ServeOptions {
+export interface ServeOptions extends BlocksOptions {
   host?: string;
   port?: string | number;
   dataDir?: string;
@@ -185,6 +188,12 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
       'Give --accounts FILE to verify signatures, or listen on 127.0.0.1.');
   }
   const dataDir = resolve(o.dataDir ?? join(process.cwd(), '.amiforge'));
+  let blocks: BlocksConfig;
+  try {
+    blocks = parseBlocksOptions(o, dataDir);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   const instanceLimit = Number(o.instanceLimit ?? 1000);
   if (!Number.isInteger(instanceLimit) || instanceLimit < 0) throw new ConfigError(`--instance-limit must be a whole number, got ${o.instanceLimit}`);
   const driver = o.hypervisor ?? 'sim';
@@ -204,6 +213,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     host,
     port,
     dataDir,
+    blocks,
     accountsFile: o.accounts ? resolve(o.accounts) : undefined,
     catalogFile: o.catalog ? resolve(o.catalog) : DEFAULT_CATALOG,
     enableReset: !!o.enableReset,

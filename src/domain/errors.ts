@@ -41,7 +41,7 @@ export const Errors = {
   unauthorizedByPolicy: (detail: string) =>
     e('UnauthorizedOperation', 403)(`You are not authorized to perform this operation. ${detail}`),
   internal: () => e('InternalError', 500)('An internal error has occurred. Retry the request; if it persists, check the server log for this request id.'),
-  /** The metadata database is unreachable for a moment: nothing was decided, and SDKs retry a 503. */
+  /** A backing store (the metadata database, the block store) is unreachable for a moment: nothing was decided, and SDKs retry a 503. */
   serviceUnavailable: () => e('ServiceUnavailable', 503)('The request has failed due to a temporary failure of the server.'),
   malformedQuery: (detail: string) => client('InvalidQueryParameter')(detail),
   /**

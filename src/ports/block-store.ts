@@ -1,6 +1,6 @@
 // The block store port: immutable 512 KiB blocks addressed by the SHA-256 of their stored bytes,
 // kept per storage domain (one per region, so a region's loss does not touch another's copies).
-// Adapters: filesystem (src/adapters/fs) now, S3-compatible later; every adapter passes the
+// Adapters: filesystem (src/adapters/fs) and S3-compatible (src/adapters/s3); every adapter passes the
 // contract suite in test/contracts/block-store.contract.ts.
 
 export const BLOCK_SIZE = 512 * 1024;
@@ -35,6 +35,18 @@ export class BlockMissingError extends Error {
     super(`block ${hash} is missing from ${domain}`);
     this.domain = domain;
     this.hash = hash;
+  }
+}
+
+/**
+ * The store could not be reached or kept failing after the adapter's own retries (an object
+ * store's 5xx or throttling, a refused connection, a missing bucket). Nothing is known to have
+ * changed; the request may be retried later. The API answers a retryable 503, never a stack trace.
+ */
+export class BlockStoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BlockStoreUnavailableError';
   }
 }
 

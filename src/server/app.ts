@@ -18,7 +18,7 @@ import type { BlockStore } from '../ports/block-store.ts';
 import type { Hypervisor } from '../ports/hypervisor.ts';
 import type { Logger } from './logger.ts';
 import { createPipelines } from './imagebuilder-pipelines-wiring.ts';
-import { openStores } from './stores.ts';
+import { checkBlockStore, closeBlockStore, openStores } from './stores.ts';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import { loadAccounts } from '../identity/accounts.ts';
 import { devAuthenticator, strictAuthenticator, type Authenticator } from '../identity/authenticator.ts';
@@ -94,7 +94,8 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const accounts = config.accountsFile ? loadAccounts(config.accountsFile) : undefined;
   const catalog: CatalogImage[] = readCatalog(config.catalogFile);
   const copySpecs = config.copySchedulesFile ? readCopySchedules(config.copySchedulesFile, accounts) : [];
-  const { store, blocks } = openStores(config.dataDir);
+  const { store, blocks } = openStores(config.dataDir, config.blocks);
+  await checkBlockStore(blocks);
   const clock = new AdvanceableClock();
   const deps = { store, clock, ids: randomIds };
   // Background work is shared with every node on this store through leases (docs/cluster.md).
@@ -287,6 +288,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       // Frees this node's leases: the others take its schedules over at once, not after expiry.
       await leases.close();
       await store.close();
+      closeBlockStore(blocks);
     },
   };
 }

@@ -12,7 +12,6 @@ import { serializeAwsJsonError } from '../protocol/json/codec.ts';
 import { serializeJsonError } from '../protocol/rest-json/codec.ts';
 import { Errors, isServiceError, ServiceError } from '../domain/errors.ts';
 import { newRequestId } from '../ports/ids.ts';
-import { StoreUnavailableError } from '../ports/metadata-store.ts';
 import { serializeError } from '../protocol/ec2/xml-serializer.ts';
 import type { SignedRequest } from '../protocol/sigv4/types.ts';
 import type { App } from './app.ts';
@@ -20,6 +19,7 @@ import type { Logger } from './logger.ts';
 import { handleOps, VERSION } from './ops.ts';
 import { AMIFORGE_SERVICE, dispatchAmiforge } from './amiforge-api.ts';
 import { ec2Route, forwardRequest, FORWARDED_BY } from './instance-forwarding.ts';
+import { internalErrorFor } from './internal-errors.ts';
 
 const MAX_BODY = 16 * 1024 * 1024;
 /** How long a refused connection is read and drained before it is closed regardless (see refuse). */
@@ -191,12 +191,7 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
     }
     outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2, authorize?.ec2);
   } catch (err) {
-    const e = isServiceError(err) ? err
-      // EC2 documents ServiceUnavailable for a temporary failure; the JSON services answer their
-      // own internal error, which their SDKs retry as well.
-      : service === 'ec2' && err instanceof StoreUnavailableError ? Errors.serviceUnavailable()
-      : service === 'ebs' || service === AMIFORGE_SERVICE ? Errors.ebsInternal() : service === 'kms' ? Errors.kmsInternal() : service === 'rbin' ? Errors.rbinInternal()
-      : service === 'imagebuilder' ? Errors.ibInternal() : Errors.internal();
+    const e = isServiceError(err) ? err : internalErrorFor(service, err);
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
     if (service === 'kms') {
       const r = serializeAwsJsonError(e, requestId);
@@ -219,7 +214,7 @@ export function createHttpServer(app: App, log: Logger): Server {
     try {
       outcome = await serve(app, req, requestId);
     } catch (err) {
-      const e = err instanceof ServiceError ? err : err instanceof StoreUnavailableError ? Errors.serviceUnavailable() : Errors.internal();
+      const e = err instanceof ServiceError ? err : internalErrorFor('ec2', err);
       outcome = { status: e.status, body: serializeError(e, requestId), contentType: 'text/xml;charset=UTF-8', errorCode: e.code };
       if (!(err instanceof ServiceError)) (outcome as { cause?: unknown }).cause = err;
     }
