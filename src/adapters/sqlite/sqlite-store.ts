@@ -9,14 +9,15 @@ import type { LaunchPermission, Tag } from '../../protocol/ec2/types.generated.t
 import type {
   ImageQuery, ImageRecord, ImageRepository, MetadataStore, TagQuery, TagRecord, TagRepository,
 } from '../../ports/metadata-store.ts';
-import { SCHEMA } from './schema.ts';
+import { migrateSqlite } from './migrate.ts';
+import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteAccountSettings } from './sqlite-account-settings.ts';
 import { matchesWildcard } from '../../domain/filters.ts';
 import { SqliteSnapshots } from './sqlite-snapshots.ts';
 import { SqliteVolumes } from './sqlite-volumes.ts';
 import { SqliteKeys } from './sqlite-keys.ts';
 import { SqliteInstances, SqliteKeyPairs } from './sqlite-instances.ts';
-import { INSTANCE_RESET, INSTANCE_SCHEMA } from './schema-instances.ts';
+import { INSTANCE_RESET } from './schema-instances.ts';
 import type { InstanceRepository, KeyPairRepository } from '../../ports/instance-repository.ts';
 import type { KeyRepository } from '../../ports/key-repository.ts';
 import type { VolumeRepository } from '../../ports/volume-repository.ts';
@@ -24,10 +25,10 @@ import { wildcardRange } from './name-range.ts';
 import { putTags, SqliteTags, type Tx } from './sqlite-tags.ts';
 import type { SnapshotRepository } from '../../ports/snapshot-repository.ts';
 import type { RecycleBinRepository } from '../../ports/recycle-bin-repository.ts';
-import { RECYCLE_BIN_RESET, RECYCLE_BIN_SCHEMA } from './schema-recycle-bin.ts';
+import { RECYCLE_BIN_RESET } from './schema-recycle-bin.ts';
 import { SqliteRecycleBin } from './sqlite-recycle-bin.ts';
-import { NETWORK_RESET, NETWORK_SCHEMA } from './schema-network.ts';
-import { IMAGEBUILDER_RESET, IMAGEBUILDER_SCHEMA } from './schema-imagebuilder.ts';
+import { NETWORK_RESET } from './schema-network.ts';
+import { IMAGEBUILDER_RESET } from './schema-imagebuilder.ts';
 import { SqliteImageBuilder } from './sqlite-imagebuilder.ts';
 import type { ImageBuilderRepository } from '../../ports/imagebuilder-repository.ts';
 import { SqliteNetwork } from './sqlite-network.ts';
@@ -90,11 +91,11 @@ export class SqliteMetadataStore implements MetadataStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new StatementCachingDatabase(path);
     this.db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
-    this.db.exec(SCHEMA);
-    // Data directories from before encrypted blocks: their maps gain the checksum column.
-    for (const table of ['snapshot_blocks', 'volume_blocks']) {
-      const cols = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
-      if (!cols.some((c) => c.name === 'checksum')) this.db.exec(`ALTER TABLE ${table} ADD COLUMN checksum TEXT`);
+    try {
+      migrateSqlite(this.db, SQLITE_MIGRATIONS);
+    } catch (err) {
+      this.db.close();
+      throw err;
     }
     // EC2 wildcard matching for pushed-down name and tag filters. SQLite's GLOB was used before,
     // but it refuses patterns over 50,000 bytes (a 500) and its semantics differ in corners from
@@ -108,15 +109,11 @@ export class SqliteMetadataStore implements MetadataStore {
     this.snapshots = snapshots;
     this.volumes = new SqliteVolumes(this.db, (fn) => this.tx(fn));
     this.keys = new SqliteKeys(this.db, (fn) => this.tx(fn));
-    this.db.exec(INSTANCE_SCHEMA);
     this.instances = new SqliteInstances(this.db, (fn) => this.tx(fn));
     this.keyPairs = new SqliteKeyPairs(this.db, (fn) => this.tx(fn));
     this.accountSettings = new SqliteAccountSettings(this.db);
-    this.db.exec(RECYCLE_BIN_SCHEMA);
     this.recycleBin = new SqliteRecycleBin(this.db, (fn) => this.tx(fn), { images, snapshots });
-    this.db.exec(NETWORK_SCHEMA);
     this.network = new SqliteNetwork(this.db, (fn) => this.tx(fn));
-    this.db.exec(IMAGEBUILDER_SCHEMA);
     this.imageBuilder = new SqliteImageBuilder(this.db, (fn) => this.tx(fn));
   }
 
