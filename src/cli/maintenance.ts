@@ -5,15 +5,34 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
-import { openStores } from '../server/stores.ts';
+import { openStores, type Stores } from '../server/stores.ts';
+import { DatabaseUrlError, parseDatabaseTarget, type DatabaseTarget } from '../config/database.ts';
 
-export function openMaintenance(dataDir: string): { maintenance: StorageMaintenance; store: MetadataStore; close(): Promise<void> } {
+/** The --database option of the commands that open the server's stores directly. */
+export const DATABASE_OPTION_HELP = 'the server\'s PostgreSQL metadata database (postgres://USER:PASSWORD@HOST/DB); default: AMIFORGE_DATABASE_URL, else SQLite in --data-dir';
+
+export async function openMaintenance(dataDir: string, databaseFlag?: string): Promise<{ maintenance: StorageMaintenance; store: MetadataStore; close(): Promise<void> }> {
   const dir = resolve(dataDir);
-  if (!existsSync(join(dir, 'metadata.sqlite'))) {
+  let database: DatabaseTarget;
+  try {
+    database = parseDatabaseTarget(databaseFlag);
+  } catch (err) {
+    if (!(err instanceof DatabaseUrlError)) throw err;
+    console.error(`amiforge: ${err.message}`);
+    process.exit(2);
+  }
+  if (database.kind === 'sqlite' && !existsSync(join(dir, 'metadata.sqlite'))) {
     console.error(`amiforge: no amiforge data in ${dir}; pass --data-dir with the directory the server uses.`);
     process.exit(2);
   }
-  const stores = openStores(dir);
+  let stores: Stores;
+  try {
+    stores = await openStores(dir, database);
+  } catch (err) {
+    // A schema too new, an unreachable database: a sentence, not a stack trace (and no password: openStores redacts).
+    console.error(`amiforge: cannot open the metadata database: ${(err as Error).message}`);
+    process.exit(2);
+  }
   return { maintenance: new StorageMaintenance(stores), store: stores.store, close: () => stores.store.close() };
 }
 
@@ -23,13 +42,14 @@ export function registerMaintenanceCommands(program: Command): void {
   program.command('fsck')
     .description('Verify every block a snapshot references (present, and its bytes match its SHA-256) and count orphaned blocks.')
     .option('--data-dir <dir>', 'the server\'s data directory', '.amiforge')
+    .option('--database <url>', DATABASE_OPTION_HELP)
     .option('--region <region...>', 'only these regions')
     .option('--gc', 'also delete orphaned blocks (stop the server first, or keep --grace-minutes above the longest upload)')
     .option('--grace-minutes <n>', 'with --gc: spare orphans younger than this', '0')
     .option('--json', 'print the reports as JSON')
     .addHelpText('after', '\nExit status: 0 when every referenced block is intact, 1 when any is missing or corrupt.')
-    .action(async (o: { dataDir: string; region?: string[]; gc?: boolean; graceMinutes: string; json?: boolean }) => {
-      const { maintenance, close } = openMaintenance(o.dataDir);
+    .action(async (o: { dataDir: string; database?: string; region?: string[]; gc?: boolean; graceMinutes: string; json?: boolean }) => {
+      const { maintenance, close } = await openMaintenance(o.dataDir, o.database);
       const reports = await maintenance.fsck({
         regions: o.region,
         onProgress: (region, done, total) => {

@@ -31,7 +31,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   });
   server.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
-    log.info({ host: config.host, port, dataDir: config.dataDir, authMode: app.authenticator.mode, endpoint: `http://${config.host}:${port}` }, 'amiforge listening');
+    log.info({ host: config.host, port, dataDir: config.dataDir, database: config.database.kind === 'postgres' ? config.database.display : 'sqlite', authMode: app.authenticator.mode, endpoint: `http://${config.host}:${port}` }, 'amiforge listening');
   });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -9,7 +9,7 @@ import { isAccountId } from '../domain/resource-ids.ts';
 import { SnapshotCleanUp, type CleanUpOutcome, type CleanUpPlan } from '../domain/storage/snapshot-clean-up.ts';
 import type { SnapshotUsageRow } from '../domain/storage/storage-maintenance.ts';
 import { DEFAULT_PRICE_PER_GB_MONTH, parsePrice } from '../domain/storage/storage-pricing.ts';
-import { mib, openMaintenance } from './maintenance.ts';
+import { DATABASE_OPTION_HELP, mib, openMaintenance } from './maintenance.ts';
 
 const PRICE_HELP = 'USD per GB-month (GB = 2^30 bytes) of snapshot storage';
 const BILLING_NOTE = `
@@ -57,7 +57,7 @@ const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' :
 /** SQLITE_BUSY: another writer (the server) held the database past the busy timeout. */
 const isBusy = (err: unknown): boolean => (err as { errcode?: number }).errcode === 5;
 
-interface StorageOptions { dataDir: string; region?: string[]; pricePerGbMonth: string; json?: boolean }
+interface StorageOptions { dataDir: string; database?: string; region?: string[]; pricePerGbMonth: string; json?: boolean }
 
 export function registerStorageCommands(program: Command): void {
   const storage = program.command('storage').description('Storage accounting, cost and clean-up of left-behind snapshots.');
@@ -65,6 +65,7 @@ export function registerStorageCommands(program: Command): void {
   storage.command('report')
     .description('Per snapshot: size, blocks, bytes it stores itself and bytes it shares, and the deregistered images that left it behind; per account and region: billed bytes, monthly cost and what clean-up would reclaim.')
     .option('--data-dir <dir>', 'the server\'s data directory', '.amiforge')
+    .option('--database <url>', DATABASE_OPTION_HELP)
     .option('--region <region...>', 'only these regions')
     .option('--account <id>', 'only this owner\'s snapshots')
     .option('--price-per-gb-month <usd>', PRICE_HELP, String(DEFAULT_PRICE_PER_GB_MONTH))
@@ -74,7 +75,7 @@ export function registerStorageCommands(program: Command): void {
       const regions = checkRegions(o.region);
       checkAccounts(o.account ? [o.account] : undefined);
       const pricePerGbMonth = checkPrice(o.pricePerGbMonth);
-      const { maintenance, close } = openMaintenance(o.dataDir);
+      const { maintenance, close } = await openMaintenance(o.dataDir, o.database);
       const reports = await maintenance.usage({ regions, ownerId: o.account, pricePerGbMonth });
       await close();
       if (o.json) {
@@ -102,6 +103,7 @@ export function registerStorageCommands(program: Command): void {
   storage.command('clean-up')
     .description('Delete the snapshots deregistered images left behind (a dry run unless --apply): never one an image uses, one still being taken or copied, or one a volume was made from.')
     .option('--data-dir <dir>', 'the server\'s data directory', '.amiforge')
+    .option('--database <url>', DATABASE_OPTION_HELP)
     .option('--region <region...>', 'only these regions')
     .option('--account <id...>', 'only these owners\' snapshots')
     .option('--apply', 'delete them (without it, only list what would be deleted)')
@@ -121,7 +123,7 @@ wait for each such transaction and it for theirs, up to 5 s.`)
       const regions = checkRegions(o.region);
       const ownerIds = checkAccounts(o.account);
       const pricePerGbMonth = checkPrice(o.pricePerGbMonth);
-      const { store, close } = openMaintenance(o.dataDir);
+      const { store, close } = await openMaintenance(o.dataDir, o.database);
       const cleanUp = new SnapshotCleanUp({ store });
       const plan = await cleanUp.plan({ regions, ownerIds, pricePerGbMonth });
       if (!o.json) printPlan(plan, !o.apply);

@@ -83,7 +83,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const accounts = config.accountsFile ? loadAccounts(config.accountsFile) : undefined;
   const catalog: CatalogImage[] = readCatalog(config.catalogFile);
   const copySpecs = config.copySchedulesFile ? readCopySchedules(config.copySchedulesFile, accounts) : [];
-  const { store, blocks } = openStores(config.dataDir);
+  const { store, blocks } = await openStores(config.dataDir, config.database);
   const clock = new AdvanceableClock();
   const deps = { store, clock, ids: randomIds };
   const kms = new KmsService({ keys: store.keys, clock: systemClock, vault: new KeyVault(loadKmsRootKey(config.kmsRootKey, log)) });
