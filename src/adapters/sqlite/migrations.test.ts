@@ -18,6 +18,7 @@ const LATEST = Math.max(...SQLITE_MIGRATIONS.map((m) => m.version));
 const R = 'us-east-1';
 const A = '111111111111';
 const B = '222222222222';
+const T = '2026-01-02T03:04:05.000Z';
 
 function tempDir(): { dir: string; [Symbol.dispose](): void } {
   const dir = mkdtempSync(join(tmpdir(), 'amiforge-migrate-'));
@@ -57,30 +58,45 @@ test('a file made by the previous release upgrades in place and keeps its rows',
     assert.equal(await store.images.count(), 3);
     const web = await store.images.get(R, 'ami-0000000000000001a');
     assert.ok(web);
-    assert.equal(web.image.Name, 'web-server-1');
-    assert.equal(web.image.OwnerId, A);
-    assert.equal(web.image.State, 'available');
-    assert.equal(web.image.Description, 'a web server');
-    assert.equal(web.image.DeregistrationProtection, 'enabled-with-cooldown');
-    assert.equal(web.image.BlockDeviceMappings?.[0].Ebs?.SnapshotId, 'snap-0000000000000001a');
+    // Every member of the wire document the release stored, under the record's name.
+    assert.deepEqual(web.image, {
+      imageId: 'ami-0000000000000001a', ownerId: A, name: 'web-server-1', state: 'available', creationDate: T, description: 'a web server',
+      architecture: 'x86_64', imageType: 'machine', rootDeviceType: 'ebs', rootDeviceName: '/dev/xvda', virtualizationType: 'hvm', hypervisor: 'xen',
+      enaSupport: true, sriovNetSupport: 'simple', bootMode: 'uefi-preferred', imdsSupport: 'v2.0', platformDetails: 'Linux/UNIX', usageOperation: 'RunInstances',
+      blockDeviceMappings: [
+        { deviceName: '/dev/xvda', ebs: { snapshotId: 'snap-0000000000000001a', volumeSize: 8, volumeType: 'gp3', deleteOnTermination: true, encrypted: false } },
+        { deviceName: '/dev/sdb', virtualName: 'ephemeral0' },
+      ],
+      deprecationTime: '2027-01-01T00:00:00.000Z', deregistrationProtection: 'enabled-with-cooldown', lastLaunchedTime: T,
+    });
+    assert.equal((await store.images.get(R, 'ami-0000000000000002b'))?.image.ownerAlias, 'amazon');
+    assert.deepEqual((await store.images.get('eu-west-1', 'ami-0000000000000003c'))?.image.sourceImageId, 'ami-0000000000000001a');
     assert.deepEqual(web.launchPermissions, [{ UserId: B }]);
     const byToken = await store.images.findByClientToken(R, A, 'tok-1');
-    assert.equal(byToken?.image.ImageId, 'ami-0000000000000001a');
+    assert.equal(byToken?.image.imageId, 'ami-0000000000000001a');
     assert.deepEqual(byToken?.clientToken, { token: 'tok-1', requestDigest: 'digest-1' });
     // Reads that go through the indexed columns and side tables.
     const sharedWithB: string[] = [];
-    for await (const r of store.images.scan({ region: R, visibleTo: { account: B } })) sharedWithB.push(r.image.ImageId);
+    for await (const r of store.images.scan({ region: R, visibleTo: { account: B } })) sharedWithB.push(r.image.imageId);
     assert.deepEqual(sharedWithB, ['ami-0000000000000001a', 'ami-0000000000000002b']);
     const amazon: string[] = [];
-    for await (const r of store.images.scan({ region: R, visibleTo: { account: B }, ownerAliases: ['amazon'], namePatterns: ['al2023-*'] })) amazon.push(r.image.ImageId);
+    for await (const r of store.images.scan({ region: R, visibleTo: { account: B }, ownerAliases: ['amazon'], namePatterns: ['al2023-*'] })) amazon.push(r.image.imageId);
     assert.deepEqual(amazon, ['ami-0000000000000002b']);
-    assert.deepEqual((await store.images.inState('pending')).map((r) => r.image.ImageId), ['ami-0000000000000003c']);
+    assert.deepEqual((await store.images.inState('pending')).map((r) => r.image.imageId), ['ami-0000000000000003c']);
     assert.deepEqual((await store.tags.forResources(A, R, ['ami-0000000000000001a'])).get('ami-0000000000000001a'), [{ Key: 'Name', Value: 'web' }]);
     assert.deepEqual(await store.snapshots.imagesUsing(R, 'snap-0000000000000001a'), ['ami-0000000000000001a']);
     assert.equal(await store.snapshots.countBlocks('snap-0000000000000001a'), 2);
     assert.equal((await store.snapshots.get(R, 'snap-0000000000000001a'))?.description, 'root of ami-0000000000000001a');
+    // The image in the Recycle Bin was converted too, and still holds its snapshot.
+    const binned = await store.recycleBin.getBinned(A, R, 'EC2_IMAGE', 'ami-0000000000000004d');
+    assert.equal(binned?.resourceType === 'EC2_IMAGE' && binned.image.image.blockDeviceMappings?.[0].ebs?.snapshotId, 'snap-0000000000000001a');
+    await store.images.delete(R, 'ami-0000000000000001a');
+    assert.deepEqual(await store.snapshots.deleteUnlessInUse(R, 'snap-0000000000000001a', { binnedImagesToo: true }),
+      { deleted: false, inUseBy: 'ami-0000000000000004d' });
+    await store.recycleBin.restore(binned!);
+    assert.equal((await store.images.get(R, 'ami-0000000000000004d'))?.image.name, 'retired');
     // And it still writes: the name stays unique per owner.
-    await assert.rejects(store.images.insert({ ...web, image: { ...web.image, ImageId: 'ami-0000000000000004d' }, clientToken: undefined }),
+    await assert.rejects(store.images.insert({ ...web, image: { ...web.image, imageId: 'ami-0000000000000005e', name: 'retired' }, clientToken: undefined }),
       { code: 'InvalidAMIName.Duplicate' });
   } finally {
     await store.close();

@@ -8,6 +8,7 @@ import { RECYCLE_BIN_SCHEMA } from './schema-recycle-bin.ts';
 import { NETWORK_SCHEMA } from './schema-network.ts';
 import { IMAGEBUILDER_SCHEMA } from './schema-imagebuilder.ts';
 import { ACCOUNT_SETTINGS_SCHEMA } from './sqlite-account-settings.ts';
+import { imageDocsToRecords } from './migration-image-records.ts';
 
 /** Adds a column unless the table has it already. */
 function addColumnIfMissing(db: DatabaseSync, table: string, column: string, type: string): void {
@@ -31,5 +32,10 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
       addColumnIfMissing(db, 'snapshot_blocks', 'checksum', 'TEXT');
       addColumnIfMissing(db, 'volume_blocks', 'checksum', 'TEXT');
     },
+  },
+  {
+    version: 3,
+    description: 'stored images are image records (camelCase), no longer EC2 wire members',
+    up: imageDocsToRecords,
   },
 ];

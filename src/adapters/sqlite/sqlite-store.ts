@@ -150,10 +150,10 @@ export class SqliteImages implements ImageRepository {
 
   /** Keeps image_snapshots in step with the image's mappings (for InvalidSnapshot.InUse). */
   private writeSnapshotRefs(record: ImageRecord): void {
-    const id = record.image.ImageId;
+    const id = record.image.imageId;
     this.db.prepare('DELETE FROM image_snapshots WHERE image_id = ?').run(id);
     const insert = this.db.prepare('INSERT OR IGNORE INTO image_snapshots (image_id, snapshot_id) VALUES (?, ?)');
-    for (const m of record.image.BlockDeviceMappings ?? []) if (m.Ebs?.SnapshotId) insert.run(id, m.Ebs.SnapshotId);
+    for (const m of record.image.blockDeviceMappings ?? []) if (m.ebs?.snapshotId) insert.run(id, m.ebs.snapshotId);
   }
 
   private writePermissions(imageId: string, perms: LaunchPermission[]): void {
@@ -165,7 +165,7 @@ export class SqliteImages implements ImageRepository {
   private row(record: ImageRecord): SQLInputValue[] {
     const img = record.image;
     const isPublic = record.launchPermissions.some((p) => p.Group === 'all') ? 1 : 0;
-    return [img.ImageId, record.region, img.OwnerId, img.ImageOwnerAlias ?? null, img.Name, isPublic,
+    return [img.imageId, record.region, img.ownerId, img.ownerAlias ?? null, img.name, isPublic,
       JSON.stringify(img), JSON.stringify(record.launchPermissions)];
   }
 
@@ -182,23 +182,23 @@ export class SqliteImages implements ImageRepository {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...this.row(record));
     } catch (err) {
       if ((err as { errcode?: number }).errcode === 2067 /* SQLITE_CONSTRAINT_UNIQUE */) {
-        throw Errors.amiNameDuplicate(record.image.Name);
+        throw Errors.amiNameDuplicate(record.image.name);
       }
       throw err;
     }
-    this.writePermissions(record.image.ImageId, record.launchPermissions);
+    this.writePermissions(record.image.imageId, record.launchPermissions);
     this.writeSnapshotRefs(record);
     if (record.clientToken) {
       try {
         this.db.prepare('INSERT INTO image_client_tokens (image_id, region, owner_id, client_token, request_digest) VALUES (?, ?, ?, ?, ?)')
-          .run(record.image.ImageId, record.region, record.image.OwnerId, record.clientToken.token, record.clientToken.requestDigest);
+          .run(record.image.imageId, record.region, record.image.ownerId, record.clientToken.token, record.clientToken.requestDigest);
       } catch (err) {
         if ((err as { errcode?: number }).errcode === 2067 /* SQLITE_CONSTRAINT_UNIQUE */) throw Errors.idempotentParameterMismatch();
         throw err;
       }
     }
     if (tags?.tags.length) {
-      putTags(this.db, tags.account, record.region, [{ id: record.image.ImageId, type: 'image' }], tags.tags);
+      putTags(this.db, tags.account, record.region, [{ id: record.image.imageId, type: 'image' }], tags.tags);
     }
   }
 
@@ -219,7 +219,7 @@ export class SqliteImages implements ImageRepository {
       const [id, region, owner, alias, name, isPublic, doc, perms] = this.row(record);
       this.db.prepare(`UPDATE images SET owner_id = ?, owner_alias = ?, name = ?, is_public = ?, doc = ?, permissions = ?
         WHERE image_id = ? AND region = ?`).run(owner, alias, name, isPublic, doc, perms, id, region);
-      this.writePermissions(record.image.ImageId, record.launchPermissions);
+      this.writePermissions(record.image.imageId, record.launchPermissions);
       this.writeSnapshotRefs(record);
     });
   }
@@ -273,7 +273,7 @@ export class SqliteImages implements ImageRepository {
   }
 
   async inState(state: string): Promise<ImageRecord[]> {
-    return (this.db.prepare(`SELECT region, doc, permissions FROM images WHERE json_extract(doc, '$.State') = ?`).all(state) as Row[]).map(toRecord);
+    return (this.db.prepare(`SELECT region, doc, permissions FROM images WHERE json_extract(doc, '$.state') = ?`).all(state) as Row[]).map(toRecord);
   }
 }
 
