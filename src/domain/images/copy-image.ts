@@ -68,7 +68,7 @@ export class ImageCopies {
     const boot = await this.bootImagesIn(caller, req, source);
     const imageId = this.deps.ids.next('ami');
     const copies = await this.planCopies(caller, req, source, imageId);
-    const image = { ...this.imageOf(caller, req, source, imageId, copies), KernelId: boot.kernelId, RamdiskId: boot.ramdiskId };
+    const image = { ...this.imageOf(caller, req, source, imageId, copies), kernelId: boot.kernelId, ramdiskId: boot.ramdiskId };
     const tags = req.CopyImageTags ? await this.withSourceTags(caller, req, imageTags) : imageTags;
     const record: ImageRecord = { region: caller.region, image, launchPermissions: [] };
     if (req.ClientToken) record.clientToken = { token: req.ClientToken, requestDigest: digest };
