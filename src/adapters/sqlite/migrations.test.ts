@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { SchemaTooNewError } from '../schema-version.ts';
 import { migrateSqlite, schemaVersion } from './migrate.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { imageDocsToRecords } from './migration-image-records.ts';
 import { SqliteMetadataStore } from './sqlite-store.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -103,6 +104,26 @@ test('a file made by the previous release upgrades in place and keeps its rows',
   }
   const db = new DatabaseSync(file);
   assert.equal(schemaVersion(db), LATEST);
+  db.close();
+});
+
+test('migration 3 renames nested members too, and leaves converted documents alone', () => {
+  const db = new DatabaseSync(':memory:');
+  db.exec(`CREATE TABLE images (image_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    CREATE TABLE recycle_bin (resource_id TEXT PRIMARY KEY, resource_type TEXT NOT NULL, doc TEXT NOT NULL);`);
+  const wire = { ImageId: 'ami-1', ImageOwnerAlias: 'amazon', StateReason: { Code: 'c', Message: 'm' }, ProductCodes: [{ ProductCodeId: 'p', ProductCodeType: 'marketplace' }] };
+  const converted = { imageId: 'ami-2', name: 'already' };
+  const insert = db.prepare('INSERT INTO images VALUES (?, ?)');
+  insert.run('ami-1', JSON.stringify(wire));
+  insert.run('ami-2', JSON.stringify(converted));
+  db.prepare("INSERT INTO recycle_bin VALUES ('snap-1', 'EBS_SNAPSHOT', ?)").run(JSON.stringify({ snapshot: { SnapshotId: 'kept as it is' } }));
+  imageDocsToRecords(db);
+  const docs = db.prepare('SELECT doc FROM images ORDER BY image_id').all().map((r) => JSON.parse(String(r.doc)));
+  assert.deepEqual(docs, [
+    { imageId: 'ami-1', ownerAlias: 'amazon', stateReason: { code: 'c', message: 'm' }, productCodes: [{ productCodeId: 'p', productCodeType: 'marketplace' }] },
+    converted,
+  ]);
+  assert.deepEqual(JSON.parse(String(db.prepare('SELECT doc FROM recycle_bin').get()!.doc)), { snapshot: { SnapshotId: 'kept as it is' } });
   db.close();
 });
 
