@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { DatabaseUrlError, parseDatabaseTarget, redactDatabaseUrl, redactSecret } from './database.ts';
 
 test('no flag and no environment variable: SQLite in the data directory', () => {
@@ -9,9 +10,13 @@ test('no flag and no environment variable: SQLite in the data directory', () => 
 
 test('postgres:// and postgresql:// URLs, from the flag or else the environment', () => {
   const t = parseDatabaseTarget('postgres://amiforge:s3cret@db.example:5433/amiforge', { AMIFORGE_DATABASE_URL: 'postgres://x:y@other/db' });
-  assert.deepEqual(t, { kind: 'postgres', url: 'postgres://amiforge:s3cret@db.example:5433/amiforge', display: 'postgres://amiforge:***@db.example:5433/amiforge' });
+  assert.equal(t.kind === 'postgres' && t.url, 'postgres://amiforge:s3cret@db.example:5433/amiforge');
+  assert.equal(t.kind === 'postgres' && t.display, 'postgres://amiforge:***@db.example:5433/amiforge');
+  // Logged or serialised whole, the target shows no password.
+  assert.equal(JSON.stringify(t), '{"kind":"postgres","display":"postgres://amiforge:***@db.example:5433/amiforge"}');
+  assert.ok(!inspect(t).includes('s3cret'));
   const e = parseDatabaseTarget(undefined, { AMIFORGE_DATABASE_URL: 'postgresql://u@localhost/meta' });
-  assert.deepEqual(e, { kind: 'postgres', url: 'postgresql://u@localhost/meta', display: 'postgresql://u@localhost/meta' });
+  assert.equal(e.kind === 'postgres' && e.url, 'postgresql://u@localhost/meta');
 });
 
 test('unusable values are refused without echoing the password', () => {

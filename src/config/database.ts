@@ -6,7 +6,7 @@ export const DATABASE_URL_ENV = 'AMIFORGE_DATABASE_URL';
 
 export type DatabaseTarget =
   | { readonly kind: 'sqlite' }
-  /** `display` is the URL with its password replaced: the only form that may be printed. */
+  /** `display` is the URL with its password replaced, the only form that may be printed; `url` is not enumerable (absent from logs and JSON). */
   | { readonly kind: 'postgres'; readonly url: string; readonly display: string };
 
 /** Thrown for a --database value amiforge cannot use; its message never holds the password. */
@@ -52,7 +52,10 @@ export function parseDatabaseTarget(flag: string | undefined, env: NodeJS.Proces
   }
   if (!parsed.hostname && !parsed.searchParams.get('host')) throw new DatabaseUrlError(`${from} names no host: ${redactDatabaseUrl(value)}`);
   if (parsed.pathname.length <= 1) throw new DatabaseUrlError(`${from} names no database (postgres://USER:PASSWORD@HOST/DATABASE): ${redactDatabaseUrl(value)}`);
-  return Object.freeze({ kind: 'postgres', url: value, display: redactDatabaseUrl(value) });
+  const target = { kind: 'postgres', display: redactDatabaseUrl(value) } as { kind: 'postgres'; url: string; display: string };
+  // Not enumerable: a config object logged or serialised whole shows `display`, never the password.
+  Object.defineProperty(target, 'url', { value, enumerable: false });
+  return Object.freeze(target);
 }
 
 function passwordOf(url: string): string {
