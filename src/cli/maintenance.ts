@@ -1,5 +1,6 @@
-// `amiforge fsck`: it opens a data directory directly, so it works whether or not a server is
-// running on it (SQLite allows concurrent readers). `amiforge storage` is in storage.ts.
+// `amiforge fsck`: it opens a data directory (and --database) directly, so it works whether or
+// not a server is running on it (SQLite allows concurrent readers; PostgreSQL many clients).
+// `amiforge storage` is in storage.ts.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -1,5 +1,5 @@
-// `amiforge storage report` and `amiforge storage clean-up`. Both open the data directory
-// directly, like fsck: they act for every account without anyone's credentials, and work with
+// `amiforge storage report` and `amiforge storage clean-up`. Both open the data directory (and
+// the --database, if the server uses PostgreSQL) directly, like fsck: they act for every account without anyone's credentials, and work with
 // the server stopped or running (SQLite in WAL mode: readers never wait; clean-up's deletions
 // are short transactions the server's writes wait for, and the other way round; see
 // docs/storage-cost.md).
@@ -116,9 +116,10 @@ Their blocks are freed from disk by garbage collection afterwards (POST /_amifor
 running server, or \`amiforge fsck --gc\` with it stopped).
 
 Safe while the server runs: each snapshot is deleted by DeleteSnapshot's rule, checked and
-removed in one SQLite transaction (never while an image names it; an image registered on it at
-the same moment either keeps it or is refused with InvalidSnapshot.NotFound). The server's writes
-wait for each such transaction and it for theirs, up to 5 s.`)
+removed in one transaction (never while an image names it; an image registered on it at the same
+moment either keeps it or is refused with InvalidSnapshot.NotFound). With SQLite the server's
+writes wait for each such transaction and it for theirs, up to 5 s. Give the server's --database
+when it keeps its metadata in PostgreSQL.`)
     .action(async (o: StorageOptions & { account?: string[]; apply?: boolean }) => {
       const regions = checkRegions(o.region);
       const ownerIds = checkAccounts(o.account);
