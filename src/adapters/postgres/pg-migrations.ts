@@ -3,11 +3,17 @@
 import type { Migration } from './migrations.ts';
 import { SCHEMA_A } from './schema-a.ts';
 import { SCHEMA_B } from './schema-b.ts';
+import { IMAGE_RECORDS_SQL } from './migration-image-records.ts';
 
 export const PG_MIGRATIONS: Migration[] = [
   {
     version: 1,
     description: 'images, tags, Recycle Bin, account settings; snapshots, volumes, KMS, instances, network, Image Builder',
     sql: SCHEMA_A + SCHEMA_B,
+  },
+  {
+    version: 2,
+    description: 'stored images are image records (camelCase), no longer EC2 wire members',
+    sql: IMAGE_RECORDS_SQL,
   },
 ];
