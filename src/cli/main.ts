@@ -36,6 +36,9 @@ program.command('serve')
   .option('--allow-public-forwarding', 'allow a --public-address-range beyond loopback (guest ports reachable from other machines)', false)
   .option('--copy-schedules <file>', 'scheduled cross-region image copies (JSON; see docs/copy-schedules.md), checked at start-up')
   .option('--volume-write-buffer <blocks>', 'dirty 512 KiB blocks a volume in use keeps in memory until the guest flushes (0: store every write at once)', '32')
+  .option('--node-id <id>', 'this node\'s name among several serve processes on one store (default: node-<8 hex>, made at the first start and kept in DATA_DIR/node-id)')
+  .option('--advertise-url <url>', 'where other nodes reach this one to forward requests about its instances (default: http://HOST:PORT as listened)')
+  .option('--lease-seconds <s>', 'a node without a heartbeat for this long is gone: its instances are reported impaired, its background work taken over', '30')
   .addHelpText('after', `
 Without --accounts the server runs in dev mode: any access key is accepted and signatures are not
 checked; a 12-digit access key id acts as that account, anything else as 123456789012.

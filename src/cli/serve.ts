@@ -3,6 +3,7 @@ import { ConfigError, parseServeOptions, type ServeOptions } from '../config/con
 import { createApp } from '../server/app.ts';
 import { createHttpServer } from '../server/http-server.ts';
 import { createLogger } from '../server/logger.ts';
+import { VERSION } from '../server/ops.ts';
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
   let config;
@@ -29,9 +30,20 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     console.error(`amiforge serve: cannot listen on ${config.host}:${config.port}: ${err.message}`);
     process.exit(1);
   });
-  server.listen(config.port, config.host, () => {
+  server.listen(config.port, config.host, async () => {
     const { port } = server.address() as AddressInfo;
-    log.info({ host: config.host, port, dataDir: config.dataDir, database: config.database.kind === 'postgres' ? config.database.display : 'sqlite', authMode: app.authenticator.mode, endpoint: `http://${config.host}:${port}` }, 'amiforge listening');
+    // Listening on every address: this machine's loopback serves nodes on the same machine; nodes
+    // elsewhere need --advertise-url.
+    const reachable = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
+    const host = reachable.includes(':') ? `[${reachable}]` : reachable;
+    try {
+      // Other nodes learn where to forward only once this one answers there.
+      await app.cluster.announce(`http://${host}:${port}`, VERSION);
+    } catch (err) {
+      console.error(`amiforge serve: cannot register node ${config.nodeId} in the store: ${(err as Error).message}`);
+      process.exit(1);
+    }
+    log.info({ nodeId: config.nodeId, host: config.host, port, dataDir: config.dataDir, database: config.database.kind === 'postgres' ? config.database.display : 'sqlite', authMode: app.authenticator.mode, endpoint: `http://${config.host}:${port}` }, 'amiforge listening');
   });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');

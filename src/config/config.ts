@@ -1,4 +1,6 @@
 // Server configuration, parsed once at start-up into a frozen object and passed down.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +43,17 @@ export interface ServerConfig {
   readonly network: { readonly publicAddressRange: string; readonly first: number; readonly last: number };
   /** Dirty 512 KiB blocks a volume in use may hold in memory before it is flushed (0: none, every write stored at once). */
   readonly volumeWriteBuffer: number;
+  /** This node's name among the serve processes sharing one store (docs/cluster-instances.md). */
+  readonly nodeId: string;
+  /**
+   * Without --node-id: DATA_DIR/node-id, where the default id is kept (written at the first
+   * start), so every later start of this data directory is the same node.
+   */
+  readonly nodeIdFile?: string;
+  /** Where other nodes reach this one (forwarded requests); undefined: http://host:port as listened. */
+  readonly advertiseUrl?: string;
+  /** A node without a heartbeat for this long is gone; heartbeats are sent every third of it. */
+  readonly leaseMs: number;
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
@@ -65,6 +78,9 @@ export interface ServeOptions {
   publicAddressRange?: string;
   allowPublicForwarding?: boolean;
   volumeWriteBuffer?: string | number;
+  nodeId?: string;
+  advertiseUrl?: string;
+  leaseSeconds?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -113,6 +129,52 @@ function networkOptions(o: ServeOptions): ServerConfig['network'] {
     throw new ConfigError(`--public-address-range ${range} contains 127.0.0.1, where amiforge itself listens; pick a block such as ${DEFAULT_PUBLIC_ADDRESS_RANGE}`);
   }
   return Object.freeze({ publicAddressRange: range, first, last });
+}
+
+/**
+ * The default node id: the one kept in DATA_DIR/node-id, or a new random one (kept there by the
+ * server once it starts). The same at every start of one data directory -- whatever the host
+ * name, which a container gets new -- so a node restarted after a crash finds its instances as
+ * its own and boots them again, as a lone amiforge always did. Nodes sharing one data directory
+ * need --node-id each (a second live node with the same id is refused at start).
+ */
+function defaultNodeId(file: string): string {
+  let kept: string | undefined;
+  try {
+    kept = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  if (kept !== undefined && !NODE_ID.test(kept)) throw new ConfigError(`${file} does not hold a node id; remove it or give --node-id`);
+  return kept ?? `node-${randomBytes(4).toString('hex')}`;
+}
+
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+function clusterOptions(o: ServeOptions, dataDir: string): Pick<ServerConfig, 'nodeId' | 'nodeIdFile' | 'advertiseUrl' | 'leaseMs'> {
+  const nodeIdFile = o.nodeId === undefined ? join(dataDir, 'node-id') : undefined;
+  const nodeId = nodeIdFile ? defaultNodeId(nodeIdFile) : o.nodeId!;
+  if (!NODE_ID.test(nodeId)) {
+    throw new ConfigError(`--node-id must be 1-63 letters, digits, '.', '_' or '-', got ${o.nodeId}`);
+  }
+  let advertiseUrl: string | undefined;
+  if (o.advertiseUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(o.advertiseUrl);
+    } catch {
+      throw new ConfigError(`--advertise-url must be an http:// or https:// URL, got ${o.advertiseUrl}`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash || url.username) {
+      throw new ConfigError(`--advertise-url must be an http:// or https:// URL with no path, query or credentials, got ${o.advertiseUrl}`);
+    }
+    advertiseUrl = url.origin;
+  }
+  const leaseSeconds = Number(o.leaseSeconds ?? 30);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 3600) {
+    throw new ConfigError(`--lease-seconds must be 1 to 3600, got ${o.leaseSeconds}`);
+  }
+  return { nodeId, nodeIdFile, advertiseUrl, leaseMs: leaseSeconds * 1000 };
 }
 
 export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -167,5 +229,6 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
     network: networkOptions(o),
     volumeWriteBuffer,
+    ...clusterOptions(o, dataDir),
   });
 }

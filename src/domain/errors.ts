@@ -44,6 +44,11 @@ export const Errors = {
   /** The metadata database is unreachable for a moment: nothing was decided, and SDKs retry a 503. */
   serviceUnavailable: () => e('ServiceUnavailable', 503)('The request has failed due to a temporary failure of the server.'),
   malformedQuery: (detail: string) => client('InvalidQueryParameter')(detail),
+  /**
+   * The node running the instance's guest could not be reached, or the request reached a node
+   * that no longer runs it: EC2's retryable Unavailable (503), which the SDKs retry on their own.
+   */
+  instanceNodeUnavailable: (detail: string) => e('Unavailable', 503)(`The instance's host is not reachable right now; retry the request. ${detail}`),
 
   // Identity
   authFailure: (message = 'AWS was not able to validate the provided access credentials') =>

@@ -65,6 +65,12 @@ export interface InstanceRecord {
   network?: InstanceNetworkRecord;
   /** Its own address on the amiforge host while it runs (PublicIpAddress); released when it stops. */
   publicIpAddress?: string;
+  /**
+   * The node whose hypervisor runs (or last ran) its guest: set at every launch and start.
+   * Requests that need the guest go to that node (docs/cluster-instances.md). Absent on records
+   * from before nodes were recorded: those belong to whichever node looks after them.
+   */
+  nodeId?: string;
 }
 
 /** The instance's one network interface: its subnet, security groups and addresses. */
@@ -114,6 +120,8 @@ export interface InstanceRepository {
   countActive(region: string, ownerId: string): Promise<number>;
   /** Instances in these states, across regions and accounts (start-up recovery). */
   inStates(states: InstanceStateName[]): Promise<InstanceRecord[]>;
+  /** Instances recorded on the node in these states, by id (what a node runs, for /_amiforge/nodes). */
+  onNode(nodeId: string, states: InstanceStateName[]): Promise<InstanceRecord[]>;
   /** Terminated before `cutoff` (ISO time), across regions: due to disappear. */
   terminatedBefore(cutoff: string): Promise<InstanceRecord[]>;
   /**

@@ -10,6 +10,9 @@ import type { InstanceRepository, KeyPairRepository } from './instance-repositor
 import type { RecycleBinRepository } from './recycle-bin-repository.ts';
 import type { NetworkRepository } from './network-repository.ts';
 import type { ImageBuilderRepository } from './imagebuilder-repository.ts';
+import type { WorkLeaseRepository } from './work-leases.ts';
+import type { CopyScheduleStateStore } from './copy-schedule-state.ts';
+import type { NodeRegistry } from './node-registry.ts';
 
 /**
  * The database cannot be reached or went away mid-request (restart, network): nothing was
@@ -194,6 +197,12 @@ export interface MetadataStore {
   readonly recycleBin: RecycleBinRepository;
   readonly network: NetworkRepository;
   readonly imageBuilder: ImageBuilderRepository;
+  /** Leases on background work, shared by the nodes on this store (src/ports/work-leases.ts). */
+  readonly leases: WorkLeaseRepository;
+  /** Copy schedules' run state, shared by the nodes on this store. */
+  readonly copyScheduleState: CopyScheduleStateStore;
+  /** The API nodes sharing this store, by their heartbeats (reset leaves it alone: nodes are not resources). */
+  readonly nodes: NodeRegistry;
   /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
   reset(): Promise<void>;
   close(): Promise<void>;

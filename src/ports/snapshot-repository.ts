@@ -98,7 +98,12 @@ export interface SnapshotRepository {
   insert(record: SnapshotRecord, tags?: { account: string; tags: Tag[] }): Promise<void>;
   get(region: string, snapshotId: string): Promise<SnapshotRecord | undefined>;
   findByClientToken(region: string, ownerId: string, clientToken: string): Promise<SnapshotRecord | undefined>;
-  update(record: SnapshotRecord): Promise<void>;
+  /**
+   * Replaces the record. With `ifState`, only while the stored snapshot is still in that state
+   * (false otherwise, nothing written): state changes that several nodes may race to make, such
+   * as pending to completed or to error, are made once and never undone by a stale record.
+   */
+  update(record: SnapshotRecord, options?: { ifState?: SnapshotState }): Promise<boolean>;
   /** Removes the snapshot, its block map, permissions and tags. */
   delete(region: string, snapshotId: string): Promise<boolean>;
   /**

@@ -15,6 +15,7 @@ import { VolumeData } from '../domain/volumes/volume-data.ts';
 import { VolumeService } from '../domain/volumes/volume-service.ts';
 import { VolumeSnapshots } from '../domain/volumes/volume-snapshots.ts';
 import type { BlockStore } from '../ports/block-store.ts';
+import type { Hypervisor } from '../ports/hypervisor.ts';
 import type { Logger } from './logger.ts';
 import { createPipelines } from './imagebuilder-pipelines-wiring.ts';
 import { openStores } from './stores.ts';
@@ -48,6 +49,10 @@ import { amazonComponents } from '../domain/imagebuilder/components/amazon-compo
 import { LifecycleService } from '../domain/imagebuilder/lifecycle/lifecycle-service.ts';
 import { Ec2Lifecycle } from '../domain/imagebuilder/lifecycle/lifecycle-ec2.ts';
 import { createBuildService } from './imagebuilder-builds-wiring.ts';
+import { LeaseKeeper } from '../domain/cluster/lease-keeper.ts';
+import { everyOnOneNode, singletonGate } from '../domain/cluster/singleton.ts';
+import { testCopyPace } from './test-hooks.ts';
+import { ClusterNode } from './cluster-node.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -69,6 +74,12 @@ export interface App {
   readonly copySchedules?: CopyScheduler;
   /** Identity policies of IAM-style users, checked on each of their requests. */
   readonly authorizer: RequestAuthorizer;
+  /** What runs this node's instances. */
+  readonly hypervisor: Hypervisor;
+  /** This node's work leases (background work shared with the other nodes on the store). */
+  readonly leases: LeaseKeeper;
+  /** This process as a node among those sharing the store: heartbeat, instance ownership, /_amiforge/nodes. */
+  readonly cluster: ClusterNode;
   /** Empties the store and loads the catalogue again (test suites, behind --enable-reset). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -86,6 +97,8 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const { store, blocks } = await openStores(config.dataDir, config.database);
   const clock = new AdvanceableClock();
   const deps = { store, clock, ids: randomIds };
+  // Background work is shared with every node on this store through leases (docs/cluster.md).
+  const leases = new LeaseKeeper({ leases: store.leases, holder: config.nodeId, ttlMs: config.leaseMs, clock: systemClock, log });
   const kms = new KmsService({ keys: store.keys, clock: systemClock, vault: new KeyVault(loadKmsRootKey(config.kmsRootKey, log)) });
   await kms.verifyRootKey();
   const lineageKeys = new LineageKeys(kms);
@@ -93,6 +106,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const copier = new BackgroundSnapshotCopier({
     store, blocks, clock: systemClock, keys: lineageKeys,
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot copy failed'),
+    leases, pace: testCopyPace(),
   });
   const recycleBin = new RecycleBin({ store, clock });
   const rbin = new RetentionRuleService({ rules: store.recycleBin, clock, ids: randomIds });
@@ -122,14 +136,30 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const volumeSnapshots = new VolumeSnapshots({
     ...deps, blocks, volumes, keys: lineageKeys, flushVolume: (v) => volumeData.settle(v),
     onError: (snapshotId, err) => log.error({ snapshotId, err }, 'snapshot failed'),
+    leases,
   });
   // Built before the copies and snapshots resume, so it hears every one that completes.
-  const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier] });
+  const pendingImages = new PendingImages({ store, sources: [volumeSnapshots, copier], leases });
   const imageCopies = new ImageCopies({ ...deps, snapshots, pendingImages, allowedImages });
+  // /_amiforge/nodes lists each node's unexpired work leases. Checked before the hypervisor ends
+  // guests a crash left and before instances are recovered: a duplicate node must touch neither.
+  const cluster = new ClusterNode({
+    config, store, clock: systemClock, log, hypervisorName: config.hypervisor.driver,
+    heldLeases: async (nodeId) => {
+      const now = Date.now();
+      return (await store.leases.held(nodeId)).filter((l) => l.expiresAt.getTime() > now)
+        .map((l) => ({ name: l.name, expiresAt: l.expiresAt.toISOString() }));
+    },
+  });
+  await cluster.refuseDuplicate();
+  cluster.keepNodeId();
   const hypervisor = await createHypervisor(config, log, { catalog });
   const compute = createInstanceServices({
     config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
+    leadingSweep: singletonGate(leases, 'terminated-instances-sweep', log),
+    ownership: cluster.ownership,
   });
+  cluster.useNetwork(compute.network);
   const catalogOptions = {
     baseImageDir: config.baseImageDir,
     buildDir: config.buildDir,
@@ -142,35 +172,62 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const maintenance = new StorageMaintenance({ store, blocks });
   const leftovers = await maintenance.cleanCrashLeftovers(new Date());
   if (leftovers) log.info({ removed: leftovers }, 'removed partial block writes left by a crash');
-  // Hourly garbage collection; the grace period spares blocks of uploads in flight.
-  const gcTimer = setInterval(() => {
-    maintenance.collectGarbage({ graceMs: GC_GRACE_MS })
-      .then((r) => log.info({ gc: r.filter((x) => x.deleted) }, 'garbage collection'))
-      .catch((err) => log.error({ err }, 'garbage collection failed'));
-  }, 3600_000);
-  gcTimer.unref();
-  const sweepTimer = setInterval(() => {
-    recycleBin.purgeExpired()
-      .then((n) => { if (n) log.info({ purged: n }, 'recycle bin: retention ended'); })
-      .catch((err) => log.error({ err }, 'recycle bin sweep failed'));
-  }, RECYCLE_BIN_SWEEP_MS);
-  sweepTimer.unref();
+  // Copies and snapshot completions of nodes that died (their leases expired) are claimed here;
+  // each item's lease keeps two nodes from running it at once.
+  const claimTimer = setInterval(() => {
+    void Promise.all([copier.resumeAll(), volumeSnapshots.resumeAll()])
+      .catch((err) => log.error({ err }, 'claiming background work left by other nodes failed'));
+  }, Math.max(500, Math.floor(config.leaseMs / 2)));
+  claimTimer.unref();
+  const stopSingletons = [
+    // Hourly garbage collection; the grace period spares blocks of uploads in flight.
+    everyOnOneNode({
+      keeper: leases, lease: 'garbage-collection', everyMs: 3600_000, log,
+      task: async () => {
+        const r = await maintenance.collectGarbage({ graceMs: GC_GRACE_MS });
+        log.info({ gc: r.filter((x) => x.deleted), node: config.nodeId }, 'garbage collection');
+      },
+    }),
+    everyOnOneNode({
+      keeper: leases, lease: 'recycle-bin-sweep', everyMs: RECYCLE_BIN_SWEEP_MS, log,
+      task: async () => {
+        const n = await recycleBin.purgeExpired();
+        if (n) log.info({ purged: n, node: config.nodeId }, 'recycle bin: retention ended');
+      },
+    }),
+    // Images whose snapshots settled on a node that died before it settled the image.
+    everyOnOneNode({
+      keeper: leases, lease: 'pending-images', everyMs: config.leaseMs, log,
+      task: () => pendingImages.recover(),
+    }),
+  ];
   const copySchedules = copySpecs.length ? createCopyScheduler({
-    specs: copySpecs, dataDir: config.dataDir, store, accounts, log,
+    specs: copySpecs, dataDir: config.dataDir, store, accounts, log, leases,
     services: { images, tags, copier: imageCopies },
   }) : undefined;
   await copySchedules?.start();
   // Image Builder lifecycle policies act on AMIs through EC2's own services, daily on the service clock.
-  const lifecycle = new LifecycleService({ repo: store.imageBuilder, ec2: new Ec2Lifecycle({ store, images, controls: governance.images, clock }), clock, log });
+  const lifecycle = new LifecycleService({
+    repo: store.imageBuilder, ec2: new Ec2Lifecycle({ store, images, controls: governance.images, clock }), clock, log,
+    leading: singletonGate(leases, 'image-lifecycle-scheduler', log), leases,
+  });
   await lifecycle.start();
   const hygiene = new HygieneScanner({ store, blocks, images, keys: lineageKeys, filesystems: debugfsFilesystems() });
   // Image Builder's builds on EC2's services, with the hygiene gate before sharing; builds a
   // previous process left in progress are failed and cleaned up.
-  const builds = createBuildService({ config, store, clock, log, hygiene, ec2: { images, imageCopies, snapshots, ...compute.services } });
+  const builds = createBuildService({ config, store, clock, log, hygiene, leases, ec2: { images, imageCopies, snapshots, ...compute.services } });
   const interrupted = await builds.recover();
   if (interrupted) log.info({ builds: interrupted }, 'image builds interrupted by a restart were failed');
+  // Builds of nodes that died mid-way are failed by one node once their leases expire.
+  stopSingletons.push(everyOnOneNode({
+    keeper: leases, lease: 'image-build-recovery', everyMs: config.leaseMs, log,
+    task: async () => {
+      const n = await builds.recover();
+      if (n) log.info({ builds: n }, 'image builds of a node that stopped were failed');
+    },
+  }));
   // Image pipelines and their schedules, on the service's clock; builds start through the build service.
-  const pipelines = createPipelines({ store: store.imageBuilder, clock, log, builds, amazonComponents });
+  const pipelines = createPipelines({ store: store.imageBuilder, clock, log, builds, amazonComponents, leading: singletonGate(leases, 'image-pipeline-scheduler', log) });
   pipelines.scheduler.start();
   // Image Builder: the resources (components, recipes, configurations, tags, client tokens).
   const imageBuilder: ImageBuilderServices = {
@@ -178,6 +235,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       store: store.imageBuilder, clock, ec2: { images, allowedImages, ...compute.services },
       validateDocument: validateComponentDocument,
       amazonComponents,
+      leases,
     }),
     hygiene,
     lifecycle,
@@ -200,6 +258,9 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),
+    leases,
+    hypervisor: compute.hypervisor,
+    cluster,
     async reset() {
       await builds.close();
       await lifecycle.runner.idle();
@@ -211,17 +272,20 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
       await loadCatalog(store, blocks, catalog, catalogOptions);
     },
     async close() {
-      clearInterval(gcTimer);
-      clearInterval(sweepTimer);
+      clearInterval(claimTimer);
+      for (const stop of stopSingletons) stop();
       await copySchedules?.close();
       await pipelines.scheduler.close();
       await builds.close();
       await lifecycle.close();
       await compute.close();
+      await cluster.close();
       // Writes the guests (the simulator's) left in volumes' write buffers.
       await volumeData.flushAll().catch((err) => log.error({ err }, 'flushing volumes at shutdown failed'));
       await copier.idle();
       await volumeSnapshots.idle();
+      // Frees this node's leases: the others take its schedules over at once, not after expiry.
+      await leases.close();
       await store.close();
     },
   };

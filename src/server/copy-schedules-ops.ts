@@ -9,7 +9,11 @@ const json = (status: number, body: unknown) => ({ status, body: JSON.stringify(
 export async function handleCopyScheduleOps(app: App, method: string, path: string): Promise<{ status: number; body: string } | undefined> {
   if (path !== PREFIX && !path.startsWith(`${PREFIX}/`)) return undefined;
   const scheduler = app.copySchedules;
-  if (method === 'GET' && path === PREFIX) return json(200, { schedules: scheduler?.status() ?? [] });
+  if (method === 'GET' && path === PREFIX) {
+    // Runs other nodes made are in the shared state, not in this node's memory.
+    await scheduler?.refresh();
+    return json(200, { schedules: scheduler?.status() ?? [] });
+  }
   const m = /^\/_amiforge\/copy-schedules\/([^/]+)\/run$/.exec(path);
   if (method === 'POST' && m) {
     const name = decodeURIComponent(m[1]);
@@ -18,7 +22,8 @@ export async function handleCopyScheduleOps(app: App, method: string, path: stri
       return json(404, { error: `No copy schedule named "${name}"${known.length ? ` (configured: ${known.join(', ')})` : '; start the server with --copy-schedules FILE'}.` });
     }
     const triggered = (await scheduler!.trigger(name, 'manual'))!;
-    return json(202, { schedule: name, started: triggered.started, status: triggered.started ? 'started' : 'already running' });
+    const status = triggered.started ? 'started' : triggered.elsewhere ? 'already running on another node' : 'already running';
+    return json(202, { schedule: name, started: triggered.started, status });
   }
   return json(404, { error: `No such endpoint: ${method} ${path}` });
 }

@@ -11,6 +11,8 @@ import type { AccountDirectory } from '../identity/accounts.ts';
 import type { InstanceStateName } from '../ports/instance-repository.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { Logger } from './logger.ts';
+import type { CopyScheduleState, CopyScheduleStateStore } from '../ports/copy-schedule-state.ts';
+import type { LeaseKeeper } from '../domain/cluster/lease-keeper.ts';
 
 /** The schedules in `file`; an Error naming the file, schedule and field when anything is wrong. */
 export function readCopySchedules(file: string, accounts: AccountDirectory | undefined): CopyScheduleSpec[] {
@@ -38,6 +40,8 @@ export function createCopyScheduler(o: {
   services: Omit<CopyRunDeps, 'instancesUsing' | 'now' | 'orgOf'>;
   accounts?: AccountDirectory;
   log: Logger;
+  /** This node's work leases: a run is made by the node holding copy-schedule:NAME. */
+  leases: LeaseKeeper;
 }): CopyScheduler {
   const deps: CopyRunDeps = {
     ...o.services,
@@ -48,9 +52,35 @@ export function createCopyScheduler(o: {
   };
   return new CopyScheduler({
     specs: o.specs,
-    state: new JsonScheduleStateStore(join(o.dataDir, 'copy-schedules-state.json')),
+    state: importingJsonState(o.store.copyScheduleState, new JsonScheduleStateStore(join(o.dataDir, 'copy-schedules-state.json'))),
     now: () => new Date(),
+    retryMs: o.leases.ttlMs,
+    claim: async (name) => {
+      const lease = `copy-schedule:${name}`;
+      const lost = await o.leases.acquire(lease);
+      return lost && { lost, release: () => o.leases.release(lease) };
+    },
     log: o.log,
     run: (spec, trigger, signal) => runCopySchedule(spec, deps, trigger, signal),
   });
+}
+
+/**
+ * The state lives in the metadata store (shared by every node); a data directory from before
+ * keeps it in a JSON file, read once when the store has none so no run is repeated or missed.
+ */
+function importingJsonState(shared: CopyScheduleStateStore, legacy: CopyScheduleStateStore): CopyScheduleStateStore {
+  let imported = false;
+  return {
+    async load(): Promise<Map<string, CopyScheduleState>> {
+      let states = await shared.load();
+      if (!imported && !states.size) {
+        for (const [name, state] of await legacy.load()) await shared.save(name, state);
+        states = await shared.load();
+      }
+      imported = true;
+      return states;
+    },
+    save: (name, state) => shared.save(name, state),
+  };
 }

@@ -19,6 +19,7 @@ import type { App } from './app.ts';
 import type { Logger } from './logger.ts';
 import { handleOps, VERSION } from './ops.ts';
 import { AMIFORGE_SERVICE, dispatchAmiforge } from './amiforge-api.ts';
+import { ec2Route, forwardRequest, FORWARDED_BY } from './instance-forwarding.ts';
 
 const MAX_BODY = 16 * 1024 * 1024;
 /** How long a refused connection is read and drained before it is closed regardless (see refuse). */
@@ -36,6 +37,8 @@ interface Outcome {
   service?: string;
   action?: string;
   errorCode?: string;
+  /** The node that served the request, when it was forwarded there. */
+  forwardedTo?: string;
 }
 
 /**
@@ -171,6 +174,21 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
     }
     const fields = ec2Fields(rawQuery, req, body);
     outcome.action = fields.find(([k]) => k === 'Action')?.[1];
+    // A request that needs an instance's guest goes to the node running it, as it came.
+    const forwardedBy = req.headers[FORWARDED_BY];
+    const route = await ec2Route({
+      store: app.store, ownership: app.cluster.ownership, action: outcome.action, fields, caller,
+      forwardedBy: typeof forwardedBy === 'string' ? forwardedBy : forwardedBy?.[0],
+    });
+    if (route.kind === 'forward') {
+      const answer = await forwardRequest(req, body, route, app.cluster.nodeId);
+      Object.assign(outcome, {
+        status: answer.status, body: answer.body, contentType: answer.headers['content-type'] ?? 'text/xml;charset=UTF-8',
+        headers: answer.headers, forwardedTo: route.nodeId,
+        errorCode: answer.status >= 400 ? /<Code>([^<]*)<\/Code>/.exec(answer.body.toString('utf8'))?.[1] : undefined,
+      });
+      return outcome;
+    }
     outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2, authorize?.ec2);
   } catch (err) {
     const e = isServiceError(err) ? err
@@ -212,7 +230,8 @@ export function createHttpServer(app: App, log: Logger): Server {
       ...outcome.headers,
       'content-type': outcome.contentType,
       'content-length': body.length,
-      'x-amzn-requestid': requestId,
+      // A forwarded request's answer keeps the serving node's request id, the one in its body.
+      'x-amzn-requestid': outcome.forwardedTo ? outcome.headers?.['x-amzn-requestid'] ?? requestId : requestId,
       'server': `amiforge/${VERSION}`,
     });
     res.end(body);
@@ -221,7 +240,7 @@ export function createHttpServer(app: App, log: Logger): Server {
     const cause = (outcome as { cause?: Error }).cause;
     const entry = {
       requestId, account: outcome.account, user: outcome.user, region: outcome.region, service: outcome.service,
-      action: outcome.action, status: outcome.status, errorCode: outcome.errorCode,
+      action: outcome.action, status: outcome.status, errorCode: outcome.errorCode, forwardedTo: outcome.forwardedTo,
       latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
     };
     if (cause) log.error({ ...entry, err: cause }, 'request failed');

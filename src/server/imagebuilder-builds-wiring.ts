@@ -13,13 +13,14 @@ import type { Clock } from '../ports/clock.ts';
 import { randomIds } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { Logger } from './logger.ts';
+import type { LeaseKeeper } from '../domain/cluster/lease-keeper.ts';
 
 /** How often a build looks at an instance or image it waits for (the store, in process: cheap). */
 const POLL_MS = { sim: 10, qemu: 250 };
 /** Pause between SSH connection rounds while a guest boots. */
 const SSH_RETRY_MS = 1000;
 
-export function createBuildService(d: { config: ServerConfig; store: MetadataStore; ec2: BuildEc2Services; clock: Clock; log: Logger; hygiene?: HygieneGate }): BuildService {
+export function createBuildService(d: { config: ServerConfig; store: MetadataStore; ec2: BuildEc2Services; clock: Clock; log: Logger; hygiene?: HygieneGate; leases?: LeaseKeeper }): BuildService {
   const driver = d.config.hypervisor.driver;
   return new BuildService({
     records: d.store.imageBuilder, clock: d.clock, ids: randomIds,
@@ -29,5 +30,6 @@ export function createBuildService(d: { config: ServerConfig; store: MetadataSto
     hygiene: d.hygiene,
     managedComponents: amazonComponents,
     onError: (what, err) => d.log.error({ err }, `${what} failed`),
+    leases: d.leases,
   });
 }

@@ -14,7 +14,9 @@ export function createPipelines(o: {
   builds: PipelineBuildStarter;
   log: Logger;
   amazonComponents?: (region: string) => Component[];
+  /** True on the node that runs the schedules (src/domain/cluster/singleton.ts). */
+  leading?: () => Promise<boolean>;
 }): { service: PipelineService; scheduler: PipelineScheduler } {
   const service = new PipelineService({ store: o.store, builds: o.builds, clock: o.clock, amazonComponents: o.amazonComponents });
-  return { service, scheduler: new PipelineScheduler({ pipelines: service, clock: o.clock, log: o.log }) };
+  return { service, scheduler: new PipelineScheduler({ pipelines: service, clock: o.clock, log: o.log, leading: o.leading }) };
 }

@@ -1,5 +1,6 @@
 // Wiring of Image Builder's resource services: the record store, the clock and the EC2 lookups
 // the rules need (images a recipe may start from, instance types, the caller's network and keys).
+import type { LeaseKeeper } from '../domain/cluster/lease-keeper.ts';
 import { ClientTokenService } from '../domain/imagebuilder/resources/client-tokens.ts';
 import { ComponentService } from '../domain/imagebuilder/resources/component-service.ts';
 import { IbTagService } from '../domain/imagebuilder/resources/tag-service.ts';
@@ -25,6 +26,8 @@ export interface ResourceWiringDeps {
   validateDocument: (data: string) => void;
   /** Amazon-managed components of a region. */
   amazonComponents: (region: string) => Component[];
+  /** This node's work leases: a ClientToken's request acts once across nodes. */
+  leases?: LeaseKeeper;
 }
 
 /** EC2's answers the resource rules need; any EC2 error means "no such thing for this caller". */
@@ -57,7 +60,7 @@ export function createImageBuilderResources(d: ResourceWiringDeps) {
   });
   const ec2 = ec2Lookups(d.ec2);
   return {
-    clientTokens: new ClientTokenService(base),
+    clientTokens: new ClientTokenService({ ...base, leases: d.leases }),
     components,
     imageRecipes: new ImageRecipeService({ ...base, components, ec2 }),
     infrastructure: new InfrastructureConfigurationService({ ...base, ec2 }),

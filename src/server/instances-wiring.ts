@@ -28,6 +28,7 @@ import type { Hypervisor } from '../ports/hypervisor.ts';
 import type { IdGenerator } from '../ports/ids.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { Logger } from './logger.ts';
+import type { InstanceOwnership } from '../domain/instances/instance-ownership.ts';
 
 export interface InstanceWiringDeps {
   config: ServerConfig;
@@ -45,6 +46,10 @@ export interface InstanceWiringDeps {
   log: Logger;
   /** The driver (createHypervisor); the simulator when not given. */
   hypervisor?: Hypervisor;
+  /** Several nodes on one store: true on the node that sweeps terminated instances (src/domain/cluster/singleton.ts). */
+  leadingSweep?: () => Promise<boolean>;
+  /** Which node runs each guest, when API nodes share the store (app.ts); a lone node otherwise. */
+  ownership?: InstanceOwnership;
 }
 
 export interface HypervisorWiring {
@@ -63,12 +68,22 @@ export async function createHypervisor(config: ServerConfig, log: Logger, o: Hyp
   if (config.hypervisor.driver === 'sim') return new SimHypervisor({ bootMs: config.hypervisor.bootMs });
   const kernels = o.catalog ? catalogFiles(o.catalog, config.buildDir) : new Map<string, string>();
   return QemuHypervisor.create({
-    imageDir: config.baseImageDir, runtimeDir: defaultRuntimeDir(config.dataDir), kernelFiles: (imageId) => kernels.get(imageId),
+    imageDir: config.baseImageDir, runtimeDir: nodeRuntimeDir(config), kernelFiles: (imageId) => kernels.get(imageId),
     forwardPortOffset: config.hypervisor.forwardPortOffset,
     // Config refuses a host address range beyond loopback without --allow-public-forwarding.
     forwardBeyondLoopback: config.network.first >>> 24 !== 127 || config.network.last >>> 24 !== 127,
     onError: (what, err) => log.error({ err }, `${what} failed`),
   });
+}
+
+/**
+ * QEMU's sockets and pid files. Nodes given their own --node-id may share one data directory
+ * (a cluster on one machine): each keeps its own, so one never ends another's guests as a
+ * crash's leftovers. The default node keeps the directory it always had.
+ */
+function nodeRuntimeDir(config: ServerConfig): string {
+  const dir = defaultRuntimeDir(config.dataDir);
+  return !config.nodeId || config.nodeIdFile ? dir : `${dir}-${config.nodeId}`;
 }
 
 export function createInstanceServices(d: InstanceWiringDeps) {
@@ -79,14 +94,15 @@ export function createInstanceServices(d: InstanceWiringDeps) {
   const network = new InstanceNetwork({
     store: d.store, hypervisor, hostAddresses: { first: hostAddresses.first, last: hostAddresses.last }, onError,
     onRefused: (instanceId, refused) => d.log.warn({ instanceId, refused }, 'host ports not forwarded to the guest'),
+    nodeId: d.ownership?.nodeId,
   });
   const instanceVolumes = new InstanceVolumes({ store: d.store, volumes: d.volumes, volumeData: d.volumeData });
   const lifecycle = new InstanceLifecycle({
     store: d.store, clock: d.clock, hypervisor, volumes: instanceVolumes, stopTimeoutMs: STOP_TIMEOUT_MS, onError,
-    unlockVolume: (caller, v) => d.volumeData.unlock(caller, v), network,
+    unlockVolume: (caller, v) => d.volumeData.unlock(caller, v), network, ownership: d.ownership,
   });
   const services = {
-    instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle, network }),
+    instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle, network, ownership: d.ownership }),
     launcher: new InstanceLauncher({
       store: d.store, clock: d.clock, ids: d.ids, images: d.images, snapshots: d.snapshots, volumes: d.volumes, lifecycle,
       instanceLimit: d.config.instanceLimit, allowedImages: d.allowedImages, network,
@@ -106,6 +122,7 @@ export function createInstanceServices(d: InstanceWiringDeps) {
   return {
     hypervisor,
     services,
+    network,
     /** Start-up: settle CreateImage images and instances a previous process left mid-way. */
     async recover(): Promise<void> {
       await services.imageCreator.recover();
@@ -113,7 +130,10 @@ export function createInstanceServices(d: InstanceWiringDeps) {
       if (n) d.log.info({ instances: n, hypervisor: hypervisor.name }, 'instances recovered after restart');
       await lifecycle.sweepTerminated();
       // Terminated instances disappear an hour after termination; checked every minute.
-      sweepTimer = setInterval(() => void lifecycle.sweepTerminated().catch((err) => onError('sweep of terminated instances', err)), 60_000);
+      const sweep = async () => {
+        if (!d.leadingSweep || (await d.leadingSweep())) await lifecycle.sweepTerminated();
+      };
+      sweepTimer = setInterval(() => void sweep().catch((err) => onError('sweep of terminated instances', err)), 60_000);
       sweepTimer.unref();
     },
     /** Test-suite reset: every guest is ended before the store is emptied. */

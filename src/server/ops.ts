@@ -6,6 +6,7 @@ import { implementedEc2Actions } from '../api/ec2/dispatcher.ts';
 import { GC_GRACE_MS, type App } from './app.ts';
 import { handleCopyScheduleOps } from './copy-schedules-ops.ts';
 import { handleLifecycleOps } from './lifecycle-ops.ts';
+import { healthReport } from './health.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -30,8 +31,14 @@ export async function handleOps(app: App, method: string, path: string): Promise
   const lifecycle = await handleLifecycleOps(app, method, path);
   if (lifecycle) return lifecycle;
   switch (`${method} ${path}`) {
-    case 'GET /_amiforge/health':
-      return json(200, { status: 'ok' });
+    case 'GET /_amiforge/nodes':
+      // The live nodes sharing this store: where each is reached, its heartbeat, the instances
+      // whose guests it runs, and the work leases it holds (docs/cluster.md).
+      return json(200, { nodeId: app.config.nodeId, leaseMs: app.config.leaseMs, nodes: await app.cluster.nodes() });
+    case 'GET /_amiforge/health': {
+      const health = await healthReport(app);
+      return json(health.status, health.body);
+    }
     case 'GET /_amiforge/version':
       return json(200, {
         name: 'amiforge', version: VERSION, node: process.version,

@@ -822,6 +822,105 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal(await s.imageBuilder.get(one.arn), undefined);
     }));
 
+    test('a snapshot update with ifState writes only while the stored state is that one', withStore(async (s) => {
+      const snap = snapshot(A, { state: 'pending', progress: 0 });
+      await s.snapshots.insert(snap);
+      const stale = structuredClone(snap);
+      assert.equal(await s.snapshots.update({ ...snap, state: 'completed', progress: 100 }, { ifState: 'pending' }), true);
+      assert.equal(await s.snapshots.update({ ...stale, progress: 40 }, { ifState: 'pending' }), false, 'a stale pending record is not written back');
+      assert.equal(await s.snapshots.update({ ...stale, state: 'error' }, { ifState: 'pending' }), false);
+      const now = await s.snapshots.get(R, snap.snapshotId);
+      assert.equal(now?.state, 'completed');
+      assert.equal(now?.progress, 100);
+      assert.equal(await s.snapshots.update({ ...now!, description: 'plain update' }), true);
+      assert.equal(await s.snapshots.update(snapshot(A)), false, 'nothing to update');
+    }));
+
+    test('a work lease is held by one node at a time until it expires', withStore(async (s) => {
+      const t0 = new Date('2026-01-01T00:00:00Z');
+      const at = (ms: number) => new Date(t0.getTime() + ms);
+      assert.equal(await s.leases.acquire('gc', 'node-a', 3000, t0), true);
+      assert.equal(await s.leases.acquire('gc', 'node-b', 3000, at(1000)), false, 'another holder waits for expiry');
+      assert.equal(await s.leases.acquire('gc', 'node-a', 3000, at(2000)), true, 'the holder renews by acquiring again');
+      assert.equal(await s.leases.acquire('gc', 'node-b', 3000, at(4999)), false, 'renewed until 5000');
+      assert.equal(await s.leases.acquire('gc', 'node-b', 3000, at(5000)), true, 'expired: taken over');
+      assert.deepEqual(await s.leases.held(), [{ name: 'gc', holder: 'node-b', expiresAt: at(8000) }]);
+      assert.deepEqual(await s.leases.renew(['gc'], 'node-a', 3000, at(5100)), [], 'the old holder cannot renew');
+      await s.leases.release('gc', 'node-a');
+      assert.equal((await s.leases.held('node-b')).length, 1, 'nor release another holder\'s lease');
+      await s.leases.release('gc', 'node-b');
+      assert.deepEqual(await s.leases.held(), []);
+      assert.equal(await s.leases.acquire('gc', 'node-a', 3000, at(5200)), true, 'released: free at once');
+    }));
+
+    test('work leases renew only what the holder holds; held lists by holder', withStore(async (s) => {
+      const t0 = new Date('2026-01-01T00:00:00Z');
+      await s.leases.acquire('copy:1', 'node-a', 1000, t0);
+      await s.leases.acquire('copy:2', 'node-a', 1000, t0);
+      await s.leases.acquire('copy:3', 'node-b', 1000, t0);
+      const renewed = await s.leases.renew(['copy:1', 'copy:2', 'copy:3', 'copy:missing'], 'node-a', 5000, new Date(t0.getTime() + 500));
+      assert.deepEqual(renewed.sort(), ['copy:1', 'copy:2']);
+      assert.deepEqual((await s.leases.held('node-a')).map((l) => [l.name, l.expiresAt.getTime() - t0.getTime()]), [['copy:1', 5500], ['copy:2', 5500]]);
+      assert.deepEqual((await s.leases.held('node-b')).map((l) => l.name), ['copy:3']);
+      assert.deepEqual(await s.leases.renew([], 'node-a', 5000, t0), []);
+    }));
+
+    test('concurrent acquisitions of a free lease: exactly one wins', withStore(async (s) => {
+      const now = new Date('2026-01-01T00:00:00Z');
+      const results = await Promise.all(['a', 'b', 'c', 'd'].map((n) => s.leases.acquire('sweep', `node-${n}`, 1000, now)));
+      assert.equal(results.filter(Boolean).length, 1);
+    }));
+
+    test('copy schedules\' state is saved whole per schedule and read back', withStore(async (s) => {
+      assert.deepEqual(await s.copyScheduleState.load(), new Map());
+      await s.copyScheduleState.save('nightly', { firstSeenAt: '2026-01-01T00:00:00.000Z', runningSince: '2026-01-02T00:00:00.000Z' });
+      await s.copyScheduleState.save('weekly', { firstSeenAt: '2026-01-01T00:00:00.000Z' });
+      await s.copyScheduleState.save('nightly', { firstSeenAt: '2026-01-01T00:00:00.000Z' });
+      assert.deepEqual(await s.copyScheduleState.load(), new Map([
+        ['nightly', { firstSeenAt: '2026-01-01T00:00:00.000Z' }],
+        ['weekly', { firstSeenAt: '2026-01-01T00:00:00.000Z' }],
+      ]));
+    }));
+
+    test('instances record the node running them; onNode lists a node\'s instances by state', withStore(async (s) => {
+      const one = instance(A, 'i-00000000000000011', { nodeId: 'node-1', state: 'running' });
+      const two = instance(A, 'i-00000000000000012', { nodeId: 'node-1', state: 'stopped' });
+      const three = instance(B, 'i-00000000000000013', { nodeId: 'node-2', state: 'running' });
+      const legacy = instance(B, 'i-00000000000000014', { state: 'running' });
+      await s.instances.insert([one, two]);
+      await s.instances.insert([three]);
+      await s.instances.insert([legacy]);
+      assert.equal((await s.instances.get(R, one.instanceId))?.nodeId, 'node-1');
+      assert.deepEqual((await s.instances.onNode('node-1', ['running', 'pending'])).map((r) => r.instanceId), [one.instanceId]);
+      assert.deepEqual((await s.instances.onNode('node-1', ['running', 'stopped'])).map((r) => r.instanceId), [one.instanceId, two.instanceId]);
+      // Ownership moves with a start on another node.
+      await s.instances.update({ ...two, state: 'pending', nodeId: 'node-2' });
+      assert.deepEqual((await s.instances.onNode('node-2', ['running', 'pending'])).map((r) => r.instanceId), [two.instanceId, three.instanceId]);
+      assert.deepEqual((await s.instances.onNode('node-1', ['stopped'])), []);
+    }));
+
+    test('node registry: heartbeats insert and renew, live nodes by lease, remove', withStore(async (s) => {
+      const t0 = new Date('2026-01-01T00:00:00.000Z');
+      const at = (ms: number) => new Date(t0.getTime() + ms);
+      const n1 = { nodeId: 'node-a', url: 'http://127.0.0.1:4566', startedAt: t0.toISOString(), hypervisor: 'sim' };
+      const n2 = { nodeId: 'node-b', url: 'http://127.0.0.1:4567', startedAt: t0.toISOString(), hypervisor: 'qemu' };
+      assert.equal(await s.nodes.get('node-a'), undefined);
+      await s.nodes.heartbeat(n1, t0);
+      await s.nodes.heartbeat(n2, at(1000));
+      assert.deepEqual(await s.nodes.get('node-a'), { ...n1, lastHeartbeat: t0.toISOString() });
+      assert.deepEqual((await s.nodes.live(at(2000), 3000)).map((n) => n.nodeId), ['node-a', 'node-b']);
+      assert.deepEqual((await s.nodes.live(at(3500), 3000)).map((n) => n.nodeId), ['node-b'], 'node-a\'s lease ran out');
+      // A renewed heartbeat (a restart with the same id: a new URL and start) replaces the record.
+      await s.nodes.heartbeat({ ...n1, url: 'http://127.0.0.1:5000', startedAt: at(3000).toISOString() }, at(3500));
+      const renewed = await s.nodes.get('node-a');
+      assert.equal(renewed?.url, 'http://127.0.0.1:5000');
+      assert.equal(renewed?.lastHeartbeat, at(3500).toISOString());
+      assert.deepEqual((await s.nodes.live(at(4500), 3000)).map((n) => n.nodeId), ['node-a']);
+      assert.equal(await s.nodes.remove('node-a'), true);
+      assert.equal(await s.nodes.remove('node-a'), false);
+      assert.deepEqual((await s.nodes.live(at(3500), 3000)).map((n) => n.nodeId), ['node-b']);
+    }));
+
     test('reset empties everything', withStore(async (s) => {
       await s.images.insert(image(A, 'gone'));
       await s.snapshots.insert(snapshot(A));

@@ -1,7 +1,7 @@
-// PostgreSQL migration 2: stored images were EC2's wire `Image` members (ImageId,
+// PostgreSQL migration 4: stored images were EC2's wire `Image` members (ImageId,
 // BlockDeviceMappings[].Ebs.SnapshotId, ...); they become the image record (imageId,
 // blockDeviceMappings[].ebs.snapshotId, ...), as SQLite's migration 3 does. Frozen with the
-// migration: it converts the shape version 1 stored, whatever the record becomes later.
+// migration: it converts the shape versions 1-3 stored, whatever the record becomes later.
 
 export const IMAGE_RECORDS_SQL = `
 -- Every key of every nested object gets a lower-case first letter; ImageOwnerAlias is ownerAlias.

@@ -18,10 +18,11 @@ export class PgInstances implements InstanceRepository {
 
   async insert(records: InstanceRecord[], tags?: { account: string; tags: Tag[] }): Promise<void> {
     await this.db.tx(async (q) => {
-      await q.query(`INSERT INTO instances (instance_id, region, owner_id, state, client_token, terminated_at, doc)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])`, [
+      await q.query(`INSERT INTO instances (instance_id, region, owner_id, state, client_token, terminated_at, doc, node_id)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[])`, [
         records.map((r) => r.instanceId), records.map((r) => r.region), records.map((r) => r.ownerId), records.map((r) => r.state),
         records.map((r) => r.clientToken ?? null), records.map((r) => r.terminatedAt ?? null), records.map((r) => JSON.stringify(r)),
+        records.map((r) => r.nodeId ?? null),
       ]);
       if (tags?.tags.length && records.length) {
         await putTags(q, tags.account, records[0].region, records.map((r) => ({ id: r.instanceId, type: 'instance' })), tags.tags);
@@ -35,8 +36,8 @@ export class PgInstances implements InstanceRepository {
   }
 
   async update(r: InstanceRecord): Promise<void> {
-    await this.db.query('UPDATE instances SET state = $1, terminated_at = $2, doc = $3::jsonb WHERE instance_id = $4 AND region = $5',
-      [r.state, r.terminatedAt ?? null, JSON.stringify(r), r.instanceId, r.region]);
+    await this.db.query('UPDATE instances SET state = $1, terminated_at = $2, doc = $3::jsonb, node_id = $6 WHERE instance_id = $4 AND region = $5',
+      [r.state, r.terminatedAt ?? null, JSON.stringify(r), r.instanceId, r.region, r.nodeId ?? null]);
   }
 
   async delete(region: string, instanceId: string): Promise<boolean> {
@@ -71,6 +72,11 @@ export class PgInstances implements InstanceRepository {
     const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM instances WHERE region = $1 AND owner_id = $2
       AND state <> 'terminated'`, [region, ownerId]);
     return row.n;
+  }
+
+  async onNode(nodeId: string, states: InstanceStateName[]): Promise<InstanceRecord[]> {
+    return (await this.db.query<Doc<InstanceRecord>>('SELECT doc FROM instances WHERE node_id = $1 AND state = ANY($2::text[]) ORDER BY instance_id',
+      [nodeId, states])).map((r) => r.doc);
   }
 
   async inStates(states: InstanceStateName[]): Promise<InstanceRecord[]> {

@@ -1,4 +1,4 @@
-// The PostgreSQL schema's own versions on a real server: a database left at version 1 (images
+// The PostgreSQL schema's own versions on a real server: a database left at version 3 (images
 // stored as EC2 wire members) is brought to the image record in place, rows and reads intact.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,11 +16,11 @@ const R = 'us-east-1';
 const A = '111111111111';
 const T = '2026-01-02T03:04:05.000Z';
 
-test('a database at version 1 has its images converted to records by version 2', async () => {
+test('a database at version 3 has its images converted to records by version 4', async () => {
   const url = await pg.createDatabase();
   const db = new PgDatabase(url);
   try {
-    assert.deepEqual(await migrate(db, PG_MIGRATIONS.filter((m) => m.version === 1)), [1]);
+    assert.deepEqual(await migrate(db, PG_MIGRATIONS.filter((m) => m.version < 4)), [1, 2, 3]);
     const web = {
       ImageId: 'ami-0000000000000001a', OwnerId: A, ImageOwnerAlias: 'amazon', Name: 'web', State: 'pending', CreationDate: T,
       StateReason: { Code: 'c', Message: 'm' }, ProductCodes: [{ ProductCodeId: 'p', ProductCodeType: 'marketplace' }],

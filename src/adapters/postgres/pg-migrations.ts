@@ -3,6 +3,8 @@
 import type { Migration } from './migrations.ts';
 import { SCHEMA_A } from './schema-a.ts';
 import { SCHEMA_B } from './schema-b.ts';
+import { SCHEMA_NODES } from './schema-nodes.ts';
+import { SCHEMA_CLUSTER } from './schema-cluster.ts';
 import { IMAGE_RECORDS_SQL } from './migration-image-records.ts';
 
 export const PG_MIGRATIONS: Migration[] = [
@@ -13,6 +15,16 @@ export const PG_MIGRATIONS: Migration[] = [
   },
   {
     version: 2,
+    description: 'node registry; the node running each instance\'s guest',
+    sql: SCHEMA_NODES,
+  },
+  {
+    version: 3,
+    description: 'work leases of background work; copy schedules\' run state',
+    sql: SCHEMA_CLUSTER,
+  },
+  {
+    version: 4,
     description: 'stored images are image records (camelCase), no longer EC2 wire members',
     sql: IMAGE_RECORDS_SQL,
   },

@@ -72,11 +72,15 @@ export class PgSnapshots implements SnapshotRepository {
     return row?.doc;
   }
 
-  async update(r: SnapshotRecord): Promise<void> {
-    await this.db.tx(async (q) => {
-      await q.query(`UPDATE snapshots SET region = $2, owner_id = $3, owner_alias = $4, state = $5, is_public = $6, client_token = $7,
-        doc = $8::jsonb WHERE snapshot_id = $1`, PgSnapshots.columns(r));
+  async update(r: SnapshotRecord, options: { ifState?: SnapshotState } = {}): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      // With ifState the row is written only while still in that state (a state change several nodes race to make).
+      const rows = await q.query(`UPDATE snapshots SET region = $2, owner_id = $3, owner_alias = $4, state = $5, is_public = $6, client_token = $7,
+        doc = $8::jsonb WHERE snapshot_id = $1${options.ifState ? ' AND state = $9' : ''} RETURNING 1`,
+      options.ifState ? [...PgSnapshots.columns(r), options.ifState] : PgSnapshots.columns(r));
+      if (!rows.length) return false;
       await PgSnapshots.writePermissions(q, r);
+      return true;
     });
   }
 

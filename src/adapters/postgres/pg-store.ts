@@ -17,6 +17,9 @@ import { PgInstances, PgKeyPairs } from './pg-instances.ts';
 import { PgKeys } from './pg-keys.ts';
 import { PG_MIGRATIONS } from './pg-migrations.ts';
 import { PgNetwork } from './pg-network.ts';
+import { PgNodes } from './pg-nodes.ts';
+import { PgCopyScheduleState, PgWorkLeases } from './pg-work-leases.ts';
+import type { NodeRegistry } from '../../ports/node-registry.ts';
 import { PgRecycleBin } from './pg-recycle-bin.ts';
 import { PgSnapshots } from './pg-snapshots.ts';
 import { PgTags } from './pg-tags.ts';
@@ -36,6 +39,9 @@ export class PgMetadataStore implements MetadataStore {
   readonly recycleBin: PgRecycleBin;
   readonly network: NetworkRepository;
   readonly imageBuilder: ImageBuilderRepository;
+  readonly nodes: NodeRegistry;
+  readonly leases: PgWorkLeases;
+  readonly copyScheduleState: PgCopyScheduleState;
   /** The pool; exposed for the cluster's own tables (leases, node registry) and tests. */
   readonly db: PgDatabase;
 
@@ -52,6 +58,9 @@ export class PgMetadataStore implements MetadataStore {
     this.recycleBin = new PgRecycleBin(db, { images: this.images, snapshots: this.snapshots });
     this.network = new PgNetwork(db);
     this.imageBuilder = new PgImageBuilder(db);
+    this.nodes = new PgNodes(db);
+    this.leases = new PgWorkLeases(db);
+    this.copyScheduleState = new PgCopyScheduleState(db);
   }
 
   /** Connects to `url` (postgres://...), brings the schema to this release's version and builds the repositories. */

@@ -104,6 +104,8 @@ test('a file made by the previous release upgrades in place and keeps its rows',
   }
   const db = new DatabaseSync(file);
   assert.equal(schemaVersion(db), LATEST);
+  // Version 4's node column, on a table version 1 found already there.
+  assert.ok((db.prepare('PRAGMA table_info(instances)').all() as { name: string }[]).some((c) => c.name === 'node_id'));
   db.close();
 });
 

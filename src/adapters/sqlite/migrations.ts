@@ -3,12 +3,15 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { SqliteMigration } from './migrate.ts';
 import { SCHEMA } from './schema.ts';
-import { INSTANCE_SCHEMA } from './schema-instances.ts';
 import { RECYCLE_BIN_SCHEMA } from './schema-recycle-bin.ts';
 import { NETWORK_SCHEMA } from './schema-network.ts';
 import { IMAGEBUILDER_SCHEMA } from './schema-imagebuilder.ts';
 import { ACCOUNT_SETTINGS_SCHEMA } from './sqlite-account-settings.ts';
 import { imageDocsToRecords } from './migration-image-records.ts';
+import { INSTANCE_NODE_INDEX, INSTANCE_SCHEMA } from './schema-instances.ts';
+import { WORK_LEASES_SCHEMA } from './sqlite-work-leases.ts';
+import { COPY_SCHEDULE_STATE_SCHEMA } from './sqlite-copy-schedule-state.ts';
+import { NODES_SCHEMA } from './sqlite-nodes.ts';
 
 /** Adds a column unless the table has it already. */
 function addColumnIfMissing(db: DatabaseSync, table: string, column: string, type: string): void {
@@ -37,5 +40,14 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
     version: 3,
     description: 'stored images are image records (camelCase), no longer EC2 wire members',
     up: imageDocsToRecords,
+  },
+  {
+    version: 4,
+    // Files made before nodes: instances gain the column (new files have it from version 1).
+    description: 'several nodes: the node running each instance, the node registry, work leases, copy schedules\' run state',
+    up: (db) => {
+      addColumnIfMissing(db, 'instances', 'node_id', 'TEXT');
+      db.exec(INSTANCE_NODE_INDEX + ';' + NODES_SCHEMA + WORK_LEASES_SCHEMA + COPY_SCHEDULE_STATE_SCHEMA);
+    },
   },
 ];

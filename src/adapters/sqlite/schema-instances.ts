@@ -7,6 +7,7 @@ CREATE TABLE IF NOT EXISTS instances (
   state         TEXT NOT NULL,
   client_token  TEXT,
   terminated_at TEXT,
+  node_id       TEXT,            -- the node running its guest (InstanceRecord.nodeId)
   doc           TEXT NOT NULL    -- the InstanceRecord, JSON
 );
 CREATE INDEX IF NOT EXISTS instances_owner ON instances (region, owner_id, instance_id);
@@ -32,6 +33,9 @@ CREATE TABLE IF NOT EXISTS key_pairs (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS key_pairs_name ON key_pairs (region, owner_id, key_name);
 `;
+
+/** The node column's index: created by migration 4, once files from before nodes have the column. */
+export const INSTANCE_NODE_INDEX = 'CREATE INDEX IF NOT EXISTS instances_node ON instances (node_id, state)';
 
 /** Statements that empty these tables (the test suites' reset). */
 export const INSTANCE_RESET = 'DELETE FROM instances; DELETE FROM private_addresses; DELETE FROM key_pairs;';

@@ -20,10 +20,10 @@ export class SqliteInstances implements InstanceRepository {
 
   async insert(records: InstanceRecord[], tags?: { account: string; tags: Tag[] }): Promise<void> {
     this.tx(() => {
-      const insert = this.db.prepare(`INSERT INTO instances (instance_id, region, owner_id, state, client_token, terminated_at, doc)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`);
+      const insert = this.db.prepare(`INSERT INTO instances (instance_id, region, owner_id, state, client_token, terminated_at, node_id, doc)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
       for (const r of records) {
-        insert.run(r.instanceId, r.region, r.ownerId, r.state, r.clientToken ?? null, r.terminatedAt ?? null, JSON.stringify(r));
+        insert.run(r.instanceId, r.region, r.ownerId, r.state, r.clientToken ?? null, r.terminatedAt ?? null, r.nodeId ?? null, JSON.stringify(r));
       }
       if (tags?.tags.length && records.length) {
         putTags(this.db, tags.account, records[0].region, records.map((r) => ({ id: r.instanceId, type: 'instance' })), tags.tags);
@@ -37,8 +37,8 @@ export class SqliteInstances implements InstanceRepository {
   }
 
   async update(r: InstanceRecord): Promise<void> {
-    this.db.prepare('UPDATE instances SET state = ?, terminated_at = ?, doc = ? WHERE instance_id = ? AND region = ?')
-      .run(r.state, r.terminatedAt ?? null, JSON.stringify(r), r.instanceId, r.region);
+    this.db.prepare('UPDATE instances SET state = ?, terminated_at = ?, node_id = ?, doc = ? WHERE instance_id = ? AND region = ?')
+      .run(r.state, r.terminatedAt ?? null, r.nodeId ?? null, JSON.stringify(r), r.instanceId, r.region);
   }
 
   async delete(region: string, instanceId: string): Promise<boolean> {
@@ -80,6 +80,11 @@ export class SqliteInstances implements InstanceRepository {
   async inStates(states: InstanceStateName[]): Promise<InstanceRecord[]> {
     return (this.db.prepare('SELECT doc FROM instances WHERE state IN (SELECT value FROM json_each(?)) ORDER BY instance_id')
       .all(JSON.stringify(states)) as Row[]).map((r) => parse<InstanceRecord>(r));
+  }
+
+  async onNode(nodeId: string, states: InstanceStateName[]): Promise<InstanceRecord[]> {
+    return (this.db.prepare('SELECT doc FROM instances WHERE node_id = ? AND state IN (SELECT value FROM json_each(?)) ORDER BY instance_id')
+      .all(nodeId, JSON.stringify(states)) as Row[]).map((r) => parse<InstanceRecord>(r));
   }
 
   async terminatedBefore(cutoff: string): Promise<InstanceRecord[]> {

@@ -69,12 +69,15 @@ export class SqliteSnapshots implements SnapshotRepository {
     return row && toRecord(row);
   }
 
-  async update(r: SnapshotRecord): Promise<void> {
-    this.tx(() => {
+  async update(r: SnapshotRecord, options: { ifState?: SnapshotState } = {}): Promise<boolean> {
+    return this.tx(() => {
       const [region, owner, alias, state, isPublic, token, doc] = this.columns(r);
-      this.db.prepare(`UPDATE snapshots SET region = ?, owner_id = ?, owner_alias = ?, state = ?, is_public = ?, client_token = ?, doc = ?
-        WHERE snapshot_id = ?`).run(region, owner, alias, state, isPublic, token, doc, r.snapshotId);
+      const sql = `UPDATE snapshots SET region = ?, owner_id = ?, owner_alias = ?, state = ?, is_public = ?, client_token = ?, doc = ?
+        WHERE snapshot_id = ?${options.ifState ? ' AND state = ?' : ''}`;
+      const args = [region, owner, alias, state, isPublic, token, doc, r.snapshotId, ...(options.ifState ? [options.ifState] : [])];
+      if (!Number(this.db.prepare(sql).run(...args).changes)) return false;
       this.writePermissions(r);
+      return true;
     });
   }
 

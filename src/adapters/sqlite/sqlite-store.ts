@@ -33,6 +33,12 @@ import { SqliteImageBuilder } from './sqlite-imagebuilder.ts';
 import type { ImageBuilderRepository } from '../../ports/imagebuilder-repository.ts';
 import { SqliteNetwork } from './sqlite-network.ts';
 import type { NetworkRepository } from '../../ports/network-repository.ts';
+import { SqliteWorkLeases } from './sqlite-work-leases.ts';
+import { SqliteCopyScheduleState } from './sqlite-copy-schedule-state.ts';
+import type { WorkLeaseRepository } from '../../ports/work-leases.ts';
+import type { CopyScheduleStateStore } from '../../ports/copy-schedule-state.ts';
+import type { NodeRegistry } from '../../ports/node-registry.ts';
+import { SqliteNodes } from './sqlite-nodes.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
@@ -84,6 +90,9 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly recycleBin: RecycleBinRepository;
   readonly network: NetworkRepository;
   readonly imageBuilder: ImageBuilderRepository;
+  readonly leases: WorkLeaseRepository;
+  readonly copyScheduleState: CopyScheduleStateStore;
+  readonly nodes: NodeRegistry;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -115,6 +124,9 @@ export class SqliteMetadataStore implements MetadataStore {
     this.recycleBin = new SqliteRecycleBin(this.db, (fn) => this.tx(fn), { images, snapshots });
     this.network = new SqliteNetwork(this.db, (fn) => this.tx(fn));
     this.imageBuilder = new SqliteImageBuilder(this.db, (fn) => this.tx(fn));
+    this.leases = new SqliteWorkLeases(this.db);
+    this.copyScheduleState = new SqliteCopyScheduleState(this.db);
+    this.nodes = new SqliteNodes(this.db);
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */

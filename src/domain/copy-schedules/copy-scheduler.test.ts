@@ -72,7 +72,7 @@ test('a run the server stopped in is interrupted, and runs again at the next sta
   assert.equal(second!.started, false, 'one run at a time');
   assert.equal(first.s.status()[0].running, true);
   await first.s.close();
-  assert.equal((await t!.finished).outcome, 'interrupted');
+  assert.equal((await t!.finished)!.outcome, 'interrupted');
   assert.ok(state.saved.get('dr')!.runningSince, 'still marked running');
 
   const again = scheduler([spec({ everyMs: 3_600_000 })], state);

@@ -2,6 +2,10 @@
 // state saved before and after each run. At start-up a schedule whose time passed while the
 // server was down (or whose run the server stopped in) runs once, whatever number of runs it
 // missed: a DR copy wants the newest image now, not a backlog.
+// With several nodes on one store every node keeps the timers, and a run first claims the
+// schedule's lease (`claim`): the node that gets it reads the shared state again (another node may
+// have made this very run already) and runs; the others look again a lease period later, which is
+// also how a run cut short by a dead node is taken over (its state still says running).
 import type { CopyScheduleState, CopyScheduleStateStore } from '../../ports/copy-schedule-state.ts';
 import type { RunReport } from './copy-run.ts';
 import type { CopyScheduleSpec } from './schedule-spec.ts';
@@ -18,6 +22,13 @@ export interface CopySchedulerDeps {
   state: CopyScheduleStateStore;
   now: () => Date;
   log: ScheduleLog;
+  /**
+   * Takes the schedule's lease for one run (several nodes on one store); undefined when another
+   * node holds it. `lost` aborts when the lease goes elsewhere mid-run. Absent: runs are all this process's.
+   */
+  claim?: (name: string) => Promise<{ lost: AbortSignal; release(): Promise<void> } | undefined>;
+  /** How soon a node that found a run under way elsewhere looks again (a lease period). */
+  retryMs?: number;
 }
 
 export interface ScheduleStatus {
@@ -85,17 +96,55 @@ export class CopyScheduler {
    * Starts a run now unless one is under way (then that one is returned). Resolves once the run
    * has started; `finished` resolves with its report.
    */
-  async trigger(name: string, trigger: RunReport['trigger'] = 'manual'): Promise<{ started: boolean; finished: Promise<RunReport> } | undefined> {
+  async trigger(name: string, trigger: RunReport['trigger'] = 'manual'): Promise<{ started: boolean; elsewhere?: boolean; finished: Promise<RunReport | undefined> } | undefined> {
     const entry = this.entries.get(name);
     if (!entry) return undefined;
     if (entry.running) return { started: false, finished: entry.running.promise };
     if (this.closed) throw new Error('the server is shutting down');
+    let claimed: Awaited<ReturnType<NonNullable<CopySchedulerDeps['claim']>>>;
+    if (this.deps.claim) {
+      claimed = await this.deps.claim(name);
+      // A run may have started here while the claim was awaited.
+      const started = entry.running as Entry['running'];
+      if (started) {
+        await claimed?.release();
+        return { started: false, finished: started.promise };
+      }
+      if (!claimed) {
+        // Running on another node: look again later (it may die mid-run), unless asked by hand.
+        if (trigger !== 'manual') this.arm(entry, new Date(this.deps.now().getTime() + (this.deps.retryMs ?? 30_000)));
+        return { started: false, elsewhere: true, finished: Promise.resolve(undefined) };
+      }
+      // Another node may have made this run already: decide on the shared state.
+      const fresh = (await this.deps.state.load()).get(name);
+      if (fresh) entry.state = fresh;
+      if (trigger !== 'manual' && !entry.state.runningSince) {
+        const due = nextRunAfter(entry.spec, new Date(entry.state.lastRun?.startedAt ?? entry.state.firstSeenAt));
+        if (!due || due > this.deps.now()) {
+          await claimed.release();
+          this.arm(entry, due);
+          return { started: false, finished: Promise.resolve(entry.state.lastRun) };
+        }
+      }
+      // A run the state still calls running was cut short (by this node's or another's death).
+      if (trigger === 'schedule' && entry.state.runningSince) trigger = 'missed';
+    }
     clearTimeout(entry.timer);
     entry.nextRunAt = undefined;
     const abort = new AbortController();
-    const promise = this.runEntry(entry, trigger, abort.signal);
+    const signal = claimed ? AbortSignal.any([abort.signal, claimed.lost]) : abort.signal;
+    const promise = this.runEntry(entry, trigger, signal).finally(() => claimed?.release());
     entry.running = { promise, abort };
     return { started: true, finished: promise };
+  }
+
+  /** Reads the shared state again (runs other nodes made) for the schedules not running here. */
+  async refresh(): Promise<void> {
+    const saved = await this.deps.state.load();
+    for (const [name, entry] of this.entries) {
+      const state = saved.get(name);
+      if (state && !entry.running) entry.state = state;
+    }
   }
 
   private async runEntry(entry: Entry, trigger: RunReport['trigger'], signal: AbortSignal): Promise<RunReport> {

@@ -72,21 +72,27 @@ export class ImageCopies {
     const tags = req.CopyImageTags ? await this.withSourceTags(caller, req, imageTags) : imageTags;
     const record: ImageRecord = { region: caller.region, image, launchPermissions: [] };
     if (req.ClientToken) record.clientToken = { token: req.ClientToken, requestDigest: digest };
+    // Until its copies are stored, no other node may take the image for one whose node died.
+    const made = await this.deps.pendingImages.making(caller.region, imageId);
     try {
-      await this.deps.store.images.insert(record, { account: caller.account, tags });
-    } catch (err) {
-      // A concurrent request with the same token (and name) got there first: it is this request.
-      const prior = req.ClientToken && await this.repeated(caller, req.ClientToken, digest);
-      if (prior) return prior;
-      throw err;
-    }
-    try {
-      await this.deps.snapshots.startCopies(caller, [...copies.values()].map((c) => ({ record: c, tags: snapshotTags })));
-    } catch (err) {
-      // Nothing half-written: the copies already stored go with the image.
-      for (const c of copies.values()) await this.deps.store.snapshots.delete(caller.region, c.snapshotId);
-      await this.deps.store.images.delete(caller.region, imageId);
-      throw err;
+      try {
+        await this.deps.store.images.insert(record, { account: caller.account, tags });
+      } catch (err) {
+        // A concurrent request with the same token (and name) got there first: it is this request.
+        const prior = req.ClientToken && await this.repeated(caller, req.ClientToken, digest);
+        if (prior) return prior;
+        throw err;
+      }
+      try {
+        await this.deps.snapshots.startCopies(caller, [...copies.values()].map((c) => ({ record: c, tags: snapshotTags })));
+      } catch (err) {
+        // Nothing half-written: the copies already stored go with the image.
+        for (const c of copies.values()) await this.deps.store.snapshots.delete(caller.region, c.snapshotId);
+        await this.deps.store.images.delete(caller.region, imageId);
+        throw err;
+      }
+    } finally {
+      await made();
     }
     if (!copies.size) await this.deps.pendingImages.settle(caller.region, imageId);
     return { ImageId: imageId };

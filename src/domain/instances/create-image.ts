@@ -70,10 +70,18 @@ export class ImageCreator {
     image.sourceImageId = r.imageId;
     image.sourceImageRegion = caller.region;
     image.platformDetails = r.platformDetails;
-    // Inserting first makes a duplicate name fail before the instance is touched.
-    await this.deps.store.images.insert({ region: caller.region, image, launchPermissions: [] }, { account: caller.account, tags: imageTags },
-      { requireSnapshots: mappedSnapshots(image, taking) });
-    this.deps.lifecycle.work.start(`create image ${imageId}`, () => this.snapshot(caller, r, imageId, planned, snapshotTags, !!req.NoReboot));
+    // Until its snapshots are taken (the guest may take long to stop), no other node may take
+    // the image for one whose node died.
+    const made = await this.deps.pendingImages.making(caller.region, imageId);
+    try {
+      // Inserting first makes a duplicate name fail before the instance is touched.
+      await this.deps.store.images.insert({ region: caller.region, image, launchPermissions: [] }, { account: caller.account, tags: imageTags },
+        { requireSnapshots: mappedSnapshots(image, taking) });
+    } catch (err) {
+      await made();
+      throw err;
+    }
+    this.deps.lifecycle.work.start(`create image ${imageId}`, () => this.snapshot(caller, r, imageId, planned, snapshotTags, !!req.NoReboot).finally(made));
     return imageId;
   }
 

@@ -132,6 +132,8 @@ export class InstanceLauncher {
           disableApiStop: !!req.DisableApiStop, shutdownBehavior: req.InstanceInitiatedShutdownBehavior ?? 'stop',
           instanceStore: plan.filter((p) => p.kind === 'store').map((p) => ({ device: p.device, virtualName: p.virtualName, sizeGiB: p.sizeGiB })),
           bootCount: 0, network: this.deps.network.interfaceOf(instanceId, placement),
+          // The guest boots under this node's hypervisor: recorded from the start, so other nodes forward to it.
+          ...(this.deps.lifecycle.nodeId ? { nodeId: this.deps.lifecycle.nodeId } : {}),
         };
         for (const p of plan) if (p.kind === 'ebs') made.push(await this.makeVolume(caller, r, p, now, volumeTags));
         records.push(r);

@@ -21,6 +21,7 @@ import { expired, findOwnedInstances, TERMINATED_RETENTION_MS } from './instance
 import { initiated, STATE_REASONS, stateChange, transition, userInitiated } from './instance-states.ts';
 import { attachmentOf, type InstanceVolumes } from './instance-volumes.ts';
 import { BackgroundWork, KeyedQueue } from './serial.ts';
+import type { InstanceOwnership } from './instance-ownership.ts';
 
 /** KMS refused an encrypted volume's key at a boot. */
 class KeyRefused extends Error {
@@ -51,6 +52,12 @@ export interface LifecycleDeps {
   onError: (what: string, err: unknown) => void;
   /** Host addresses and forwarded ports: given at every start, released at every stop. */
   network?: InstanceNetwork;
+  /**
+   * Which node runs each guest (several API nodes on one store): instances this node boots are
+   * recorded as its own, and those of a node that is gone are stopped or terminated here
+   * directly. Absent: a single node, every instance its own.
+   */
+  ownership?: InstanceOwnership;
 }
 
 export class InstanceLifecycle {
@@ -73,6 +80,16 @@ export class InstanceLifecycle {
     return this.deps.clock.now();
   }
 
+  /** This node's id, recorded on the instances whose guests it runs (undefined: a lone node). */
+  get nodeId(): string | undefined {
+    return this.deps.ownership?.nodeId;
+  }
+
+  /** The guest ran on another node that is gone: there is no guest left to ask. */
+  private async ownerGone(r: InstanceRecord): Promise<boolean> {
+    return !!this.deps.ownership && (await this.deps.ownership.ownerGone(r));
+  }
+
   // ---- booting -------------------------------------------------------------------------------
 
   /** Boots a pending instance's guest in the background (RunInstances, StartInstances, start-up). */
@@ -81,6 +98,8 @@ export class InstanceLifecycle {
     this.work.start(`boot ${r.instanceId}`, () => this.queue.run(r.instanceId, async () => {
       const current = await this.deps.store.instances.get(r.region, r.instanceId);
       if (current?.state !== 'pending') return;
+      // This node's hypervisor runs the guest from now on (a start on another node moves it here).
+      if (this.nodeId) current.nodeId = this.nodeId;
       try {
         await this.startGuest(current, true);
       } catch (err) {
@@ -245,6 +264,7 @@ export class InstanceLifecycle {
     for (const found of records) {
       out.push(await this.queue.run(found.instanceId, async () => {
         const r = (await this.deps.store.instances.get(found.region, found.instanceId))!;
+        if (await this.ownerGone(r)) return this.stopOrphan(r);
         if (r.state === 'stopping' && force) this.work.start(`stop ${r.instanceId}`, () => this.finishStop(r, true));
         if (r.state !== 'running') return stateChange(r.instanceId, r.state, r.state);
         transition(r, 'stopping', this.now(), STATE_REASONS.userShutdown, userInitiated(this.now()));
@@ -254,6 +274,17 @@ export class InstanceLifecycle {
       }));
     }
     return out;
+  }
+
+  /**
+   * An instance whose node is gone: its guest is gone too (as a failed host's), so it is stopped
+   * in the store at once. What the guest had not yet written to its volumes is lost, as in a crash.
+   */
+  private async stopOrphan(r: InstanceRecord): Promise<InstanceStateChange> {
+    const previous = r.state;
+    transition(r, 'stopping', this.now(), STATE_REASONS.userShutdown, userInitiated(this.now()));
+    await this.settleStopped(r, STATE_REASONS.userShutdown, userInitiated(this.now()));
+    return stateChange(r.instanceId, previous, 'stopping');
   }
 
   private async finishStop(r: InstanceRecord, force: boolean): Promise<void> {
@@ -297,19 +328,22 @@ export class InstanceLifecycle {
     for (const found of records) {
       out.push(await this.queue.run(found.instanceId, async () => {
         const r = (await this.deps.store.instances.get(found.region, found.instanceId))!;
-        if (r.state === 'terminated' || r.state === 'shutting-down') return stateChange(r.instanceId, r.state, r.state);
+        if (r.state === 'terminated') return stateChange(r.instanceId, r.state, r.state);
+        const orphan = await this.ownerGone(r);
+        if (r.state === 'shutting-down' && !orphan) return stateChange(r.instanceId, r.state, r.state);
         const previous = r.state;
         transition(r, 'shutting-down', this.now(), STATE_REASONS.userShutdown, userInitiated(this.now()));
         await this.deps.store.instances.update(r);
-        this.work.start(`terminate ${r.instanceId}`, () => this.finishTerminate(r));
+        // A gone node's guest is gone with it: the termination is finished here, with no guest to end.
+        this.work.start(`terminate ${r.instanceId}`, () => this.finishTerminate(r, !orphan));
         return stateChange(r.instanceId, previous, 'shutting-down');
       }));
     }
     return out;
   }
 
-  private async finishTerminate(r: InstanceRecord): Promise<void> {
-    await this.deps.hypervisor.terminate(r.instanceId);
+  private async finishTerminate(r: InstanceRecord, guestHere = true): Promise<void> {
+    if (guestHere) await this.deps.hypervisor.terminate(r.instanceId);
     await this.queue.run(r.instanceId, async () => {
       const current = await this.deps.store.instances.get(r.region, r.instanceId);
       if (current?.state !== 'shutting-down') return;
@@ -331,7 +365,8 @@ export class InstanceLifecycle {
   async withGuestDown<T>(r: InstanceRecord, fn: () => Promise<T>): Promise<T> {
     return this.queue.run(r.instanceId, async () => {
       const current = (await this.deps.store.instances.get(r.region, r.instanceId))!;
-      if (current.state !== 'running') return fn();
+      // A gone node's guest is gone with it: nothing to shut down, the volumes are as it left them.
+      if (current.state !== 'running' || (await this.ownerGone(current))) return fn();
       this.held.add(r.instanceId);
       try {
         await this.deps.hypervisor.stop(r.instanceId, { timeoutMs: this.deps.stopTimeoutMs });
@@ -356,7 +391,10 @@ export class InstanceLifecycle {
    */
   async recover(): Promise<number> {
     const alive = new Set(await this.deps.hypervisor.guests());
-    const records = await this.deps.store.instances.inStates(['pending', 'running', 'stopping', 'shutting-down']);
+    // Only this node's instances (and those from before nodes were recorded): other nodes' guests
+    // run under their hypervisors, not missing from this one's.
+    const records = (await this.deps.store.instances.inStates(['pending', 'running', 'stopping', 'shutting-down']))
+      .filter((r) => !r.nodeId || r.nodeId === this.nodeId || !this.deps.ownership);
     for (const r of records) {
       this.regions.set(r.instanceId, r.region);
       if (alive.has(r.instanceId)) continue;

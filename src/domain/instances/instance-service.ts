@@ -22,11 +22,14 @@ import { wireState } from './instance-states.ts';
 import { architectureFits, findInstanceType } from './instance-types.ts';
 import { attachmentOf } from './instance-volumes.ts';
 import { blockDeviceMappings, toWireInstance, wireGroups } from './instance-wire.ts';
+import type { InstanceOwnership } from './instance-ownership.ts';
 
 export interface InstanceServiceDeps {
   store: MetadataStore; clock: Clock; hypervisor: Hypervisor; lifecycle: InstanceLifecycle;
   /** Security groups: ModifyInstanceAttribute's groupSet, and the forwards that follow from them. */
   network?: InstanceNetwork;
+  /** Which node runs each guest: instances of a node that is gone fail their status checks. */
+  ownership?: InstanceOwnership;
 }
 
 const BATCH = 100;
@@ -105,7 +108,9 @@ export class InstanceService {
       ids: req.InstanceIds?.length ? req.InstanceIds : undefined, after: decodeToken(req.NextToken), limit, filters,
       map: instanceStatusFilters, keep: (r) => !!req.IncludeAllInstances || r.state === 'running',
     });
-    return { InstanceStatuses: views.map(({ r }) => statusOf(r)), NextToken: more ? encodeToken(views[views.length - 1].r.instanceId) : undefined };
+    const statuses: InstanceStatus[] = [];
+    for (const { r } of views) statuses.push(statusOf(r, await this.deps.ownership?.ownerGoneSince(r)));
+    return { InstanceStatuses: statuses, NextToken: more ? encodeToken(views[views.length - 1].r.instanceId) : undefined };
   }
 
   async consoleOutput(caller: Caller, instanceId: string): Promise<GetConsoleOutputResult> {
@@ -262,8 +267,25 @@ function attributeChange(req: ModifyInstanceAttributeRequest): AttributeChange {
   return changes[0];
 }
 
-function statusOf(r: InstanceRecord): InstanceStatus {
+/**
+ * `hostGoneSince`: the node running the guest is gone (its heartbeat lapsed at that time). EC2
+ * reports an instance on a failed host so: both checks impaired, reachability failed.
+ */
+function statusOf(r: InstanceRecord, hostGoneSince?: Date): InstanceStatus {
   const running = r.state === 'running';
+  if (running && hostGoneSince) {
+    const impaired = { Status: 'impaired' as const, Details: [{ Name: 'reachability' as const, Status: 'failed' as const, ImpairedSince: hostGoneSince }] };
+    return {
+      InstanceId: r.instanceId,
+      AvailabilityZone: r.availabilityZone,
+      AvailabilityZoneId: zonesOf(findRegion(r.region)!).find((z) => z.name === r.availabilityZone)?.id,
+      InstanceState: wireState(r.state),
+      InstanceStatus: impaired,
+      SystemStatus: impaired,
+      AttachedEbsStatus: { Status: 'ok' as const, Details: [{ Name: 'reachability' as const, Status: 'passed' as const }] },
+      Events: [],
+    };
+  }
   const ok = { Status: 'ok' as const, Details: [{ Name: 'reachability' as const, Status: 'passed' as const }] };
   const summary = running ? ok : { Status: 'not-applicable' as const };
   // A guest that cannot be reached fails the instance check; the system (host, network) passes.

@@ -32,6 +32,11 @@ export interface InstanceNetworkDeps {
   /** Ports the hypervisor could not forward, with why (logged). */
   onRefused: (instanceId: string, refused: ForwardsResult['refused']) => void;
   onError: (what: string, err: unknown) => void;
+  /**
+   * This node's id when several API nodes share the store: only guests it runs are handed their
+   * forwards here; a rule changed on another node reaches them through reconcile().
+   */
+  nodeId?: string;
 }
 
 export interface LaunchNetwork {
@@ -49,6 +54,8 @@ export function subnetAddressRange(subnet: SubnetRecord): { first: number; last:
 
 export class InstanceNetwork {
   private readonly deps: InstanceNetworkDeps;
+  /** The ports last handed to each running guest of this node, to tell when its groups' rules changed. */
+  private readonly handed = new Map<string, string>();
   constructor(deps: InstanceNetworkDeps) {
     this.deps = deps;
   }
@@ -135,7 +142,9 @@ export class InstanceNetwork {
       return undefined;
     }
     r.publicIpAddress = intToIpv4(address);
-    return { hostAddress: r.publicIpAddress, ports: await this.portsOf(r) };
+    const ports = await this.portsOf(r);
+    this.handed.set(r.instanceId, ports.join(','));
+    return { hostAddress: r.publicIpAddress, ports };
   }
 
   /**
@@ -150,6 +159,7 @@ export class InstanceNetwork {
 
   /** When the instance stops or terminates: EC2 releases its public address. */
   async onStop(r: InstanceRecord): Promise<void> {
+    this.handed.delete(r.instanceId);
     if (r.publicIpAddress === undefined) return;
     await this.deps.store.network.releaseHostAddress(r.instanceId);
     delete r.publicIpAddress;
@@ -170,7 +180,9 @@ export class InstanceNetwork {
     if (!r.publicIpAddress || !hv.capabilities.forwarding || !hv.setForwards) return;
     if (r.state !== 'pending' && r.state !== 'running') return;
     try {
-      const result = await hv.setForwards(r.instanceId, { hostAddress: r.publicIpAddress, ports: await this.portsOf(r) });
+      const ports = await this.portsOf(r);
+      this.handed.set(r.instanceId, ports.join(','));
+      const result = await hv.setForwards(r.instanceId, { hostAddress: r.publicIpAddress, ports });
       if (result.refused.length) this.deps.onRefused(r.instanceId, result.refused);
     } catch (err) {
       if (!(err instanceof GuestNotRunningError)) this.deps.onError(`port forwards of ${r.instanceId}`, err);
@@ -180,8 +192,29 @@ export class InstanceNetwork {
   /** After a group's rules changed: every live instance of the account that uses it. */
   async refreshGroup(caller: Caller, groupId: string): Promise<void> {
     for await (const r of this.deps.store.instances.scan({ region: caller.region, ownerId: caller.account })) {
+      if (!this.runsHere(r)) continue;
       if (r.network?.groups.some((g) => g.groupId === groupId)) await this.refreshInstance(r);
     }
+  }
+
+  private runsHere(r: InstanceRecord): boolean {
+    return !this.deps.nodeId || !r.nodeId || r.nodeId === this.deps.nodeId;
+  }
+
+  /**
+   * This node's running guests (given) whose groups' rules changed since their ports were last
+   * handed over -- by a request another node served -- get them again. Called periodically (with
+   * the node's heartbeat), so a rule change on any node takes effect within that period.
+   */
+  async reconcile(running: InstanceRecord[]): Promise<string[]> {
+    const changed: string[] = [];
+    for (const r of running) {
+      if (!r.publicIpAddress || !this.runsHere(r) || (r.state !== 'running' && r.state !== 'pending')) continue;
+      if ((await this.portsOf(r)).join(',') === this.handed.get(r.instanceId)) continue;
+      await this.refreshInstance(r);
+      changed.push(r.instanceId);
+    }
+    return changed;
   }
 
   /** Whether a live (not terminated) instance of the account uses the group. */

@@ -84,7 +84,8 @@ export class EbsDirectService {
     if (uploadTimedOut(s, this.deps.clock.now())) {
       s.state = 'error';
       s.stateMessage = `The upload was idle for more than its timeout of ${s.timeoutMinutes} minutes.`;
-      await this.deps.store.snapshots.update(s);
+      // Once, by whichever node reads it first; a node that lost the race reads the outcome.
+      if (!(await this.deps.store.snapshots.update(s, { ifState: 'pending' }))) return this.load(caller, id);
     }
     return s;
   }
@@ -250,7 +251,8 @@ export class EbsDirectService {
     if (progress !== s.progress || now.getTime() - Date.parse(s.lastActivity) > 1000) {
       s.progress = Math.min(99, progress);
       s.lastActivity = now.toISOString();
-      await this.deps.store.snapshots.update(s);
+      // Never over a snapshot another request (on any node) completed or failed meanwhile.
+      await this.deps.store.snapshots.update(s, { ifState: 'pending' });
     }
   }
 
@@ -260,7 +262,7 @@ export class EbsDirectService {
     const fail = async (message: string) => {
       s.state = 'error';
       s.stateMessage = message;
-      await this.deps.store.snapshots.update(s);
+      await this.deps.store.snapshots.update(s, { ifState: 'pending' });
       return Errors.ebsValidation('INVALID_PARAMETER_VALUE', message);
     };
     if (req.ChangedBlocksCount !== written.length) {
@@ -283,7 +285,14 @@ export class EbsDirectService {
     s.completionTime = this.deps.clock.now().toISOString();
     // Counted once, now that the map is final: DescribeSnapshots reports FullSnapshotSizeInBytes.
     s.blockCount = await this.deps.store.snapshots.countBlocks(s.snapshotId);
-    await this.deps.store.snapshots.update(s);
+    if (!(await this.deps.store.snapshots.update(s, { ifState: 'pending' }))) {
+      // Settled meanwhile by another request (on this node or another): a completion raced with
+      // this one is the same outcome; anything else is reported as it is now.
+      const now = await this.deps.store.snapshots.get(s.region, s.snapshotId);
+      if (now?.state !== 'completed') {
+        throw Errors.ebsValidation('INVALID_SNAPSHOT_ID', `The snapshot '${s.snapshotId}' is ${now?.state ?? 'deleted'}; it can no longer be completed.`);
+      }
+    }
     return { Status: 'completed' };
   }
 

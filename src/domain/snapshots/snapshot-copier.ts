@@ -1,6 +1,10 @@
 // Runs snapshot copies in the background. A copy moves only the blocks its destination region
 // lacks (blocks are content-addressed, so the check is a lookup), then maps them all. Copies are
-// recorded before they start, so a restart resumes any that were cut short.
+// recorded before they start, so a restart resumes any that were cut short. With several nodes on
+// one store each copy runs under a work lease (snapshot-copy:REGION:ID): one node copies it, and
+// when that node dies another claims the copy once the lease expires and runs it again from the
+// start: blocks are content-addressed and the map entries are upserts, so what the dead node
+// wrote is overwritten with the same values, and the copy completes only once, at the end.
 import type { BlockStore } from '../../ports/block-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
@@ -8,6 +12,7 @@ import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
 import type { LineageKeys } from '../encryption/lineage-keys.ts';
 import { loadBlock, storeBlock, type Sealing } from '../encryption/sealed-blocks.ts';
 import type { SnapshotCopier } from './snapshot-service.ts';
+import { LeaseLostError, type LeaseKeeper } from '../cluster/lease-keeper.ts';
 
 const BATCH = 1024;
 const PARALLEL = 8;
@@ -19,7 +24,14 @@ export interface CopierDeps {
   /** Unwraps data keys as the copy's owner (copies that encrypt or re-encrypt re-seal every block). */
   keys: LineageKeys;
   onError: (snapshotId: string, err: unknown) => void;
+  /** This node's work leases (several nodes on one store); absent: every copy is this process's. */
+  leases?: LeaseKeeper;
+  /** Test hook (AMIFORGE_TEST_COPY_PACE): map entries per batch and a pause after each, so a copy can be cut short. */
+  pace?: { batch: number; pauseMs: number };
 }
+
+/** The lease under which one node runs a copy. */
+export const copyLease = (region: string, snapshotId: string) => `snapshot-copy:${region}:${snapshotId}`;
 
 /** Hears copies that settled (completed or failed), e.g. to settle the images made of them. */
 export type CopyCompletionListener = (region: string, snapshotIds: string[]) => Promise<void>;
@@ -41,27 +53,51 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
 
   start(record: SnapshotRecord): void {
     if (this.running.has(record.snapshotId)) return;
-    const job = this.copy(record)
-      .catch(async (err) => {
-        this.deps.onError(record.snapshotId, err);
-        const current = await this.deps.store.snapshots.get(record.region, record.snapshotId);
-        if (current?.state === 'pending') {
-          current.state = 'error';
-          current.stateMessage = `The copy failed: ${(err as Error).message}`;
-          await this.deps.store.snapshots.update(current);
-        }
-      })
-      .then(async () => {
-        for (const l of this.listeners) await l(record.region, [record.snapshotId]);
-      })
+    const lease = copyLease(record.region, record.snapshotId);
+    const job = (async () => {
+      const lost = this.deps.leases ? await this.deps.leases.acquire(lease) : undefined;
+      if (this.deps.leases && !lost) return; // another node is copying it
+      // Checked before each write: a node that paused past its lease must not write over the new holder's work.
+      const guard = () => {
+        lost?.throwIfAborted();
+        if (this.deps.leases && !this.deps.leases.holds(lease)) throw new LeaseLostError(lease, 'not renewed in time');
+      };
+      try {
+        await this.run(record, guard);
+      } finally {
+        await this.deps.leases?.release(lease);
+      }
+    })()
       .catch((err) => this.deps.onError(record.snapshotId, err))
       .finally(() => this.running.delete(record.snapshotId));
     this.running.set(record.snapshotId, job);
   }
 
-  /** Restarts every copy left pending by a previous process. */
+  private async run(record: SnapshotRecord, guard: () => void): Promise<void> {
+    try {
+      await this.copy(record, guard);
+    } catch (err) {
+      // The lease went to another node: that node finishes (or fails) the copy, not this one.
+      if (err instanceof LeaseLostError) return;
+      this.deps.onError(record.snapshotId, err);
+      const current = await this.deps.store.snapshots.get(record.region, record.snapshotId);
+      if (current?.state === 'pending') {
+        current.state = 'error';
+        current.stateMessage = `The copy failed: ${(err as Error).message}`;
+        await this.deps.store.snapshots.update(current, { ifState: 'pending' });
+      }
+    }
+    for (const l of this.listeners) await l(record.region, [record.snapshotId]);
+  }
+
+  /**
+   * Starts every pending copy no node is running: at start-up those a previous process left,
+   * and then periodically those of nodes that died (their leases expired). A copy just
+   * requested on another node may be claimed here first: it is copied once all the same.
+   */
   async resumeAll(): Promise<number> {
-    const pending = (await this.deps.store.snapshots.inState('pending')).filter((s) => s.copySource);
+    const pending = (await this.deps.store.snapshots.inState('pending'))
+      .filter((s) => s.copySource && !this.running.has(s.snapshotId));
     for (const s of pending) this.start(s);
     return pending.length;
   }
@@ -71,7 +107,7 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
     while (this.running.size) await Promise.all([...this.running.values()]);
   }
 
-  private async copy(dest: SnapshotRecord): Promise<void> {
+  private async copy(dest: SnapshotRecord, guard: () => void): Promise<void> {
     const { store } = this.deps;
     const src = dest.copySource!;
     const source = await store.snapshots.get(src.region, src.snapshotId);
@@ -85,14 +121,14 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
     if (reseal && source.dataKey) from_ = { key: await this.deps.keys.open(owner(src.region), source.dataKey), lineage: source.dataKey.lineage };
     if (reseal && dest.dataKey) to = { key: await this.deps.keys.open(owner(dest.region), dest.dataKey), lineage: dest.dataKey.lineage };
     try {
-      await this.copyBlocks(dest, reseal ? { from: from_, to } : undefined);
+      await this.copyBlocks(dest, reseal ? { from: from_, to } : undefined, guard);
     } finally {
       from_?.key.fill(0);
       to?.key.fill(0);
     }
   }
 
-  private async copyBlocks(dest: SnapshotRecord, reseal: { from?: Sealing; to?: Sealing } | undefined): Promise<void> {
+  private async copyBlocks(dest: SnapshotRecord, reseal: { from?: Sealing; to?: Sealing } | undefined, guard: () => void): Promise<void> {
     const { store, blocks } = this.deps;
     const src = dest.copySource!;
     const expected = await store.snapshots.countBlocks(src.snapshotId);
@@ -101,7 +137,7 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
     let from = 0;
     let done = 0;
     for (;;) {
-      let entries = await store.snapshots.blocks(src.snapshotId, from, BATCH);
+      let entries = await store.snapshots.blocks(src.snapshotId, from, this.deps.pace?.batch ?? BATCH);
       if (!entries.length) break;
       if (reseal) {
         const out: typeof entries = [];
@@ -125,6 +161,7 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
           this.stats.blocksMoved++;
         }));
       }
+      guard();
       await store.snapshots.putBlocks(dest.snapshotId, entries);
       // DeleteSnapshot may remove the copy while it runs: stop, and drop the entries this batch
       // mapped after the deletion (they would be left behind, mapped to no snapshot).
@@ -135,18 +172,21 @@ export class BackgroundSnapshotCopier implements SnapshotCopier {
       done += entries.length;
       from = entries[entries.length - 1].index + 1;
       dest.progress = Math.min(99, Math.floor((done / total) * 100));
-      await store.snapshots.update(dest);
+      guard();
+      await store.snapshots.update(dest, { ifState: 'pending' });
+      if (this.deps.pace) await new Promise((r) => setTimeout(r, this.deps.pace!.pauseMs));
     }
     // A completed source's map never changes, so fewer entries than counted means the source was
     // deleted mid-copy: fail the copy rather than complete it with part of the blocks.
     if (done !== expected) throw new Error(`source snapshot ${src.snapshotId} was deleted during the copy`);
     await blocks.sync(dest.region, moved);
+    guard();
     dest.state = 'completed';
     dest.progress = 100;
     dest.blockCount = await store.snapshots.countBlocks(dest.snapshotId);
     dest.completionTime = this.deps.clock.now().toISOString();
     delete dest.copySource;
     dest.copiedFrom = src;
-    await store.snapshots.update(dest);
+    await store.snapshots.update(dest, { ifState: 'pending' });
   }
 }

@@ -19,6 +19,7 @@ import { Errors } from '../errors.ts';
 import { toWireSnapshot } from '../snapshots/snapshot-service.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import type { VolumeService } from './volume-service.ts';
+import type { LeaseKeeper } from '../cluster/lease-keeper.ts';
 
 export interface VolumeSnapshotDeps {
   store: MetadataStore;
@@ -35,7 +36,15 @@ export interface VolumeSnapshotDeps {
    */
   flushVolume?: (volume: VolumeRecord) => Promise<void>;
   onError: (snapshotId: string, err: unknown) => void;
+  /**
+   * This node's work leases (several nodes on one store): completing a snapshot runs under
+   * volume-snapshot:REGION:ID, so a node that died between taking and completing it is replaced.
+   */
+  leases?: LeaseKeeper;
 }
+
+/** The lease under which one node takes and completes a volume snapshot. */
+const snapshotLease = (region: string, snapshotId: string) => `volume-snapshot:${region}:${snapshotId}`;
 
 export type CompletionListener = (region: string, snapshotIds: string[]) => Promise<void>;
 
@@ -43,6 +52,8 @@ export class VolumeSnapshots {
   private readonly deps: VolumeSnapshotDeps;
   private readonly listeners: CompletionListener[] = [];
   private readonly running = new Set<Promise<void>>();
+  /** Snapshots this node is completing now. */
+  private readonly completing = new Set<string>();
   constructor(deps: VolumeSnapshotDeps) {
     this.deps = deps;
   }
@@ -77,10 +88,19 @@ export class VolumeSnapshots {
         lastActivity: now, createVolumePermissions: [],
       };
     });
-    for (const [i, r] of records.entries()) await this.deps.store.snapshots.insert(r, { account: caller.account, tags: vols[i].tags });
-    await this.deps.store.volumes.snapshotVolumes(records.map((r, i) => ({
-      volumeId: vols[i].volume.volumeId, snapshotId: r.snapshotId, parentSnapshotId: vols[i].volume.snapshotId,
-    })));
+    // Held from before the records exist until they complete: no other node's resumeAll takes a
+    // snapshot whose map is still being written.
+    const leases = records.map((r) => snapshotLease(r.region, r.snapshotId));
+    for (const lease of leases) await this.deps.leases?.acquire(lease);
+    try {
+      for (const [i, r] of records.entries()) await this.deps.store.snapshots.insert(r, { account: caller.account, tags: vols[i].tags });
+      await this.deps.store.volumes.snapshotVolumes(records.map((r, i) => ({
+        volumeId: vols[i].volume.volumeId, snapshotId: r.snapshotId, parentSnapshotId: vols[i].volume.snapshotId,
+      })));
+    } catch (err) {
+      for (const lease of leases) await this.deps.leases?.release(lease).catch(() => {});
+      throw err;
+    }
     this.finish(records);
     return records;
   }
@@ -124,8 +144,13 @@ export class VolumeSnapshots {
   /** Completes snapshots in the background: their new blocks are made durable first. */
   finish(records: SnapshotRecord[]): void {
     if (!records.length) return;
+    for (const r of records) this.completing.add(r.snapshotId);
     const job = (async () => {
       for (const r of records) {
+        const lease = snapshotLease(r.region, r.snapshotId);
+        // Completing is idempotent (sync, then a state change from pending): the lease keeps two
+        // nodes from doing it twice, and lets a live node finish what a dead one took.
+        if (this.deps.leases && !(await this.deps.leases.acquire(lease).catch(() => undefined))) continue;
         try {
           const written = await this.deps.store.snapshots.writtenBlocks(r.snapshotId);
           await this.deps.blocks.sync(r.region, written.map((b) => b.hash));
@@ -134,26 +159,33 @@ export class VolumeSnapshots {
           current.state = 'completed';
           current.progress = 100;
           current.completionTime = this.deps.clock.now().toISOString();
-          await this.deps.store.snapshots.update(current);
+          await this.deps.store.snapshots.update(current, { ifState: 'pending' });
         } catch (err) {
           this.deps.onError(r.snapshotId, err);
           const current = await this.deps.store.snapshots.get(r.region, r.snapshotId);
           if (current?.state === 'pending') {
             current.state = 'error';
             current.stateMessage = `The snapshot failed: ${(err as Error).message}`;
-            await this.deps.store.snapshots.update(current);
+            await this.deps.store.snapshots.update(current, { ifState: 'pending' });
           }
+        } finally {
+          await this.deps.leases?.release(lease).catch(() => {});
         }
       }
       for (const l of this.listeners) await l(records[0].region, records.map((r) => r.snapshotId));
-    })().catch((err) => this.deps.onError(records[0].snapshotId, err));
+    })().catch((err) => this.deps.onError(records[0].snapshotId, err))
+      .finally(() => { for (const r of records) this.completing.delete(r.snapshotId); });
     this.running.add(job);
     void job.finally(() => this.running.delete(job));
   }
 
-  /** Start-up: completes snapshots of volumes a previous process left pending. */
+  /**
+   * Completes snapshots of volumes left pending: at start-up a previous process's, then
+   * periodically those of nodes that died (a snapshot being taken is under its node's lease).
+   */
   async resumeAll(): Promise<number> {
-    const pending = (await this.deps.store.snapshots.inState('pending')).filter((s) => !s.copySource && s.volumeId !== 'vol-ffffffff');
+    const pending = (await this.deps.store.snapshots.inState('pending'))
+      .filter((s) => !s.copySource && s.volumeId !== 'vol-ffffffff' && !this.completing.has(s.snapshotId));
     const byRegion = new Map<string, SnapshotRecord[]>();
     for (const s of pending) byRegion.set(s.region, [...(byRegion.get(s.region) ?? []), s]);
     for (const group of byRegion.values()) this.finish(group);

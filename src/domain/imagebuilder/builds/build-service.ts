@@ -23,6 +23,8 @@ import { workflowArn } from './workflow-records.ts';
 import { getWorkflowExecution, getWorkflowStepExecution, listWorkflowExecutions, listWorkflowStepExecutions } from './workflow-queries.ts';
 
 const DEFAULT_TEST_TIMEOUT_MINUTES = 720;
+/** The lease under which one node runs a build. */
+const buildLease = (arn: string) => `image-build:${arn}`;
 export const INTERRUPTED_REASON = 'The build was interrupted by a restart of the service.';
 
 export class BuildService {
@@ -64,15 +66,24 @@ export class BuildService {
         arn, kind: 'image', account: caller.account, region: caller.region, name, version, build, parent: req.imagePipelineArn,
         state: 'PENDING', doc: doc as Record<string, unknown>, createdAt: now.toISOString(), updatedAt: now.toISOString(),
       };
+      // Taken before the record exists, so no node's recover() ever sees the build without its lease.
+      const lease = buildLease(arn);
+      const lost = await this.deps.leases?.acquire(lease);
       // Two builds of one version at once: the later insert finds its number taken and takes the next.
-      if (!(await this.deps.records.insert(record))) continue;
+      if (!(await this.deps.records.insert(record))) {
+        await this.deps.leases?.release(lease);
+        continue;
+      }
       const controller = new AbortController();
+      lost?.addEventListener('abort', () => controller.abort(new BuildStopped('The build was stopped: its node lost its work lease.', false)));
       const workflow = new BuildWorkflow(this.deps, {
         caller, imageArn: arn, version, build, recipe, infra, dist, components, parentImageId,
         tests: { enabled: tests.imageTestsEnabled!, timeoutMinutes: tests.timeoutMinutes! }, buildDate: now, signal: controller.signal,
       });
       const done = workflow.run()
         .catch((err) => this.deps.onError?.(`build ${arn}`, err))
+        .finally(() => this.deps.leases?.release(lease))
+        .catch((err) => this.deps.onError?.(`build ${arn}: releasing its lease`, err))
         .finally(() => this.running.delete(arn));
       this.running.set(arn, { controller, done });
       return { imageBuildVersionArn: arn };
@@ -154,26 +165,40 @@ export class BuildService {
     return getWorkflowStepExecution(this.deps.records, caller, id);
   }
 
-  /** Start-up: builds a previous process left in progress are failed, and what they made removed. */
+  /**
+   * Builds a previous process (or a dead node: its lease expired) left in progress are failed,
+   * and what they made removed. Builds another live node runs are left alone.
+   */
   async recover(): Promise<number> {
-    const left = await this.deps.records.list({ kind: 'image', states: RUNNING_STATES });
-    for (const r of left) {
+    const candidates = await this.deps.records.list({ kind: 'image', states: RUNNING_STATES });
+    let failed = 0;
+    for (const r of candidates) {
       if (this.running.has(r.arn)) continue;
-      const caller = { account: r.account, region: r.region };
-      const res = (r.doc as ImageDoc)._resources ?? { instances: [], images: [] };
-      const notes: string[] = [];
-      await cleanUp(this.deps, caller, res, { keepInstances: false, notes });
-      const reason = INTERRUPTED_REASON + (notes.length ? ` Clean-up: ${notes.join('; ')}` : '');
-      const at = this.deps.clock.now().toISOString();
-      for (const wf of await this.deps.records.list({ kind: 'workflow-execution', parent: r.arn, states: ['RUNNING', 'PENDING'] })) {
-        for (const s of await this.deps.records.list({ kind: 'workflow-step-execution', parent: wf.arn, states: ['RUNNING', 'PENDING'] })) {
-          await this.deps.records.update(s.arn, (x) => ({ ...x, state: 'FAILED', updatedAt: at, doc: { ...x.doc, status: 'FAILED', message: INTERRUPTED_REASON, endTime: at } }));
-        }
-        await this.deps.records.update(wf.arn, (x) => ({ ...x, state: 'FAILED', updatedAt: at, doc: { ...x.doc, status: 'FAILED', message: INTERRUPTED_REASON, endTime: at } }));
+      if (this.deps.leases && !(await this.deps.leases.acquire(buildLease(r.arn)))) continue;
+      try {
+        await this.failInterrupted(r);
+        failed++;
+      } finally {
+        await this.deps.leases?.release(buildLease(r.arn));
       }
-      await this.deps.records.update(r.arn, (x) => ({ ...x, state: 'FAILED', updatedAt: at, doc: { ...x.doc, state: { status: 'FAILED', reason }, _resources: undefined } }));
     }
-    return left.length;
+    return failed;
+  }
+
+  private async failInterrupted(r: IbRecord): Promise<void> {
+    const caller = { account: r.account, region: r.region };
+    const res = (r.doc as ImageDoc)._resources ?? { instances: [], images: [] };
+    const notes: string[] = [];
+    await cleanUp(this.deps, caller, res, { keepInstances: false, notes });
+    const reason = INTERRUPTED_REASON + (notes.length ? ` Clean-up: ${notes.join('; ')}` : '');
+    const at = this.deps.clock.now().toISOString();
+    for (const wf of await this.deps.records.list({ kind: 'workflow-execution', parent: r.arn, states: ['RUNNING', 'PENDING'] })) {
+      for (const s of await this.deps.records.list({ kind: 'workflow-step-execution', parent: wf.arn, states: ['RUNNING', 'PENDING'] })) {
+        await this.deps.records.update(s.arn, (x) => ({ ...x, state: 'FAILED', updatedAt: at, doc: { ...x.doc, status: 'FAILED', message: INTERRUPTED_REASON, endTime: at } }));
+      }
+      await this.deps.records.update(wf.arn, (x) => ({ ...x, state: 'FAILED', updatedAt: at, doc: { ...x.doc, status: 'FAILED', message: INTERRUPTED_REASON, endTime: at } }));
+    }
+    await this.deps.records.update(r.arn, (x) => ({ ...x, state: 'FAILED', updatedAt: at, doc: { ...x.doc, state: { status: 'FAILED', reason }, _resources: undefined } }));
   }
 
   /** Shutdown: running builds stop (failed, their instances ended) before the stores close. */

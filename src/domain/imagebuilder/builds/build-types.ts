@@ -1,4 +1,5 @@
 // The image record's document and what the build workflow is given.
+import type { LeaseKeeper } from '../../cluster/lease-keeper.ts';
 import type { Component, Image, ImageTestsConfiguration } from '../../../protocol/imagebuilder/types.generated.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { GuestAccess } from '../../../ports/guest-session.ts';
@@ -79,6 +80,11 @@ export interface BuildServiceDeps {
   managedComponents?: (region: string) => Component[];
   timing?: Partial<BuildTiming>;
   onError?: (what: string, err: unknown) => void;
+  /**
+   * Several nodes on one store: a build runs under the lease image-build:ARN of its node, and
+   * only builds whose lease expired (their node died) are failed by recover().
+   */
+  leases?: Pick<LeaseKeeper, 'acquire' | 'release'>;
 }
 
 export const TERMINAL_STATES = ['AVAILABLE', 'FAILED', 'CANCELLED', 'DEPRECATED', 'DISABLED', 'DELETED'];

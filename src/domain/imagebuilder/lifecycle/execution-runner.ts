@@ -3,6 +3,8 @@
 // per policy. Cancelling is seen between resources: the one under way finishes, the rest are
 // SKIPPED and nothing is rolled back. A restart resumes unfinished executions where they stopped:
 // actions are safe to repeat (see actions.ts), and a plan cut short is made again.
+import type { LeaseKeeper } from '../../cluster/lease-keeper.ts';
+import { exclusively } from '../../cluster/exclusive.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
 import type { LifecyclePolicy } from '../../../protocol/imagebuilder/types.generated.ts';
@@ -20,6 +22,8 @@ export interface RunnerDeps {
   ec2: LifecycleEc2;
   clock: Clock;
   log?: { error(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** Several nodes on one store: starting an execution holds lifecycle-start:POLICY, so one starts per policy across nodes. */
+  leases?: Pick<LeaseKeeper, 'acquire' | 'release'>;
 }
 
 const CANCELLED_BEFORE = 'The execution was cancelled before this resource was processed.';
@@ -51,7 +55,8 @@ export class ExecutionRunner {
   async start(policy: IbRecord, preview: boolean): Promise<{ lifecycleExecutionId: string; started: boolean }> {
     // The schedule and an operator may ask at the same moment: one check-and-insert at a time per policy.
     const before = this.starting.get(policy.arn) ?? Promise.resolve();
-    const attempt = before.catch(() => undefined).then(() => this.startOnce(policy, preview));
+    const attempt = before.catch(() => undefined)
+      .then(() => exclusively(this.deps.leases, `lifecycle-start:${policy.arn}`, () => this.startOnce(policy, preview)));
     this.starting.set(policy.arn, attempt);
     try {
       return await attempt;

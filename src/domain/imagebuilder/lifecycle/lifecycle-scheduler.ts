@@ -17,6 +17,13 @@ export interface SchedulerDeps {
   /** Starts manual state updates whose updateAt has come. */
   startDue?(): Promise<void>;
   log?: { error(obj: object, msg: string): void };
+  /**
+   * Several nodes on one store: true on the one node that runs the schedule (it holds the
+   * lifecycle lease). Absent: this process runs it.
+   */
+  leading?: () => Promise<boolean>;
+  /** With `leading`: called when this node starts leading (at start, or taking over from a dead node), to resume executions left mid-way. */
+  onLeading?: () => Promise<void>;
 }
 
 /** When the policy is next due: a day after its last execution started, or after its creation. */
@@ -32,6 +39,7 @@ export class LifecycleScheduler {
   private stopListening?: () => void;
   private checking?: Promise<void>;
   private again = false;
+  private leader = false;
 
   constructor(deps: SchedulerDeps) {
     this.deps = deps;
@@ -63,6 +71,14 @@ export class LifecycleScheduler {
   }
 
   private async runDue(): Promise<void> {
+    if (this.deps.leading && !(await this.deps.leading())) {
+      this.leader = false;
+      return;
+    }
+    if (this.deps.leading && !this.leader) {
+      this.leader = true;
+      await this.deps.onLeading?.();
+    }
     const now = this.deps.clock.now();
     for (const policy of await this.deps.repo.list({ kind: 'lifecycle-policy', states: ['ENABLED'] })) {
       if (nextRunAt(policy) <= now) await this.deps.start(policy);

@@ -12,7 +12,7 @@ import { Errors } from '../../errors.ts';
 import { ibArn, requireIbArn } from '../arns.ts';
 import { asDate, asTyped, toWireExecution, toWireResource, UNFINISHED, type ExecutionRecord, type ResourceAction, type ResourceDoc } from './execution-records.ts';
 import { BUILDING } from './rules.ts';
-import { ExecutionRunner } from './execution-runner.ts';
+import { ExecutionRunner, type RunnerDeps } from './execution-runner.ts';
 import type { LifecycleEc2 } from './lifecycle-ec2.ts';
 import { LifecycleScheduler } from './lifecycle-scheduler.ts';
 import { page } from './paging.ts';
@@ -23,6 +23,10 @@ export interface LifecycleDeps {
   ec2: LifecycleEc2;
   clock: Clock & { onAdvance?(listener: () => void): () => void };
   log?: { error(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** Several nodes on one store: true on the node that runs the daily schedule (src/domain/cluster/singleton.ts). */
+  leading?: () => Promise<boolean>;
+  /** Several nodes on one store: executions start under a per-policy lease (execution-runner.ts). */
+  leases?: RunnerDeps['leases'];
 }
 
 const POLICY_FILTERS = new Set(['name', 'status']);
@@ -40,14 +44,23 @@ export class LifecycleService {
   constructor(deps: LifecycleDeps) {
     this.deps = deps;
     this.runner = new ExecutionRunner(deps);
-    this.scheduler = new LifecycleScheduler({ ...deps, start: (p) => this.runner.start(p, false), startDue: () => this.runner.startDue() });
+    this.scheduler = new LifecycleScheduler({
+      ...deps, start: (p) => this.runner.start(p, false), startDue: () => this.runner.startDue(),
+      onLeading: () => this.resume(),
+    });
   }
 
   /** Resumes executions a stop interrupted, then keeps the daily schedule. */
   async start(): Promise<void> {
+    // Several nodes: the node that leads the schedule resumes them (the scheduler's onLeading).
+    if (!this.deps.leading) await this.resume();
+    this.scheduler.start();
+  }
+
+  /** Resumes executions a stop (or a dead node) left mid-way: done by the node that leads the schedule. */
+  private async resume(): Promise<void> {
     const resumed = await this.runner.recover();
     if (resumed) this.deps.log?.info({ resumed }, 'lifecycle executions resumed after a restart');
-    this.scheduler.start();
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,8 @@ export interface PipelineSchedulerDeps {
   log: SchedulerLog;
   /** How often the schedules are looked at (ms); Image Builder itself starts builds within a minute. */
   pollMs?: number;
+  /** Several nodes on one store: true on the one node that runs the schedules (it holds their lease). */
+  leading?: () => Promise<boolean>;
 }
 
 export const DEFAULT_POLL_MS = 1000;
@@ -53,6 +55,7 @@ export class PipelineScheduler {
 
   private async runTick(): Promise<void> {
     const { pipelines, clock, log } = this.deps;
+    if (this.deps.leading && !(await this.deps.leading())) return;
     let records;
     try {
       records = await pipelines.enabledPipelines();

@@ -8,6 +8,8 @@ import type { Caller } from '../../context.ts';
 import { Errors } from '../../errors.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
+import type { LeaseKeeper } from '../../cluster/lease-keeper.ts';
+import { exclusively } from '../../cluster/exclusive.ts';
 
 interface TokenDoc {
   [key: string]: unknown;
@@ -35,10 +37,13 @@ export class ClientTokenService {
   private readonly clock: Clock;
   /** Requests in flight by token key: a repeat waits for the first instead of acting twice. */
   private readonly running = new Map<string, Promise<Record<string, unknown>>>();
+  /** Several nodes on one store: a token's request acts under its lease, so a repeat on another node waits too. */
+  private readonly leases?: Pick<LeaseKeeper, 'acquire' | 'release'>;
 
-  constructor(deps: { store: ImageBuilderRepository; clock: Clock }) {
+  constructor(deps: { store: ImageBuilderRepository; clock: Clock; leases?: Pick<LeaseKeeper, 'acquire' | 'release'> }) {
     this.store = deps.store;
     this.clock = deps.clock;
+    this.leases = deps.leases;
   }
 
   /** Runs `act` once per (caller, operation, token); repeats get its first answer. */
@@ -48,20 +53,23 @@ export class ClientTokenService {
     const hash = requestHash(input);
     const inFlight = this.running.get(key);
     if (inFlight) await inFlight.catch(() => undefined);
-    const stored = await this.store.get(key);
-    if (stored) {
-      const doc = stored.doc as TokenDoc;
-      if (doc.operation !== operation || doc.requestHash !== hash) throw Errors.ibIdempotentMismatch(token);
-      return doc.answer;
-    }
-    const run = act();
-    this.running.set(key, run);
-    try {
-      const answer = await run;
+    // Set before any await, so a repeat on this node waits for this one (and not the reverse).
+    const run = exclusively(this.leases, `client-token:${key}`, async () => {
+      const stored = await this.store.get(key);
+      if (stored) {
+        const doc = stored.doc as TokenDoc;
+        if (doc.operation !== operation || doc.requestHash !== hash) throw Errors.ibIdempotentMismatch(token);
+        return doc.answer;
+      }
+      const answer = await act();
       const now = this.clock.now().toISOString();
       const doc: TokenDoc = { operation, requestHash: hash, answer };
       await this.store.insert({ arn: key, kind: 'client-token', account: caller.account, region: caller.region, name: token, doc, createdAt: now, updatedAt: now });
       return answer;
+    });
+    this.running.set(key, run);
+    try {
+      return await run;
     } finally {
       if (this.running.get(key) === run) this.running.delete(key);
     }
