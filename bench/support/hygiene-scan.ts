@@ -73,7 +73,7 @@ export async function scanFigures(): Promise<ScanFigure[]> {
       rmSync(disk);
       const image = {
         region: REGION, launchPermissions: [],
-        image: { ImageId: 'ami-0bench', State: 'available', RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshotId } }] },
+        image: { imageId: 'ami-0bench', state: 'available', rootDeviceName: '/dev/xvda', blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId } }] },
       } as unknown as ImageRecord;
       for (const method of ['fuse', 'sparse-copy'] as const) {
         const scanner = new HygieneScanner({

@@ -47,7 +47,7 @@ test('a rootDisk build is loaded from its block manifest into each region, by li
     assert.deepEqual(skipped, []);
     for (const region of Object.keys(image.regions)) {
       const img = await store.images.get(region, image.regions[region]);
-      const snapshotId = img!.image.BlockDeviceMappings![0].Ebs!.SnapshotId!;
+      const snapshotId = img!.image.blockDeviceMappings![0].ebs!.snapshotId!;
       const map = await store.snapshots.blocks(snapshotId, 0, 100);
       assert.deepEqual(map.map((e) => e.index), [0, 2, 5]);
       assert.equal(map[0].hash, map[2].hash);
@@ -57,7 +57,7 @@ test('a rootDisk build is loaded from its block manifest into each region, by li
       }
     }
     // Linked, not copied: the build's file and both regions' blocks are one inode.
-    const hash = (await store.snapshots.blocks((await store.images.get('us-east-1', image.regions['us-east-1']))!.image.BlockDeviceMappings![0].Ebs!.SnapshotId!, 0, 1))[0].hash;
+    const hash = (await store.snapshots.blocks((await store.images.get('us-east-1', image.regions['us-east-1']))!.image.blockDeviceMappings![0].ebs!.snapshotId!, 0, 1))[0].hash;
     assert.equal((await stat(join(build, 'blocks', hash))).nlink, 3);
     // Loading again (a restart, a reset) changes nothing.
     assert.equal(await loadCatalog(store, blocks, [image], { buildDir: join(dir, 'builds') }), 2);
@@ -93,7 +93,7 @@ test('the base image is taken from its block manifest when the build made one, e
       const blocks = new FsBlockStore({ root: join(dir, `store-${split}`) });
       assert.equal(await loadCatalog(store, blocks, [minimal], { baseImageDir: base }), 1);
       const img = await store.images.get('us-east-1', 'ami-02200e10ac256b497');
-      const map = await store.snapshots.blocks(img!.image.BlockDeviceMappings![0].Ebs!.SnapshotId!, 0, 100);
+      const map = await store.snapshots.blocks(img!.image.blockDeviceMappings![0].ebs!.snapshotId!, 0, 100);
       for (const e of map) assert.ok((await blocks.get('us-east-1', e.hash)).equals(disk.subarray(e.index * BLOCK_SIZE, (e.index + 1) * BLOCK_SIZE)));
       maps.push(map.map((e) => [e.index, e.hash]));
       // Split: the store's block is the build's file, linked.

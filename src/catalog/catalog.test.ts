@@ -57,14 +57,14 @@ describe('kernel and ramdisk images in the catalogue', () => {
     writeFileSync(join(buildDir, 'k/vmlinux'), 'kernel');
     assert.equal(await loadCatalog(store, blocks, [machine, kernel], { buildDir }), 4);
     const k = (await store.images.get('eu-west-1', 'aki-0000000000000000b'))!;
-    assert.equal(k.image.ImageType, 'kernel');
-    assert.equal(k.image.RootDeviceType, 'instance-store');
-    assert.equal(k.image.ImageLocation, 'amiforge/vmlinux.manifest.xml');
+    assert.equal(k.image.imageType, 'kernel');
+    assert.equal(k.image.rootDeviceType, 'instance-store');
+    assert.equal(k.image.imageLocation, 'amiforge/vmlinux.manifest.xml');
     assert.deepEqual(k.launchPermissions, [{ Group: 'all' }]);
     const m = (await store.images.get('eu-west-1', 'ami-0000000000000000b'))!;
-    assert.equal(m.image.VirtualizationType, 'paravirtual');
-    assert.equal(m.image.KernelId, 'aki-0000000000000000b');
-    assert.equal(m.image.RamdiskId, undefined);
+    assert.equal(m.image.virtualizationType, 'paravirtual');
+    assert.equal(m.image.kernelId, 'aki-0000000000000000b');
+    assert.equal(m.image.ramdiskId, undefined);
     assert.deepEqual(catalogFiles([kernel, machine], buildDir), new Map([
       ['aki-0000000000000000a', join(buildDir, 'k/vmlinux')], ['aki-0000000000000000b', join(buildDir, 'k/vmlinux')],
     ]));

@@ -10,6 +10,7 @@ import type { BlockDeviceMapping } from '../protocol/ec2/types.generated.ts';
 import type { MetadataStore, StoredImage } from '../ports/metadata-store.ts';
 import { findRegion } from '../domain/regions.ts';
 import { isResourceId } from '../domain/resource-ids.ts';
+import { blockDevicesFromWire } from '../domain/images/image-wire.ts';
 
 export interface CatalogImage {
   /** region name -> the image's id there (ami-, aki- or ari-: ids differ per region, as in AWS). */
@@ -28,15 +29,15 @@ export interface CatalogImage {
   ownerAlias?: string;
   name: string;
   description?: string;
-  architecture: StoredImage['Architecture'];
+  architecture: StoredImage['architecture'];
   platformDetails?: string;
   /** A machine image's root device (kernel and ramdisk images have none). */
   rootDeviceName?: string;
-  virtualizationType?: StoredImage['VirtualizationType'];
+  virtualizationType?: StoredImage['virtualizationType'];
   /** A paravirtual image's kernel and ramdisk: the `name` of a catalogue kernel / ramdisk image, resolved per region. */
   kernel?: string;
   ramdisk?: string;
-  bootMode?: StoredImage['BootMode'];
+  bootMode?: StoredImage['bootMode'];
   enaSupport?: boolean;
   imdsSupport?: 'v2.0';
   creationDate: string;
@@ -151,24 +152,24 @@ export function catalogFiles(images: CatalogImage[], buildDir: string): Map<stri
 /** A kernel or ramdisk image as EC2 listed one: instance-store-backed, from its manifest, no devices. */
 function toStoredBootImage(img: CatalogImage, imageId: string): StoredImage {
   return {
-    ImageId: imageId,
-    ImageLocation: img.imageLocation ?? `${img.ownerAlias ?? img.ownerId}/${img.name}`,
-    State: 'available',
-    OwnerId: img.ownerId,
-    ImageOwnerAlias: img.ownerAlias,
-    CreationDate: img.creationDate,
-    Architecture: img.architecture,
-    ImageType: img.imageType,
-    PlatformDetails: img.platformDetails ?? 'Linux/UNIX',
-    UsageOperation: 'RunInstances',
-    Hypervisor: 'xen',
-    Name: img.name,
-    Description: img.description,
-    RootDeviceType: 'instance-store',
-    BlockDeviceMappings: [],
-    VirtualizationType: 'paravirtual',
-    DeregistrationProtection: 'disabled',
-    FreeTierEligible: false,
+    imageId: imageId,
+    imageLocation: img.imageLocation ?? `${img.ownerAlias ?? img.ownerId}/${img.name}`,
+    state: 'available',
+    ownerId: img.ownerId,
+    ownerAlias: img.ownerAlias,
+    creationDate: img.creationDate,
+    architecture: img.architecture,
+    imageType: img.imageType,
+    platformDetails: img.platformDetails ?? 'Linux/UNIX',
+    usageOperation: 'RunInstances',
+    hypervisor: 'xen',
+    name: img.name,
+    description: img.description,
+    rootDeviceType: 'instance-store',
+    blockDeviceMappings: [],
+    virtualizationType: 'paravirtual',
+    deregistrationProtection: 'disabled',
+    freeTierEligible: false,
   };
 }
 
@@ -179,30 +180,30 @@ const idIn = (images: CatalogImage[], name: string | undefined, region: string):
 function toStored(img: CatalogImage, imageId: string, images: CatalogImage[], region: string): StoredImage {
   if ((img.imageType ?? 'machine') !== 'machine') return toStoredBootImage(img, imageId);
   return {
-    ImageId: imageId,
-    ImageLocation: `${img.ownerAlias ?? img.ownerId}/${img.name}`,
-    State: 'available',
-    OwnerId: img.ownerId,
-    ImageOwnerAlias: img.ownerAlias,
-    CreationDate: img.creationDate,
-    Architecture: img.architecture,
-    ImageType: 'machine',
-    PlatformDetails: img.platformDetails ?? 'Linux/UNIX',
-    UsageOperation: 'RunInstances',
-    EnaSupport: img.enaSupport,
-    Hypervisor: 'xen',
-    Name: img.name,
-    Description: img.description,
-    RootDeviceName: img.rootDeviceName,
-    RootDeviceType: 'ebs',
-    BlockDeviceMappings: structuredClone(img.blockDeviceMappings ?? []),
-    VirtualizationType: img.virtualizationType ?? 'hvm',
-    KernelId: idIn(images, img.kernel, region),
-    RamdiskId: idIn(images, img.ramdisk, region),
-    BootMode: img.bootMode,
-    ImdsSupport: img.imdsSupport,
-    DeregistrationProtection: 'disabled',
-    FreeTierEligible: false,
+    imageId: imageId,
+    imageLocation: `${img.ownerAlias ?? img.ownerId}/${img.name}`,
+    state: 'available',
+    ownerId: img.ownerId,
+    ownerAlias: img.ownerAlias,
+    creationDate: img.creationDate,
+    architecture: img.architecture,
+    imageType: 'machine',
+    platformDetails: img.platformDetails ?? 'Linux/UNIX',
+    usageOperation: 'RunInstances',
+    enaSupport: img.enaSupport,
+    hypervisor: 'xen',
+    name: img.name,
+    description: img.description,
+    rootDeviceName: img.rootDeviceName,
+    rootDeviceType: 'ebs',
+    blockDeviceMappings: blockDevicesFromWire(img.blockDeviceMappings ?? []),
+    virtualizationType: img.virtualizationType ?? 'hvm',
+    kernelId: idIn(images, img.kernel, region),
+    ramdiskId: idIn(images, img.ramdisk, region),
+    bootMode: img.bootMode,
+    imdsSupport: img.imdsSupport,
+    deregistrationProtection: 'disabled',
+    freeTierEligible: false,
   };
 }
 
@@ -320,11 +321,11 @@ export async function loadCatalog(store: MetadataStore, blocks: BlockStore, imag
     for (const [region, imageId] of Object.entries(img.regions)) {
       const image = toStored(img, imageId, images, region);
       try {
-        for (const m of image.BlockDeviceMappings ?? []) {
-          if (!m.Ebs?.SnapshotId) continue;
-          const snapshotId = regionalSnapshotId(m.Ebs.SnapshotId, region);
-          m.Ebs = { ...m.Ebs, SnapshotId: snapshotId };
-          await loadRootSnapshot(store, blocks, img, region, snapshotId, m.Ebs.VolumeSize ?? 8, content);
+        for (const m of image.blockDeviceMappings ?? []) {
+          if (!m.ebs?.snapshotId) continue;
+          const snapshotId = regionalSnapshotId(m.ebs.snapshotId, region);
+          m.ebs = { ...m.ebs, snapshotId: snapshotId };
+          await loadRootSnapshot(store, blocks, img, region, snapshotId, m.ebs.volumeSize ?? 8, content);
         }
       } catch (err) {
         // A build replaced while it was being loaded (a block file gone): the image waits for

@@ -1,22 +1,44 @@
-// `amiforge fsck`: it opens a data directory directly, so it works whether or not a server is
-// running on it (SQLite allows concurrent readers). `amiforge storage` is in storage.ts.
+// `amiforge fsck`: it opens a data directory (and --database) directly, so it works whether or
+// not a server is running on it (SQLite allows concurrent readers; PostgreSQL many clients).
+// `amiforge storage` is in storage.ts.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
-import { checkBlockStore, closeBlockStore, openStores } from '../server/stores.ts';
+import { checkBlockStore, closeBlockStore, openStores, type Stores } from '../server/stores.ts';
 import { BLOCKS_OPTION_HELP, parseBlocksOptions, type BlocksOptions } from '../config/blocks.ts';
+import { DatabaseUrlError, parseDatabaseTarget, type DatabaseTarget } from '../config/database.ts';
 
-export async function openMaintenance(dataDir: string, blocksOptions: BlocksOptions = {}): Promise<{ maintenance: StorageMaintenance; store: MetadataStore; close(): Promise<void> }> {
+/** The --database option of the commands that open the server's stores directly. */
+export const DATABASE_OPTION_HELP = 'the server\'s PostgreSQL metadata database (postgres://USER:PASSWORD@HOST/DB); default: AMIFORGE_DATABASE_URL, else SQLite in --data-dir';
+
+/** --database, --blocks, --s3-endpoint and --s3-region, as `amiforge serve` takes them. */
+export type StoreOptions = BlocksOptions & { database?: string };
+
+export async function openMaintenance(dataDir: string, options: StoreOptions = {}): Promise<{ maintenance: StorageMaintenance; store: MetadataStore; close(): Promise<void> }> {
   const dir = resolve(dataDir);
-  if (!existsSync(join(dir, 'metadata.sqlite'))) {
+  let database: DatabaseTarget;
+  try {
+    database = parseDatabaseTarget(options.database);
+  } catch (err) {
+    if (!(err instanceof DatabaseUrlError)) throw err;
+    console.error(`amiforge: ${err.message}`);
+    process.exit(2);
+  }
+  if (database.kind === 'sqlite' && !existsSync(join(dir, 'metadata.sqlite'))) {
     console.error(`amiforge: no amiforge data in ${dir}; pass --data-dir with the directory the server uses.`);
     process.exit(2);
   }
-  let stores;
+  let stores: Stores;
   try {
-    stores = openStores(dir, parseBlocksOptions(blocksOptions, dir));
+    stores = await openStores(dir, { database, blocks: parseBlocksOptions(options, dir) });
+  } catch (err) {
+    // A schema too new, an unreachable database: a sentence, not a stack trace (and no password: openStores redacts).
+    console.error(`amiforge: cannot open the metadata database: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  try {
     await checkBlockStore(stores.blocks);
   } catch (err) {
     console.error(`amiforge: ${(err as Error).message}`);
@@ -33,9 +55,10 @@ export async function openMaintenance(dataDir: string, blocksOptions: BlocksOpti
   };
 }
 
-/** --blocks, --s3-endpoint and --s3-region, as `amiforge serve` takes them: the server's block store. */
-export function withBlocksOptions(command: Command): Command {
+/** --database, --blocks, --s3-endpoint and --s3-region, as `amiforge serve` takes them: the server's stores. */
+export function withStoreOptions(command: Command): Command {
   return command
+    .option('--database <url>', DATABASE_OPTION_HELP)
     .option('--blocks <s3-location>', BLOCKS_OPTION_HELP.blocks)
     .option('--s3-endpoint <url>', BLOCKS_OPTION_HELP.s3Endpoint)
     .option('--s3-region <region>', BLOCKS_OPTION_HELP.s3Region);
@@ -44,7 +67,7 @@ export function withBlocksOptions(command: Command): Command {
 export const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 export function registerMaintenanceCommands(program: Command): void {
-  withBlocksOptions(program.command('fsck'))
+  withStoreOptions(program.command('fsck'))
     .description('Verify every block a snapshot references (present, and its bytes match its SHA-256) and count orphaned blocks.')
     .option('--data-dir <dir>', 'the server\'s data directory', '.amiforge')
     .option('--region <region...>', 'only these regions')
@@ -52,7 +75,7 @@ export function registerMaintenanceCommands(program: Command): void {
     .option('--grace-minutes <n>', 'with --gc: spare orphans younger than this', '0')
     .option('--json', 'print the reports as JSON')
     .addHelpText('after', '\nExit status: 0 when every referenced block is intact, 1 when any is missing or corrupt.')
-    .action(async (o: BlocksOptions & { dataDir: string; region?: string[]; gc?: boolean; graceMinutes: string; json?: boolean }) => {
+    .action(async (o: StoreOptions & { dataDir: string; region?: string[]; gc?: boolean; graceMinutes: string; json?: boolean }) => {
       const { maintenance, close } = await openMaintenance(o.dataDir, o);
       const reports = await maintenance.fsck({
         regions: o.region,

@@ -43,7 +43,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
       console.error(`amiforge serve: cannot register node ${config.nodeId} in the store: ${(err as Error).message}`);
       process.exit(1);
     }
-    log.info({ nodeId: config.nodeId, host: config.host, port, dataDir: config.dataDir, authMode: app.authenticator.mode, endpoint: `http://${config.host}:${port}` }, 'amiforge listening');
+    log.info({ nodeId: config.nodeId, host: config.host, port, dataDir: config.dataDir, database: config.database.kind === 'postgres' ? config.database.display : 'sqlite', authMode: app.authenticator.mode, endpoint: `http://${config.host}:${port}` }, 'amiforge listening');
   });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -1,5 +1,5 @@
-// `amiforge storage report` and `amiforge storage clean-up`. Both open the data directory
-// directly, like fsck: they act for every account without anyone's credentials, and work with
+// `amiforge storage report` and `amiforge storage clean-up`. Both open the data directory (and
+// the --database, if the server uses PostgreSQL) directly, like fsck: they act for every account without anyone's credentials, and work with
 // the server stopped or running (SQLite in WAL mode: readers never wait; clean-up's deletions
 // are short transactions the server's writes wait for, and the other way round; see
 // docs/storage-cost.md).
@@ -9,8 +9,7 @@ import { isAccountId } from '../domain/resource-ids.ts';
 import { SnapshotCleanUp, type CleanUpOutcome, type CleanUpPlan } from '../domain/storage/snapshot-clean-up.ts';
 import type { SnapshotUsageRow } from '../domain/storage/storage-maintenance.ts';
 import { DEFAULT_PRICE_PER_GB_MONTH, parsePrice } from '../domain/storage/storage-pricing.ts';
-import type { BlocksOptions } from '../config/blocks.ts';
-import { mib, openMaintenance, withBlocksOptions } from './maintenance.ts';
+import { mib, openMaintenance, withStoreOptions, type StoreOptions } from './maintenance.ts';
 
 const PRICE_HELP = 'USD per GB-month (GB = 2^30 bytes) of snapshot storage';
 const BILLING_NOTE = `
@@ -58,12 +57,12 @@ const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' :
 /** SQLITE_BUSY: another writer (the server) held the database past the busy timeout. */
 const isBusy = (err: unknown): boolean => (err as { errcode?: number }).errcode === 5;
 
-interface StorageOptions extends BlocksOptions { dataDir: string; region?: string[]; pricePerGbMonth: string; json?: boolean }
+interface StorageOptions extends StoreOptions { dataDir: string; region?: string[]; pricePerGbMonth: string; json?: boolean }
 
 export function registerStorageCommands(program: Command): void {
   const storage = program.command('storage').description('Storage accounting, cost and clean-up of left-behind snapshots.');
 
-  withBlocksOptions(storage.command('report'))
+  withStoreOptions(storage.command('report'))
     .description('Per snapshot: size, blocks, bytes it stores itself and bytes it shares, and the deregistered images that left it behind; per account and region: billed bytes, monthly cost and what clean-up would reclaim.')
     .option('--data-dir <dir>', 'the server\'s data directory', '.amiforge')
     .option('--region <region...>', 'only these regions')
@@ -100,7 +99,7 @@ export function registerStorageCommands(program: Command): void {
       if (!reports.length) console.log('no snapshots');
     });
 
-  withBlocksOptions(storage.command('clean-up'))
+  withStoreOptions(storage.command('clean-up'))
     .description('Delete the snapshots deregistered images left behind (a dry run unless --apply): never one an image uses, one still being taken or copied, or one a volume was made from.')
     .option('--data-dir <dir>', 'the server\'s data directory', '.amiforge')
     .option('--region <region...>', 'only these regions')
@@ -115,9 +114,10 @@ Their blocks are freed from disk by garbage collection afterwards (POST /_amifor
 running server, or \`amiforge fsck --gc\` with it stopped).
 
 Safe while the server runs: each snapshot is deleted by DeleteSnapshot's rule, checked and
-removed in one SQLite transaction (never while an image names it; an image registered on it at
-the same moment either keeps it or is refused with InvalidSnapshot.NotFound). The server's writes
-wait for each such transaction and it for theirs, up to 5 s.`)
+removed in one transaction (never while an image names it; an image registered on it at the same
+moment either keeps it or is refused with InvalidSnapshot.NotFound). With SQLite the server's
+writes wait for each such transaction and it for theirs, up to 5 s. Give the server's --database
+when it keeps its metadata in PostgreSQL.`)
     .action(async (o: StorageOptions & { account?: string[]; apply?: boolean }) => {
       const regions = checkRegions(o.region);
       const ownerIds = checkAccounts(o.account);

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBlocksOptions, type BlocksConfig, type BlocksOptions } from './blocks.ts';
+import { DatabaseUrlError, parseDatabaseTarget, type DatabaseTarget } from './database.ts';
 import { ipv4BlockSize, ipv4Contains, ipv4ToInt, parseIpv4Cidr } from '../domain/network/cidr.ts';
 
 export interface ServerConfig {
@@ -13,6 +14,8 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** Where blocks are kept: the data directory's `blocks` folder or an S3 bucket (src/config/blocks.ts). */
   readonly blocks: BlocksConfig;
+  /** The metadata database: SQLite in dataDir, or PostgreSQL (--database / AMIFORGE_DATABASE_URL). */
+  readonly database: DatabaseTarget;
   readonly accountsFile?: string;
   readonly catalogFile: string;
   readonly enableReset: boolean;
@@ -64,6 +67,7 @@ export interface ServeOptions extends BlocksOptions {
   host?: string;
   port?: string | number;
   dataDir?: string;
+  database?: string;
   accounts?: string;
   catalog?: string;
   enableReset?: boolean;
@@ -208,12 +212,20 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (!Number.isInteger(volumeWriteBuffer) || volumeWriteBuffer < 0 || volumeWriteBuffer > 4096) {
     throw new ConfigError(`--volume-write-buffer must be 0 to 4096 blocks, got ${o.volumeWriteBuffer}`);
   }
+  let database: DatabaseTarget;
+  try {
+    database = parseDatabaseTarget(o.database, env);
+  } catch (err) {
+    if (err instanceof DatabaseUrlError) throw new ConfigError(err.message);
+    throw err;
+  }
   const buildDir = resolve(env.AMIFORGE_BUILD_DIR || DEFAULT_BUILD_DIR);
   return Object.freeze({
     host,
     port,
     dataDir,
     blocks,
+    database,
     accountsFile: o.accounts ? resolve(o.accounts) : undefined,
     catalogFile: o.catalog ? resolve(o.catalog) : DEFAULT_CATALOG,
     enableReset: !!o.enableReset,

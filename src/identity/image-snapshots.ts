@@ -6,6 +6,7 @@
 // that request answers the operation's own NotFound.
 import type { Caller } from '../domain/context.ts';
 import { canSee } from '../domain/images/visibility.ts';
+import { blockDevicesToWire } from '../domain/images/image-wire.ts';
 import type { ImageRepository } from '../ports/metadata-store.ts';
 import { ec2Arn, mappedSnapshotIds, type MappingLike, type ResourceTarget } from './ec2-resources.ts';
 
@@ -16,9 +17,8 @@ export async function imageSnapshotResources(
   if (!use) return [];
   const record = await images.get(use.region, use.imageId);
   if (!record || !canSee({ ...caller, region: use.region }, record)) return [];
-  const mappings = (record.image.BlockDeviceMappings ?? []) as MappingLike[];
-  const kept = mappings.filter((m) => !use.replacedDevices.has(m.DeviceName ?? ''));
-  return mappedSnapshotIds(kept).map((id) => ({ arn: ec2Arn('snapshot', use.region, caller.account, id), id, type: 'snapshot' as const, region: use.region }));
+  const kept = (record.image.blockDeviceMappings ?? []).filter((m) => !use.replacedDevices.has(m.deviceName ?? ''));
+  return mappedSnapshotIds(blockDevicesToWire(kept) ?? []).map((id) => ({ arn: ec2Arn('snapshot', use.region, caller.account, id), id, type: 'snapshot' as const, region: use.region }));
 }
 
 function imageUsed(action: string, input: Record<string, unknown>, region: string) {

@@ -2,7 +2,7 @@
 // (sqlite now, postgres later) implement it and pass the contract suite in
 // test/contracts/metadata-store.contract.ts. No SQL crosses this boundary.
 import type { AccountSettingsRepository } from './account-settings.ts';
-import type { Image, LaunchPermission, Tag } from '../protocol/ec2/types.generated.ts';
+import type { EbsBlockDevice, Image, LaunchPermission, ProductCode, Tag } from '../protocol/ec2/types.generated.ts';
 import type { SnapshotRepository } from './snapshot-repository.ts';
 import type { VolumeRepository } from './volume-repository.ts';
 import type { KeyRepository } from './key-repository.ts';
@@ -25,14 +25,78 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-/** An image as stored: the EC2 Image members that are facts about the image itself. */
-export type StoredImage = Omit<Image, 'Tags' | 'Public' | 'ImageAllowed'> & {
-  ImageId: string;
-  OwnerId: string;
-  Name: string;
-  State: NonNullable<Image['State']>;
-  CreationDate: string;
-};
+export type ImageState = NonNullable<Image['State']>;
+
+/** An EBS volume an image's mapping creates at launch. */
+export interface ImageEbsDevice {
+  snapshotId?: string;
+  /** GiB. */
+  volumeSize?: number;
+  volumeType?: NonNullable<EbsBlockDevice['VolumeType']>;
+  deleteOnTermination?: boolean;
+  encrypted?: boolean;
+  kmsKeyId?: string;
+  iops?: number;
+  throughput?: number;
+  outpostArn?: string;
+  availabilityZone?: string;
+  availabilityZoneId?: string;
+  volumeInitializationRate?: number;
+  ebsCardIndex?: number;
+}
+
+/** One entry of an image's block device mapping: an EBS volume, an instance store, or a suppressed device. */
+export interface ImageBlockDevice {
+  deviceName?: string;
+  virtualName?: string;
+  noDevice?: string;
+  ebs?: ImageEbsDevice;
+}
+
+/**
+ * An image as stored: the facts about the image itself, in the project's own terms. The EC2 wire
+ * `Image` is made from it at the edge (src/domain/images/image-wire.ts) together with what
+ * depends on the reader (Tags, Public, ImageAllowed).
+ */
+export interface StoredImage {
+  imageId: string;
+  ownerId: string;
+  /** `amazon` and the like, for catalogue images (EC2's ImageOwnerAlias). */
+  ownerAlias?: string;
+  name: string;
+  state: ImageState;
+  stateReason?: { code?: string; message?: string };
+  creationDate: string;
+  description?: string;
+  imageLocation?: string;
+  imageType?: NonNullable<Image['ImageType']>;
+  architecture?: NonNullable<Image['Architecture']>;
+  platform?: NonNullable<Image['Platform']>;
+  platformDetails?: string;
+  usageOperation?: string;
+  kernelId?: string;
+  ramdiskId?: string;
+  rootDeviceName?: string;
+  rootDeviceType?: NonNullable<Image['RootDeviceType']>;
+  virtualizationType?: NonNullable<Image['VirtualizationType']>;
+  hypervisor?: NonNullable<Image['Hypervisor']>;
+  bootMode?: NonNullable<Image['BootMode']>;
+  tpmSupport?: NonNullable<Image['TpmSupport']>;
+  imdsSupport?: NonNullable<Image['ImdsSupport']>;
+  enaSupport?: boolean;
+  sriovNetSupport?: string;
+  blockDeviceMappings?: ImageBlockDevice[];
+  productCodes?: { productCodeId?: string; productCodeType?: NonNullable<ProductCode['ProductCodeType']> }[];
+  /** ISO 8601; DescribeImages hides deprecated images from other accounts unless asked. */
+  deprecationTime?: string;
+  /** EC2's values: `disabled`, `enabled`, `enabled-with-cooldown`, or `disabled-until <time>`. */
+  deregistrationProtection?: string;
+  lastLaunchedTime?: string;
+  sourceInstanceId?: string;
+  sourceImageId?: string;
+  sourceImageRegion?: string;
+  freeTierEligible?: boolean;
+}
 
 export interface ImageRecord {
   region: string;
@@ -107,7 +171,7 @@ export interface ImageRepository {
   scan(query: ImageQuery): AsyncIterable<ImageRecord>;
   count(): Promise<number>;
   /** Images in a state, across regions (start-up: CreateImage's images left pending). */
-  inState(state: StoredImage['State']): Promise<ImageRecord[]>;
+  inState(state: ImageState): Promise<ImageRecord[]>;
 }
 
 export interface TagRepository {

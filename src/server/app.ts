@@ -94,7 +94,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const accounts = config.accountsFile ? loadAccounts(config.accountsFile) : undefined;
   const catalog: CatalogImage[] = readCatalog(config.catalogFile);
   const copySpecs = config.copySchedulesFile ? readCopySchedules(config.copySchedulesFile, accounts) : [];
-  const { store, blocks } = openStores(config.dataDir, config.blocks);
+  const { store, blocks } = await openStores(config.dataDir, { database: config.database, blocks: config.blocks });
   await checkBlockStore(blocks);
   const clock = new AdvanceableClock();
   const deps = { store, clock, ids: randomIds };

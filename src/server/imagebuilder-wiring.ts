@@ -43,8 +43,8 @@ export function ec2Lookups(ec2: ResourceWiringDeps['ec2']): Ec2Lookups {
     launchableImage: (caller, imageId) => orUndefined(async () => {
       const record = await ec2.images.findVisible(caller, imageId);
       await ec2.allowedImages.checkUse(caller, record);
-      if (record.image.State !== 'available') throw new Error('not available');
-      return { platform: record.image.Platform === 'Windows' ? 'Windows' as const : 'Linux' as const };
+      if (record.image.state !== 'available') throw new Error('not available');
+      return { platform: record.image.platform === 'Windows' ? 'Windows' as const : 'Linux' as const };
     }),
     instanceTypeExists: (name) => !!findInstanceType(name),
     securityGroupVpc: (caller, groupId) => orUndefined(async () => (await ec2.securityGroups.find(caller, { GroupId: groupId })).vpcId),

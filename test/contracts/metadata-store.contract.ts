@@ -20,7 +20,7 @@ function image(owner: string, name: string, extra: Partial<StoredImage> = {}): I
   const id = `ami-0${(++seq).toString(16).padStart(16, '0')}`;
   return {
     region: R,
-    image: { ImageId: id, OwnerId: owner, Name: name, State: 'available', CreationDate: new Date(0).toISOString(), ...extra },
+    image: { imageId: id, ownerId: owner, name: name, state: 'available', creationDate: new Date(0).toISOString(), ...extra },
     launchPermissions: [],
   };
 }
@@ -100,7 +100,7 @@ function keyPair(owner: string, keyName: string): KeyPairRecord {
 
 async function ids(iter: AsyncIterable<ImageRecord>): Promise<string[]> {
   const out: string[] = [];
-  for await (const r of iter) out.push(r.image.ImageId);
+  for await (const r of iter) out.push(r.image.imageId);
   return out;
 }
 
@@ -118,15 +118,15 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
     test('insert, get, update and delete an image, scoped by region', withStore(async (s) => {
       const r = image(A, 'one');
       await s.images.insert(r);
-      assert.deepEqual(await s.images.get(R, r.image.ImageId), r);
-      assert.equal(await s.images.get('eu-west-1', r.image.ImageId), undefined);
-      r.image.Description = 'changed';
+      assert.deepEqual(await s.images.get(R, r.image.imageId), r);
+      assert.equal(await s.images.get('eu-west-1', r.image.imageId), undefined);
+      r.image.description = 'changed';
       r.launchPermissions = [{ UserId: B }];
       await s.images.update(r);
-      assert.deepEqual(await s.images.get(R, r.image.ImageId), r);
-      assert.equal(await s.images.delete(R, r.image.ImageId), true);
-      assert.equal(await s.images.get(R, r.image.ImageId), undefined);
-      assert.equal(await s.images.delete(R, r.image.ImageId), false);
+      assert.deepEqual(await s.images.get(R, r.image.imageId), r);
+      assert.equal(await s.images.delete(R, r.image.imageId), true);
+      assert.equal(await s.images.get(R, r.image.imageId), undefined);
+      assert.equal(await s.images.delete(R, r.image.imageId), false);
     }));
 
     test('names are unique per owner and region', withStore(async (s) => {
@@ -140,13 +140,13 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       const r = { ...image(A, 'tokened'), clientToken: { token: 'tok-1', requestDigest: 'd1' } };
       await s.images.insert(r);
       const found = await s.images.findByClientToken(R, A, 'tok-1');
-      assert.equal(found?.image.ImageId, r.image.ImageId);
+      assert.equal(found?.image.imageId, r.image.imageId);
       assert.deepEqual(found?.clientToken, { token: 'tok-1', requestDigest: 'd1' });
       assert.equal(await s.images.findByClientToken(R, B, 'tok-1'), undefined);
       assert.equal(await s.images.findByClientToken('eu-west-1', A, 'tok-1'), undefined);
       await assert.rejects(s.images.insert({ ...image(A, 'other'), clientToken: { token: 'tok-1', requestDigest: 'd2' } }), { code: 'IdempotentParameterMismatch' });
       assert.equal(await s.images.count(), 1, 'nothing of the refused insert is stored');
-      await s.images.delete(R, r.image.ImageId);
+      await s.images.delete(R, r.image.imageId);
       assert.equal(await s.images.findByClientToken(R, A, 'tok-1'), undefined);
     }));
 
@@ -161,35 +161,35 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       org.launchPermissions = [{ OrganizationArn: 'arn:aws:organizations::222222222222:organization/o-abcdefghij' }];
       for (const r of [mine, theirs, pub, shared, org]) await s.images.insert(r);
       const seen = await ids(s.images.scan({ region: R, visibleTo: { account: A } }));
-      assert.deepEqual(seen, [mine, pub, shared].map((r) => r.image.ImageId).sort());
+      assert.deepEqual(seen, [mine, pub, shared].map((r) => r.image.imageId).sort());
       const member = await ids(s.images.scan({ region: R, visibleTo: { account: A, organizationArn: 'arn:aws:organizations::222222222222:organization/o-abcdefghij' } }));
-      assert.ok(member.includes(org.image.ImageId));
+      assert.ok(member.includes(org.image.imageId));
       const b = await ids(s.images.scan({ region: R, visibleTo: { account: B } }));
-      assert.deepEqual(b, [theirs, pub, shared, org].map((r) => r.image.ImageId).sort());
+      assert.deepEqual(b, [theirs, pub, shared, org].map((r) => r.image.imageId).sort());
     }));
 
     test('scan applies ids, owners, aliases, executable-by, names, tags and the cursor', withStore(async (s) => {
       const a1 = image(A, 'web-1');
       const a2 = image(A, 'web-2');
       const a3 = image(A, 'db-1');
-      const amazon = image('137112412989', 'al2023', { ImageOwnerAlias: 'amazon' });
+      const amazon = image('137112412989', 'al2023', { ownerAlias: 'amazon' });
       amazon.launchPermissions = [{ Group: 'all' }];
       const shared = image(B, 'web-shared');
       shared.launchPermissions = [{ UserId: A }];
       for (const r of [a1, a2, a3, amazon, shared]) await s.images.insert(r);
-      await s.tags.put(A, R, [{ id: a2.image.ImageId, type: 'image' }], [{ Key: 'env', Value: 'prod' }]);
-      await s.tags.put(B, R, [{ id: a1.image.ImageId, type: 'image' }], [{ Key: 'env', Value: 'prod' }]);
+      await s.tags.put(A, R, [{ id: a2.image.imageId, type: 'image' }], [{ Key: 'env', Value: 'prod' }]);
+      await s.tags.put(B, R, [{ id: a1.image.imageId, type: 'image' }], [{ Key: 'env', Value: 'prod' }]);
       const q = { region: R, visibleTo: { account: A } };
-      assert.deepEqual(await ids(s.images.scan({ ...q, imageIds: [a1.image.ImageId, amazon.image.ImageId] })), [a1.image.ImageId, amazon.image.ImageId].sort());
-      assert.deepEqual(await ids(s.images.scan({ ...q, ownerIds: [A] })), [a1, a2, a3].map((r) => r.image.ImageId).sort());
-      assert.deepEqual(await ids(s.images.scan({ ...q, ownerAliases: ['amazon'] })), [amazon.image.ImageId]);
-      assert.deepEqual(await ids(s.images.scan({ ...q, executableBy: { accounts: [A], includePublic: false, orgs: [] } })), [shared.image.ImageId]);
-      assert.deepEqual(await ids(s.images.scan({ ...q, executableBy: { accounts: [], includePublic: true, orgs: [] } })), [amazon.image.ImageId]);
-      assert.deepEqual(await ids(s.images.scan({ ...q, namePatterns: ['web-?'] })), [a1, a2].map((r) => r.image.ImageId).sort());
-      assert.deepEqual(await ids(s.images.scan({ ...q, namePatterns: ['*shared'] })), [shared.image.ImageId]);
+      assert.deepEqual(await ids(s.images.scan({ ...q, imageIds: [a1.image.imageId, amazon.image.imageId] })), [a1.image.imageId, amazon.image.imageId].sort());
+      assert.deepEqual(await ids(s.images.scan({ ...q, ownerIds: [A] })), [a1, a2, a3].map((r) => r.image.imageId).sort());
+      assert.deepEqual(await ids(s.images.scan({ ...q, ownerAliases: ['amazon'] })), [amazon.image.imageId]);
+      assert.deepEqual(await ids(s.images.scan({ ...q, executableBy: { accounts: [A], includePublic: false, orgs: [] } })), [shared.image.imageId]);
+      assert.deepEqual(await ids(s.images.scan({ ...q, executableBy: { accounts: [], includePublic: true, orgs: [] } })), [amazon.image.imageId]);
+      assert.deepEqual(await ids(s.images.scan({ ...q, namePatterns: ['web-?'] })), [a1, a2].map((r) => r.image.imageId).sort());
+      assert.deepEqual(await ids(s.images.scan({ ...q, namePatterns: ['*shared'] })), [shared.image.imageId]);
       // Tag criteria see only the reader's own tags: B's tag on a1 does not count for A.
-      assert.deepEqual(await ids(s.images.scan({ ...q, tagFilters: [{ key: 'env', values: ['pr*'] }] })), [a2.image.ImageId]);
-      assert.deepEqual(await ids(s.images.scan({ ...q, tagFilters: [{ key: 'env', values: null }] })), [a2.image.ImageId]);
+      assert.deepEqual(await ids(s.images.scan({ ...q, tagFilters: [{ key: 'env', values: ['pr*'] }] })), [a2.image.imageId]);
+      assert.deepEqual(await ids(s.images.scan({ ...q, tagFilters: [{ key: 'env', values: null }] })), [a2.image.imageId]);
       const all = await ids(s.images.scan(q));
       assert.deepEqual(await ids(s.images.scan({ ...q, afterImageId: all[1] })), all.slice(2));
     }));
@@ -198,7 +198,7 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       const made: string[] = [];
       for (let i = 0; i < 1234; i++) {
         const r = image(A, `bulk-${i}`);
-        made.push(r.image.ImageId);
+        made.push(r.image.imageId);
         await s.images.insert(r);
       }
       assert.deepEqual(await ids(s.images.scan({ region: R, visibleTo: { account: A } })), made.sort());
@@ -208,10 +208,10 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
     test('deleting an image removes its tags, for every account', withStore(async (s) => {
       const r = image(A, 'tagged');
       await s.images.insert(r, { account: A, tags: [{ Key: 'k', Value: 'v' }] });
-      await s.tags.put(B, R, [{ id: r.image.ImageId, type: 'image' }], [{ Key: 'b', Value: '1' }]);
-      await s.images.delete(R, r.image.ImageId);
-      assert.equal((await s.tags.forResources(A, R, [r.image.ImageId])).size, 0);
-      assert.equal((await s.tags.forResources(B, R, [r.image.ImageId])).size, 0);
+      await s.tags.put(B, R, [{ id: r.image.imageId, type: 'image' }], [{ Key: 'b', Value: '1' }]);
+      await s.images.delete(R, r.image.imageId);
+      assert.equal((await s.tags.forResources(A, R, [r.image.imageId])).size, 0);
+      assert.equal((await s.tags.forResources(B, R, [r.image.imageId])).size, 0);
     }));
 
     test('tags: overwrite, per-account, remove by key or key and value, limit of 50', withStore(async (s) => {
@@ -270,10 +270,10 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       const snap = snapshot(A);
       await s.snapshots.insert(snap);
       await s.snapshots.putBlock(snap.snapshotId, 0, 'e'.repeat(64));
-      const r = image(A, 'on-snap', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snap.snapshotId } }] });
+      const r = image(A, 'on-snap', { blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: snap.snapshotId } }] });
       await s.images.insert(r);
-      assert.deepEqual(await s.snapshots.imagesUsing(R, snap.snapshotId), [r.image.ImageId]);
-      await s.images.delete(R, r.image.ImageId);
+      assert.deepEqual(await s.snapshots.imagesUsing(R, snap.snapshotId), [r.image.imageId]);
+      await s.images.delete(R, r.image.imageId);
       assert.deepEqual(await s.snapshots.imagesUsing(R, snap.snapshotId), []);
       assert.equal(await s.snapshots.delete(R, snap.snapshotId), true);
       assert.equal((await s.snapshots.referencedHashes(R)).size, 0);
@@ -287,13 +287,13 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       await s.snapshots.putBlock(kept.snapshotId, 0, 'f'.repeat(64));
       await s.snapshots.putBlock(left.snapshotId, 0, 'f'.repeat(64));
       await s.snapshots.putBlock(left.snapshotId, 1, '9'.repeat(64));
-      const mapping = (id: string) => ({ DeviceName: '/dev/xvda', Ebs: { SnapshotId: id } });
-      const gone = image(A, 'gone', { BlockDeviceMappings: [mapping(kept.snapshotId), { ...mapping(left.snapshotId), DeviceName: '/dev/xvdb' }] });
-      const stays = image(A, 'stays', { BlockDeviceMappings: [mapping(kept.snapshotId)] });
+      const mapping = (id: string) => ({ deviceName: '/dev/xvda', ebs: { snapshotId: id } });
+      const gone = image(A, 'gone', { blockDeviceMappings: [mapping(kept.snapshotId), { ...mapping(left.snapshotId), deviceName: '/dev/xvdb' }] });
+      const stays = image(A, 'stays', { blockDeviceMappings: [mapping(kept.snapshotId)] });
       await s.images.insert(gone);
       await s.images.insert(stays);
-      await s.images.delete(R, gone.image.ImageId);
-      assert.deepEqual(await s.snapshots.leftBehind(R), [{ snapshotId: left.snapshotId, ownerId: A, imageIds: [gone.image.ImageId], volumeIds: [] }]);
+      await s.images.delete(R, gone.image.imageId);
+      assert.deepEqual(await s.snapshots.leftBehind(R), [{ snapshotId: left.snapshotId, ownerId: A, imageIds: [gone.image.imageId], volumeIds: [] }]);
       assert.deepEqual(await s.snapshots.leftBehind(R, B), []);
       assert.equal(await s.snapshots.storedBlocksExcluding(R, A, [left.snapshotId]), 1, 'the shared block stays, once');
       assert.equal(await s.snapshots.storedBlocksExcluding(R, A, []), 2);
@@ -305,14 +305,14 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       const used = snapshot(A);
       const free = snapshot(A);
       for (const snap of [used, free]) await s.snapshots.insert(snap);
-      const r = image(A, 'on-used', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: used.snapshotId } }] });
+      const r = image(A, 'on-used', { blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: used.snapshotId } }] });
       await s.images.insert(r, undefined, { requireSnapshots: [used.snapshotId] });
-      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, used.snapshotId), { deleted: false, inUseBy: r.image.ImageId });
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, used.snapshotId), { deleted: false, inUseBy: r.image.imageId });
       assert.ok(await s.snapshots.get(R, used.snapshotId));
       assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, free.snapshotId), { deleted: true });
-      const late = image(A, 'on-free', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: free.snapshotId } }] });
+      const late = image(A, 'on-free', { blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: free.snapshotId } }] });
       await assert.rejects(s.images.insert(late, undefined, { requireSnapshots: [free.snapshotId] }), { code: 'InvalidSnapshot.NotFound' });
-      assert.equal(await s.images.get(R, late.image.ImageId), undefined, 'nothing of the image is stored');
+      assert.equal(await s.images.get(R, late.image.imageId), undefined, 'nothing of the image is stored');
       assert.deepEqual(await s.snapshots.imagesUsing(R, free.snapshotId), []);
     }));
 
@@ -478,10 +478,10 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.deepEqual((await s.volumes.attachedTo(R, A, ['i-1'])).map((v) => v.volumeId), ['vol-00000000000000001']);
       assert.deepEqual((await s.volumes.attachedTo(R, A, ['i-1', 'i-2'])).map((v) => v.volumeId), ['vol-00000000000000001', 'vol-00000000000000002']);
       assert.deepEqual(await s.volumes.attachedTo(R, A, []), []);
-      const pending = image(A, 'pending-one', { State: 'pending' });
+      const pending = image(A, 'pending-one', { state: 'pending' });
       await s.images.insert(pending);
       await s.images.insert(image(A, 'available-one'));
-      assert.deepEqual((await s.images.inState('pending')).map((r) => r.image.ImageId), [pending.image.ImageId]);
+      assert.deepEqual((await s.images.inState('pending')).map((r) => r.image.imageId), [pending.image.imageId]);
     }));
 
     test('encrypted block maps: checksums beside stored hashes survive inheritance, volume snapshots and adoption', withStore(async (s) => {
@@ -603,17 +603,17 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
         resourceType: 'EBS_SNAPSHOT', account: A, region: R, resourceId: snap.snapshotId, snapshot: snap, tags: [],
         enterTime: new Date(0).toISOString(), exitTime: new Date(1000).toISOString(),
       });
-      const r = image(A, 'on-used', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: used.snapshotId } }] });
+      const r = image(A, 'on-used', { blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: used.snapshotId } }] });
       await s.images.insert(r, undefined, { requireSnapshots: [used.snapshotId] });
-      assert.deepEqual(await s.recycleBin.binSnapshot(entry(used)), { binned: false, inUseBy: r.image.ImageId });
+      assert.deepEqual(await s.recycleBin.binSnapshot(entry(used)), { binned: false, inUseBy: r.image.imageId });
       assert.ok(await s.snapshots.get(R, used.snapshotId), 'the snapshot stays live');
       assert.equal((await s.tags.forResources(A, R, [used.snapshotId])).size, 1, 'with its tags');
       assert.equal(await s.recycleBin.getBinned(A, R, 'EBS_SNAPSHOT', used.snapshotId), undefined, 'and no bin entry');
       // Binned first, the snapshot is gone for RegisterImage: no image can name a binned snapshot.
       assert.deepEqual(await s.recycleBin.binSnapshot(entry(free)), { binned: true });
-      const late = image(A, 'on-binned', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: free.snapshotId } }] });
+      const late = image(A, 'on-binned', { blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: free.snapshotId } }] });
       await assert.rejects(s.images.insert(late, undefined, { requireSnapshots: [free.snapshotId] }), { code: 'InvalidSnapshot.NotFound' });
-      assert.equal(await s.images.get(R, late.image.ImageId), undefined);
+      assert.equal(await s.images.get(R, late.image.imageId), undefined);
       // Already gone (binned or deleted by another request): nothing is written twice.
       assert.deepEqual(await s.recycleBin.binSnapshot(entry(free)), { binned: false });
       assert.equal((await s.recycleBin.listBinned({ account: A, region: R, resourceType: 'EBS_SNAPSHOT', limit: 10 })).length, 1);
@@ -638,16 +638,16 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal(await s.snapshots.storedBlocksExcluding(R, A, []), 1);
       assert.deepEqual(await s.snapshots.usage(R, B), []);
 
-      const gone = image(A, 'gone', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: named.snapshotId } }] });
-      const binned = image(A, 'binned', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: named.snapshotId } }] });
+      const gone = image(A, 'gone', { blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: named.snapshotId } }] });
+      const binned = image(A, 'binned', { blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: named.snapshotId } }] });
       for (const i of [gone, binned]) await s.images.insert(i);
-      await s.images.delete(R, gone.image.ImageId);
+      await s.images.delete(R, gone.image.imageId);
       await s.recycleBin.binImage({
-        resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: binned.image.ImageId, image: binned, tags: [], enterTime: new Date(0).toISOString(), exitTime: until,
+        resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: binned.image.imageId, image: binned, tags: [], enterTime: new Date(0).toISOString(), exitTime: until,
       });
       assert.deepEqual(await s.snapshots.leftBehind(R), [], 'an image in the bin may be restored: its snapshot is not left behind');
-      assert.deepEqual((await s.snapshots.usage(R, A)).find((u) => u.snapshotId === named.snapshotId)?.binnedImages, [{ imageId: binned.image.ImageId, until }]);
-      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, named.snapshotId, { binnedImagesToo: true }), { deleted: false, inUseBy: binned.image.ImageId });
+      assert.deepEqual((await s.snapshots.usage(R, A)).find((u) => u.snapshotId === named.snapshotId)?.binnedImages, [{ imageId: binned.image.imageId, until }]);
+      assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, named.snapshotId, { binnedImagesToo: true }), { deleted: false, inUseBy: binned.image.imageId });
       assert.ok(await s.snapshots.get(R, named.snapshotId));
       assert.deepEqual(await s.snapshots.deleteUnlessInUse(R, named.snapshotId), { deleted: true }, 'DeleteSnapshot may delete it, as AWS allows');
     }));
@@ -680,29 +680,29 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
     test('recycle bin: a binned image frees its name and snapshot references; restore puts them back', withStore(async (s) => {
       const snap = snapshot(A);
       await s.snapshots.insert(snap);
-      const img = image(A, 'binned', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snap.snapshotId } }] });
+      const img = image(A, 'binned', { blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: snap.snapshotId } }] });
       img.launchPermissions = [{ UserId: B }];
       await s.images.insert(img, { account: A, tags: [{ Key: 'stage', Value: 'gold' }] });
       const entry: BinnedImage = {
-        resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: img.image.ImageId, image: img, tags: [{ Key: 'stage', Value: 'gold' }],
+        resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: img.image.imageId, image: img, tags: [{ Key: 'stage', Value: 'gold' }],
         enterTime: new Date(0).toISOString(), exitTime: new Date(1000).toISOString(),
       };
       await s.recycleBin.binImage(entry);
-      assert.equal(await s.images.get(R, img.image.ImageId), undefined);
+      assert.equal(await s.images.get(R, img.image.imageId), undefined);
       assert.deepEqual(await s.snapshots.imagesUsing(R, snap.snapshotId), []);
       await s.recycleBin.restore(entry);
-      assert.deepEqual(await s.images.get(R, img.image.ImageId), img);
-      assert.deepEqual(await s.snapshots.imagesUsing(R, snap.snapshotId), [img.image.ImageId]);
-      assert.deepEqual((await s.tags.forResources(A, R, [img.image.ImageId])).get(img.image.ImageId), [{ Key: 'stage', Value: 'gold' }]);
+      assert.deepEqual(await s.images.get(R, img.image.imageId), img);
+      assert.deepEqual(await s.snapshots.imagesUsing(R, snap.snapshotId), [img.image.imageId]);
+      assert.deepEqual((await s.tags.forResources(A, R, [img.image.imageId])).get(img.image.imageId), [{ Key: 'stage', Value: 'gold' }]);
       // A name taken while the image was in the bin: the restore fails whole.
       await s.recycleBin.binImage(entry);
       await s.images.insert(image(A, 'binned'));
       await assert.rejects(s.recycleBin.restore(entry), { code: 'InvalidAMIName.Duplicate' });
-      assert.ok(await s.recycleBin.getBinned(A, R, 'EC2_IMAGE', img.image.ImageId));
+      assert.ok(await s.recycleBin.getBinned(A, R, 'EC2_IMAGE', img.image.imageId));
       // Purged for good, its snapshot is left behind by a deregistered image.
       assert.deepEqual(await s.snapshots.leftBehind(R, A), []);
       await s.recycleBin.purge(entry);
-      assert.deepEqual((await s.snapshots.leftBehind(R, A)).map((x) => [x.snapshotId, x.imageIds]), [[snap.snapshotId, [img.image.ImageId]]]);
+      assert.deepEqual((await s.snapshots.leftBehind(R, A)).map((x) => [x.snapshotId, x.imageIds]), [[snap.snapshotId, [img.image.imageId]]]);
     }));
 
     test('account settings: block public access per account, region and kind of resource', withStore(async (s) => {

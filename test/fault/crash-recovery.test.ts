@@ -162,7 +162,7 @@ describe('crash recovery of a volume in use (NBD)', () => {
 
   test('SIGKILL of the server: writes flushed by the client survive; unflushed ones corrupt nothing', async () => {
     const VOL = 'vol-0c0ffee0c0ffee001';
-    const setup = openStores(dataDir);
+    const setup = await openStores(dataDir);
     await makeVolume(setup.store, VOL, 1);
     await setup.store.close();
     const socket = join(dataDir, 'd.nbd');
@@ -197,7 +197,7 @@ describe('crash recovery of a volume in use (NBD)', () => {
       await exited;
       nbd.destroy();
 
-      const { store, blocks } = openStores(dataDir);
+      const { store, blocks } = await openStores(dataDir);
       try {
         const vol = (await store.volumes.get(REGION, VOL))!;
         const data = new VolumeData({ store, blocks });

@@ -9,7 +9,7 @@ import { VolumeData } from '../../src/domain/volumes/volume-data.ts';
 import { openStores } from '../../src/server/stores.ts';
 
 const [dataDir, region, volumeId, socket, buffer] = process.argv.slice(2);
-const { store, blocks } = openStores(dataDir);
+const { store, blocks } = await openStores(dataDir);
 const vol = await store.volumes.get(region, volumeId);
 if (!vol) throw new Error(`no volume ${volumeId} in ${region}`);
 const data = new VolumeData({ store, blocks, writeBufferBlocks: buffer === undefined ? undefined : Number(buffer) });

@@ -3,6 +3,10 @@
 // is newer than this release knows is refused: an older node must not write rows it does not
 // understand.
 import type { PgDatabase, Queryable } from './pg-database.ts';
+import { SchemaTooNewError } from '../schema-version.ts';
+
+// Re-exported: callers of the runner catch what it throws with one import.
+export { SchemaTooNewError };
 
 export interface Migration {
   version: number;
@@ -13,14 +17,6 @@ export interface Migration {
 
 /** Any constant: the key of the advisory lock that serialises migrations across nodes. */
 const MIGRATION_LOCK = 0x616d69666f726765n; // "amiforge"
-
-export class SchemaTooNewError extends Error {
-  constructor(found: number, known: number) {
-    super(`the database's schema is version ${found}, newer than this amiforge knows (${known}): `
-      + 'run a release at least as new as the one that upgraded it, or point --database at another database');
-    this.name = 'SchemaTooNewError';
-  }
-}
 
 async function currentVersion(q: Queryable): Promise<number> {
   await q.query(`CREATE TABLE IF NOT EXISTS schema_migrations (

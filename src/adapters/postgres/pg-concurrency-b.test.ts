@@ -43,8 +43,8 @@ function snapshot(extra: Partial<SnapshotRecord> = {}): SnapshotRecord {
 function imageOn(snapshotId: string): ImageRecord {
   return {
     region: R, launchPermissions: [],
-    image: { ImageId: `ami-${hex()}`, OwnerId: A, Name: `on-${snapshotId}`, State: 'available', CreationDate: EPOCH,
-      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshotId } }] },
+    image: { imageId: `ami-${hex()}`, ownerId: A, name: `on-${snapshotId}`, state: 'available', creationDate: EPOCH,
+      blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: snapshotId } }] },
   };
 }
 
@@ -62,10 +62,10 @@ test('a snapshot deleted while another node registers an image on it: never an i
       nodes[0].images.insert(img, undefined, { requireSnapshots: [snap.snapshotId] }),
       nodes[1].snapshots.deleteUnlessInUse(R, snap.snapshotId),
     ]);
-    const stored = await nodes[1].images.get(R, img.image.ImageId);
+    const stored = await nodes[1].images.get(R, img.image.imageId);
     const left = await nodes[0].snapshots.get(R, snap.snapshotId);
     if (registered.status === 'fulfilled') {
-      assert.deepEqual(settled(deleted), { deleted: false, inUseBy: img.image.ImageId });
+      assert.deepEqual(settled(deleted), { deleted: false, inUseBy: img.image.imageId });
       assert.ok(stored && left);
     } else {
       assert.equal((registered.reason as { code?: string }).code, 'InvalidSnapshot.NotFound');

@@ -35,8 +35,8 @@ function image(name: string, extra: Partial<ImageRecord> = {}, snapshotId?: stri
   return {
     region: R,
     image: {
-      ImageId: `ami-${hex()}`, OwnerId: A, Name: name, State: 'available', CreationDate: EPOCH,
-      ...(snapshotId ? { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshotId } }] } : {}),
+      imageId: `ami-${hex()}`, ownerId: A, name, state: 'available', creationDate: EPOCH,
+      ...(snapshotId ? { blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId } }] } : {}),
     },
     launchPermissions: [],
     ...extra,
@@ -81,10 +81,10 @@ test('an image registered on a snapshot while another node bins the snapshot: ne
       nodes[0].images.insert(img, undefined, { requireSnapshots: [snap.snapshotId] }),
       nodes[1].recycleBin.binSnapshot(entry),
     ]);
-    const stored = await nodes[1].images.get(R, img.image.ImageId);
+    const stored = await nodes[1].images.get(R, img.image.imageId);
     const inBin = await nodes[0].recycleBin.getBinned(A, R, 'EBS_SNAPSHOT', snap.snapshotId);
     if (registered.status === 'fulfilled') {
-      assert.deepEqual(binned, { status: 'fulfilled', value: { binned: false, inUseBy: img.image.ImageId } });
+      assert.deepEqual(binned, { status: 'fulfilled', value: { binned: false, inUseBy: img.image.imageId } });
       assert.ok(stored && !inBin && await nodes[0].snapshots.get(R, snap.snapshotId));
     } else {
       assert.equal(errorCode(registered), 'InvalidSnapshot.NotFound');
@@ -109,16 +109,16 @@ test('two nodes binning, then restoring, one image at once: one entry, then one 
     const img = image(`bin-twice-${i}`);
     await nodes[0].images.insert(img, { account: A, tags: [{ Key: 'k', Value: 'v' }] });
     const entry: BinnedImage = {
-      resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: img.image.ImageId, image: img, tags: [{ Key: 'k', Value: 'v' }],
+      resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: img.image.imageId, image: img, tags: [{ Key: 'k', Value: 'v' }],
       enterTime: EPOCH, exitTime: EPOCH,
     };
     await Promise.all(nodes.map((n) => n.recycleBin.binImage(entry)));
-    assert.equal(await nodes[0].images.get(R, img.image.ImageId), undefined);
-    assert.deepEqual(await nodes[1].recycleBin.getBinned(A, R, 'EC2_IMAGE', img.image.ImageId), entry);
+    assert.equal(await nodes[0].images.get(R, img.image.imageId), undefined);
+    assert.deepEqual(await nodes[1].recycleBin.getBinned(A, R, 'EC2_IMAGE', img.image.imageId), entry);
     await Promise.all(nodes.map((n) => n.recycleBin.restore(entry)));
-    assert.deepEqual(await nodes[1].images.get(R, img.image.ImageId), img);
-    assert.equal(await nodes[0].recycleBin.getBinned(A, R, 'EC2_IMAGE', img.image.ImageId), undefined);
-    assert.deepEqual((await nodes[0].tags.forResources(A, R, [img.image.ImageId])).get(img.image.ImageId), [{ Key: 'k', Value: 'v' }]);
+    assert.deepEqual(await nodes[1].images.get(R, img.image.imageId), img);
+    assert.equal(await nodes[0].recycleBin.getBinned(A, R, 'EC2_IMAGE', img.image.imageId), undefined);
+    assert.deepEqual((await nodes[0].tags.forResources(A, R, [img.image.imageId])).get(img.image.imageId), [{ Key: 'k', Value: 'v' }]);
   }
 });
 
@@ -142,16 +142,16 @@ test('a node restoring an image while another deletes its snapshot: the snapshot
     const img = image(`restore-on-snapshot-${i}`, {}, snap.snapshotId);
     await nodes[0].images.insert(img, undefined, { requireSnapshots: [snap.snapshotId] });
     const entry: BinnedImage = {
-      resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: img.image.ImageId, image: img, tags: [], enterTime: EPOCH, exitTime: EPOCH,
+      resourceType: 'EC2_IMAGE', account: A, region: R, resourceId: img.image.imageId, image: img, tags: [], enterTime: EPOCH, exitTime: EPOCH,
     };
     await nodes[0].recycleBin.binImage(entry);
     const [, deleted] = await Promise.all([
       nodes[0].recycleBin.restore(entry),
       nodes[1].snapshots.deleteUnlessInUse(R, snap.snapshotId, { binnedImagesToo: true }),
     ]);
-    assert.deepEqual(deleted, { deleted: false, inUseBy: img.image.ImageId });
+    assert.deepEqual(deleted, { deleted: false, inUseBy: img.image.imageId });
     assert.ok(await nodes[1].snapshots.get(R, snap.snapshotId));
-    assert.deepEqual(await nodes[1].images.get(R, img.image.ImageId), img);
+    assert.deepEqual(await nodes[1].images.get(R, img.image.imageId), img);
   }
 });
 
@@ -160,10 +160,10 @@ test('a node updating an image another node deregisters at once: no error, and n
     const img = image(`update-vs-delete-${i}`);
     await nodes[0].images.insert(img);
     const shared: ImageRecord = { ...img, launchPermissions: [{ UserId: '222222222222' }] };
-    const [, deleted] = await Promise.all([nodes[0].images.update(shared), nodes[1].images.delete(R, img.image.ImageId)]);
+    const [, deleted] = await Promise.all([nodes[0].images.update(shared), nodes[1].images.delete(R, img.image.imageId)]);
     assert.equal(deleted, true);
-    assert.equal(await nodes[0].images.get(R, img.image.ImageId), undefined);
-    const [left] = await nodes[0].db.query<{ n: number }>('SELECT count(*)::int AS n FROM launch_permissions WHERE image_id = $1', [img.image.ImageId]);
+    assert.equal(await nodes[0].images.get(R, img.image.imageId), undefined);
+    const [left] = await nodes[0].db.query<{ n: number }>('SELECT count(*)::int AS n FROM launch_permissions WHERE image_id = $1', [img.image.imageId]);
     assert.equal(left!.n, 0);
   }
 });

@@ -48,9 +48,9 @@ export class PgImages implements ImageRepository {
 
   /** Keeps image_snapshots in step with the image's mappings (for InvalidSnapshot.InUse). */
   private async writeSnapshotRefs(q: Queryable, record: ImageRecord): Promise<void> {
-    const id = record.image.ImageId;
+    const id = record.image.imageId;
     await q.query('DELETE FROM image_snapshots WHERE image_id = $1', [id]);
-    const snapshotIds = (record.image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((s): s is string => !!s);
+    const snapshotIds = (record.image.blockDeviceMappings ?? []).map((m) => m.ebs?.snapshotId).filter((s): s is string => !!s);
     if (!snapshotIds.length) return;
     await q.query(`INSERT INTO image_snapshots (image_id, snapshot_id) SELECT $1, s FROM unnest($2::text[]) AS t(s)
       ON CONFLICT DO NOTHING`, [id, snapshotIds]);
@@ -74,24 +74,24 @@ export class PgImages implements ImageRepository {
     }
     try {
       await q.query(`INSERT INTO images (image_id, region, owner_id, owner_alias, name, is_public, doc, permissions)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [img.ImageId, record.region, img.OwnerId, img.ImageOwnerAlias ?? null, img.Name,
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [img.imageId, record.region, img.ownerId, img.ownerAlias ?? null, img.name,
         isPublic(record), JSON.stringify(img), JSON.stringify(record.launchPermissions)]);
     } catch (err) {
-      if (isUniqueViolation(err, 'images_owner_name')) throw Errors.amiNameDuplicate(img.Name);
+      if (isUniqueViolation(err, 'images_owner_name')) throw Errors.amiNameDuplicate(img.name);
       throw err;
     }
-    await this.writePermissions(q, img.ImageId, record.launchPermissions);
+    await this.writePermissions(q, img.imageId, record.launchPermissions);
     await this.writeSnapshotRefs(q, record);
     if (record.clientToken) {
       try {
         await q.query(`INSERT INTO image_client_tokens (image_id, region, owner_id, client_token, request_digest)
-          VALUES ($1, $2, $3, $4, $5)`, [img.ImageId, record.region, img.OwnerId, record.clientToken.token, record.clientToken.requestDigest]);
+          VALUES ($1, $2, $3, $4, $5)`, [img.imageId, record.region, img.ownerId, record.clientToken.token, record.clientToken.requestDigest]);
       } catch (err) {
         if (isUniqueViolation(err, 'image_client_tokens_token')) throw Errors.idempotentParameterMismatch();
         throw err;
       }
     }
-    if (tags?.tags.length) await putTags(q, tags.account, record.region, [{ id: img.ImageId, type: 'image' }], tags.tags);
+    if (tags?.tags.length) await putTags(q, tags.account, record.region, [{ id: img.imageId, type: 'image' }], tags.tags);
   }
 
   async get(region: string, imageId: string): Promise<ImageRecord | undefined> {
@@ -112,15 +112,15 @@ export class PgImages implements ImageRepository {
       let updated: unknown[];
       try {
         updated = await q.query(`UPDATE images SET owner_id = $1, owner_alias = $2, name = $3, is_public = $4, doc = $5, permissions = $6
-          WHERE image_id = $7 AND region = $8 RETURNING 1`, [img.OwnerId, img.ImageOwnerAlias ?? null, img.Name, isPublic(record),
-          JSON.stringify(img), JSON.stringify(record.launchPermissions), img.ImageId, record.region]);
+          WHERE image_id = $7 AND region = $8 RETURNING 1`, [img.ownerId, img.ownerAlias ?? null, img.name, isPublic(record),
+          JSON.stringify(img), JSON.stringify(record.launchPermissions), img.imageId, record.region]);
       } catch (err) {
-        if (isUniqueViolation(err, 'images_owner_name')) throw Errors.amiNameDuplicate(img.Name);
+        if (isUniqueViolation(err, 'images_owner_name')) throw Errors.amiNameDuplicate(img.name);
         throw err;
       }
       // Deregistered or binned by another node meanwhile: nothing left to update.
       if (!updated.length) return;
-      await this.writePermissions(q, img.ImageId, record.launchPermissions);
+      await this.writePermissions(q, img.imageId, record.launchPermissions);
       await this.writeSnapshotRefs(q, record);
     });
   }
@@ -160,7 +160,7 @@ export class PgImages implements ImageRepository {
   }
 
   async inState(state: string): Promise<ImageRecord[]> {
-    const rows = await this.db.query<ImageRow>(`SELECT ${COLUMNS} FROM images i WHERE i.doc->>'State' = $1 ORDER BY i.image_id`, [state]);
+    const rows = await this.db.query<ImageRow>(`SELECT ${COLUMNS} FROM images i WHERE i.doc->>'state' = $1 ORDER BY i.image_id`, [state]);
     return rows.map(toRecord);
   }
 }

@@ -5,6 +5,7 @@ import { SCHEMA_A } from './schema-a.ts';
 import { SCHEMA_B } from './schema-b.ts';
 import { SCHEMA_NODES } from './schema-nodes.ts';
 import { SCHEMA_CLUSTER } from './schema-cluster.ts';
+import { IMAGE_RECORDS_SQL } from './migration-image-records.ts';
 
 export const PG_MIGRATIONS: Migration[] = [
   {
@@ -21,5 +22,10 @@ export const PG_MIGRATIONS: Migration[] = [
     version: 3,
     description: 'work leases of background work; copy schedules\' run state',
     sql: SCHEMA_CLUSTER,
+  },
+  {
+    version: 4,
+    description: 'stored images are image records (camelCase), no longer EC2 wire members',
+    sql: IMAGE_RECORDS_SQL,
   },
 ];

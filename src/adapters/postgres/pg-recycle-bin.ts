@@ -159,5 +159,5 @@ export class PgRecycleBin implements RecycleBinRepository {
 }
 
 function snapshotIdsOf(record: ImageRecord): string[] {
-  return [...new Set((record.image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((s): s is string => !!s))].sort();
+  return [...new Set((record.image.blockDeviceMappings ?? []).map((m) => m.ebs?.snapshotId).filter((s): s is string => !!s))].sort();
 }

@@ -11,7 +11,7 @@ const BILLED = `billed AS (
 
 /** Images in the Recycle Bin, one row per block device mapping (m); the caller adds the region and snapshot id. */
 export const BINNED_IMAGES_NAMING = `SELECT r.resource_id FROM recycle_bin r
-  CROSS JOIN LATERAL jsonb_array_elements(coalesce(r.doc->'image'->'image'->'BlockDeviceMappings', '[]'::jsonb)) m
+  CROSS JOIN LATERAL jsonb_array_elements(coalesce(r.doc->'image'->'image'->'blockDeviceMappings', '[]'::jsonb)) m
   WHERE r.resource_type = 'EC2_IMAGE'`;
 
 export async function usage(q: Queryable, region: string, ownerId?: string): Promise<SnapshotUsage[]> {
@@ -29,8 +29,8 @@ export async function usage(q: Queryable, region: string, ownerId?: string): Pro
       WHERE s.region = $1 AND ($2::text IS NULL OR s.owner_id = $2)
       GROUP BY s.snapshot_id, s.owner_id, s.region, s.bin_exit)
     SELECT c.*, (SELECT coalesce(jsonb_agg(jsonb_build_object('imageId', r.resource_id, 'until', r.exit_time) ORDER BY r.resource_id), '[]'::jsonb)
-        FROM recycle_bin r CROSS JOIN LATERAL jsonb_array_elements(coalesce(r.doc->'image'->'image'->'BlockDeviceMappings', '[]'::jsonb)) m
-        WHERE r.resource_type = 'EC2_IMAGE' AND r.region = c.region AND m->'Ebs'->>'SnapshotId' = c.snapshot_id) AS binned_images
+        FROM recycle_bin r CROSS JOIN LATERAL jsonb_array_elements(coalesce(r.doc->'image'->'image'->'blockDeviceMappings', '[]'::jsonb)) m
+        WHERE r.resource_type = 'EC2_IMAGE' AND r.region = c.region AND m->'ebs'->>'snapshotId' = c.snapshot_id) AS binned_images
     FROM counted c ORDER BY c.snapshot_id`, [region, ownerId ?? null]);
   return rows.map((r) => {
     const u: SnapshotUsage = { snapshotId: r.snapshot_id, ownerId: r.owner_id, blocks: r.blocks, ownBlocks: r.own };
@@ -64,7 +64,7 @@ export async function leftBehind(q: Queryable, region: string, ownerId?: string)
       AND EXISTS (SELECT 1 FROM deregistered_image_snapshots d WHERE d.snapshot_id = s.snapshot_id AND d.region = s.region)
       AND NOT EXISTS (SELECT 1 FROM image_snapshots m JOIN images i ON i.image_id = m.image_id
         WHERE m.snapshot_id = s.snapshot_id AND i.region = s.region)
-      AND NOT EXISTS (${BINNED_IMAGES_NAMING} AND r.region = s.region AND m->'Ebs'->>'SnapshotId' = s.snapshot_id)
+      AND NOT EXISTS (${BINNED_IMAGES_NAMING} AND r.region = s.region AND m->'ebs'->>'snapshotId' = s.snapshot_id)
     ORDER BY s.snapshot_id`, [region, ownerId ?? null]);
   return rows.map((r) => ({ snapshotId: r.snapshot_id, ownerId: r.owner_id, imageIds: r.images, volumeIds: r.volumes }));
 }

@@ -241,7 +241,7 @@ export async function imageUsing(q: Queryable, region: string, snapshotId: strin
 
 /** The first image in the region's Recycle Bin that names the snapshot (restoring it needs the snapshot). */
 export async function binnedImageUsing(q: Queryable, region: string, snapshotId: string): Promise<string | undefined> {
-  const [row] = await q.query<{ resource_id: string }>(`${BINNED_IMAGES_NAMING} AND r.region = $1 AND m->'Ebs'->>'SnapshotId' = $2
+  const [row] = await q.query<{ resource_id: string }>(`${BINNED_IMAGES_NAMING} AND r.region = $1 AND m->'ebs'->>'snapshotId' = $2
     ORDER BY r.resource_id LIMIT 1`, [region, snapshotId]);
   return row?.resource_id;
 }

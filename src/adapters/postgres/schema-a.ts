@@ -10,7 +10,7 @@ CREATE TABLE images (
   owner_alias text COLLATE "C",
   name        text COLLATE "C" NOT NULL,
   is_public   boolean NOT NULL,
-  doc         jsonb NOT NULL,   -- the stored Image members
+  doc         jsonb NOT NULL,   -- the stored image (EC2 wire members in version 1; the StoredImage record from version 2)
   permissions jsonb NOT NULL    -- launch permissions as given (also in launch_permissions, for lookups)
 );
 -- AMI names are unique per owner and region (InvalidAMIName.Duplicate), also across nodes.

@@ -34,8 +34,7 @@ CREATE TABLE IF NOT EXISTS key_pairs (
 CREATE UNIQUE INDEX IF NOT EXISTS key_pairs_name ON key_pairs (region, owner_id, key_name);
 `;
 
-/** Data directories from before nodes were recorded gain the node column, then its index. */
-export const INSTANCE_NODE_COLUMN = 'ALTER TABLE instances ADD COLUMN node_id TEXT';
+/** The node column's index: created by migration 4, once files from before nodes have the column. */
 export const INSTANCE_NODE_INDEX = 'CREATE INDEX IF NOT EXISTS instances_node ON instances (node_id, state)';
 
 /** Statements that empty these tables (the test suites' reset). */

@@ -1,4 +1,6 @@
-// The SQLite schema. Each statement is idempotent so opening an existing data directory is safe.
+// The SQLite schema as migration version 1 creates it (with the schema-*.ts files). Each statement
+// is idempotent, so files made before versioned migrations take version 1 in place. Do not edit:
+// a schema change is a new entry in migrations.ts.
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS images (
   image_id    TEXT PRIMARY KEY,

@@ -17,7 +17,6 @@ export class SqliteAccountSettings implements AccountSettingsRepository {
   private readonly db: DatabaseSync;
   constructor(db: DatabaseSync) {
     this.db = db;
-    db.exec(ACCOUNT_SETTINGS_SCHEMA);
   }
 
   async ebsEncryption(account: string, region: string): Promise<EbsEncryptionDefaults> {

@@ -21,7 +21,6 @@ export class SqliteNodes implements NodeRegistry {
   private readonly db: DatabaseSync;
   constructor(db: DatabaseSync) {
     this.db = db;
-    db.exec(NODES_SCHEMA);
   }
 
   async heartbeat(node: NodeInfo, now: Date): Promise<void> {

@@ -137,8 +137,8 @@ export class SqliteRecycleBin implements RecycleBinRepository {
         // DeregisterImage (what the storage report and clean-up look for).
         const record = this.db.prepare(`INSERT OR IGNORE INTO deregistered_image_snapshots (snapshot_id, image_id, region)
           SELECT snapshot_id, ?, region FROM snapshots WHERE snapshot_id = ? AND region = ?`);
-        for (const m of e.image.image.BlockDeviceMappings ?? []) {
-          if (m.Ebs?.SnapshotId) record.run(e.resourceId, m.Ebs.SnapshotId, e.region);
+        for (const m of e.image.image.blockDeviceMappings ?? []) {
+          if (m.ebs?.snapshotId) record.run(e.resourceId, m.ebs.snapshotId, e.region);
         }
       }
       this.db.prepare('DELETE FROM recycle_bin WHERE resource_id = ?').run(e.resourceId);

@@ -16,7 +16,7 @@ const BILLED = `billed AS (
   UNION ALL SELECT resource_id, account, region, exit_time FROM recycle_bin WHERE resource_type = 'EBS_SNAPSHOT')`;
 
 // Images in the Recycle Bin, one row per block device mapping (m.value); the caller adds the region and snapshot id.
-const BINNED_IMAGES_NAMING = `SELECT r.resource_id FROM recycle_bin r, json_each(r.doc, '$.image.image.BlockDeviceMappings') m
+const BINNED_IMAGES_NAMING = `SELECT r.resource_id FROM recycle_bin r, json_each(r.doc, '$.image.image.blockDeviceMappings') m
   WHERE r.resource_type = 'EC2_IMAGE'`;
 const SCAN_BATCH = 500;
 
@@ -237,8 +237,8 @@ export class SqliteSnapshots implements SnapshotRepository {
       SELECT s.snapshot_id, s.owner_id, s.bin_exit, count(b.hash) AS blocks,
              coalesce(sum(CASE WHEN refs.n = 1 THEN 1 ELSE 0 END), 0) AS own,
              (SELECT json_group_array(json_object('imageId', r.resource_id, 'until', r.exit_time)) FROM recycle_bin r,
-                json_each(r.doc, '$.image.image.BlockDeviceMappings') m
-              WHERE r.resource_type = 'EC2_IMAGE' AND r.region = s.region AND json_extract(m.value, '$.Ebs.SnapshotId') = s.snapshot_id) AS binned_images
+                json_each(r.doc, '$.image.image.blockDeviceMappings') m
+              WHERE r.resource_type = 'EC2_IMAGE' AND r.region = s.region AND json_extract(m.value, '$.ebs.snapshotId') = s.snapshot_id) AS binned_images
       FROM billed s LEFT JOIN snapshot_blocks b ON b.snapshot_id = s.snapshot_id LEFT JOIN refs ON refs.hash = b.hash
       WHERE s.region = ? AND (? IS NULL OR s.owner_id = ?)
       GROUP BY s.snapshot_id ORDER BY s.snapshot_id`).all(region, region, ownerId ?? null, ownerId ?? null) as Row[];
@@ -277,7 +277,7 @@ export class SqliteSnapshots implements SnapshotRepository {
         AND EXISTS (SELECT 1 FROM deregistered_image_snapshots d WHERE d.snapshot_id = s.snapshot_id AND d.region = s.region)
         AND NOT EXISTS (SELECT 1 FROM image_snapshots m JOIN images i ON i.image_id = m.image_id
           WHERE m.snapshot_id = s.snapshot_id AND i.region = s.region)
-        AND NOT EXISTS (${BINNED_IMAGES_NAMING} AND r.region = s.region AND json_extract(m.value, '$.Ebs.SnapshotId') = s.snapshot_id)
+        AND NOT EXISTS (${BINNED_IMAGES_NAMING} AND r.region = s.region AND json_extract(m.value, '$.ebs.snapshotId') = s.snapshot_id)
       ORDER BY s.snapshot_id`).all(region, ownerId ?? null, ownerId ?? null) as Row[];
     return rows.map((r) => ({
       snapshotId: String(r.snapshot_id), ownerId: String(r.owner_id),
@@ -295,7 +295,7 @@ export function imageUsing(db: DatabaseSync, region: string, snapshotId: string)
 
 /** The first image in the region's Recycle Bin that names the snapshot (restoring it needs the snapshot). */
 export function binnedImageUsing(db: DatabaseSync, region: string, snapshotId: string): string | undefined {
-  const row = db.prepare(`${BINNED_IMAGES_NAMING} AND r.region = ? AND json_extract(m.value, '$.Ebs.SnapshotId') = ?
+  const row = db.prepare(`${BINNED_IMAGES_NAMING} AND r.region = ? AND json_extract(m.value, '$.ebs.snapshotId') = ?
     ORDER BY r.resource_id LIMIT 1`).get(region, snapshotId) as Row | undefined;
   return row ? String(row.resource_id) : undefined;
 }

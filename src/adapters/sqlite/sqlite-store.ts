@@ -9,14 +9,15 @@ import type { LaunchPermission, Tag } from '../../protocol/ec2/types.generated.t
 import type {
   ImageQuery, ImageRecord, ImageRepository, MetadataStore, TagQuery, TagRecord, TagRepository,
 } from '../../ports/metadata-store.ts';
-import { SCHEMA } from './schema.ts';
+import { migrateSqlite } from './migrate.ts';
+import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteAccountSettings } from './sqlite-account-settings.ts';
 import { matchesWildcard } from '../../domain/filters.ts';
 import { SqliteSnapshots } from './sqlite-snapshots.ts';
 import { SqliteVolumes } from './sqlite-volumes.ts';
 import { SqliteKeys } from './sqlite-keys.ts';
 import { SqliteInstances, SqliteKeyPairs } from './sqlite-instances.ts';
-import { INSTANCE_NODE_COLUMN, INSTANCE_NODE_INDEX, INSTANCE_RESET, INSTANCE_SCHEMA } from './schema-instances.ts';
+import { INSTANCE_RESET } from './schema-instances.ts';
 import type { InstanceRepository, KeyPairRepository } from '../../ports/instance-repository.ts';
 import type { KeyRepository } from '../../ports/key-repository.ts';
 import type { VolumeRepository } from '../../ports/volume-repository.ts';
@@ -24,16 +25,16 @@ import { wildcardRange } from './name-range.ts';
 import { putTags, SqliteTags, type Tx } from './sqlite-tags.ts';
 import type { SnapshotRepository } from '../../ports/snapshot-repository.ts';
 import type { RecycleBinRepository } from '../../ports/recycle-bin-repository.ts';
-import { RECYCLE_BIN_RESET, RECYCLE_BIN_SCHEMA } from './schema-recycle-bin.ts';
+import { RECYCLE_BIN_RESET } from './schema-recycle-bin.ts';
 import { SqliteRecycleBin } from './sqlite-recycle-bin.ts';
-import { NETWORK_RESET, NETWORK_SCHEMA } from './schema-network.ts';
-import { IMAGEBUILDER_RESET, IMAGEBUILDER_SCHEMA } from './schema-imagebuilder.ts';
+import { NETWORK_RESET } from './schema-network.ts';
+import { IMAGEBUILDER_RESET } from './schema-imagebuilder.ts';
 import { SqliteImageBuilder } from './sqlite-imagebuilder.ts';
 import type { ImageBuilderRepository } from '../../ports/imagebuilder-repository.ts';
 import { SqliteNetwork } from './sqlite-network.ts';
 import type { NetworkRepository } from '../../ports/network-repository.ts';
-import { SqliteWorkLeases, WORK_LEASES_SCHEMA } from './sqlite-work-leases.ts';
-import { COPY_SCHEDULE_STATE_SCHEMA, SqliteCopyScheduleState } from './sqlite-copy-schedule-state.ts';
+import { SqliteWorkLeases } from './sqlite-work-leases.ts';
+import { SqliteCopyScheduleState } from './sqlite-copy-schedule-state.ts';
 import type { WorkLeaseRepository } from '../../ports/work-leases.ts';
 import type { CopyScheduleStateStore } from '../../ports/copy-schedule-state.ts';
 import type { NodeRegistry } from '../../ports/node-registry.ts';
@@ -99,11 +100,11 @@ export class SqliteMetadataStore implements MetadataStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new StatementCachingDatabase(path);
     this.db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
-    this.db.exec(SCHEMA);
-    // Data directories from before encrypted blocks: their maps gain the checksum column.
-    for (const table of ['snapshot_blocks', 'volume_blocks']) {
-      const cols = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
-      if (!cols.some((c) => c.name === 'checksum')) this.db.exec(`ALTER TABLE ${table} ADD COLUMN checksum TEXT`);
+    try {
+      migrateSqlite(this.db, SQLITE_MIGRATIONS);
+    } catch (err) {
+      this.db.close();
+      throw err;
     }
     // EC2 wildcard matching for pushed-down name and tag filters. SQLite's GLOB was used before,
     // but it refuses patterns over 50,000 bytes (a 500) and its semantics differ in corners from
@@ -117,23 +118,13 @@ export class SqliteMetadataStore implements MetadataStore {
     this.snapshots = snapshots;
     this.volumes = new SqliteVolumes(this.db, (fn) => this.tx(fn));
     this.keys = new SqliteKeys(this.db, (fn) => this.tx(fn));
-    this.db.exec(INSTANCE_SCHEMA);
-    if (!(this.db.prepare('PRAGMA table_info(instances)').all() as { name: string }[]).some((c) => c.name === 'node_id')) {
-      this.db.exec(INSTANCE_NODE_COLUMN);
-    }
-    this.db.exec(INSTANCE_NODE_INDEX);
     this.instances = new SqliteInstances(this.db, (fn) => this.tx(fn));
     this.keyPairs = new SqliteKeyPairs(this.db, (fn) => this.tx(fn));
     this.accountSettings = new SqliteAccountSettings(this.db);
-    this.db.exec(RECYCLE_BIN_SCHEMA);
     this.recycleBin = new SqliteRecycleBin(this.db, (fn) => this.tx(fn), { images, snapshots });
-    this.db.exec(NETWORK_SCHEMA);
     this.network = new SqliteNetwork(this.db, (fn) => this.tx(fn));
-    this.db.exec(IMAGEBUILDER_SCHEMA);
     this.imageBuilder = new SqliteImageBuilder(this.db, (fn) => this.tx(fn));
-    this.db.exec(WORK_LEASES_SCHEMA);
     this.leases = new SqliteWorkLeases(this.db);
-    this.db.exec(COPY_SCHEDULE_STATE_SCHEMA);
     this.copyScheduleState = new SqliteCopyScheduleState(this.db);
     this.nodes = new SqliteNodes(this.db);
   }
@@ -171,10 +162,10 @@ export class SqliteImages implements ImageRepository {
 
   /** Keeps image_snapshots in step with the image's mappings (for InvalidSnapshot.InUse). */
   private writeSnapshotRefs(record: ImageRecord): void {
-    const id = record.image.ImageId;
+    const id = record.image.imageId;
     this.db.prepare('DELETE FROM image_snapshots WHERE image_id = ?').run(id);
     const insert = this.db.prepare('INSERT OR IGNORE INTO image_snapshots (image_id, snapshot_id) VALUES (?, ?)');
-    for (const m of record.image.BlockDeviceMappings ?? []) if (m.Ebs?.SnapshotId) insert.run(id, m.Ebs.SnapshotId);
+    for (const m of record.image.blockDeviceMappings ?? []) if (m.ebs?.snapshotId) insert.run(id, m.ebs.snapshotId);
   }
 
   private writePermissions(imageId: string, perms: LaunchPermission[]): void {
@@ -186,7 +177,7 @@ export class SqliteImages implements ImageRepository {
   private row(record: ImageRecord): SQLInputValue[] {
     const img = record.image;
     const isPublic = record.launchPermissions.some((p) => p.Group === 'all') ? 1 : 0;
-    return [img.ImageId, record.region, img.OwnerId, img.ImageOwnerAlias ?? null, img.Name, isPublic,
+    return [img.imageId, record.region, img.ownerId, img.ownerAlias ?? null, img.name, isPublic,
       JSON.stringify(img), JSON.stringify(record.launchPermissions)];
   }
 
@@ -203,23 +194,23 @@ export class SqliteImages implements ImageRepository {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...this.row(record));
     } catch (err) {
       if ((err as { errcode?: number }).errcode === 2067 /* SQLITE_CONSTRAINT_UNIQUE */) {
-        throw Errors.amiNameDuplicate(record.image.Name);
+        throw Errors.amiNameDuplicate(record.image.name);
       }
       throw err;
     }
-    this.writePermissions(record.image.ImageId, record.launchPermissions);
+    this.writePermissions(record.image.imageId, record.launchPermissions);
     this.writeSnapshotRefs(record);
     if (record.clientToken) {
       try {
         this.db.prepare('INSERT INTO image_client_tokens (image_id, region, owner_id, client_token, request_digest) VALUES (?, ?, ?, ?, ?)')
-          .run(record.image.ImageId, record.region, record.image.OwnerId, record.clientToken.token, record.clientToken.requestDigest);
+          .run(record.image.imageId, record.region, record.image.ownerId, record.clientToken.token, record.clientToken.requestDigest);
       } catch (err) {
         if ((err as { errcode?: number }).errcode === 2067 /* SQLITE_CONSTRAINT_UNIQUE */) throw Errors.idempotentParameterMismatch();
         throw err;
       }
     }
     if (tags?.tags.length) {
-      putTags(this.db, tags.account, record.region, [{ id: record.image.ImageId, type: 'image' }], tags.tags);
+      putTags(this.db, tags.account, record.region, [{ id: record.image.imageId, type: 'image' }], tags.tags);
     }
   }
 
@@ -240,7 +231,7 @@ export class SqliteImages implements ImageRepository {
       const [id, region, owner, alias, name, isPublic, doc, perms] = this.row(record);
       this.db.prepare(`UPDATE images SET owner_id = ?, owner_alias = ?, name = ?, is_public = ?, doc = ?, permissions = ?
         WHERE image_id = ? AND region = ?`).run(owner, alias, name, isPublic, doc, perms, id, region);
-      this.writePermissions(record.image.ImageId, record.launchPermissions);
+      this.writePermissions(record.image.imageId, record.launchPermissions);
       this.writeSnapshotRefs(record);
     });
   }
@@ -294,7 +285,7 @@ export class SqliteImages implements ImageRepository {
   }
 
   async inState(state: string): Promise<ImageRecord[]> {
-    return (this.db.prepare(`SELECT region, doc, permissions FROM images WHERE json_extract(doc, '$.State') = ?`).all(state) as Row[]).map(toRecord);
+    return (this.db.prepare(`SELECT region, doc, permissions FROM images WHERE json_extract(doc, '$.state') = ?`).all(state) as Row[]).map(toRecord);
   }
 }
 

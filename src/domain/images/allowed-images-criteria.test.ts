@@ -11,22 +11,22 @@ const NOW = new Date('2026-06-01T00:00:00Z');
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000).toISOString();
 
 const image = (over: Partial<StoredImage>): StoredImage => ({
-  ImageId: 'ami-0123456789abcdef0', OwnerId: OTHER, Name: 'golden-ami-1', State: 'available', CreationDate: daysAgo(10), ...over,
+  imageId: 'ami-0123456789abcdef0', ownerId: OTHER, name: 'golden-ami-1', state: 'available', creationDate: daysAgo(10), ...over,
 });
 
 const invalid = (fn: () => unknown, match: RegExp) => assert.throws(fn, (e: ServiceError) => e.code === 'InvalidParameterValue' && match.test(e.message));
 
 test('own images are always allowed, even with no criteria or `none`', () => {
-  assert.equal(isImageAllowed([], image({ OwnerId: ME }), ME, NOW), true);
-  assert.equal(isImageAllowed([{ ImageProviders: ['none'] }], image({ OwnerId: ME }), ME, NOW), true);
+  assert.equal(isImageAllowed([], image({ ownerId: ME }), ME, NOW), true);
+  assert.equal(isImageAllowed([{ ImageProviders: ['none'] }], image({ ownerId: ME }), ME, NOW), true);
   assert.equal(isImageAllowed([{ ImageProviders: ['none'] }], image({}), ME, NOW), false);
   assert.equal(isImageAllowed([], image({}), ME, NOW), false);
 });
 
 test('providers: aliases match the owner alias, account ids the owner', () => {
-  assert.equal(isImageAllowed([{ ImageProviders: ['amazon'] }], image({ ImageOwnerAlias: 'amazon' }), ME, NOW), true);
-  assert.equal(isImageAllowed([{ ImageProviders: ['amazon'] }], image({ ImageOwnerAlias: 'aws-marketplace' }), ME, NOW), false);
-  assert.equal(isImageAllowed([{ ImageProviders: ['aws-backup-vault'] }], image({ ImageOwnerAlias: 'aws-backup-vault' }), ME, NOW), true);
+  assert.equal(isImageAllowed([{ ImageProviders: ['amazon'] }], image({ ownerAlias: 'amazon' }), ME, NOW), true);
+  assert.equal(isImageAllowed([{ ImageProviders: ['amazon'] }], image({ ownerAlias: 'aws-marketplace' }), ME, NOW), false);
+  assert.equal(isImageAllowed([{ ImageProviders: ['aws-backup-vault'] }], image({ ownerAlias: 'aws-backup-vault' }), ME, NOW), true);
   assert.equal(isImageAllowed([{ ImageProviders: ['amazon', OTHER] }], image({}), ME, NOW), true);
   assert.equal(isImageAllowed([{ ImageProviders: ['333333333333'] }], image({}), ME, NOW), false);
 });
@@ -35,7 +35,7 @@ test('names with wildcards, marketplace product codes', () => {
   assert.equal(isImageAllowed([{ ImageNames: ['golden-ami-*'] }], image({}), ME, NOW), true);
   assert.equal(isImageAllowed([{ ImageNames: ['golden-ami-?'] }], image({}), ME, NOW), true);
   assert.equal(isImageAllowed([{ ImageNames: ['silver-*'] }], image({}), ME, NOW), false);
-  const coded = image({ ProductCodes: [{ ProductCodeId: 'abc123', ProductCodeType: 'marketplace' }] });
+  const coded = image({ productCodes: [{ productCodeId: 'abc123', productCodeType: 'marketplace' }] });
   assert.equal(isImageAllowed([{ MarketplaceProductCodes: ['abc123'] }], coded, ME, NOW), true);
   assert.equal(isImageAllowed([{ MarketplaceProductCodes: ['zzz'] }], coded, ME, NOW), false);
   assert.equal(isImageAllowed([{ MarketplaceProductCodes: ['abc123'] }], image({}), ME, NOW), false);
@@ -46,10 +46,10 @@ test('creation and deprecation conditions', () => {
   assert.equal(isImageAllowed([{ CreationDateCondition: { MaximumDaysSinceCreated: 10 } }], image({}), ME, NOW), false);
   const dep = { DeprecationTimeCondition: { MaximumDaysSinceDeprecated: 0 } };
   assert.equal(isImageAllowed([dep], image({}), ME, NOW), true, 'never deprecated');
-  assert.equal(isImageAllowed([dep], image({ DeprecationTime: daysAgo(-5) }), ME, NOW), true, 'deprecated in the future');
-  assert.equal(isImageAllowed([dep], image({ DeprecationTime: daysAgo(0) }), ME, NOW), false, '0 excludes every deprecated image');
-  assert.equal(isImageAllowed([{ DeprecationTimeCondition: { MaximumDaysSinceDeprecated: 30 } }], image({ DeprecationTime: daysAgo(3) }), ME, NOW), true);
-  assert.equal(isImageAllowed([{ DeprecationTimeCondition: { MaximumDaysSinceDeprecated: 2 } }], image({ DeprecationTime: daysAgo(3) }), ME, NOW), false);
+  assert.equal(isImageAllowed([dep], image({ deprecationTime: daysAgo(-5) }), ME, NOW), true, 'deprecated in the future');
+  assert.equal(isImageAllowed([dep], image({ deprecationTime: daysAgo(0) }), ME, NOW), false, '0 excludes every deprecated image');
+  assert.equal(isImageAllowed([{ DeprecationTimeCondition: { MaximumDaysSinceDeprecated: 30 } }], image({ deprecationTime: daysAgo(3) }), ME, NOW), true);
+  assert.equal(isImageAllowed([{ DeprecationTimeCondition: { MaximumDaysSinceDeprecated: 2 } }], image({ deprecationTime: daysAgo(3) }), ME, NOW), false);
 });
 
 test('parameters of a criterion AND together; criteria OR together', () => {

@@ -82,10 +82,10 @@ export function validateCriteria(requested: ImageCriterionRequest[] | undefined)
 }
 
 function providerMatches(provider: string, image: StoredImage): boolean {
-  if (PROVIDER_ALIASES.has(provider)) return image.ImageOwnerAlias === provider;
+  if (PROVIDER_ALIASES.has(provider)) return image.ownerAlias === provider;
   // `none` allows the account's own images only, and those are allowed whatever the criteria.
   if (provider === 'none') return false;
-  return image.OwnerId === provider;
+  return image.ownerId === provider;
 }
 
 /** Whole and partial days both count: 300 allows images created less than 300 days ago. */
@@ -93,15 +93,15 @@ const within = (since: string, days: number, now: Date) => now.getTime() - Date.
 
 function criterionMatches(c: ImageCriterion, image: StoredImage, now: Date): boolean {
   if (c.ImageProviders?.length && !c.ImageProviders.some((p) => providerMatches(p, image))) return false;
-  if (c.ImageNames?.length && !c.ImageNames.some((n) => matchesWildcard(n, image.Name))) return false;
+  if (c.ImageNames?.length && !c.ImageNames.some((n) => matchesWildcard(n, image.name))) return false;
   if (c.MarketplaceProductCodes?.length) {
-    const codes = (image.ProductCodes ?? []).filter((p) => p.ProductCodeType === 'marketplace').map((p) => p.ProductCodeId);
+    const codes = (image.productCodes ?? []).filter((p) => p.productCodeType === 'marketplace').map((p) => p.productCodeId);
     if (!c.MarketplaceProductCodes.some((code) => codes.includes(code))) return false;
   }
   const maxAge = c.CreationDateCondition?.MaximumDaysSinceCreated;
-  if (maxAge !== undefined && !within(image.CreationDate, maxAge, now)) return false;
+  if (maxAge !== undefined && !within(image.creationDate, maxAge, now)) return false;
   const maxDeprecated = c.DeprecationTimeCondition?.MaximumDaysSinceDeprecated;
-  const deprecatedAt = image.DeprecationTime;
+  const deprecatedAt = image.deprecationTime;
   if (maxDeprecated !== undefined && deprecatedAt !== undefined && Date.parse(deprecatedAt) <= now.getTime()) {
     // 0 leaves out every deprecated image; images not (yet) deprecated always pass.
     if (!within(deprecatedAt, maxDeprecated, now)) return false;
@@ -111,6 +111,6 @@ function criterionMatches(c: ImageCriterion, image: StoredImage, now: Date): boo
 
 /** Whether `account` may discover and use `image` under `criteria` (when Allowed AMIs is enabled). */
 export function isImageAllowed(criteria: ImageCriterion[], image: StoredImage, account: string, now: Date): boolean {
-  if (image.OwnerId === account) return true;
+  if (image.ownerId === account) return true;
   return criteria.some((c) => criterionMatches(c, image, now));
 }

@@ -82,6 +82,6 @@ export class AllowedImages {
   /** RunInstances (and other uses of an image): refused only while enabled and not allowed. */
   async checkUse(caller: Caller, record: ImageRecord): Promise<void> {
     const policy = await this.policyFor(caller);
-    if (!policy.admits(record)) throw Errors.amiNotAllowed(record.image.ImageId, caller.region);
+    if (!policy.admits(record)) throw Errors.amiNotAllowed(record.image.imageId, caller.region);
   }
 }

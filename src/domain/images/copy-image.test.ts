@@ -69,9 +69,9 @@ async function world() {
     const record: ImageRecord = {
       region: 'us-east-1', launchPermissions: [{ UserId: bobWest.account }],
       image: {
-        ImageId: randomIds.next('ami'), OwnerId: alice.account, Name: `image-${Math.random()}`, State: 'available', CreationDate: '2026-01-01T00:00:00Z',
-        RootDeviceName: '/dev/xvda', RootDeviceType: 'ebs', Architecture: 'x86_64',
-        BlockDeviceMappings: snap ? [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snap.snapshotId, VolumeSize: 1, Encrypted: false } }] : [],
+        imageId: randomIds.next('ami'), ownerId: alice.account, name: `image-${Math.random()}`, state: 'available', creationDate: '2026-01-01T00:00:00Z',
+        rootDeviceName: '/dev/xvda', rootDeviceType: 'ebs', architecture: 'x86_64',
+        blockDeviceMappings: snap ? [{ deviceName: '/dev/xvda', ebs: { snapshotId: snap.snapshotId, volumeSize: 1, encrypted: false } }] : [],
         ...extra,
       },
     };
@@ -90,39 +90,39 @@ async function world() {
 describe('CopyImage rules the API cannot set up', () => {
   test('another account\'s image with an AWS Marketplace product code cannot be copied; its owner may copy it', async () => {
     const w = await world();
-    const src = await w.image(await w.snapshot(['a']), { ProductCodes: [{ ProductCodeId: 'abc123', ProductCodeType: 'marketplace' }] });
-    const req = { Name: 'marketplace copy', SourceRegion: 'us-east-1', SourceImageId: src.image.ImageId };
+    const src = await w.image(await w.snapshot(['a']), { productCodes: [{ productCodeId: 'abc123', productCodeType: 'marketplace' }] });
+    const req = { Name: 'marketplace copy', SourceRegion: 'us-east-1', SourceImageId: src.image.imageId };
     await assert.rejects(w.copies.copy(bobWest, req), { code: 'InvalidRequest', message: 'Images from AWS Marketplace cannot be copied to another AWS account.' });
     const own = await w.copies.copy(aliceWest, req);
     await w.copier.idle();
     const copied = await w.imageState('us-west-2', own.ImageId);
-    assert.equal(copied.State, 'available');
-    assert.deepEqual(copied.ProductCodes, [{ ProductCodeId: 'abc123', ProductCodeType: 'marketplace' }]);
+    assert.equal(copied.state, 'available');
+    assert.deepEqual(copied.productCodes, [{ productCodeId: 'abc123', productCodeType: 'marketplace' }]);
   });
 
   test('a disabled image (or one not yet available) is InvalidAMIID.Unavailable to its owner; a deprecated one copies, undeprecated', async () => {
     const w = await world();
-    const disabled = await w.image(await w.snapshot(['d']), { State: 'disabled' });
-    await assert.rejects(w.copies.copy(aliceWest, { Name: 'disabled copy', SourceRegion: 'us-east-1', SourceImageId: disabled.image.ImageId }), { code: 'InvalidAMIID.Unavailable' });
-    const pending = await w.image(await w.snapshot(['p']), { State: 'pending' });
-    await assert.rejects(w.copies.copy(aliceWest, { Name: 'pending copy', SourceRegion: 'us-east-1', SourceImageId: pending.image.ImageId }), { code: 'InvalidAMIID.Unavailable' });
-    const deprecated = await w.image(await w.snapshot(['old']), { DeprecationTime: '2025-01-01T00:00:00.000Z', DeregistrationProtection: 'enabled' });
-    const out = await w.copies.copy(bobWest, { Name: 'deprecated copy', SourceRegion: 'us-east-1', SourceImageId: deprecated.image.ImageId });
+    const disabled = await w.image(await w.snapshot(['d']), { state: 'disabled' });
+    await assert.rejects(w.copies.copy(aliceWest, { Name: 'disabled copy', SourceRegion: 'us-east-1', SourceImageId: disabled.image.imageId }), { code: 'InvalidAMIID.Unavailable' });
+    const pending = await w.image(await w.snapshot(['p']), { state: 'pending' });
+    await assert.rejects(w.copies.copy(aliceWest, { Name: 'pending copy', SourceRegion: 'us-east-1', SourceImageId: pending.image.imageId }), { code: 'InvalidAMIID.Unavailable' });
+    const deprecated = await w.image(await w.snapshot(['old']), { deprecationTime: '2025-01-01T00:00:00.000Z', deregistrationProtection: 'enabled' });
+    const out = await w.copies.copy(bobWest, { Name: 'deprecated copy', SourceRegion: 'us-east-1', SourceImageId: deprecated.image.imageId });
     await w.copier.idle();
     const copied = await w.imageState('us-west-2', out.ImageId);
-    assert.equal(copied.State, 'available');
-    assert.equal(copied.DeprecationTime, undefined);
-    assert.equal(copied.DeregistrationProtection, undefined);
+    assert.equal(copied.state, 'available');
+    assert.equal(copied.deprecationTime, undefined);
+    assert.equal(copied.deregistrationProtection, undefined);
   });
 
   test('an instance store-backed image copies its record at once: there are no EBS snapshots to copy', async () => {
     const w = await world();
-    const src = await w.image(undefined, { RootDeviceType: 'instance-store', ImageLocation: 'bucket/image.manifest.xml', BlockDeviceMappings: [{ DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' }] });
-    const out = await w.copies.copy(aliceWest, { Name: 'instance store copy', SourceRegion: 'us-east-1', SourceImageId: src.image.ImageId });
+    const src = await w.image(undefined, { rootDeviceType: 'instance-store', imageLocation: 'bucket/image.manifest.xml', blockDeviceMappings: [{ deviceName: '/dev/sdb', virtualName: 'ephemeral0' }] });
+    const out = await w.copies.copy(aliceWest, { Name: 'instance store copy', SourceRegion: 'us-east-1', SourceImageId: src.image.imageId });
     const copied = await w.imageState('us-west-2', out.ImageId);
-    assert.equal(copied.State, 'available');
-    assert.equal(copied.RootDeviceType, 'instance-store');
-    assert.deepEqual(copied.BlockDeviceMappings, [{ DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' }]);
+    assert.equal(copied.state, 'available');
+    assert.equal(copied.rootDeviceType, 'instance-store');
+    assert.deepEqual(copied.blockDeviceMappings, [{ deviceName: '/dev/sdb', virtualName: 'ephemeral0' }]);
   });
 
   test('a copy whose source snapshot vanished before it ran fails, and fails its image with a StateReason', async () => {
@@ -131,18 +131,18 @@ describe('CopyImage rules the API cannot set up', () => {
     const planned = await w.snapshots.planCopy(aliceWest, { source: snap, description: 'doomed' });
     const image: ImageRecord = {
       region: 'us-west-2', launchPermissions: [],
-      image: { ImageId: randomIds.next('ami'), OwnerId: alice.account, Name: 'doomed', State: 'pending', CreationDate: '2026-01-01T00:00:00Z',
-        SourceImageId: randomIds.next('ami'), SourceImageRegion: 'us-east-1', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: planned.snapshotId } }] },
+      image: { imageId: randomIds.next('ami'), ownerId: alice.account, name: 'doomed', state: 'pending', creationDate: '2026-01-01T00:00:00Z',
+        sourceImageId: randomIds.next('ami'), sourceImageRegion: 'us-east-1', blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: planned.snapshotId } }] },
     };
     await w.store.images.insert(image);
     await w.store.snapshots.delete('us-east-1', snap.snapshotId);
     await w.snapshots.startCopies(aliceWest, [{ record: planned, tags: [] }]);
     await w.copier.idle();
     assert.equal((await w.store.snapshots.get('us-west-2', planned.snapshotId))!.state, 'error');
-    const failed = await w.imageState('us-west-2', image.image.ImageId);
-    assert.equal(failed.State, 'failed');
-    assert.equal(failed.StateReason?.Code, 'Server.InternalError');
-    assert.match(failed.StateReason!.Message!, new RegExp(`could not be copied: its snapshot ${planned.snapshotId} failed: The copy failed: source snapshot`));
+    const failed = await w.imageState('us-west-2', image.image.imageId);
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.stateReason?.code, 'Server.InternalError');
+    assert.match(failed.stateReason!.message!, new RegExp(`could not be copied: its snapshot ${planned.snapshotId} failed: The copy failed: source snapshot`));
   });
 });
 
@@ -151,18 +151,18 @@ describe('CopyImage across a restart', () => {
     const w = await world();
     const src = await w.image(await w.snapshot(['r0', 'r1', 'r2']));
     // What a crash leaves: the image and its pending copy recorded, the copy never run.
-    const planned = await w.snapshots.planCopy(aliceWest, { source: (await w.store.snapshots.get('us-east-1', src.image.BlockDeviceMappings![0].Ebs!.SnapshotId!))!, description: 'resume me' });
+    const planned = await w.snapshots.planCopy(aliceWest, { source: (await w.store.snapshots.get('us-east-1', src.image.blockDeviceMappings![0].ebs!.snapshotId!))!, description: 'resume me' });
     await w.store.snapshots.insert(planned);
     const pendingImage: ImageRecord = {
       region: 'us-west-2', launchPermissions: [],
-      image: { ...structuredClone(src.image), ImageId: randomIds.next('ami'), Name: 'resumed', State: 'pending', SourceImageId: src.image.ImageId, SourceImageRegion: 'us-east-1',
-        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: planned.snapshotId } }] },
+      image: { ...structuredClone(src.image), imageId: randomIds.next('ami'), name: 'resumed', state: 'pending', sourceImageId: src.image.imageId, sourceImageRegion: 'us-east-1',
+        blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { snapshotId: planned.snapshotId } }] },
     };
     await w.store.images.insert(pendingImage);
     const lost: ImageRecord = structuredClone(pendingImage);
-    lost.image.ImageId = randomIds.next('ami');
-    lost.image.Name = 'lost';
-    lost.image.BlockDeviceMappings = [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: 'snap-0aaaaaaaaaaaaaaaa' } }];
+    lost.image.imageId = randomIds.next('ami');
+    lost.image.name = 'lost';
+    lost.image.blockDeviceMappings = [{ deviceName: '/dev/xvda', ebs: { snapshotId: 'snap-0aaaaaaaaaaaaaaaa' } }];
     await w.store.images.insert(lost);
 
     const before = (await w.snapshots.describe(aliceWest, { SnapshotIds: [planned.snapshotId] })).Snapshots[0];
@@ -174,12 +174,12 @@ describe('CopyImage across a restart', () => {
     assert.equal(await copier.resumeAll(), 1);
     await pending.recover();
     await copier.idle();
-    assert.equal((await w.imageState('us-west-2', pendingImage.image.ImageId)).State, 'available');
+    assert.equal((await w.imageState('us-west-2', pendingImage.image.imageId)).state, 'available');
     const copy = (await w.store.snapshots.get('us-west-2', planned.snapshotId))!;
     assert.equal(copy.state, 'completed');
     assert.equal(copy.blockCount, 3);
-    const failed = await w.imageState('us-west-2', lost.image.ImageId);
-    assert.equal(failed.State, 'failed');
-    assert.match(failed.StateReason!.Message!, /could not be copied: its snapshot snap-0aaaaaaaaaaaaaaaa was never copied/);
+    const failed = await w.imageState('us-west-2', lost.image.imageId);
+    assert.equal(failed.state, 'failed');
+    assert.match(failed.stateReason!.message!, /could not be copied: its snapshot snap-0aaaaaaaaaaaaaaaa was never copied/);
   });
 });

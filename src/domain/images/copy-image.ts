@@ -3,10 +3,10 @@
 // (incremental: only blocks the destination region lacks move). The image is `pending` until
 // every copy completed, then `available` (PendingImages settles it), or `failed` if one failed.
 import { createHash } from 'node:crypto';
-import type { BlockDeviceMapping, CopyImageRequest, Tag } from '../../protocol/ec2/types.generated.ts';
+import type { CopyImageRequest, Tag } from '../../protocol/ec2/types.generated.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
-import type { ImageRecord, MetadataStore, StoredImage } from '../../ports/metadata-store.ts';
+import type { ImageBlockDevice, ImageRecord, MetadataStore, StoredImage } from '../../ports/metadata-store.ts';
 import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
 import type { Caller } from '../context.ts';
 import { Errors, ServiceError } from '../errors.ts';
@@ -32,7 +32,7 @@ export interface ImageCopiesDeps {
 }
 
 /** Image members that describe the source's life, not the image: a copy starts without them. */
-const NOT_COPIED = ['ImageOwnerAlias', 'StateReason', 'DeprecationTime', 'DeregistrationProtection', 'LastLaunchedTime', 'SourceInstanceId'] as const;
+const NOT_COPIED = ['ownerAlias', 'stateReason', 'deprecationTime', 'deregistrationProtection', 'lastLaunchedTime', 'sourceInstanceId'] as const;
 
 export class ImageCopies {
   private readonly deps: ImageCopiesDeps;
@@ -68,7 +68,7 @@ export class ImageCopies {
     const boot = await this.bootImagesIn(caller, req, source);
     const imageId = this.deps.ids.next('ami');
     const copies = await this.planCopies(caller, req, source, imageId);
-    const image = { ...this.imageOf(caller, req, source, imageId, copies), KernelId: boot.kernelId, RamdiskId: boot.ramdiskId };
+    const image = { ...this.imageOf(caller, req, source, imageId, copies), kernelId: boot.kernelId, ramdiskId: boot.ramdiskId };
     const tags = req.CopyImageTags ? await this.withSourceTags(caller, req, imageTags) : imageTags;
     const record: ImageRecord = { region: caller.region, image, launchPermissions: [] };
     if (req.ClientToken) record.clientToken = { token: req.ClientToken, requestDigest: digest };
@@ -103,7 +103,7 @@ export class ImageCopies {
     const prior = await this.deps.store.images.findByClientToken(caller.region, caller.account, token);
     if (!prior) return undefined;
     if (prior.clientToken?.requestDigest !== digest) throw Errors.idempotentParameterMismatch();
-    return { ImageId: prior.image.ImageId };
+    return { ImageId: prior.image.imageId };
   }
 
   /**
@@ -115,18 +115,18 @@ export class ImageCopies {
     const source = await this.deps.store.images.get(req.SourceRegion, req.SourceImageId);
     if (!source || !canSee(caller, source)) throw Errors.amiNotFound(req.SourceImageId);
     // Disabled, pending or failed images have nothing a copy could take yet (or any more).
-    if (source.image.State !== 'available') throw Errors.amiNotAvailable(source.image.ImageId, source.image.State);
-    if (source.image.OwnerId === caller.account) return source;
+    if (source.image.state !== 'available') throw Errors.amiNotAvailable(source.image.imageId, source.image.state);
+    if (source.image.ownerId === caller.account) return source;
     // A copy is the caller's own image, which Allowed AMIs never restricts: copying must not be a
     // way around the criteria of the region the copy is made in.
     await this.deps.allowedImages?.checkUse(caller, source);
-    if (source.image.ProductCodes?.some((p) => p.ProductCodeType === 'marketplace')) throw Errors.copyImageMarketplace();
+    if (source.image.productCodes?.some((p) => p.productCodeType === 'marketplace')) throw Errors.copyImageMarketplace();
     // Through SnapshotService's own check, so that an owner's block-all-sharing, which hides its
     // public snapshots from every other account, keeps them from being copied through an image too.
-    for (const m of source.image.BlockDeviceMappings ?? []) {
-      if (!m.Ebs?.SnapshotId) continue;
+    for (const m of source.image.blockDeviceMappings ?? []) {
+      if (!m.ebs?.snapshotId) continue;
       try {
-        await this.deps.snapshots.findUsable(caller, m.Ebs.SnapshotId, req.SourceRegion);
+        await this.deps.snapshots.findUsable(caller, m.ebs.snapshotId, req.SourceRegion);
       } catch (err) {
         if (err instanceof ServiceError && err.code === 'InvalidSnapshot.NotFound') throw Errors.copyImageStorageDenied();
         throw err;
@@ -142,7 +142,7 @@ export class ImageCopies {
    */
   private async bootImagesIn(caller: Caller, req: CopyImageRequest, source: ImageRecord): Promise<BootImages> {
     const out: BootImages = {};
-    for (const [role, id] of [['kernel', source.image.KernelId], ['ramdisk', source.image.RamdiskId]] as const) {
+    for (const [role, id] of [['kernel', source.image.kernelId], ['ramdisk', source.image.ramdiskId]] as const) {
       if (!id) continue;
       const mapped = await counterpartIn(this.deps.store, caller, { source: req.SourceRegion, destination: caller.region, id });
       if (!mapped) throw Errors.bootImageNotInRegion(id, role, caller.region);
@@ -155,18 +155,18 @@ export class ImageCopies {
   private async planCopies(caller: Caller, req: CopyImageRequest, source: ImageRecord, imageId: string): Promise<Map<string, SnapshotRecord>> {
     const copies = new Map<string, SnapshotRecord>();
     const taskStart = this.deps.clock.now().getTime();
-    for (const m of source.image.BlockDeviceMappings ?? []) {
-      const id = m.Ebs?.SnapshotId;
+    for (const m of source.image.blockDeviceMappings ?? []) {
+      const id = m.ebs?.snapshotId;
       if (!id || copies.has(id)) continue;
       const snap = await this.deps.store.snapshots.get(req.SourceRegion, id);
-      if (!snap) throw Errors.amiNotAvailable(source.image.ImageId, `missing its snapshot ${id}`);
+      if (!snap) throw Errors.amiNotAvailable(source.image.imageId, `missing its snapshot ${id}`);
       copies.set(id, await this.deps.snapshots.planCopy(caller, {
         source: snap,
         // Encrypted=false (or absent) keeps each snapshot's own state: copies never decrypt.
         encrypted: req.Encrypted ? true : undefined,
         kmsKeyId: req.KmsKeyId,
         // The description AWS gives the snapshots CopyImage makes.
-        description: `Copied for DestinationAmi ${imageId} from SourceAmi ${source.image.ImageId} for SourceSnapshot ${id}. Task created on ${taskStart}.`,
+        description: `Copied for DestinationAmi ${imageId} from SourceAmi ${source.image.imageId} for SourceSnapshot ${id}. Task created on ${taskStart}.`,
       }));
     }
     return copies;
@@ -175,26 +175,26 @@ export class ImageCopies {
   private imageOf(caller: Caller, req: CopyImageRequest, source: ImageRecord, imageId: string, copies: Map<string, SnapshotRecord>): StoredImage {
     const image: StoredImage = structuredClone(source.image);
     for (const k of NOT_COPIED) delete image[k];
-    image.BlockDeviceMappings = (source.image.BlockDeviceMappings ?? []).map((m): BlockDeviceMapping => {
-      const copy = m.Ebs?.SnapshotId ? copies.get(m.Ebs.SnapshotId) : undefined;
+    image.blockDeviceMappings = (source.image.blockDeviceMappings ?? []).map((m): ImageBlockDevice => {
+      const copy = m.ebs?.snapshotId ? copies.get(m.ebs.snapshotId) : undefined;
       if (!copy) return structuredClone(m);
-      const ebs = { ...m.Ebs, SnapshotId: copy.snapshotId, Encrypted: copy.encrypted };
-      if (copy.kmsKeyId) ebs.KmsKeyId = copy.kmsKeyId;
-      else delete ebs.KmsKeyId;
-      return { ...m, Ebs: ebs };
+      const ebs = { ...m.ebs, snapshotId: copy.snapshotId, encrypted: copy.encrypted };
+      if (copy.kmsKeyId) ebs.kmsKeyId = copy.kmsKeyId;
+      else delete ebs.kmsKeyId;
+      return { ...m, ebs };
     });
     return {
       ...image,
-      ImageId: imageId,
-      OwnerId: caller.account,
-      Name: req.Name,
-      Description: req.Description ?? source.image.Description,
+      imageId,
+      ownerId: caller.account,
+      name: req.Name,
+      description: req.Description ?? source.image.description,
       // An EBS-backed image's location is its owner and name; an instance store-backed one keeps its bundle's.
-      ImageLocation: image.RootDeviceType === 'instance-store' ? image.ImageLocation : `${caller.account}/${req.Name}`,
-      CreationDate: this.deps.clock.now().toISOString(),
-      State: 'pending',
-      SourceImageId: source.image.ImageId,
-      SourceImageRegion: req.SourceRegion,
+      imageLocation: image.rootDeviceType === 'instance-store' ? image.imageLocation : `${caller.account}/${req.Name}`,
+      creationDate: this.deps.clock.now().toISOString(),
+      state: 'pending',
+      sourceImageId: source.image.imageId,
+      sourceImageRegion: req.SourceRegion,
     };
   }
 

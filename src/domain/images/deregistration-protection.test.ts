@@ -5,7 +5,7 @@ import type { StoredImage } from '../../ports/metadata-store.ts';
 import { COOLDOWN_MS, currentProtection, deregistrationBlock, disabledProtection } from './deregistration-protection.ts';
 
 const at = (iso: string) => new Date(iso);
-const image = (DeregistrationProtection?: string) => ({ DeregistrationProtection }) as StoredImage;
+const image = (deregistrationProtection?: string) => ({ deregistrationProtection }) as StoredImage;
 
 test('disabling protection with a cooldown keeps the image protected for 24 hours, then reads disabled', () => {
   const now = at('2026-01-01T10:00:00.000Z');

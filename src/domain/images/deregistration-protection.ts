@@ -15,7 +15,7 @@ export function currentProtection(value: string | undefined, now: Date): string 
 
 /** Why the image cannot be deregistered now, or undefined when it can. */
 export function deregistrationBlock(image: StoredImage, now: Date): { until?: string } | undefined {
-  const value = currentProtection(image.DeregistrationProtection, now);
+  const value = currentProtection(image.deregistrationProtection, now);
   if (value?.startsWith('enabled')) return {};
   if (value?.startsWith(UNTIL)) return { until: value.slice(UNTIL.length) };
   return undefined;

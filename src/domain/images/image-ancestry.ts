@@ -25,11 +25,11 @@ export interface ImageAncestryDeps {
 
 function entryOf(r: ImageRecord): ImageAncestryEntry {
   return {
-    CreationDate: new Date(r.image.CreationDate),
-    ImageId: r.image.ImageId,
-    ImageOwnerAlias: r.image.ImageOwnerAlias,
-    SourceImageId: r.image.SourceImageId,
-    SourceImageRegion: r.image.SourceImageRegion,
+    CreationDate: new Date(r.image.creationDate),
+    ImageId: r.image.imageId,
+    ImageOwnerAlias: r.image.ownerAlias,
+    SourceImageId: r.image.sourceImageId,
+    SourceImageRegion: r.image.sourceImageRegion,
   };
 }
 
@@ -46,11 +46,11 @@ export async function walkAncestry(
   let current: ImageRecord | undefined = start;
   while (current) {
     entries.push(entryOf(current));
-    seen.add(`${current.region}/${current.image.ImageId}`);
-    const { SourceImageId: parentId, ImageOwnerAlias: alias } = current.image;
+    seen.add(`${current.region}/${current.image.imageId}`);
+    const { sourceImageId: parentId, ownerAlias: alias } = current.image;
     if (!parentId || entries.length === MAX_ANCESTRY) break;
     if (alias !== undefined && VERIFIED_PROVIDERS.has(alias)) break;
-    const parentRegion = current.image.SourceImageRegion ?? current.region;
+    const parentRegion = current.image.sourceImageRegion ?? current.region;
     // A record pointing back into its own chain would loop forever; ids never repeat in AWS.
     if (!findRegion(parentRegion) || seen.has(`${parentRegion}/${parentId}`)) break;
     current = await read(parentRegion, parentId);

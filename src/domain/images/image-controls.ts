@@ -31,7 +31,7 @@ export class ImageControls {
    */
   async cancelLaunchPermission(caller: Caller, imageId: string): Promise<void> {
     const record = await this.deps.images.findVisible(caller, imageId);
-    if (record.image.OwnerId === caller.account) throw Errors.cancelOwnLaunchPermission(imageId);
+    if (record.image.ownerId === caller.account) throw Errors.cancelOwnLaunchPermission(imageId);
     if (!record.launchPermissions.some((p) => p.UserId === caller.account)) throw Errors.notSharedDirectly(imageId);
     record.launchPermissions = record.launchPermissions.filter((p) => p.UserId !== caller.account);
     await this.deps.store.images.update(record);
@@ -43,16 +43,16 @@ export class ImageControls {
    */
   async disable(caller: Caller, imageId: string): Promise<void> {
     const record = await this.deps.images.findOwned(caller, imageId);
-    if (record.image.State !== 'available') throw Errors.imageIncorrectState(imageId, record.image.State, 'available');
-    record.image.State = 'disabled';
+    if (record.image.state !== 'available') throw Errors.imageIncorrectState(imageId, record.image.state, 'available');
+    record.image.state = 'disabled';
     record.launchPermissions = [];
     await this.deps.store.images.update(record);
   }
 
   async enable(caller: Caller, imageId: string): Promise<void> {
     const record = await this.deps.images.findOwned(caller, imageId);
-    if (record.image.State !== 'disabled') throw Errors.imageIncorrectState(imageId, record.image.State, 'disabled');
-    record.image.State = 'available';
+    if (record.image.state !== 'disabled') throw Errors.imageIncorrectState(imageId, record.image.state, 'disabled');
+    record.image.state = 'available';
     await this.deps.store.images.update(record);
   }
 
@@ -68,19 +68,19 @@ export class ImageControls {
     if (at.getTime() < Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS) {
       throw Errors.invalidDeprecateAt(`The deprecation time ${at.toISOString()} is in the past; specify a time that is now or later.`);
     }
-    const limit = isPublicImage(record) ? yearsAfter(new Date(record.image.CreationDate), 2) : yearsAfter(now, 10);
+    const limit = isPublicImage(record) ? yearsAfter(new Date(record.image.creationDate), 2) : yearsAfter(now, 10);
     if (at > limit) {
       throw Errors.invalidDeprecateAt(isPublicImage(record)
         ? `The deprecation time of a public image can be at most 2 years after its creation date (${limit.toISOString()}).`
         : `The deprecation time can be at most 10 years from now (${limit.toISOString()}).`);
     }
-    record.image.DeprecationTime = at.toISOString();
+    record.image.deprecationTime = at.toISOString();
     await this.deps.store.images.update(record);
   }
 
   async disableDeprecation(caller: Caller, imageId: string): Promise<void> {
     const record = await this.deps.images.findOwned(caller, imageId);
-    delete record.image.DeprecationTime;
+    delete record.image.deprecationTime;
     await this.deps.store.images.update(record);
   }
 
@@ -92,11 +92,11 @@ export class ImageControls {
 
   async disableDeregistrationProtection(caller: Caller, imageId: string): Promise<string> {
     const record = await this.deps.images.findOwned(caller, imageId);
-    return this.setProtection(record, disabledProtection(record.image.DeregistrationProtection, this.deps.clock.now()));
+    return this.setProtection(record, disabledProtection(record.image.deregistrationProtection, this.deps.clock.now()));
   }
 
   private async setProtection(record: ImageRecord, value: string): Promise<string> {
-    record.image.DeregistrationProtection = value;
+    record.image.deregistrationProtection = value;
     await this.deps.store.images.update(record);
     return value;
   }

@@ -7,7 +7,7 @@ import type {
 } from '../../protocol/ec2/types.generated.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
-import type { ImageQuery, ImageRecord, MetadataStore } from '../../ports/metadata-store.ts';
+import type { ImageQuery, ImageRecord, MetadataStore, StoredImage } from '../../ports/metadata-store.ts';
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 import { checkFilterNames, matchesFilters, normalizeFilters } from '../filters.ts';
@@ -21,6 +21,7 @@ import { canSee, isPublicImage, visibilityOf } from './visibility.ts';
 import type { ImageBlockPublicAccess } from './block-public-access.ts';
 import { currentProtection, deregistrationBlock } from './deregistration-protection.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
+import { blockDevicesToWire, imageToWire } from './image-wire.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
 import type { AllowedImages } from './allowed-images.ts';
 
@@ -56,14 +57,14 @@ export class ImageService {
       ownerId: caller.account,
       creationDate: this.deps.clock.now(),
     });
-    await checkBootImages(this.deps.store, caller, { kernelId: image.KernelId, ramdiskId: image.RamdiskId });
+    await checkBootImages(this.deps.store, caller, { kernelId: image.kernelId, ramdiskId: image.ramdiskId });
     await this.bindSnapshots(caller, image);
     await this.deps.store.images.insert(
       { region: caller.region, image, launchPermissions: [] },
       { account: caller.account, tags },
       { requireSnapshots: mappedSnapshots(image) },
     );
-    return image.ImageId;
+    return image.imageId;
   }
 
   /**
@@ -72,18 +73,18 @@ export class ImageService {
    * snapshot's, as AWS does. CreateImage passes the snapshots it is about to take as `taking`.
    */
   async bindSnapshots(caller: Caller, image: ImageRecord['image'], taking: ReadonlySet<string> = new Set()): Promise<void> {
-    for (const m of image.BlockDeviceMappings ?? []) {
-      const ebs = m.Ebs;
-      if (!ebs?.SnapshotId || taking.has(ebs.SnapshotId)) continue;
-      const snap = await this.deps.snapshots.findUsable(caller, ebs.SnapshotId);
+    for (const m of image.blockDeviceMappings ?? []) {
+      const ebs = m.ebs;
+      if (!ebs?.snapshotId || taking.has(ebs.snapshotId)) continue;
+      const snap = await this.deps.snapshots.findUsable(caller, ebs.snapshotId);
       if (snap.state !== 'completed') throw Errors.snapshotIncorrectState(snap.snapshotId, snap.state);
-      if (ebs.VolumeSize !== undefined && ebs.VolumeSize < snap.volumeSize) {
+      if (ebs.volumeSize !== undefined && ebs.volumeSize < snap.volumeSize) {
         throw Errors.invalidBlockDeviceMapping(
-          `Volume of size ${ebs.VolumeSize}GB is smaller than snapshot '${snap.snapshotId}', expect size >= ${snap.volumeSize}GB`);
+          `Volume of size ${ebs.volumeSize}GB is smaller than snapshot '${snap.snapshotId}', expect size >= ${snap.volumeSize}GB`);
       }
-      ebs.VolumeSize ??= snap.volumeSize;
-      ebs.Encrypted = snap.encrypted;
-      if (snap.kmsKeyId) ebs.KmsKeyId = snap.kmsKeyId;
+      ebs.volumeSize ??= snap.volumeSize;
+      ebs.encrypted = snap.encrypted;
+      if (snap.kmsKeyId) ebs.kmsKeyId = snap.kmsKeyId;
     }
   }
 
@@ -98,7 +99,7 @@ export class ImageService {
   /** The image if the caller owns it: visible but not owned is AuthFailure, as in AWS. */
   async findOwned(caller: Caller, imageId: string): Promise<ImageRecord> {
     const record = await this.findVisible(caller, imageId);
-    if (record.image.OwnerId !== caller.account) throw Errors.authFailureOnImage(imageId);
+    if (record.image.ownerId !== caller.account) throw Errors.authFailureOnImage(imageId);
     return record;
   }
 
@@ -124,7 +125,7 @@ export class ImageService {
     let more = false;
     for await (const record of this.deps.store.images.scan(query)) {
       if (!this.listed(caller, req, record, now) || (allowed && !allowed.admits(record))) continue;
-      const id = record.image.ImageId;
+      const id = record.image.imageId;
       const own = needsTags ? (await this.deps.store.tags.forResources(caller.account, caller.region, [id])).get(id) ?? [] : [];
       if (!matchesFilters({ ...record, imageAllowed: allowed?.allows(record) }, own, localFilters, imageFilters)) continue;
       if (page.length === limit) {
@@ -133,10 +134,10 @@ export class ImageService {
       }
       page.push(record);
     }
-    const tags = await this.deps.store.tags.forResources(caller.account, caller.region, page.map((r) => r.image.ImageId));
+    const tags = await this.deps.store.tags.forResources(caller.account, caller.region, page.map((r) => r.image.imageId));
     return {
-      Images: page.map((r) => toWire(r, tags.get(r.image.ImageId), allowed?.reported(r), new Date(now))),
-      NextToken: more ? encodeToken(page[page.length - 1].image.ImageId) : undefined,
+      Images: page.map((r) => toWire(r, tags.get(r.image.imageId), allowed?.reported(r), new Date(now))),
+      NextToken: more ? encodeToken(page[page.length - 1].image.imageId) : undefined,
     };
   }
 
@@ -174,9 +175,9 @@ export class ImageService {
 
   /** Deprecated and disabled images are left out unless asked for, as AWS does. */
   private listed(caller: Caller, req: DescribeImagesRequest, r: ImageRecord, now: string): boolean {
-    const owner = r.image.OwnerId === caller.account;
-    if (r.image.State === 'disabled' && !(owner && req.IncludeDisabled)) return false;
-    const deprecated = r.image.DeprecationTime !== undefined && r.image.DeprecationTime <= now;
+    const owner = r.image.ownerId === caller.account;
+    if (r.image.state === 'disabled' && !(owner && req.IncludeDisabled)) return false;
+    const deprecated = r.image.deprecationTime !== undefined && r.image.deprecationTime <= now;
     if (deprecated && !owner && !req.IncludeDeprecated && !req.ImageIds?.length) return false;
     return true;
   }
@@ -192,7 +193,7 @@ export class ImageService {
     if (!(await this.deps.recycleBin?.retainImage(caller, record))) await this.deps.store.images.delete(caller.region, req.ImageId);
     if (!req.DeleteAssociatedSnapshots) return undefined;
     const results: DeleteSnapshotReturnCode[] = [];
-    const ids = new Set((record.image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((x): x is string => !!x));
+    const ids = new Set((record.image.blockDeviceMappings ?? []).map((m) => m.ebs?.snapshotId).filter((x): x is string => !!x));
     for (const SnapshotId of ids) {
       try {
         await this.deps.snapshots.delete(caller, { SnapshotId });
@@ -208,21 +209,21 @@ export class ImageService {
   async describeAttribute(caller: Caller, req: DescribeImageAttributeRequest): Promise<ImageAttribute> {
     const { image, launchPermissions } = await this.findOwned(caller, req.ImageId);
     const value = (v: string | undefined) => (v === undefined ? {} : { Value: v });
-    const out: ImageAttribute = { ImageId: image.ImageId };
+    const out: ImageAttribute = { ImageId: image.imageId };
     switch (req.Attribute) {
-      case 'description': out.Description = value(image.Description); break;
-      case 'kernel': out.KernelId = value(image.KernelId); break;
-      case 'ramdisk': out.RamdiskId = value(image.RamdiskId); break;
+      case 'description': out.Description = value(image.description); break;
+      case 'kernel': out.KernelId = value(image.kernelId); break;
+      case 'ramdisk': out.RamdiskId = value(image.ramdiskId); break;
       case 'launchPermission': out.LaunchPermissions = launchPermissions; break;
-      case 'productCodes': out.ProductCodes = image.ProductCodes ?? []; break;
-      case 'blockDeviceMapping': out.BlockDeviceMappings = image.BlockDeviceMappings ?? []; break;
-      case 'sriovNetSupport': out.SriovNetSupport = value(image.SriovNetSupport); break;
-      case 'bootMode': out.BootMode = value(image.BootMode); break;
-      case 'tpmSupport': out.TpmSupport = value(image.TpmSupport); break;
+      case 'productCodes': out.ProductCodes = imageToWire(image).ProductCodes ?? []; break;
+      case 'blockDeviceMapping': out.BlockDeviceMappings = blockDevicesToWire(image.blockDeviceMappings) ?? []; break;
+      case 'sriovNetSupport': out.SriovNetSupport = value(image.sriovNetSupport); break;
+      case 'bootMode': out.BootMode = value(image.bootMode); break;
+      case 'tpmSupport': out.TpmSupport = value(image.tpmSupport); break;
       case 'uefiData': out.UefiData = {}; break;
-      case 'lastLaunchedTime': out.LastLaunchedTime = value(image.LastLaunchedTime); break;
-      case 'imdsSupport': out.ImdsSupport = value(image.ImdsSupport); break;
-      case 'deregistrationProtection': out.DeregistrationProtection = value(currentProtection(image.DeregistrationProtection, this.deps.clock.now())); break;
+      case 'lastLaunchedTime': out.LastLaunchedTime = value(image.lastLaunchedTime); break;
+      case 'imdsSupport': out.ImdsSupport = value(image.imdsSupport); break;
+      case 'deregistrationProtection': out.DeregistrationProtection = value(currentProtection(image.deregistrationProtection, this.deps.clock.now())); break;
     }
     return out;
   }
@@ -241,14 +242,14 @@ export class ImageService {
     }
     if (description !== undefined) {
       validateDescription(description);
-      record.image.Description = description;
+      record.image.description = description;
     }
     if (imds !== undefined) {
       if (imds !== 'v2.0') throw Errors.invalidParameterValue(`Value (${imds}) for parameter imdsSupport is invalid. Valid values: v2.0`);
-      record.image.ImdsSupport = 'v2.0';
+      record.image.imdsSupport = 'v2.0';
     }
     if (change) {
-      if (change.add.length && record.image.State === 'disabled') throw Errors.disabledImageNotShareable(req.ImageId);
+      if (change.add.length && record.image.state === 'disabled') throw Errors.disabledImageNotShareable(req.ImageId);
       await this.deps.publicAccess?.checkShare(caller, record, change.add);
       await this.checkShareable(caller, record.image, change.add);
       record.launchPermissions = applyPermissionChange(record.launchPermissions, change);
@@ -260,11 +261,11 @@ export class ImageService {
    * EC2's rules for encrypted images: never public; never shared with another account when a
    * snapshot is under the AWS managed key (aws/ebs), whose policy admits only its own account.
    */
-  private async checkShareable(caller: Caller, image: { BlockDeviceMappings?: { Ebs?: { SnapshotId?: string } }[] }, add: LaunchPermission[]): Promise<void> {
+  private async checkShareable(caller: Caller, image: StoredImage, add: LaunchPermission[]): Promise<void> {
     if (!add.length) return;
     const encrypted: SnapshotRecord[] = [];
-    for (const m of image.BlockDeviceMappings ?? []) {
-      const s = m.Ebs?.SnapshotId ? await this.deps.store.snapshots.get(caller.region, m.Ebs.SnapshotId) : undefined;
+    for (const m of image.blockDeviceMappings ?? []) {
+      const s = m.ebs?.snapshotId ? await this.deps.store.snapshots.get(caller.region, m.ebs.snapshotId) : undefined;
       if (s?.encrypted) encrypted.push(s);
     }
     if (!encrypted.length) return;
@@ -287,11 +288,11 @@ export class ImageService {
 
 /** The snapshots an image's EBS mappings name, except those CreateImage is about to take. */
 export function mappedSnapshots(image: ImageRecord['image'], taking: ReadonlySet<string> = new Set()): string[] {
-  return (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((id): id is string => !!id && !taking.has(id));
+  return (image.blockDeviceMappings ?? []).map((m) => m.ebs?.snapshotId).filter((id): id is string => !!id && !taking.has(id));
 }
 
 /** The Image shape a caller sees: the stored facts, public flag and the caller's own tags. */
 export function toWire(r: ImageRecord, tags: { Key?: string; Value?: string }[] | undefined, imageAllowed?: boolean, now?: Date): Image {
-  const protection = now ? currentProtection(r.image.DeregistrationProtection, now) : r.image.DeregistrationProtection;
-  return { ...r.image, DeregistrationProtection: protection, Public: isPublicImage(r), Tags: tags?.length ? tags : undefined, ImageAllowed: imageAllowed };
+  const protection = now ? currentProtection(r.image.deregistrationProtection, now) : r.image.deregistrationProtection;
+  return { ...imageToWire(r.image), DeregistrationProtection: protection, Public: isPublicImage(r), Tags: tags?.length ? tags : undefined, ImageAllowed: imageAllowed };
 }

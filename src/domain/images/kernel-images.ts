@@ -28,10 +28,10 @@ export async function findBootImage(store: MetadataStore, caller: Caller, role: 
   if (!isAnyImageId(id)) throw Errors.amiMalformedAs(id, ROLES[role].prefix);
   const record = await store.images.get(caller.region, id);
   if (!record || !canSee(caller, record)) throw Errors.amiNotFound(id);
-  if (record.image.ImageType !== role) {
+  if (record.image.imageType !== role) {
     throw Errors.invalidParameterValue(`The image id '[${id}]' is not a ${role} image (${ROLES[role].parameter} must name an image of type ${role}, ${ROLES[role].prefix}-...)`);
   }
-  if (record.image.State !== 'available') throw Errors.amiNotAvailable(id, record.image.State);
+  if (record.image.state !== 'available') throw Errors.amiNotAvailable(id, record.image.state);
   return record;
 }
 
@@ -58,10 +58,10 @@ export async function counterpartIn(store: MetadataStore, caller: Caller, o: { s
   if (o.source === o.destination) return o.id;
   const original = await store.images.get(o.source, o.id);
   if (!original) return undefined;
-  const { OwnerId, ImageType, ImageLocation } = original.image;
-  for await (const r of store.images.scan({ region: o.destination, visibleTo: visibilityOf(caller), ownerIds: [OwnerId] })) {
-    if (r.image.ImageType === ImageType && r.image.ImageLocation === ImageLocation && r.image.State === 'available' && canSee(caller, r)) {
-      return r.image.ImageId;
+  const { ownerId, imageType, imageLocation } = original.image;
+  for await (const r of store.images.scan({ region: o.destination, visibleTo: visibilityOf(caller), ownerIds: [ownerId] })) {
+    if (r.image.imageType === imageType && r.image.imageLocation === imageLocation && r.image.state === 'available' && canSee(caller, r)) {
+      return r.image.imageId;
     }
   }
   return undefined;

@@ -41,15 +41,15 @@ export class PendingImages {
   /** A pending image becomes available once all its snapshots completed, failed if one did not. */
   async settle(region: string, imageId: string): Promise<void> {
     const record = await this.store.images.get(region, imageId);
-    if (record?.image.State !== 'pending') return;
-    for (const m of record.image.BlockDeviceMappings ?? []) {
-      if (!m.Ebs?.SnapshotId) continue;
-      const snap = await this.store.snapshots.get(region, m.Ebs.SnapshotId);
-      if (!snap) return this.neverMade(region, imageId, m.Ebs.SnapshotId, record);
+    if (record?.image.state !== 'pending') return;
+    for (const m of record.image.blockDeviceMappings ?? []) {
+      if (!m.ebs?.snapshotId) continue;
+      const snap = await this.store.snapshots.get(region, m.ebs.snapshotId);
+      if (!snap) return this.neverMade(region, imageId, m.ebs.snapshotId, record);
       if (snap.state === 'error') return this.fail(region, imageId, `its snapshot ${snap.snapshotId} failed: ${snap.stateMessage ?? ''}`, record);
       if (snap.state !== 'completed') return;
     }
-    record.image.State = 'available';
+    record.image.state = 'available';
     await this.store.images.update(record);
   }
 
@@ -70,7 +70,7 @@ export class PendingImages {
     try {
       // Read again under the lease: the maker may have stored the snapshot meanwhile.
       if (await this.store.snapshots.get(region, snapshotId)) return;
-      await this.fail(region, imageId, `its snapshot ${snapshotId} was never ${record.image.SourceInstanceId ? 'taken' : 'copied'} (amiforge stopped first)`, record);
+      await this.fail(region, imageId, `its snapshot ${snapshotId} was never ${record.image.sourceInstanceId ? 'taken' : 'copied'} (amiforge stopped first)`, record);
     } finally {
       await this.leases?.release(lease);
     }
@@ -78,10 +78,10 @@ export class PendingImages {
 
   async fail(region: string, imageId: string, message: string, known?: ImageRecord): Promise<void> {
     const record = known ?? (await this.store.images.get(region, imageId));
-    if (!record || record.image.State !== 'pending') return;
-    const made = record.image.SourceInstanceId ? 'created' : 'copied';
-    record.image.State = 'failed';
-    record.image.StateReason = { Code: 'Server.InternalError', Message: `Server.InternalError: The image could not be ${made}: ${message}` };
+    if (!record || record.image.state !== 'pending') return;
+    const made = record.image.sourceInstanceId ? 'created' : 'copied';
+    record.image.state = 'failed';
+    record.image.stateReason = { code: 'Server.InternalError', message: `Server.InternalError: The image could not be ${made}: ${message}` };
     await this.store.images.update(record);
   }
 
@@ -91,7 +91,7 @@ export class PendingImages {
    */
   async recover(): Promise<void> {
     for (const record of await this.store.images.inState('pending')) {
-      if (record.image.SourceInstanceId || record.image.SourceImageId) await this.settle(record.region, record.image.ImageId);
+      if (record.image.sourceInstanceId || record.image.sourceImageId) await this.settle(record.region, record.image.imageId);
     }
   }
 }

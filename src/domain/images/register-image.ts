@@ -3,6 +3,7 @@ import type { BlockDeviceMapping, RegisterImageRequest } from '../../protocol/ec
 import { Errors } from '../errors.ts';
 import { isResourceId } from '../resource-ids.ts';
 import { refuseForHvm } from './kernel-images.ts';
+import { blockDevicesFromWire } from './image-wire.ts';
 import type { StoredImage } from '../../ports/metadata-store.ts';
 
 const NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/;
@@ -98,32 +99,32 @@ export function buildRegisteredImage(req: RegisterImageRequest, ids: NewImage): 
     }
   }
   const image: StoredImage = {
-    ImageId: ids.imageId,
-    ImageLocation: req.ImageLocation ?? `${ids.ownerId}/${req.Name}`,
-    State: 'available',
-    OwnerId: ids.ownerId,
-    CreationDate: ids.creationDate.toISOString(),
+    imageId: ids.imageId,
+    imageLocation: req.ImageLocation ?? `${ids.ownerId}/${req.Name}`,
+    state: 'available',
+    ownerId: ids.ownerId,
+    creationDate: ids.creationDate.toISOString(),
     // AWS's documented defaults for RegisterImage: i386 and paravirtual when not given.
-    Architecture: req.Architecture ?? 'i386',
-    ImageType: 'machine',
-    KernelId: req.KernelId,
-    RamdiskId: req.RamdiskId,
-    PlatformDetails: 'Linux/UNIX',
-    UsageOperation: 'RunInstances',
-    EnaSupport: req.EnaSupport,
-    SriovNetSupport: req.SriovNetSupport,
-    Hypervisor: 'xen',
-    Name: req.Name,
-    Description: req.Description,
-    RootDeviceName: req.RootDeviceName ?? (instanceStore ? '/dev/sda1' : undefined),
-    RootDeviceType: instanceStore ? 'instance-store' : 'ebs',
-    BlockDeviceMappings: mappings,
-    VirtualizationType: virtualizationType as StoredImage['VirtualizationType'],
-    BootMode: req.BootMode,
-    TpmSupport: req.TpmSupport,
-    ImdsSupport: req.ImdsSupport,
-    DeregistrationProtection: 'disabled',
-    FreeTierEligible: false,
+    architecture: req.Architecture ?? 'i386',
+    imageType: 'machine',
+    kernelId: req.KernelId,
+    ramdiskId: req.RamdiskId,
+    platformDetails: 'Linux/UNIX',
+    usageOperation: 'RunInstances',
+    enaSupport: req.EnaSupport,
+    sriovNetSupport: req.SriovNetSupport,
+    hypervisor: 'xen',
+    name: req.Name,
+    description: req.Description,
+    rootDeviceName: req.RootDeviceName ?? (instanceStore ? '/dev/sda1' : undefined),
+    rootDeviceType: instanceStore ? 'instance-store' : 'ebs',
+    blockDeviceMappings: blockDevicesFromWire(mappings),
+    virtualizationType: virtualizationType as StoredImage['virtualizationType'],
+    bootMode: req.BootMode,
+    tpmSupport: req.TpmSupport,
+    imdsSupport: req.ImdsSupport,
+    deregistrationProtection: 'disabled',
+    freeTierEligible: false,
   };
   return image;
 }

@@ -14,7 +14,7 @@ export function visibilityOf(caller: Caller): ImageVisibility {
 export const isPublicImage = (r: ImageRecord): boolean => r.launchPermissions.some((p) => p.Group === 'all');
 
 export function canSee(caller: Caller, r: ImageRecord): boolean {
-  if (r.image.OwnerId === caller.account || isPublicImage(r)) return true;
+  if (r.image.ownerId === caller.account || isPublicImage(r)) return true;
   const orgs = new Set([caller.org?.organizationArn, ...(caller.org?.organizationalUnitArns ?? [])]);
   return r.launchPermissions.some((p) =>
     p.UserId === caller.account

@@ -64,12 +64,12 @@ export class ImageCreator {
     }, { imageId, ownerId: caller.account, creationDate: this.deps.clock.now() });
     const taking = new Set(planned.map((p) => p.snapshotId));
     await this.deps.images.bindSnapshots(caller, image, taking);
-    image.State = 'pending';
-    image.SourceInstanceId = r.instanceId;
+    image.state = 'pending';
+    image.sourceInstanceId = r.instanceId;
     // AMI ancestry: an image made from an instance records the image the instance was launched from.
-    image.SourceImageId = r.imageId;
-    image.SourceImageRegion = caller.region;
-    image.PlatformDetails = r.platformDetails;
+    image.sourceImageId = r.imageId;
+    image.sourceImageRegion = caller.region;
+    image.platformDetails = r.platformDetails;
     // Until its snapshots are taken (the guest may take long to stop), no other node may take
     // the image for one whose node died.
     const made = await this.deps.pendingImages.making(caller.region, imageId);

@@ -120,13 +120,13 @@ export class InstanceLauncher {
         const address = await this.deps.store.instances.allocateAddress(caller.region, instanceId, addresses.first, addresses.last);
         if (address === undefined) throw Errors.insufficientAddresses(placement.subnet.subnetId);
         const r: InstanceRecord = {
-          region: caller.region, instanceId, ownerId: caller.account, reservationId, imageId: image.image.ImageId,
+          region: caller.region, instanceId, ownerId: caller.account, reservationId, imageId: image.image.imageId,
           instanceType: type.name, availabilityZone: zone, privateIpAddress: intToIpv4(address), launchIndex: i,
           keyName: key?.keyName, publicKey: key ? `${key.publicKey} ${key.keyName}` : undefined, state: 'pending', stateTransitionReason: '',
-          launchTime: now.toISOString(), architecture: image.image.Architecture === 'arm64' ? 'arm64' : image.image.Architecture === 'i386' ? 'i386' : 'x86_64',
-          rootDeviceName: image.image.RootDeviceName!, rootDeviceType: image.image.RootDeviceType ?? 'ebs',
-          virtualizationType: image.image.VirtualizationType ?? 'hvm', bootMode: image.image.BootMode, enaSupport: image.image.EnaSupport,
-          imdsSupport: image.image.ImdsSupport, platformDetails: image.image.PlatformDetails ?? 'Linux/UNIX',
+          launchTime: now.toISOString(), architecture: image.image.architecture === 'arm64' ? 'arm64' : image.image.architecture === 'i386' ? 'i386' : 'x86_64',
+          rootDeviceName: image.image.rootDeviceName!, rootDeviceType: image.image.rootDeviceType ?? 'ebs',
+          virtualizationType: image.image.virtualizationType ?? 'hvm', bootMode: image.image.bootMode, enaSupport: image.image.enaSupport,
+          imdsSupport: image.image.imdsSupport, platformDetails: image.image.platformDetails ?? 'Linux/UNIX',
           kernelId: boot.kernelId, ramdiskId: boot.ramdiskId, userData, clientToken: req.ClientToken,
           requestDigest: req.ClientToken ? digestOf(req) : undefined, disableApiTermination: !!req.DisableApiTermination,
           disableApiStop: !!req.DisableApiStop, shutdownBehavior: req.InstanceInitiatedShutdownBehavior ?? 'stop',
@@ -145,9 +145,9 @@ export class InstanceLauncher {
       throw err;
     }
     // Re-read: the image may have changed (its permissions, say) while the volumes were made.
-    const launched = await this.deps.store.images.get(caller.region, image.image.ImageId);
+    const launched = await this.deps.store.images.get(caller.region, image.image.imageId);
     if (launched) {
-      launched.image.LastLaunchedTime = now.toISOString();
+      launched.image.lastLaunchedTime = now.toISOString();
       await this.deps.store.images.update(launched);
     }
     for (const r of records) this.deps.lifecycle.boot(r);
@@ -158,10 +158,10 @@ export class InstanceLauncher {
   private async launchableImage(caller: Caller, imageId: string, type: InstanceTypeInfo): Promise<ImageRecord> {
     const image = await this.deps.images.findVisible(caller, imageId);
     await this.deps.allowedImages?.checkUse(caller, image);
-    if (image.image.ImageType && image.image.ImageType !== 'machine') throw Errors.notMachineImage(imageId, image.image.ImageType);
-    if (image.image.State !== 'available') throw Errors.amiNotAvailable(imageId, image.image.State);
-    if (!architectureFits(image.image.Architecture, type)) {
-      throw Errors.invalidParameterValue(`The architecture '${type.architecture}' of the specified instance type does not match the architecture '${image.image.Architecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.`);
+    if (image.image.imageType && image.image.imageType !== 'machine') throw Errors.notMachineImage(imageId, image.image.imageType);
+    if (image.image.state !== 'available') throw Errors.amiNotAvailable(imageId, image.image.state);
+    if (!architectureFits(image.image.architecture, type)) {
+      throw Errors.invalidParameterValue(`The architecture '${type.architecture}' of the specified instance type does not match the architecture '${image.image.architecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.`);
     }
     return image;
   }
@@ -172,12 +172,12 @@ export class InstanceLauncher {
    */
   private async bootImagesOf(caller: Caller, image: ImageRecord, req: RunInstancesRequest): Promise<BootImages> {
     const requested = { kernelId: req.KernelId, ramdiskId: req.RamdiskId };
-    if (image.image.VirtualizationType !== 'paravirtual') {
-      refuseForHvm('hvm', requested, `the image ${image.image.ImageId}`);
+    if (image.image.virtualizationType !== 'paravirtual') {
+      refuseForHvm('hvm', requested, `the image ${image.image.imageId}`);
       return {};
     }
     await checkBootImages(this.deps.store, caller, requested);
-    return { kernelId: req.KernelId ?? image.image.KernelId, ramdiskId: req.RamdiskId ?? image.image.RamdiskId };
+    return { kernelId: req.KernelId ?? image.image.kernelId, ramdiskId: req.RamdiskId ?? image.image.ramdiskId };
   }
 
   private zones(caller: Caller) {

@@ -93,20 +93,20 @@ describe('instances in process', () => {
     // Forge what a crash leaves: an image registered pending, its snapshot never taken, and one
     // whose snapshots completed without the image hearing of it.
     const lost = structuredClone((await w.store.images.get(caller.region, made))!);
-    lost.image.ImageId = 'ami-0aaaaaaaaaaaaaaaa';
-    lost.image.Name = 'lost';
-    lost.image.State = 'pending';
-    lost.image.BlockDeviceMappings![0].Ebs!.SnapshotId = 'snap-0aaaaaaaaaaaaaaaa';
+    lost.image.imageId = 'ami-0aaaaaaaaaaaaaaaa';
+    lost.image.name = 'lost';
+    lost.image.state = 'pending';
+    lost.image.blockDeviceMappings![0].ebs!.snapshotId = 'snap-0aaaaaaaaaaaaaaaa';
     await w.store.images.insert(lost);
     const unheard = (await w.store.images.get(caller.region, made))!;
-    unheard.image.State = 'pending';
+    unheard.image.state = 'pending';
     await w.store.images.update(unheard);
 
     await w.s.imageCreator.recover();
-    const failed = (await w.store.images.get(caller.region, lost.image.ImageId))!.image;
-    assert.equal(failed.State, 'failed');
-    assert.match(failed.StateReason!.Message!, /snap-0aaaaaaaaaaaaaaaa was never taken/);
-    assert.equal((await w.store.images.get(caller.region, made))!.image.State, 'available');
+    const failed = (await w.store.images.get(caller.region, lost.image.imageId))!.image;
+    assert.equal(failed.state, 'failed');
+    assert.match(failed.stateReason!.message!, /snap-0aaaaaaaaaaaaaaaa was never taken/);
+    assert.equal((await w.store.images.get(caller.region, made))!.image.state, 'available');
     await w.close();
   });
 

@@ -6,12 +6,12 @@ import { findInstanceType } from './instance-types.ts';
 import { launchPlan } from './launch-plan.ts';
 
 const image: StoredImage = {
-  ImageId: 'ami-0123456789abcdef0', OwnerId: '123456789012', Name: 'base', State: 'available', CreationDate: '2026-01-01T00:00:00Z',
-  RootDeviceName: '/dev/xvda', RootDeviceType: 'ebs',
-  BlockDeviceMappings: [
-    { DeviceName: '/dev/xvda', Ebs: { SnapshotId: 'snap-0123456789abcdef0', VolumeSize: 8, VolumeType: 'gp3', DeleteOnTermination: true } },
-    { DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' },
-    { DeviceName: '/dev/sdc', Ebs: { SnapshotId: 'snap-0123456789abcdef1', VolumeSize: 2, VolumeType: 'gp2', DeleteOnTermination: false } },
+  imageId: 'ami-0123456789abcdef0', ownerId: '123456789012', name: 'base', state: 'available', creationDate: '2026-01-01T00:00:00Z',
+  rootDeviceName: '/dev/xvda', rootDeviceType: 'ebs',
+  blockDeviceMappings: [
+    { deviceName: '/dev/xvda', ebs: { snapshotId: 'snap-0123456789abcdef0', volumeSize: 8, volumeType: 'gp3', deleteOnTermination: true } },
+    { deviceName: '/dev/sdb', virtualName: 'ephemeral0' },
+    { deviceName: '/dev/sdc', ebs: { snapshotId: 'snap-0123456789abcdef1', volumeSize: 2, volumeType: 'gp2', deleteOnTermination: false } },
   ],
 };
 const m5d = findInstanceType('m5d.large')!;
@@ -56,6 +56,6 @@ test('the root cannot be dropped or swapped; malformed mappings are InvalidBlock
 });
 
 test('an instance-store-backed image gets a 10 GiB instance-store root', () => {
-  const plan = launchPlan({ ...image, RootDeviceType: 'instance-store', RootDeviceName: '/dev/sda1', BlockDeviceMappings: [] }, undefined, t3);
+  const plan = launchPlan({ ...image, rootDeviceType: 'instance-store', rootDeviceName: '/dev/sda1', blockDeviceMappings: [] }, undefined, t3);
   assert.deepEqual(plan, [{ kind: 'store', device: '/dev/sda1', virtualName: 'root', sizeGiB: 10 }]);
 });

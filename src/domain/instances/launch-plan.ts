@@ -34,19 +34,19 @@ const DEVICE = /^(\/dev\/)?[a-z][a-z0-9]*$/;
 
 function fromImage(image: StoredImage, type: InstanceTypeInfo): Map<string, DevicePlan> {
   const plans = new Map<string, DevicePlan>();
-  for (const m of image.BlockDeviceMappings ?? []) {
-    if (!m.DeviceName || m.NoDevice !== undefined) continue;
-    if (m.VirtualName) {
-      plans.set(m.DeviceName, { kind: 'store', device: m.DeviceName, virtualName: m.VirtualName, sizeGiB: instanceStoreSize(type, m.VirtualName) });
-    } else if (m.Ebs) {
-      plans.set(m.DeviceName, {
-        kind: 'ebs', device: m.DeviceName, snapshotId: m.Ebs.SnapshotId, size: m.Ebs.VolumeSize, volumeType: m.Ebs.VolumeType ?? 'gp2',
-        iops: m.Ebs.Iops, throughput: m.Ebs.Throughput, deleteOnTermination: m.Ebs.DeleteOnTermination ?? true, viaImage: true,
+  for (const m of image.blockDeviceMappings ?? []) {
+    if (!m.deviceName || m.noDevice !== undefined) continue;
+    if (m.virtualName) {
+      plans.set(m.deviceName, { kind: 'store', device: m.deviceName, virtualName: m.virtualName, sizeGiB: instanceStoreSize(type, m.virtualName) });
+    } else if (m.ebs) {
+      plans.set(m.deviceName, {
+        kind: 'ebs', device: m.deviceName, snapshotId: m.ebs.snapshotId, size: m.ebs.volumeSize, volumeType: m.ebs.volumeType ?? 'gp2',
+        iops: m.ebs.iops, throughput: m.ebs.throughput, deleteOnTermination: m.ebs.deleteOnTermination ?? true, viaImage: true,
       });
     }
   }
-  if (image.RootDeviceType === 'instance-store' && image.RootDeviceName && !plans.has(image.RootDeviceName)) {
-    plans.set(image.RootDeviceName, { kind: 'store', device: image.RootDeviceName, virtualName: 'root', sizeGiB: INSTANCE_STORE_ROOT_GIB });
+  if (image.rootDeviceType === 'instance-store' && image.rootDeviceName && !plans.has(image.rootDeviceName)) {
+    plans.set(image.rootDeviceName, { kind: 'store', device: image.rootDeviceName, virtualName: 'root', sizeGiB: INSTANCE_STORE_ROOT_GIB });
   }
   return plans;
 }
@@ -91,7 +91,7 @@ export function launchPlan(image: StoredImage, requested: BlockDeviceMapping[] |
     if (!DEVICE.test(m.DeviceName)) throw Errors.invalidBlockDeviceMapping(`Invalid device name ${m.DeviceName}`);
     if (seen.has(m.DeviceName)) throw Errors.invalidBlockDeviceMapping(`The device '${m.DeviceName}' is used in more than one block-device mapping`);
     seen.add(m.DeviceName);
-    const root = m.DeviceName === image.RootDeviceName;
+    const root = m.DeviceName === image.rootDeviceName;
     const next = override(plans.get(m.DeviceName), m, type);
     if (root && next?.kind !== plans.get(m.DeviceName)?.kind) {
       throw Errors.invalidBlockDeviceMapping(`The root device ${m.DeviceName} cannot be removed or changed to another kind of volume`);
@@ -102,9 +102,9 @@ export function launchPlan(image: StoredImage, requested: BlockDeviceMapping[] |
     if (next) plans.set(m.DeviceName, next);
     else plans.delete(m.DeviceName);
   }
-  if (!image.RootDeviceName || !plans.has(image.RootDeviceName)) {
-    throw Errors.invalidBlockDeviceMapping(`The image ${image.ImageId} has no root device mapping`);
+  if (!image.rootDeviceName || !plans.has(image.rootDeviceName)) {
+    throw Errors.invalidBlockDeviceMapping(`The image ${image.imageId} has no root device mapping`);
   }
-  const root = plans.get(image.RootDeviceName)!;
+  const root = plans.get(image.rootDeviceName)!;
   return [root, ...[...plans.values()].filter((p) => p !== root).sort((a, b) => a.device.localeCompare(b.device))];
 }

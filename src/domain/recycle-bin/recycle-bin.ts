@@ -30,8 +30,8 @@ export class RecycleBin {
    * false when none does (the caller deletes it). Only EBS-backed images are retained, as in AWS.
    */
   async retainImage(caller: Caller, record: ImageRecord): Promise<boolean> {
-    if (record.image.RootDeviceType !== 'ebs') return false;
-    const keep = await this.keep(caller, 'EC2_IMAGE', record.image.ImageId);
+    if (record.image.rootDeviceType !== 'ebs') return false;
+    const keep = await this.keep(caller, 'EC2_IMAGE', record.image.imageId);
     if (!keep) return false;
     await this.deps.store.recycleBin.binImage({ resourceType: 'EC2_IMAGE', image: record, ...keep });
     return true;
@@ -103,7 +103,7 @@ export class RecycleBin {
       Images: page.map((e) => {
         const img = e.resourceType === 'EC2_IMAGE' ? e.image.image : undefined;
         return {
-          ImageId: e.resourceId, Name: img?.Name, Description: img?.Description,
+          ImageId: e.resourceId, Name: img?.name, Description: img?.description,
           RecycleBinEnterTime: new Date(e.enterTime), RecycleBinExitTime: new Date(e.exitTime),
         };
       }),
@@ -138,8 +138,8 @@ export class RecycleBin {
     requireImageId(imageId);
     const e = await this.live(caller, 'EC2_IMAGE', imageId);
     if (!e || e.resourceType !== 'EC2_IMAGE') throw Errors.imageNotInRecycleBin(imageId);
-    for (const m of e.image.image.BlockDeviceMappings ?? []) {
-      const id = m.Ebs?.SnapshotId;
+    for (const m of e.image.image.blockDeviceMappings ?? []) {
+      const id = m.ebs?.snapshotId;
       if (!id || (await this.deps.store.snapshots.get(caller.region, id))) continue;
       if (await this.live(caller, 'EBS_SNAPSHOT', id)) {
         throw Errors.incorrectState(`The snapshot ${id} of image ${imageId} is in the Recycle Bin: restore it before the image.`);

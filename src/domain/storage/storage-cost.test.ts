@@ -32,8 +32,8 @@ function imageOn(owner: string, snapshotIds: string[]): ImageRecord {
   return {
     region: R, launchPermissions: [],
     image: {
-      ImageId: id, OwnerId: owner, Name: `image-${id}`, State: 'available', CreationDate: new Date(0).toISOString(),
-      BlockDeviceMappings: snapshotIds.map((SnapshotId, i) => ({ DeviceName: `/dev/xvd${'abcdef'[i]}`, Ebs: { SnapshotId } })),
+      imageId: id, ownerId: owner, name: `image-${id}`, state: 'available', creationDate: new Date(0).toISOString(),
+      blockDeviceMappings: snapshotIds.map((snapshotId, i) => ({ deviceName: `/dev/xvd${'abcdef'[i]}`, ebs: { snapshotId } })),
     },
   };
 }
@@ -56,7 +56,7 @@ async function withBlocks(store: SqliteMetadataStore, owner: string, blocks: str
 async function register(store: SqliteMetadataStore, owner: string, snapshotIds: string[]): Promise<string> {
   const r = imageOn(owner, snapshotIds);
   await store.images.insert(r);
-  return r.image.ImageId;
+  return r.image.imageId;
 }
 
 async function withStore(fn: (store: SqliteMetadataStore) => Promise<void>): Promise<void> {

@@ -94,8 +94,8 @@ export function ec2ServicesBuildEc2(s: BuildEc2Services, o: { pollMs: number }):
     async waitImageAvailable(caller, imageId, signal) {
       for (;;) {
         const { image } = await s.images.findOwned(caller, imageId);
-        if (image.State === 'available') return;
-        if (image.State !== 'pending') throw new Error(`The image ${imageId} is ${image.State}${image.StateReason?.Message ? `: ${image.StateReason.Message}` : ''}`);
+        if (image.state === 'available') return;
+        if (image.state !== 'pending') throw new Error(`The image ${imageId} is ${image.state}${image.stateReason?.message ? `: ${image.stateReason.message}` : ''}`);
         await pause(o.pollMs, signal);
       }
     },
@@ -104,11 +104,11 @@ export function ec2ServicesBuildEc2(s: BuildEc2Services, o: { pollMs: number }):
     },
     async shareSnapshots(caller, imageId, account, share) {
       const { image } = await s.images.findOwned(caller, imageId);
-      for (const m of image.BlockDeviceMappings ?? []) {
-        if (!m.Ebs?.SnapshotId) continue;
+      for (const m of image.blockDeviceMappings ?? []) {
+        if (!m.ebs?.snapshotId) continue;
         const change = [{ UserId: account }];
         await s.snapshots.modifyAttribute(caller, {
-          SnapshotId: m.Ebs.SnapshotId, Attribute: 'createVolumePermission',
+          SnapshotId: m.ebs.snapshotId, Attribute: 'createVolumePermission',
           CreateVolumePermission: share ? { Add: change } : { Remove: change },
         });
       }

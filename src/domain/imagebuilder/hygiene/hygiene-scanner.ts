@@ -79,9 +79,9 @@ export class HygieneScanner {
   private async withRootFilesystem<T>(caller: Caller, imageId: string, use: (fs: OfflineFilesystem) => Promise<T>): Promise<{ disk: SnapshotDisk; result: T; method: string }> {
     const record = await this.deps.images.findVisible(caller, imageId);
     const image = record.image;
-    if (image.State !== 'available') throw Errors.incorrectState(`The image '${imageId}' is not in the available state (it is ${image.State}).`);
-    const root = image.BlockDeviceMappings?.find((m) => m.DeviceName === image.RootDeviceName) ?? image.BlockDeviceMappings?.[0];
-    const snapshotId = root?.Ebs?.SnapshotId;
+    if (image.state !== 'available') throw Errors.incorrectState(`The image '${imageId}' is not in the available state (it is ${image.state}).`);
+    const root = image.blockDeviceMappings?.find((m) => m.deviceName === image.rootDeviceName) ?? image.blockDeviceMappings?.[0];
+    const snapshotId = root?.ebs?.snapshotId;
     if (!snapshotId) throw Errors.unsupportedOperation(`The image '${imageId}' has no EBS root snapshot to scan.`);
     const snapshot = await this.deps.store.snapshots.get(record.region, snapshotId);
     if (!snapshot || snapshot.state !== 'completed') throw Errors.incorrectState(`The root snapshot ${snapshotId} of image '${imageId}' is not completed.`);

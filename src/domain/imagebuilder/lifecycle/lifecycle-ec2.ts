@@ -61,22 +61,22 @@ export class Ec2Lifecycle implements LifecycleEc2 {
 
   private async toFacts(r: ImageRecord): Promise<AmiFactsWithDate> {
     const { image } = r;
-    const owner = image.OwnerId ?? '';
-    const tags = (await this.deps.store.tags.forResources(owner, r.region, [image.ImageId])).get(image.ImageId) ?? [];
+    const owner = image.ownerId ?? '';
+    const tags = (await this.deps.store.tags.forResources(owner, r.region, [image.imageId])).get(image.imageId) ?? [];
     const now = this.deps.clock.now().toISOString();
     return {
-      imageId: image.ImageId,
+      imageId: image.imageId,
       region: r.region,
       accountId: owner,
-      state: image.State ?? 'available',
-      deprecated: image.DeprecationTime !== undefined && image.DeprecationTime <= now,
+      state: image.state ?? 'available',
+      deprecated: image.deprecationTime !== undefined && image.deprecationTime <= now,
       public: isPublicImage(r),
       sharedAccounts: r.launchPermissions.map((p) => p.UserId).filter((x): x is string => !!x),
       tags: Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value ?? ''])),
-      lastLaunched: image.LastLaunchedTime,
+      lastLaunched: image.lastLaunchedTime,
       liveInstances: [],
-      snapshotIds: (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((x): x is string => !!x),
-      createdAt: image.CreationDate ?? now,
+      snapshotIds: (image.blockDeviceMappings ?? []).map((m) => m.ebs?.snapshotId).filter((x): x is string => !!x),
+      createdAt: image.creationDate ?? now,
     };
   }
 
@@ -86,9 +86,9 @@ export class Ec2Lifecycle implements LifecycleEc2 {
       // The store's tag values are wildcard patterns; the exact match is checked on the facts.
       const scan = this.deps.store.images.scan({ region, visibleTo: { account }, ownerIds: [account], tagFilters: [{ key, values: [value] }] });
       for await (const r of scan) {
-        if (found.has(r.image.ImageId)) continue;
+        if (found.has(r.image.imageId)) continue;
         const facts = await this.toFacts(r);
-        if (facts.tags[key] === value) found.set(r.image.ImageId, facts);
+        if (facts.tags[key] === value) found.set(r.image.imageId, facts);
       }
     }
     return [...found.values()];
@@ -107,8 +107,8 @@ export class Ec2Lifecycle implements LifecycleEc2 {
 
   async restore(caller: Caller, imageId: string): Promise<void> {
     const r = await this.deps.images.findOwned(caller, imageId);
-    if (r.image.State === 'disabled') await this.deps.controls.enable(caller, imageId);
-    if (r.image.DeprecationTime !== undefined) await this.deps.controls.disableDeprecation(caller, imageId);
+    if (r.image.state === 'disabled') await this.deps.controls.enable(caller, imageId);
+    if (r.image.deprecationTime !== undefined) await this.deps.controls.disableDeprecation(caller, imageId);
     await this.deps.store.tags.remove(caller.account, caller.region, [imageId], [DEPRECATED_BY_TAG]);
   }
 
