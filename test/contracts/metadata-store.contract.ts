@@ -453,6 +453,18 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal(await s.instances.allocateAddress(R, 'i-5', 10, 12), 10);
     }));
 
+    test('instances: private and host addresses past 2^31 (172.31.0.0/16 as a number) are given and read back exactly', withStore(async (s) => {
+      const first = (172 * 2 ** 24) + (31 * 2 ** 16) + 16;
+      assert.equal(await s.instances.allocateAddress(R, 'i-1', first, first + 9), first);
+      assert.equal(await s.instances.allocateAddress(R, 'i-2', first, first + 9), first + 1);
+      assert.equal(await s.instances.allocateAddress(R, 'i-1', first, first + 9), first, 'kept, read back as the same number');
+      const host = (192 * 2 ** 24) + 10;
+      const holder = (instanceId: string) => ({ instanceId, account: A, region: R });
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000a'), host, host + 2), host);
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000b'), host, host + 2), host + 1);
+      assert.equal(await s.network.allocateHostAddress(holder('i-0000000000000000a'), host, host + 2), host);
+    }));
+
     test('key pairs: names unique per owner and region, found by name and id, listed by name, deleted with their tags', withStore(async (s) => {
       const k = keyPair(A, 'deploy');
       assert.equal(await s.keyPairs.insert(k, { account: A, tags: [{ Key: 't', Value: '1' }] }), true);

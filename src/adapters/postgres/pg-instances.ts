@@ -91,19 +91,20 @@ export class PgInstances implements InstanceRepository {
 
   async allocateAddress(region: string, instanceId: string, first: number, last: number): Promise<number | undefined> {
     // Two nodes may choose the same address at once: the primary key refuses the second, which chooses again.
+    // Addresses are IPv4 numbers, past int4's range (172.31.x.x): read back as float8, exact and a JS number.
     return retryOnUniqueViolation(() => this.db.tx(async (q) => {
-      const [own] = await q.query<{ address: number }>('SELECT address::int FROM private_addresses WHERE instance_id = $1', [instanceId]);
+      const [own] = await q.query<{ address: number }>('SELECT address::float8 AS address FROM private_addresses WHERE instance_id = $1', [instanceId]);
       if (own) return own.address;
       // Next after the highest in use; past the end, the lowest gap (addresses of terminated
       // instances are given again only once the range has wrapped, as a DHCP server does).
-      const [max] = await q.query<{ m: number | null }>('SELECT max(address)::int AS m FROM private_addresses WHERE region = $1 AND address BETWEEN $2 AND $3',
+      const [max] = await q.query<{ m: number | null }>('SELECT max(address)::float8 AS m FROM private_addresses WHERE region = $1 AND address BETWEEN $2 AND $3',
         [region, first, last]);
       let address: number | undefined = max.m === null ? first : max.m + 1;
       if (address > last) {
         const [firstUsed] = await q.query('SELECT 1 FROM private_addresses WHERE region = $1 AND address = $2', [region, first]);
         if (!firstUsed) address = first;
         else {
-          const [gap] = await q.query<{ free: number }>(`SELECT (a.address + 1)::int AS free FROM private_addresses a
+          const [gap] = await q.query<{ free: number }>(`SELECT (a.address + 1)::float8 AS free FROM private_addresses a
             WHERE a.region = $1 AND a.address BETWEEN $2 AND $3
               AND NOT EXISTS (SELECT 1 FROM private_addresses b WHERE b.region = a.region AND b.address = a.address + 1)
             ORDER BY a.address LIMIT 1`, [region, first, last - 1]);

@@ -89,13 +89,13 @@ export class PgNetwork implements NetworkRepository {
   async allocateHostAddress(holder: HostAddressHolder, first: number, last: number): Promise<number | undefined> {
     // Two nodes may choose the same address at once: the primary key refuses the second, which chooses again.
     return retryOnUniqueViolation(() => this.db.tx(async (q) => {
-      const [own] = await q.query<{ address: number }>('SELECT address::int FROM host_addresses WHERE instance_id = $1', [holder.instanceId]);
+      const [own] = await q.query<{ address: number }>('SELECT address::float8 AS address FROM host_addresses WHERE instance_id = $1', [holder.instanceId]);
       if (own) return own.address;
       // The lowest free address: few instances run at once, so the gap search stays short.
       const [firstUsed] = await q.query('SELECT 1 FROM host_addresses WHERE address = $1', [first]);
       let address: number | undefined = first;
       if (firstUsed) {
-        const [gap] = await q.query<{ free: number }>(`SELECT (a.address + 1)::int AS free FROM host_addresses a WHERE a.address BETWEEN $1 AND $2
+        const [gap] = await q.query<{ free: number }>(`SELECT (a.address + 1)::float8 AS free FROM host_addresses a WHERE a.address BETWEEN $1 AND $2
           AND NOT EXISTS (SELECT 1 FROM host_addresses b WHERE b.address = a.address + 1) ORDER BY a.address LIMIT 1`, [first, last - 1]);
         address = gap?.free;
       }
