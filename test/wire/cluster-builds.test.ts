@@ -1,6 +1,7 @@
 // An Image Builder build runs on the node that started it, under its lease. When that node is
 // SIGKILLed, the build is failed by another node once the lease expires (and only then: a build
 // of a live node is never failed by another node's recovery).
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
@@ -10,9 +11,13 @@ import { startCluster, type RunningCluster } from '../support/cluster.ts';
 import { createBuildSetup, ibClient, waitForImage } from '../support/imagebuilder.ts';
 
 const ACCOUNT = '111111111111';
+// The build's parent: the shipped catalogue's Amazon Linux 2023 image, in us-east-1 only.
+const shipped = JSON.parse(readFileSync(new URL('../../catalog/default.json', import.meta.url), 'utf8')).images as { name: string; regions: Record<string, string> }[];
+const al2023 = shipped.find((i) => i.name.startsWith('al2023-ami-') && i.name.endsWith('-x86_64'))!;
+const catalog = [{ ...al2023, regions: { 'us-east-1': al2023.regions['us-east-1'] } }];
 let cluster: RunningCluster;
 before(async () => {
-  cluster = await startCluster({ nodes: 2, leaseSeconds: 2, extraArgs: ['--sim-boot-ms', '50'] });
+  cluster = await startCluster({ nodes: 2, leaseSeconds: 2, extraArgs: ['--sim-boot-ms', '50'], catalog });
 });
 after(async () => cluster?.stop());
 

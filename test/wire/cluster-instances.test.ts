@@ -10,7 +10,7 @@ import {
   TerminateInstancesCommand, type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { startCluster, type RunningCluster } from '../support/cluster.ts';
-import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
+import { ALICE, BOB, type RunningServer } from '../support/server.ts';
 import { awsCli, cliOk, credentialsOf, ec2Client } from '../support/clients.ts';
 import { expectAwsError, registerEbs } from '../support/sdk.ts';
 import {
@@ -184,7 +184,7 @@ describe('instances on two nodes', () => {
   });
 
   test('a second process with a live node\'s id is refused at start', async () => {
-    await assert.rejects(startServer({ dataDir: cluster.dataDir, accounts: [ALICE, BOB], extraArgs: ['--node-id', 'node-1', '--lease-seconds', '2'] }),
+    await assert.rejects(cluster.startNode('node-1'),
       /node id node-1 is in use by a live node/);
   });
 
