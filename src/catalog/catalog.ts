@@ -244,7 +244,10 @@ async function loadRootSnapshot(
   }
   await blocks.sync(region, new Set(entries.map((e) => e.hash)));
   record.blockCount = entries.length;
-  await store.snapshots.insert(record);
+  // Nodes starting together on one database load the catalogue at once: a snapshot another node
+  // inserted since the lookup is the same record. Its map is written all the same (entries are
+  // upserts of the same values), so a node that died between the two writes leaves no empty map.
+  await insertUnlessPresent(() => store.snapshots.insert(record), async () => (await store.snapshots.get(region, snapshotId)) !== undefined);
   await store.snapshots.putBlocks(snapshotId, entries);
 }
 
@@ -269,6 +272,21 @@ async function storePrebuilt(blocks: BlockStore, region: string, root: PrebuiltB
 /** Snapshot ids are per region: the catalogue's id for `region` is derived from its base id. */
 function regionalSnapshotId(base: string, region: string): string {
   return `snap-0${createHash('sha256').update(`${base}/${region}`).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Runs `insert`; when it fails and `present` finds the record after all (another node loading the
+ * catalogue inserted it in between), answers false instead of failing. The store's own duplicate
+ * error differs by adapter, so the record's presence is what decides.
+ */
+async function insertUnlessPresent(insert: () => Promise<unknown>, present: () => Promise<boolean>): Promise<boolean> {
+  try {
+    await insert();
+    return true;
+  } catch (err) {
+    if (await present()) return false;
+    throw err;
+  }
 }
 
 export async function loadCatalog(store: MetadataStore, blocks: BlockStore, images: CatalogImage[], options: LoadCatalogOptions = {}): Promise<number> {
@@ -336,7 +354,9 @@ export async function loadCatalog(store: MetadataStore, blocks: BlockStore, imag
       }
       const record = { region, image, launchPermissions: [{ Group: 'all' as const }] };
       if (await store.images.get(region, imageId)) await store.images.update(record);
-      else await store.images.insert(record);
+      else if (!(await insertUnlessPresent(() => store.images.insert(record), async () => (await store.images.get(region, imageId)) !== undefined))) {
+        await store.images.update(record);
+      }
       count++;
     }
   }
