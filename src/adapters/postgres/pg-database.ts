@@ -84,12 +84,17 @@ export class PgDatabase implements Queryable {
       } catch (err) {
         throw classify(err);
       }
+      let broken: unknown;
+      // A checked-out client whose connection drops between statements (the server stopped while
+      // `fn` awaits something else) emits 'error' with no query to fail: unheard, that event would
+      // end the process. Heard, it marks the client broken; the next statement fails as unavailable.
+      const onError = (err: Error) => { broken = err; };
+      client.on('error', onError);
       const q: Queryable = {
         async query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
           return (await client.query(sql, params)).rows as R[];
         },
       };
-      let broken: unknown;
       try {
         await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
         const result = await fn(q);
@@ -104,6 +109,7 @@ export class PgDatabase implements Queryable {
         throw classify(err);
       } finally {
         // A connection that failed mid-transaction is not given back to the pool.
+        client.off('error', onError);
         client.release(broken instanceof Error ? broken : undefined);
       }
     }
