@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer, type TestAccount } from './server.ts';
 import { startPostgres, type TestPostgres } from './postgres.ts';
-import { createTestBucket, objectStore, type ObjectStoreEndpoint } from './object-store.ts';
+import { createTestBucket, deleteTestBucket, objectStore, type ObjectStoreEndpoint } from './object-store.ts';
 
 export interface ClusterOptions {
   nodes: number;
@@ -46,7 +46,7 @@ export interface RunningCluster {
   startNode(nodeId: string): Promise<RunningServer>;
   /** Starts node i again (killing it first if it still runs), on the same stores with the same id. */
   restart(i: number): Promise<RunningServer>;
-  /** Stops the nodes still running (SIGTERM) and removes their data directories and the database. */
+  /** Stops the nodes still running (SIGTERM) and removes their data directories, the database and the bucket. */
   stop(): Promise<void>;
 }
 
@@ -73,7 +73,7 @@ export async function startCluster(o: ClusterOptions): Promise<RunningCluster> {
   const [databaseUrl, bucket] = await Promise.all([postgres.createDatabase(), createTestBucket(undefined, s3)]);
   const shared = mkdtempSync(join(tmpdir(), 'amiforge-cluster-'));
   const rootKeyFile = join(shared, 'kms-root-key');
-  writeFileSync(rootKeyFile, randomBytes(32).toString('base64'));
+  writeFileSync(rootKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
   const catalogFile = join(shared, 'catalog.json');
   writeFileSync(catalogFile, JSON.stringify({ images: o.catalog ?? [] }));
   const env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region, ...o.env };
@@ -103,6 +103,7 @@ export async function startCluster(o: ClusterOptions): Promise<RunningCluster> {
   };
   const stop = async () => {
     for (const n of started) if (alive(n)) await n.stop();
+    await deleteTestBucket(bucket, s3).catch(() => {});
     if (ownPostgres) await releasePostgres();
     else await postgres.dropDatabase(databaseUrl).catch(() => {});
     rmSync(shared, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
 const run = promisify(execFile);
 const SCRIPT = new URL('../../scripts/ceph-rgw.sh', import.meta.url).pathname;
@@ -105,4 +105,26 @@ export async function createTestBucket(name?: string, store?: ObjectStoreEndpoin
     client.destroy();
   }
   return bucket;
+}
+
+/**
+ * Empties and removes a bucket made by createTestBucket: the shared gateway's one OSD is small,
+ * and every test file's leftovers would fill it.
+ */
+export async function deleteTestBucket(bucket: string, store?: ObjectStoreEndpoint): Promise<void> {
+  const client = s3Client(store ?? (await objectStore()));
+  try {
+    for (;;) {
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
+      const keys = (listed.Contents ?? []).map((o) => o.Key!);
+      if (keys.length === 0) break;
+      // One request per object: DeleteObjects' checksum header is not accepted by every gateway.
+      for (let i = 0; i < keys.length; i += 32) {
+        await Promise.all(keys.slice(i, i + 32).map((Key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }))));
+      }
+    }
+    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
+  }
 }

@@ -7,7 +7,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +16,7 @@ import { ALICE, startServer, type RunningServer } from '../support/server.ts';
 import { credentialsOf } from '../support/clients.ts';
 import { ebsClient, expectEbsError, getBlock, uploadSnapshot } from '../support/ebs.ts';
 import { objectStore } from '../support/object-store.ts';
+import { Relay } from '../support/tcp-relay.ts';
 import { CLI, type Run } from '../support/storage-cli.ts';
 import { createS3BlockStore } from '../../src/adapters/s3/s3-block-store.ts';
 
@@ -27,39 +27,6 @@ const REGION = 'us-east-1';
 const s3 = await objectStore();
 const s3Env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region };
 const raw = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
-
-/**
- * A TCP relay in front of the object store that the test can cut: the server reaches the bucket
- * through it, so "the object store is down" is the relay refusing connections.
- */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  private readonly target: URL;
-  port = 0;
-  constructor(target: URL) {
-    this.target = target;
-  }
-
-  async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = createConnection(Number(this.target.port || 80), this.target.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => { client.destroy(); upstream.destroy(); });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
-}
 
 const relay = new Relay(new URL(s3.endpoint));
 const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-s3-wire-'));
