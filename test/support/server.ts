@@ -19,6 +19,8 @@ export interface RunningServer {
   process: ChildProcess;
   /** Log lines the server printed (JSON objects). */
   logs: Record<string, unknown>[];
+  /** What the server wrote to stderr so far (a crash's message). */
+  stderr(): string;
   reset(): Promise<void>;
   stop(): Promise<void>;
   /** SIGKILL, no clean shutdown: for crash-recovery tests. The data dir is kept. */
@@ -90,7 +92,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const endpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
-    endpoint, port, dataDir, process: child, logs,
+    endpoint, port, dataDir, process: child, logs, stderr: () => stderr,
     async reset() {
       const res = await fetch(`${endpoint}/_amiforge/reset`, { method: 'POST' });
       if (res.status !== 200) throw new Error(`reset failed: ${res.status}`);
