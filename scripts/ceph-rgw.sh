@@ -226,6 +226,8 @@ start() {
     start_daemon mgr.x
     start_daemon osd.0
   else
+    # A make that failed half way: its daemons go with its state, then a clean start.
+    stop_all
     rm -rf "$dir"
     make_cluster
   fi
@@ -245,6 +247,11 @@ stop_daemon() {
   kill "$pid" 2>/dev/null || return 0
   for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
+}
+
+stop_all() {
+  local name
+  for name in client.rgw osd.0 mgr.x mon.a; do stop_daemon "$name"; done
 }
 
 status() {
@@ -277,7 +284,7 @@ case "$cmd" in
     start_gateway
     ;;
   stop)
-    for name in client.rgw osd.0 mgr.x mon.a; do stop_daemon "$name"; done
+    stop_all
     rm -rf "$dir"
     ;;
   *) echo "usage: ceph-rgw.sh start|stop|status|env|stop-gateway|start-gateway" >&2; exit 2 ;;
