@@ -44,11 +44,14 @@ export interface BuildResources {
   images: MadeImage[];
 }
 
-/** Image record document: the wire Image, plus the build's private bookkeeping. */
+/** An image build version's record: Image Builder's Image members, plus the build's own bookkeeping (dropped by imageToWire). */
 export type ImageDoc = Image & {
-  _resources?: BuildResources;
+  /** What a running build made and must clean up (instances, key pair, security group, AMIs). */
+  buildResources?: BuildResources;
   /** The last hygiene scan of the build's AMI: `{ scannedAt, report }`, read by ListImageScanFindings. */
-  _hygiene?: { scannedAt: string; report: unknown };
+  hygieneScan?: { scannedAt: string; report: unknown };
+  /** The AMI's installed packages once read (ListImagePackages). */
+  installedPackages?: unknown[];
 };
 
 export interface HygieneFinding {

@@ -13,8 +13,8 @@ import type { ImageBuilderRepository, IbRecord } from '../../../ports/imagebuild
 import type { Caller } from '../../context.ts';
 
 export type WorkflowDoc = Omit<GetWorkflowExecutionResponse, 'requestId'>;
-/** `_seq`: the step's place in its workflow (steps may start within one millisecond). */
-export type StepDoc = Omit<GetWorkflowStepExecutionResponse, 'requestId'> & { _log?: string[]; _seq?: number };
+/** `sequence`: the step's place in its workflow (steps may start within one millisecond). */
+export type StepDoc = Omit<GetWorkflowStepExecutionResponse, 'requestId'> & { logLines?: string[]; sequence?: number };
 export type WorkflowType = 'BUILD' | 'TEST' | 'DISTRIBUTION';
 type StepStatus = NonNullable<StepDoc['status']>;
 
@@ -99,8 +99,8 @@ export class WorkflowExecution {
       name, action, status: 'RUNNING', inputs: JSON.stringify(inputs), startTime: started, onFailure: 'Abort', timeoutSeconds: 7200,
     };
     const log: string[] = [];
-    base._seq = this.counts.total;
-    const write = (doc: StepDoc, state: StepStatus) => this.deps.records.put(this.record(stepId, started, state, { ...doc, _log: trimmed(log) }));
+    base.sequence = this.counts.total;
+    const write = (doc: StepDoc, state: StepStatus) => this.deps.records.put(this.record(stepId, started, state, { ...doc, logLines: trimmed(log) }));
     await write(base, 'RUNNING');
     this.counts.total++;
     let lastFlush = Date.now();

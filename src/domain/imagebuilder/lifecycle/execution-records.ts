@@ -18,11 +18,11 @@ export const UNFINISHED: ExecutionStatus[] = ['PENDING', 'IN_PROGRESS', 'CANCELL
 
 export interface ExecutionDoc extends LifecycleExecution {
   /** A dry run: the resources say what would happen; nothing is changed. */
-  _preview?: boolean;
+  preview?: boolean;
   /** Every resource record has been written (a restart before that plans again). */
-  _planned?: boolean;
+  planned?: boolean;
   /** A manual state update of one image (StartResourceStateUpdate) instead of a policy's rules. */
-  _manual?: ManualUpdate;
+  manualUpdate?: ManualUpdate;
 }
 
 export interface ManualUpdate {
@@ -35,13 +35,13 @@ export interface ManualUpdate {
 
 export interface ResourceDoc extends LifecycleExecutionResource {
   /** The Image Builder image ARN an output AMI belongs to (ListLifecycleExecutionResources' parentResourceId). */
-  _parent?: string;
-  _kind: 'image' | 'ami';
-  _action: ResourceAction;
+  parentImageArn?: string;
+  resourceKind: 'image' | 'ami';
+  plannedAction: ResourceAction;
   /** DELETE: the AMI's snapshots go with it. */
-  _withSnapshots?: boolean;
+  withSnapshots?: boolean;
   /** An Image Builder image: whether its AMIs are acted on too. */
-  _includeAmis?: boolean;
+  includeAmis?: boolean;
 }
 
 export type ExecutionRecord = IbRecord<ExecutionDoc>;
@@ -67,7 +67,7 @@ export function executionRecord(o: {
     arn: id, kind: 'lifecycle-execution', account: o.account, region: o.region, name: id, parent: o.policyArn ?? o.manual?.imageArn, state: status,
     doc: {
       lifecycleExecutionId: id, lifecyclePolicyArn: o.policyArn, state: { status }, startTime: o.now,
-      resourcesImpactedSummary: { hasImpactedResources: false }, _preview: o.preview || undefined, _manual: o.manual?.update,
+      resourcesImpactedSummary: { hasImpactedResources: false }, preview: o.preview || undefined, manualUpdate: o.manual?.update,
     },
     createdAt: at, updatedAt: at,
   };
@@ -84,12 +84,12 @@ export function resourceRecord(exec: ExecutionRecord, seq: number, doc: Resource
 
 /** The execution as GetLifecycleExecution returns it (timestamps as Dates, private fields dropped). */
 export function toWireExecution(doc: ExecutionDoc): LifecycleExecution {
-  const { _preview, _planned, _manual, ...wire } = doc;
+  const { preview, planned, manualUpdate, ...wire } = doc;
   return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
 }
 
 export function toWireResource(doc: ResourceDoc): LifecycleExecutionResource {
-  const { _parent, _kind, _action, _withSnapshots, _includeAmis, ...wire } = doc;
+  const { parentImageArn, resourceKind, plannedAction, withSnapshots, includeAmis, ...wire } = doc;
   return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
 }
 

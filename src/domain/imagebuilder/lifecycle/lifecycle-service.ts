@@ -180,7 +180,7 @@ export class LifecycleService {
   }> {
     const exec = await this.findExecution(caller, id);
     const all = (await this.deps.repo.list({ kind: 'lifecycle-execution-resource', parent: id })).map((r) => asTyped<ResourceDoc>(r));
-    const wanted = all.filter((r) => r.doc._parent === parentResourceId);
+    const wanted = all.filter((r) => r.doc.parentImageArn === parentResourceId);
     const { items, nextToken: next } = page(wanted, maxResults, nextToken);
     return { lifecycleExecutionState: exec.doc.state, resources: items.map((r) => toWireResource(r.doc)), nextToken: next };
   }

@@ -84,7 +84,7 @@ function amiDoc(d: PlannedDecision, ami: AmiFacts, skipped: string | undefined, 
     action: { name: d.action, reason: d.reason },
     state: skip ? state('SKIPPED', skip) : state('IN_PROGRESS'),
     snapshots: withSnapshots && !skip ? ami.snapshotIds.map((snapshotId) => ({ snapshotId, state: state('IN_PROGRESS') })) : undefined,
-    _parent: parent, _kind: 'ami', _action: d.action, _withSnapshots: withSnapshots || undefined,
+    parentImageArn: parent, resourceKind: 'ami', plannedAction: d.action, withSnapshots: withSnapshots || undefined,
   };
 }
 
@@ -103,7 +103,7 @@ export function planResources(decisions: PlannedDecision[], account: string, reg
       accountId: account, resourceId: s.id, region,
       action: { name: d.action, reason: d.reason },
       state: d.skipped ? state('SKIPPED', d.skipped) : state('IN_PROGRESS'),
-      _kind: 'image', _action: d.action, _includeAmis: includeAmis || undefined,
+      resourceKind: 'image', plannedAction: d.action, includeAmis: includeAmis || undefined,
     });
   }
   return docs;

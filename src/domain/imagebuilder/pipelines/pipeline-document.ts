@@ -23,8 +23,8 @@ export interface LastBuild {
 
 export type PipelineDoc = ImagePipeline & {
   /** Where a rate() schedule counts from: the last create or update of the schedule. */
-  _scheduleAnchor?: string;
-  _lastBuild?: LastBuild;
+  scheduleAnchor?: string;
+  lastBuild?: LastBuild;
 };
 
 /** The members Create and Update share (Update has no name or tags). */
@@ -34,7 +34,7 @@ export type PipelineSettings = Omit<CreateImagePipelineRequest, 'name' | 'tags' 
 export function scheduleTiming(doc: PipelineDoc): ScheduleTiming | undefined {
   const s = doc.schedule;
   if (!s?.scheduleExpression) return undefined;
-  return parseScheduleExpression(s.scheduleExpression, s.timezone ?? DEFAULT_TIMEZONE, new Date(doc._scheduleAnchor ?? doc.dateCreated ?? 0));
+  return parseScheduleExpression(s.scheduleExpression, s.timezone ?? DEFAULT_TIMEZONE, new Date(doc.scheduleAnchor ?? doc.dateCreated ?? 0));
 }
 
 /** The next run after `after` of an ENABLED pipeline with a schedule. */
@@ -103,10 +103,3 @@ export async function pipelineSettings(store: ImageBuilderRepository, caller: Ca
 
 /** The document as the record store keeps it. */
 export const stored = (doc: PipelineDoc): Record<string, unknown> => doc as Record<string, unknown>;
-
-/** The wire shape: private fields stripped. */
-export function wirePipeline(doc: PipelineDoc): ImagePipeline {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc)) if (!k.startsWith('_')) out[k] = v;
-  return out as ImagePipeline;
-}

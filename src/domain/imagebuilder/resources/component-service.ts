@@ -13,7 +13,8 @@ import type {
 import { AMAZON_OWNER, arnName, ibArn, parseIbArn, requireIbArn } from '../arns.ts';
 import { compareSemVer, isValidVersionFilter, matchesVersionFilter, parseSemVer } from '../versions.ts';
 import { documentFacts, shellScriptDocument } from './component-document-facts.ts';
-import { applyFilters, checkCreateTags, ownRecord, page, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, type FilterRule } from './records.ts';
+import { componentToWire, type ComponentRecord } from './wire-mappers.ts';
 
 export interface ComponentDeps {
   store: ImageBuilderRepository;
@@ -100,7 +101,7 @@ export class ComponentService {
   /** Every build the caller may use: its own in this region and Amazon's. */
   private async owned(caller: Caller): Promise<Component[]> {
     const records = await this.deps.store.list({ kind: 'component', account: caller.account, region: caller.region });
-    return records.map((r: IbRecord) => wireDoc<Component>(r.doc));
+    return records.map((r: IbRecord) => componentToWire(r.doc as ComponentRecord));
   }
 
   /**

@@ -14,7 +14,8 @@ import type {
   ListDistributionConfigurationsRequest, UpdateDistributionConfigurationRequest,
 } from '../../../protocol/imagebuilder/types.generated.ts';
 import { ibArn } from '../arns.ts';
-import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, type FilterRule } from './records.ts';
+import { distributionConfigurationToWire, type DistributionConfigurationRecord } from './wire-mappers.ts';
 
 /** Image Builder's default distribution timeout (minutes). */
 const DEFAULT_TIMEOUT_MINUTES = 720;
@@ -107,12 +108,12 @@ export class DistributionConfigurationService {
 
   async get(caller: Caller, arn: string): Promise<DistributionConfiguration> {
     const record = await ownRecord(this.deps.store, caller, arn, 'distribution-configuration', 'distribution-configuration', 'distributionConfigurationArn');
-    return wireDoc<DistributionConfiguration>(record.doc);
+    return distributionConfigurationToWire(record.doc as unknown as DistributionConfigurationRecord);
   }
 
   async list(caller: Caller, req: ListDistributionConfigurationsRequest): Promise<{ distributionConfigurationSummaryList: DistributionConfigurationSummary[]; nextToken?: string }> {
     const records = await this.deps.store.list({ kind: 'distribution-configuration', account: caller.account, region: caller.region });
-    const configs = applyFilters(records.map((r) => wireDoc<DistributionConfiguration>(r.doc)), req.filters, FILTERS)
+    const configs = applyFilters(records.map((r) => distributionConfigurationToWire(r.doc as unknown as DistributionConfigurationRecord)), req.filters, FILTERS)
       .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
     const p = page(configs, req.maxResults, req.nextToken);
     return {

@@ -12,7 +12,8 @@ import type {
 } from '../../../protocol/imagebuilder/types.generated.ts';
 import { ibArn } from '../arns.ts';
 import type { Ec2Lookups } from './ec2-lookups.ts';
-import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, type FilterRule } from './records.ts';
+import { infrastructureConfigurationToWire, type InfrastructureConfigurationRecord } from './wire-mappers.ts';
 
 export interface InfrastructureDeps {
   store: ImageBuilderRepository;
@@ -101,12 +102,12 @@ export class InfrastructureConfigurationService {
 
   async get(caller: Caller, arn: string): Promise<InfrastructureConfiguration> {
     const record = await ownRecord(this.deps.store, caller, arn, 'infrastructure-configuration', 'infrastructure-configuration', 'infrastructureConfigurationArn');
-    return wireDoc<InfrastructureConfiguration>(record.doc);
+    return infrastructureConfigurationToWire(record.doc as InfrastructureConfigurationRecord);
   }
 
   async list(caller: Caller, req: ListInfrastructureConfigurationsRequest): Promise<{ infrastructureConfigurationSummaryList: InfrastructureConfigurationSummary[]; nextToken?: string }> {
     const records = await this.deps.store.list({ kind: 'infrastructure-configuration', account: caller.account, region: caller.region });
-    const configs = applyFilters(records.map((r) => wireDoc<InfrastructureConfiguration>(r.doc)), req.filters, FILTERS)
+    const configs = applyFilters(records.map((r) => infrastructureConfigurationToWire(r.doc as InfrastructureConfigurationRecord)), req.filters, FILTERS)
       .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
     const p = page(configs, req.maxResults, req.nextToken);
     return {

@@ -1,0 +1,76 @@
+// Image Builder's stored records and its wire shapes: the one place that knows both. A record
+// keeps Image Builder's public members under their API names (the API's members are camelCase
+// already) beside amiforge's own bookkeeping, which has names of its own and never reaches the
+// wire: each kind's mapper below drops it. A new private member is added to its record type and
+// dropped here; renaming a stored member is a migration (src/adapters/*/migration-ib-records.ts).
+import type { IbKind, IbRecord } from '../../../ports/imagebuilder-repository.ts';
+import type {
+  Component, DistributionConfiguration, Image, ImagePipeline, ImageRecipe, InfrastructureConfiguration, LifecycleExecution,
+  LifecycleExecutionResource, LifecyclePolicy,
+} from '../../../protocol/imagebuilder/types.generated.ts';
+import type { ImageDoc } from '../builds/build-types.ts';
+import type { StepDoc, WorkflowDoc } from '../builds/workflow-records.ts';
+import type { PipelineDoc } from '../pipelines/pipeline-document.ts';
+import { toWireExecution, toWireResource, type ExecutionDoc, type ResourceDoc } from '../lifecycle/execution-records.ts';
+
+/** Records with nothing private: Image Builder's members only. */
+export type ComponentRecord = Component;
+export type ImageRecipeRecord = ImageRecipe;
+export type InfrastructureConfigurationRecord = InfrastructureConfiguration;
+export type DistributionConfigurationRecord = DistributionConfiguration;
+export type LifecyclePolicyRecord = LifecyclePolicy;
+
+export const componentToWire = (r: ComponentRecord): Component => ({ ...r });
+export const imageRecipeToWire = (r: ImageRecipeRecord): ImageRecipe => ({ ...r });
+export const infrastructureConfigurationToWire = (r: InfrastructureConfigurationRecord): InfrastructureConfiguration => ({ ...r });
+export const distributionConfigurationToWire = (r: DistributionConfigurationRecord): DistributionConfiguration => ({ ...r });
+
+/** An image build version: the build's resources while it runs, its hygiene scan, its package list. */
+export function imageToWire(r: ImageDoc): Image {
+  const { buildResources: _resources, hygieneScan: _scan, installedPackages: _packages, ...wire } = r;
+  return wire;
+}
+
+/** A pipeline: where its schedule counts from, and the last build it started. */
+export function pipelineToWire(r: PipelineDoc): ImagePipeline {
+  const { scheduleAnchor: _anchor, lastBuild: _last, ...wire } = r;
+  return wire;
+}
+
+export const workflowExecutionToWire = (r: WorkflowDoc): WorkflowDoc => ({ ...r });
+
+/** A workflow step: its place in the workflow and its log lines (the log is shown inside `outputs`). */
+export function workflowStepToWire(r: StepDoc): Omit<StepDoc, 'logLines' | 'sequence'> {
+  const { logLines: _log, sequence: _sequence, ...wire } = r;
+  return wire;
+}
+
+type WireOf = {
+  component: Component; 'image-recipe': ImageRecipe; 'infrastructure-configuration': InfrastructureConfiguration;
+  'distribution-configuration': DistributionConfiguration; 'image-pipeline': ImagePipeline; image: Image; 'lifecycle-policy': LifecyclePolicy;
+  'workflow-execution': WorkflowDoc; 'workflow-step-execution': Omit<StepDoc, 'logLines' | 'sequence'>; 'lifecycle-execution': LifecycleExecution;
+  'lifecycle-execution-resource': LifecycleExecutionResource;
+};
+type WireKind = keyof WireOf;
+
+/** A record's document as the API answers with it, whatever its kind. */
+export function recordToWire<K extends WireKind>(record: IbRecord & { kind: K }): WireOf[K];
+export function recordToWire(record: IbRecord): WireOf[WireKind];
+export function recordToWire(record: IbRecord): WireOf[WireKind] {
+  const doc = record.doc as never;
+  const kind: IbKind = record.kind;
+  switch (kind) {
+    case 'component': return componentToWire(doc);
+    case 'image-recipe': return imageRecipeToWire(doc);
+    case 'infrastructure-configuration': return infrastructureConfigurationToWire(doc);
+    case 'distribution-configuration': return distributionConfigurationToWire(doc);
+    case 'image-pipeline': return pipelineToWire(doc);
+    case 'image': return imageToWire(doc);
+    case 'lifecycle-policy': return { ...(doc as LifecyclePolicyRecord) };
+    case 'workflow-execution': return workflowExecutionToWire(doc);
+    case 'workflow-step-execution': return workflowStepToWire(doc);
+    case 'lifecycle-execution': return toWireExecution(doc as ExecutionDoc);
+    case 'lifecycle-execution-resource': return toWireResource(doc as ResourceDoc);
+    case 'client-token': throw new Error('a ClientToken record has no wire shape');
+  }
+}
