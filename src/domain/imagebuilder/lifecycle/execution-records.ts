@@ -1,7 +1,8 @@
 // How lifecycle executions and the resources they act on are kept in the Image Builder store: an
 // execution is a `lifecycle-execution` record (its id as key, the policy as parent, its status as
 // state); each resource a `lifecycle-execution-resource` record under it, numbered in the order
-// the execution processes them. Docs are the wire shapes plus private `_` fields the codec drops.
+// the execution processes them. Docs are the wire members plus the execution's own (preview, planned, manualUpdate;
+// a resource's resourceKind, plannedAction, ...), which toWireExecution and toWireResource drop.
 import { randomUUID } from 'node:crypto';
 import type { IbRecord } from '../../../ports/imagebuilder-repository.ts';
 import type { LifecycleExecution, LifecycleExecutionResource, LifecyclePolicyDetailExclusionRules } from '../../../protocol/imagebuilder/types.generated.ts';
@@ -84,12 +85,12 @@ export function resourceRecord(exec: ExecutionRecord, seq: number, doc: Resource
 
 /** The execution as GetLifecycleExecution returns it (timestamps as Dates, private fields dropped). */
 export function toWireExecution(doc: ExecutionDoc): LifecycleExecution {
-  const { preview, planned, manualUpdate, ...wire } = doc;
+  const { preview: _preview, planned: _planned, manualUpdate: _manual, ...wire } = doc;
   return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
 }
 
 export function toWireResource(doc: ResourceDoc): LifecycleExecutionResource {
-  const { parentImageArn, resourceKind, plannedAction, withSnapshots, includeAmis, ...wire } = doc;
+  const { parentImageArn: _parent, resourceKind: _kind, plannedAction: _action, withSnapshots: _snapshots, includeAmis: _amis, ...wire } = doc;
   return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
 }
 
