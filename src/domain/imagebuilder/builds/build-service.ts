@@ -18,7 +18,7 @@ import type { ComponentToRun } from '../components/executor.ts';
 import { BuildStopped, BuildWorkflow, cleanUp } from './build-workflow.ts';
 import { RUNNING_STATES, type BuildServiceDeps, type ImageDoc, type StartBuildRequest } from './build-types.ts';
 import { listImageBuildVersions, listImages } from './image-lists.ts';
-import { componentToWire, imageToWire, recordToWire } from '../resources/wire-mappers.ts';
+import { componentToWire, imageToWire, recordToWire, type ComponentRecord } from '../resources/wire-mappers.ts';
 import { workflowArn } from './workflow-records.ts';
 import { getWorkflowExecution, getWorkflowStepExecution, listWorkflowExecutions, listWorkflowStepExecutions } from './workflow-queries.ts';
 
@@ -250,12 +250,12 @@ export class BuildService {
     if (parsed.owner !== caller.account) return undefined;
     if (parsed.build !== undefined) {
       const r = await this.deps.records.get(arn);
-      return r?.kind === 'component' ? componentToWire(r.doc as Component) : undefined;
+      return r?.kind === 'component' ? componentToWire(r.doc as unknown as ComponentRecord) : undefined;
     }
     const all = (await this.deps.records.list({ kind: 'component', account: caller.account, region: caller.region })).filter((r) => parseIbArn(r.arn)?.name === parsed.name);
     const newest = newestMatching(parsed.version ?? 'x.x.x', [...new Set(all.map((r) => r.version!))]);
     const r = all.filter((x) => x.version === newest).sort((a, b) => (b.build ?? 0) - (a.build ?? 0))[0];
-    return r ? componentToWire(r.doc as Component) : undefined;
+    return r ? componentToWire(r.doc as unknown as ComponentRecord) : undefined;
   }
 
   /** The parent image as an AMI id in the caller's region: given as one, or an Image Builder image's output. */

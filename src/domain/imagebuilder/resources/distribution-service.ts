@@ -77,7 +77,7 @@ export class DistributionConfigurationService {
     const exists = () => Errors.ibAlreadyExists(`The distribution configuration ${arn} already exists.`);
     if (await this.deps.store.get(arn)) throw exists();
     const now = this.deps.clock.now().toISOString();
-    const config: DistributionConfiguration = {
+    const config: DistributionConfigurationRecord = {
       arn, name: req.name, ...(req.description !== undefined && { description: req.description }),
       distributions: this.check(req.distributions), timeoutMinutes: DEFAULT_TIMEOUT_MINUTES, dateCreated: now, tags: { ...req.tags },
     };
@@ -95,8 +95,8 @@ export class DistributionConfigurationService {
     const distributions = this.check(req.distributions);
     const now = this.deps.clock.now().toISOString();
     const written = await this.deps.store.update(arn, (r) => {
-      const old = r.doc as unknown as DistributionConfiguration;
-      const doc: DistributionConfiguration = {
+      const old = r.doc as unknown as DistributionConfigurationRecord;
+      const doc: DistributionConfigurationRecord = {
         arn, name: old.name, ...(req.description !== undefined && { description: req.description }), distributions,
         timeoutMinutes: old.timeoutMinutes, dateCreated: old.dateCreated, dateUpdated: now, tags: old.tags,
       };

@@ -11,19 +11,51 @@ import type {
 import type { ImageDoc } from '../builds/build-types.ts';
 import type { StepDoc, WorkflowDoc } from '../builds/workflow-records.ts';
 import type { PipelineDoc } from '../pipelines/pipeline-document.ts';
+import type { ComponentRecord, DistributionConfigurationRecord, ImageRecipeRecord, InfrastructureConfigurationRecord } from './resource-records.ts';
 import { toWireExecution, toWireResource, type ExecutionDoc, type ResourceDoc } from '../lifecycle/execution-records.ts';
 
-/** Records with nothing private: Image Builder's members only. */
-export type ComponentRecord = Component;
-export type ImageRecipeRecord = ImageRecipe;
-export type InfrastructureConfigurationRecord = InfrastructureConfiguration;
-export type DistributionConfigurationRecord = DistributionConfiguration;
+export type { ComponentRecord, DistributionConfigurationRecord, ImageRecipeRecord, InfrastructureConfigurationRecord };
+
+/** A lifecycle policy's record: Image Builder's members (its dates written as ISO strings). */
 export type LifecyclePolicyRecord = LifecyclePolicy;
 
-export const componentToWire = (r: ComponentRecord): Component => ({ ...r });
-export const imageRecipeToWire = (r: ImageRecipeRecord): ImageRecipe => ({ ...r });
-export const infrastructureConfigurationToWire = (r: InfrastructureConfigurationRecord): InfrastructureConfiguration => ({ ...r });
-export const distributionConfigurationToWire = (r: DistributionConfigurationRecord): DistributionConfiguration => ({ ...r });
+/** Drops undefined members, so a wire object has only the members the record has. */
+function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export function componentToWire(r: ComponentRecord): Component {
+  return defined({
+    arn: r.arn, name: r.name, version: r.version, description: r.description, changeDescription: r.changeDescription, type: r.type,
+    platform: r.platform, supportedOsVersions: r.supportedOsVersions, state: r.state, parameters: r.parameters, owner: r.owner, data: r.data,
+    kmsKeyId: r.kmsKeyId, encrypted: r.encrypted, dateCreated: r.dateCreated, tags: r.tags,
+  });
+}
+
+export function imageRecipeToWire(r: ImageRecipeRecord): ImageRecipe {
+  return defined({
+    arn: r.arn, type: r.type, name: r.name, description: r.description, platform: r.platform, owner: r.owner, version: r.version,
+    components: r.components, parentImage: r.parentImage, blockDeviceMappings: r.blockDeviceMappings, dateCreated: r.dateCreated, tags: r.tags,
+    workingDirectory: r.workingDirectory, additionalInstanceConfiguration: r.additionalInstanceConfiguration, amiTags: r.amiTags,
+  });
+}
+
+export function infrastructureConfigurationToWire(r: InfrastructureConfigurationRecord): InfrastructureConfiguration {
+  return defined({
+    arn: r.arn, name: r.name, description: r.description, instanceTypes: r.instanceTypes, instanceProfileName: r.instanceProfileName,
+    securityGroupIds: r.securityGroupIds, subnetId: r.subnetId, logging: r.logging, keyPair: r.keyPair,
+    terminateInstanceOnFailure: r.terminateInstanceOnFailure, snsTopicArn: r.snsTopicArn, dateCreated: r.dateCreated, dateUpdated: r.dateUpdated,
+    resourceTags: r.resourceTags, instanceMetadataOptions: r.instanceMetadataOptions, tags: r.tags, placement: r.placement,
+  });
+}
+
+export function distributionConfigurationToWire(r: DistributionConfigurationRecord): DistributionConfiguration {
+  return defined({
+    arn: r.arn, name: r.name, description: r.description, distributions: r.distributions, timeoutMinutes: r.timeoutMinutes,
+    dateCreated: r.dateCreated, dateUpdated: r.dateUpdated, tags: r.tags,
+  });
+}
 
 /** An image build version: the build's resources while it runs, its hygiene scan, its package list. */
 export function imageToWire(r: ImageDoc): Image {
