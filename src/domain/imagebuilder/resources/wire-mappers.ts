@@ -63,10 +63,16 @@ export function imageToWire(r: ImageDoc): Image {
   return wire;
 }
 
-/** A pipeline: where its schedule counts from, and the last build it started. */
+/** A pipeline, without what is amiforge's own: where its schedule counts from, the last build it started. */
 export function pipelineToWire(r: PipelineDoc): ImagePipeline {
-  const { scheduleAnchor: _anchor, lastBuild: _last, ...wire } = r;
-  return wire;
+  return defined({
+    arn: r.arn, name: r.name, description: r.description, platform: r.platform, enhancedImageMetadataEnabled: r.enhancedImageMetadataEnabled,
+    imageRecipeArn: r.imageRecipeArn, infrastructureConfigurationArn: r.infrastructureConfigurationArn,
+    distributionConfigurationArn: r.distributionConfigurationArn, imageTestsConfiguration: r.imageTestsConfiguration, schedule: r.schedule,
+    status: r.status, dateCreated: r.dateCreated, dateUpdated: r.dateUpdated, dateLastRun: r.dateLastRun, lastRunStatus: r.lastRunStatus,
+    dateNextRun: r.dateNextRun, tags: r.tags, imageScanningConfiguration: r.imageScanningConfiguration, imageTags: r.imageTags,
+    executionRole: r.executionRole, workflows: r.workflows, loggingConfiguration: r.loggingConfiguration, consecutiveFailures: r.consecutiveFailures,
+  });
 }
 
 export const workflowExecutionToWire = (r: WorkflowDoc): WorkflowDoc => ({ ...r });
