@@ -57,10 +57,17 @@ export function distributionConfigurationToWire(r: DistributionConfigurationReco
   });
 }
 
-/** An image build version: the build's resources while it runs, its hygiene scan, its package list. */
+/** An image build version, without the build's own bookkeeping (its resources while it runs, its hygiene scan, its package list). */
 export function imageToWire(r: ImageDoc): Image {
-  const { buildResources: _resources, hygieneScan: _scan, installedPackages: _packages, ...wire } = r;
-  return wire;
+  return defined({
+    arn: r.arn, type: r.type, name: r.name, version: r.version, platform: r.platform, enhancedImageMetadataEnabled: r.enhancedImageMetadataEnabled,
+    osVersion: r.osVersion, state: r.state, imageRecipe: r.imageRecipe, sourcePipelineName: r.sourcePipelineName, sourcePipelineArn: r.sourcePipelineArn,
+    infrastructureConfiguration: r.infrastructureConfiguration, distributionConfiguration: r.distributionConfiguration,
+    imageTestsConfiguration: r.imageTestsConfiguration, dateCreated: r.dateCreated, outputResources: r.outputResources, tags: r.tags,
+    buildType: r.buildType, imageSource: r.imageSource,
+    // The codec writes a stored ISO string as it writes a Date.
+    deprecationTime: r.deprecationTime as Date | undefined, lifecycleExecutionId: r.lifecycleExecutionId, workflows: r.workflows,
+  });
 }
 
 /** A pipeline, without what is amiforge's own: where its schedule counts from, the last build it started. */
