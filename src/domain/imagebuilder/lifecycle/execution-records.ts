@@ -5,7 +5,10 @@
 // a resource's resourceKind, plannedAction, ...), which toWireExecution and toWireResource drop.
 import { randomUUID } from 'node:crypto';
 import type { IbRecord } from '../../../ports/imagebuilder-repository.ts';
-import type { LifecycleExecution, LifecycleExecutionResource, LifecyclePolicyDetailExclusionRules } from '../../../protocol/imagebuilder/types.generated.ts';
+import type {
+  LifecycleExecution, LifecycleExecutionResource, LifecycleExecutionResourceAction, LifecycleExecutionResourcesImpactedSummary,
+  LifecycleExecutionResourceState, LifecycleExecutionSnapshotResource, LifecycleExecutionState, LifecyclePolicyDetailExclusionRules,
+} from '../../../protocol/imagebuilder/types.generated.ts';
 import type { LifecycleActionType } from './rules.ts';
 
 /** A policy's actions, and AVAILABLE, which only a manual state update (StartResourceStateUpdate) asks for. */
@@ -17,7 +20,15 @@ export type ResourceStatus = NonNullable<NonNullable<LifecycleExecutionResource[
 /** Statuses of an execution that is not over (a restart resumes it). */
 export const UNFINISHED: ExecutionStatus[] = ['PENDING', 'IN_PROGRESS', 'CANCELLING'];
 
-export interface ExecutionDoc extends LifecycleExecution {
+/** A lifecycle execution's record: LifecycleExecution's members, and the execution's own (toWireExecution drops them). */
+export interface ExecutionDoc {
+  lifecycleExecutionId?: string;
+  lifecyclePolicyArn?: string;
+  resourcesImpactedSummary?: LifecycleExecutionResourcesImpactedSummary;
+  state?: LifecycleExecutionState;
+  /** Written as Dates, read back from JSON as ISO strings (as endTime). */
+  startTime?: Date | string;
+  endTime?: Date | string;
   /** A dry run: the resources say what would happen; nothing is changed. */
   preview?: boolean;
   /** Every resource record has been written (a restart before that plans again). */
@@ -34,7 +45,18 @@ export interface ManualUpdate {
   updateAt?: string;
 }
 
-export interface ResourceDoc extends LifecycleExecutionResource {
+/** A resource an execution acts on: LifecycleExecutionResource's members, and how the execution acts (toWireResource drops them). */
+export interface ResourceDoc {
+  accountId?: string;
+  resourceId?: string;
+  state?: LifecycleExecutionResourceState;
+  action?: LifecycleExecutionResourceAction;
+  region?: string;
+  snapshots?: LifecycleExecutionSnapshotResource[];
+  imageUris?: string[];
+  /** Written as Dates, read back from JSON as ISO strings (as endTime). */
+  startTime?: Date | string;
+  endTime?: Date | string;
   /** The Image Builder image ARN an output AMI belongs to (ListLifecycleExecutionResources' parentResourceId). */
   parentImageArn?: string;
   resourceKind: 'image' | 'ami';
@@ -85,13 +107,23 @@ export function resourceRecord(exec: ExecutionRecord, seq: number, doc: Resource
 
 /** The execution as GetLifecycleExecution returns it (timestamps as Dates, private fields dropped). */
 export function toWireExecution(doc: ExecutionDoc): LifecycleExecution {
-  const { preview: _preview, planned: _planned, manualUpdate: _manual, ...wire } = doc;
-  return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
+  return defined({
+    lifecycleExecutionId: doc.lifecycleExecutionId, lifecyclePolicyArn: doc.lifecyclePolicyArn, resourcesImpactedSummary: doc.resourcesImpactedSummary,
+    state: doc.state, startTime: asDate(doc.startTime), endTime: asDate(doc.endTime),
+  });
 }
 
 export function toWireResource(doc: ResourceDoc): LifecycleExecutionResource {
-  const { parentImageArn: _parent, resourceKind: _kind, plannedAction: _action, withSnapshots: _snapshots, includeAmis: _amis, ...wire } = doc;
-  return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
+  return defined({
+    accountId: doc.accountId, resourceId: doc.resourceId, state: doc.state, action: doc.action, region: doc.region, snapshots: doc.snapshots,
+    imageUris: doc.imageUris, startTime: asDate(doc.startTime), endTime: asDate(doc.endTime),
+  });
+}
+
+/** Drops undefined members, so a wire object has only the members the record has. */
+function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
 }
 
 /** Stored docs come back from JSON with timestamps as strings. */

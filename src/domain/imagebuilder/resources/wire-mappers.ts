@@ -5,7 +5,7 @@
 // dropped here; renaming a stored member is a migration (src/adapters/*/migration-ib-records.ts).
 import type { IbKind, IbRecord } from '../../../ports/imagebuilder-repository.ts';
 import type {
-  Component, DistributionConfiguration, Image, ImagePipeline, ImageRecipe, InfrastructureConfiguration, LifecycleExecution,
+  Component, DistributionConfiguration, GetWorkflowExecutionResponse, GetWorkflowStepExecutionResponse, Image, ImagePipeline, ImageRecipe, InfrastructureConfiguration, LifecycleExecution,
   LifecycleExecutionResource, LifecyclePolicy,
 } from '../../../protocol/imagebuilder/types.generated.ts';
 import type { ImageDoc } from '../builds/build-types.ts';
@@ -82,18 +82,31 @@ export function pipelineToWire(r: PipelineDoc): ImagePipeline {
   });
 }
 
-export const workflowExecutionToWire = (r: WorkflowDoc): WorkflowDoc => ({ ...r });
+export type WorkflowExecutionWire = Omit<GetWorkflowExecutionResponse, 'requestId'>;
+export type WorkflowStepWire = Omit<GetWorkflowStepExecutionResponse, 'requestId'>;
 
-/** A workflow step: its place in the workflow and its log lines (the log is shown inside `outputs`). */
-export function workflowStepToWire(r: StepDoc): Omit<StepDoc, 'logLines' | 'sequence'> {
-  const { logLines: _log, sequence: _sequence, ...wire } = r;
-  return wire;
+export function workflowExecutionToWire(r: WorkflowDoc): WorkflowExecutionWire {
+  return defined({
+    workflowBuildVersionArn: r.workflowBuildVersionArn, workflowExecutionId: r.workflowExecutionId, imageBuildVersionArn: r.imageBuildVersionArn,
+    type: r.type, status: r.status, message: r.message, totalStepCount: r.totalStepCount, totalStepsSucceeded: r.totalStepsSucceeded,
+    totalStepsFailed: r.totalStepsFailed, totalStepsSkipped: r.totalStepsSkipped, startTime: r.startTime, endTime: r.endTime,
+  });
+}
+
+/** A workflow step, without its place in the workflow and its log lines (the log is shown inside `outputs`). */
+export function workflowStepToWire(r: StepDoc): WorkflowStepWire {
+  return defined({
+    stepExecutionId: r.stepExecutionId, workflowBuildVersionArn: r.workflowBuildVersionArn, workflowExecutionId: r.workflowExecutionId,
+    imageBuildVersionArn: r.imageBuildVersionArn, name: r.name, description: r.description, action: r.action, status: r.status,
+    rollbackStatus: r.rollbackStatus, message: r.message, inputs: r.inputs, outputs: r.outputs, startTime: r.startTime, endTime: r.endTime,
+    onFailure: r.onFailure, timeoutSeconds: r.timeoutSeconds,
+  });
 }
 
 type WireOf = {
   component: Component; 'image-recipe': ImageRecipe; 'infrastructure-configuration': InfrastructureConfiguration;
   'distribution-configuration': DistributionConfiguration; 'image-pipeline': ImagePipeline; image: Image; 'lifecycle-policy': LifecyclePolicy;
-  'workflow-execution': WorkflowDoc; 'workflow-step-execution': Omit<StepDoc, 'logLines' | 'sequence'>; 'lifecycle-execution': LifecycleExecution;
+  'workflow-execution': WorkflowExecutionWire; 'workflow-step-execution': WorkflowStepWire; 'lifecycle-execution': LifecycleExecution;
   'lifecycle-execution-resource': LifecycleExecutionResource;
 };
 type WireKind = keyof WireOf;
