@@ -7,7 +7,7 @@ import type { LeaseKeeper } from '../../cluster/lease-keeper.ts';
 import { exclusively } from '../../cluster/exclusive.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
-import type { LifecyclePolicy } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { LifecyclePolicyRecord } from '../resources/resource-records.ts';
 import type { Caller } from '../../context.ts';
 import { Errors } from '../../errors.ts';
 import { applyToAmi, applyToImage } from './actions.ts';
@@ -170,7 +170,7 @@ export class ExecutionRunner {
     const now = this.deps.clock.now();
     const docs = manual
       ? await planManual(this.deps, parent, manual, now)
-      : await plan(this.deps, parent.doc as LifecyclePolicy, exec.account, exec.region, now);
+      : await plan(this.deps, parent.doc as LifecyclePolicyRecord, exec.account, exec.region, now);
     let seq = 0;
     for (const doc of docs) await this.deps.repo.insert(asGeneric(resourceRecord(exec, seq++, exec.doc.preview ? previewed(doc) : doc, now)));
     return this.setExecution(exec.arn, undefined, { planned: true });

@@ -5,7 +5,7 @@
 // distribution's settings, ...) keep the API's nested shapes for now (docs/migrations.md).
 import type {
   AdditionalInstanceConfiguration, ComponentConfiguration, ComponentParameterDetail, Distribution, InstanceBlockDeviceMapping,
-  InstanceMetadataOptions, Logging, Placement,
+  InstanceMetadataOptions, LifecyclePolicyDetail, LifecyclePolicyResourceSelection, Logging, Placement,
 } from '../../../protocol/imagebuilder/types.generated.ts';
 
 export type IbPlatform = 'Windows' | 'Linux' | 'macOS';
@@ -81,5 +81,23 @@ export interface DistributionConfigurationRecord {
   timeoutMinutes: number;
   dateCreated?: string;
   dateUpdated?: string;
+  tags?: Record<string, string>;
+}
+
+/** A lifecycle policy: its rules, what it selects, and when it last ran. */
+export interface LifecyclePolicyRecord {
+  arn?: string;
+  name?: string;
+  description?: string;
+  status?: 'DISABLED' | 'ENABLED';
+  executionRole?: string;
+  resourceType?: 'AMI_IMAGE' | 'CONTAINER_IMAGE';
+  policyDetails?: LifecyclePolicyDetail[];
+  resourceSelection?: LifecyclePolicyResourceSelection;
+  /** Written as Dates, read back from JSON as ISO strings (as the other dates). */
+  dateCreated?: Date | string;
+  dateUpdated?: Date | string;
+  /** When its last execution started. */
+  dateLastRun?: Date | string;
   tags?: Record<string, string>;
 }

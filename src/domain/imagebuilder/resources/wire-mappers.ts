@@ -11,13 +11,13 @@ import type {
 import type { ImageDoc } from '../builds/build-types.ts';
 import type { StepDoc, WorkflowDoc } from '../builds/workflow-records.ts';
 import type { PipelineDoc } from '../pipelines/pipeline-document.ts';
-import type { ComponentRecord, DistributionConfigurationRecord, ImageRecipeRecord, InfrastructureConfigurationRecord } from './resource-records.ts';
-import { toWireExecution, toWireResource, type ExecutionDoc, type ResourceDoc } from '../lifecycle/execution-records.ts';
+import type {
+  ComponentRecord, DistributionConfigurationRecord, ImageRecipeRecord, InfrastructureConfigurationRecord, LifecyclePolicyRecord,
+} from './resource-records.ts';
+import { asDate, toWireExecution, toWireResource, type ExecutionDoc, type ResourceDoc } from '../lifecycle/execution-records.ts';
 
-export type { ComponentRecord, DistributionConfigurationRecord, ImageRecipeRecord, InfrastructureConfigurationRecord };
+export type { ComponentRecord, DistributionConfigurationRecord, ImageRecipeRecord, InfrastructureConfigurationRecord, LifecyclePolicyRecord };
 
-/** A lifecycle policy's record: Image Builder's members (its dates written as ISO strings). */
-export type LifecyclePolicyRecord = LifecyclePolicy;
 
 /** Drops undefined members, so a wire object has only the members the record has. */
 function defined<T extends object>(o: T): T {
@@ -82,6 +82,14 @@ export function pipelineToWire(r: PipelineDoc): ImagePipeline {
   });
 }
 
+export function lifecyclePolicyToWire(r: LifecyclePolicyRecord): LifecyclePolicy {
+  return defined({
+    arn: r.arn, name: r.name, description: r.description, status: r.status, executionRole: r.executionRole, resourceType: r.resourceType,
+    policyDetails: r.policyDetails, resourceSelection: r.resourceSelection, dateCreated: asDate(r.dateCreated), dateUpdated: asDate(r.dateUpdated),
+    dateLastRun: asDate(r.dateLastRun), tags: r.tags,
+  });
+}
+
 export type WorkflowExecutionWire = Omit<GetWorkflowExecutionResponse, 'requestId'>;
 export type WorkflowStepWire = Omit<GetWorkflowStepExecutionResponse, 'requestId'>;
 
@@ -124,7 +132,7 @@ export function recordToWire(record: IbRecord): WireOf[WireKind] {
     case 'distribution-configuration': return distributionConfigurationToWire(doc);
     case 'image-pipeline': return pipelineToWire(doc);
     case 'image': return imageToWire(doc);
-    case 'lifecycle-policy': return { ...(doc as LifecyclePolicyRecord) };
+    case 'lifecycle-policy': return lifecyclePolicyToWire(doc);
     case 'workflow-execution': return workflowExecutionToWire(doc);
     case 'workflow-step-execution': return workflowStepToWire(doc);
     case 'lifecycle-execution': return toWireExecution(doc as ExecutionDoc);
