@@ -44,10 +44,13 @@ ensure_packages() {
 }
 
 # running NAME: the daemon NAME (mon.a, mgr.x, osd.0, client.rgw) is alive per its pid file.
+# A killed daemon can linger as a zombie until its new parent reaps it: that counts as dead.
 running() {
-  local pid
+  local pid state
   pid=$(cat "$dir/run/$1.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  [ -n "$pid" ] || return 1
+  state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
 ceph_cli() { ceph --conf "$conf" --connect-timeout 20 "$@"; }
@@ -178,9 +181,12 @@ wait_for() {
 
 osd_up() { ceph_cli osd dump 2>/dev/null | grep -q '^osd.0 up'; }
 
+# radosgw-admin waits for the OSD without end; a bound turns a dead OSD into an error.
+rgw_admin() { timeout 120 radosgw-admin --conf "$conf" "$@"; }
+
 ensure_user() {
-  radosgw-admin --conf "$conf" user info --uid amiforge >/dev/null 2>&1 && return 0
-  radosgw-admin --conf "$conf" user create --uid amiforge --display-name "amiforge tests" \
+  rgw_admin user info --uid amiforge >/dev/null 2>&1 && return 0
+  rgw_admin user create --uid amiforge --display-name "amiforge tests" \
     --access-key "$access_key" --secret-key "$secret_key" >>"$dir/log/setup.log" 2>&1 \
     || { tail -n 20 "$dir/log/setup.log" >&2; fail "radosgw-admin user create failed"; }
 }
