@@ -118,7 +118,7 @@ osd_objectstore = bluestore
 # Outside the OSD's directory: BlueStore links osd.N/block to it.
 bluestore_block_path = $dir/osd.\$id.block
 bluestore_block_create = true
-bluestore_block_size = 8589934592
+bluestore_block_size = 34359738368
 bluestore_block_db_create = false
 bluestore_block_wal_create = false
 # Memory: the OSD sizes its caches to this target; 1 GiB leaves room for the QEMU tests.
@@ -134,6 +134,10 @@ ms_mon_client_mode = crc
 rgw_data = $dir/rgw
 rgw_frontends = beast endpoint=127.0.0.1:$rgw_port
 rgw_thread_pool_size = 64
+# Deleted objects' space comes back within minutes, not the default two hours: tests and benches
+# write and delete gigabytes, and a full OSD stops every write.
+rgw_gc_obj_min_wait = 60
+rgw_gc_processor_period = 60
 rgw_dns_name = 127.0.0.1
 EOF
   echo "$rgw_port" >"$dir/rgw_port"
