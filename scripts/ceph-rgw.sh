@@ -105,6 +105,8 @@ osd_scrub_auto_repair = false
 [mon]
 mon_data = $dir/mon.\$id
 mon_memory_target = 268435456
+# A shared CI disk often has less than 30 % free; warn only when it is nearly full.
+mon_data_avail_warn = 5
 
 [mgr]
 mgr_data = $dir/mgr.\$id
