@@ -13,6 +13,8 @@ const SCRIPT = new URL('../../scripts/postgres.sh', import.meta.url).pathname;
 export interface TestPostgres {
   /** The cluster's maintenance database URL. */
   url: string;
+  /** The cluster's data directory (postmaster.pid: the server's process id, for benches). */
+  dataDir: string;
   /** A new, empty database; its URL. */
   createDatabase(): Promise<string>;
   dropDatabase(url: string): Promise<void>;
@@ -34,6 +36,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   };
   return {
     url,
+    dataDir: join(dir, 'data'),
     async createDatabase() {
       const name = `t${process.pid}_${++seq}_${Date.now().toString(36)}`;
       await admin((c) => c.query(`CREATE DATABASE ${name}`));

@@ -1,12 +1,17 @@
 // The PostgreSQL schema's own versions on a real server: a database left at version 3 (images
-// stored as EC2 wire members) is brought to the image record in place, rows and reads intact.
+// stored as EC2 wire members) is brought to the image record in place, rows and reads intact;
+// one at version 4 has its Image Builder records' `_`-prefixed members renamed by version 5.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { startPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
 import { migrate } from './migrations.ts';
 import { PgDatabase } from './pg-database.ts';
 import { PG_MIGRATIONS } from './pg-migrations.ts';
 import { PgMetadataStore } from './pg-store.ts';
+import { renameIbMembers } from '../ib-record-renames.ts';
 
 let pg: TestPostgres;
 before(async () => { pg = await startPostgres(); });
@@ -53,6 +58,44 @@ test('a database at version 3 has its images converted to records by version 4',
     // Members that were never image members keep EC2's spelling: tags and launch permissions.
     assert.deepEqual(binned.tags, [{ Key: 'team', Value: 'web' }]);
     assert.deepEqual(binned.image.launchPermissions, [{ UserId: '222222222222' }]);
+  } finally {
+    await store.close();
+    await pg.dropDatabase(url);
+  }
+});
+
+test('a database at version 4 has its Image Builder records\' own members renamed by version 5', async () => {
+  const url = await pg.createDatabase();
+  const db = new PgDatabase(url);
+  // The records the release at version 4 wrote (the SQLite fixture's rows, written through its API).
+  const fixture = new DatabaseSync(':memory:');
+  fixture.exec(readFileSync(join(import.meta.dirname, '../../../test/fixtures/sqlite-metadata-v4-imagebuilder.sql'), 'utf8'));
+  const rows = fixture.prepare('SELECT * FROM ib_records ORDER BY created_at, rowid').all() as Record<string, string | number | null>[];
+  fixture.close();
+  try {
+    assert.deepEqual(await migrate(db, PG_MIGRATIONS.filter((m) => m.version < 5)), [1, 2, 3, 4]);
+    for (const r of rows) {
+      await db.query(`INSERT INTO ib_records (arn, kind, account, region, name, version, build, parent, state, created_at, updated_at, doc)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [r.arn, r.kind, r.account, r.region, r.name, r.version, r.build, r.parent, r.state, r.created_at, r.updated_at, r.doc]);
+    }
+  } finally {
+    await db.close();
+  }
+
+  const store = await PgMetadataStore.open(url);
+  try {
+    for (const r of rows) {
+      const before = JSON.parse(String(r.doc)) as Record<string, unknown>;
+      const after = (await store.imageBuilder.get(String(r.arn)))!.doc;
+      const renamed = renameIbMembers(String(r.kind), before) ?? before;
+      assert.deepEqual(after, renamed, `${r.kind} ${r.arn}`);
+      assert.deepEqual(Object.keys(after).filter((k) => k.startsWith('_')), []);
+    }
+    const pipeline = (await store.imageBuilder.get('arn:aws:imagebuilder:us-east-1:111111111111:image-pipeline/golden-nightly'))!.doc;
+    assert.equal((pipeline.lastBuild as { imageBuildVersionArn: string }).imageBuildVersionArn, 'arn:aws:imagebuilder:us-east-1:111111111111:image/golden/1.0.0/2');
+    const slow = (await store.imageBuilder.get('arn:aws:imagebuilder:us-east-1:111111111111:image/slow/1.0.0/1'))!.doc;
+    assert.equal((slow.buildResources as { instances: string[] }).instances.length, 1);
   } finally {
     await store.close();
     await pg.dropDatabase(url);

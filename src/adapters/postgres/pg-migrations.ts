@@ -6,6 +6,7 @@ import { SCHEMA_B } from './schema-b.ts';
 import { SCHEMA_NODES } from './schema-nodes.ts';
 import { SCHEMA_CLUSTER } from './schema-cluster.ts';
 import { IMAGE_RECORDS_SQL } from './migration-image-records.ts';
+import { IB_RECORDS_SQL } from './migration-ib-records.ts';
 
 export const PG_MIGRATIONS: Migration[] = [
   {
@@ -27,5 +28,10 @@ export const PG_MIGRATIONS: Migration[] = [
     version: 4,
     description: 'stored images are image records (camelCase), no longer EC2 wire members',
     sql: IMAGE_RECORDS_SQL,
+  },
+  {
+    version: 5,
+    description: 'Image Builder records: amiforge\'s own members get names of their own, no longer `_`-prefixed',
+    sql: IB_RECORDS_SQL,
   },
 ];

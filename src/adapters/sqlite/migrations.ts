@@ -8,6 +8,7 @@ import { NETWORK_SCHEMA } from './schema-network.ts';
 import { IMAGEBUILDER_SCHEMA } from './schema-imagebuilder.ts';
 import { ACCOUNT_SETTINGS_SCHEMA } from './sqlite-account-settings.ts';
 import { imageDocsToRecords } from './migration-image-records.ts';
+import { ibRecordsOwnMembers } from './migration-ib-records.ts';
 import { INSTANCE_NODE_INDEX, INSTANCE_SCHEMA } from './schema-instances.ts';
 import { WORK_LEASES_SCHEMA } from './sqlite-work-leases.ts';
 import { COPY_SCHEDULE_STATE_SCHEMA } from './sqlite-copy-schedule-state.ts';
@@ -49,5 +50,10 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
       addColumnIfMissing(db, 'instances', 'node_id', 'TEXT');
       db.exec(INSTANCE_NODE_INDEX + ';' + NODES_SCHEMA + WORK_LEASES_SCHEMA + COPY_SCHEDULE_STATE_SCHEMA);
     },
+  },
+  {
+    version: 5,
+    description: 'Image Builder records: amiforge\'s own members get names of their own, no longer `_`-prefixed',
+    up: ibRecordsOwnMembers,
   },
 ];

@@ -71,7 +71,7 @@ test('recovery at start-up fails a build left in progress and removes its instan
   const groupId = await w.ec2.createSshGroup();
   const ami = await w.ec2.createImage(ME, instance, 'half', undefined, {});
   const now = new Date().toISOString();
-  const doc: ImageDoc = { arn, name: 'golden', version: '1.2.3/1', state: { status: 'BUILDING' }, _resources: { instances: [instance], keyName: 'imagebuilder-left', groupId, images: [{ region: 'us-east-1', account: ME.account, imageId: ami }] } };
+  const doc: ImageDoc = { arn, name: 'golden', version: '1.2.3/1', state: { status: 'BUILDING' }, buildResources: { instances: [instance], keyName: 'imagebuilder-left', groupId, images: [{ region: 'us-east-1', account: ME.account, imageId: ami }] } };
   await w.records.insert({ arn, kind: 'image', account: ME.account, region: ME.region, name: 'golden', version: '1.2.3', build: 1, state: 'BUILDING', doc: doc as Record<string, unknown>, createdAt: now, updatedAt: now });
   await w.records.insert({ arn: 'wf-1', kind: 'workflow-execution', account: ME.account, region: ME.region, name: 'wf-1', parent: arn, state: 'RUNNING', doc: { workflowExecutionId: 'wf-1', type: 'BUILD', status: 'RUNNING' }, createdAt: now, updatedAt: now });
   await w.records.insert({ arn: 'step-1', kind: 'workflow-step-execution', account: ME.account, region: ME.region, name: 'ApplyBuildComponents', parent: 'wf-1', state: 'RUNNING', doc: { stepExecutionId: 'step-1', name: 'ApplyBuildComponents', status: 'RUNNING' }, createdAt: now, updatedAt: now });

@@ -93,7 +93,7 @@ test('the hygiene gate: a HIGH finding stops a share outside the account, before
   const scan = (await w.service.listWorkflowStepExecutions(ME, wfs.at(-1)!.workflowExecutionId!, {})).steps![0];
   assert.equal(scan.name, 'ScanBeforeSharing');
   assert.match(JSON.parse(scan.outputs!).log, /HIGH ssh-host-key \/etc\/ssh\/ssh_host_ed25519_key[\s\S]*MEDIUM machine-id/);
-  const stored = (await w.records.get(arn))!.doc._hygiene as { report: { findings: unknown[] } };
+  const stored = (await w.records.get(arn))!.doc.hygieneScan as { report: { findings: unknown[] } };
   assert.equal(stored.report.findings.length, 2, 'the scan is kept on the image record for ListImageScanFindings');
 });
 

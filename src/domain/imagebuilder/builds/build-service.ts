@@ -18,7 +18,7 @@ import type { ComponentToRun } from '../components/executor.ts';
 import { BuildStopped, BuildWorkflow, cleanUp } from './build-workflow.ts';
 import { RUNNING_STATES, type BuildServiceDeps, type ImageDoc, type StartBuildRequest } from './build-types.ts';
 import { listImageBuildVersions, listImages } from './image-lists.ts';
-import { wireDoc } from '../resources/records.ts';
+import { componentToWire, imageToWire, recordToWire, type ComponentRecord } from '../resources/wire-mappers.ts';
 import { workflowArn } from './workflow-records.ts';
 import { getWorkflowExecution, getWorkflowStepExecution, listWorkflowExecutions, listWorkflowStepExecutions } from './workflow-queries.ts';
 
@@ -92,7 +92,7 @@ export class BuildService {
 
   /** GetImage: a build version ARN, or a version ARN (wildcards allowed) for its newest build. */
   async get(caller: Caller, arn: string): Promise<Image> {
-    return wireDoc<Image>((await this.findImage(caller, arn)).doc);
+    return imageToWire((await this.findImage(caller, arn)).doc as ImageDoc);
   }
 
   async cancel(caller: Caller, arn: string): Promise<void> {
@@ -187,7 +187,7 @@ export class BuildService {
 
   private async failInterrupted(r: IbRecord): Promise<void> {
     const caller = { account: r.account, region: r.region };
-    const res = (r.doc as ImageDoc)._resources ?? { instances: [], images: [] };
+    const res = (r.doc as ImageDoc).buildResources ?? { instances: [], images: [] };
     const notes: string[] = [];
     await cleanUp(this.deps, caller, res, { keepInstances: false, notes });
     const reason = INTERRUPTED_REASON + (notes.length ? ` Clean-up: ${notes.join('; ')}` : '');
@@ -198,7 +198,7 @@ export class BuildService {
       }
       await this.deps.records.update(wf.arn, (x) => ({ ...x, state: 'FAILED', updatedAt: at, doc: { ...x.doc, status: 'FAILED', message: INTERRUPTED_REASON, endTime: at } }));
     }
-    await this.deps.records.update(r.arn, (x) => ({ ...x, state: 'FAILED', updatedAt: at, doc: { ...x.doc, state: { status: 'FAILED', reason }, _resources: undefined } }));
+    await this.deps.records.update(r.arn, (x) => ({ ...x, state: 'FAILED', updatedAt: at, doc: { ...x.doc, state: { status: 'FAILED', reason }, buildResources: undefined } }));
   }
 
   /** Shutdown: running builds stop (failed, their instances ended) before the stores close. */
@@ -220,7 +220,7 @@ export class BuildService {
     if (!record || record.kind !== type || record.account !== caller.account || parsed.region !== caller.region) {
       throw Errors.ibNotFound(`The resource '${arn}' does not exist.`);
     }
-    return wireDoc<T>(record.doc);
+    return recordToWire(record) as T;
   }
 
   /** The recipe's components with their documents: the caller's own, or Amazon-managed ones. */
@@ -250,12 +250,12 @@ export class BuildService {
     if (parsed.owner !== caller.account) return undefined;
     if (parsed.build !== undefined) {
       const r = await this.deps.records.get(arn);
-      return r?.kind === 'component' ? wireDoc<Component>(r.doc) : undefined;
+      return r?.kind === 'component' ? componentToWire(r.doc as unknown as ComponentRecord) : undefined;
     }
     const all = (await this.deps.records.list({ kind: 'component', account: caller.account, region: caller.region })).filter((r) => parseIbArn(r.arn)?.name === parsed.name);
     const newest = newestMatching(parsed.version ?? 'x.x.x', [...new Set(all.map((r) => r.version!))]);
     const r = all.filter((x) => x.version === newest).sort((a, b) => (b.build ?? 0) - (a.build ?? 0))[0];
-    return r ? wireDoc<Component>(r.doc) : undefined;
+    return r ? componentToWire(r.doc as unknown as ComponentRecord) : undefined;
   }
 
   /** The parent image as an AMI id in the caller's region: given as one, or an Image Builder image's output. */

@@ -29,7 +29,7 @@ test('a build runs build, validate, clean-up, CreateImage, test and distribution
     'arn:aws:imagebuilder:us-east-1:aws:workflow/build/build-image/1.0.0/1', 'arn:aws:imagebuilder:us-east-1:aws:workflow/test/test-image/1.0.0/1',
     'arn:aws:imagebuilder:us-east-1:aws:workflow/distribution/distribute-image/1.0.0/1',
   ]);
-  assert.ok(!('_resources' in image) && !('_clientToken' in image), 'private members are not on the wire');
+  assert.ok(!('buildResources' in image) && !('hygieneScan' in image) && !('installedPackages' in image), 'the record\'s own members are not on the wire');
 
   // One AMI per region: us-east-1 is the build's own image (no KMS key), us-west-2 an encrypted copy.
   const amis = image.outputResources!.amis!;

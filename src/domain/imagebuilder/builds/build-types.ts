@@ -1,6 +1,9 @@
 // The image record's document and what the build workflow is given.
 import type { LeaseKeeper } from '../../cluster/lease-keeper.ts';
-import type { Component, Image, ImageTestsConfiguration } from '../../../protocol/imagebuilder/types.generated.ts';
+import type {
+  Component, DistributionConfiguration, Image, ImageRecipe, ImageState, ImageTestsConfiguration, InfrastructureConfiguration, OutputResources,
+  WorkflowConfiguration,
+} from '../../../protocol/imagebuilder/types.generated.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { GuestAccess } from '../../../ports/guest-session.ts';
 import type { IdGenerator } from '../../../ports/ids.ts';
@@ -44,12 +47,45 @@ export interface BuildResources {
   images: MadeImage[];
 }
 
-/** Image record document: the wire Image, plus the build's private bookkeeping. */
-export type ImageDoc = Image & {
-  _resources?: BuildResources;
+/**
+ * An image build version's record: Image Builder's members amiforge keeps (under the API's names;
+ * the recipe and configurations as they were when the build started, in the API's shapes), and the
+ * build's own bookkeeping. imageToWire (resources/wire-mappers.ts) maps it to Image.
+ */
+export interface ImageDoc {
+  arn?: string;
+  type?: 'AMI' | 'DOCKER';
+  name?: string;
+  /** `1.0.0/1`: the semantic version and the build number. */
+  version?: string;
+  platform?: 'Windows' | 'Linux' | 'macOS';
+  enhancedImageMetadataEnabled?: boolean;
+  osVersion?: string;
+  state?: ImageState;
+  imageRecipe?: ImageRecipe;
+  sourcePipelineName?: string;
+  sourcePipelineArn?: string;
+  infrastructureConfiguration?: InfrastructureConfiguration;
+  distributionConfiguration?: DistributionConfiguration;
+  imageTestsConfiguration?: ImageTestsConfiguration;
+  /** ISO 8601. */
+  dateCreated?: string;
+  outputResources?: OutputResources;
+  tags?: Record<string, string>;
+  buildType?: Image['buildType'];
+  imageSource?: Image['imageSource'];
+  /** Set by a lifecycle action that deprecated the image; read back from JSON as an ISO string. */
+  deprecationTime?: Date | string;
+  /** The lifecycle execution that last changed the image's state. */
+  lifecycleExecutionId?: string;
+  workflows?: WorkflowConfiguration[];
+  /** What a running build made and must clean up (instances, key pair, security group, AMIs). */
+  buildResources?: BuildResources;
   /** The last hygiene scan of the build's AMI: `{ scannedAt, report }`, read by ListImageScanFindings. */
-  _hygiene?: { scannedAt: string; report: unknown };
-};
+  hygieneScan?: { scannedAt: string; report: unknown };
+  /** The AMI's installed packages once read (ListImagePackages). */
+  installedPackages?: unknown[];
+}
 
 export interface HygieneFinding {
   severity: 'HIGH' | 'MEDIUM' | 'LOW' | 'INFORMATIONAL';

@@ -105,7 +105,7 @@ export class BuildWorkflow {
       this.res.images = [];
       await this.deps.records.update(this.b.imageArn, (r) => ({
         ...r, state: 'AVAILABLE', updatedAt: this.now(),
-        doc: { ...r.doc, state: { status: 'AVAILABLE' }, outputResources: { amis }, _resources: undefined },
+        doc: { ...r.doc, state: { status: 'AVAILABLE' }, outputResources: { amis }, buildResources: undefined },
       }));
     } catch (err) {
       await this.fail(err);
@@ -316,9 +316,9 @@ export class BuildWorkflow {
   private async scan(imageId: string, ctx: StepContext): Promise<HygieneFinding[]> {
     if (!this.deps.hygiene) throw new Error('The hygiene scanner is not available on this service.');
     const report = await this.deps.hygiene.scan(this.caller, imageId);
-    // Kept on the image record (`_hygiene`), where ListImageScanFindings reads a build's findings.
+    // Kept on the image record (`hygieneScan`), where ListImageScanFindings reads a build's findings.
     const stored = { scannedAt: this.now(), report };
-    await this.deps.records.update(this.b.imageArn, (r) => ({ ...r, doc: { ...r.doc, _hygiene: stored } }));
+    await this.deps.records.update(this.b.imageArn, (r) => ({ ...r, doc: { ...r.doc, hygieneScan: stored } }));
     for (const f of report.findings) ctx.log(`${f.severity} ${f.kind} ${f.path}: ${f.detail}`);
     ctx.log(`${report.findings.length} finding(s)`);
     return report.findings.filter((f) => f.severity === 'HIGH');
@@ -428,7 +428,7 @@ export class BuildWorkflow {
     if (notes.length) reason += ` Clean-up: ${notes.join('; ')}`;
     await this.deps.records.update(this.b.imageArn, (r) => ({
       ...r, state: status, updatedAt: this.now(),
-      doc: { ...r.doc, state: { status, reason }, _resources: keep ? { ...this.res } : undefined },
+      doc: { ...r.doc, state: { status, reason }, buildResources: keep ? { ...this.res } : undefined },
     })).catch((e) => this.deps.onError?.('recording a failed build', e));
   }
 
@@ -441,7 +441,7 @@ export class BuildWorkflow {
 
   private async track(): Promise<void> {
     const resources = structuredClone(this.res);
-    await this.deps.records.update(this.b.imageArn, (r) => ({ ...r, doc: { ...r.doc, _resources: resources } as ImageDoc as Record<string, unknown> }));
+    await this.deps.records.update(this.b.imageArn, (r) => ({ ...r, doc: { ...r.doc, buildResources: resources } as ImageDoc as Record<string, unknown> }));
   }
 
   private regionDistribution(region: string) {

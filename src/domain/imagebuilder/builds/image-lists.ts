@@ -10,7 +10,8 @@ import { Errors } from '../../errors.ts';
 import { ibArn, requireIbArn } from '../arns.ts';
 import { compareSemVer, matchesVersionFilter } from '../versions.ts';
 import type { ImageDoc } from './build-types.ts';
-import { page, wireDoc } from '../resources/records.ts';
+import { page } from '../resources/records.ts';
+import { imageToWire } from '../resources/wire-mappers.ts';
 
 const LIST_FILTERS = ['name', 'osVersion', 'platform', 'type', 'version'];
 const BUILD_FILTERS = ['name', 'osVersion', 'platform', 'type', 'version'];
@@ -71,7 +72,7 @@ export async function listImageBuildVersions(records: ImageBuilderRepository, ca
 }
 
 export function summaryOf(r: IbRecord): ImageSummary {
-  const d = wireDoc<ImageDoc>(r.doc);
+  const d = imageToWire(r.doc as ImageDoc);
   return {
     arn: d.arn, name: d.name, type: d.type, version: d.version, platform: d.platform, osVersion: d.osVersion, state: d.state, owner: r.account,
     dateCreated: d.dateCreated, outputResources: d.outputResources, tags: d.tags, buildType: d.buildType, imageSource: d.imageSource,

@@ -7,7 +7,8 @@ import type {
 import type { ImageBuilderRepository, IbRecord } from '../../../ports/imagebuilder-repository.ts';
 import type { Caller } from '../../context.ts';
 import { Errors } from '../../errors.ts';
-import { page, wireDoc } from '../resources/records.ts';
+import { page } from '../resources/records.ts';
+import { workflowExecutionToWire, workflowStepToWire } from '../resources/wire-mappers.ts';
 import type { StepDoc, WorkflowDoc } from './workflow-records.ts';
 
 type Page = { maxResults?: number; nextToken?: string };
@@ -27,25 +28,25 @@ export async function listWorkflowExecutions(records: ImageBuilderRepository, ca
   return {
     imageBuildVersionArn: imageArn, nextToken,
     workflowExecutions: shown.map((r) => {
-      const { imageBuildVersionArn: _image, ...meta } = wireDoc<WorkflowDoc>(r.doc);
+      const { imageBuildVersionArn: _image, ...meta } = workflowExecutionToWire(r.doc as WorkflowDoc);
       return meta as WorkflowExecutionMetadata;
     }),
   };
 }
 
 export async function getWorkflowExecution(records: ImageBuilderRepository, caller: Caller, id: string): Promise<Omit<GetWorkflowExecutionResponse, 'requestId'>> {
-  return wireDoc<WorkflowDoc>((await owned(records, caller, id, 'workflow-execution', 'workflow execution')).doc);
+  return workflowExecutionToWire((await owned(records, caller, id, 'workflow-execution', 'workflow execution')).doc as WorkflowDoc);
 }
 
 export async function listWorkflowStepExecutions(records: ImageBuilderRepository, caller: Caller, workflowExecutionId: string, p: Page): Promise<Omit<ListWorkflowStepExecutionsResponse, 'requestId'>> {
-  const wf = wireDoc<WorkflowDoc>((await owned(records, caller, workflowExecutionId, 'workflow-execution', 'workflow execution')).doc);
+  const wf = workflowExecutionToWire((await owned(records, caller, workflowExecutionId, 'workflow-execution', 'workflow execution')).doc as WorkflowDoc);
   const steps = (await records.list({ kind: 'workflow-step-execution', parent: workflowExecutionId }))
-    .sort((a, b) => ((a.doc as StepDoc)._seq ?? 0) - ((b.doc as StepDoc)._seq ?? 0));
+    .sort((a, b) => ((a.doc as StepDoc).sequence ?? 0) - ((b.doc as StepDoc).sequence ?? 0));
   const { items: shown, nextToken } = page(steps, p.maxResults, p.nextToken);
   return {
     workflowBuildVersionArn: wf.workflowBuildVersionArn, workflowExecutionId, imageBuildVersionArn: wf.imageBuildVersionArn, nextToken,
     steps: shown.map((r) => {
-      const d = wireDoc<StepDoc>(r.doc);
+      const d = workflowStepToWire(r.doc as StepDoc);
       const meta: WorkflowStepMetadata = {
         stepExecutionId: d.stepExecutionId, name: d.name, description: d.description, action: d.action, status: d.status,
         rollbackStatus: d.rollbackStatus, message: d.message, inputs: d.inputs, outputs: d.outputs, startTime: d.startTime, endTime: d.endTime,
@@ -56,5 +57,5 @@ export async function listWorkflowStepExecutions(records: ImageBuilderRepository
 }
 
 export async function getWorkflowStepExecution(records: ImageBuilderRepository, caller: Caller, stepExecutionId: string): Promise<Omit<GetWorkflowStepExecutionResponse, 'requestId'>> {
-  return wireDoc<StepDoc>((await owned(records, caller, stepExecutionId, 'workflow-step-execution', 'workflow step execution')).doc);
+  return workflowStepToWire((await owned(records, caller, stepExecutionId, 'workflow-step-execution', 'workflow step execution')).doc as StepDoc);
 }

@@ -12,9 +12,47 @@ import type { IdGenerator } from '../../../ports/ids.ts';
 import type { ImageBuilderRepository, IbRecord } from '../../../ports/imagebuilder-repository.ts';
 import type { Caller } from '../../context.ts';
 
-export type WorkflowDoc = Omit<GetWorkflowExecutionResponse, 'requestId'>;
-/** `_seq`: the step's place in its workflow (steps may start within one millisecond). */
-export type StepDoc = Omit<GetWorkflowStepExecutionResponse, 'requestId'> & { _log?: string[]; _seq?: number };
+/** A workflow execution's record (GetWorkflowExecution's members; workflowExecutionToWire maps it). */
+export interface WorkflowDoc {
+  workflowBuildVersionArn?: string;
+  workflowExecutionId?: string;
+  imageBuildVersionArn?: string;
+  type?: GetWorkflowExecutionResponse['type'];
+  status?: GetWorkflowExecutionResponse['status'];
+  message?: string;
+  totalStepCount?: number;
+  totalStepsSucceeded?: number;
+  totalStepsFailed?: number;
+  totalStepsSkipped?: number;
+  /** ISO 8601, as endTime. */
+  startTime?: string;
+  endTime?: string;
+}
+
+/** A step execution's record: GetWorkflowStepExecution's members, and the step's own (workflowStepToWire drops them). */
+export interface StepDoc {
+  stepExecutionId?: string;
+  workflowBuildVersionArn?: string;
+  workflowExecutionId?: string;
+  imageBuildVersionArn?: string;
+  name?: string;
+  description?: string;
+  action?: string;
+  status?: GetWorkflowStepExecutionResponse['status'];
+  rollbackStatus?: GetWorkflowStepExecutionResponse['rollbackStatus'];
+  message?: string;
+  /** JSON objects, as the API has them. */
+  inputs?: string;
+  outputs?: string;
+  startTime?: string;
+  endTime?: string;
+  onFailure?: string;
+  timeoutSeconds?: number;
+  /** The step's place in its workflow (steps may start within one millisecond). */
+  sequence?: number;
+  /** The step's log lines so far (shown inside `outputs` once it ends). */
+  logLines?: string[];
+}
 export type WorkflowType = 'BUILD' | 'TEST' | 'DISTRIBUTION';
 type StepStatus = NonNullable<StepDoc['status']>;
 
@@ -99,8 +137,8 @@ export class WorkflowExecution {
       name, action, status: 'RUNNING', inputs: JSON.stringify(inputs), startTime: started, onFailure: 'Abort', timeoutSeconds: 7200,
     };
     const log: string[] = [];
-    base._seq = this.counts.total;
-    const write = (doc: StepDoc, state: StepStatus) => this.deps.records.put(this.record(stepId, started, state, { ...doc, _log: trimmed(log) }));
+    base.sequence = this.counts.total;
+    const write = (doc: StepDoc, state: StepStatus) => this.deps.records.put(this.record(stepId, started, state, { ...doc, logLines: trimmed(log) }));
     await write(base, 'RUNNING');
     this.counts.total++;
     let lastFlush = Date.now();

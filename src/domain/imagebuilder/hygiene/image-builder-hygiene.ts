@@ -3,7 +3,7 @@
 // ListImageScanFindings (the findings the build workflow stored on its image records).
 //
 // How findings get there (docs/hygiene-scan.md): the build workflow scans the output AMI before
-// distributing it and stores the report on the image record under `_hygiene` (storeHygieneReport);
+// distributing it and stores the report on the image record under `hygieneScan` (storeHygieneReport);
 // ListImageScanFindings only reads them, it never starts a scan. Each finding becomes an
 // ImageScanFinding of type `HYGIENE` with the scan's severity.
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
@@ -17,9 +17,9 @@ import { page as indexPage } from '../resources/records.ts';
 import type { HygieneFinding, HygieneReport, InstalledPackage } from './hygiene-types.ts';
 
 /** The private field of an image record that holds its scan. */
-export const HYGIENE_FIELD = '_hygiene';
+export const HYGIENE_FIELD = 'hygieneScan';
 /** The private field that keeps an image's package list once read. */
-export const PACKAGES_FIELD = '_packages';
+export const PACKAGES_FIELD = 'installedPackages';
 
 export interface StoredHygiene { scannedAt: string; report: HygieneReport }
 

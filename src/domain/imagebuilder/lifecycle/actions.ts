@@ -28,24 +28,24 @@ export async function applyToAmi(ec2: LifecycleEc2, account: string, doc: Resour
   const ami = await ec2.facts(caller.region, imageId);
   if (!ami) return { ...ok('The AMI no longer exists.'), snapshots: doc.snapshots?.map((s) => ({ ...s, state: { status: 'SUCCESS', reason: 'Gone with its AMI before this action.' } })) };
   try {
-    if (doc._action === 'DEPRECATE') {
+    if (doc.plannedAction === 'DEPRECATE') {
       if (ami.deprecated) return ok('The AMI was already deprecated.');
       await ec2.deprecate(caller, imageId);
       return ok();
     }
-    if (doc._action === 'AVAILABLE') {
+    if (doc.plannedAction === 'AVAILABLE') {
       if (ami.state === 'available' && !ami.deprecated && !ami.tags.DeprecatedBy) return ok('The AMI was already available.');
       await ec2.restore(caller, imageId);
       return ok();
     }
-    if (doc._action === 'DISABLE') {
+    if (doc.plannedAction === 'DISABLE') {
       if (ami.state === 'disabled') return ok('The AMI was already disabled.');
       await ec2.disable(caller, imageId);
       return ok();
     }
-    const codes = await ec2.deregister(caller, imageId, !!doc._withSnapshots);
+    const codes = await ec2.deregister(caller, imageId, !!doc.withSnapshots);
     const byId = new Map(codes.map((c) => [c.snapshotId, c.returnCode]));
-    const snapshots = doc._withSnapshots
+    const snapshots = doc.withSnapshots
       ? ami.snapshotIds.map((snapshotId) => ({ snapshotId, state: snapshotState(byId.get(snapshotId) ?? 'success') }))
       : undefined;
     const failed = snapshots?.filter((s) => s.state.status === 'FAILED').length;
@@ -66,7 +66,7 @@ export async function applyToImage(repo: ImageBuilderRepository, doc: ResourceDo
   const arn = doc.resourceId!;
   const record = await repo.get(arn);
   if (!record) return ok('The image no longer exists.');
-  if (doc._action === 'DELETE') {
+  if (doc.plannedAction === 'DELETE') {
     const failed = children.filter((c) => c.state?.status === 'FAILED').length;
     const kept = children.filter((c) => c.state?.status === 'SKIPPED').length;
     if (failed) return { state: { status: 'FAILED', reason: `The image was kept: ${failed} of its AMIs could not be deleted.` } };
@@ -79,7 +79,7 @@ export async function applyToImage(repo: ImageBuilderRepository, doc: ResourceDo
     await repo.delete(arn);
     return ok();
   }
-  const status = doc._action === 'DEPRECATE' ? 'DEPRECATED' : doc._action === 'DISABLE' ? 'DISABLED' : 'AVAILABLE';
+  const status = doc.plannedAction === 'DEPRECATE' ? 'DEPRECATED' : doc.plannedAction === 'DISABLE' ? 'DISABLED' : 'AVAILABLE';
   await repo.update(arn, (r) => {
     const image = { ...(r.doc as Image) };
     if (status === 'AVAILABLE') delete image.deprecationTime;

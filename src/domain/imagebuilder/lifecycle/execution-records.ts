@@ -1,10 +1,14 @@
 // How lifecycle executions and the resources they act on are kept in the Image Builder store: an
 // execution is a `lifecycle-execution` record (its id as key, the policy as parent, its status as
 // state); each resource a `lifecycle-execution-resource` record under it, numbered in the order
-// the execution processes them. Docs are the wire shapes plus private `_` fields the codec drops.
+// the execution processes them. Docs are the wire members plus the execution's own (preview, planned, manualUpdate;
+// a resource's resourceKind, plannedAction, ...), which toWireExecution and toWireResource drop.
 import { randomUUID } from 'node:crypto';
 import type { IbRecord } from '../../../ports/imagebuilder-repository.ts';
-import type { LifecycleExecution, LifecycleExecutionResource, LifecyclePolicyDetailExclusionRules } from '../../../protocol/imagebuilder/types.generated.ts';
+import type {
+  LifecycleExecution, LifecycleExecutionResource, LifecycleExecutionResourceAction, LifecycleExecutionResourcesImpactedSummary,
+  LifecycleExecutionResourceState, LifecycleExecutionSnapshotResource, LifecycleExecutionState, LifecyclePolicyDetailExclusionRules,
+} from '../../../protocol/imagebuilder/types.generated.ts';
 import type { LifecycleActionType } from './rules.ts';
 
 /** A policy's actions, and AVAILABLE, which only a manual state update (StartResourceStateUpdate) asks for. */
@@ -16,13 +20,21 @@ export type ResourceStatus = NonNullable<NonNullable<LifecycleExecutionResource[
 /** Statuses of an execution that is not over (a restart resumes it). */
 export const UNFINISHED: ExecutionStatus[] = ['PENDING', 'IN_PROGRESS', 'CANCELLING'];
 
-export interface ExecutionDoc extends LifecycleExecution {
+/** A lifecycle execution's record: LifecycleExecution's members, and the execution's own (toWireExecution drops them). */
+export interface ExecutionDoc {
+  lifecycleExecutionId?: string;
+  lifecyclePolicyArn?: string;
+  resourcesImpactedSummary?: LifecycleExecutionResourcesImpactedSummary;
+  state?: LifecycleExecutionState;
+  /** Written as Dates, read back from JSON as ISO strings (as endTime). */
+  startTime?: Date | string;
+  endTime?: Date | string;
   /** A dry run: the resources say what would happen; nothing is changed. */
-  _preview?: boolean;
+  preview?: boolean;
   /** Every resource record has been written (a restart before that plans again). */
-  _planned?: boolean;
+  planned?: boolean;
   /** A manual state update of one image (StartResourceStateUpdate) instead of a policy's rules. */
-  _manual?: ManualUpdate;
+  manualUpdate?: ManualUpdate;
 }
 
 export interface ManualUpdate {
@@ -33,15 +45,26 @@ export interface ManualUpdate {
   updateAt?: string;
 }
 
-export interface ResourceDoc extends LifecycleExecutionResource {
+/** A resource an execution acts on: LifecycleExecutionResource's members, and how the execution acts (toWireResource drops them). */
+export interface ResourceDoc {
+  accountId?: string;
+  resourceId?: string;
+  state?: LifecycleExecutionResourceState;
+  action?: LifecycleExecutionResourceAction;
+  region?: string;
+  snapshots?: LifecycleExecutionSnapshotResource[];
+  imageUris?: string[];
+  /** Written as Dates, read back from JSON as ISO strings (as endTime). */
+  startTime?: Date | string;
+  endTime?: Date | string;
   /** The Image Builder image ARN an output AMI belongs to (ListLifecycleExecutionResources' parentResourceId). */
-  _parent?: string;
-  _kind: 'image' | 'ami';
-  _action: ResourceAction;
+  parentImageArn?: string;
+  resourceKind: 'image' | 'ami';
+  plannedAction: ResourceAction;
   /** DELETE: the AMI's snapshots go with it. */
-  _withSnapshots?: boolean;
+  withSnapshots?: boolean;
   /** An Image Builder image: whether its AMIs are acted on too. */
-  _includeAmis?: boolean;
+  includeAmis?: boolean;
 }
 
 export type ExecutionRecord = IbRecord<ExecutionDoc>;
@@ -67,7 +90,7 @@ export function executionRecord(o: {
     arn: id, kind: 'lifecycle-execution', account: o.account, region: o.region, name: id, parent: o.policyArn ?? o.manual?.imageArn, state: status,
     doc: {
       lifecycleExecutionId: id, lifecyclePolicyArn: o.policyArn, state: { status }, startTime: o.now,
-      resourcesImpactedSummary: { hasImpactedResources: false }, _preview: o.preview || undefined, _manual: o.manual?.update,
+      resourcesImpactedSummary: { hasImpactedResources: false }, preview: o.preview || undefined, manualUpdate: o.manual?.update,
     },
     createdAt: at, updatedAt: at,
   };
@@ -84,13 +107,23 @@ export function resourceRecord(exec: ExecutionRecord, seq: number, doc: Resource
 
 /** The execution as GetLifecycleExecution returns it (timestamps as Dates, private fields dropped). */
 export function toWireExecution(doc: ExecutionDoc): LifecycleExecution {
-  const { _preview, _planned, _manual, ...wire } = doc;
-  return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
+  return defined({
+    lifecycleExecutionId: doc.lifecycleExecutionId, lifecyclePolicyArn: doc.lifecyclePolicyArn, resourcesImpactedSummary: doc.resourcesImpactedSummary,
+    state: doc.state, startTime: asDate(doc.startTime), endTime: asDate(doc.endTime),
+  });
 }
 
 export function toWireResource(doc: ResourceDoc): LifecycleExecutionResource {
-  const { _parent, _kind, _action, _withSnapshots, _includeAmis, ...wire } = doc;
-  return { ...wire, startTime: asDate(wire.startTime), endTime: asDate(wire.endTime) };
+  return defined({
+    accountId: doc.accountId, resourceId: doc.resourceId, state: doc.state, action: doc.action, region: doc.region, snapshots: doc.snapshots,
+    imageUris: doc.imageUris, startTime: asDate(doc.startTime), endTime: asDate(doc.endTime),
+  });
+}
+
+/** Drops undefined members, so a wire object has only the members the record has. */
+function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
 }
 
 /** Stored docs come back from JSON with timestamps as strings. */

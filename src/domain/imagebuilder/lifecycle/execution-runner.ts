@@ -7,7 +7,7 @@ import type { LeaseKeeper } from '../../cluster/lease-keeper.ts';
 import { exclusively } from '../../cluster/exclusive.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
-import type { LifecyclePolicy } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { LifecyclePolicyRecord } from '../resources/resource-records.ts';
 import type { Caller } from '../../context.ts';
 import { Errors } from '../../errors.ts';
 import { applyToAmi, applyToImage } from './actions.ts';
@@ -30,7 +30,7 @@ const CANCELLED_BEFORE = 'The execution was cancelled before this resource was p
 
 function previewed(doc: ResourceDoc): ResourceDoc {
   if (doc.state?.status !== 'IN_PROGRESS') return doc;
-  const would = `Preview: the execution would ${doc._action} this resource; nothing was changed.`;
+  const would = `Preview: the execution would ${doc.plannedAction} this resource; nothing was changed.`;
   return {
     ...doc, state: { status: 'SKIPPED', reason: would },
     snapshots: doc.snapshots?.map((s) => ({ ...s, state: { status: 'SKIPPED', reason: 'Preview: would be deleted with its AMI.' } })),
@@ -145,13 +145,13 @@ export class ExecutionRunner {
     let exec = (await this.deps.repo.get(id)) as ExecutionRecord | undefined;
     if (!exec || !UNFINISHED.includes(exec.state as ExecutionStatus)) return;
     if (exec.state === 'PENDING') {
-      const at = exec.doc._manual?.updateAt;
+      const at = exec.doc.manualUpdate?.updateAt;
       if (at && at > this.deps.clock.now().toISOString()) return;
       exec = await this.setExecution(id, 'IN_PROGRESS', { startTime: this.deps.clock.now() });
     }
     try {
-      if (!exec.doc._planned && exec.state !== 'CANCELLING') exec = await this.planExecution(exec);
-      if (exec.doc._preview) {
+      if (!exec.doc.planned && exec.state !== 'CANCELLING') exec = await this.planExecution(exec);
+      if (exec.doc.preview) {
         await this.finish(exec, 'SUCCESS', 'Preview: nothing was changed; the resources show what an execution would do.');
         return;
       }
@@ -163,17 +163,17 @@ export class ExecutionRunner {
 
   private async planExecution(exec: ExecutionRecord): Promise<ExecutionRecord> {
     const parent = await this.deps.repo.get(exec.parent!);
-    const manual = exec.doc._manual;
+    const manual = exec.doc.manualUpdate;
     if (!parent) throw new Error(manual ? 'The image no longer exists.' : 'The lifecycle policy was deleted before the execution could plan.');
     // Records a planning cut short by a restart left behind.
     for (const r of await this.resources(exec.arn)) await this.deps.repo.delete(r.arn);
     const now = this.deps.clock.now();
     const docs = manual
       ? await planManual(this.deps, parent, manual, now)
-      : await plan(this.deps, parent.doc as LifecyclePolicy, exec.account, exec.region, now);
+      : await plan(this.deps, parent.doc as LifecyclePolicyRecord, exec.account, exec.region, now);
     let seq = 0;
-    for (const doc of docs) await this.deps.repo.insert(asGeneric(resourceRecord(exec, seq++, exec.doc._preview ? previewed(doc) : doc, now)));
-    return this.setExecution(exec.arn, undefined, { _planned: true });
+    for (const doc of docs) await this.deps.repo.insert(asGeneric(resourceRecord(exec, seq++, exec.doc.preview ? previewed(doc) : doc, now)));
+    return this.setExecution(exec.arn, undefined, { planned: true });
   }
 
   private async cancelling(id: string): Promise<boolean> {
@@ -188,20 +188,20 @@ export class ExecutionRunner {
     for (const r of await this.resources(exec.arn)) {
       let doc = r.doc;
       if (doc.state?.status === 'IN_PROGRESS') {
-        const same = unit === (doc._parent ?? doc.resourceId);
-        unit = doc._parent ?? doc.resourceId;
+        const same = unit === (doc.parentImageArn ?? doc.resourceId);
+        unit = doc.parentImageArn ?? doc.resourceId;
         if (cancelled || (!same && (cancelled = await this.cancelling(exec.arn)))) {
           doc = { ...doc, state: { status: 'SKIPPED', reason: CANCELLED_BEFORE }, snapshots: doc.snapshots?.map((s) => ({ ...s, state: { status: 'SKIPPED', reason: CANCELLED_BEFORE } })) };
         } else {
           const startTime = this.deps.clock.now();
-          const outcome = doc._kind === 'ami'
+          const outcome = doc.resourceKind === 'ami'
             ? await applyToAmi(this.deps.ec2, exec.account, doc)
             : await applyToImage(this.deps.repo, doc, children.get(doc.resourceId!) ?? [], exec.arn, startTime);
           doc = { ...doc, state: outcome.state, snapshots: outcome.snapshots ?? doc.snapshots, startTime, endTime: this.deps.clock.now() };
         }
         await this.deps.repo.put(asGeneric({ ...r, state: doc.state?.status, doc, updatedAt: this.deps.clock.now().toISOString() }));
       }
-      if (doc._parent) children.set(doc._parent, [...(children.get(doc._parent) ?? []), doc]);
+      if (doc.parentImageArn) children.set(doc.parentImageArn, [...(children.get(doc.parentImageArn) ?? []), doc]);
     }
     if (cancelled || (await this.cancelling(exec.arn))) {
       await this.finish(exec, 'CANCELLED', 'Cancelled: resources processed before the cancellation keep their new state.');
@@ -216,7 +216,7 @@ export class ExecutionRunner {
     const impacted = resources.some((r) => r.doc.state?.status === 'SUCCESS');
     const endTime = this.deps.clock.now();
     await this.setExecution(exec.arn, status, { state: { reason }, endTime, resourcesImpactedSummary: { hasImpactedResources: impacted } });
-    if (exec.doc._preview || exec.doc._manual) return;
+    if (exec.doc.preview || exec.doc.manualUpdate) return;
     await this.deps.repo.update(exec.parent!, (p) => ({ ...p, doc: { ...p.doc, dateLastRun: exec.doc.startTime } }));
   }
 }

@@ -5,7 +5,7 @@
 // same check starts manual state updates whose `updateAt` has come.
 import type { Clock } from '../../../ports/clock.ts';
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
-import type { LifecyclePolicy } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { LifecyclePolicyRecord } from '../resources/resource-records.ts';
 
 export const DAY_MS = 24 * 3600_000;
 const CHECK_EVERY_MS = 60_000;
@@ -28,7 +28,7 @@ export interface SchedulerDeps {
 
 /** When the policy is next due: a day after its last execution started, or after its creation. */
 export function nextRunAt(policy: IbRecord): Date {
-  const doc = policy.doc as LifecyclePolicy;
+  const doc = policy.doc as LifecyclePolicyRecord;
   const anchor = doc.dateLastRun ?? doc.dateCreated ?? policy.createdAt;
   return new Date(new Date(anchor).getTime() + DAY_MS);
 }

@@ -183,13 +183,13 @@ test('a restart resumes an unfinished execution where it stopped', async (t) => 
   const policyArn = await before.create(CALLER, policy({ policyDetails: [{ action: { type: 'DELETE', includeResources: { amis: true } }, filter: { type: 'COUNT', value: 1 } }] }));
   // As a server killed mid-execution leaves it: planned, the first AMI done, the rest not.
   const exec = executionRecord({ account: ACCOUNT, region: 'us-east-1', policyArn, now: clock.now(), preview: false });
-  exec.doc._planned = true;
+  exec.doc.planned = true;
   await repo.insert(asGeneric(exec));
   const planned = [
-    { resourceId: 'ami-00000000000000002', region: 'us-east-1', accountId: ACCOUNT, action: { name: 'DELETE' as const }, state: { status: 'SUCCESS' as const }, _parent: a2, _kind: 'ami' as const, _action: 'DELETE' as const },
-    { resourceId: a2, region: 'us-east-1', accountId: ACCOUNT, action: { name: 'DELETE' as const }, state: { status: 'IN_PROGRESS' as const }, _kind: 'image' as const, _action: 'DELETE' as const, _includeAmis: true },
-    { resourceId: 'ami-00000000000000001', region: 'us-east-1', accountId: ACCOUNT, action: { name: 'DELETE' as const }, state: { status: 'IN_PROGRESS' as const }, _parent: a1, _kind: 'ami' as const, _action: 'DELETE' as const },
-    { resourceId: a1, region: 'us-east-1', accountId: ACCOUNT, action: { name: 'DELETE' as const }, state: { status: 'IN_PROGRESS' as const }, _kind: 'image' as const, _action: 'DELETE' as const, _includeAmis: true },
+    { resourceId: 'ami-00000000000000002', region: 'us-east-1', accountId: ACCOUNT, action: { name: 'DELETE' as const }, state: { status: 'SUCCESS' as const }, parentImageArn: a2, resourceKind: 'ami' as const, plannedAction: 'DELETE' as const },
+    { resourceId: a2, region: 'us-east-1', accountId: ACCOUNT, action: { name: 'DELETE' as const }, state: { status: 'IN_PROGRESS' as const }, resourceKind: 'image' as const, plannedAction: 'DELETE' as const, includeAmis: true },
+    { resourceId: 'ami-00000000000000001', region: 'us-east-1', accountId: ACCOUNT, action: { name: 'DELETE' as const }, state: { status: 'IN_PROGRESS' as const }, parentImageArn: a1, resourceKind: 'ami' as const, plannedAction: 'DELETE' as const },
+    { resourceId: a1, region: 'us-east-1', accountId: ACCOUNT, action: { name: 'DELETE' as const }, state: { status: 'IN_PROGRESS' as const }, resourceKind: 'image' as const, plannedAction: 'DELETE' as const, includeAmis: true },
   ];
   ec2.amis.delete('ami-00000000000000002');
   for (const [i, doc] of planned.entries()) await repo.insert(asGeneric(resourceRecord(exec, i, doc, clock.now())));

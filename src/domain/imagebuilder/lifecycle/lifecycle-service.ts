@@ -10,13 +10,14 @@ import type {
 import type { Caller } from '../../context.ts';
 import { Errors } from '../../errors.ts';
 import { ibArn, requireIbArn } from '../arns.ts';
-import { asDate, asTyped, toWireExecution, toWireResource, UNFINISHED, type ExecutionRecord, type ResourceAction, type ResourceDoc } from './execution-records.ts';
+import { asTyped, toWireExecution, toWireResource, UNFINISHED, type ExecutionRecord, type ResourceAction, type ResourceDoc } from './execution-records.ts';
 import { BUILDING } from './rules.ts';
 import { ExecutionRunner, type RunnerDeps } from './execution-runner.ts';
 import type { LifecycleEc2 } from './lifecycle-ec2.ts';
 import { LifecycleScheduler } from './lifecycle-scheduler.ts';
 import { page } from './paging.ts';
 import { validatePolicy } from './policy-validation.ts';
+import { lifecyclePolicyToWire, type LifecyclePolicyRecord } from '../resources/wire-mappers.ts';
 
 export interface LifecycleDeps {
   repo: ImageBuilderRepository;
@@ -32,9 +33,6 @@ export interface LifecycleDeps {
 const POLICY_FILTERS = new Set(['name', 'status']);
 const STATE_ACTIONS: Record<string, ResourceAction> = { AVAILABLE: 'AVAILABLE', DEPRECATED: 'DEPRECATE', DISABLED: 'DISABLE', DELETED: 'DELETE' };
 
-function toWirePolicy(doc: LifecyclePolicy): LifecyclePolicy {
-  return { ...doc, dateCreated: asDate(doc.dateCreated), dateUpdated: asDate(doc.dateUpdated), dateLastRun: asDate(doc.dateLastRun) };
-}
 
 export class LifecycleService {
   private readonly deps: LifecycleDeps;
@@ -82,7 +80,7 @@ export class LifecycleService {
     validatePolicy(req);
     const arn = ibArn({ region: caller.region, owner: caller.account, type: 'lifecycle-policy', name: req.name });
     const now = this.deps.clock.now();
-    const doc: LifecyclePolicy = {
+    const doc: LifecyclePolicyRecord = {
       arn, name: req.name, description: req.description, status: req.status ?? 'ENABLED', executionRole: req.executionRole,
       resourceType: req.resourceType, policyDetails: req.policyDetails, resourceSelection: req.resourceSelection,
       dateCreated: now, tags: req.tags,
@@ -96,7 +94,7 @@ export class LifecycleService {
   }
 
   async get(caller: Caller, arn: string): Promise<LifecyclePolicy> {
-    return toWirePolicy((await this.findPolicy(caller, arn)).doc as LifecyclePolicy);
+    return lifecyclePolicyToWire((await this.findPolicy(caller, arn)).doc as LifecyclePolicyRecord);
   }
 
   async update(caller: Caller, req: UpdateLifecyclePolicyRequest): Promise<string> {
@@ -106,8 +104,8 @@ export class LifecycleService {
     if (running) throw Errors.ibInUse(`The lifecycle policy has an execution under way (${running.arn}); update it once that ends or is cancelled.`);
     const now = this.deps.clock.now();
     await this.deps.repo.update(req.lifecyclePolicyArn, (r) => {
-      const cur = r.doc as LifecyclePolicy;
-      const doc: LifecyclePolicy = {
+      const cur = r.doc as LifecyclePolicyRecord;
+      const doc: LifecyclePolicyRecord = {
         ...cur, description: req.description ?? cur.description, status: req.status ?? cur.status, executionRole: req.executionRole,
         resourceType: req.resourceType, policyDetails: req.policyDetails, resourceSelection: req.resourceSelection, dateUpdated: now,
       };
@@ -138,7 +136,7 @@ export class LifecycleService {
     const { items, nextToken } = page(matching, req.maxResults, req.nextToken);
     return {
       lifecyclePolicySummaryList: items.map((r) => {
-        const { policyDetails, resourceSelection, ...summary } = toWirePolicy(r.doc as LifecyclePolicy);
+        const { policyDetails, resourceSelection, ...summary } = lifecyclePolicyToWire(r.doc as LifecyclePolicyRecord);
         return summary;
       }),
       nextToken,
@@ -180,7 +178,7 @@ export class LifecycleService {
   }> {
     const exec = await this.findExecution(caller, id);
     const all = (await this.deps.repo.list({ kind: 'lifecycle-execution-resource', parent: id })).map((r) => asTyped<ResourceDoc>(r));
-    const wanted = all.filter((r) => r.doc._parent === parentResourceId);
+    const wanted = all.filter((r) => r.doc.parentImageArn === parentResourceId);
     const { items, nextToken: next } = page(wanted, maxResults, nextToken);
     return { lifecycleExecutionState: exec.doc.state, resources: items.map((r) => toWireResource(r.doc)), nextToken: next };
   }

@@ -2,7 +2,8 @@
 // by tag, and, by tag, AMIs of the account no Image Builder image made), the rules' decisions on
 // them, and the resource records the execution then works through, an image's AMIs before it.
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
-import type { Image, LifecyclePolicy } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { Image } from '../../../protocol/imagebuilder/types.generated.ts';
+import type { LifecyclePolicyRecord } from '../resources/resource-records.ts';
 import { matchesVersionFilter } from '../versions.ts';
 import type { LifecycleEc2 } from './lifecycle-ec2.ts';
 import type { ManualUpdate, ResourceAction, ResourceDoc, ResourceStatus } from './execution-records.ts';
@@ -13,7 +14,7 @@ export interface PlanDeps { repo: ImageBuilderRepository; ec2: LifecycleEc2 }
 /** The group of AMIs selected by tag without an Image Builder image: retention counts them together. */
 export const TAGGED_AMIS_GROUP = 'the AMIs selected by tag';
 
-function selectsImage(policy: LifecyclePolicy, image: Image): boolean {
+function selectsImage(policy: LifecyclePolicyRecord, image: Image): boolean {
   const sel = policy.resourceSelection ?? {};
   if (sel.recipes?.length) {
     const recipe = image.imageRecipe;
@@ -47,7 +48,7 @@ export async function imageSubject(deps: PlanDeps, record: IbRecord, live: Live)
   };
 }
 
-export async function selectSubjects(deps: PlanDeps, policy: LifecyclePolicy, account: string, region: string): Promise<Subject[]> {
+export async function selectSubjects(deps: PlanDeps, policy: LifecyclePolicyRecord, account: string, region: string): Promise<Subject[]> {
   const live = await deps.ec2.liveInstances();
   const images = (await deps.repo.list({ kind: 'image', account, region })).map((r) => ({ record: r, doc: r.doc as Image }));
   const subjects: Subject[] = [];
@@ -84,7 +85,7 @@ function amiDoc(d: PlannedDecision, ami: AmiFacts, skipped: string | undefined, 
     action: { name: d.action, reason: d.reason },
     state: skip ? state('SKIPPED', skip) : state('IN_PROGRESS'),
     snapshots: withSnapshots && !skip ? ami.snapshotIds.map((snapshotId) => ({ snapshotId, state: state('IN_PROGRESS') })) : undefined,
-    _parent: parent, _kind: 'ami', _action: d.action, _withSnapshots: withSnapshots || undefined,
+    parentImageArn: parent, resourceKind: 'ami', plannedAction: d.action, withSnapshots: withSnapshots || undefined,
   };
 }
 
@@ -103,13 +104,13 @@ export function planResources(decisions: PlannedDecision[], account: string, reg
       accountId: account, resourceId: s.id, region,
       action: { name: d.action, reason: d.reason },
       state: d.skipped ? state('SKIPPED', d.skipped) : state('IN_PROGRESS'),
-      _kind: 'image', _action: d.action, _includeAmis: includeAmis || undefined,
+      resourceKind: 'image', plannedAction: d.action, includeAmis: includeAmis || undefined,
     });
   }
   return docs;
 }
 
-export async function plan(deps: PlanDeps, policy: LifecyclePolicy, account: string, region: string, now: Date): Promise<ResourceDoc[]> {
+export async function plan(deps: PlanDeps, policy: LifecyclePolicyRecord, account: string, region: string, now: Date): Promise<ResourceDoc[]> {
   const subjects = await selectSubjects(deps, policy, account, region);
   return planResources(evaluate(policy.policyDetails ?? [], subjects, now), account, region);
 }

@@ -3,7 +3,10 @@
 import type { Caller } from '../../context.ts';
 import { Errors } from '../../errors.ts';
 import type { IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
-import type { CreateImagePipelineRequest, ImagePipeline, Schedule } from '../../../protocol/imagebuilder/types.generated.ts';
+import type {
+  CreateImagePipelineRequest, ImagePipeline, ImageScanningConfiguration, ImageTestsConfiguration, PipelineLoggingConfiguration, Schedule,
+  WorkflowConfiguration,
+} from '../../../protocol/imagebuilder/types.generated.ts';
 import { requireIbArn, type IbResourceType } from '../arns.ts';
 import type { ResolvedDependencies } from './dependency-versions.ts';
 import { DEFAULT_TIMEZONE, parseScheduleExpression, type ScheduleTiming } from './schedule-expression.ts';
@@ -21,11 +24,41 @@ export interface LastBuild {
   settled?: boolean;
 }
 
-export type PipelineDoc = ImagePipeline & {
+/**
+ * A pipeline's record: Image Builder's members amiforge keeps (under the API's names; nested
+ * values in the API's shapes), and its own: the schedule's anchor and the last build it started.
+ * pipelineToWire (resources/wire-mappers.ts) maps it to ImagePipeline.
+ */
+export interface PipelineDoc {
+  arn?: string;
+  name?: string;
+  description?: string;
+  platform?: 'Windows' | 'Linux' | 'macOS';
+  enhancedImageMetadataEnabled?: boolean;
+  imageRecipeArn?: string;
+  infrastructureConfigurationArn?: string;
+  distributionConfigurationArn?: string;
+  imageTestsConfiguration?: ImageTestsConfiguration;
+  schedule?: Schedule;
+  status?: 'DISABLED' | 'ENABLED';
+  /** ISO 8601, as are the other dates. */
+  dateCreated?: string;
+  dateUpdated?: string;
+  dateLastRun?: string;
+  lastRunStatus?: ImagePipeline['lastRunStatus'];
+  /** The next scheduled run, kept so the scheduler finds it again after a restart. */
+  dateNextRun?: string;
+  tags?: Record<string, string>;
+  imageScanningConfiguration?: ImageScanningConfiguration;
+  imageTags?: Record<string, string>;
+  executionRole?: string;
+  workflows?: WorkflowConfiguration[];
+  loggingConfiguration?: PipelineLoggingConfiguration;
+  consecutiveFailures?: number;
   /** Where a rate() schedule counts from: the last create or update of the schedule. */
-  _scheduleAnchor?: string;
-  _lastBuild?: LastBuild;
-};
+  scheduleAnchor?: string;
+  lastBuild?: LastBuild;
+}
 
 /** The members Create and Update share (Update has no name or tags). */
 export type PipelineSettings = Omit<CreateImagePipelineRequest, 'name' | 'tags' | 'clientToken'>;
@@ -34,7 +67,7 @@ export type PipelineSettings = Omit<CreateImagePipelineRequest, 'name' | 'tags' 
 export function scheduleTiming(doc: PipelineDoc): ScheduleTiming | undefined {
   const s = doc.schedule;
   if (!s?.scheduleExpression) return undefined;
-  return parseScheduleExpression(s.scheduleExpression, s.timezone ?? DEFAULT_TIMEZONE, new Date(doc._scheduleAnchor ?? doc.dateCreated ?? 0));
+  return parseScheduleExpression(s.scheduleExpression, s.timezone ?? DEFAULT_TIMEZONE, new Date(doc.scheduleAnchor ?? doc.dateCreated ?? 0));
 }
 
 /** The next run after `after` of an ENABLED pipeline with a schedule. */
@@ -103,10 +136,3 @@ export async function pipelineSettings(store: ImageBuilderRepository, caller: Ca
 
 /** The document as the record store keeps it. */
 export const stored = (doc: PipelineDoc): Record<string, unknown> => doc as Record<string, unknown>;
-
-/** The wire shape: private fields stripped. */
-export function wirePipeline(doc: PipelineDoc): ImagePipeline {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc)) if (!k.startsWith('_')) out[k] = v;
-  return out as ImagePipeline;
-}

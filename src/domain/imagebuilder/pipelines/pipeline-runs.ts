@@ -78,7 +78,7 @@ export class PipelineRuns {
    */
   async settle(arn: string): Promise<boolean> {
     const record = await this.deps.store.get(arn);
-    const last = (record?.doc as PipelineDoc | undefined)?._lastBuild;
+    const last = (record?.doc as PipelineDoc | undefined)?.lastBuild;
     if (!record || !last || last.settled) return false;
     const image = await this.deps.store.get(last.imageBuildVersionArn);
     const status = image ? (image.state ?? '') : 'DELETED';
@@ -86,8 +86,8 @@ export class PipelineRuns {
     const now = this.deps.clock.now().toISOString();
     const written = await this.deps.store.update(arn, (current) => {
       const doc = current.doc as PipelineDoc;
-      if (doc._lastBuild?.imageBuildVersionArn !== last.imageBuildVersionArn || doc._lastBuild.settled) return undefined;
-      const updated: PipelineDoc = { ...doc, lastRunStatus: status as ImagePipeline['lastRunStatus'], _lastBuild: { ...doc._lastBuild, settled: true } };
+      if (doc.lastBuild?.imageBuildVersionArn !== last.imageBuildVersionArn || doc.lastBuild.settled) return undefined;
+      const updated: PipelineDoc = { ...doc, lastRunStatus: status as ImagePipeline['lastRunStatus'], lastBuild: { ...doc.lastBuild, settled: true } };
       if (last.buildType === 'SCHEDULED') {
         if (status === 'FAILED') updated.consecutiveFailures = (doc.consecutiveFailures ?? 0) + 1;
         else if (status === 'AVAILABLE') updated.consecutiveFailures = 0;
@@ -104,7 +104,7 @@ export class PipelineRuns {
 
   /** The last build's state as lastRunStatus reports it while the build is still going. */
   async currentStatus(doc: PipelineDoc): Promise<ImagePipeline['lastRunStatus']> {
-    const last = doc._lastBuild;
+    const last = doc.lastBuild;
     if (!last || last.settled) return doc.lastRunStatus;
     const image = await this.deps.store.get(last.imageBuildVersionArn);
     return (image?.state ?? 'PENDING') as ImagePipeline['lastRunStatus'];
@@ -128,7 +128,7 @@ export class PipelineRuns {
     const now = this.deps.clock.now().toISOString();
     await this.deps.store.update(record.arn, (current) => ({
       ...current,
-      doc: { ...current.doc, dateLastRun: now, _lastBuild: { imageBuildVersionArn, buildType, dependencies } satisfies LastBuild },
+      doc: { ...current.doc, dateLastRun: now, lastBuild: { imageBuildVersionArn, buildType, dependencies } satisfies LastBuild },
       updatedAt: now,
     }));
     return imageBuildVersionArn;
@@ -143,7 +143,7 @@ export class PipelineRuns {
 
   /** The last build, unless it failed, was cancelled or its image is gone: then there is nothing to compare with. */
   private async lastSuccessfulBuild(doc: PipelineDoc): Promise<LastBuild | undefined> {
-    const last = doc._lastBuild;
+    const last = doc.lastBuild;
     if (!last) return undefined;
     const image = await this.deps.store.get(last.imageBuildVersionArn);
     if (!image || UNSUCCESSFUL.has(image.state ?? '')) return undefined;

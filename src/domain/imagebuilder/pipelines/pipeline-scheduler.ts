@@ -67,7 +67,7 @@ export class PipelineScheduler {
       if (this.closed) return;
       const doc = record.doc as PipelineDoc;
       try {
-        if (doc._lastBuild && !doc._lastBuild.settled) await pipelines.runs.settle(record.arn);
+        if (doc.lastBuild && !doc.lastBuild.settled) await pipelines.runs.settle(record.arn);
         const now = clock.now();
         if (!doc.dateNextRun || new Date(doc.dateNextRun) > now) continue;
         const result = await pipelines.runs.runScheduled(record.arn, now);

@@ -16,7 +16,8 @@ import { applyFilters, type FilterRule } from '../resources/records.ts';
 import { DependencyResolver } from './dependency-versions.ts';
 import { page } from './list-pages.ts';
 import type { PipelineBuildStarter } from './pipeline-builds.ts';
-import { nextRun, pipelineSettings, stored, wirePipeline, type PipelineDoc } from './pipeline-document.ts';
+import { nextRun, pipelineSettings, stored, type PipelineDoc } from './pipeline-document.ts';
+import { pipelineToWire } from '../resources/wire-mappers.ts';
 import { PipelineRuns } from './pipeline-runs.ts';
 
 export interface PipelineServiceDeps {
@@ -59,7 +60,7 @@ export class PipelineService {
       arn, name: req.name, ...settings,
       dateCreated: now.toISOString(), dateUpdated: now.toISOString(),
       ...(req.tags ? { tags: req.tags } : {}),
-      _scheduleAnchor: now.toISOString(),
+      scheduleAnchor: now.toISOString(),
     };
     const next = nextRun(doc, now);
     if (next) doc.dateNextRun = next;
@@ -82,8 +83,8 @@ export class PipelineService {
       const doc: PipelineDoc = {
         arn: before.arn, name: before.name, ...settings,
         dateCreated: before.dateCreated, dateUpdated: now.toISOString(),
-        ...pick(before, ['tags', 'dateLastRun', 'lastRunStatus', 'consecutiveFailures', '_lastBuild']),
-        _scheduleAnchor: scheduleChanged ? now.toISOString() : before._scheduleAnchor,
+        ...pick(before, ['tags', 'dateLastRun', 'lastRunStatus', 'consecutiveFailures', 'lastBuild']),
+        scheduleAnchor: scheduleChanged ? now.toISOString() : before.scheduleAnchor,
       };
       // An unchanged schedule keeps its next run (a run already due stays due).
       const next = !scheduleChanged && before.status === 'ENABLED' && doc.status === 'ENABLED' && before.dateNextRun
@@ -149,7 +150,7 @@ export class PipelineService {
 
   private async view(record: IbRecord): Promise<ImagePipeline> {
     const doc = record.doc as PipelineDoc;
-    const out = wirePipeline(doc);
+    const out = pipelineToWire(doc);
     const status = await this.runs.currentStatus(doc);
     if (status) out.lastRunStatus = status;
     return out;

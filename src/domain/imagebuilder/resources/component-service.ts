@@ -13,7 +13,8 @@ import type {
 import { AMAZON_OWNER, arnName, ibArn, parseIbArn, requireIbArn } from '../arns.ts';
 import { compareSemVer, isValidVersionFilter, matchesVersionFilter, parseSemVer } from '../versions.ts';
 import { documentFacts, shellScriptDocument } from './component-document-facts.ts';
-import { applyFilters, checkCreateTags, ownRecord, page, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, type FilterRule } from './records.ts';
+import { componentToWire, type ComponentRecord } from './wire-mappers.ts';
 
 export interface ComponentDeps {
   store: ImageBuilderRepository;
@@ -80,7 +81,7 @@ export class ComponentService {
     }
     if (req.dryRun) throw Errors.ibDryRun();
     const now = this.deps.clock.now().toISOString();
-    const component: Component = {
+    const component: ComponentRecord = {
       arn, name: req.name, version: req.semanticVersion, type: type ?? facts.type, platform: req.platform,
       state: { status: 'ACTIVE' }, owner: caller.account, data: req.data, encrypted: true, dateCreated: now, tags: { ...req.tags },
       ...(req.description !== undefined && { description: req.description }),
@@ -91,7 +92,7 @@ export class ComponentService {
     };
     const inserted = await this.deps.store.insert({
       arn, kind: 'component', account: caller.account, region: caller.region, name: req.name, version: req.semanticVersion, build: 1,
-      state: 'ACTIVE', doc: component as Record<string, unknown>, createdAt: now, updatedAt: now,
+      state: 'ACTIVE', doc: component as unknown as Record<string, unknown>, createdAt: now, updatedAt: now,
     });
     if (!inserted) throw Errors.ibAlreadyExists(`The component ${versionArnOf(arn)} already exists. Create a new semantic version instead.`);
     return { componentBuildVersionArn: arn };
@@ -100,7 +101,7 @@ export class ComponentService {
   /** Every build the caller may use: its own in this region and Amazon's. */
   private async owned(caller: Caller): Promise<Component[]> {
     const records = await this.deps.store.list({ kind: 'component', account: caller.account, region: caller.region });
-    return records.map((r: IbRecord) => wireDoc<Component>(r.doc));
+    return records.map((r: IbRecord) => componentToWire(r.doc as unknown as ComponentRecord));
   }
 
   /**

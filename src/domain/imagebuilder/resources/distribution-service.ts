@@ -14,7 +14,8 @@ import type {
   ListDistributionConfigurationsRequest, UpdateDistributionConfigurationRequest,
 } from '../../../protocol/imagebuilder/types.generated.ts';
 import { ibArn } from '../arns.ts';
-import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, type FilterRule } from './records.ts';
+import { distributionConfigurationToWire, type DistributionConfigurationRecord } from './wire-mappers.ts';
 
 /** Image Builder's default distribution timeout (minutes). */
 const DEFAULT_TIMEOUT_MINUTES = 720;
@@ -76,7 +77,7 @@ export class DistributionConfigurationService {
     const exists = () => Errors.ibAlreadyExists(`The distribution configuration ${arn} already exists.`);
     if (await this.deps.store.get(arn)) throw exists();
     const now = this.deps.clock.now().toISOString();
-    const config: DistributionConfiguration = {
+    const config: DistributionConfigurationRecord = {
       arn, name: req.name, ...(req.description !== undefined && { description: req.description }),
       distributions: this.check(req.distributions), timeoutMinutes: DEFAULT_TIMEOUT_MINUTES, dateCreated: now, tags: { ...req.tags },
     };
@@ -94,8 +95,8 @@ export class DistributionConfigurationService {
     const distributions = this.check(req.distributions);
     const now = this.deps.clock.now().toISOString();
     const written = await this.deps.store.update(arn, (r) => {
-      const old = r.doc as unknown as DistributionConfiguration;
-      const doc: DistributionConfiguration = {
+      const old = r.doc as unknown as DistributionConfigurationRecord;
+      const doc: DistributionConfigurationRecord = {
         arn, name: old.name, ...(req.description !== undefined && { description: req.description }), distributions,
         timeoutMinutes: old.timeoutMinutes, dateCreated: old.dateCreated, dateUpdated: now, tags: old.tags,
       };
@@ -107,12 +108,12 @@ export class DistributionConfigurationService {
 
   async get(caller: Caller, arn: string): Promise<DistributionConfiguration> {
     const record = await ownRecord(this.deps.store, caller, arn, 'distribution-configuration', 'distribution-configuration', 'distributionConfigurationArn');
-    return wireDoc<DistributionConfiguration>(record.doc);
+    return distributionConfigurationToWire(record.doc as unknown as DistributionConfigurationRecord);
   }
 
   async list(caller: Caller, req: ListDistributionConfigurationsRequest): Promise<{ distributionConfigurationSummaryList: DistributionConfigurationSummary[]; nextToken?: string }> {
     const records = await this.deps.store.list({ kind: 'distribution-configuration', account: caller.account, region: caller.region });
-    const configs = applyFilters(records.map((r) => wireDoc<DistributionConfiguration>(r.doc)), req.filters, FILTERS)
+    const configs = applyFilters(records.map((r) => distributionConfigurationToWire(r.doc as unknown as DistributionConfigurationRecord)), req.filters, FILTERS)
       .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
     const p = page(configs, req.maxResults, req.nextToken);
     return {

@@ -13,7 +13,9 @@ import { arnName, ibArn, parseIbArn } from '../arns.ts';
 import { compareSemVer, isValidVersionFilter, matchesVersionFilter, parseSemVer } from '../versions.ts';
 import type { ComponentService } from './component-service.ts';
 import type { Ec2Lookups } from './ec2-lookups.ts';
-import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, type FilterRule } from './records.ts';
+import { imageRecipeToWire, imageToWire, type ImageRecipeRecord } from './wire-mappers.ts';
+import type { ImageDoc } from '../builds/build-types.ts';
 
 export interface ImageRecipeDeps {
   store: ImageBuilderRepository;
@@ -59,7 +61,7 @@ export class ImageRecipeService {
       throw Errors.ibInvalidParameterValue("The value supplied for parameter 'additionalInstanceConfiguration.userDataOverride' is not valid base64.");
     }
     const now = this.deps.clock.now().toISOString();
-    const recipe: ImageRecipe = {
+    const recipe: ImageRecipeRecord = {
       arn, type: 'AMI', name: req.name, platform, owner: caller.account, version: req.semanticVersion,
       components: req.components ?? [], parentImage: req.parentImage, dateCreated: now, tags: { ...req.tags },
       ...(req.description !== undefined && { description: req.description }),
@@ -70,7 +72,7 @@ export class ImageRecipeService {
     };
     const inserted = await this.deps.store.insert({
       arn, kind: 'image-recipe', account: caller.account, region: caller.region, name: req.name, version: req.semanticVersion,
-      doc: recipe as Record<string, unknown>, createdAt: now, updatedAt: now,
+      doc: recipe as unknown as Record<string, unknown>, createdAt: now, updatedAt: now,
     });
     if (!inserted) throw Errors.ibAlreadyExists(`The image recipe ${arn} already exists. Create a new semantic version instead.`);
     return { imageRecipeArn: arn };
@@ -89,7 +91,7 @@ export class ImageRecipeService {
     if (parsed.version !== undefined && !isValidVersionFilter(parsed.version)) throw invalid(`${parentImage} is not a valid image version ARN.`);
     if (parsed.owner !== caller.account || parsed.region !== caller.region) throw invalid(`the image ${parentImage} does not exist or is not shared with you.`);
     const images = (await this.deps.store.list({ kind: 'image', account: caller.account, region: caller.region }))
-      .map((r) => wireDoc<Image>(r.doc))
+      .map((r) => imageToWire(r.doc as ImageDoc))
       .filter((i) => arnName(i.name ?? '') === parsed.name && i.state?.status === 'AVAILABLE'
         && (parsed.version === undefined || matchesVersionFilter(parsed.version, i.version ?? ''))
         && (parsed.build === undefined || i.arn?.endsWith(`/${parsed.build}`)));
@@ -100,13 +102,13 @@ export class ImageRecipeService {
 
   async get(caller: Caller, arn: string): Promise<ImageRecipe> {
     const record = await ownRecord(this.deps.store, caller, arn, 'image-recipe', 'image-recipe', 'imageRecipeArn');
-    return wireDoc<ImageRecipe>(record.doc);
+    return imageRecipeToWire(record.doc as unknown as ImageRecipeRecord);
   }
 
   async list(caller: Caller, req: ListImageRecipesRequest): Promise<{ imageRecipeSummaryList: ImageRecipeSummary[]; nextToken?: string }> {
     const owner = req.owner ?? 'Self';
     const records = owner === 'Self' ? await this.deps.store.list({ kind: 'image-recipe', account: caller.account, region: caller.region }) : [];
-    const recipes = applyFilters(records.map((r) => wireDoc<ImageRecipe>(r.doc)), req.filters, FILTERS)
+    const recipes = applyFilters(records.map((r) => imageRecipeToWire(r.doc as unknown as ImageRecipeRecord)), req.filters, FILTERS)
       .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || compareSemVer(a.version ?? '0.0.0', b.version ?? '0.0.0'));
     const p = page(recipes, req.maxResults, req.nextToken);
     return {

@@ -12,7 +12,8 @@ import type {
 } from '../../../protocol/imagebuilder/types.generated.ts';
 import { ibArn } from '../arns.ts';
 import type { Ec2Lookups } from './ec2-lookups.ts';
-import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, wireDoc, type FilterRule } from './records.ts';
+import { applyFilters, checkCreateTags, ownRecord, page, pipelinesUsing, refuseIfUsed, type FilterRule } from './records.ts';
+import { infrastructureConfigurationToWire, type InfrastructureConfigurationRecord } from './wire-mappers.ts';
 
 export interface InfrastructureDeps {
   store: ImageBuilderRepository;
@@ -74,12 +75,12 @@ export class InfrastructureConfigurationService {
     const exists = () => Errors.ibAlreadyExists(`The infrastructure configuration ${arn} already exists.`);
     if (await this.deps.store.get(arn)) throw exists();
     const now = this.deps.clock.now().toISOString();
-    const config: InfrastructureConfiguration = {
+    const config: InfrastructureConfigurationRecord = {
       arn, name: req.name, ...(await this.settings(caller, req)), dateCreated: now, tags: { ...req.tags },
     };
     const inserted = await this.deps.store.insert({
       arn, kind: 'infrastructure-configuration', account: caller.account, region: caller.region, name: req.name,
-      doc: config as Record<string, unknown>, createdAt: now, updatedAt: now,
+      doc: config as unknown as Record<string, unknown>, createdAt: now, updatedAt: now,
     });
     if (!inserted) throw exists();
     return { infrastructureConfigurationArn: arn };
@@ -91,9 +92,9 @@ export class InfrastructureConfigurationService {
     const settings = await this.settings(caller, req);
     const now = this.deps.clock.now().toISOString();
     const written = await this.deps.store.update(arn, (r) => {
-      const old = r.doc as InfrastructureConfiguration;
-      const doc: InfrastructureConfiguration = { arn, name: old.name, ...settings, dateCreated: old.dateCreated, dateUpdated: now, tags: old.tags };
-      return { ...r, doc: doc as Record<string, unknown>, updatedAt: now };
+      const old = r.doc as unknown as InfrastructureConfigurationRecord;
+      const doc: InfrastructureConfigurationRecord = { arn, name: old.name, ...settings, dateCreated: old.dateCreated, dateUpdated: now, tags: old.tags };
+      return { ...r, doc: doc as unknown as Record<string, unknown>, updatedAt: now };
     });
     if (!written) throw Errors.ibNotFound(`The infrastructure-configuration ${arn} does not exist.`);
     return { infrastructureConfigurationArn: arn };
@@ -101,12 +102,12 @@ export class InfrastructureConfigurationService {
 
   async get(caller: Caller, arn: string): Promise<InfrastructureConfiguration> {
     const record = await ownRecord(this.deps.store, caller, arn, 'infrastructure-configuration', 'infrastructure-configuration', 'infrastructureConfigurationArn');
-    return wireDoc<InfrastructureConfiguration>(record.doc);
+    return infrastructureConfigurationToWire(record.doc as unknown as InfrastructureConfigurationRecord);
   }
 
   async list(caller: Caller, req: ListInfrastructureConfigurationsRequest): Promise<{ infrastructureConfigurationSummaryList: InfrastructureConfigurationSummary[]; nextToken?: string }> {
     const records = await this.deps.store.list({ kind: 'infrastructure-configuration', account: caller.account, region: caller.region });
-    const configs = applyFilters(records.map((r) => wireDoc<InfrastructureConfiguration>(r.doc)), req.filters, FILTERS)
+    const configs = applyFilters(records.map((r) => infrastructureConfigurationToWire(r.doc as unknown as InfrastructureConfigurationRecord)), req.filters, FILTERS)
       .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
     const p = page(configs, req.maxResults, req.nextToken);
     return {

@@ -1,16 +1,9 @@
 // Helpers every resource service shares: reading a caller's own record by ARN with Image Builder's
-// errors, the wire shape of a stored document, list filters and pages.
+// errors, list filters and pages. (A stored document's wire shape is wire-mappers.ts'.)
 import type { Caller } from '../../context.ts';
 import { Errors } from '../../errors.ts';
 import type { IbKind, IbRecord, ImageBuilderRepository } from '../../../ports/imagebuilder-repository.ts';
 import { requireIbArn, type IbArn, type IbResourceType } from '../arns.ts';
-
-/** A record's document as Get* returns it: private `_` fields stripped. */
-export function wireDoc<T>(doc: Record<string, unknown>): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc)) if (!k.startsWith('_')) out[k] = v;
-  return out as T;
-}
 
 /**
  * Checks an ARN the caller names as its own resource of `type`: another account's ARN is
