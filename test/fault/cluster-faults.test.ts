@@ -16,7 +16,7 @@ import pg from 'pg';
 import {
   CompleteSnapshotCommand, ListSnapshotBlocksCommand, StartSnapshotCommand, type EBSClient,
 } from '@aws-sdk/client-ebs';
-import { DescribeImagesCommand, DescribeInstancesCommand, RegisterImageCommand, StartInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, GetConsoleOutputCommand, RegisterImageCommand, StartInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { devCredentials, ec2Client } from '../support/clients.ts';
 import { startCluster, type RunningCluster } from '../support/cluster.ts';
 import { blockOf, ebsClient, expectEbsError, getBlock, linearChecksum, putBlock, uploadSnapshot } from '../support/ebs.ts';
@@ -239,6 +239,10 @@ describe('a cluster on PostgreSQL and the RADOS Gateway', () => {
           return ['stopped', 'terminated'].includes(i.State!.Name!) ? i : undefined;
         });
         assert.equal(failed.StateReason?.Code, 'Server.InternalError', failed.StateReason?.Message);
+        // The owner learns that the launch failed, not which servers or buckets are behind amiforge.
+        assert.doesNotMatch(failed.StateReason?.Message ?? '', /s3:|http:|127\.0\.0\.1|ECONN/, 'the reason names no internal server');
+        const console = await ec2two.send(new GetConsoleOutputCommand({ InstanceId: failedLaunch, Latest: true }));
+        assert.doesNotMatch(Buffer.from(console.Output ?? '', 'base64').toString(), /s3:|http:|ECONN/, 'nor does the console');
         t.diagnostic(`the launch ended ${failed.State?.Name}: ${failed.StateReason?.Message}`);
       } else {
         t.diagnostic('RunInstances itself answered a retryable error');

@@ -144,11 +144,13 @@ export class SimHypervisor implements Hypervisor {
     let head: Buffer;
     try {
       head = await root.read(0, Math.min(4096, root.sizeBytes));
-    } catch (err) {
+    } catch {
       if (g.kill.signal.aborted) throw new GuestKilled();
-      print(`${uptime(0.5)} blk_update_request: I/O error, dev ${g.opts.rootDevice.replace('/dev/', '')}, sector 0: ${(err as Error).message}`);
+      // What a guest would see of a failed read: an I/O error, not the host's reason (which can
+      // name the servers and buckets behind amiforge).
+      print(`${uptime(0.5)} blk_update_request: I/O error, dev ${g.opts.rootDevice.replace('/dev/', '')}, sector 0`);
       print(`${uptime(0.6)} Kernel panic - not syncing: VFS: Unable to mount root fs`);
-      g.detail = `the root volume cannot be read: ${(err as Error).message}`;
+      g.detail = 'the root volume cannot be read';
       return 'crashed';
     }
     print(bootLine(g.opts.boot));

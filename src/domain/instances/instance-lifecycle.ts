@@ -6,6 +6,7 @@
 // A guest that shuts itself down follows InstanceInitiatedShutdownBehavior (stop or terminate).
 // Each instance's changes run one at a time (KeyedQueue); the slow parts (a graceful shutdown)
 // run outside that queue, so a TerminateInstances is not held up by a StopInstances in flight.
+import { isServiceError } from '../errors.ts';
 import type { InstanceStateChange } from '../../protocol/ec2/types.generated.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { GuestNotRunningError, type GuestEvent, type Hypervisor } from '../../ports/hypervisor.ts';
@@ -108,7 +109,9 @@ export class InstanceLifecycle {
           return;
         }
         this.deps.onError(`boot ${r.instanceId}`, err);
-        await this.bootFailed(current, (err as Error).message);
+        // The cause stays in the log: an internal error's text can name the servers and buckets
+        // behind amiforge, which the instance's owner has no business seeing (EC2 says no more).
+        await this.bootFailed(current, isServiceError(err) ? err.message : 'Internal error on launch');
       }
     }));
   }
