@@ -7,6 +7,7 @@ import { SCHEMA_NODES } from './schema-nodes.ts';
 import { SCHEMA_CLUSTER } from './schema-cluster.ts';
 import { IMAGE_RECORDS_SQL } from './migration-image-records.ts';
 import { IB_RECORDS_SQL } from './migration-ib-records.ts';
+import { TAG_INDEX_SQL } from './migration-tag-index.ts';
 
 export const PG_MIGRATIONS: Migration[] = [
   {
@@ -33,5 +34,10 @@ export const PG_MIGRATIONS: Migration[] = [
     version: 5,
     description: 'Image Builder records: amiforge\'s own members get names of their own, no longer `_`-prefixed',
     sql: IB_RECORDS_SQL,
+  },
+  {
+    version: 6,
+    description: 'tags_by_key on (account, region, key, resource_id): one-entry probes for DescribeImages tag filters',
+    sql: TAG_INDEX_SQL,
   },
 ];
