@@ -5,7 +5,7 @@ import type { LaunchPermission, Tag } from '../../protocol/ec2/types.generated.t
 import type { ImageQuery, ImageRecord, ImageRepository } from '../../ports/metadata-store.ts';
 import { isUniqueViolation, type PgDatabase, type Queryable } from './pg-database.ts';
 import { imageScanWhere } from './pg-image-query.ts';
-import { putTags } from './pg-tags.ts';
+import { MAX_TAGS_PER_RESOURCE, tagCountAfter, tagSetLockKey, tagUpsert } from './pg-tags.ts';
 
 /** Rows fetched per round trip while scanning: memory stays flat and no cursor is held across awaits. */
 const SCAN_BATCH = 500;
@@ -57,41 +57,70 @@ export class PgImages implements ImageRepository {
   }
 
   async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): Promise<void> {
-    await this.db.tx((q) => this.insertInTx(q, record, tags, options));
+    // One statement, committed on its own: the image is new, so no other writer can know its id
+    // (nor tag it) before this commits, and the snapshots' locks last until the statement ends.
+    await this.writeNew(this.db, record, tags, options);
   }
 
   /** insert's writes, for a caller already in a transaction (the Recycle Bin's restore). */
   async insertInTx(q: Queryable, record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): Promise<void> {
-    const img = record.image;
-    // The snapshots' rows stay share-locked until this transaction ends: a delete of one of them
-    // (which locks the row, then looks for images naming it) either finishes first, and this
-    // insert finds the snapshot gone, or waits and then sees this image.
-    const required = [...new Set(options.requireSnapshots ?? [])].sort();
-    if (required.length) {
-      const found = new Set((await q.query<{ snapshot_id: string }>(`SELECT snapshot_id FROM snapshots
-        WHERE snapshot_id = ANY($1::text[]) AND region = $2 ORDER BY snapshot_id FOR SHARE`, [required, record.region])).map((r) => r.snapshot_id));
-      for (const id of options.requireSnapshots ?? []) if (!found.has(id)) throw Errors.snapshotNotFound(id);
+    // A restored image's id was known before: its tag set is locked as CreateTags locks it.
+    if (tags?.tags.length) {
+      await q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [tagSetLockKey(tags.account, record.region, record.image.imageId)]);
     }
+    await this.writeNew(q, record, tags, options);
+  }
+
+  /**
+   * The image with its launch permissions, snapshot references, client token and tags, in one
+   * statement (one round trip: RegisterImage's throughput on a shared database is bound by round
+   * trips, not by work). The named snapshots are key-share locked while it runs: a deletion of one
+   * of them (which locks the row FOR UPDATE, then looks for images naming it) either commits
+   * first, and this statement finds the snapshot gone and writes nothing, or waits and then sees
+   * this image. A key-share lock, unlike a share lock, lets updates of the snapshot's other
+   * columns (progress, state) go on meanwhile, and many registrations share it.
+   */
+  private async writeNew(q: Queryable, record: ImageRecord, tags: { account: string; tags: Tag[] } | undefined, options: { requireSnapshots?: string[] }): Promise<void> {
+    const img = record.image;
+    const required = [...new Set(options.requireSnapshots ?? [])].sort();
+    const snapshotIds = [...new Set((img.blockDeviceMappings ?? []).map((m) => m.ebs?.snapshotId).filter((s): s is string => !!s))];
+    const [kinds, values] = permissionColumns(record.launchPermissions);
+    const tagList = tags?.tags ?? [];
+    if (new Set(tagList.map((t) => t.Key ?? '')).size > MAX_TAGS_PER_RESOURCE) throw Errors.tagLimitExceeded();
+    const params: unknown[] = [img.imageId, record.region, img.ownerId, img.ownerAlias ?? null, img.name, isPublic(record),
+      JSON.stringify(img), JSON.stringify(record.launchPermissions), required, kinds, values, snapshotIds,
+      record.clientToken?.token ?? null, record.clientToken?.requestDigest ?? null,
+      tags?.account ?? '', tagList.map((t) => t.Key ?? ''), tagList.map((t) => t.Value ?? '')];
+    const sql = `WITH locked AS (SELECT snapshot_id FROM snapshots WHERE snapshot_id = ANY($9::text[]) AND region = $2
+        ORDER BY snapshot_id FOR KEY SHARE),
+      img AS (INSERT INTO images (image_id, region, owner_id, owner_alias, name, is_public, doc, permissions)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE (SELECT count(*) FROM locked) = cardinality($9::text[]) RETURNING image_id),
+      perms AS (INSERT INTO launch_permissions (image_id, kind, value) SELECT image_id, k, v FROM img, unnest($10::text[], $11::text[]) AS t(k, v)
+        ON CONFLICT DO NOTHING),
+      refs AS (INSERT INTO image_snapshots (image_id, snapshot_id) SELECT image_id, s FROM img, unnest($12::text[]) AS t(s)
+        ON CONFLICT DO NOTHING),
+      token AS (INSERT INTO image_client_tokens (image_id, region, owner_id, client_token, request_digest)
+        SELECT image_id, $2, $3, $13, $14 FROM img WHERE $13::text IS NOT NULL),
+      ${tagUpsert('$15', '$2', '$1', "'image'", '$16', '$17', 'img')}
+      SELECT ARRAY(SELECT snapshot_id FROM locked) AS found, (SELECT count(*) FROM img)::int AS stored, ${tagCountAfter('$15', '$2', '$1')} AS tag_count`;
+    let row: { found: string[]; stored: number; tag_count: number };
     try {
-      await q.query(`INSERT INTO images (image_id, region, owner_id, owner_alias, name, is_public, doc, permissions)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [img.imageId, record.region, img.ownerId, img.ownerAlias ?? null, img.name,
-        isPublic(record), JSON.stringify(img), JSON.stringify(record.launchPermissions)]);
+      [row] = await q.query<typeof row>(sql, params) as [typeof row];
     } catch (err) {
       if (isUniqueViolation(err, 'images_owner_name')) throw Errors.amiNameDuplicate(img.name);
+      if (isUniqueViolation(err, 'image_client_tokens_token')) throw Errors.idempotentParameterMismatch();
       throw err;
     }
-    await this.writePermissions(q, img.imageId, record.launchPermissions);
-    await this.writeSnapshotRefs(q, record);
-    if (record.clientToken) {
-      try {
-        await q.query(`INSERT INTO image_client_tokens (image_id, region, owner_id, client_token, request_digest)
-          VALUES ($1, $2, $3, $4, $5)`, [img.imageId, record.region, img.ownerId, record.clientToken.token, record.clientToken.requestDigest]);
-      } catch (err) {
-        if (isUniqueViolation(err, 'image_client_tokens_token')) throw Errors.idempotentParameterMismatch();
-        throw err;
-      }
+    if (!row.stored) {
+      const found = new Set(row.found);
+      for (const id of options.requireSnapshots ?? []) if (!found.has(id)) throw Errors.snapshotNotFound(id);
+      throw new Error(`image ${img.imageId} was not stored`);
     }
-    if (tags?.tags.length) await putTags(q, tags.account, record.region, [{ id: img.imageId, type: 'image' }], tags.tags);
+    // A new image has no tags but these (checked before writing); a restored one is counted under
+    // its tag-set lock, in the restore's transaction, which this error rolls back.
+    if (row.tag_count > MAX_TAGS_PER_RESOURCE) {
+      throw Errors.tagLimitExceeded();
+    }
   }
 
   async get(region: string, imageId: string): Promise<ImageRecord | undefined> {

@@ -28,16 +28,40 @@ export async function putTags(q: Queryable, account: string, region: string, res
   const keys = tags.map((t) => t.Key ?? '');
   const values = tags.map((t) => t.Value ?? '');
   for (const r of sorted) {
-    await q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`tags\u0001${account}\u0001${region}\u0001${r.id}`]);
-    // Later duplicates of a key win, as the one-row-at-a-time upsert left them.
-    await q.query(`INSERT INTO tags (account, region, resource_id, resource_type, key, value)
-      SELECT DISTINCT ON (k) $1, $2, $3, $4, k, v FROM unnest($5::text[], $6::text[]) WITH ORDINALITY AS t(k, v, n) ORDER BY k, n DESC
-      ON CONFLICT (account, region, resource_id, key) DO UPDATE SET value = excluded.value`, [account, region, r.id, r.type, keys, values]);
-    const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM tags WHERE account = $1 AND region = $2 AND resource_id = $3',
-      [account, region, r.id]);
+    await q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [tagSetLockKey(account, region, r.id)]);
+    // A statement of its own after the lock: its snapshot then sees every tag committed before.
+    const [row] = await q.query<{ n: number }>(`WITH ${tagUpsert('$1', '$2', '$3', '$4', '$5', '$6')}
+      SELECT ${tagCountAfter('$1', '$2', '$3')} AS n`, [account, region, r.id, r.type, keys, values]);
     if (row!.n > MAX_TAGS_PER_RESOURCE) throw Errors.tagLimitExceeded();
   }
 }
+
+/** The advisory lock key of one resource's tag set (see putTags). */
+export const tagSetLockKey = (account: string, region: string, resourceId: string): string =>
+  `tags\u0001${account}\u0001${region}\u0001${resourceId}`;
+
+/**
+ * A `tagged` CTE upserting tags (keys and values as two text[] parameters) on one resource,
+ * returning the keys written; `from` names a CTE the rows depend on (written only if it has a row).
+ * Later duplicates of a key win, as the one-row-at-a-time upsert left them.
+ */
+export function tagUpsert(account: string, region: string, id: string, type: string, keys: string, values: string, from?: string): string {
+  return `tagged AS (INSERT INTO tags (account, region, resource_id, resource_type, key, value)
+      SELECT DISTINCT ON (k) ${account}, ${region}, ${id}, ${type}, k, v FROM unnest(${keys}::text[], ${values}::text[]) WITH ORDINALITY AS t(k, v, n)
+      ${from ? `WHERE EXISTS (SELECT 1 FROM ${from})` : ''} ORDER BY k, n DESC
+      ON CONFLICT (account, region, resource_id, key) DO UPDATE SET value = excluded.value RETURNING key)`;
+}
+
+/**
+ * The resource's tag count once `tagged` is written: the statement reads the table as it was
+ * before, so it counts the keys it did not touch plus the ones it wrote.
+ */
+export function tagCountAfter(account: string, region: string, id: string): string {
+  return `((SELECT count(*) FROM tags WHERE account = ${account} AND region = ${region} AND resource_id = ${id}
+      AND key <> ALL(ARRAY(SELECT key FROM tagged))) + (SELECT count(*) FROM tagged))::int`;
+}
+
+export { MAX_TAGS_PER_RESOURCE };
 
 export class PgTags implements TagRepository {
   private readonly db: PgDatabase;
