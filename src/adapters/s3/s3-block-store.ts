@@ -85,6 +85,31 @@ export function createS3BlockStore(options: S3BlockStoreOptions): S3BlockStore {
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
+/**
+ * An object's body in one buffer, hashed as it arrives. The SDK's own collector zero-fills a new
+ * array and copies every chunk into it after the last one came; here the chunks are copied once
+ * into a buffer of the announced length (not zero-filled: every byte is written or the block is
+ * cut to what came) and hashed while the next ones are still on the wire.
+ */
+async function collectHashed(body: AsyncIterable<Uint8Array>, length: number | undefined): Promise<{ bytes: Buffer; digest: string }> {
+  const hasher = createHash('sha256');
+  if (length === undefined || length < 0) {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body) { chunks.push(chunk); hasher.update(chunk); }
+    return { bytes: Buffer.concat(chunks), digest: hasher.digest('hex') };
+  }
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for await (const chunk of body) {
+    // A body longer than announced cannot be the block: its hash is wrong however it ends.
+    if (at + chunk.byteLength > length) { hasher.update(chunk); at += chunk.byteLength; continue; }
+    out.set(chunk, at);
+    at += chunk.byteLength;
+    hasher.update(chunk);
+  }
+  return { bytes: at === length ? out : out.subarray(0, Math.min(at, length)), digest: hasher.digest('hex') };
+}
+
 function checkDomain(domain: string): void {
   if (typeof domain !== 'string' || !DOMAIN_RE.test(domain)) {
     throw new Error(`invalid block store domain ${JSON.stringify(domain)}`);
@@ -281,16 +306,16 @@ export class S3BlockStore implements BlockStore {
 
   async get(domain: string, hash: string): Promise<Buffer> {
     const key = this.key(domain, hash);
-    let bytes: Uint8Array;
+    let read: { bytes: Buffer; digest: string };
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      bytes = await r.Body!.transformToByteArray();
+      read = await collectHashed(r.Body as unknown as AsyncIterable<Uint8Array>, r.ContentLength);
     } catch (err) {
       if (isNotFound(err)) throw new BlockMissingError(domain, hash);
       throw this.unavailable(err, `read ${key}`);
     }
-    if (sha256(bytes) !== hash) throw new BlockCorruptError(domain, hash);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (read.digest !== hash) throw new BlockCorruptError(domain, hash);
+    return read.bytes;
   }
 
   async has(domain: string, hash: string): Promise<boolean> {

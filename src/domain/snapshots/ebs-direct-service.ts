@@ -54,6 +54,8 @@ const notFound = (id: string) => Errors.ebsNotFound(`The snapshot '${id}' does n
 
 export class EbsDirectService {
   private readonly deps: EbsDirectDeps;
+  /** When this process last refreshed each pending snapshot's idle timer (see touch). */
+  private readonly touched = new Map<string, number>();
   constructor(deps: EbsDirectDeps) {
     this.deps = deps;
   }
@@ -256,8 +258,14 @@ export class EbsDirectService {
   private async touch(s: SnapshotRecord, reported: number | undefined): Promise<void> {
     const progress = reported ?? s.progress;
     const now = this.deps.clock.now();
-    // Progress and the idle timer are refreshed at most once a second: no write per block.
-    if (progress !== s.progress || now.getTime() - Date.parse(s.lastActivity) > 1000) {
+    // Progress and the idle timer are refreshed at most once a second: no write per block. The
+    // record was read when this request began, so 16 blocks in flight all saw the same old
+    // lastActivity: this process's own last refresh is checked too, or each of them would
+    // rewrite (and queue on the lock of) the same snapshot row.
+    const last = Math.max(Date.parse(s.lastActivity), this.touched.get(s.snapshotId) ?? 0);
+    if (progress !== s.progress || now.getTime() - last > 1000) {
+      if (this.touched.size >= 10_000) this.touched.clear();
+      this.touched.set(s.snapshotId, now.getTime());
       s.progress = Math.min(99, progress);
       s.lastActivity = now.toISOString();
       // Never over a snapshot another request (on any node) completed or failed meanwhile.
@@ -306,9 +314,13 @@ export class EbsDirectService {
   }
 
   async getBlock(caller: Caller, req: GetSnapshotBlockRequest): Promise<GetSnapshotBlockResponse> {
-    const s = await this.readable(caller, req.SnapshotId);
+    // The snapshot and the block's entry are looked up together (two round trips to a shared
+    // database in the time of one); the entry is used only once the snapshot proves readable.
+    const [s, entry] = await Promise.all([
+      this.readable(caller, req.SnapshotId),
+      this.deps.store.snapshots.entry(req.SnapshotId, req.BlockIndex),
+    ]);
     const token = decodeBlockToken(req.BlockToken);
-    const entry = await this.deps.store.snapshots.entry(s.snapshotId, req.BlockIndex);
     const hash = entry?.hash;
     if (token.snapshotId !== s.snapshotId || token.index !== req.BlockIndex || token.hash !== hash) {
       throw Errors.ebsValidation('INVALID_BLOCK_TOKEN', 'The block token does not name this block of this snapshot.');
