@@ -1,12 +1,21 @@
 // Which stores the wire tests' servers use. By default each server keeps SQLite and its blocks in
 // its own data directory. With AMIFORGE_TEST_STORES=postgres-s3 each server gets a fresh
 // PostgreSQL database (one throwaway cluster per test process, started on first use, stopped when
-// the process exits) and a fresh bucket on the shared RADOS Gateway; the data directory still
+// the process exits) and keeps its blocks on the shared RADOS Gateway; the data directory still
 // holds what is per node (accounts file, KMS root key, instance state).
+//
+// The servers share one bucket, AMIFORGE_TEST_BUCKET (default amiforge-wire-tests, made on first
+// use and kept). Each server loads the catalogue, whose disks are about 6,000 blocks of 512 KiB
+// over the seven regions: 3 GB and 90 s or more to upload to the one-OSD test gateway, whose
+// disk holds 8 GiB. A bucket per server (or per test file) fills that disk in three servers and
+// times out when two upload at once. Blocks are addressed by content, so servers sharing a
+// bucket share them, as a cluster's nodes do: a server finds the catalogue's blocks listed and
+// uploads nothing (if they were stored in the last 5 minutes; older ones are put again, which
+// refreshes them). Online GC spares unreferenced blocks for 15 minutes, longer than a test file
+// runs, so no server collects blocks another is still using.
 import { execFileSync } from 'node:child_process';
-import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createS3BlockStore } from '../../src/adapters/s3/s3-block-store.ts';
-import { createTestBucket, objectStore, type ObjectStoreEndpoint } from './object-store.ts';
+import { objectStore, type ObjectStoreEndpoint } from './object-store.ts';
 import { startPostgres, type TestPostgres } from './postgres.ts';
 
 export type WireStores = 'sqlite-fs' | 'postgres-s3';
@@ -36,37 +45,33 @@ function postgres(): Promise<TestPostgres> {
   return cluster;
 }
 
-/** A fresh database and bucket for one server. */
+let bucketMade: Promise<string> | undefined;
+
+/** The bucket the servers share (see above), made if absent. */
+function sharedBucket(s3: ObjectStoreEndpoint): Promise<string> {
+  bucketMade ??= (async () => {
+    const bucket = process.env.AMIFORGE_TEST_BUCKET || 'amiforge-wire-tests';
+    const blocks = testBlockStore(s3, bucket);
+    try { await blocks.ensureBucket(); } finally { blocks.close(); }
+    return bucket;
+  })();
+  return bucketMade;
+}
+
+/** A fresh database, and the shared bucket, for one server. */
 export async function serverStores(): Promise<ServerStores> {
   const [pg, s3] = await Promise.all([postgres(), objectStore()]);
-  const [database, bucket] = await Promise.all([pg.createDatabase(), createTestBucket(undefined, s3)]);
+  const [database, bucket] = await Promise.all([pg.createDatabase(), sharedBucket(s3)]);
   return {
     args: ['--database', database, '--blocks', `s3://${bucket}/blocks`, '--s3-endpoint', s3.endpoint, '--s3-region', s3.region],
     env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
-    async release() {
-      await Promise.all([pg.dropDatabase(database), emptyAndDeleteBucket(s3, bucket)]);
-    },
+    async release() { await pg.dropDatabase(database); },
   };
 }
 
-/** The gateway's disk is shared by every test file: a stopped server's blocks are removed. */
-async function emptyAndDeleteBucket(store: ObjectStoreEndpoint, bucket: string): Promise<void> {
-  // The block store's client: it sends DeleteObjects the Content-MD5 the gateway wants.
-  const blocks = createS3BlockStore({
-    bucket, prefix: '', endpoint: store.endpoint, region: store.region,
-    credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
+function testBlockStore(s3: ObjectStoreEndpoint, bucket: string) {
+  return createS3BlockStore({
+    bucket, prefix: '', endpoint: s3.endpoint, region: s3.region,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
   });
-  const client = blocks.client;
-  try {
-    let token: string | undefined;
-    do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-      const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (keys.length) await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
-      token = page.NextContinuationToken;
-    } while (token);
-    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
-  } finally {
-    blocks.close();
-  }
 }
