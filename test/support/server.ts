@@ -88,8 +88,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Generous: a loaded 2-core machine can take many seconds; a server that never answers is
     // killed so the test file does not hang on it.
     // (Cleared once listening: a test file running longer than this must keep its server.)
-    // On PostgreSQL and S3 the catalogue's disks are uploaded to a fresh bucket first (about
-    // 90 s on the one-OSD test gateway: docs/postgres-metadata-store.md).
+    // On PostgreSQL and S3 the catalogue's disks may have to be uploaded first (about 90 s on
+    // the one-OSD test gateway: docs/postgres-metadata-store.md).
     const limitS = stores ? 300 : 60;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
