@@ -62,6 +62,11 @@ export interface LoadCatalogOptions {
   buildDir?: string;
   /** Called for each image left out, with the reason. */
   onSkipped?: (img: CatalogImage, reason: string) => void;
+  /**
+   * An object store's blocks stored within this many milliseconds are not uploaded again (a
+   * restart or reset finds them listed). Keep it well under online GC's grace period. Default 0.
+   */
+  recentBlocksMs?: number;
 }
 
 /** The base image's root disk as 512 KiB blocks, all-zero blocks left out (as EBS stores them). */
@@ -221,7 +226,7 @@ type RootContent = { index: number; data: Buffer }[] | PrebuiltBlocks;
 
 async function loadRootSnapshot(
   store: MetadataStore, blocks: BlockStore, img: CatalogImage, region: string, snapshotId: string, size: number,
-  content: () => RootContent = () => rootBlocks(img),
+  content: () => RootContent = () => rootBlocks(img), recentMs = 0,
 ): Promise<void> {
   if (await store.snapshots.get(region, snapshotId)) return;
   const record: SnapshotRecord = {
@@ -239,7 +244,7 @@ async function loadRootSnapshot(
       entries.push({ index: b.index, hash });
     }
   } else {
-    await storePrebuilt(blocks, region, root);
+    await storePrebuilt(blocks, region, root, await recentlyStored(blocks, region, recentMs));
     for (const [index, hash] of root.manifest.blocks) entries.push({ index, hash });
   }
   await blocks.sync(region, new Set(entries.map((e) => e.hash)));
@@ -253,10 +258,11 @@ async function loadRootSnapshot(
 
 /**
  * A built disk's blocks into one region: hard links where the store can adopt files (the
- * filesystem store), so seven regions cost no more than one copy; a copy through put otherwise.
+ * filesystem store), so seven regions cost no more than one copy; a copy through put otherwise,
+ * leaving out the blocks `stored` lists (one listing per region instead of a HEAD per block).
  */
-async function storePrebuilt(blocks: BlockStore, region: string, root: PrebuiltBlocks): Promise<void> {
-  const hashes = [...new Set(root.manifest.blocks.map(([, hash]) => hash))];
+async function storePrebuilt(blocks: BlockStore, region: string, root: PrebuiltBlocks, stored: Set<string>): Promise<void> {
+  const hashes = [...new Set(root.manifest.blocks.map(([, hash]) => hash))].filter((hash) => !stored.has(hash));
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < hashes.length) {
@@ -267,6 +273,20 @@ async function storePrebuilt(blocks: BlockStore, region: string, root: PrebuiltB
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+/**
+ * The blocks a store without adoptFile (an object store) already holds in `region`, stored
+ * recently enough to be left alone: within `recentMs`, well inside online GC's grace period,
+ * so none can be collected before the snapshot that references them is recorded. Older ones
+ * are put again, which refreshes their age as put always does.
+ */
+async function recentlyStored(blocks: BlockStore, region: string, recentMs: number): Promise<Set<string>> {
+  const found = new Set<string>();
+  if (blocks.adoptFile || recentMs <= 0) return found;
+  const since = Date.now() - recentMs;
+  for await (const b of blocks.list(region)) if (b.modified.getTime() >= since) found.add(b.hash);
+  return found;
 }
 
 /** Snapshot ids are per region: the catalogue's id for `region` is derived from its base id. */
@@ -336,29 +356,32 @@ export async function loadCatalog(store: MetadataStore, blocks: BlockStore, imag
         content = () => (read ??= readRootDisk(file));
       }
     }
-    for (const [region, imageId] of Object.entries(img.regions)) {
+    // Regions load side by side: on an object store each is hundreds of uploads.
+    const loaded = await Promise.all(Object.entries(img.regions).map(async ([region, imageId]) => {
       const image = toStored(img, imageId, images, region);
       try {
         for (const m of image.blockDeviceMappings ?? []) {
           if (!m.ebs?.snapshotId) continue;
           const snapshotId = regionalSnapshotId(m.ebs.snapshotId, region);
           m.ebs = { ...m.ebs, snapshotId: snapshotId };
-          await loadRootSnapshot(store, blocks, img, region, snapshotId, m.ebs.volumeSize ?? 8, content);
+          await loadRootSnapshot(store, blocks, img, region, snapshotId, m.ebs.volumeSize ?? 8, content, options.recentBlocksMs);
         }
       } catch (err) {
         // A build replaced while it was being loaded (a block file gone): the image waits for
         // the next start or reset rather than stopping the server.
         if (!img.rootDisk || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        options.onSkipped?.(img, `its built disk changed while loading (${(err as Error).message}); it is loaded at the next start or reset`);
-        break;
+        return err as Error;
       }
       const record = { region, image, launchPermissions: [{ Group: 'all' as const }] };
       if (await store.images.get(region, imageId)) await store.images.update(record);
       else if (!(await insertUnlessPresent(() => store.images.insert(record), async () => (await store.images.get(region, imageId)) !== undefined))) {
         await store.images.update(record);
       }
-      count++;
-    }
+      return undefined;
+    }));
+    const changed = loaded.find((r) => r !== undefined);
+    if (changed) options.onSkipped?.(img, `its built disk changed while loading (${changed.message}); it is loaded at the next start or reset`);
+    count += loaded.filter((r) => r === undefined).length;
   }
   return count;
 }

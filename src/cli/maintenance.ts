@@ -4,8 +4,9 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { StorageMaintenance } from '../domain/storage/storage-maintenance.ts';
-import type { MetadataStore } from '../ports/metadata-store.ts';
+import { StorageMaintenance, type FsckReport, type GcReport } from '../domain/storage/storage-maintenance.ts';
+import { BlockStoreUnavailableError } from '../ports/block-store.ts';
+import { StoreUnavailableError, type MetadataStore } from '../ports/metadata-store.ts';
 import { checkBlockStore, closeBlockStore, openStores, type Stores } from '../server/stores.ts';
 import { BLOCKS_OPTION_HELP, parseBlocksOptions, type BlocksOptions } from '../config/blocks.ts';
 import { DatabaseUrlError, parseDatabaseTarget, type DatabaseTarget } from '../config/database.ts';
@@ -77,14 +78,26 @@ export function registerMaintenanceCommands(program: Command): void {
     .addHelpText('after', '\nExit status: 0 when every referenced block is intact, 1 when any is missing or corrupt.')
     .action(async (o: StoreOptions & { dataDir: string; region?: string[]; gc?: boolean; graceMinutes: string; json?: boolean }) => {
       const { maintenance, close } = await openMaintenance(o.dataDir, o);
-      const reports = await maintenance.fsck({
-        regions: o.region,
-        onProgress: (region, done, total) => {
-          if (process.stderr.isTTY && (done % 256 === 0 || done === total)) process.stderr.write(`\r${region}: verified ${done}/${total} blocks`);
-        },
-      });
-      if (process.stderr.isTTY) process.stderr.write('\n');
-      const gc = o.gc ? await maintenance.collectGarbage({ regions: o.region, graceMs: Number(o.graceMinutes) * 60_000 }) : [];
+      let reports: FsckReport[];
+      let gc: GcReport[];
+      try {
+        reports = await maintenance.fsck({
+          regions: o.region,
+          onProgress: (region, done, total) => {
+            if (process.stderr.isTTY && (done % 256 === 0 || done === total)) process.stderr.write(`\r${region}: verified ${done}/${total} blocks`);
+          },
+        });
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        gc = o.gc ? await maintenance.collectGarbage({ regions: o.region, graceMs: Number(o.graceMinutes) * 60_000 }) : [];
+      } catch (err) {
+        await close().catch(() => {});
+        // The object store or the database went away mid-run: say so, not a stack trace.
+        if (err instanceof BlockStoreUnavailableError || err instanceof StoreUnavailableError) {
+          console.error(`\namiforge fsck: stopped before the end, run it again once the store answers: ${err.message}`);
+          process.exit(2);
+        }
+        throw err;
+      }
       await close();
       const bad = reports.some((r) => r.missing.length || r.corrupt.length);
       if (o.json) {

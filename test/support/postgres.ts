@@ -1,6 +1,6 @@
 // A throwaway PostgreSQL cluster per test file (scripts/postgres.sh: initdb into a temporary
 // directory, a free port, stopped at the end), and a fresh database in it per store under test.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ export interface TestPostgres {
   stopServer(): Promise<void>;
   startServer(): Promise<void>;
   stop(): Promise<void>;
+  /** As stop, synchronously: for a process 'exit' handler. */
+  stopSync(): void;
 }
 
 let seq = 0;
@@ -49,5 +51,6 @@ export async function startPostgres(): Promise<TestPostgres> {
     async stopServer() { await run('bash', [SCRIPT, 'pause', dir]); },
     async startServer() { await run('bash', [SCRIPT, 'resume', dir]); },
     async stop() { await run('bash', [SCRIPT, 'stop', dir]); },
+    stopSync() { execFileSync('bash', [SCRIPT, 'stop', dir], { stdio: 'ignore' }); },
   };
 }

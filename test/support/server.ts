@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { serverStores, wireStores, type ServerStores } from './wire-stores.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -57,12 +58,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     args.push('--accounts', file);
   }
   args.push(...(options.extraArgs ?? []));
+  // A server restarted on a kept data directory (crash tests) gets the stores it had.
+  // A test that chooses its own stores keeps them.
+  const ownStores = args.includes('--database') || args.includes('--blocks');
+  const stores = wireStores() === 'postgres-s3' && !ownStores ? await storesFor(dataDir) : undefined;
+  if (stores) args.push(...stores.args);
   // Test files run two at a time: each server gives its instances' public addresses from a
   // loopback block of its own, or two QEMU suites would both forward 127.100.0.1:22.
   if (!args.includes('--public-address-range')) {
     args.push('--public-address-range', `127.${101 + Math.floor(Math.random() * 150)}.${16 * Math.floor(Math.random() * 16)}.0/20`);
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...stores?.env, ...options.env } });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += d; });
@@ -84,10 +90,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Generous: a loaded 2-core machine can take many seconds; a server that never answers is
     // killed so the test file does not hang on it.
     // (Cleared once listening: a test file running longer than this must keep its server.)
+    // On PostgreSQL and S3 the catalogue's disks may have to be uploaded first (about 90 s on
+    // the one-OSD test gateway: docs/postgres-metadata-store.md).
+    const limitS = stores ? 300 : 60;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`amiforge did not start in 60 s: ${stderr}`));
-    }, 60_000).unref();
+      reject(new Error(`amiforge did not start in ${limitS} s: ${stderr}`));
+    }, limitS * 1000).unref();
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -100,11 +109,27 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     async stop() {
       child.kill('SIGTERM');
       await exited;
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        await stores?.release();
+        storesByDataDir.delete(dataDir);
+      }
     },
     async kill() {
       child.kill('SIGKILL');
       await exited;
     },
   };
+}
+
+/** The database and bucket of each data directory started here on PostgreSQL and S3. */
+const storesByDataDir = new Map<string, ServerStores>();
+
+async function storesFor(dataDir: string): Promise<ServerStores> {
+  let stores = storesByDataDir.get(dataDir);
+  if (!stores) {
+    stores = await serverStores();
+    storesByDataDir.set(dataDir, stores);
+  }
+  return stores;
 }
