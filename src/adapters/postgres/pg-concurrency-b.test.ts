@@ -1,15 +1,15 @@
 // Rules of the snapshot, volume, KMS, instance, network and Image Builder repositories that
 // SQLite kept with one writer, shown to hold with two amiforge nodes (two stores, two connection
 // pools) writing one PostgreSQL database at the same moment.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
+import { twoNodesOnOneDatabase } from '../../../test/support/pg-two-nodes.ts';
 import type { ImageRecord } from '../../ports/metadata-store.ts';
 import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import type { KeyRecord } from '../../ports/key-repository.ts';
 import type { DefaultNetwork, SecurityGroupRecord } from '../../ports/network-repository.ts';
-import { PgMetadataStore } from './pg-store.ts';
+import type { PgMetadataStore } from './pg-store.ts';
 
 const A = '111111111111';
 const R = 'us-east-1';
@@ -17,17 +17,8 @@ const R = 'us-east-1';
 const ROUNDS = 20;
 const EPOCH = new Date(0).toISOString();
 
-let pg: TestPostgres;
 let nodes: [PgMetadataStore, PgMetadataStore];
-before(async () => {
-  pg = await startPostgres();
-  const url = await pg.createDatabase();
-  nodes = [await PgMetadataStore.open(url), await PgMetadataStore.open(url)];
-});
-after(async () => {
-  await Promise.all((nodes ?? []).map((n) => n.close()));
-  await pg?.stop();
-});
+twoNodesOnOneDatabase((n) => { nodes = n; });
 
 let seq = 0;
 const hex = () => (++seq).toString(16).padStart(17, '0');

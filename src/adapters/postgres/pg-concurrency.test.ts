@@ -2,13 +2,13 @@
 // connection pools) writing one PostgreSQL database at the same moment: AMI names and client
 // tokens stay unique, an image is never left on a snapshot moved to the Recycle Bin, the 50-tag
 // limit holds across nodes, and a Recycle Bin move or restore happens once.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
+import { twoNodesOnOneDatabase } from '../../../test/support/pg-two-nodes.ts';
 import type { ImageRecord } from '../../ports/metadata-store.ts';
 import type { BinnedImage, BinnedSnapshot } from '../../ports/recycle-bin-repository.ts';
 import type { SnapshotRecord } from '../../ports/snapshot-repository.ts';
-import { PgMetadataStore } from './pg-store.ts';
+import type { PgMetadataStore } from './pg-store.ts';
 
 const A = '111111111111';
 const R = 'us-east-1';
@@ -16,17 +16,8 @@ const R = 'us-east-1';
 const ROUNDS = 20;
 const EPOCH = new Date(0).toISOString();
 
-let pg: TestPostgres;
 let nodes: [PgMetadataStore, PgMetadataStore];
-before(async () => {
-  pg = await startPostgres();
-  const url = await pg.createDatabase();
-  nodes = [await PgMetadataStore.open(url), await PgMetadataStore.open(url)];
-});
-after(async () => {
-  await Promise.all((nodes ?? []).map((n) => n.close()));
-  await pg?.stop();
-});
+twoNodesOnOneDatabase((n) => { nodes = n; });
 
 let seq = 0;
 const hex = () => (++seq).toString(16).padStart(17, '0');
