@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startServer } from '../support/server.ts';
 
-const FILES = ['tags-sdk'];
+const FILES = ['tags-sdk', 'images-sdk', 'ebs-direct-sdk'];
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
