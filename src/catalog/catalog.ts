@@ -62,11 +62,6 @@ export interface LoadCatalogOptions {
   buildDir?: string;
   /** Called for each image left out, with the reason. */
   onSkipped?: (img: CatalogImage, reason: string) => void;
-  /**
-   * An object store's blocks stored within this many milliseconds are not uploaded again (a
-   * restart or reset finds them listed). Keep it well under online GC's grace period. Default 0.
-   */
-  recentBlocksMs?: number;
 }
 
 /** The base image's root disk as 512 KiB blocks, all-zero blocks left out (as EBS stores them). */
@@ -226,7 +221,7 @@ type RootContent = { index: number; data: Buffer }[] | PrebuiltBlocks;
 
 async function loadRootSnapshot(
   store: MetadataStore, blocks: BlockStore, img: CatalogImage, region: string, snapshotId: string, size: number,
-  content: () => RootContent = () => rootBlocks(img), recentMs = 0,
+  content: () => RootContent = () => rootBlocks(img),
 ): Promise<void> {
   if (await store.snapshots.get(region, snapshotId)) return;
   const record: SnapshotRecord = {
@@ -244,7 +239,7 @@ async function loadRootSnapshot(
       entries.push({ index: b.index, hash });
     }
   } else {
-    await storePrebuilt(blocks, region, root, await recentlyStored(blocks, region, recentMs));
+    await storePrebuilt(blocks, region, root);
     for (const [index, hash] of root.manifest.blocks) entries.push({ index, hash });
   }
   await blocks.sync(region, new Set(entries.map((e) => e.hash)));
@@ -258,11 +253,12 @@ async function loadRootSnapshot(
 
 /**
  * A built disk's blocks into one region: hard links where the store can adopt files (the
- * filesystem store), so seven regions cost no more than one copy; a copy through put otherwise,
- * leaving out the blocks `stored` lists (one listing per region instead of a HEAD per block).
+ * filesystem store), so seven regions cost no more than one copy; a copy through put otherwise.
+ * A block the store already holds costs what its put of a known block costs (the object store:
+ * one HEAD), so a reset after a load uploads nothing again.
  */
-async function storePrebuilt(blocks: BlockStore, region: string, root: PrebuiltBlocks, stored: Set<string>): Promise<void> {
-  const hashes = [...new Set(root.manifest.blocks.map(([, hash]) => hash))].filter((hash) => !stored.has(hash));
+async function storePrebuilt(blocks: BlockStore, region: string, root: PrebuiltBlocks): Promise<void> {
+  const hashes = [...new Set(root.manifest.blocks.map(([, hash]) => hash))];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < hashes.length) {
@@ -273,20 +269,6 @@ async function storePrebuilt(blocks: BlockStore, region: string, root: PrebuiltB
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-}
-
-/**
- * The blocks a store without adoptFile (an object store) already holds in `region`, stored
- * recently enough to be left alone: within `recentMs`, well inside online GC's grace period,
- * so none can be collected before the snapshot that references them is recorded. Older ones
- * are put again, which refreshes their age as put always does.
- */
-async function recentlyStored(blocks: BlockStore, region: string, recentMs: number): Promise<Set<string>> {
-  const found = new Set<string>();
-  if (blocks.adoptFile || recentMs <= 0) return found;
-  const since = Date.now() - recentMs;
-  for await (const b of blocks.list(region)) if (b.modified.getTime() >= since) found.add(b.hash);
-  return found;
 }
 
 /** Snapshot ids are per region: the catalogue's id for `region` is derived from its base id. */
@@ -364,7 +346,7 @@ export async function loadCatalog(store: MetadataStore, blocks: BlockStore, imag
           if (!m.ebs?.snapshotId) continue;
           const snapshotId = regionalSnapshotId(m.ebs.snapshotId, region);
           m.ebs = { ...m.ebs, snapshotId: snapshotId };
-          await loadRootSnapshot(store, blocks, img, region, snapshotId, m.ebs.volumeSize ?? 8, content, options.recentBlocksMs);
+          await loadRootSnapshot(store, blocks, img, region, snapshotId, m.ebs.volumeSize ?? 8, content);
         }
       } catch (err) {
         // A build replaced while it was being loaded (a block file gone): the image waits for

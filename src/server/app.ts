@@ -165,8 +165,6 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     baseImageDir: config.baseImageDir,
     buildDir: config.buildDir,
     onSkipped: (img: CatalogImage, reason: string) => log.info({ image: img.name }, `catalogue image left out: ${reason}`),
-    // A third of the grace: a load never takes minutes, so no listed block can age past it first.
-    recentBlocksMs: GC_GRACE_MS / 3,
   };
   await loadCatalog(store, blocks, catalog, catalogOptions);
   await copier.resumeAll();
