@@ -5,6 +5,26 @@
 
 export const BLOCK_SIZE = 512 * 1024;
 
+/**
+ * Names every adapter accepts. A domain is region-like (lower-case letters, digits, inner
+ * hyphens: never a separator or a dot, so it is safe as a directory or key prefix); a hash is
+ * 64 lower-case hex digits. Anything else is a caller's bug, refused before any I/O.
+ */
+export const BLOCK_DOMAIN_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const BLOCK_HASH_RE = /^[0-9a-f]{64}$/;
+
+export function checkBlockDomain(domain: string): void {
+  if (typeof domain !== 'string' || !BLOCK_DOMAIN_RE.test(domain)) {
+    throw new Error(`invalid block store domain ${JSON.stringify(domain)}`);
+  }
+}
+
+export function checkBlockHash(hash: string): void {
+  if (typeof hash !== 'string' || !BLOCK_HASH_RE.test(hash)) {
+    throw new Error(`invalid block hash ${JSON.stringify(hash)} (expected 64 lower-case hex digits)`);
+  }
+}
+
 /** A block's stored bytes no longer hash to its address: never return them. */
 export class BlockCorruptError extends Error {
   readonly domain: string;

@@ -26,32 +26,18 @@ import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   BlockCorruptError, BlockHashMismatchError, BlockMissingError, type BlockStore, type StoredBlockInfo,
+  BLOCK_HASH_RE, checkBlockDomain, checkBlockHash,
 } from '../../ports/block-store.ts';
 
 /** Temp files start with this; never a valid block name (blocks are 64 hex digits). */
 export const TEMP_PREFIX = '.tmp-';
 
-/** Region-like names only: lower-case letters, digits, inner hyphens. No dots, no separators. */
-const DOMAIN_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const HASH_RE = /^[0-9a-f]{64}$/;
 const FANOUT_RE = /^[0-9a-f]{2}$/;
 const FANOUT = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 /** Stats / fsyncs in flight at once (libuv's pool has 4 threads by default; a few more keeps it fed). */
 const IO_CONCURRENCY = 16;
 /** A re-put block's mtime is refreshed only if older than this (GC grace periods are far longer). */
 const MTIME_REFRESH_MS = 60_000;
-
-function checkDomain(domain: string): void {
-  if (typeof domain !== 'string' || !DOMAIN_RE.test(domain)) {
-    throw new Error(`invalid block store domain ${JSON.stringify(domain)}`);
-  }
-}
-
-function checkHash(hash: string): void {
-  if (typeof hash !== 'string' || !HASH_RE.test(hash)) {
-    throw new Error(`invalid block hash ${JSON.stringify(hash)} (expected 64 lower-case hex digits)`);
-  }
-}
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -118,7 +104,7 @@ export class FsBlockStore implements BlockStore {
   }
 
   private domainDir(domain: string): string {
-    checkDomain(domain);
+    checkBlockDomain(domain);
     const dir = join(this.root, domain);
     // Belt and braces: whatever the name rule becomes, never address anything but a child of root
     // (destroyDomain is an rm -rf).
@@ -129,7 +115,7 @@ export class FsBlockStore implements BlockStore {
   }
 
   private blockPath(domain: string, hash: string): string {
-    checkHash(hash);
+    checkBlockHash(hash);
     return join(this.domainDir(domain), hash.slice(0, 2), hash);
   }
 
@@ -324,7 +310,7 @@ export class FsBlockStore implements BlockStore {
     const dir = this.domainDir(domain);
     for (const hh of await readdirOrEmpty(dir)) {
       if (!FANOUT_RE.test(hh)) continue;
-      const names = (await readdirOrEmpty(join(dir, hh))).filter((n) => HASH_RE.test(n) && n.startsWith(hh));
+      const names = (await readdirOrEmpty(join(dir, hh))).filter((n) => BLOCK_HASH_RE.test(n) && n.startsWith(hh));
       for (let i = 0; i < names.length; i += IO_CONCURRENCY) {
         const batch = names.slice(i, i + IO_CONCURRENCY);
         const stats = await Promise.all(batch.map((n) => statOrUndefined(join(dir, hh, n))));

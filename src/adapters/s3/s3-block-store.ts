@@ -29,11 +29,9 @@ import {
 import {
   BlockCorruptError, BlockHashMismatchError, BlockMissingError, BlockStoreUnavailableError, type BlockStore,
   type StoredBlockInfo,
+  BLOCK_HASH_RE, checkBlockDomain, checkBlockHash,
 } from '../../ports/block-store.ts';
 
-/** Region-like names only, as in the filesystem adapter: never a separator or a dot. */
-const DOMAIN_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const HASH_RE = /^[0-9a-f]{64}$/;
 /** A re-put block older than this is written again so its LastModified is fresh (see above). */
 const REFRESH_AFTER_MS = 60_000;
 /** DeleteObjects takes at most 1000 keys per request. */
@@ -110,18 +108,6 @@ async function collectHashed(body: AsyncIterable<Uint8Array>, length: number | u
   return { bytes: at === length ? out : out.subarray(0, Math.min(at, length)), digest: hasher.digest('hex') };
 }
 
-function checkDomain(domain: string): void {
-  if (typeof domain !== 'string' || !DOMAIN_RE.test(domain)) {
-    throw new Error(`invalid block store domain ${JSON.stringify(domain)}`);
-  }
-}
-
-function checkHash(hash: string): void {
-  if (typeof hash !== 'string' || !HASH_RE.test(hash)) {
-    throw new Error(`invalid block hash ${JSON.stringify(hash)} (expected 64 lower-case hex digits)`);
-  }
-}
-
 const statusOf = (err: unknown): number | undefined =>
   (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 const codeOf = (err: unknown): string | undefined => (err as { name?: string; Code?: string })?.Code ?? (err as Error)?.name;
@@ -194,12 +180,12 @@ export class S3BlockStore implements BlockStore {
   }
 
   private domainPrefix(domain: string): string {
-    checkDomain(domain);
+    checkBlockDomain(domain);
     return this.prefix ? `${this.prefix}/${domain}/` : `${domain}/`;
   }
 
   private key(domain: string, hash: string): string {
-    checkHash(hash);
+    checkBlockHash(hash);
     return `${this.domainPrefix(domain)}${hash.slice(0, 2)}/${hash}`;
   }
 
@@ -359,14 +345,14 @@ export class S3BlockStore implements BlockStore {
       // Only <hh>/<hash> under the domain: anything else someone put in the bucket is not a block.
       const rest = o.Key?.slice(prefix.length) ?? '';
       const hash = rest.slice(3);
-      if (!HASH_RE.test(hash) || rest !== `${hash.slice(0, 2)}/${hash}`) continue;
+      if (!BLOCK_HASH_RE.test(hash) || rest !== `${hash.slice(0, 2)}/${hash}`) continue;
       yield { hash, size: o.Size ?? 0, modified: o.LastModified ?? new Date(0) };
     }
   }
 
   /** No temp objects exist (PUTs are atomic, no multipart uploads are started): nothing to clean. */
   async cleanTemp(domain: string, _olderThan: Date): Promise<number> {
-    checkDomain(domain);
+    checkBlockDomain(domain);
     return 0;
   }
 
