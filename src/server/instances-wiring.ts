@@ -100,6 +100,8 @@ export function createInstanceServices(d: InstanceWiringDeps) {
   const lifecycle = new InstanceLifecycle({
     store: d.store, clock: d.clock, hypervisor, volumes: instanceVolumes, stopTimeoutMs: STOP_TIMEOUT_MS, onError,
     unlockVolume: (caller, v) => d.volumeData.unlock(caller, v), network, ownership: d.ownership,
+    // A simulated guest with no boot time: answer once the change is done (docs/instances.md).
+    settleBeforeAnswer: hypervisor.name === 'sim' && d.config.hypervisor.bootMs === 0,
   });
   const services = {
     instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle, network, ownership: d.ownership }),

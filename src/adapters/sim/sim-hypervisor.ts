@@ -18,7 +18,10 @@ import { bootLine, CLOUD_INIT_VERSION, cloudInitDate, firmwareFinds, kernelLines
 import { isSimScript, parseSimScript, runSimScript, SimScriptError, type ScriptOutcome } from './sim-user-data.ts';
 
 export interface SimHypervisorOptions {
-  /** Time from start to `running` (EC2's pending). Default 300 ms. */
+  /**
+   * Time from start to `running` (EC2's pending). Default 300 ms. With 0, start() returns once
+   * the guest has reported `running` (or failed to boot), so its instance is running at the next call.
+   */
   bootMs?: number;
   /** Time a graceful shutdown takes once the guest is idle. Default 100 ms. */
   shutdownMs?: number;
@@ -41,6 +44,9 @@ class SimGuest {
   private resolveExit!: () => void;
   readonly exited = new Promise<void>((r) => { this.resolveExit = r; });
   done = false;
+  private resolveBooted!: () => void;
+  /** Settles when the guest reports `running`, or its boot ends without doing so. */
+  readonly booted = new Promise<void>((r) => { this.resolveBooted = r; });
 
   constructor(opts: StartGuestOptions, disks?: Map<string, GuestDisk>) {
     this.opts = opts;
@@ -68,6 +74,10 @@ class SimGuest {
       this.kill.signal.addEventListener('abort', onKill);
       if (wakeOnStop) this.stop.signal.addEventListener('abort', onStop);
     });
+  }
+
+  markBooted(): void {
+    this.resolveBooted();
   }
 
   markExited(): void {
@@ -102,7 +112,9 @@ export class SimHypervisor implements Hypervisor {
       throw new Error(`the root device ${opts.rootDevice} is not among the guest's disks`);
     }
     if (opts.forwards) this.forwards.set(opts.instanceId, opts.forwards);
-    this.launch(new SimGuest(opts));
+    const guest = new SimGuest(opts);
+    this.launch(guest);
+    if (this.bootMs === 0) await guest.booted;
   }
 
   async setForwards(instanceId: string, forwards: GuestForwards): Promise<ForwardsResult> {
@@ -125,6 +137,7 @@ export class SimHypervisor implements Hypervisor {
   private launch(guest: SimGuest): void {
     this.running.set(guest.opts.instanceId, guest);
     guest.work = this.boot(guest);
+    void guest.work.finally(() => guest.markBooted()).catch(() => {});
     guest.work.then((outcome) => {
       if (outcome === 'poweroff') {
         this.consoleOf(guest.opts.instanceId).append(`${uptime(guest.up)} reboot: Power down`);
@@ -162,6 +175,7 @@ export class SimHypervisor implements Hypervisor {
       print('No bootable device.');
       this.emit({ kind: 'running', instanceId: g.opts.instanceId });
       this.emit({ kind: 'unreachable', instanceId: g.opts.instanceId, detail: 'No bootable device.' });
+      g.markBooted();
       return 'finished';
     }
     for (const line of kernelLines(g.opts.machine, g.opts.rootDevice, root, head)) print(line);
@@ -170,6 +184,7 @@ export class SimHypervisor implements Hypervisor {
     print(key ? `ci-info: authorized key for ec2-user: ${key.split(' ').slice(0, 1).join('')} (${key.split(' ')[2] ?? 'no comment'})`
       : 'ci-info: no authorized SSH keys fingerprints found for user ec2-user.');
     this.emit({ kind: 'running', instanceId: g.opts.instanceId });
+    g.markBooted();
     let outcome: Outcome = 'finished';
     if (g.opts.firstBoot && g.opts.userData?.length) outcome = await this.runUserData(g, print);
     if (outcome !== 'interrupted') {

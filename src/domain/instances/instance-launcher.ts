@@ -150,7 +150,7 @@ export class InstanceLauncher {
       launched.image.lastLaunchedTime = now.toISOString();
       await this.deps.store.images.update(launched);
     }
-    for (const r of records) this.deps.lifecycle.boot(r);
+    await Promise.all(records.map((r) => this.deps.lifecycle.boot(r)));
     return this.reservation(caller, records);
   }
 

@@ -59,6 +59,13 @@ export interface LifecycleDeps {
    * directly. Absent: a single node, every instance its own.
    */
   ownership?: InstanceOwnership;
+  /**
+   * Answer RunInstances, StartInstances, StopInstances and TerminateInstances only once the
+   * change they begin has run its course (the answer still shows the first step, `pending`,
+   * `stopping`, `shutting-down`, as EC2's does): the simulator with no boot time, so test suites
+   * written for moto and LocalStack find the next state at their next call.
+   */
+  settleBeforeAnswer?: boolean;
 }
 
 export class InstanceLifecycle {
@@ -93,10 +100,13 @@ export class InstanceLifecycle {
 
   // ---- booting -------------------------------------------------------------------------------
 
-  /** Boots a pending instance's guest in the background (RunInstances, StartInstances, start-up). */
-  boot(r: InstanceRecord): void {
+  /**
+   * Boots a pending instance's guest in the background (RunInstances, StartInstances, start-up).
+   * Resolves at once, or with settleBeforeAnswer once the guest's boot has been recorded.
+   */
+  async boot(r: InstanceRecord): Promise<void> {
     this.regions.set(r.instanceId, r.region);
-    this.work.start(`boot ${r.instanceId}`, () => this.queue.run(r.instanceId, async () => {
+    const booting = this.work.start(`boot ${r.instanceId}`, () => this.queue.run(r.instanceId, async () => {
       const current = await this.deps.store.instances.get(r.region, r.instanceId);
       if (current?.state !== 'pending') return;
       // This node's hypervisor runs the guest from now on (a start on another node moves it here).
@@ -114,6 +124,16 @@ export class InstanceLifecycle {
         await this.bootFailed(current, isServiceError(err) ? err.message : 'Internal error on launch');
       }
     }));
+    if (this.deps.settleBeforeAnswer) await this.settled(r.instanceId, booting);
+  }
+
+  /**
+   * Waits for `job`, then for what the guest reported meanwhile (its `running` event): those
+   * handlers were queued for the instance while the job held its queue, so they run before this.
+   */
+  private async settled(instanceId: string, job: Promise<void>): Promise<void> {
+    await job;
+    await this.queue.run(instanceId, async () => {});
   }
 
   /** Starts the guest on the instance's volumes; `fresh` makes new, empty instance-store volumes. */
@@ -236,6 +256,7 @@ export class InstanceLifecycle {
       if (r.state === 'stopped' && !(await this.hasRoot(r))) throw noRoot(r);
     }
     const out: InstanceStateChange[] = [];
+    const changes: Promise<void>[] = [];
     for (const found of records) {
       out.push(await this.queue.run(found.instanceId, async () => {
         const r = (await this.deps.store.instances.get(found.region, found.instanceId))!;
@@ -243,10 +264,11 @@ export class InstanceLifecycle {
         transition(r, 'pending', this.now(), undefined, '');
         r.launchTime = this.now().toISOString();
         await this.deps.store.instances.update(r);
-        this.boot(r);
+        changes.push(this.boot(r));
         return stateChange(r.instanceId, 'stopped', 'pending');
       }));
     }
+    await Promise.all(changes);
     return out;
   }
 
@@ -264,18 +286,20 @@ export class InstanceLifecycle {
       }
     }
     const out: InstanceStateChange[] = [];
+    const changes: Promise<void>[] = [];
     for (const found of records) {
       out.push(await this.queue.run(found.instanceId, async () => {
         const r = (await this.deps.store.instances.get(found.region, found.instanceId))!;
         if (await this.ownerGone(r)) return this.stopOrphan(r);
-        if (r.state === 'stopping' && force) this.work.start(`stop ${r.instanceId}`, () => this.finishStop(r, true));
+        if (r.state === 'stopping' && force) changes.push(this.work.start(`stop ${r.instanceId}`, () => this.finishStop(r, true)));
         if (r.state !== 'running') return stateChange(r.instanceId, r.state, r.state);
         transition(r, 'stopping', this.now(), STATE_REASONS.userShutdown, userInitiated(this.now()));
         await this.deps.store.instances.update(r);
-        this.work.start(`stop ${r.instanceId}`, () => this.finishStop(r, force));
+        changes.push(this.work.start(`stop ${r.instanceId}`, () => this.finishStop(r, force)));
         return stateChange(r.instanceId, 'running', 'stopping');
       }));
     }
+    if (this.deps.settleBeforeAnswer) await Promise.all(changes);
     return out;
   }
 
@@ -328,6 +352,7 @@ export class InstanceLifecycle {
       }
     }
     const out: InstanceStateChange[] = [];
+    const changes: Promise<void>[] = [];
     for (const found of records) {
       out.push(await this.queue.run(found.instanceId, async () => {
         const r = (await this.deps.store.instances.get(found.region, found.instanceId))!;
@@ -338,10 +363,11 @@ export class InstanceLifecycle {
         transition(r, 'shutting-down', this.now(), STATE_REASONS.userShutdown, userInitiated(this.now()));
         await this.deps.store.instances.update(r);
         // A gone node's guest is gone with it: the termination is finished here, with no guest to end.
-        this.work.start(`terminate ${r.instanceId}`, () => this.finishTerminate(r, !orphan));
+        changes.push(this.work.start(`terminate ${r.instanceId}`, () => this.finishTerminate(r, !orphan)));
         return stateChange(r.instanceId, previous, 'shutting-down');
       }));
     }
+    if (this.deps.settleBeforeAnswer) await Promise.all(changes);
     return out;
   }
 
@@ -406,7 +432,7 @@ export class InstanceLifecycle {
       else {
         transition(r, 'pending', this.now(), undefined);
         await this.deps.store.instances.update(r);
-        this.boot(r);
+        void this.boot(r);
       }
     }
     return records.length;

@@ -27,10 +27,12 @@ export class BackgroundWork {
     this.onError = onError;
   }
 
-  start(what: string, fn: () => Promise<void>): void {
+  /** Starts `fn`; the promise returned settles when it ends (never rejects: errors go to onError). */
+  start(what: string, fn: () => Promise<void>): Promise<void> {
     const job = fn().catch((err) => this.onError(what, err));
     this.running.add(job);
     void job.finally(() => this.running.delete(job));
+    return job;
   }
 
   async idle(): Promise<void> {
