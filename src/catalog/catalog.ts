@@ -8,9 +8,8 @@ import { BLOCK_SIZE, type BlockStore } from '../ports/block-store.ts';
 import type { SnapshotRecord } from '../ports/snapshot-repository.ts';
 import type { BlockDeviceMapping } from '../protocol/ec2/types.generated.ts';
 import type { MetadataStore, StoredImage } from '../ports/metadata-store.ts';
-import { findRegion } from '../domain/regions.ts';
-import { isResourceId } from '../domain/resource-ids.ts';
 import { blockDevicesFromWire } from '../domain/images/image-wire.ts';
+import { CatalogFileError, validateCatalog } from './catalog-validation.ts';
 
 export interface CatalogImage {
   /** region name -> the image's id there (ami-, aki- or ari-: ids differ per region, as in AWS). */
@@ -101,38 +100,19 @@ function readManifest(dir: string): PrebuiltBlocks {
   return { dir: join(dir, 'blocks'), manifest };
 }
 
+/**
+ * The catalogue file's images, every field and the rules between entries checked first
+ * (catalog-validation.ts): a CatalogFileError names the file, the entry and the field.
+ */
 export function readCatalog(file: string): CatalogImage[] {
-  let parsed: { images?: CatalogImage[] };
+  let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file}: cannot read the catalogue as JSON (${(err as Error).message})`);
+    throw new CatalogFileError(`${file}: cannot read the catalogue as JSON (${(err as Error).message})`);
   }
-  const images = parsed.images ?? [];
-  for (const img of images) {
-    const type = img.imageType ?? 'machine';
-    if (!(type in ID_PREFIX)) throw new Error(`${file}: image ${img.name}: imageType must be machine, kernel or ramdisk`);
-    for (const [region, id] of Object.entries(img.regions)) {
-      if (!findRegion(region)) throw new Error(`${file}: image ${img.name}: unknown region ${region}`);
-      if (!isResourceId(ID_PREFIX[type], id)) throw new Error(`${file}: image ${img.name}: malformed id ${id} (expecting ${ID_PREFIX[type]}-...)`);
-    }
-    if (!/^\d{12}$/.test(img.ownerId)) throw new Error(`${file}: image ${img.name}: owner must be a 12-digit account`);
-    if (type === 'machine' && !img.rootDeviceName) throw new Error(`${file}: image ${img.name}: a machine image needs rootDeviceName`);
-    if (type !== 'machine' && !img.file) throw new Error(`${file}: image ${img.name}: a ${type} image needs the file it stands for`);
-    for (const role of ['kernel', 'ramdisk'] as const) {
-      const name = img[role];
-      if (name === undefined) continue;
-      const target = images.find((x) => x.name === name && x.imageType === role);
-      if (!target) throw new Error(`${file}: image ${img.name}: ${role} ${name} is not a ${role} image of the catalogue`);
-      const missing = Object.keys(img.regions).filter((r) => !target.regions[r]);
-      if (missing.length) throw new Error(`${file}: image ${img.name}: ${role} ${name} has no id in ${missing.join(', ')}`);
-      if (img.virtualizationType !== 'paravirtual') throw new Error(`${file}: image ${img.name}: only a paravirtual image names a ${role}`);
-    }
-  }
-  return images;
+  return validateCatalog(file, parsed);
 }
-
-const ID_PREFIX = { machine: 'ami', kernel: 'aki', ramdisk: 'ari' } as const;
 
 /**
  * The files kernel and ramdisk images stand for, by image id (every region's), as the QEMU
