@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../server/ops.ts';
 import { imageCommand } from './image.ts';
 import { serveCommand } from './serve.ts';
+import { LOG_FORMATS } from '../server/logger.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { registerMaintenanceCommands } from './maintenance.ts';
 import { copySchedulesCommand } from './copy-schedules.ts';
@@ -31,6 +32,7 @@ program.command('serve')
   .option('--catalog <file>', 'public image catalogue (JSON); defaults to the shipped catalog/default.json')
   .option('--enable-reset', 'allow POST /_amiforge/reset to empty the store (for test suites)', false)
   .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+  .addOption(new Option('--log-format <format>', 'readable lines on a terminal and JSON lines otherwise (auto), or always one of them').choices([...LOG_FORMATS]).default('auto'))
   .option('--instance-limit <n>', 'instances (not terminated) an account may have per region', '1000')
   .addOption(new Option('--hypervisor <driver>', 'what runs instances: sim boots no guest but reads and writes the real volumes; qemu boots real guests (needs scripts/install-qemu.sh and scripts/build-base-image.sh)').choices(['sim', 'qemu']).default('sim'))
   .option('--sim-boot-ms <ms>', 'how long a simulated guest takes to boot (pending to running)', '300')

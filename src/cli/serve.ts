@@ -2,10 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, parseServeOptions, type ServeOptions } from '../config/config.ts';
 import { createApp } from '../server/app.ts';
 import { createHttpServer } from '../server/http-server.ts';
-import { createLogger } from '../server/logger.ts';
+import { createLogger, type LogFormat } from '../server/logger.ts';
 import { VERSION } from '../server/ops.ts';
 
-export async function serveCommand(options: ServeOptions): Promise<void> {
+export async function serveCommand(options: ServeOptions & { logFormat?: LogFormat }): Promise<void> {
   let config;
   try {
     config = parseServeOptions(options);
@@ -16,7 +16,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, options.logFormat ?? 'auto');
   let app;
   try {
     app = await createApp(config, log);

@@ -37,6 +37,8 @@ interface Outcome {
   service?: string;
   action?: string;
   errorCode?: string;
+  /** The error's message as the client gets it (logged beside its code). */
+  errorMessage?: string;
   /** The node that served the request, when it was forwarded there. */
   forwardedTo?: string;
 }
@@ -195,12 +197,12 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
     if (service === 'kms') {
       const r = serializeAwsJsonError(e, requestId);
-      Object.assign(outcome, { status: r.status, body: r.body, contentType: r.headers['content-type'], headers: r.headers, errorCode: e.code });
+      Object.assign(outcome, { status: r.status, body: r.body, contentType: r.headers['content-type'], headers: r.headers, errorCode: e.code, errorMessage: e.message });
     } else if (service === 'ebs' || service === 'rbin' || service === 'imagebuilder' || service === AMIFORGE_SERVICE) {
       const r = serializeJsonError(e, requestId);
-      Object.assign(outcome, { status: r.status, body: r.body, contentType: 'application/json', headers: r.headers, errorCode: e.code });
+      Object.assign(outcome, { status: r.status, body: r.body, contentType: 'application/json', headers: r.headers, errorCode: e.code, errorMessage: e.message });
     } else {
-      Object.assign(outcome, { status: e.status, body: serializeError(e, requestId), errorCode: e.code });
+      Object.assign(outcome, { status: e.status, body: serializeError(e, requestId), errorCode: e.code, errorMessage: e.message });
     }
   }
   return outcome;
@@ -215,7 +217,7 @@ export function createHttpServer(app: App, log: Logger): Server {
       outcome = await serve(app, req, requestId);
     } catch (err) {
       const e = err instanceof ServiceError ? err : internalErrorFor('ec2', err);
-      outcome = { status: e.status, body: serializeError(e, requestId), contentType: 'text/xml;charset=UTF-8', errorCode: e.code };
+      outcome = { status: e.status, body: serializeError(e, requestId), contentType: 'text/xml;charset=UTF-8', errorCode: e.code, errorMessage: e.message };
       if (!(err instanceof ServiceError)) (outcome as { cause?: unknown }).cause = err;
     }
     // Encoded once: measuring a megabyte answer's UTF-8 length and then encoding it for the
@@ -235,7 +237,7 @@ export function createHttpServer(app: App, log: Logger): Server {
     const cause = (outcome as { cause?: Error }).cause;
     const entry = {
       requestId, account: outcome.account, user: outcome.user, region: outcome.region, service: outcome.service,
-      action: outcome.action, status: outcome.status, errorCode: outcome.errorCode, forwardedTo: outcome.forwardedTo,
+      action: outcome.action, status: outcome.status, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, forwardedTo: outcome.forwardedTo,
       latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
     };
     if (cause) log.error({ ...entry, err: cause }, 'request failed');
