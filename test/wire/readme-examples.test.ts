@@ -4,7 +4,9 @@
 // fails the test. The runnable blocks run in order with bash, as a reader would in one shell:
 // each sees the variables the earlier ones exported, against a fresh dev-mode server whose
 // endpoint replaces the README's http://127.0.0.1:4566. Nothing of this machine's AWS set-up is
-// passed on (no AWS_* variables, an empty HOME), so a missing region or key shows.
+// passed on (no AWS_* variables, an empty HOME), so a missing region or key shows. Each must exit
+// 0, and print what a `# shows: TEXT` comment in it promises. (The Image Builder example starts
+// from the catalogue's Debian 12, which npm test's setup builds: scripts/build-debian-image.sh.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -84,6 +86,10 @@ describe('the runnable README examples, in order, in one shell', () => {
         });
       });
       assert.equal(r.code, 0, `README.md:${block.line} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+      // A comment `# shows: TEXT` promises TEXT in the output.
+      for (const [, promised] of block.text.matchAll(/# shows: (.+)$/gm)) {
+        assert.ok(r.stdout.includes(promised.trim()), `README.md:${block.line} promises "${promised.trim()}", got: ${r.stdout}`);
+      }
     });
   }
 });
