@@ -64,6 +64,18 @@ describe('SimHypervisor', () => {
     await hv.close();
   });
 
+  test('with no boot time, start() returns once the guest has reported running', async () => {
+    const hv = new SimHypervisor({ bootMs: 0 });
+    const seen: string[] = [];
+    hv.onEvent((e) => seen.push(e.kind));
+    await hv.start({
+      instanceId: 'i-0123456789abcdef1', rootDevice: '/dev/xvda', disks: [memoryDisk('/dev/xvda', 1024 ** 3, catalogueHead)], instanceStore: [], firstBoot: true,
+      machine: { instanceType: 't3.micro', vcpus: 2, memoryMiB: 1024, architecture: 'x86_64' }, metadata: {},
+    });
+    assert.deepEqual(seen, ['running']);
+    await hv.close();
+  });
+
   test('an empty root volume still boots, and says so', async () => {
     const hv = new SimHypervisor({ bootMs: 1 });
     const { instanceId } = await start(hv, undefined, Buffer.alloc(0));
