@@ -269,6 +269,7 @@ export function toWireVolume(v: VolumeRecord, tags: { Key?: string; Value?: stri
     Size: v.size,
     SnapshotId: v.snapshotId ?? '',
     AvailabilityZone: v.availabilityZone,
+    AvailabilityZoneId: zonesOf(findRegion(v.region)!).find((z) => z.name === v.availabilityZone)?.id,
     State: v.state,
     CreateTime: new Date(v.createTime),
     Attachments: v.attachments.filter((a) => a.state !== 'detached').map((a) => ({
