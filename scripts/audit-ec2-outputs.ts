@@ -88,6 +88,7 @@ async function seed(call: Call): Promise<void> {
   const gp3 = await call('CreateVolume', { AvailabilityZone: 'us-east-1a', Size: 1, VolumeType: 'gp3', TagSpecifications: tags('volume') });
   const io2 = await call('CreateVolume', { AvailabilityZone: 'us-east-1a', Size: 10, VolumeType: 'io2', Iops: 1000, MultiAttachEnabled: true });
   await call('ModifyVolume', { VolumeId: io2.VolumeId, Iops: 2000 });
+  await call('ModifyVolume', { VolumeId: gp3.VolumeId, Throughput: 200 });
   const snap = await call('CreateSnapshot', { VolumeId: gp3.VolumeId, Description: 'audit', TagSpecifications: tags('snapshot') });
   const completed = async (id: unknown) => until(async () => ((await call('DescribeSnapshots', { SnapshotIds: [id] })).Snapshots as Output[])?.[0]?.State === 'completed');
   await completed(snap.SnapshotId);
