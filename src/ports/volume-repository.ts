@@ -25,6 +25,10 @@ export interface VolumeModificationRecord {
   targetVolumeType: string;
   originalIops?: number;
   targetIops?: number;
+  originalThroughput?: number;
+  targetThroughput?: number;
+  originalMultiAttachEnabled?: boolean;
+  targetMultiAttachEnabled?: boolean;
   startTime: string;
   endTime?: string;
 }
@@ -38,6 +42,8 @@ export interface VolumeRecord {
   volumeType: string;
   iops?: number;
   throughput?: number;
+  /** io1/io2 only: EC2 then lets it attach to several instances (amiforge still attaches it to one). */
+  multiAttachEnabled?: boolean;
   availabilityZone: string;
   state: VolumeState;
   snapshotId?: string;

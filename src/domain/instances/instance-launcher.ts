@@ -17,6 +17,7 @@ import { findRegion, zonesOf } from '../regions.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import type { VolumeService } from '../volumes/volume-service.ts';
+import { checkVolumeSpec } from '../volumes/volume-types.ts';
 import type { InstanceLifecycle } from './instance-lifecycle.ts';
 import { architectureFits, DEFAULT_INSTANCE_TYPE, findInstanceType, type InstanceTypeInfo } from './instance-types.ts';
 import { toWireInstance } from './instance-wire.ts';
@@ -103,7 +104,7 @@ export class InstanceLauncher {
     const instanceTags = tagsFor(req.TagSpecifications, ['instance', 'volume'], 'instance');
     const volumeTags = tagsFor(req.TagSpecifications, ['instance', 'volume'], 'volume');
     const plan = launchPlan(image.image, req.BlockDeviceMappings, type);
-    await this.checkSnapshots(caller, plan);
+    await this.checkVolumes(caller, plan);
 
     const active = await this.deps.store.instances.countActive(caller.region, caller.account);
     const room = this.deps.instanceLimit - active;
@@ -200,17 +201,25 @@ export class InstanceLauncher {
     return undefined;
   }
 
-  /** Every snapshot the mapping names exists, is usable and completed, and fits its volume. */
-  private async checkSnapshots(caller: Caller, plan: DevicePlan[]): Promise<void> {
+  /**
+   * Every snapshot the mapping names exists, is usable and completed, and fits its volume; and
+   * every volume's type settings pass EC2's checks before anything is made.
+   */
+  private async checkVolumes(caller: Caller, plan: DevicePlan[]): Promise<void> {
     for (const p of plan) {
-      if (p.kind !== 'ebs' || !p.snapshotId) continue;
-      const snap = p.viaImage
-        ? await this.deps.snapshots.findForLaunch(caller, p.snapshotId)
-        : await this.deps.snapshots.findUsable(caller, p.snapshotId);
-      if (snap.state !== 'completed') throw Errors.snapshotIncorrectState(snap.snapshotId, snap.state);
-      if (p.size !== undefined && p.size < snap.volumeSize) {
-        throw Errors.invalidBlockDeviceMapping(`Volume of size ${p.size}GB is smaller than snapshot '${snap.snapshotId}', expect size >= ${snap.volumeSize}GB`);
+      if (p.kind !== 'ebs') continue;
+      let size = p.size;
+      if (p.snapshotId) {
+        const snap = p.viaImage
+          ? await this.deps.snapshots.findForLaunch(caller, p.snapshotId)
+          : await this.deps.snapshots.findUsable(caller, p.snapshotId);
+        if (snap.state !== 'completed') throw Errors.snapshotIncorrectState(snap.snapshotId, snap.state);
+        if (p.size !== undefined && p.size < snap.volumeSize) {
+          throw Errors.invalidBlockDeviceMapping(`Volume of size ${p.size}GB is smaller than snapshot '${snap.snapshotId}', expect size >= ${snap.volumeSize}GB`);
+        }
+        size ??= snap.volumeSize;
       }
+      if (size !== undefined) checkVolumeSpec({ volumeType: p.volumeType, size, iops: p.iops, throughput: p.throughput, device: p.device });
     }
   }
 

@@ -8,6 +8,7 @@ import type { GroupIdentifier, Instance, InstanceBlockDeviceMapping, InstanceNet
 import type { InstanceRecord } from '../../ports/instance-repository.ts';
 import type { VolumeRecord } from '../../ports/volume-repository.ts';
 import { findRegion, zonesOf } from '../regions.ts';
+import { firmwareOf } from './guest-spec.ts';
 import { wireState } from './instance-states.ts';
 import { findInstanceType } from './instance-types.ts';
 import { privateDnsName } from './private-addresses.ts';
@@ -92,7 +93,9 @@ export function toWireInstance(r: InstanceRecord, volumes: VolumeRecord[], tags:
     Hypervisor: 'xen',
     EbsOptimized: false,
     EnaSupport: r.enaSupport,
-    StateReason: r.stateReason && { Code: r.stateReason.code, Message: r.stateReason.message },
+    // EC2 gives a pending instance the reason `pending` (RunInstances' answer shows it).
+    StateReason: r.stateReason ? { Code: r.stateReason.code, Message: r.stateReason.message }
+      : r.state === 'pending' ? { Code: 'pending', Message: 'pending' } : undefined,
     CpuOptions: type && { CoreCount: type.vcpus / type.threadsPerCore, ThreadsPerCore: type.threadsPerCore },
     CapacityReservationSpecification: { CapacityReservationPreference: 'open' },
     HibernationOptions: { Configured: false },
@@ -102,7 +105,9 @@ export function toWireInstance(r: InstanceRecord, volumes: VolumeRecord[], tags:
     },
     EnclaveOptions: { Enabled: false },
     BootMode: r.bootMode,
-    CurrentInstanceBootMode: r.bootMode === 'uefi' ? 'uefi' : r.bootMode === 'legacy-bios' ? 'legacy-bios' : undefined,
+    // The firmware it boots with, which EC2 reports for every HVM instance (the image's boot
+    // mode may be unset or uefi-preferred).
+    CurrentInstanceBootMode: r.virtualizationType === 'paravirtual' ? undefined : firmwareOf(r) === 'uefi' ? 'uefi' : 'legacy-bios',
     PlatformDetails: r.platformDetails,
     UsageOperation: 'RunInstances',
     UsageOperationUpdateTime: new Date(r.launchTime),

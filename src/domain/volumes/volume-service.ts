@@ -22,7 +22,7 @@ import { isResourceId } from '../resource-ids.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
 import { tagsFor } from '../tags/tag-specifications.ts';
 import { volumeFilters } from './volume-filters.ts';
-import { checkVolumeSize, volumeTypeDefaults } from './volume-types.ts';
+import { checkVolumeSpec, GP3_BASELINE, reportedIops, reportedThroughput, type VolumeSettings } from './volume-types.ts';
 
 export interface VolumeServiceDeps {
   store: MetadataStore; clock: Clock; ids: IdGenerator; snapshots: SnapshotService; blocks: BlockStore; encryption: EbsEncryption;
@@ -39,6 +39,7 @@ export interface NewVolume {
   volumeType?: string;
   iops?: number;
   throughput?: number;
+  multiAttachEnabled?: boolean;
   availabilityZone: string;
   snapshotId?: string;
   /** When launching from an image, its launch permission covers its snapshots. */
@@ -89,8 +90,9 @@ export class VolumeService {
       }
     }
     if (size === undefined) throw Errors.missingParameter('size or snapshotId');
-    const type = volumeTypeDefaults(spec.volumeType ?? 'gp2', spec.iops, spec.throughput);
-    checkVolumeSize(type.volumeType, size);
+    const type = checkVolumeSpec({
+      volumeType: spec.volumeType, size, iops: spec.iops, throughput: spec.throughput, multiAttachEnabled: spec.multiAttachEnabled,
+    });
     const volumeId = this.deps.ids.next('vol');
     const keyArn = spec.ephemeral ? undefined : await this.deps.encryption.target(caller, {
       encrypted: spec.encrypted, kmsKeyId: spec.kmsKeyId, sourceKeyArn: snap?.encrypted ? snap.kmsKeyId : undefined,
@@ -173,7 +175,7 @@ export class VolumeService {
       if (prior) return this.toWire(caller, prior);
     }
     const v = await this.make(caller, {
-      size: req.Size, volumeType: req.VolumeType, iops: req.Iops, throughput: req.Throughput,
+      size: req.Size, volumeType: req.VolumeType, iops: req.Iops, throughput: req.Throughput, multiAttachEnabled: req.MultiAttachEnabled,
       availabilityZone: zone, snapshotId: req.SnapshotId, clientToken: req.ClientToken,
       encrypted: req.Encrypted, kmsKeyId: req.KmsKeyId, checkKey: true,
     }, tags);
@@ -223,14 +225,19 @@ export class VolumeService {
     if (req.Size !== undefined && req.Size < v.size) {
       throw Errors.invalidParameterValue(`New size cannot be smaller than existing size (${v.size} GiB).`);
     }
-    const type = volumeTypeDefaults(req.VolumeType ?? v.volumeType, req.Iops ?? v.iops, req.Throughput ?? v.throughput);
     const size = req.Size ?? v.size;
-    checkVolumeSize(type.volumeType, size);
+    const type = checkVolumeSpec({ size, ...modifiedSettings(v, req) });
     const now = this.deps.clock.now().toISOString();
     v.modification = {
-      state: 'completed', originalSize: v.size, targetSize: size, originalVolumeType: v.volumeType,
-      targetVolumeType: type.volumeType, originalIops: v.iops, targetIops: type.iops, startTime: now, endTime: now,
+      state: 'completed', originalSize: v.size, targetSize: size, originalVolumeType: v.volumeType, targetVolumeType: type.volumeType,
+      originalIops: reportedIops(v.volumeType, v.size, v.iops), targetIops: reportedIops(type.volumeType, size, type.iops),
+      originalThroughput: reportedThroughput(v.volumeType, v.throughput), targetThroughput: reportedThroughput(type.volumeType, type.throughput),
+      originalMultiAttachEnabled: !!v.multiAttachEnabled, targetMultiAttachEnabled: !!type.multiAttachEnabled,
+      startTime: now, endTime: now,
     };
+    delete v.iops;
+    delete v.throughput;
+    delete v.multiAttachEnabled;
     Object.assign(v, { size }, type);
     await this.deps.store.volumes.update(v);
     return toWireModification(v);
@@ -262,6 +269,7 @@ export function toWireVolume(v: VolumeRecord, tags: { Key?: string; Value?: stri
     Size: v.size,
     SnapshotId: v.snapshotId ?? '',
     AvailabilityZone: v.availabilityZone,
+    AvailabilityZoneId: zonesOf(findRegion(v.region)!).find((z) => z.name === v.availabilityZone)?.id,
     State: v.state,
     CreateTime: new Date(v.createTime),
     Attachments: v.attachments.filter((a) => a.state !== 'detached').map((a) => ({
@@ -271,10 +279,27 @@ export function toWireVolume(v: VolumeRecord, tags: { Key?: string; Value?: stri
     Encrypted: v.encrypted,
     KmsKeyId: v.kmsKeyId,
     VolumeType: v.volumeType as Volume['VolumeType'],
-    Iops: v.iops,
-    Throughput: v.throughput,
-    MultiAttachEnabled: false,
+    Iops: reportedIops(v.volumeType, v.size, v.iops),
+    Throughput: reportedThroughput(v.volumeType, v.throughput),
+    MultiAttachEnabled: !!v.multiAttachEnabled,
     Tags: tags.length ? tags : undefined,
+  };
+}
+
+/**
+ * What ModifyVolume asks for, with EC2's defaults for what it leaves out: the type's current IOPS
+ * and throughput when the type stays, 3,000 IOPS (and 125 MiB/s for gp3) when it changes to a
+ * provisioned type, and Multi-Attach as it was.
+ */
+function modifiedSettings(v: VolumeRecord, req: ModifyVolumeRequest): VolumeSettings {
+  const volumeType = req.VolumeType ?? v.volumeType;
+  const sameType = volumeType === v.volumeType;
+  const provisioned = ['gp3', 'io1', 'io2'].includes(volumeType);
+  return {
+    volumeType,
+    iops: req.Iops ?? (sameType ? v.iops : provisioned ? GP3_BASELINE.iops : undefined),
+    throughput: req.Throughput ?? (sameType ? v.throughput : undefined),
+    multiAttachEnabled: req.MultiAttachEnabled ?? v.multiAttachEnabled,
   };
 }
 
@@ -284,7 +309,9 @@ function toWireModification(v: VolumeRecord): VolumeModification {
     VolumeId: v.volumeId, ModificationState: m.state, TargetSize: m.targetSize, OriginalSize: m.originalSize,
     TargetVolumeType: m.targetVolumeType as VolumeModification['TargetVolumeType'],
     OriginalVolumeType: m.originalVolumeType as VolumeModification['OriginalVolumeType'],
-    TargetIops: m.targetIops, OriginalIops: m.originalIops, Progress: m.state === 'completed' ? 100 : 0,
+    TargetIops: m.targetIops, OriginalIops: m.originalIops,
+    TargetThroughput: m.targetThroughput, OriginalThroughput: m.originalThroughput,
+    TargetMultiAttachEnabled: m.targetMultiAttachEnabled, OriginalMultiAttachEnabled: m.originalMultiAttachEnabled, Progress: m.state === 'completed' ? 100 : 0,
     StartTime: new Date(m.startTime), EndTime: m.endTime ? new Date(m.endTime) : undefined,
   };
 }
