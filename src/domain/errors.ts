@@ -72,7 +72,8 @@ export const Errors = {
   operatorTokenInvalid: (configured: boolean) => e('InvalidOperatorCredentials', 401)(configured
     ? 'The bearer token is not the server\'s operator token (the contents of its --operator-token-file).'
     : 'This server has no operator token (start it with --operator-token-file FILE); sign the request with an operator\'s access key instead.'),
-  operatorSignatureInvalid: (why: string) => e('InvalidOperatorCredentials', 401)(`The request's signature was not accepted: ${why}`),
+  operatorSignatureInvalid: (why: string) => e('InvalidOperatorCredentials', 401)(
+    `The request's signature was not accepted (${why}). Operator requests are signed with an access key the accounts file marks "operator": true.`),
   notAnOperator: (who: string) => e('OperatorAccessDenied', 403)(
     `${who} is not an operator of this server. Use an access key marked "operator": true in the accounts file (on the key or on its user), or the operator token.`),
 

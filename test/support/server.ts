@@ -16,7 +16,7 @@ export interface TestAccount {
 }
 
 /** An IAM-style user of a test account: its own keys, limited by its identity policies. */
-export interface TestUser { name: string; accessKeyId: string; secretAccessKey: string; policies: unknown[] }
+export interface TestUser { name: string; accessKeyId: string; secretAccessKey: string; policies: unknown[]; operator?: boolean }
 
 export interface RunningServer {
   endpoint: string;
@@ -71,7 +71,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         id: a.id, organization: a.organization,
         accessKeys: [{ accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey, ...(a.operator ? { operator: true } : {}) }],
         users: a.users?.map((u) => ({
-          name: u.name, policies: u.policies,
+          name: u.name, policies: u.policies, ...(u.operator ? { operator: true } : {}),
           accessKeys: [{ accessKeyId: u.accessKeyId, secretAccessKey: u.secretAccessKey }],
         })),
       })),
