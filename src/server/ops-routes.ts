@@ -108,8 +108,13 @@ export const OPS_ROUTES: readonly OpsRoute[] = [
     // Prometheus' text format (docs/operators.md).
     method: 'GET', template: '/metrics',
     handle: async (app) => {
-      const { contentType, body } = await app.metrics.render();
-      return { status: 200, body, contentType };
+      try {
+        const { contentType, body } = await app.metrics.render();
+        return { status: 200, body, contentType };
+      } catch (err) {
+        // The gauges read the stores: when they fail the scrape fails (Prometheus' `up` says so), in words.
+        return json(503, { error: `The metrics could not be read from the stores: ${(err as Error).message}` });
+      }
     },
   },
 ];
