@@ -183,4 +183,12 @@ describe('operator endpoints in strict mode', () => {
     assert.equal(refused?.code, 2);
     assert.match(refused!.stderr, /answered 403: arn:aws:iam::111111111111:root \(access key AKIAALICE00000000001\) is not an operator of this server/);
   });
+
+  test('amiforge storage report beside the strict server reads its data directory, the figures /_amiforge/storage gives the operator', async () => {
+    const { stdout } = await run(CLI, ['storage', 'report', '--json', '--data-dir', server.dataDir], { env: OPERATOR_ENV });
+    const cli = (JSON.parse(stdout) as { regions: { region: string; storedBytes: number }[] }).regions.find((r) => r.region === 'us-east-1');
+    const api = ((await (await server.ops('/_amiforge/storage')).json()) as { regions: { region: string; storedBytes: number }[] }).regions.find((r) => r.region === 'us-east-1');
+    assert.ok(cli && cli.storedBytes > 0);
+    assert.equal(cli.storedBytes, api?.storedBytes);
+  });
 });
