@@ -17,6 +17,8 @@ export interface ServerConfig {
   /** The metadata database: SQLite in dataDir, or PostgreSQL (--database / AMIFORGE_DATABASE_URL). */
   readonly database: DatabaseTarget;
   readonly accountsFile?: string;
+  /** The operators' bearer token (docs/operators.md), read once at start-up. */
+  readonly operatorTokenFile?: string;
   readonly catalogFile: string;
   readonly enableReset: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -69,6 +71,7 @@ export interface ServeOptions extends BlocksOptions {
   dataDir?: string;
   database?: string;
   accounts?: string;
+  operatorTokenFile?: string;
   catalog?: string;
   enableReset?: boolean;
   logLevel?: string;
@@ -227,6 +230,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     blocks,
     database,
     accountsFile: o.accounts ? resolve(o.accounts) : undefined,
+    operatorTokenFile: o.operatorTokenFile ? resolve(o.operatorTokenFile) : undefined,
     catalogFile: o.catalog ? resolve(o.catalog) : DEFAULT_CATALOG,
     enableReset: !!o.enableReset,
     logLevel,

@@ -65,6 +65,18 @@ export const Errors = {
   unknownRegion: (region: string) =>
     e('AuthFailure', 401)(`Credential should be scoped to a valid region, not '${region}'.`),
 
+  // Operator endpoints (/_amiforge/*, /metrics) in strict mode: docs/operators.md.
+  operatorCredentialsMissing: () => e('OperatorCredentialsRequired', 401)(
+    'This endpoint is for the server\'s operators. Send "Authorization: Bearer TOKEN" with the token in the file the server was started with (--operator-token-file), '
+    + 'or sign the request (SigV4) with an access key the accounts file marks "operator": true.'),
+  operatorTokenInvalid: (configured: boolean) => e('InvalidOperatorCredentials', 401)(configured
+    ? 'The bearer token is not the server\'s operator token (the contents of its --operator-token-file).'
+    : 'This server has no operator token (start it with --operator-token-file FILE); sign the request with an operator\'s access key instead.'),
+  operatorSignatureInvalid: (why: string) => e('InvalidOperatorCredentials', 401)(
+    `The request's signature was not accepted (${why}). Operator requests are signed with an access key the accounts file marks "operator": true.`),
+  notAnOperator: (who: string) => e('OperatorAccessDenied', 403)(
+    `${who} is not an operator of this server. Use an access key marked "operator": true in the accounts file (on the key or on its user), or the operator token.`),
+
   // Images
   amiMalformed: (id: string) => client('InvalidAMIID.Malformed')(`Invalid id: "${id}" (expecting "ami-...")`),
   /** A kernel (aki-) or ramdisk (ari-) parameter that is no image id at all. */

@@ -58,3 +58,25 @@ describe('users in the accounts file', () => {
     assert.throws(() => loadAccounts(accountsWith([{ name: 'ci', policies: [{ file: 'broken.json' }] }], 'broken-ref.json')), /cannot read policy file broken.json as JSON/);
   });
 });
+
+describe('operators in the accounts file', () => {
+  test('"operator": true on an account\'s key or on a user makes those keys operators; nothing else does', () => {
+    const accounts = loadAccounts(write('operators.json', {
+      accounts: [{
+        id: '111111111111',
+        accessKeys: [KEY('AKIAROOT'), { ...KEY('AKIAOPS'), operator: true }],
+        users: [{ name: 'prometheus', operator: true, accessKeys: [KEY('AKIAPROM')] }, { name: 'ci', accessKeys: [KEY('AKIACI')] }],
+      }],
+    }));
+    assert.deepEqual(['AKIAROOT', 'AKIAOPS', 'AKIAPROM', 'AKIACI'].map((k) => accounts.byAccessKey(k)?.operator), [false, true, true, false]);
+    assert.equal(accounts.operatorKeys, 2);
+    assert.equal(accounts.byAccessKey('AKIAPROM')?.user?.name, 'prometheus');
+  });
+
+  test('refuses an "operator" that is not a boolean, naming the key', () => {
+    const file = write('bad-operator.json', { accounts: [{ id: '111111111111', accessKeys: [{ ...KEY('AKIAOPS'), operator: 'yes' }] }] });
+    assert.throws(() => loadAccounts(file), /access key AKIAOPS of account 111111111111: "operator" must be true or false, not "yes"/);
+    const users = accountsWith([{ name: 'ops', operator: 1 }], 'bad-user-operator.json');
+    assert.throws(() => loadAccounts(users), /user ops of account 111111111111: "operator" must be true or false, not 1/);
+  });
+});

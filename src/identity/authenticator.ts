@@ -20,6 +20,8 @@ export interface Authenticated {
   auth: SigV4Auth;
   /** The account's root or one of its users; the domain sees only `caller` (the account). */
   principal: Principal;
+  /** The key is an operator's (accounts file): it may call the operator endpoints (docs/operators.md). */
+  operator: boolean;
 }
 
 export interface Authenticator {
@@ -47,7 +49,7 @@ export function strictAuthenticator(accounts: AccountDirectory, clock: Clock): A
       if (!found) throw Errors.authFailure();
       verifySigV4(req, auth, found.secret, clock.now());
       const account = found.account.id;
-      return { auth, caller: { account, region: callerRegion(auth), org: found.account.org }, principal: { account, user: found.user } };
+      return { auth, caller: { account, region: callerRegion(auth), org: found.account.org }, principal: { account, user: found.user }, operator: found.operator };
     },
   };
 }
@@ -58,7 +60,8 @@ export function devAuthenticator(accounts?: AccountDirectory): Authenticator {
     authenticate(req) {
       const auth = requireAuth(req);
       const account = /^\d{12}$/.test(auth.accessKeyId) ? auth.accessKeyId : DEV_DEFAULT_ACCOUNT;
-      return { auth, caller: { account, region: callerRegion(auth), org: accounts?.byId(account)?.org }, principal: { account } };
+      // Dev mode has no operators: its operator endpoints are open to anyone on loopback.
+      return { auth, caller: { account, region: callerRegion(auth), org: accounts?.byId(account)?.org }, principal: { account }, operator: false };
     },
   };
 }

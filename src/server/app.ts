@@ -53,6 +53,9 @@ import { LeaseKeeper } from '../domain/cluster/lease-keeper.ts';
 import { everyOnOneNode, singletonGate } from '../domain/cluster/singleton.ts';
 import { testCopyPace } from './test-hooks.ts';
 import { ClusterNode } from './cluster-node.ts';
+import { loadOperatorToken, type OperatorToken } from '../identity/operator-token.ts';
+import { ServerMetrics } from './metrics.ts';
+import { readGauges } from './metrics-readings.ts';
 
 export interface App {
   readonly config: ServerConfig;
@@ -68,6 +71,10 @@ export interface App {
   readonly copier: BackgroundSnapshotCopier;
   readonly maintenance: StorageMaintenance;
   readonly authenticator: Authenticator;
+  /** The operators' bearer token (--operator-token-file), when given: operator-gate.ts. */
+  readonly operatorToken?: OperatorToken;
+  /** What GET /metrics reports (this app's own registry). */
+  readonly metrics: ServerMetrics;
   /** The domain services' clock; tests move it forward through /_amiforge/clock (with --enable-reset). */
   readonly clock: AdvanceableClock;
   /** Scheduled image copies (--copy-schedules), when configured. */
@@ -92,6 +99,11 @@ const RECYCLE_BIN_SWEEP_MS = 60_000;
 
 export async function createApp(config: ServerConfig, log: Logger): Promise<App> {
   const accounts = config.accountsFile ? loadAccounts(config.accountsFile) : undefined;
+  const operatorToken = config.operatorTokenFile ? loadOperatorToken(config.operatorTokenFile) : undefined;
+  if (accounts && !operatorToken && !accounts.operatorKeys) {
+    log.warn('no operator: /_amiforge/* (but health and version) and /metrics refuse every request; give --operator-token-file or mark an access key "operator": true (docs/operators.md)');
+  }
+  const metrics = new ServerMetrics();
   const catalog: CatalogImage[] = readCatalog(config.catalogFile);
   const copySpecs = config.copySchedulesFile ? readCopySchedules(config.copySchedulesFile, accounts) : [];
   const { store, blocks } = await openStores(config.dataDir, { database: config.database, blocks: config.blocks });
@@ -100,7 +112,8 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const deps = { store, clock, ids: randomIds };
   // Background work is shared with every node on this store through leases (docs/cluster.md).
   const leases = new LeaseKeeper({ leases: store.leases, holder: config.nodeId, ttlMs: config.leaseMs, clock: systemClock, log });
-  const kms = new KmsService({ keys: store.keys, clock: systemClock, vault: new KeyVault(loadKmsRootKey(config.kmsRootKey, log)) });
+  const kms = new KmsService({ keys: store.keys, clock: systemClock, vault: new KeyVault(loadKmsRootKey(config.kmsRootKey, log)),
+    onServiceOperation: (operation) => metrics.kmsOperation(operation, 'ebs') });
   await kms.verifyRootKey();
   const lineageKeys = new LineageKeys(kms);
   const encryption = new EbsEncryption({ store, keys: lineageKeys });
@@ -243,6 +256,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     builds,
     pipelines: pipelines.service,
   };
+  metrics.readGaugesFrom(() => readGauges({ store, maintenance, copySchedules }));
   return {
     config,
     store,
@@ -256,6 +270,8 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     copier,
     maintenance,
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
+    operatorToken,
+    metrics,
     clock,
     copySchedules,
     authorizer: new RequestAuthorizer(store.tags, store.images),

@@ -109,8 +109,10 @@ export class ClusterNode {
     if (!isLive(previous, clock.now(), config.leaseMs)) return;
     let answer: { nodeId?: string } | undefined;
     try {
-      const res = await fetch(new URL('/_amiforge/nodes', previous.url), { signal: AbortSignal.timeout(2000) });
-      answer = res.ok ? await res.json() as { nodeId?: string } : undefined;
+      // Health names its node and is open in strict mode too (/_amiforge/nodes is for operators);
+      // a node whose stores fail answers 503 but is still alive.
+      const res = await fetch(new URL('/_amiforge/health', previous.url), { signal: AbortSignal.timeout(2000) });
+      answer = res.status === 200 || res.status === 503 ? await res.json() as { nodeId?: string } : undefined;
     } catch {
       return;
     }

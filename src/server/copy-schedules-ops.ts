@@ -3,27 +3,22 @@
 // run already under way is not started twice) — `amiforge copy-schedules run NAME` uses both.
 import type { App } from './app.ts';
 
-const PREFIX = '/_amiforge/copy-schedules';
 const json = (status: number, body: unknown) => ({ status, body: JSON.stringify(body) });
 
-export async function handleCopyScheduleOps(app: App, method: string, path: string): Promise<{ status: number; body: string } | undefined> {
-  if (path !== PREFIX && !path.startsWith(`${PREFIX}/`)) return undefined;
+export async function listCopySchedules(app: App): Promise<{ status: number; body: string }> {
+  // Runs other nodes made are in the shared state, not in this node's memory.
+  await app.copySchedules?.refresh();
+  return json(200, { schedules: app.copySchedules?.status() ?? [] });
+}
+
+export async function runCopySchedule(app: App, encodedName: string): Promise<{ status: number; body: string }> {
   const scheduler = app.copySchedules;
-  if (method === 'GET' && path === PREFIX) {
-    // Runs other nodes made are in the shared state, not in this node's memory.
-    await scheduler?.refresh();
-    return json(200, { schedules: scheduler?.status() ?? [] });
+  const name = decodeURIComponent(encodedName);
+  const known = scheduler?.names() ?? [];
+  if (!known.includes(name)) {
+    return json(404, { error: `No copy schedule named "${name}"${known.length ? ` (configured: ${known.join(', ')})` : '; start the server with --copy-schedules FILE'}.` });
   }
-  const m = /^\/_amiforge\/copy-schedules\/([^/]+)\/run$/.exec(path);
-  if (method === 'POST' && m) {
-    const name = decodeURIComponent(m[1]);
-    const known = scheduler?.names() ?? [];
-    if (!known.includes(name)) {
-      return json(404, { error: `No copy schedule named "${name}"${known.length ? ` (configured: ${known.join(', ')})` : '; start the server with --copy-schedules FILE'}.` });
-    }
-    const triggered = (await scheduler!.trigger(name, 'manual'))!;
-    const status = triggered.started ? 'started' : triggered.elsewhere ? 'already running on another node' : 'already running';
-    return json(202, { schedule: name, started: triggered.started, status });
-  }
-  return json(404, { error: `No such endpoint: ${method} ${path}` });
+  const triggered = (await scheduler!.trigger(name, 'manual'))!;
+  const status = triggered.started ? 'started' : triggered.elsewhere ? 'already running on another node' : 'already running';
+  return json(202, { schedule: name, started: triggered.started, status });
 }

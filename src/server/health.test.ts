@@ -1,8 +1,11 @@
 // GET /_amiforge/health: 200 when both stores answer, 503 naming the one that does not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import type { App } from './app.ts';
 import { handleOps } from './ops.ts';
+
+const GET = { method: 'GET', headers: {} } as IncomingMessage;
 
 function appWith(o: { metadata: () => Promise<unknown>; blocks: () => Promise<boolean> }): App {
   return {
@@ -15,7 +18,7 @@ function appWith(o: { metadata: () => Promise<unknown>; blocks: () => Promise<bo
 }
 
 test('healthy: both stores read, with their latency, the node and its hypervisor', async () => {
-  const res = await handleOps(appWith({ metadata: async () => [], blocks: async () => false }), 'GET', '/_amiforge/health');
+  const res = await handleOps(appWith({ metadata: async () => [], blocks: async () => false }), GET, '/_amiforge/health', '');
   assert.equal(res?.status, 200);
   const body = JSON.parse(res!.body);
   assert.equal(body.status, 'ok');
@@ -30,7 +33,7 @@ test('a store that fails makes the node unavailable (503), with the error', asyn
   const res = await handleOps(appWith({
     metadata: async () => { throw new Error('connection refused'); },
     blocks: async () => false,
-  }), 'GET', '/_amiforge/health');
+  }), GET, '/_amiforge/health', '');
   assert.equal(res?.status, 503);
   const body = JSON.parse(res!.body);
   assert.equal(body.status, 'unavailable');

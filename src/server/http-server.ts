@@ -127,8 +127,9 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
   const q = url.indexOf('?');
   const rawPath = q < 0 ? url : url.slice(0, q);
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
-  const ops = await handleOps(app, req.method ?? 'GET', rawPath);
-  if (ops) return { ...ops, contentType: 'application/json' };
+  // Operational endpoints, closed to all but operators in strict mode (operator-gate.ts).
+  const ops = await handleOps(app, req, rawPath, rawQuery);
+  if (ops) return { contentType: 'application/json', ...ops };
 
   const body = await readBody(req);
   requestBodies.set(req, body);
@@ -242,6 +243,7 @@ export function createHttpServer(app: App, log: Logger): Server {
     };
     if (cause) log.error({ ...entry, err: cause }, 'request failed');
     else log.info(entry, 'request');
+    app.metrics.observeRequest(entry);
   });
   /**
    * Answers on the bare socket, in EC2's error envelope, and closes it -- lingering: the client

@@ -7,19 +7,15 @@ import { parseIbArn } from '../domain/imagebuilder/arns.ts';
 import { isServiceError } from '../domain/errors.ts';
 import type { App } from './app.ts';
 
-const PREFIX = '/_amiforge/lifecycle-policies/';
 const json = (status: number, body: unknown) => ({ status, body: JSON.stringify(body) });
 
-export async function handleLifecycleOps(app: App, method: string, path: string): Promise<{ status: number; body: string } | undefined> {
-  if (!path.startsWith(PREFIX)) return undefined;
-  const m = /^\/_amiforge\/lifecycle-policies\/([^/]+)\/(run|preview)$/.exec(path);
-  if (method !== 'POST' || !m) return json(404, { error: `No such endpoint: ${method} ${path} (POST ${PREFIX}ARN/run or /preview, the ARN URL-encoded).` });
-  const arn = decodeURIComponent(m[1]);
+export async function startLifecyclePolicy(app: App, encodedArn: string, preview: boolean): Promise<{ status: number; body: string }> {
+  const arn = decodeURIComponent(encodedArn);
   const parsed = parseIbArn(arn);
   if (!parsed || parsed.type !== 'lifecycle-policy') return json(400, { error: `${arn} is not a lifecycle policy ARN.` });
   try {
-    const started = await app.imageBuilder.lifecycle.startNow({ account: parsed.owner, region: parsed.region }, arn, m[2] === 'preview');
-    return json(202, { lifecyclePolicyArn: arn, preview: m[2] === 'preview', ...started });
+    const started = await app.imageBuilder.lifecycle.startNow({ account: parsed.owner, region: parsed.region }, arn, preview);
+    return json(202, { lifecyclePolicyArn: arn, preview, ...started });
   } catch (err) {
     if (!isServiceError(err)) throw err;
     return json(err.status === 404 ? 404 : 409, { error: err.message, code: err.code });

@@ -1,74 +1,53 @@
-// Operational endpoints: health, version, and, only with --enable-reset, the test suites' reset
-// and clock (POST /_amiforge/clock/advance/SECONDS).
-import { readFileSync } from 'node:fs';
-import { ec2Model } from '../protocol/ec2/model.ts';
-import { implementedEc2Actions } from '../api/ec2/dispatcher.ts';
-import { GC_GRACE_MS, type App } from './app.ts';
-import { handleCopyScheduleOps } from './copy-schedules-ops.ts';
-import { handleLifecycleOps } from './lifecycle-ops.ts';
-import { healthReport } from './health.ts';
+// Operational endpoints (/_amiforge/..., /metrics): the routes are in ops-routes.ts. Here each
+// request is matched, checked against the operator rule (operator-gate.ts) and answered in JSON.
+// Test-only routes (reset, clock) answer only with --enable-reset, and only to an operator.
+import type { IncomingMessage } from 'node:http';
+import type { App } from './app.ts';
+import { checkOperator } from './operator-gate.ts';
+import { findOpsRoute, isOpsPath, OPS_ROUTES } from './ops-routes.ts';
 
-export const VERSION: string = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-).version;
+export { VERSION } from './version.ts';
+
+export interface OpsOutcome {
+  status: number;
+  body: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+  service: 'ops';
+  /** The route's template (`POST /_amiforge/copy-schedules/NAME/run`), or `unknown`. */
+  action: string;
+  /** The operator who signed the request (SigV4), for the log. */
+  account?: string;
+  user?: string;
+  errorCode?: string;
+}
 
 const json = (status: number, body: unknown) => ({ status, body: JSON.stringify(body) });
 
 /** The response for an operational path, or undefined when the path is an AWS API request. */
-export async function handleOps(app: App, method: string, path: string): Promise<{ status: number; body: string } | undefined> {
-  if (!path.startsWith('/_amiforge/')) return undefined;
-  const advance = /^\/_amiforge\/clock\/advance\/(\d{1,10})$/.exec(path);
-  if (method === 'POST' && advance) {
-    // Test suites only: moves the domain's clock forward (e.g. past a 24-hour cooldown).
-    if (!app.config.enableReset) return json(403, { error: 'The clock can be moved only with --enable-reset.' });
-    app.clock.advance(Number(advance[1]) * 1000);
-    // What the new time ends at once: Recycle Bin entries past their retention are deleted.
-    const recycleBinPurged = await app.ec2.recycleBin.purgeExpired();
-    return json(200, { now: app.clock.now().toISOString(), recycleBinPurged });
+export async function handleOps(app: App, req: IncomingMessage, rawPath: string, rawQuery: string): Promise<OpsOutcome | undefined> {
+  if (!isOpsPath(rawPath)) return undefined;
+  const method = req.method ?? 'GET';
+  const found = findOpsRoute(method, rawPath);
+  const action = found ? `${found.route.method} ${found.route.template}` : 'unknown';
+  let who: { account?: string; user?: string } = {};
+  if (!found?.route.open) {
+    const check = await checkOperator(app, req, rawPath, rawQuery);
+    if (!check.allowed) return { ...check.refusal, service: 'ops', action };
+    who = check.operator;
   }
-  const copySchedules = await handleCopyScheduleOps(app, method, path);
-  if (copySchedules) return copySchedules;
-  const lifecycle = await handleLifecycleOps(app, method, path);
-  if (lifecycle) return lifecycle;
-  switch (`${method} ${path}`) {
-    case 'GET /_amiforge/nodes':
-      // The live nodes sharing this store: where each is reached, its heartbeat, the instances
-      // whose guests it runs, and the work leases it holds (docs/cluster.md).
-      return json(200, { nodeId: app.config.nodeId, leaseMs: app.config.leaseMs, nodes: await app.cluster.nodes() });
-    case 'GET /_amiforge/health': {
-      const health = await healthReport(app);
-      return json(health.status, health.body);
-    }
-    case 'GET /_amiforge/version':
-      return json(200, {
-        name: 'amiforge', version: VERSION, node: process.version,
-        apis: { ec2: ec2Model.metadata.apiVersion }, ec2Actions: implementedEc2Actions(),
-        authMode: app.authenticator.mode,
-      });
-    case 'POST /_amiforge/reset':
-      if (!app.config.enableReset) return json(403, { error: 'Reset is disabled; start the server with --enable-reset.' });
-      await app.reset();
-      return json(200, { status: 'reset' });
-    case 'POST /_amiforge/gc':
-      return json(200, { regions: await app.maintenance.collectGarbage({ graceMs: GC_GRACE_MS }) });
-    case 'GET /_amiforge/storage':
-      return json(200, { regions: await app.maintenance.usage() });
-    case 'GET /_amiforge/volume-reads':
-      // Blocks read from the block store for volumes (guests' disks) since start: how lazy boots are.
-      return json(200, { ...app.volumeData.stats });
-    case 'GET /_amiforge/volume-writes': {
-      // Bytes guests wrote to volumes against bytes stored for them since start (1.0: each
-      // written byte stored once), in total and per volume.
-      const w = app.volumeData.writeStats;
-      return json(200, {
-        ...w, storedPerWritten: w.bytesWritten ? w.bytesStored / w.bytesWritten : null,
-        writeBufferBlocks: app.volumeData.writeBufferBlocks, volumes: app.volumeData.writeStatsByVolume(),
-      });
-    }
-    case 'GET /_amiforge/snapshot-copies':
-      // Blocks snapshot copies (CopySnapshot, CopyImage) wrote since start: how incremental copies are.
-      return json(200, { ...app.copier.stats });
-    default:
-      return json(404, { error: `No such endpoint: ${method} ${path}` });
+  if (!found) {
+    const known = OPS_ROUTES.map((r) => `${r.method} ${r.template}`).join(', ');
+    return { ...json(404, { error: `No such endpoint: ${method} ${rawPath}. The operational endpoints are: ${known}.` }), service: 'ops', action, ...who };
   }
+  if (found.route.testOnly && !app.config.enableReset) {
+    return { ...json(403, { error: `${action} is for test suites only; start the server with --enable-reset.` }), service: 'ops', action, ...who };
+  }
+  try {
+    // The handlers decode NAME and ARN themselves; a bad escape is the client's mistake, not a 500.
+    for (const p of found.params) decodeURIComponent(p);
+  } catch {
+    return { ...json(400, { error: `The path ${rawPath} is not validly percent-encoded.` }), service: 'ops', action, ...who };
+  }
+  return { ...(await found.route.handle(app, found.params)), service: 'ops', action, ...who };
 }

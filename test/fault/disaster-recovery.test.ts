@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import {
   DescribeImagesCommand, DescribeSnapshotsCommand, RunInstancesCommand, TerminateInstancesCommand, type EC2Client, type Image,
 } from '@aws-sdk/client-ec2';
-import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
+import { ALICE, BOB, OPERATOR_ENV, startServer, type RunningServer } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { ebsClient } from '../support/ebs.ts';
 import { bootBlock, CLOUD_INIT_DONE, simUserData, uploadImage, waitForConsole, waitRunning, waitTerminated } from '../support/instances.ts';
@@ -71,7 +71,7 @@ async function waitForCopyOf(ec2: EC2Client, sourceId: string): Promise<Image> {
 }
 
 async function scheduleStatus(): Promise<any> {
-  const res = await fetch(`${server.endpoint}/_amiforge/copy-schedules`);
+  const res = await server.ops(`/_amiforge/copy-schedules`);
   assert.equal(res.status, 200);
   const body = (await res.json()) as { schedules: any[] };
   return body.schedules.find((s) => s.name === 'golden-dr');
@@ -134,7 +134,7 @@ describe('disaster recovery with a copy schedule', () => {
   });
 
   test('a run when the newest source is already copied makes no duplicate (amiforge copy-schedules run)', async () => {
-    const { stdout } = await run(join(ROOT, 'bin/amiforge'), ['copy-schedules', 'run', 'golden-dr', '--endpoint-url', server.endpoint, '--json']);
+    const { stdout } = await run(join(ROOT, 'bin/amiforge'), ['copy-schedules', 'run', 'golden-dr', '--endpoint-url', server.endpoint, '--json'], { env: OPERATOR_ENV });
     const report = JSON.parse(stdout);
     assert.equal(report.trigger, 'manual');
     assert.equal(report.outcome, 'up-to-date');
@@ -186,7 +186,7 @@ describe('disaster recovery with a copy schedule', () => {
 
     await b.send(new TerminateInstancesCommand({ InstanceIds: [...launched.values()].flat() }));
     await waitTerminated(b, [...launched.values()].flat());
-    await fetch(`${server.endpoint}/_amiforge/copy-schedules/golden-dr/run`, { method: 'POST' });
+    await server.ops(`/_amiforge/copy-schedules/golden-dr/run`, { method: 'POST' });
     const deadline = Date.now() + 30_000;
     while ((await copiesIn(b)).length > KEEP) {
       if (Date.now() > deadline) assert.fail(`still ${(await copiesIn(b)).length} copies: ${JSON.stringify((await scheduleStatus()).lastRun)}`);

@@ -9,6 +9,7 @@ import {
   type LifecycleExecution,
 } from '@aws-sdk/client-imagebuilder';
 import type { Credentials } from './clients.ts';
+import type { RunningServer } from './server.ts';
 
 export function ibClient(endpoint: string, credentials: Credentials, region = 'us-east-1'): ImagebuilderClient {
   return new ImagebuilderClient({ endpoint, region, credentials, maxAttempts: 1 });
@@ -80,8 +81,8 @@ export async function stepSummary(ib: ImagebuilderClient, arn: string): Promise<
 }
 
 /** Starts a lifecycle policy's run (or preview) now, through the operator's endpoint, which must accept it. */
-export async function startLifecycleRun(endpoint: string, arn: string, what: 'run' | 'preview' = 'run'): Promise<{ lifecycleExecutionId: string; started: boolean }> {
-  const res = await fetch(`${endpoint}/_amiforge/lifecycle-policies/${encodeURIComponent(arn)}/${what}`, { method: 'POST' });
+export async function startLifecycleRun(server: Pick<RunningServer, 'ops'>, arn: string, what: 'run' | 'preview' = 'run'): Promise<{ lifecycleExecutionId: string; started: boolean }> {
+  const res = await server.ops(`/_amiforge/lifecycle-policies/${encodeURIComponent(arn)}/${what}`, { method: 'POST' });
   const body = await res.json();
   assert.equal(res.status, 202, JSON.stringify(body));
   return body as { lifecycleExecutionId: string; started: boolean };

@@ -1,5 +1,6 @@
 // Starts a real amiforge server process for wire tests and stops it afterwards.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +9,14 @@ import { serverStores, wireStores, type ServerStores } from './wire-stores.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-export interface TestAccount { id: string; accessKeyId: string; secretAccessKey: string; organization?: { arn: string; organizationalUnits?: string[] }; users?: TestUser[] }
+export interface TestAccount {
+  id: string; accessKeyId: string; secretAccessKey: string; organization?: { arn: string; organizationalUnits?: string[] }; users?: TestUser[];
+  /** The account's key may call the operator endpoints (/_amiforge/*, /metrics). */
+  operator?: boolean;
+}
 
 /** An IAM-style user of a test account: its own keys, limited by its identity policies. */
-export interface TestUser { name: string; accessKeyId: string; secretAccessKey: string; policies: unknown[] }
+export interface TestUser { name: string; accessKeyId: string; secretAccessKey: string; policies: unknown[]; operator?: boolean }
 
 export interface RunningServer {
   endpoint: string;
@@ -22,6 +27,10 @@ export interface RunningServer {
   logs: Record<string, unknown>[];
   /** What the server wrote to stderr so far (a crash's message). */
   stderr(): string;
+  /** The server's operator token (--operator-token-file): strict-mode servers open /_amiforge/* and /metrics to it. */
+  operatorToken: string;
+  /** fetch() of an operator endpoint (`/_amiforge/gc`), with the operator token. */
+  ops(path: string, init?: RequestInit): Promise<Response>;
   reset(): Promise<void>;
   stop(): Promise<void>;
   /** SIGKILL, no clean shutdown: for crash-recovery tests. The data dir is kept. */
@@ -39,18 +48,30 @@ export interface StartOptions {
 /** Two accounts with keys, used by the strict-mode tests. */
 export const ALICE: TestAccount = { id: '111111111111', accessKeyId: 'AKIAALICE00000000001', secretAccessKey: 'alice-secret-key-0000000000000000000000' };
 export const BOB: TestAccount = { id: '222222222222', accessKeyId: 'AKIABOB0000000000002', secretAccessKey: 'bob-secret-key-00000000000000000000000' };
+/** An account whose key is an operator's: every strict-mode test server has it, beside the test's own accounts. */
+export const OPERATOR: TestAccount = {
+  id: '909090909090', accessKeyId: 'AKIAOPERATOR00000009', secretAccessKey: 'operator-secret-key-000000000000000000', operator: true,
+};
+/** The environment under which the amiforge CLI signs its operator requests with OPERATOR's key. */
+export const OPERATOR_ENV = { ...process.env, AWS_ACCESS_KEY_ID: OPERATOR.accessKeyId, AWS_SECRET_ACCESS_KEY: OPERATOR.secretAccessKey, AWS_REGION: 'us-east-1' };
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'amiforge-test-'));
   const args = [join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--data-dir', dataDir, '--enable-reset', '--log-level', 'info'];
+  // Every test server has an operator token, so the tests' resets and clock moves work in strict mode.
+  const operatorToken = randomBytes(24).toString('hex');
+  const tokenFile = join(dataDir, 'operator-token');
+  writeFileSync(tokenFile, `${operatorToken}\n`, { mode: 0o600 });
+  args.push('--operator-token-file', tokenFile);
   if (options.accounts) {
     const file = join(dataDir, 'accounts.json');
+    const accounts = options.accounts.some((a) => a.id === OPERATOR.id) ? options.accounts : [...options.accounts, OPERATOR];
     writeFileSync(file, JSON.stringify({
-      accounts: options.accounts.map((a) => ({
+      accounts: accounts.map((a) => ({
         id: a.id, organization: a.organization,
-        accessKeys: [{ accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey }],
+        accessKeys: [{ accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey, ...(a.operator ? { operator: true } : {}) }],
         users: a.users?.map((u) => ({
-          name: u.name, policies: u.policies,
+          name: u.name, policies: u.policies, ...(u.operator ? { operator: true } : {}),
           accessKeys: [{ accessKeyId: u.accessKeyId, secretAccessKey: u.secretAccessKey }],
         })),
       })),
@@ -100,10 +121,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ops = (path: string, init: RequestInit = {}) =>
+    fetch(`${endpoint}${path}`, { ...init, headers: { ...init.headers as Record<string, string>, authorization: `Bearer ${operatorToken}` } });
   return {
-    endpoint, port, dataDir, process: child, logs, stderr: () => stderr,
+    endpoint, port, dataDir, process: child, logs, stderr: () => stderr, operatorToken, ops,
     async reset() {
-      const res = await fetch(`${endpoint}/_amiforge/reset`, { method: 'POST' });
+      const res = await ops('/_amiforge/reset', { method: 'POST' });
       if (res.status !== 200) throw new Error(`reset failed: ${res.status}`);
     },
     async stop() {

@@ -39,7 +39,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 const alive = (n: RunningServer) => n.process.exitCode === null && n.process.signalCode === null;
 
 async function status(n: RunningServer): Promise<Status> {
-  const body = await (await fetch(`${n.endpoint}/_amiforge/copy-schedules`)).json() as { schedules: Status[] };
+  const body = await (await n.ops(`/_amiforge/copy-schedules`)).json() as { schedules: Status[] };
   return body.schedules.find((s) => s.name === NAME)!;
 }
 

@@ -39,7 +39,7 @@ after(async () => {
 interface NodesView { nodeId: string; nodes: { nodeId: string; url: string; self: boolean; hypervisor: string; instances: { count: number; ids: string[] } }[] }
 
 async function nodesSeenBy(node: RunningServer): Promise<NodesView> {
-  const res = await fetch(`${node.endpoint}/_amiforge/nodes`);
+  const res = await node.ops(`/_amiforge/nodes`);
   assert.equal(res.status, 200);
   return await res.json() as NodesView;
 }

@@ -72,7 +72,7 @@ async function readBlocks(client: EBSClient, snapshotId: string): Promise<Map<nu
 }
 
 async function blocksMoved(): Promise<number> {
-  const res = await fetch(`${server.endpoint}/_amiforge/snapshot-copies`);
+  const res = await server.ops(`/_amiforge/snapshot-copies`);
   assert.equal(res.status, 200);
   return ((await res.json()) as { blocksMoved: number }).blocksMoved;
 }

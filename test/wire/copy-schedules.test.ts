@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ALICE, startServer, type RunningServer } from '../support/server.ts';
+import { ALICE, OPERATOR_ENV, startServer, type RunningServer } from '../support/server.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -56,7 +56,7 @@ describe('ops endpoints and the CLI', () => {
   after(async () => server?.stop());
 
   test('GET /_amiforge/copy-schedules lists the schedule with its next run', async () => {
-    const res = await fetch(`${server.endpoint}/_amiforge/copy-schedules`);
+    const res = await server.ops(`/_amiforge/copy-schedules`);
     assert.equal(res.status, 200);
     const [s] = ((await res.json()) as { schedules: any[] }).schedules;
     assert.equal(s.name, 'nightly');
@@ -67,18 +67,18 @@ describe('ops endpoints and the CLI', () => {
   });
 
   test('running an unknown schedule is a 404 naming the configured ones; the CLI says so', async () => {
-    const res = await fetch(`${server.endpoint}/_amiforge/copy-schedules/weekly/run`, { method: 'POST' });
+    const res = await server.ops(`/_amiforge/copy-schedules/weekly/run`, { method: 'POST' });
     assert.equal(res.status, 404);
     assert.match(((await res.json()) as { error: string }).error, /No copy schedule named "weekly" \(configured: nightly\)/);
-    await assert.rejects(run(join(ROOT, 'bin/amiforge'), ['copy-schedules', 'run', 'weekly', '--endpoint-url', server.endpoint]),
+    await assert.rejects(run(join(ROOT, 'bin/amiforge'), ['copy-schedules', 'run', 'weekly', '--endpoint-url', server.endpoint], { env: OPERATOR_ENV }),
       (err: { code: number; stderr: string }) => err.code === 2 && /No copy schedule named "weekly"/.test(err.stderr));
   });
 
   test('a run whose source image does not exist fails, and the CLI exits 1 with the reason', async () => {
-    const err = await run(join(ROOT, 'bin/amiforge'), ['copy-schedules', 'run', 'nightly', '--endpoint-url', server.endpoint]).then(() => undefined, (e) => e);
+    const err = await run(join(ROOT, 'bin/amiforge'), ['copy-schedules', 'run', 'nightly', '--endpoint-url', server.endpoint], { env: OPERATOR_ENV }).then(() => undefined, (e) => e);
     assert.equal(err?.code, 1);
     assert.match(err.stdout, /nightly: failed \(manual run.*source image in us-east-1: The image id '\[ami-0123456789abcdef0\]' does not exist/);
-    const { stdout } = await run(join(ROOT, 'bin/amiforge'), ['copy-schedules', 'list', '--endpoint-url', server.endpoint]);
+    const { stdout } = await run(join(ROOT, 'bin/amiforge'), ['copy-schedules', 'list', '--endpoint-url', server.endpoint], { env: OPERATOR_ENV });
     assert.match(stdout, /nightly: 111111111111 us-east-1 -> us-west-2, keep 3, cron "0 2 \* \* \*"/);
     assert.match(stdout, /last run: failed/);
   });

@@ -31,7 +31,7 @@ after(async () => {
 
 /** Moves the server's clock forward and returns its new time. */
 async function advance(seconds: number): Promise<Date> {
-  const res = await fetch(`${server.endpoint}/_amiforge/clock/advance/${seconds}`, { method: 'POST' });
+  const res = await server.ops(`/_amiforge/clock/advance/${seconds}`, { method: 'POST' });
   assert.equal(res.status, 200);
   return new Date((await res.json() as { now: string }).now);
 }

@@ -50,7 +50,7 @@ test('a policy by recipe keeps the newest build and deletes the older one with i
     policyDetails: [{ action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } }, filter: { type: 'COUNT', value: 1 } }],
     resourceSelection: { recipes: [{ name: 'golden', semanticVersion: '1.x.x' }] },
   }));
-  const run = await waitForLifecycleExecution(ib, (await startLifecycleRun(server.endpoint, lifecyclePolicyArn!)).lifecycleExecutionId);
+  const run = await waitForLifecycleExecution(ib, (await startLifecycleRun(server, lifecyclePolicyArn!)).lifecycleExecutionId);
   assert.equal(run.state?.status, 'SUCCESS', run.state?.reason);
 
   const top = (await ib.send(new ListLifecycleExecutionResourcesCommand({ lifecycleExecutionId: run.lifecycleExecutionId }))).resources!;

@@ -46,7 +46,7 @@ after(async () => {
 });
 
 async function advance(seconds: number): Promise<void> {
-  const res = await fetch(`${server.endpoint}/_amiforge/clock/advance/${seconds}`, { method: 'POST' });
+  const res = await server.ops(`/_amiforge/clock/advance/${seconds}`, { method: 'POST' });
   assert.equal(res.status, 200);
 }
 
@@ -86,7 +86,7 @@ describe('Image Builder lifecycle policies', () => {
     assert.match(previewed[0].state!.reason!, /Preview/);
     assert.equal((await ec2.send(new DescribeImagesCommand({ ImageIds: amis.map((a) => a.imageId) }))).Images!.length, 4);
 
-    const run = await waitForLifecycleExecution(ib, (await startLifecycleRun(server.endpoint, arn!, 'run')).lifecycleExecutionId);
+    const run = await waitForLifecycleExecution(ib, (await startLifecycleRun(server, arn!, 'run')).lifecycleExecutionId);
     assert.equal(run.state?.status, 'SUCCESS', run.state?.reason);
     assert.equal(run.resourcesImpactedSummary?.hasImpactedResources, true);
     const resources = (await ib.send(new ListLifecycleExecutionResourcesCommand({ lifecycleExecutionId: run.lifecycleExecutionId }))).resources!;
@@ -230,7 +230,7 @@ describe('Image Builder lifecycle policies', () => {
 
   test('policies and executions outlive a restart of the server', async () => {
     const { lifecyclePolicyArn: arn } = await ib.send(new CreateLifecyclePolicyCommand(request('restart-web')));
-    const run = await waitForLifecycleExecution(ib, (await startLifecycleRun(server.endpoint, arn!, 'run')).lifecycleExecutionId);
+    const run = await waitForLifecycleExecution(ib, (await startLifecycleRun(server, arn!, 'run')).lifecycleExecutionId);
     await server.stop();
     server = await startServer({ dataDir, extraArgs: ['--sim-boot-ms', '100'] });
     ib.destroy();

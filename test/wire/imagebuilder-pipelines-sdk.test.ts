@@ -58,7 +58,7 @@ function pipelineInput(r: Resources, extra: Partial<CreateImagePipelineCommandIn
 
 /** Moves the server's clock forward; returns the server's time after the move. */
 async function advance(seconds: number): Promise<Date> {
-  const res = await fetch(`${server.endpoint}/_amiforge/clock/advance/${seconds}`, { method: 'POST' });
+  const res = await server.ops(`/_amiforge/clock/advance/${seconds}`, { method: 'POST' });
   const text = await res.text();
   assert.equal(res.status, 200, text);
   return new Date((JSON.parse(text) as { now: string }).now);

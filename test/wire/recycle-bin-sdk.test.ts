@@ -55,7 +55,7 @@ beforeEach(async () => {
 
 /** Moves the server's clock forward; the Recycle Bin's sweep runs at once. */
 async function advance(seconds: number): Promise<void> {
-  const res = await fetch(`${server.endpoint}/_amiforge/clock/advance/${seconds}`, { method: 'POST' });
+  const res = await server.ops(`/_amiforge/clock/advance/${seconds}`, { method: 'POST' });
   assert.equal(res.status, 200, await res.text());
 }
 
@@ -221,7 +221,7 @@ describe('snapshots in the Recycle Bin', () => {
     assert.equal(entry.RecycleBinExitTime!.getTime() - entry.RecycleBinEnterTime!.getTime(), 7 * DAY * 1000);
 
     // Garbage collection runs meanwhile: the kept snapshot's blocks must survive it.
-    assert.equal((await fetch(`${server.endpoint}/_amiforge/gc`, { method: 'POST' })).status, 200);
+    assert.equal((await server.ops(`/_amiforge/gc`, { method: 'POST' })).status, 200);
     const restored = await alice.send(new RestoreSnapshotFromRecycleBinCommand({ SnapshotId: snapshotId }));
     assert.equal(restored.SnapshotId, snapshotId);
     assert.equal(restored.State, 'completed');

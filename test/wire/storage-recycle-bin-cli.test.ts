@@ -134,7 +134,7 @@ describe('storage report and clean-up beside the Recycle Bin', () => {
 
   test('when the retention ends the bin deletes the snapshot for good and the bill drops', async () => {
     const billed = accountOf(await json('storage', 'report'), ALICE.id).storedBytes;
-    const res = await fetch(`${server.endpoint}/_amiforge/clock/advance/${8 * DAY}`, { method: 'POST' });
+    const res = await server.ops(`/_amiforge/clock/advance/${8 * DAY}`, { method: 'POST' });
     assert.equal(res.status, 200, await res.text());
     const report = await json('storage', 'report');
     assert.equal(rowOf(report, s.binned), undefined);

@@ -15,7 +15,13 @@ import { aliasArn, isKeyId, keyArn, parseKeyReference, rootPrincipal } from './i
 import type { KeyVault } from './key-vault.ts';
 import { ebsManagedKeyPolicy, evaluateKeyPolicy, parseKeyPolicy, type Decision } from './policy.ts';
 
-export interface KmsDeps { keys: KeyRepository; clock: Clock; vault: KeyVault }
+export interface KmsDeps {
+  keys: KeyRepository;
+  clock: Clock;
+  vault: KeyVault;
+  /** Told of each operation other services make through the domain API (for metrics). */
+  onServiceOperation?: (operation: 'DescribeKey' | 'GenerateDataKey' | 'Decrypt') => void;
+}
 
 /** Operations KMS lets another account perform on a key, when the key policy or a grant allows. */
 const CROSS_ACCOUNT = new Set([

@@ -81,16 +81,19 @@ export class KmsService {
   }
 
   async resolveKey(caller: Caller, keyId: string = DEFAULT_EBS_KEY): Promise<ResolvedKey> {
+    this.deps.onServiceOperation?.('DescribeKey');
     const key = await this.access.use(caller, keyId, 'DescribeKey', { aliases: true, states: 'enabled', ...KmsService.via(caller) });
     return { keyId: key.keyId, arn: key.arn, account: key.account };
   }
 
   async generateDataKeyFor(caller: Caller, keyId: string, context: Record<string, string>): Promise<DataKey> {
+    this.deps.onServiceOperation?.('GenerateDataKey');
     const out = await this.crypto.generateDataKey(caller, { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context }, KmsService.via(caller));
     return { plaintext: out.Plaintext, wrapped: out.CiphertextBlob, keyArn: out.KeyId };
   }
 
   async decryptDataKeyFor(caller: Caller, wrapped: Uint8Array, context: Record<string, string>): Promise<{ plaintext: Buffer; keyArn: string }> {
+    this.deps.onServiceOperation?.('Decrypt');
     const out = await this.crypto.decrypt(caller, { CiphertextBlob: wrapped, EncryptionContext: context }, KmsService.via(caller));
     return { plaintext: out.Plaintext as Buffer, keyArn: out.KeyId! };
   }

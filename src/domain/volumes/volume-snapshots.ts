@@ -44,7 +44,8 @@ export interface VolumeSnapshotDeps {
 }
 
 /** The lease under which one node takes and completes a volume snapshot. */
-const snapshotLease = (region: string, snapshotId: string) => `volume-snapshot:${region}:${snapshotId}`;
+/** The lease of a snapshot's completion: held by the node completing it. */
+export const snapshotLease = (region: string, snapshotId: string) => `volume-snapshot:${region}:${snapshotId}`;
 
 export type CompletionListener = (region: string, snapshotIds: string[]) => Promise<void>;
 
