@@ -16,7 +16,9 @@ const TABS: { id: ImagesTab; label: string }[] = [
 const tagText = (r: ImageRow) => (r.Tags ?? []).map((t) => `${t.Key}=${t.Value ?? ''}`).join(', ');
 
 const COLUMNS: Column<ImageRow>[] = [
-  { key: 'name', label: 'Name', value: (r) => r.Name },
+  // As in the EC2 console: Name is the Name tag, AMI name the image's own.
+  { key: 'nametag', label: 'Name', value: (r) => r.Tags?.find((t) => t.Key === 'Name')?.Value },
+  { key: 'name', label: 'AMI name', value: (r) => r.Name },
   { key: 'id', label: 'Image ID', value: (r) => r.ImageId },
   { key: 'owner', label: 'Owner', value: (r) => r.OwnerId },
   { key: 'state', label: 'State', value: (r) => r.State },
@@ -24,6 +26,7 @@ const COLUMNS: Column<ImageRow>[] = [
   { key: 'platform', label: 'Platform', value: (r) => r.PlatformDetails },
   { key: 'visibility', label: 'Visibility', value: (r) => (r.Public ? 'Public' : 'Private') },
   { key: 'created', label: 'Created', value: (r) => r.CreationDate },
+  { key: 'description', label: 'Description', value: (r) => r.Description },
   { key: 'tags', label: 'Tags', value: tagText },
 ];
 

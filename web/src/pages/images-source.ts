@@ -16,6 +16,7 @@ export interface ImageFilters {
 export interface ImageRow {
   ImageId: string;
   Name?: string;
+  Description?: string;
   OwnerId?: string;
   State?: string;
   Architecture?: string;
