@@ -130,3 +130,36 @@ describe('console shell in Chromium', () => {
     }
   });
 });
+
+describe('console shell in dev mode', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  before(async () => {
+    [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+    await registerEbs(ec2Client(server.endpoint, { accessKeyId: '333333333333', secretAccessKey: 'any' }), 'account-three-image');
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('opens signed in as the default account and switches to any 12-digit account', async () => {
+    const s = await storyPage(browser, 'dev-mode');
+    const { page } = s;
+    try {
+      await page.goto(`${server.endpoint}/`);
+      await page.getByRole('table', { name: 'Images in us-east-1: Owned by me' }).waitFor();
+      await page.getByText('Account 123456789012').waitFor();
+      await s.step('default account');
+      await checkAccessibility(page, ['Switch account', 'Region', 'Sign out']);
+      await page.getByLabel('Switch account').fill('333333333333');
+      await page.getByRole('button', { name: 'Switch', exact: true }).click();
+      await page.getByText('Account 333333333333').waitFor();
+      await page.getByRole('cell', { name: 'account-three-image' }).waitFor();
+      await s.step('switched account');
+      assert.deepEqual(s.problems, []);
+    } finally {
+      await s.close();
+    }
+  });
+});

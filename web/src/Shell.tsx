@@ -36,7 +36,10 @@ export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo)
   };
   const switchAccount = async (e: Event) => {
     e.preventDefault();
-    if (/^\d{12}$/.test(switchTo)) props.onSession(await signIn({ account: switchTo }));
+    if (!/^\d{12}$/.test(switchTo)) return;
+    // The old session ends rather than lingering until it expires.
+    await signOut();
+    props.onSession(await signIn({ account: switchTo }));
   };
   const page = PAGES.find((p) => route === p.route || route.startsWith(`${p.route}/`)) ?? PAGES[0];
 

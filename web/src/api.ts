@@ -13,10 +13,13 @@ export interface SessionInfo {
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
-  constructor(code: string, message: string, status: number) {
+  /** With SignInRequired: how this server signs in. */
+  readonly mode?: 'strict' | 'dev';
+  constructor(code: string, message: string, status: number, mode?: 'strict' | 'dev') {
     super(message);
     this.code = code;
     this.status = status;
+    this.mode = mode;
   }
 }
 
@@ -38,7 +41,8 @@ export function onSignedOut(cb: (mode?: 'strict' | 'dev') => void): () => void {
   return () => signedOutListeners.delete(cb);
 }
 
-async function call(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}): Promise<unknown> {
+/** `quiet`: a 401 is the caller's to handle (the first look for a session), not a session that ended. */
+async function call(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}, quiet = false): Promise<unknown> {
   const res = await fetch(path, {
     method,
     body,
@@ -56,8 +60,8 @@ async function call(method: string, path: string, body?: BodyInit, headers: Reco
   const d = data as { error?: { code?: string; message?: string }; mode?: 'strict' | 'dev'; __type?: string; message?: string; Message?: string };
   const code = d.error?.code ?? d.__type?.split('#').pop() ?? `HTTP ${res.status}`;
   const message = d.error?.message ?? d.message ?? d.Message ?? res.statusText;
-  if (res.status === 401 && code === 'SignInRequired') for (const cb of signedOutListeners) cb(d.mode);
-  throw new ApiError(code, message, res.status);
+  if (res.status === 401 && code === 'SignInRequired' && !quiet) for (const cb of signedOutListeners) cb(d.mode);
+  throw new ApiError(code, message, res.status, d.mode);
 }
 
 /** Flattens { Owners: ['self'], Filters: [{ Name, Values }] } into EC2 Query fields (Owner.1=self ...). */
@@ -106,14 +110,14 @@ export function stream(name: string, params: Record<string, string>, onEvent: (e
   for (const event of ['data', 'state', 'error', 'end', 'message']) source.addEventListener(event, forward(event) as EventListener);
   source.addEventListener('end', () => source.close());
   source.onerror = () => {
-    // EventSource gives no status: ask the session whether it is still there.
-    if (source.readyState === EventSource.CLOSED) void currentSession().catch(() => undefined);
+    // EventSource gives no status: ask whether the session is still there (a 401 shows sign-in).
+    if (source.readyState === EventSource.CLOSED) void call('GET', '/console/session').catch(() => undefined);
   };
   return () => source.close();
 }
 
 export async function currentSession(): Promise<SessionInfo> {
-  const s = await call('GET', '/console/session') as SessionInfo;
+  const s = await call('GET', '/console/session', undefined, {}, true) as SessionInfo;
   setCsrfToken(s.csrfToken);
   return s;
 }

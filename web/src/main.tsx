@@ -19,10 +19,7 @@ function App() {
     const off = onSignedOut((mode) => setState({ kind: 'signed-out', mode, notice: 'Your session has ended (expired or signed out). Sign in again.' }));
     currentSession()
       .then((session) => setState({ kind: 'signed-in', session }))
-      .catch(async (err) => {
-        const mode = err instanceof ApiError ? (err as ApiError & { mode?: 'strict' | 'dev' }).mode : undefined;
-        setState({ kind: 'signed-out', mode: mode ?? await modeOf() });
-      });
+      .catch((err) => setState({ kind: 'signed-out', mode: err instanceof ApiError ? err.mode : undefined }));
     return off;
   }, []);
 
@@ -45,13 +42,6 @@ function App() {
       onSignedOut={() => { sessionStorage.setItem('amiforge.signedOut', '1'); setState({ kind: 'signed-out', mode: state.session.mode }); }}
     />
   );
-}
-
-/** The server's mode, from the 401 of GET /console/session. */
-async function modeOf(): Promise<'strict' | 'dev'> {
-  const res = await fetch('/console/session', { credentials: 'same-origin' });
-  const body = await res.json().catch(() => ({})) as { mode?: 'strict' | 'dev' };
-  return body.mode ?? 'strict';
 }
 
 render(<App />, document.getElementById('app')!);
