@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, parseServeOptions, type ServeOptions } from '../config/config.ts';
 import { createApp } from '../server/app.ts';
 import { createHttpServer } from '../server/http-server.ts';
+import { startConsoleAssets } from '../server/console-assets.ts';
 import { createLogger } from '../server/logger.ts';
 import { VERSION } from '../server/ops.ts';
 
@@ -25,6 +26,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     process.exit(2);
   }
   const server = createHttpServer(app, log);
+  // The web console's bundle is built (or found built) while the server starts; its pages wait for it.
+  void startConsoleAssets(config.buildDir, log);
   server.keepAliveTimeout = 65_000;
   server.on('error', (err) => {
     console.error(`amiforge serve: cannot listen on ${config.host}:${config.port}: ${err.message}`);

@@ -178,13 +178,14 @@ export function isBrowserLanding(method: string, path: string, rawQuery: string,
 
 /** `/` from a browser, /console and /console/*'s files; undefined for any other request. */
 export async function serveConsoleStatic(
-  buildDir: string, log: Logger, method: string, path: string, rawQuery: string, headers: IncomingHttpHeaders,
+  /** Read only for a console path: requests to the APIs never need it. */
+  buildDir: () => string, log: Logger, method: string, path: string, rawQuery: string, headers: IncomingHttpHeaders,
 ): Promise<StaticAnswer | undefined> {
   if (isBrowserLanding(method, path, rawQuery, headers)) {
     return { status: 302, body: Buffer.alloc(0), contentType: 'text/plain', headers: { location: CONSOLE_PREFIX, 'cache-control': 'no-store' } };
   }
   if ((method !== 'GET' && method !== 'HEAD') || !isConsoleStaticPath(path)) return undefined;
-  const assets = await startConsoleAssets(buildDir, log);
+  const assets = await startConsoleAssets(buildDir(), log);
   if (assets instanceof Error) {
     return { status: 503, body: Buffer.from('The console could not be built; see the server log.'), contentType: 'text/plain; charset=utf-8', headers: { 'cache-control': 'no-store' } };
   }

@@ -14,7 +14,7 @@ import type { Logger } from './logger.ts';
 import { handleOps, VERSION } from './ops.ts';
 import { AMIFORGE_SERVICE } from './amiforge-api.ts';
 import { dispatchService } from './service-dispatch.ts';
-import { serveConsoleStatic, startConsoleAssets } from './console-assets.ts';
+import { serveConsoleStatic } from './console-assets.ts';
 import { isConsoleRoute, isConsoleStream, serveConsoleRoute, serveConsoleStream } from '../api/console/routes.ts';
 import { internalErrorFor } from './internal-errors.ts';
 
@@ -125,7 +125,7 @@ async function serve(app: App, log: Logger, req: IncomingMessage, requestId: str
   const ops = await handleOps(app, req.method ?? 'GET', rawPath);
   if (ops) return { ...ops, contentType: 'application/json' };
   // The web console (docs/console.md): its files, and `/` from a browser sent there.
-  const page = await serveConsoleStatic(app.config.buildDir, log, req.method ?? 'GET', rawPath, rawQuery, req.headers);
+  const page = await serveConsoleStatic(() => app.config.buildDir, log, req.method ?? 'GET', rawPath, rawQuery, req.headers);
   if (page) return { ...page, service: 'console' };
 
   const body = await readBody(req);
@@ -164,8 +164,6 @@ async function serve(app: App, log: Logger, req: IncomingMessage, requestId: str
 }
 
 export function createHttpServer(app: App, log: Logger): Server {
-  // Built (or found built) while the server starts; console pages wait for it.
-  void startConsoleAssets(app.config.buildDir, log);
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const requestId = newRequestId();
