@@ -3,10 +3,11 @@
 // then served from memory. Hashed asset names are cached for good; index.html never is, so a
 // new bundle is picked up on the next load.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import type { Logger } from './logger.ts';
 
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -28,8 +29,11 @@ export interface StaticAnswer { status: number; body: Buffer; contentType: strin
 export interface ConsoleAssets {
   /** index.html and assets/<hashed name>, by path under the bundle directory. */
   files: Map<string, Buffer>;
-  /** Total bytes of the bundle's files. */
+  /** The same files gzip-compressed once at load, for browsers that accept it (all do). */
+  gzipped: Map<string, Buffer>;
+  /** Total bytes of the bundle's files, and compressed. */
   bytes: number;
+  gzipBytes: number;
 }
 
 function filesUnder(dir: string): string[] {
@@ -93,13 +97,19 @@ async function build(outDir: string): Promise<void> {
 
 function load(dir: string): ConsoleAssets {
   const files = new Map<string, Buffer>();
+  const gzipped = new Map<string, Buffer>();
   let bytes = 0;
+  let gzipBytes = 0;
   for (const file of filesUnder(dir)) {
+    const name = relative(dir, file).split('\\').join('/');
     const body = readFileSync(file);
-    files.set(relative(dir, file).split('\\').join('/'), body);
+    const packed = gzipSync(body, { level: 9 });
+    files.set(name, body);
+    gzipped.set(name, packed);
     bytes += body.length;
+    gzipBytes += packed.length;
   }
-  return { files, bytes };
+  return { files, gzipped, bytes, gzipBytes };
 }
 
 /** Builds the bundle unless this source hash was built before, and loads it. */
@@ -111,11 +121,11 @@ export async function prepareConsoleAssets(buildDir: string, log: Logger): Promi
     const started = process.hrtime.bigint();
     await build(dir);
     const assets = load(dir);
-    log.info({ dir, bytes: assets.bytes, buildMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6) }, 'console bundle built');
+    log.info({ dir, bytes: assets.bytes, gzipBytes: assets.gzipBytes, buildMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6) }, 'console bundle built');
     return assets;
   }
   const assets = load(dir);
-  log.info({ dir, bytes: assets.bytes, sinceMs: Date.now() - statSync(dir).mtimeMs }, 'console bundle loaded');
+  log.info({ dir, bytes: assets.bytes, gzipBytes: assets.gzipBytes }, 'console bundle loaded');
   return assets;
 }
 
@@ -125,7 +135,16 @@ export function isConsoleStaticPath(path: string): boolean {
 }
 
 /** The answer for a static console path: an asset, or index.html for any other page path. */
-export function serveConsoleAsset(assets: ConsoleAssets, path: string): StaticAnswer {
+export function serveConsoleAsset(assets: ConsoleAssets, path: string, acceptsGzip = false): StaticAnswer {
+  const answer = serveUncompressed(assets, path);
+  const file = answer.status === 200 ? (path.startsWith(ASSETS_PREFIX) ? `assets/${path.slice(ASSETS_PREFIX.length)}` : 'index.html') : undefined;
+  const packed = file && acceptsGzip ? assets.gzipped.get(file) : undefined;
+  answer.headers.vary = 'accept-encoding';
+  if (!packed) return answer;
+  return { ...answer, body: packed, headers: { ...answer.headers, 'content-encoding': 'gzip' } };
+}
+
+function serveUncompressed(assets: ConsoleAssets, path: string): StaticAnswer {
   if (path === '/console') {
     return { status: 301, body: Buffer.alloc(0), contentType: 'text/plain', headers: { location: CONSOLE_PREFIX } };
   }
@@ -189,5 +208,5 @@ export async function serveConsoleStatic(
   if (assets instanceof Error) {
     return { status: 503, body: Buffer.from('The console could not be built; see the server log.'), contentType: 'text/plain; charset=utf-8', headers: { 'cache-control': 'no-store' } };
   }
-  return serveConsoleAsset(assets, path);
+  return serveConsoleAsset(assets, path, /\bgzip\b/.test(String(headers['accept-encoding'] ?? '')));
 }

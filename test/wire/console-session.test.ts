@@ -163,6 +163,7 @@ describe('console sessions in strict mode', () => {
     assert.equal(js.status, 200);
     assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
     assert.match(js.headers.get('cache-control') ?? '', /immutable/);
+    assert.equal(js.headers.get('content-encoding'), 'gzip', 'fetch asks for gzip, as browsers do');
     assert.equal((await fetch(`${endpoint}/console/assets/nothing-here.js`)).status, 404);
   });
 
