@@ -2,6 +2,9 @@
 // CSRF, expiry, sign-out, and that a session can do exactly what its keys could through the API
 // (the same per-account visibility, the same identity policies, the same errors).
 import { after, before, describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { CreateTagsCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { ALICE, BOB, startServer, type RunningServer, type TestAccount, type TestUser } from '../support/server.ts';
@@ -76,6 +79,9 @@ describe('console sessions in strict mode', () => {
       assert.equal(r.status, 403, `csrf ${csrf}`);
       assert.equal(r.body.error.code, 'InvalidCsrfToken');
     }
+    const stream = await consoleFetch(endpoint, undefined, 'GET', '/console/stream/serial?region=us-east-1', undefined, { region: '' });
+    assert.equal(stream.status, 401, 'streams need a session too');
+    assert.equal(stream.body.error.code, 'SignInRequired');
     const signOut = await consoleFetch(endpoint, session, 'DELETE', '/console/session', undefined, { csrf: null });
     assert.equal(signOut.status, 403, 'sign-out needs the token too');
     const ok = await consoleEc2(endpoint, session!, { Action: 'DescribeImages', 'Owner.1': 'self' });
@@ -177,6 +183,30 @@ describe('console sessions in strict mode', () => {
     assert.equal(entry.account, ALICE.id);
     assert.equal(entry.region, 'us-east-1');
     assert.equal(entry.status, 200);
+  });
+});
+
+describe('console sessions across a restart', () => {
+  test('sessions outlive a restart; one whose access key was removed from the accounts file is refused', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-console-'));
+    try {
+      let server = await startServer({ dataDir, accounts: [ALICE_WITH_READER] });
+      const alice = (await consoleSignIn(server.endpoint, { accessKeyId: ALICE.accessKeyId, secretAccessKey: ALICE.secretAccessKey })).session!;
+      const reader = (await consoleSignIn(server.endpoint, { accessKeyId: READER.accessKeyId, secretAccessKey: READER.secretAccessKey })).session!;
+      await server.stop();
+      server = await startServer({ dataDir, accounts: [ALICE] });
+      try {
+        const kept = await consoleEc2(server.endpoint, alice, { Action: 'DescribeImages', 'Owner.1': 'self' });
+        assert.equal(kept.status, 200, 'the session is in the store, not in the process');
+        const removed = await consoleEc2(server.endpoint, reader, { Action: 'DescribeImages', 'Owner.1': 'self' });
+        assert.equal(removed.status, 401);
+        assert.equal(removed.body.error.code, 'SignInRequired');
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
