@@ -61,6 +61,8 @@ async function build(outDir: string): Promise<void> {
   // test suites start dozens) never see half a bundle.
   const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;
   const result = await esbuild.build({
+    // Paths in the metafile are relative to web/, whatever directory the server started in.
+    absWorkingDir: WEB_DIR,
     entryPoints: [ENTRY],
     bundle: true,
     splitting: true,
@@ -77,10 +79,11 @@ async function build(outDir: string): Promise<void> {
     logLevel: 'silent',
     legalComments: 'none',
   });
-  const outputs = Object.entries(result.metafile.outputs);
-  const entry = outputs.find(([, o]) => o.entryPoint)?.[0];
-  const css = outputs.find(([name]) => name.endsWith('.css'))?.[0];
-  if (!entry) throw new Error('the console bundle has no entry file');
+  // The entry's own script and stylesheet; lazily loaded chunks (a terminal view) are entries
+  // of their own to esbuild, and their CSS is folded into the entry's stylesheet as well.
+  const [entry, output] = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === 'src/main.tsx') ?? [];
+  if (!entry || !output) throw new Error('the console bundle has no entry file');
+  const css = output.cssBundle;
   const assetUrl = (file: string) => `${ASSETS_PREFIX}${file.split('/').pop()}`;
   const html = readFileSync(join(WEB_DIR, 'index.html'), 'utf8')
     .replace('<!--styles-->', css ? `<link rel="stylesheet" href="${assetUrl(css)}">` : '')
