@@ -1,6 +1,7 @@
-// The console's Server-Sent Events plumbing with a stream registered for the test: the session
-// and region are checked before anything is sent, events are framed one per `event:`/`data:`
-// pair, the stream ends with an `end` event, and a browser going away reaches onClose.
+// The console's view and stream registries with entries registered for the test. Views: the
+// session, CSRF token and region come first, the view gets the caller and its params or body.
+// Streams (Server-Sent Events): checked the same way before anything is sent, events framed one
+// per `event:`/`data:` pair, an `end` event last, and a browser going away reaches onClose.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import type { App } from '../../server/app.ts';
 import { createHttpServer } from '../../server/http-server.ts';
 import type { Logger } from '../../server/logger.ts';
 import { consoleStreams } from './streams/index.ts';
+import { consoleViews } from './views/index.ts';
 
 const store = new SqliteMetadataStore(':memory:');
 const app = {
@@ -33,6 +35,7 @@ before(async () => {
     sink.send('state', { open: true });
     await new Promise<void>((resolve) => sink.onClose(() => { markClosed(); resolve(); }));
   };
+  consoleViews['test-echo'] = { method: 'POST', handle: async (_app, ctx, params, body) => ({ account: ctx.caller.account, region: ctx.caller.region, q: params.get('q'), body }) };
   server = createHttpServer(app, log);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -41,15 +44,33 @@ before(async () => {
 after(async () => {
   delete consoleStreams['test-count'];
   delete consoleStreams['test-forever'];
+  delete consoleViews['test-echo'];
   await new Promise((resolve) => server.close(resolve));
   await store.close();
 });
 
-async function cookie(): Promise<string> {
+async function signIn(): Promise<{ cookie: string; csrf: string }> {
   const res = await fetch(`${base}/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"account":"444444444444"}' });
   assert.equal(res.status, 200);
-  return res.headers.get('set-cookie')!.split(';', 1)[0];
+  return { cookie: res.headers.get('set-cookie')!.split(';', 1)[0], csrf: (await res.json()).csrfToken };
 }
+const cookie = async () => (await signIn()).cookie;
+
+test('a view answers with the caller, its params and JSON body; CSRF, region and method are checked first', async () => {
+  const { cookie: c, csrf } = await signIn();
+  const post = (headers: Record<string, string>, path = '/console/data/test-echo?q=x', method = 'POST') =>
+    fetch(`${base}${path}`, { method, headers: { cookie: c, 'content-type': 'application/json', ...headers }, body: method === 'POST' ? '{"a":[1]}' : undefined });
+  const ok = await post({ 'x-csrf-token': csrf, 'x-amiforge-region': 'ap-south-1' });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { account: '444444444444', region: 'ap-south-1', q: 'x', body: { a: [1] } });
+  assert.equal((await post({ 'x-amiforge-region': 'ap-south-1' })).status, 403);
+  assert.equal((await post({ 'x-csrf-token': csrf })).status, 400);
+  const wrongMethod = await post({ 'x-amiforge-region': 'ap-south-1' }, '/console/data/test-echo', 'GET');
+  assert.equal(wrongMethod.status, 400);
+  const unknown = await post({ 'x-csrf-token': csrf, 'x-amiforge-region': 'ap-south-1' }, '/console/data/toString');
+  assert.equal(unknown.status, 404);
+  assert.equal((await unknown.json()).error.code, 'NotFound');
+});
 
 test('a stream sends its events in order, then end', async () => {
   const res = await fetch(`${base}/console/stream/test-count?n=3&region=eu-west-1`, { headers: { cookie: await cookie() } });
