@@ -2,9 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, parseServeOptions, type ServeOptions } from '../config/config.ts';
 import { createApp } from '../server/app.ts';
 import { createHttpServer } from '../server/http-server.ts';
-import { startConsoleAssets } from '../server/console-assets.ts';
 import { createLogger } from '../server/logger.ts';
 import { VERSION } from '../server/ops.ts';
+import { startConsoleAssets } from '../server/console-assets.ts';
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
   let config;
