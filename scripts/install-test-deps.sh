@@ -12,6 +12,8 @@ command -v qemu-img >/dev/null || { missing+=(qemu-img); packages+=(qemu-utils);
 command -v ssh-keygen >/dev/null || { missing+=(ssh-keygen); packages+=(openssh-client); }
 # packer (Debian's 1.6.6, amazon-ebs built in): test/qemu/packer.test.ts builds a golden image with it.
 command -v packer >/dev/null || { missing+=(packer); packages+=(packer); }
+# Chromium: test/browser drives the web console in it, headless, through playwright-core.
+command -v chromium >/dev/null || { missing+=(chromium); packages+=(chromium); }
 # PostgreSQL's server binaries: tests start throwaway clusters with scripts/postgres.sh.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { missing+=(postgresql); packages+=(postgresql); }
 # Ceph's monitor, manager, OSD and RADOS Gateway: the S3 server the object-store tests use (scripts/ceph-rgw.sh).

@@ -46,6 +46,7 @@ program.command('serve')
   .option('--node-id <id>', 'this node\'s name among several serve processes on one store (default: node-<8 hex>, made at the first start and kept in DATA_DIR/node-id)')
   .option('--advertise-url <url>', 'where other nodes reach this one to forward requests about its instances (default: http://HOST:PORT as listened)')
   .option('--lease-seconds <s>', 'a node without a heartbeat for this long is gone: its instances are reported impaired, its background work taken over', '30')
+  .option('--console-session-hours <h>', 'how long a web console sign-in lasts (a session expires this long after it began)', '12')
   .addHelpText('after', `
 Without --accounts the server runs in dev mode: any access key is accepted and signatures are not
 checked; a 12-digit access key id acts as that account, anything else as 123456789012.

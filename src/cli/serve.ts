@@ -4,6 +4,7 @@ import { createApp } from '../server/app.ts';
 import { createHttpServer } from '../server/http-server.ts';
 import { createLogger, type LogFormat } from '../server/logger.ts';
 import { VERSION } from '../server/ops.ts';
+import { startConsoleAssets } from '../server/console-assets.ts';
 
 export async function serveCommand(options: ServeOptions & { logFormat?: LogFormat }): Promise<void> {
   let config;
@@ -25,6 +26,8 @@ export async function serveCommand(options: ServeOptions & { logFormat?: LogForm
     process.exit(2);
   }
   const server = createHttpServer(app, log);
+  // The web console's bundle is built (or found built) while the server starts; its pages wait for it.
+  void startConsoleAssets(config.buildDir, log);
   server.keepAliveTimeout = 65_000;
   server.on('error', (err) => {
     console.error(`amiforge serve: cannot listen on ${config.host}:${config.port}: ${err.message}`);

@@ -59,6 +59,8 @@ export interface ServerConfig {
   readonly advertiseUrl?: string;
   /** A node without a heartbeat for this long is gone; heartbeats are sent every third of it. */
   readonly leaseMs: number;
+  /** How long a web console session lasts after sign-in (--console-session-hours). */
+  readonly consoleSessionMs: number;
 }
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../catalog/default.json', import.meta.url));
@@ -87,6 +89,7 @@ export interface ServeOptions extends BlocksOptions {
   nodeId?: string;
   advertiseUrl?: string;
   leaseSeconds?: string | number;
+  consoleSessionHours?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -215,6 +218,10 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (!Number.isInteger(volumeWriteBuffer) || volumeWriteBuffer < 0 || volumeWriteBuffer > 4096) {
     throw new ConfigError(`--volume-write-buffer must be 0 to 4096 blocks, got ${o.volumeWriteBuffer}`);
   }
+  const consoleSessionHours = Number(o.consoleSessionHours ?? 12);
+  if (!Number.isFinite(consoleSessionHours) || consoleSessionHours <= 0 || consoleSessionHours > 24 * 30) {
+    throw new ConfigError(`--console-session-hours must be more than 0 and at most 720, got ${o.consoleSessionHours}`);
+  }
   let database: DatabaseTarget;
   try {
     database = parseDatabaseTarget(o.database, env);
@@ -243,6 +250,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     copySchedulesFile: o.copySchedules ? resolve(o.copySchedules) : undefined,
     network: networkOptions(o),
     volumeWriteBuffer,
+    consoleSessionMs: Math.round(consoleSessionHours * 3_600_000),
     ...clusterOptions(o, dataDir),
   });
 }

@@ -77,6 +77,14 @@ export const Errors = {
   notAnOperator: (who: string) => e('OperatorAccessDenied', 403)(
     `${who} is not an operator of this server. Use an access key marked "operator": true in the accounts file (on the key or on its user), or the operator token.`),
 
+  // Web console sessions (src/api/console): rendered as JSON {error: {code, message}}
+  signInRequired: () => e('SignInRequired', 401)('Sign in to the console: the session is missing, expired or signed out.'),
+  invalidCsrfToken: () => e('InvalidCsrfToken', 403)('The request lacks the session\'s CSRF token (header x-csrf-token).'),
+  consoleInvalidRegion: (region: string) =>
+    client('InvalidRegion')(`The region in x-amiforge-region is not a region amiforge serves: '${region}'.`),
+  consoleNotFound: (path: string) => e('NotFound', 404)(`No console route answers ${path}.`),
+  consoleBadRequest: (why: string) => client('InvalidRequest')(why),
+
   // Images
   amiMalformed: (id: string) => client('InvalidAMIID.Malformed')(`Invalid id: "${id}" (expecting "ami-...")`),
   /** A kernel (aki-) or ramdisk (ari-) parameter that is no image id at all. */

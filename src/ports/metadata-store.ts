@@ -13,6 +13,7 @@ import type { ImageBuilderRepository } from './imagebuilder-repository.ts';
 import type { WorkLeaseRepository } from './work-leases.ts';
 import type { CopyScheduleStateStore } from './copy-schedule-state.ts';
 import type { NodeRegistry } from './node-registry.ts';
+import type { ConsoleSessionStore } from './console-sessions.ts';
 
 /**
  * The database cannot be reached or went away mid-request (restart, network): nothing was
@@ -203,6 +204,8 @@ export interface MetadataStore {
   readonly copyScheduleState: CopyScheduleStateStore;
   /** The API nodes sharing this store, by their heartbeats (reset leaves it alone: nodes are not resources). */
   readonly nodes: NodeRegistry;
+  /** Web console sessions (reset leaves them alone, as it does nodes). */
+  readonly consoleSessions: ConsoleSessionStore;
   /** Deletes every resource (test suites' reset); the catalogue is loaded again by the caller. */
   reset(): Promise<void>;
   close(): Promise<void>;

@@ -3,11 +3,6 @@
 // service's own envelope. Operational endpoints live under /_amiforge/.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { dispatchEc2 } from '../api/ec2/dispatcher.ts';
-import { dispatchEbs } from '../api/ebs/dispatcher.ts';
-import { dispatchKms } from '../api/kms/dispatcher.ts';
-import { dispatchRbin } from '../api/rbin/dispatcher.ts';
-import { dispatchImageBuilder } from '../api/imagebuilder/dispatcher.ts';
 import { serializeAwsJsonError } from '../protocol/json/codec.ts';
 import { serializeJsonError } from '../protocol/rest-json/codec.ts';
 import { Errors, isServiceError, ServiceError } from '../domain/errors.ts';
@@ -17,8 +12,10 @@ import type { SignedRequest } from '../protocol/sigv4/types.ts';
 import type { App } from './app.ts';
 import type { Logger } from './logger.ts';
 import { handleOps, VERSION } from './ops.ts';
-import { AMIFORGE_SERVICE, dispatchAmiforge } from './amiforge-api.ts';
-import { ec2Route, forwardRequest, FORWARDED_BY } from './instance-forwarding.ts';
+import { AMIFORGE_SERVICE } from './amiforge-api.ts';
+import { dispatchService } from './service-dispatch.ts';
+import { serveConsoleStatic } from './console-assets.ts';
+import { isConsoleRoute, isConsoleStream, serveConsoleRoute, serveConsoleStream } from '../api/console/routes.ts';
 import { internalErrorFor } from './internal-errors.ts';
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -122,7 +119,7 @@ function scopedService(req: IncomingMessage, rawQuery: string): string | undefin
   return credential?.split('/')[3] || undefined;
 }
 
-async function serve(app: App, req: IncomingMessage, requestId: string): Promise<Outcome> {
+async function serve(app: App, log: Logger, req: IncomingMessage, requestId: string): Promise<Outcome> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const rawPath = q < 0 ? url : url.slice(0, q);
@@ -130,9 +127,13 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
   // Operational endpoints, closed to all but operators in strict mode (operator-gate.ts).
   const ops = await handleOps(app, req, rawPath, rawQuery);
   if (ops) return { contentType: 'application/json', ...ops };
+  // The web console (docs/console.md): its files, and `/` from a browser sent there.
+  const page = await serveConsoleStatic(() => app.config.buildDir, log, req.method ?? 'GET', rawPath, rawQuery, req.headers);
+  if (page) return { ...page, service: 'console' };
 
   const body = await readBody(req);
   requestBodies.set(req, body);
+  if (isConsoleRoute(rawPath)) return serveConsoleRoute(app, req, rawPath, rawQuery, body, requestId);
   // headersDistinct keeps repeated headers apart, as SigV4's canonical form needs.
   const signed: SignedRequest = { method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headersDistinct, body };
   const outcome: Outcome = { status: 200, body: '', contentType: 'text/xml;charset=UTF-8' };
@@ -145,54 +146,10 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
     const { caller, auth, principal } = app.authenticator.authenticate(signed);
     service = auth.service;
     Object.assign(outcome, { account: caller.account, region: caller.region, service, user: principal.user?.name });
-    const ctx = { requestId, caller };
-    const authorize = app.authorizer.forRequest(principal, caller);
-    if (service === 'ebs') {
-      const { action, response } = await dispatchEbs(signed, ctx, app.ebs, authorize?.ebs);
-      Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'], headers: response.headers });
-      return outcome;
-    }
-    if (service === 'kms') {
-      const { action, response } = await dispatchKms(signed, ctx, app.kms, authorize?.kms);
-      Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
-      return outcome;
-    }
-    if (service === 'rbin') {
-      const { action, response } = await dispatchRbin(signed, ctx, app.rbin, authorize?.rbin);
-      Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
-      return outcome;
-    }
-    if (service === 'imagebuilder') {
-      const { action, response } = await dispatchImageBuilder(signed, ctx, app.imageBuilder, authorize?.imagebuilder);
-      Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
-      return outcome;
-    }
-    if (service === AMIFORGE_SERVICE) {
-      const r = await dispatchAmiforge(signed.method, rawPath, body, ctx, { hygiene: app.imageBuilder.hygiene, authorizeImageRead: authorize && ((id) => authorize.ec2('DescribeImages', { ImageIds: [id] })) });
-      Object.assign(outcome, { action: r.action, body: JSON.stringify(r.body), contentType: 'application/json' });
-      return outcome;
-    }
-    if (service !== 'ec2') {
-      throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs, kms, rbin, imagebuilder and its own amiforge routes; this service is not available yet)`);
-    }
-    const fields = ec2Fields(rawQuery, req, body);
+    // EC2's fields are read before dispatch so the action is logged even when the call fails.
+    const fields = service === 'ec2' ? ec2Fields(rawQuery, req, body) : [];
     outcome.action = fields.find(([k]) => k === 'Action')?.[1];
-    // A request that needs an instance's guest goes to the node running it, as it came.
-    const forwardedBy = req.headers[FORWARDED_BY];
-    const route = await ec2Route({
-      store: app.store, ownership: app.cluster.ownership, action: outcome.action, fields, caller,
-      forwardedBy: typeof forwardedBy === 'string' ? forwardedBy : forwardedBy?.[0],
-    });
-    if (route.kind === 'forward') {
-      const answer = await forwardRequest(req, body, route, app.cluster.nodeId);
-      Object.assign(outcome, {
-        status: answer.status, body: answer.body, contentType: answer.headers['content-type'] ?? 'text/xml;charset=UTF-8',
-        headers: answer.headers, forwardedTo: route.nodeId,
-        errorCode: answer.status >= 400 ? /<Code>([^<]*)<\/Code>/.exec(answer.body.toString('utf8'))?.[1] : undefined,
-      });
-      return outcome;
-    }
-    outcome.body = await dispatchEc2(outcome.action, fields, ctx, app.ec2, authorize?.ec2);
+    Object.assign(outcome, await dispatchService(app, { service, request: signed, http: req, ec2Fields: fields, caller, principal, requestId, render: 'xml' }));
   } catch (err) {
     const e = isServiceError(err) ? err : internalErrorFor(service, err);
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
@@ -215,7 +172,17 @@ export function createHttpServer(app: App, log: Logger): Server {
     const requestId = newRequestId();
     let outcome: Outcome;
     try {
-      outcome = await serve(app, req, requestId);
+      const path = (req.url ?? '/').split('?', 1)[0];
+      // Server-Sent Events write to the response themselves, for as long as the stream lasts.
+      if (isConsoleStream(path)) {
+        const r = await serveConsoleStream(app, req, res, path, (req.url ?? '').slice(path.length + 1), requestId);
+        const entry = { requestId, account: r.account, user: r.user, region: r.region, service: r.service, action: r.action, status: r.status, errorCode: r.errorCode,
+          latencyMs: Number(process.hrtime.bigint() - started) / 1e6 };
+        log.info({ ...entry, err: r.cause }, 'request');
+        app.metrics.observeRequest(entry);
+        return;
+      }
+      outcome = await serve(app, log, req, requestId);
     } catch (err) {
       const e = err instanceof ServiceError ? err : internalErrorFor('ec2', err);
       outcome = { status: e.status, body: serializeError(e, requestId), contentType: 'text/xml;charset=UTF-8', errorCode: e.code, errorMessage: e.message };

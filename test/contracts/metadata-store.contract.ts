@@ -940,5 +940,19 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       assert.equal(await s.images.count(), 0);
       assert.equal((await s.snapshots.usage(R)).length, 0);
     }));
+
+    test('console sessions: created, read by id hash, deleted, and dropped once expired', withStore(async (s) => {
+      const session = (idHash: string, expiresAt: string) => ({
+        idHash, account: A, accessKeyId: 'AKIAEXAMPLE', csrfToken: `csrf-${idHash}`, createdAt: '2026-01-01T00:00:00.000Z', expiresAt,
+      });
+      await s.consoleSessions.create(session('h1', '2026-01-01T01:00:00.000Z'));
+      await s.consoleSessions.create(session('h2', '2026-01-01T03:00:00.000Z'));
+      assert.deepEqual(await s.consoleSessions.get('h1'), session('h1', '2026-01-01T01:00:00.000Z'));
+      assert.equal(await s.consoleSessions.get('nope'), undefined);
+      assert.equal(await s.consoleSessions.deleteExpired(new Date('2026-01-01T02:00:00.000Z')), 1);
+      assert.equal(await s.consoleSessions.get('h1'), undefined);
+      assert.equal(await s.consoleSessions.delete('h2'), true);
+      assert.equal(await s.consoleSessions.delete('h2'), false);
+    }));
   });
 }

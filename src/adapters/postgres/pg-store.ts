@@ -18,6 +18,8 @@ import { PgKeys } from './pg-keys.ts';
 import { PG_MIGRATIONS } from './pg-migrations.ts';
 import { PgNetwork } from './pg-network.ts';
 import { PgNodes } from './pg-nodes.ts';
+import { PgConsoleSessions } from './pg-console-sessions.ts';
+import type { ConsoleSessionStore } from '../../ports/console-sessions.ts';
 import { PgCopyScheduleState, PgWorkLeases } from './pg-work-leases.ts';
 import type { NodeRegistry } from '../../ports/node-registry.ts';
 import { PgRecycleBin } from './pg-recycle-bin.ts';
@@ -40,6 +42,7 @@ export class PgMetadataStore implements MetadataStore {
   readonly network: NetworkRepository;
   readonly imageBuilder: ImageBuilderRepository;
   readonly nodes: NodeRegistry;
+  readonly consoleSessions: ConsoleSessionStore;
   readonly leases: PgWorkLeases;
   readonly copyScheduleState: PgCopyScheduleState;
   /** The pool; exposed for the cluster's own tables (leases, node registry) and tests. */
@@ -59,6 +62,7 @@ export class PgMetadataStore implements MetadataStore {
     this.network = new PgNetwork(db);
     this.imageBuilder = new PgImageBuilder(db);
     this.nodes = new PgNodes(db);
+    this.consoleSessions = new PgConsoleSessions(db);
     this.leases = new PgWorkLeases(db);
     this.copyScheduleState = new PgCopyScheduleState(db);
   }

@@ -39,6 +39,8 @@ import type { WorkLeaseRepository } from '../../ports/work-leases.ts';
 import type { CopyScheduleStateStore } from '../../ports/copy-schedule-state.ts';
 import type { NodeRegistry } from '../../ports/node-registry.ts';
 import { SqliteNodes } from './sqlite-nodes.ts';
+import { SqliteConsoleSessions } from './sqlite-console-sessions.ts';
+import type { ConsoleSessionStore } from '../../ports/console-sessions.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
@@ -93,6 +95,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly leases: WorkLeaseRepository;
   readonly copyScheduleState: CopyScheduleStateStore;
   readonly nodes: NodeRegistry;
+  readonly consoleSessions: ConsoleSessionStore;
   private readonly db: DatabaseSync;
 
   /** `path` is a file, or `:memory:` for tests. */
@@ -127,6 +130,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.leases = new SqliteWorkLeases(this.db);
     this.copyScheduleState = new SqliteCopyScheduleState(this.db);
     this.nodes = new SqliteNodes(this.db);
+    this.consoleSessions = new SqliteConsoleSessions(this.db);
   }
 
   /** Runs `fn` in one transaction; synchronous, so no other request interleaves. */

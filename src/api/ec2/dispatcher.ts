@@ -34,6 +34,8 @@ export async function dispatchEc2(
   services: Ec2Services,
   /** Identity-policy authorization for IAM-style users; before DryRun, which answers whether the caller may. */
   authorize?: (action: string, input: Record<string, unknown>) => Promise<void>,
+  /** `json`: the operation's output object as JSON (the web console) instead of EC2's XML. */
+  render: 'xml' | 'json' = 'xml',
 ): Promise<string> {
   if (!action) throw Errors.missingParameter('Action');
   // Own properties only: an Action of `constructor`, `__proto__` or `toString` found Object.prototype's
@@ -52,5 +54,7 @@ export async function dispatchEc2(
   await authorize?.(action, input);
   if (input.DryRun) throw Errors.dryRun();
   const output = await handler(input as never, ctx, services);
+  // JSON keeps the model's PascalCase members; dates become ISO strings.
+  if (render === 'json') return JSON.stringify(output ?? {});
   return serializeResponse(action, shapes.output, output, ctx.requestId);
 }

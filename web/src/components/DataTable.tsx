@@ -1,0 +1,98 @@
+// A table for any list the console shows: sortable headers (aria-sort), a filter box, paging
+// controls and empty/loading/error states. Cells render text through JSX, which escapes it:
+// names and tags from users are shown as they are, never as markup.
+import type { ComponentChildren } from 'preact';
+import { useMemo, useState } from 'preact/hooks';
+
+export interface Column<T> {
+  key: string;
+  label: string;
+  /** The cell's text (and sort key unless `sortValue` is given). */
+  value: (row: T) => string | number | undefined;
+  sortValue?: (row: T) => string | number | undefined;
+  /** Custom cell content (a link, a badge); text only by default. */
+  render?: (row: T) => ComponentChildren;
+}
+
+export interface DataTableProps<T> {
+  caption: string;
+  columns: Column<T>[];
+  rows: T[];
+  rowKey: (row: T) => string;
+  loading?: boolean;
+  error?: string;
+  emptyText?: string;
+  pageSize?: number;
+  /** More rows beyond these exist on the server (NextToken): shows a "Load more" button. */
+  onLoadMore?: () => void;
+}
+
+export function DataTable<T>(props: DataTableProps<T>) {
+  const { columns, rows } = props;
+  const pageSize = props.pageSize ?? 50;
+  const [sort, setSort] = useState<{ key: string; dir: 1 | -1 } | undefined>();
+  const [filter, setFilter] = useState('');
+  const [page, setPage] = useState(0);
+
+  const shown = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    let out = needle ? rows.filter((r) => columns.some((c) => String(c.value(r) ?? '').toLowerCase().includes(needle))) : rows;
+    if (sort) {
+      const col = columns.find((c) => c.key === sort.key)!;
+      const key = col.sortValue ?? col.value;
+      out = [...out].sort((a, b) => {
+        const x = key(a) ?? '';
+        const y = key(b) ?? '';
+        return (x < y ? -1 : x > y ? 1 : 0) * sort.dir;
+      });
+    }
+    return out;
+  }, [rows, columns, filter, sort]);
+
+  const pages = Math.max(1, Math.ceil(shown.length / pageSize));
+  const at = Math.min(page, pages - 1);
+  const visible = shown.slice(at * pageSize, (at + 1) * pageSize);
+  const toggle = (key: string) => setSort((s) => (s?.key === key ? { key, dir: s.dir === 1 ? -1 : 1 } : { key, dir: 1 }));
+
+  return (
+    <div class="data-table">
+      <div class="table-tools">
+        <label>
+          Filter rows <input type="search" value={filter} onInput={(e) => { setFilter(e.currentTarget.value); setPage(0); }} />
+        </label>
+        <span aria-live="polite">{props.loading ? 'Loading…' : `${shown.length} of ${rows.length} rows`}</span>
+      </div>
+      {props.error && <p role="alert" class="error">{props.error}</p>}
+      <table>
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c.key} scope="col" aria-sort={sort?.key === c.key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
+                <button type="button" onClick={() => toggle(c.key)}>
+                  {c.label}<span aria-hidden="true">{sort?.key === c.key ? (sort.dir === 1 ? ' ▲' : ' ▼') : ''}</span>
+                </button>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {visible.map((r) => (
+            <tr key={props.rowKey(r)}>
+              {columns.map((c) => <td key={c.key}>{c.render ? c.render(r) : String(c.value(r) ?? '')}</td>)}
+            </tr>
+          ))}
+          {!visible.length && (
+            <tr><td colSpan={columns.length} class="empty">{props.loading ? 'Loading…' : props.emptyText ?? 'Nothing to show.'}</td></tr>
+          )}
+        </tbody>
+      </table>
+      <nav class="pager" aria-label={`${props.caption} pages`}>
+        <button type="button" onClick={() => setPage(at - 1)} disabled={at === 0}>Previous page</button>
+        <span>Page {at + 1} of {pages}</span>
+        <button type="button" onClick={() => setPage(at + 1)} disabled={at >= pages - 1}>Next page</button>
+        {props.onLoadMore && <button type="button" onClick={props.onLoadMore}>Load more from the server</button>}
+      </nav>
+    </div>
+  );
+}
