@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { consoleStreams, type StreamSink } from '../../src/api/console/streams/index.ts';
+import { consoleStreamRoutes, consoleStreams, type StreamSink } from '../../src/api/console/streams/index.ts';
 import type { ConsoleContext } from '../../src/api/console/views/index.ts';
 import { parseServeOptions } from '../../src/config/config.ts';
 import type { Caller } from '../../src/domain/context.ts';
@@ -74,6 +74,8 @@ async function launch(userData: string): Promise<string> {
 
 test('the console streams the boot lines in order as they are written, then later lines, and ends at termination', async () => {
   const id = await launch('#!amiforge-sim\necho first line of user data\nsleep 200\necho second line of user data\n');
+  // One node runs everything here: the stream is served where it was asked for.
+  assert.deepEqual(await consoleStreamRoutes.console(app, rootContext(ME), new URLSearchParams({ instanceId: id })), { kind: 'local' });
   const live = collectingSink();
   const following = consoleStreams.console(app, rootContext(ME), new URLSearchParams({ instanceId: id }), live);
   await live.until((ev) => outputOf(ev).includes('login:') && statesOf(ev).includes('running'), 'the boot reaches the login prompt');
