@@ -1,6 +1,6 @@
-// The console's read models that the EC2 API lacks, by name: GET|POST /console/data/<view>.
-// Each shows only what the caller could read through the API (the same domain services with
-// ctx.caller, and ctx.authorize for IAM-style users).
+// Console views: read models the EC2 API lacks (sorted image tables, lineage, costs), served at
+// GET|POST /console/data/<name>. Each shows only what the caller could read through the API: it
+// calls the domain services with ctx.caller and, for IAM-style users, ctx.authorize first.
 import type { RequestContext } from '../../../domain/context.ts';
 import type { Principal } from '../../../identity/principal.ts';
 import type { RequestAuthorization } from '../../../identity/request-authorizer.ts';
@@ -18,4 +18,5 @@ export interface ConsoleView {
   handle(app: App, ctx: ConsoleContext, params: URLSearchParams, body?: unknown): Promise<unknown>;
 }
 
-export const consoleViews: Record<string, ConsoleView> = {};
+export const consoleViews: Record<string, ConsoleView> = {
+};
