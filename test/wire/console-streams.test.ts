@@ -143,6 +143,25 @@ test('another account cannot follow the console, nor an IAM user without ec2:Get
   await app.ec2.lifecycle.terminate(ME, [id]);
 });
 
+test('a console whose guest runs on another live node is routed there; one moved there meanwhile ends with moved', async () => {
+  const id = await launch('#!amiforge-sim\necho hello\n');
+  const params = new URLSearchParams({ instanceId: id });
+  const sink = collectingSink();
+  const following = consoleStreams.console(app, rootContext(ME), params, sink);
+  await sink.until((ev) => statesOf(ev).includes('running'), 'the guest runs');
+  // As if a stop and a start had moved the guest to node-2 (a node with a recent heartbeat).
+  await app.store.nodes.heartbeat({ nodeId: 'node-2', url: 'http://127.0.0.1:1', startedAt: new Date().toISOString(), hypervisor: 'sim', version: 'test' }, new Date());
+  const r = await app.ec2.instances.find(ME, id);
+  await app.store.instances.update({ ...r, nodeId: 'node-2' });
+  await following;
+  assert.deepEqual(sink.events.at(-1), { event: 'moved', data: { nodeId: 'node-2' } });
+  assert.deepEqual(await consoleStreamRoutes.console(app, rootContext(ME), params), { kind: 'forward', nodeId: 'node-2', url: 'http://127.0.0.1:1' });
+  // A request that reaches this node anyway (forwarded here by a node that thought otherwise) is refused, not served empty.
+  await assert.rejects(consoleStreams.console(app, rootContext(ME), params, collectingSink()), (err: ServiceError) => err.code === 'Unavailable' && /node-2/.test(err.message));
+  await app.store.instances.update({ ...r, nodeId: app.cluster.nodeId });
+  await app.ec2.lifecycle.terminate(ME, [id]);
+});
+
 test('progress of a CopyImage and a CopySnapshot reaches 100 and then done', async () => {
   const WEST: Caller = { account: ME.account, region: 'us-west-2' };
   const EU: Caller = { account: ME.account, region: 'eu-west-1' };
