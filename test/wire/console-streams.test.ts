@@ -83,7 +83,8 @@ test('the console streams the boot lines in order as they are written, then late
   const order = ['Linux version', "running 'init'", 'first line of user data', 'second line of user data', 'login:'].map((s) => text.indexOf(s));
   assert.ok(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1])), `boot lines in order: ${order}`);
   assert.ok(live.events.filter((e) => e.event === 'output').length > 3, 'the lines came as they were written, not in one piece');
-  assert.deepEqual(statesOf(live.events).slice(0, 2), ['pending', 'running']);
+  // pending, unless the guest was up before the stream read the instance (a busy machine).
+  assert.ok(['pending,running', 'running'].includes(statesOf(live.events).join()), `states: ${statesOf(live.events)}`);
   assert.equal(text, Buffer.from((await app.ec2.instances.consoleOutput(ME, id)).Output!, 'base64').toString(), 'the same text GetConsoleOutput returns');
 
   // A viewer who opens the console now gets what is there in one piece first, then the new lines.
