@@ -199,6 +199,14 @@ export interface Hypervisor {
   setForwards?(instanceId: string, forwards: GuestForwards): Promise<ForwardsResult>;
   /** The console output kept for the instance (across stops, until terminate), if any. */
   consoleOutput(instanceId: string): Promise<ConsoleOutput | undefined>;
+  /**
+   * Follows the instance's console as the guest writes it: `listener` is called first with the
+   * text kept now (at most the last 64 KiB, '' when there is none), then with each piece written
+   * after it, in order, with nothing lost or repeated in between, across stops, reboots and
+   * starts, until the instance is terminated or the returned function unsubscribes. The instance
+   * need not have a guest yet. Listeners must be quick: a driver calls them as output arrives.
+   */
+  watchConsole(instanceId: string, listener: (text: string) => void): () => void;
   /** Instances with a guest running now. */
   guests(): Promise<string[]>;
   /** Subscribes to guest events; returns the unsubscribe function. */

@@ -77,36 +77,47 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
  */
 export function forwardRequest(req: IncomingMessage, body: Buffer, target: ForwardTarget, selfNodeId: string): Promise<ForwardedAnswer> {
   const url = new URL(req.url ?? '/', target.url);
-  // rawHeaders keeps repeated headers and their spelling apart, as the signature saw them.
-  const headers: [string, string][] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i];
-    if (HOP_BY_HOP.has(name.toLowerCase()) || name.toLowerCase() === FORWARDED_BY) continue;
-    headers.push([name, req.rawHeaders[i + 1]]);
-  }
-  headers.push(['content-length', String(body.length)], [FORWARDED_BY, selfNodeId]);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const out = send(url, {
       method: req.method,
-      // A flat [name, value, ...] list: headers go out as given, Host included (SigV4 signed it).
-      headers: headers.flat(),
+      headers: forwardedHeaders(req, selfNodeId, body.length),
       timeout: FORWARD_TIMEOUT_MS,
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const relayed: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) {
-          if (v === undefined || HOP_BY_HOP.has(k) || k === 'date' || k === 'server') continue;
-          relayed[k] = Array.isArray(v) ? v.join(', ') : v;
-        }
-        resolve({ status: res.statusCode ?? 502, headers: relayed, body: Buffer.concat(chunks) });
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: relayedHeaders(res), body: Buffer.concat(chunks) }));
       res.on('error', () => reject(Errors.instanceNodeUnavailable(`The connection to node ${target.nodeId} broke.`)));
     });
     out.on('timeout', () => out.destroy(new Error('timeout')));
     out.on('error', (err) => reject(Errors.instanceNodeUnavailable(`Node ${target.nodeId} did not answer (${(err as NodeJS.ErrnoException).code ?? err.message}).`)));
     out.end(body);
   });
+}
+
+/**
+ * The request's headers as they go to the owner: a flat [name, value, ...] list, sent as given
+ * (Host included: SigV4 signed it; rawHeaders keeps repeated headers and their spelling apart),
+ * without this connection's own, and with the hop header naming this node.
+ */
+export function forwardedHeaders(req: IncomingMessage, selfNodeId: string, bodyLength?: number): string[] {
+  const headers: [string, string][] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i];
+    if (HOP_BY_HOP.has(name.toLowerCase()) || name.toLowerCase() === FORWARDED_BY) continue;
+    headers.push([name, req.rawHeaders[i + 1]]);
+  }
+  if (bodyLength !== undefined) headers.push(['content-length', String(bodyLength)]);
+  headers.push([FORWARDED_BY, selfNodeId]);
+  return headers.flat();
+}
+
+/** The owner's answer headers worth relaying (not its connection's, date or server). */
+export function relayedHeaders(res: IncomingMessage): Record<string, string> {
+  const relayed: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || k === 'date' || k === 'server') continue;
+    relayed[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return relayed;
 }

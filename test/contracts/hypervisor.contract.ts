@@ -31,7 +31,8 @@ export interface HypervisorFixture {
 
 export type HypervisorCase =
   | 'boot' | 'console' | 'stop-graceful' | 'stop-force' | 'stop-timeout' | 'restart' | 'reboot' | 'terminate'
-  | 'idempotent' | 'already-running' | 'hotplug' | 'user-data' | 'guest-poweroff' | 'concurrent' | 'forwards' | 'no-boot';
+  | 'idempotent' | 'already-running' | 'hotplug' | 'user-data' | 'guest-poweroff' | 'concurrent' | 'forwards' | 'no-boot'
+  | 'console-watch';
 
 export interface HypervisorContractOptions {
   /** Cases this driver skips, each with the reason. */
@@ -190,6 +191,32 @@ export function hypervisorContract(name: string, make: () => Promise<HypervisorF
       const out = await f.hypervisor.consoleOutput(opts.instanceId);
       assert.ok(out!.timestamp >= before, 'timestamp is recent');
       assert.ok(out!.text.length <= 64 * 1024, 'at most the last 64 KiB');
+    });
+
+    caseTest('console-watch', 'console followers get the text kept so far, then every later piece in order, nothing lost or repeated', async (f) => {
+      const opts = await guestOptions(f);
+      // One follower from before the guest exists, one that joins while it runs, one that leaves at once.
+      const early: string[] = [];
+      const offEarly = f.hypervisor.watchConsole(opts.instanceId, (t) => early.push(t));
+      const up = nextEvent(f.hypervisor, (e) => e.kind === 'running' && e.instanceId === opts.instanceId, bootMs, 'running event');
+      await f.hypervisor.start(opts);
+      await up;
+      await until(async () => early.join('').length > 0, bootMs, 'console output reaching the early follower');
+      assert.equal(early[0], '', 'the first call is the text kept before the guest started: none');
+      const late: string[] = [];
+      const offLate = f.hypervisor.watchConsole(opts.instanceId, (t) => late.push(t));
+      const gone: string[] = [];
+      f.hypervisor.watchConsole(opts.instanceId, (t) => gone.push(t))();
+      await f.hypervisor.stop(opts.instanceId, { timeoutMs: stopMs });
+      const kept = await consoleText(f.hypervisor, opts.instanceId);
+      await until(async () => early.join('').endsWith(kept) && late.join('').endsWith(kept), stopMs, 'the followers catching up with the console');
+      // Under 64 KiB the console keeps everything, and each follower saw exactly that.
+      if (early.join('').length < 64 * 1024) assert.equal(early.join(''), kept);
+      if (late.join('').length < 64 * 1024) assert.equal(late.join(''), kept);
+      assert.ok(late.length >= 1 && kept.startsWith(late[0]), 'the late follower started from the text kept when it joined');
+      assert.ok(gone.length <= 1, 'a follower that left gets nothing after its first call');
+      offEarly();
+      offLate();
     });
 
     caseTest('stop-graceful', 'stop shuts the guest down, reports a host-initiated exit, and keeps the console', async (f) => {

@@ -5,6 +5,7 @@
 // GetConsoleOutput returns the last 64 KiB anyway, as EC2 does. A guest that writes faster than
 // the file is written waits (the socket is paused), as a real serial line would make it.
 import { createServer, type Server, type Socket } from 'node:net';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { appendFile, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { listenOwnerOnly } from './unix-socket.ts';
 
@@ -85,6 +86,14 @@ export class ConsoleLog {
     }
   }
 
+  /**
+   * Resolves once everything that has arrived is in the file and handed to onOutput. Whoever
+   * reads the file synchronously right after it sees exactly the output onOutput has reported.
+   */
+  async settled(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
   /** Stops listening and writes what has arrived. */
   async close(): Promise<void> {
     const server = this.server;
@@ -96,5 +105,27 @@ export class ConsoleLog {
     }
     while (this.writing) await this.writing;
     if (this.socketPath) await rm(this.socketPath, { force: true });
+  }
+}
+
+/**
+ * The last `limit` bytes of a console file and when it was last written, or undefined when there
+ * is none. Synchronous, so that nothing is appended between the read and what its caller does next.
+ */
+export function readConsoleTail(file: string, limit: number): { text: string; timestamp: Date } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const { size, mtime } = fstatSync(fd);
+    const length = Math.min(size, limit);
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, size - length);
+    return { text: buf.toString('utf8'), timestamp: mtime };
+  } finally {
+    closeSync(fd);
   }
 }

@@ -29,16 +29,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import {
   GuestAlreadyRunningError, GuestNotRunningError, type ConsoleOutput, type ForwardsResult, type GuestDisk, type GuestEvent, type GuestForwards,
   type Hypervisor, type HypervisorCapabilities, type StartGuestOptions, type StopGuestOptions,
 } from '../../ports/hypervisor.ts';
 import { BootWatch } from './boot-watch.ts';
 import { plugDisk, unplugDisk } from './hotplug.ts';
-import { ConsoleLog } from './console-log.ts';
+import { ConsoleFollowers } from '../../ports/console-followers.ts';
+import { ConsoleLog, readConsoleTail } from './console-log.ts';
 import { bootFiles } from './guest-boot.ts';
 import { MetadataResponder } from './metadata-responder.ts';
 import { NbdServer } from './nbd-server.ts';
@@ -198,6 +200,7 @@ export class QemuHypervisor implements Hypervisor {
   private readonly opts: Required<Omit<QemuHypervisorOptions, 'onError' | 'kernelFiles'>> & Pick<QemuHypervisorOptions, 'onError' | 'kernelFiles'>;
   private readonly guestsById = new Map<string, QemuGuest>();
   private readonly listeners = new Set<(e: GuestEvent) => void>();
+  private readonly consoleFollowers = new ConsoleFollowers();
   private closed = false;
 
   private constructor(opts: QemuHypervisorOptions) {
@@ -312,8 +315,14 @@ export class QemuHypervisor implements Hypervisor {
     const instanceId = g.opts.instanceId;
     const watch = new BootWatch((detail) => this.emit({ kind: 'unreachable', instanceId, detail }));
     g.watch = watch;
+    // One decoder per console: a character split between two pieces reaches followers whole.
+    const decoder = new StringDecoder('utf8');
     g.console = new ConsoleLog({
-      file: join(g.dir, 'console.log'), onOutput: (chunk) => watch.feed(chunk),
+      file: join(g.dir, 'console.log'),
+      onOutput: (chunk) => {
+        watch.feed(chunk);
+        this.consoleFollowers.deliver(instanceId, decoder.write(chunk));
+      },
       onError: (err) => this.opts.onError?.(`console of ${instanceId}`, err),
     });
     await g.console.listen(join(g.dir, 'console.sock'));
@@ -469,6 +478,7 @@ export class QemuHypervisor implements Hypervisor {
       await g.gone;
     }
     await rm(this.dirOf(instanceId), { recursive: true, force: true });
+    this.consoleFollowers.forget(instanceId);
   }
 
   private upGuest(instanceId: string): QemuGuest & { qmp: QmpClient } {
@@ -522,22 +532,25 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   async consoleOutput(instanceId: string): Promise<ConsoleOutput | undefined> {
-    const file = join(this.dirOf(instanceId), 'console.log');
-    let fh;
-    try {
-      fh = await open(file, 'r');
-    } catch {
-      return undefined;
-    }
-    try {
-      const { size, mtime } = await fh.stat();
-      const length = Math.min(size, CONSOLE_LIMIT);
-      const buf = Buffer.alloc(length);
-      await fh.read(buf, 0, length, size - length);
-      return { text: buf.toString('utf8'), timestamp: mtime };
-    } finally {
-      await fh.close();
-    }
+    return readConsoleTail(join(this.dirOf(instanceId), 'console.log'), CONSOLE_LIMIT);
+  }
+
+  watchConsole(instanceId: string, listener: (text: string) => void): () => void {
+    let stopped = false;
+    let off: (() => void) | undefined;
+    void (async () => {
+      // Once the console's writes have settled, the file holds every piece reported so far; the
+      // read and the subscription then happen in one synchronous step, so no piece lands between
+      // them (a piece that arrived while waiting is in the file, not delivered).
+      await this.guestsById.get(instanceId)?.console?.settled();
+      if (stopped) return;
+      listener(readConsoleTail(join(this.dirOf(instanceId), 'console.log'), CONSOLE_LIMIT)?.text ?? '');
+      off = this.consoleFollowers.add(instanceId, listener);
+    })().catch((err) => this.opts.onError?.(`following the console of ${instanceId}`, err));
+    return () => {
+      stopped = true;
+      off?.();
+    };
   }
 
   async guests(): Promise<string[]> {

@@ -9,11 +9,18 @@ export const CLOUD_INIT_VERSION = '24.1';
 export class SimConsole {
   private text = '';
   timestamp = new Date();
+  /** Called with each line as it is printed (watchConsole's followers). */
+  private readonly onAppend: (text: string) => void;
+
+  constructor(onAppend: (text: string) => void = () => {}) {
+    this.onAppend = onAppend;
+  }
 
   append(line: string): void {
     this.text += `${line}\n`;
     if (this.text.length > MAX_CONSOLE) this.text = this.text.slice(this.text.length - MAX_CONSOLE);
     this.timestamp = new Date();
+    this.onAppend(`${line}\n`);
   }
 
   read(): string {

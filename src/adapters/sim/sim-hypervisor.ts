@@ -15,6 +15,7 @@ import {
   type GuestForwards, type Hypervisor, type HypervisorCapabilities, type StartGuestOptions, type StopGuestOptions,
 } from '../../ports/hypervisor.ts';
 import { bootLine, CLOUD_INIT_VERSION, cloudInitDate, firmwareFinds, kernelLines, SimConsole, uptime } from './sim-console.ts';
+import { ConsoleFollowers } from '../../ports/console-followers.ts';
 import { isSimScript, parseSimScript, runSimScript, SimScriptError, type ScriptOutcome } from './sim-user-data.ts';
 
 export interface SimHypervisorOptions {
@@ -99,6 +100,7 @@ export class SimHypervisor implements Hypervisor {
   private readonly consoles = new Map<string, SimConsole>();
   private readonly forwards = new Map<string, GuestForwards>();
   private readonly listeners = new Set<(e: GuestEvent) => void>();
+  private readonly consoleFollowers = new ConsoleFollowers();
 
   constructor(options: SimHypervisorOptions = {}) {
     this.bootMs = options.bootMs ?? 300;
@@ -130,7 +132,7 @@ export class SimHypervisor implements Hypervisor {
 
   private consoleOf(instanceId: string): SimConsole {
     let c = this.consoles.get(instanceId);
-    if (!c) this.consoles.set(instanceId, (c = new SimConsole()));
+    if (!c) this.consoles.set(instanceId, (c = new SimConsole((text) => this.consoleFollowers.deliver(instanceId, text))));
     return c;
   }
 
@@ -291,6 +293,7 @@ export class SimHypervisor implements Hypervisor {
     if (g) this.exit(g, 'host', true);
     this.consoles.delete(instanceId);
     this.forwards.delete(instanceId);
+    this.consoleFollowers.forget(instanceId);
   }
 
   async attachDisk(instanceId: string, disk: GuestDisk): Promise<void> {
@@ -313,6 +316,12 @@ export class SimHypervisor implements Hypervisor {
   async consoleOutput(instanceId: string): Promise<ConsoleOutput | undefined> {
     const c = this.consoles.get(instanceId);
     return c && { text: c.read(), timestamp: c.timestamp };
+  }
+
+  watchConsole(instanceId: string, listener: (text: string) => void): () => void {
+    // The console is in memory: what it holds now and every later line, in one step.
+    listener(this.consoles.get(instanceId)?.read() ?? '');
+    return this.consoleFollowers.add(instanceId, listener);
   }
 
   async guests(): Promise<string[]> {

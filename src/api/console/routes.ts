@@ -9,7 +9,9 @@ import type { App } from '../../server/app.ts';
 import { dispatchService } from '../../server/service-dispatch.ts';
 import { clearedCookie, ConsoleSessions, sessionCaller, sessionCookie, type ActiveSession } from './sessions.ts';
 import { consoleViews, type ConsoleContext } from './views/index.ts';
-import { consoleStreams } from './streams/index.ts';
+import { consoleStreamRoutes, consoleStreams } from './streams/index.ts';
+import { forwardStream } from '../../server/stream-forwarding.ts';
+import { FORWARDED_BY } from '../../server/instance-forwarding.ts';
 
 export const REGION_HEADER = 'x-amiforge-region';
 const API_PREFIX = '/console/api/';
@@ -174,6 +176,12 @@ export async function serveConsoleStream(
     answer.region = requestRegion(req, query);
     if (!stream || req.method !== 'GET') throw Errors.consoleNotFound(rawPath);
     ctx = contextFor(app, session, answer.region, requestId);
+    // A guest's console exists only on the node running it: relay the stream from there.
+    const route = await consoleStreamRoutes[name]?.(app, ctx, query);
+    if (route?.kind === 'forward' && !req.headers[FORWARDED_BY]) {
+      await forwardStream(req, res, route, app.cluster.nodeId);
+      return Object.assign(answer, { forwardedTo: route.nodeId });
+    }
   } catch (err) {
     const e = isServiceError(err) ? err : Errors.internal();
     const r = consoleError(e, e.code === 'SignInRequired' ? { mode: sessionsOf(app).mode } : {});

@@ -124,6 +124,18 @@ export class InstanceService {
     };
   }
 
+  /**
+   * Follows the console of the caller's instance (Hypervisor.watchConsole: the text so far, then
+   * each piece as the guest writes it). Only this node's hypervisor has the guest: when it runs
+   * on another live node, the caller must ask that node (Unavailable otherwise).
+   */
+  async followConsole(caller: Caller, instanceId: string, listener: (text: string) => void): Promise<{ instance: InstanceRecord; stop: () => void }> {
+    const r = await this.find(caller, instanceId);
+    const other = await this.deps.ownership?.otherOwner(r);
+    if (other?.live) throw Errors.instanceNodeUnavailable(`The console of ${r.instanceId} is followed on node ${other.nodeId}, which runs its guest.`);
+    return { instance: r, stop: this.deps.hypervisor.watchConsole(r.instanceId, listener) };
+  }
+
   async describeAttribute(caller: Caller, req: DescribeInstanceAttributeRequest): Promise<InstanceAttribute> {
     const r = await this.find(caller, req.InstanceId);
     const out: InstanceAttribute = { InstanceId: r.instanceId };
