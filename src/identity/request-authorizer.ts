@@ -13,6 +13,7 @@ import { denialSentence, ec2DenialDetail } from './denial.ts';
 import { requestResources, requestTags, tagOnCreate, type ResourceTarget } from './ec2-resources.ts';
 import { imageSnapshotResources } from './image-snapshots.ts';
 import { imageBuilderRequestTags, imageBuilderResources } from './imagebuilder-resources.ts';
+import { ssmRequestTags, ssmResources } from './ssm-resources.ts';
 import { ConditionContext } from '../domain/policy-language/condition-context.ts';
 import { evaluatePolicies } from './policy/evaluate.ts';
 import type { IamUser, Principal } from './principal.ts';
@@ -24,12 +25,13 @@ export interface RequestAuthorization {
   ec2: AuthorizeHook;
   ebs: AuthorizeHook;
   kms: AuthorizeHook;
+  ssm: AuthorizeHook;
   rbin: AuthorizeHook;
   imagebuilder: AuthorizeHook;
 }
 
 interface Check {
-  service: 'ec2' | 'ebs' | 'kms' | 'rbin' | 'imagebuilder';
+  service: 'ec2' | 'ebs' | 'kms' | 'ssm' | 'rbin' | 'imagebuilder';
   action: string;
   targets: ResourceTarget[];
   tags: { Key?: string; Value?: string }[];
@@ -62,6 +64,7 @@ export class RequestAuthorizer {
       ebs: (action, input) =>
         this.check(user, caller, { service: 'ebs', action, targets: requestResources(action, input, account, region), tags: requestTags(input) }),
       kms: (action, input) => this.check(user, caller, { service: 'kms', action, targets: kmsResources(input, caller), tags: kmsRequestTags(input) }),
+      ssm: (action, input) => this.check(user, caller, { service: 'ssm', action, targets: ssmResources(action, input, caller), tags: ssmRequestTags(input) }),
       rbin: (action, input) => this.check(user, caller, {
         service: 'rbin', action, targets: rbinResources(input, caller), tags: Array.isArray(input.Tags) ? input.Tags as { Key?: string; Value?: string }[] : [],
       }),
@@ -87,6 +90,7 @@ export class RequestAuthorizer {
       if (c.service === 'ebs') throw Errors.ebsAccessDenied(denialSentence(denial));
       if (c.service === 'rbin') throw Errors.rbinAccessDenied(denialSentence(denial));
       if (c.service === 'imagebuilder') throw Errors.ibAccessDenied(denialSentence(denial));
+      if (c.service === 'ssm') throw Errors.ssmAccessDenied(denialSentence(denial));
       throw Errors.kmsAccessDeniedByPolicy(denialSentence(denial));
     }
   }

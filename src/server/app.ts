@@ -35,6 +35,8 @@ import { KmsService } from '../domain/kms/kms-service.ts';
 import { EbsEncryption } from '../domain/encryption/ebs-encryption.ts';
 import { LineageKeys } from '../domain/encryption/lineage-keys.ts';
 import { loadKmsRootKey } from './kms-root-key.ts';
+import { createSsm } from './ssm-wiring.ts';
+import type { SsmService } from '../domain/ssm/ssm-service.ts';
 import { createHypervisor, createInstanceServices } from './instances-wiring.ts';
 import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
@@ -62,6 +64,7 @@ export interface App {
   readonly ebs: EbsDirectService;
   readonly kms: KmsService;
   readonly rbin: RetentionRuleService;
+  readonly ssm: SsmService;
   /** Image Builder: each area's service (src/domain/imagebuilder/services.ts). */
   readonly imageBuilder: ImageBuilderServices;
   readonly volumeData: VolumeData;
@@ -116,6 +119,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const snapshots = new SnapshotService({ ...deps, copier, encryption, publicAccess: snapshotPublicAccess, recycleBin });
   const allowedImages = new AllowedImages({ store, clock: systemClock });
   const images = new ImageService({ ...deps, snapshots, encryption, allowedImages, publicAccess: imagePublicAccess, recycleBin });
+  const ssm = createSsm({ store, kms, images, catalog: () => catalog, clock: systemClock });
   const imageAncestry = new ImageAncestry({ store, images, allowedImages });
   const governance = { images: new ImageControls({ ...deps, images }), imagePublicAccess, snapshotPublicAccess };
   const ebs = new EbsDirectService({ ...deps, blocks, encryption, publicAccess: snapshotPublicAccess });
@@ -252,6 +256,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     ebs,
     kms,
     rbin,
+    ssm,
     imageBuilder,
     copier,
     maintenance,

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { dispatchEc2 } from '../api/ec2/dispatcher.ts';
 import { dispatchEbs } from '../api/ebs/dispatcher.ts';
 import { dispatchKms } from '../api/kms/dispatcher.ts';
+import { dispatchSsm } from '../api/ssm/dispatcher.ts';
 import { dispatchRbin } from '../api/rbin/dispatcher.ts';
 import { dispatchImageBuilder } from '../api/imagebuilder/dispatcher.ts';
 import { serializeAwsJsonError } from '../protocol/json/codec.ts';
@@ -154,6 +155,11 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
       Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
       return outcome;
     }
+    if (service === 'ssm') {
+      const { action, response } = await dispatchSsm(signed, ctx, app.ssm, authorize?.ssm);
+      Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
+      return outcome;
+    }
     if (service === 'rbin') {
       const { action, response } = await dispatchRbin(signed, ctx, app.rbin, authorize?.rbin);
       Object.assign(outcome, { action, status: response.status, body: response.body, contentType: response.headers['content-type'] });
@@ -170,7 +176,7 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
       return outcome;
     }
     if (service !== 'ec2') {
-      throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs, kms, rbin, imagebuilder and its own amiforge routes; this service is not available yet)`);
+      throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs, kms, ssm, rbin, imagebuilder and its own amiforge routes; this service is not available yet)`);
     }
     const fields = ec2Fields(rawQuery, req, body);
     outcome.action = fields.find(([k]) => k === 'Action')?.[1];
@@ -193,7 +199,7 @@ async function serve(app: App, req: IncomingMessage, requestId: string): Promise
   } catch (err) {
     const e = isServiceError(err) ? err : internalErrorFor(service, err);
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
-    if (service === 'kms') {
+    if (service === 'kms' || service === 'ssm') {
       const r = serializeAwsJsonError(e, requestId);
       Object.assign(outcome, { status: r.status, body: r.body, contentType: r.headers['content-type'], headers: r.headers, errorCode: e.code });
     } else if (service === 'ebs' || service === 'rbin' || service === 'imagebuilder' || service === AMIFORGE_SERVICE) {

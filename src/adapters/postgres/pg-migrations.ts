@@ -8,6 +8,7 @@ import { SCHEMA_CLUSTER } from './schema-cluster.ts';
 import { IMAGE_RECORDS_SQL } from './migration-image-records.ts';
 import { IB_RECORDS_SQL } from './migration-ib-records.ts';
 import { TAG_INDEX_SQL } from './migration-tag-index.ts';
+import { SCHEMA_SSM_PARAMETERS } from './pg-ssm-parameters.ts';
 
 export const PG_MIGRATIONS: Migration[] = [
   {
@@ -39,5 +40,10 @@ export const PG_MIGRATIONS: Migration[] = [
     version: 6,
     description: 'tags_by_key on (account, region, key, resource_id): one-entry probes for DescribeImages tag filters',
     sql: TAG_INDEX_SQL,
+  },
+  {
+    version: 7,
+    description: 'Systems Manager parameters',
+    sql: SCHEMA_SSM_PARAMETERS,
   },
 ];

@@ -13,6 +13,7 @@ import { INSTANCE_NODE_INDEX, INSTANCE_SCHEMA } from './schema-instances.ts';
 import { WORK_LEASES_SCHEMA } from './sqlite-work-leases.ts';
 import { COPY_SCHEDULE_STATE_SCHEMA } from './sqlite-copy-schedule-state.ts';
 import { NODES_SCHEMA } from './sqlite-nodes.ts';
+import { SSM_PARAMETERS_SCHEMA } from './sqlite-ssm-parameters.ts';
 
 /** Adds a column unless the table has it already. */
 function addColumnIfMissing(db: DatabaseSync, table: string, column: string, type: string): void {
@@ -55,5 +56,10 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
     version: 5,
     description: 'Image Builder records: amiforge\'s own members get names of their own, no longer `_`-prefixed',
     up: ibRecordsOwnMembers,
+  },
+  {
+    version: 6,
+    description: 'Systems Manager parameters',
+    up: SSM_PARAMETERS_SCHEMA,
   },
 ];
