@@ -163,6 +163,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
     leadingSweep: singletonGate(leases, 'terminated-instances-sweep', log),
     ownership: cluster.ownership,
+    imageParameters: ssm.parameters,
   });
   cluster.useNetwork(compute.network);
   const catalogOptions = {

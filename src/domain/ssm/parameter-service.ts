@@ -5,7 +5,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { ParameterRecord, ParameterVersionRecord, SsmParameterRepository, StoredParameterRecord } from '../../ports/ssm-parameter-repository.ts';
 import type * as W from '../../protocol/ssm/types.generated.ts';
 import type { Caller } from '../context.ts';
-import { Errors } from '../errors.ts';
+import { Errors, isServiceError } from '../errors.ts';
 import { checkName, checkNewName, labelProblem, parameterArn, parseSelector, type Selector } from './parameter-names.ts';
 import { latest, toHistory, toParameter, viewOf, type ParameterView } from './parameter-views.ts';
 import type { PublicParameters } from './public-parameters.ts';
@@ -188,6 +188,26 @@ export class ParameterService {
     const stored = await this.owned(caller, req.ResourceId);
     if (!stored) throw Errors.ssmInvalidResourceId();
     return { TagList: stored.record.tags };
+  }
+
+  /**
+   * The image id a RunInstances ImageId of `resolve:ssm:NAME[:version|:label]` names, read as the
+   * caller (its own parameters and the public ones). EC2's InvalidParameterValue otherwise.
+   */
+  async resolveImageId(caller: Caller, reference: string): Promise<string> {
+    const text = reference.slice('resolve:ssm:'.length);
+    let found: ParameterView | undefined;
+    try {
+      found = await this.find(caller, parseSelector(text));
+    } catch (err) {
+      if (!isServiceError(err)) throw err;
+    }
+    if (!found) throw Errors.invalidParameterValue(`Invalid value '${reference}' for parameter ImageId: the parameter ${text} was not found.`);
+    const value = found.version.type === 'String' ? found.version.value ?? '' : '';
+    if (!/^ami-[0-9a-f]{8,17}$/.test(value)) {
+      throw Errors.invalidParameterValue(`Invalid value '${reference}' for parameter ImageId: the parameter ${text} does not hold an image id.`);
+    }
+    return value;
   }
 
   /** The value a read returns: clear for String(List), or a SecureString's clear or stored form. */
