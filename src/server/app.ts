@@ -221,7 +221,10 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const hygiene = new HygieneScanner({ store, blocks, images, keys: lineageKeys, filesystems: debugfsFilesystems() });
   // Image Builder's builds on EC2's services, with the hygiene gate before sharing; builds a
   // previous process left in progress are failed and cleaned up.
-  const builds = createBuildService({ config, store, clock, log, hygiene, leases, ec2: { images, imageCopies, snapshots, ...compute.services } });
+  const builds = createBuildService({
+    config, store, clock, log, hygiene, leases, ec2: { images, imageCopies, snapshots, ...compute.services },
+    publishParameter: (owner, name, imageId, dataType) => ssm.parameters.publishImage(owner, name, imageId, dataType),
+  });
   const interrupted = await builds.recover();
   if (interrupted) log.info({ builds: interrupted }, 'image builds interrupted by a restart were failed');
   // Builds of nodes that died mid-way are failed by one node once their leases expire.

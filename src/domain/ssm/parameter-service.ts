@@ -191,6 +191,15 @@ export class ParameterService {
   }
 
   /**
+   * Image Builder's distribution: a new version of `name` in the owner's account holding the
+   * output image (created, or overwritten keeping its type), checked as PutParameter checks it.
+   */
+  async publishImage(owner: Caller, name: string, imageId: string, dataType: 'text' | 'aws:ec2:image'): Promise<void> {
+    const exists = await this.deps.parameters.get(owner.account, owner.region, name);
+    await this.put(owner, { Name: name, Value: imageId, DataType: dataType, Overwrite: true, ...(exists ? {} : { Type: 'String' }) });
+  }
+
+  /**
    * The image id a RunInstances ImageId of `resolve:ssm:NAME[:version|:label]` names, read as the
    * caller (its own parameters and the public ones). EC2's InvalidParameterValue otherwise.
    */
