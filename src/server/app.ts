@@ -267,7 +267,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     authenticator: accounts ? strictAuthenticator(accounts, systemClock) : devAuthenticator(),
     clock,
     copySchedules,
-    authorizer: new RequestAuthorizer(store.tags, store.images),
+    authorizer: new RequestAuthorizer(store.tags, store.images, (caller, ref) => ssm.parameters.resolveImageId(caller, ref).catch(() => undefined)),
     leases,
     hypervisor: compute.hypervisor,
     cluster,

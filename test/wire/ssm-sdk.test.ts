@@ -29,6 +29,24 @@ const READER: TestUser = {
   }],
 };
 
+/** May run instances of the catalogue's x86_64 Amazon Linux image only, and read /golden parameters. */
+const LAUNCHER: TestUser = {
+  name: 'launcher', accessKeyId: 'AKIAUSER000000000092', secretAccessKey: 'launcher-secret-00000000000000000000000000',
+  policies: [{
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'ec2:RunInstances', Resource: `arn:aws:ec2:us-east-1::image/${CATALOGUE_AMI}` },
+      { Effect: 'Allow', Action: 'ec2:RunInstances', NotResource: 'arn:aws:ec2:*::image/*' },
+      { Effect: 'Allow', Action: 'ssm:GetParameters', Resource: `arn:aws:ssm:us-east-1:${ALICE.id}:parameter/golden/*` },
+    ],
+  }],
+};
+/** May run any instance, but read no parameter. */
+const NO_SSM: TestUser = {
+  name: 'no-ssm', accessKeyId: 'AKIAUSER000000000093', secretAccessKey: 'no-ssm-secret-0000000000000000000000000000',
+  policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:*', Resource: '*' }] }],
+};
+
 let server: RunningServer;
 let alice: SSMClient;
 let bob: SSMClient;
@@ -37,7 +55,7 @@ const client = (credentials: { accessKeyId: string; secretAccessKey: string }, r
   new SSMClient({ endpoint: server.endpoint, region, credentials, maxAttempts: 1 });
 
 before(async () => {
-  server = await startServer({ accounts: [{ ...ALICE, users: [READER] }, BOB] });
+  server = await startServer({ accounts: [{ ...ALICE, users: [READER, LAUNCHER, NO_SSM] }, BOB] });
   alice = client(credentialsOf(ALICE));
   bob = client(credentialsOf(BOB));
   reader = client(READER);
@@ -269,6 +287,18 @@ describe('identity and isolation', () => {
     await expectAwsError(put(reader, { Name: '/app/new', Value: 'x', Type: 'String' }), { name: 'AccessDeniedException', status: 400 });
     await expectAwsError(reader.send(new DeleteParameterCommand({ Name: '/app/visible' })), { name: 'AccessDeniedException', status: 400 });
     assert.equal((await get(alice, '/app/visible')).Value, 'ok');
+  });
+
+  test('RunInstances with resolve:ssm by an IAM user: ssm:GetParameters on the parameter, EC2 rights on the image it holds', async () => {
+    const arm = (await get(alice, '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64')).Value!;
+    await put(alice, { Name: '/golden/allowed', Value: CATALOGUE_AMI, Type: 'String', DataType: 'aws:ec2:image' });
+    await put(alice, { Name: '/golden/other', Value: arm, Type: 'String', DataType: 'aws:ec2:image' });
+    await put(alice, { Name: '/elsewhere/allowed', Value: CATALOGUE_AMI, Type: 'String', DataType: 'aws:ec2:image' });
+    const launcher = ec2Client(server.endpoint, LAUNCHER);
+    assert.equal((await runOne(launcher, { ImageId: 'resolve:ssm:/golden/allowed' })).ImageId, CATALOGUE_AMI);
+    await expectAwsError(runOne(launcher, { ImageId: 'resolve:ssm:/golden/other', InstanceType: 't4g.micro' }), { name: 'UnauthorizedOperation', status: 403, message: /image/ });
+    await expectAwsError(runOne(launcher, { ImageId: 'resolve:ssm:/elsewhere/allowed' }), { name: 'UnauthorizedOperation', status: 403, message: /ssm:GetParameters/ });
+    await expectAwsError(runOne(ec2Client(server.endpoint, NO_SSM), { ImageId: 'resolve:ssm:/golden/allowed' }), { name: 'UnauthorizedOperation', status: 403 });
   });
 
   test('one account never sees, changes or deletes another\'s parameters', async () => {
