@@ -101,6 +101,8 @@ describe('parameters', () => {
     await expectAwsError(put(alice, { Name: 'a/b', Value: 'x', Type: 'String' }), { name: 'ValidationException', status: 400 });
     await expectAwsError(put(alice, { Name: 'digits', Value: 'abc', Type: 'String', AllowedPattern: '^\\d+$' }), { name: 'ParameterPatternMismatchException', status: 400 });
     await expectAwsError(put(alice, { Name: 'digits', Value: '1', Type: 'String', AllowedPattern: '(' }), { name: 'InvalidAllowedPatternException', status: 400 });
+    // A catastrophically backtracking pattern is cut off: a mismatch, and the server keeps answering.
+    await expectAwsError(put(alice, { Name: 'redos', Value: `${'a'.repeat(40)}!`, Type: 'String', AllowedPattern: '^(a+)+$' }), { name: 'ParameterPatternMismatchException', status: 400 });
     await put(alice, { Name: 'digits', Value: '123', Type: 'String', AllowedPattern: '^\\d+$' });
     await expectAwsError(put(alice, { Name: 'digits', Value: 'x1', Overwrite: true }), { name: 'ParameterPatternMismatchException', status: 400 });
     await expectAwsError(put(alice, { Name: 'typeless', Value: 'x', Type: 'Bogus' as 'String' }), { name: 'ValidationException', status: 400 });

@@ -1,9 +1,14 @@
 // What PutParameter checks about a value before storing it: its size per tier, its KeyId, its
 // AllowedPattern, and for data type aws:ec2:image that it names an image the caller can see.
+import { createContext, Script } from 'node:vm';
 import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 
 const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+/** How long one AllowedPattern may run: a catastrophically backtracking pattern must not stall the server. */
+const PATTERN_TIME_LIMIT_MS = 100;
+const patternSandbox = createContext({ pattern: '', value: '' });
+const patternTest = new Script('new RegExp(pattern, "u").test(value)');
 
 export interface ValueToCheck {
   type: string;
@@ -22,14 +27,8 @@ export async function checkValue(_caller: Caller, v: ValueToCheck, imageVisible:
     throw Errors.ssmValidation(`1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${max} (${v.tier} tier).`);
   }
   if (v.keyId !== undefined && v.type !== 'SecureString') throw Errors.ssmValidation(`KeyId can be specified only for SecureString parameters, not ${v.type}.`);
-  if (v.allowedPattern !== undefined) {
-    let pattern: RegExp;
-    try {
-      pattern = new RegExp(v.allowedPattern, 'u');
-    } catch {
-      throw Errors.ssmInvalidAllowedPattern(v.allowedPattern);
-    }
-    if (!pattern.test(v.value)) throw Errors.ssmPatternMismatch(`Parameter value, cannot be validated against allowedPattern: ${v.allowedPattern}`);
+  if (v.allowedPattern !== undefined && !matchesAllowedPattern(v.allowedPattern, v.value)) {
+    throw Errors.ssmPatternMismatch(`Parameter value, cannot be validated against allowedPattern: ${v.allowedPattern}`);
   }
   if (v.dataType === 'text') return;
   if (v.dataType !== 'aws:ec2:image') {
@@ -41,5 +40,25 @@ export async function checkValue(_caller: Caller, v: ValueToCheck, imageVisible:
   // so a pipeline learns of the mistake from PutParameter's answer.
   if (!await imageVisible(v.value)) {
     throw Errors.ssmValidation(`Unable to Describe Resource: the image ${v.value} does not exist or is not visible to your account in this Region.`);
+  }
+}
+
+/**
+ * Whether `value` matches the AllowedPattern (searched, as RegExp.test). The expression runs with
+ * a time limit: one that does not finish in time is a mismatch, not a stalled event loop.
+ */
+function matchesAllowedPattern(pattern: string, value: string): boolean {
+  try {
+    new RegExp(pattern, 'u');
+  } catch {
+    throw Errors.ssmInvalidAllowedPattern(pattern);
+  }
+  Object.assign(patternSandbox, { pattern, value });
+  try {
+    return patternTest.runInContext(patternSandbox, { timeout: PATTERN_TIME_LIMIT_MS }) === true;
+  } catch {
+    return false;
+  } finally {
+    Object.assign(patternSandbox, { pattern: '', value: '' });
   }
 }
