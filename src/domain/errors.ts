@@ -282,8 +282,6 @@ export const Errors = {
     `Parameter ${name} has 100 versions and its oldest version has labels: move or remove them before adding a version.`),
   ssmHierarchyLevels: () => client('HierarchyLevelLimitExceededException')(
     'A hierarchy can have a maximum of 15 levels. Parameter name is not valid.'),
-  ssmHierarchyTypeMismatch: () => client('HierarchyTypeMismatchException')(
-    'Parameter Type cannot be changed from or to SecureString when an Overwrite request changes its hierarchy type.'),
   ssmPatternMismatch: client('ParameterPatternMismatchException'),
   ssmInvalidAllowedPattern: (pattern: string) => client('InvalidAllowedPatternException')(`The AllowedPattern ${pattern} is not a valid regular expression.`),
   ssmUnsupportedType: (type: string) => client('UnsupportedParameterType')(`The parameter type ${type} is not supported.`),

@@ -45,7 +45,7 @@ export class ParameterService {
       if (!type) throw Errors.ssmValidation('A parameter type is required when you create a parameter.');
       const dataType = req.DataType ?? previous?.dataType ?? 'text';
       const tier = req.Tier === 'Advanced' ? 'Advanced' : previous?.tier ?? 'Standard';
-      await checkValue(caller, { type, dataType, tier, value: req.Value, allowedPattern: req.AllowedPattern ?? previous?.allowedPattern, keyId: req.KeyId },
+      await checkValue({ type, dataType, tier, value: req.Value, allowedPattern: req.AllowedPattern ?? previous?.allowedPattern, keyId: req.KeyId },
         (id) => this.deps.imageVisible(caller, id));
       const versionNumber = (previous?.version ?? 0) + 1;
       const versions = [...(stored?.record.versions ?? [])];

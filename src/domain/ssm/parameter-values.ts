@@ -1,7 +1,6 @@
 // What PutParameter checks about a value before storing it: its size per tier, its KeyId, its
 // AllowedPattern, and for data type aws:ec2:image that it names an image the caller can see.
 import { createContext, Script } from 'node:vm';
-import type { Caller } from '../context.ts';
 import { Errors } from '../errors.ts';
 
 const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
@@ -19,7 +18,7 @@ export interface ValueToCheck {
   keyId?: string;
 }
 
-export async function checkValue(_caller: Caller, v: ValueToCheck, imageVisible: (imageId: string) => Promise<boolean>): Promise<void> {
+export async function checkValue(v: ValueToCheck, imageVisible: (imageId: string) => Promise<boolean>): Promise<void> {
   if (!['String', 'StringList', 'SecureString'].includes(v.type)) throw Errors.ssmUnsupportedType(v.type);
   const max = v.tier === 'Advanced' ? 8192 : 4096;
   if (v.value.length === 0) throw Errors.ssmValidation('1 validation error detected: Value at \'value\' failed to satisfy constraint: Member must have length greater than or equal to 1.');
