@@ -91,6 +91,16 @@ describe('parameters', () => {
     assert.equal((await get(alice, 'plain-list')).ARN, `arn:aws:ssm:us-east-1:${ALICE.id}:parameter/plain-list`);
   });
 
+  test('concurrent overwrites each make their own version (or answer TooManyUpdates, as SSM may)', async () => {
+    await put(alice, { Name: '/race/p', Value: 'v0', Type: 'String' });
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => put(alice, { Name: '/race/p', Value: `v${i + 1}`, Overwrite: true })));
+    const versions = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.Version!] : []));
+    for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as Error).name, 'TooManyUpdates');
+    assert.deepEqual([...versions].sort((a, b) => a - b), Array.from({ length: versions.length }, (_, i) => i + 2), 'distinct, contiguous versions');
+    const history = (await alice.send(new GetParameterHistoryCommand({ Name: '/race/p' }))).Parameters!;
+    assert.equal(history.length, versions.length + 1);
+  });
+
   test('names: reserved prefixes, hierarchy depth, characters, AllowedPattern', async () => {
     await expectAwsError(put(alice, { Name: '/aws/service/mine', Value: 'x', Type: 'String' }), { name: 'ValidationException', status: 400 });
     await expectAwsError(put(alice, { Name: 'ssm-thing', Value: 'x', Type: 'String' }), { name: 'ValidationException', status: 400 });
