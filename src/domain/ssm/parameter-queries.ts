@@ -43,7 +43,8 @@ export class ParameterQueries {
     const filters = req.ParameterFilters ?? [];
     filters.forEach((f) => checkFilter(f, true));
     const own: Candidate[] = (await this.service.deps.parameters.list(caller.account, caller.region, prefix)).map((r) => ({ view: viewOf(r), record: r }));
-    const pub = prefix.startsWith('/aws/') || prefix === '/'
+    // Public parameters are listed under their own path only, as they live in no account's tree.
+    const pub = prefix.startsWith('/aws/')
       ? (await this.service.deps.publicParameters.list(caller.region, prefix)).map((view): Candidate => ({ view }))
       : [];
     const label = filters.find((f) => f.Key === 'Label');
