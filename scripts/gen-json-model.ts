@@ -1,7 +1,7 @@
 // Regenerates the wire table and TypeScript types of a JSON-protocol service (EBS direct APIs and
-// Recycle Bin, Image Builder: rest-json; KMS: json 1.1) from botocore's model.
+// Recycle Bin, Image Builder: rest-json; KMS, SSM: json 1.1) from botocore's model.
 //
-//   npm run gen:json -- ebs | kms | rbin | imagebuilder
+//   npm run gen:json -- ebs | kms | rbin | imagebuilder | ssm
 //
 // Every operation is kept, with its HTTP binding, member locations and declared errors.
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -14,6 +14,7 @@ const SERVICES: Record<string, { version: string; prefix: string }> = {
   kms: { version: '2014-11-01', prefix: 'Kms' },
   rbin: { version: '2021-06-15', prefix: 'Rbin' },
   imagebuilder: { version: '2019-12-02', prefix: 'Ib' },
+  ssm: { version: '2014-11-06', prefix: 'Ssm' },
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

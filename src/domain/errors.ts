@@ -289,6 +289,38 @@ export const Errors = {
   kmsUnknownOperation: (target: string) => client('UnknownOperationException')(`Unknown operation ${target}.`),
   kmsInternal: () => e('KMSInternalException', 500)('An internal error occurred. Retry the request; if it persists, check the server log for this request id.'),
 
+  // Systems Manager parameters (AWS JSON 1.1: `__type` and `message`). Every code is one SSM's
+  // model declares for the operation (InternalServerError the only `fault`, 500; the rest 400).
+  ssmParameterNotFound: (name: string) => client('ParameterNotFound')(`Parameter ${name} not found.`),
+  ssmParameterExists: () => client('ParameterAlreadyExists')(
+    'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.'),
+  ssmVersionNotFound: (name: string, selector: string) => client('ParameterVersionNotFound')(
+    `Systems Manager could not find version ${selector} of ${name}. Verify the version and try again.`),
+  ssmVersionLabelLimit: () => client('ParameterVersionLabelLimitExceeded')(
+    'A parameter version can have a maximum of 10 labels. Remove some labels from this version and try again.'),
+  ssmMaxVersions: (name: string) => client('ParameterMaxVersionLimitExceeded')(
+    `Parameter ${name} has 100 versions and its oldest version has labels: move or remove them before adding a version.`),
+  ssmHierarchyLevels: () => client('HierarchyLevelLimitExceededException')(
+    'A hierarchy can have a maximum of 15 levels. Parameter name is not valid.'),
+  ssmPatternMismatch: client('ParameterPatternMismatchException'),
+  ssmInvalidAllowedPattern: (pattern: string) => client('InvalidAllowedPatternException')(`The AllowedPattern ${pattern} is not a valid regular expression.`),
+  ssmUnsupportedType: (type: string) => client('UnsupportedParameterType')(`The parameter type ${type} is not supported.`),
+  ssmInvalidKeyId: client('InvalidKeyId'),
+  ssmValidation: client('ValidationException'),
+  ssmSerialization: client('SerializationException'),
+  ssmAccessDenied: client('AccessDeniedException'),
+  ssmInvalidFilterKey: client('InvalidFilterKey'),
+  ssmInvalidFilterOption: client('InvalidFilterOption'),
+  ssmInvalidFilterValue: client('InvalidFilterValue'),
+  ssmInvalidNextToken: () => client('InvalidNextToken')('The specified token is not valid.'),
+  ssmInvalidResourceType: () => client('InvalidResourceType')('The resource type is not valid. amiforge tags Parameter resources only.'),
+  ssmInvalidResourceId: () => client('InvalidResourceId')('The resource ID is not valid. Verify that you entered the correct ID and try again.'),
+  ssmTooManyTags: () => client('TooManyTagsError')('The Targets parameter includes too many tags. A resource can have at most 50 tags.'),
+  ssmTooManyUpdates: () => client('TooManyUpdates')('There are concurrent updates for a resource that supports one update at a time. Retry the request.'),
+  ssmUnsupported: (action: string) => client('UnsupportedOperationException')(`amiforge does not implement the SSM operation ${action}; it serves parameters only.`),
+  ssmUnknownOperation: (target: string) => client('UnknownOperationException')(`Unknown operation ${target}.`),
+  ssmInternal: () => e('InternalServerError', 500)('An internal error occurred. Retry the request; if it persists, check the server log for this request id.'),
+
   // Image and snapshot governance (block public access, disabling, deprecation, protection)
   imagePublicSharingBlocked: () => client('OperationNotPermitted')(
     'You can’t publicly share this image because block public access for AMIs is enabled for this account. To publicly share the image, you must call the DisableImageBlockPublicAccess API.'),

@@ -13,6 +13,7 @@ import { denialSentence, ec2DenialDetail } from './denial.ts';
 import { requestResources, requestTags, tagOnCreate, type ResourceTarget } from './ec2-resources.ts';
 import { imageSnapshotResources } from './image-snapshots.ts';
 import { imageBuilderRequestTags, imageBuilderResources } from './imagebuilder-resources.ts';
+import { ssmRequestTags, ssmResources } from './ssm-resources.ts';
 import { ConditionContext } from '../domain/policy-language/condition-context.ts';
 import { evaluatePolicies } from './policy/evaluate.ts';
 import type { IamUser, Principal } from './principal.ts';
@@ -24,25 +25,33 @@ export interface RequestAuthorization {
   ec2: AuthorizeHook;
   ebs: AuthorizeHook;
   kms: AuthorizeHook;
+  ssm: AuthorizeHook;
   rbin: AuthorizeHook;
   imagebuilder: AuthorizeHook;
 }
 
 interface Check {
-  service: 'ec2' | 'ebs' | 'kms' | 'rbin' | 'imagebuilder';
+  service: 'ec2' | 'ebs' | 'kms' | 'ssm' | 'rbin' | 'imagebuilder';
   action: string;
   targets: ResourceTarget[];
   tags: { Key?: string; Value?: string }[];
   /** Condition keys of this check only (ec2:CreateAction for tag-on-create). */
   keys?: Record<string, string>;
+  /** The API whose error a refusal is (RunInstances' ssm:GetParameters check answers as EC2). */
+  answerAs?: Check['service'];
 }
+
+/** The image id a `resolve:ssm:` ImageId names for the caller, if it names one. */
+export type ImageParameterResolver = (caller: Caller, reference: string) => Promise<string | undefined>;
 
 export class RequestAuthorizer {
   private readonly tags: TagRepository;
   private readonly images: ImageRepository;
-  constructor(tags: TagRepository, images: ImageRepository) {
+  private readonly resolveImage?: ImageParameterResolver;
+  constructor(tags: TagRepository, images: ImageRepository, resolveImage?: ImageParameterResolver) {
     this.tags = tags;
     this.images = images;
+    this.resolveImage = resolveImage;
   }
 
   /** The hooks for one request; undefined for an account's root, which policies do not limit. */
@@ -51,7 +60,8 @@ export class RequestAuthorizer {
     if (!user) return undefined;
     const { account, region } = caller;
     return {
-      ec2: async (action, input) => {
+      ec2: async (action, request) => {
+        const input = await this.withResolvedImage(user, caller, action, request);
         const targets = withImageSnapshots(requestResources(action, input, account, region), await imageSnapshotResources(this.images, caller, action, input));
         await this.check(user, caller, { service: 'ec2', action, targets, tags: requestTags(input) });
         if (action === 'CreateTags') return;
@@ -62,6 +72,7 @@ export class RequestAuthorizer {
       ebs: (action, input) =>
         this.check(user, caller, { service: 'ebs', action, targets: requestResources(action, input, account, region), tags: requestTags(input) }),
       kms: (action, input) => this.check(user, caller, { service: 'kms', action, targets: kmsResources(input, caller), tags: kmsRequestTags(input) }),
+      ssm: (action, input) => this.check(user, caller, { service: 'ssm', action, targets: ssmResources(action, input, caller), tags: ssmRequestTags(input) }),
       rbin: (action, input) => this.check(user, caller, {
         service: 'rbin', action, targets: rbinResources(input, caller), tags: Array.isArray(input.Tags) ? input.Tags as { Key?: string; Value?: string }[] : [],
       }),
@@ -83,12 +94,28 @@ export class RequestAuthorizer {
       const decision = evaluatePolicies(user.policies, { action, resource: target.arn, context });
       if (decision.effect === 'allow') continue;
       const denial = { user, action, resource: target.arn, decision, context };
-      if (c.service === 'ec2') throw Errors.unauthorizedByPolicy(ec2DenialDetail(denial));
+      const answerAs = c.answerAs ?? c.service;
+      if (answerAs === 'ec2') throw Errors.unauthorizedByPolicy(ec2DenialDetail(denial));
       if (c.service === 'ebs') throw Errors.ebsAccessDenied(denialSentence(denial));
       if (c.service === 'rbin') throw Errors.rbinAccessDenied(denialSentence(denial));
       if (c.service === 'imagebuilder') throw Errors.ibAccessDenied(denialSentence(denial));
+      if (c.service === 'ssm') throw Errors.ssmAccessDenied(denialSentence(denial));
       throw Errors.kmsAccessDeniedByPolicy(denialSentence(denial));
     }
+  }
+
+  /**
+   * RunInstances with `ImageId=resolve:ssm:NAME`: as in AWS the user needs ssm:GetParameters on
+   * the parameter, and the EC2 checks see the image it resolves to. A reference that does not
+   * resolve is left as written: RunInstances answers it.
+   */
+  private async withResolvedImage(user: IamUser, caller: Caller, action: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const ref = input.ImageId;
+    if (action !== 'RunInstances' || typeof ref !== 'string' || !ref.startsWith('resolve:ssm:')) return input;
+    const name = ref.slice('resolve:ssm:'.length);
+    await this.check(user, caller, { service: 'ssm', action: 'GetParameters', targets: ssmResources('GetParameters', { Name: name }, caller), tags: [], answerAs: 'ec2' });
+    const imageId = await this.resolveImage?.(caller, ref);
+    return imageId ? { ...input, ImageId: imageId } : input;
   }
 
   /** The tags the calling account has on each existing resource, read once per region. */

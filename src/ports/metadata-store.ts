@@ -11,6 +11,7 @@ import type { RecycleBinRepository } from './recycle-bin-repository.ts';
 import type { NetworkRepository } from './network-repository.ts';
 import type { ImageBuilderRepository } from './imagebuilder-repository.ts';
 import type { WorkLeaseRepository } from './work-leases.ts';
+import type { SsmParameterRepository } from './ssm-parameter-repository.ts';
 import type { CopyScheduleStateStore } from './copy-schedule-state.ts';
 import type { NodeRegistry } from './node-registry.ts';
 import type { ConsoleSessionStore } from './console-sessions.ts';
@@ -198,6 +199,7 @@ export interface MetadataStore {
   readonly recycleBin: RecycleBinRepository;
   readonly network: NetworkRepository;
   readonly imageBuilder: ImageBuilderRepository;
+  readonly ssmParameters: SsmParameterRepository;
   /** Leases on background work, shared by the nodes on this store (src/ports/work-leases.ts). */
   readonly leases: WorkLeaseRepository;
   /** Copy schedules' run state, shared by the nodes on this store. */

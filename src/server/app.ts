@@ -35,6 +35,8 @@ import { KmsService } from '../domain/kms/kms-service.ts';
 import { EbsEncryption } from '../domain/encryption/ebs-encryption.ts';
 import { LineageKeys } from '../domain/encryption/lineage-keys.ts';
 import { loadKmsRootKey } from './kms-root-key.ts';
+import { createSsm } from './ssm-wiring.ts';
+import type { SsmService } from '../domain/ssm/ssm-service.ts';
 import { createHypervisor, createInstanceServices } from './instances-wiring.ts';
 import { RecycleBin } from '../domain/recycle-bin/recycle-bin.ts';
 import { RetentionRuleService } from '../domain/recycle-bin/retention-rules.ts';
@@ -65,6 +67,7 @@ export interface App {
   readonly ebs: EbsDirectService;
   readonly kms: KmsService;
   readonly rbin: RetentionRuleService;
+  readonly ssm: SsmService;
   /** Image Builder: each area's service (src/domain/imagebuilder/services.ts). */
   readonly imageBuilder: ImageBuilderServices;
   readonly volumeData: VolumeData;
@@ -129,6 +132,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const snapshots = new SnapshotService({ ...deps, copier, encryption, publicAccess: snapshotPublicAccess, recycleBin });
   const allowedImages = new AllowedImages({ store, clock: systemClock });
   const images = new ImageService({ ...deps, snapshots, encryption, allowedImages, publicAccess: imagePublicAccess, recycleBin });
+  const ssm = createSsm({ store, kms, images, catalog: () => catalog, clock: systemClock });
   const imageAncestry = new ImageAncestry({ store, images, allowedImages });
   const governance = { images: new ImageControls({ ...deps, images }), imagePublicAccess, snapshotPublicAccess };
   const ebs = new EbsDirectService({ ...deps, blocks, encryption, publicAccess: snapshotPublicAccess });
@@ -172,6 +176,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     config, store, clock: systemClock, ids: randomIds, images, allowedImages, snapshots, volumes, volumeData, volumeSnapshots, pendingImages, log, hypervisor,
     leadingSweep: singletonGate(leases, 'terminated-instances-sweep', log),
     ownership: cluster.ownership,
+    imageParameters: ssm.parameters,
   });
   cluster.useNetwork(compute.network);
   const catalogOptions = {
@@ -229,7 +234,10 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
   const hygiene = new HygieneScanner({ store, blocks, images, keys: lineageKeys, filesystems: debugfsFilesystems() });
   // Image Builder's builds on EC2's services, with the hygiene gate before sharing; builds a
   // previous process left in progress are failed and cleaned up.
-  const builds = createBuildService({ config, store, clock, log, hygiene, leases, ec2: { images, imageCopies, snapshots, ...compute.services } });
+  const builds = createBuildService({
+    config, store, clock, log, hygiene, leases, ec2: { images, imageCopies, snapshots, ...compute.services },
+    publishParameter: (owner, name, imageId, dataType) => ssm.parameters.publishImage(owner, name, imageId, dataType),
+  });
   const interrupted = await builds.recover();
   if (interrupted) log.info({ builds: interrupted }, 'image builds interrupted by a restart were failed');
   // Builds of nodes that died mid-way are failed by one node once their leases expire.
@@ -266,6 +274,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     ebs,
     kms,
     rbin,
+    ssm,
     imageBuilder,
     copier,
     maintenance,
@@ -274,7 +283,7 @@ export async function createApp(config: ServerConfig, log: Logger): Promise<App>
     metrics,
     clock,
     copySchedules,
-    authorizer: new RequestAuthorizer(store.tags, store.images),
+    authorizer: new RequestAuthorizer(store.tags, store.images, (caller, ref) => ssm.parameters.resolveImageId(caller, ref).catch(() => undefined)),
     leases,
     hypervisor: compute.hypervisor,
     cluster,

@@ -153,7 +153,7 @@ async function serve(app: App, log: Logger, req: IncomingMessage, requestId: str
   } catch (err) {
     const e = isServiceError(err) ? err : internalErrorFor(service, err);
     if (!isServiceError(err)) (outcome as { cause?: unknown }).cause = err;
-    if (service === 'kms') {
+    if (service === 'kms' || service === 'ssm') {
       const r = serializeAwsJsonError(e, requestId);
       Object.assign(outcome, { status: r.status, body: r.body, contentType: r.headers['content-type'], headers: r.headers, errorCode: e.code, errorMessage: e.message });
     } else if (service === 'ebs' || service === 'rbin' || service === 'imagebuilder' || service === AMIFORGE_SERVICE) {

@@ -5,7 +5,7 @@ import type { ServerConfig } from '../config/config.ts';
 import { simGuestAccess } from '../adapters/sim/sim-guest-session.ts';
 import { sshGuestAccess } from '../adapters/qemu/ssh-guest-access.ts';
 import { BuildService } from '../domain/imagebuilder/builds/build-service.ts';
-import type { HygieneGate } from '../domain/imagebuilder/builds/build-types.ts';
+import type { BuildServiceDeps, HygieneGate } from '../domain/imagebuilder/builds/build-types.ts';
 import { ec2ServicesBuildEc2, type BuildEc2Services } from '../domain/imagebuilder/builds/ec2-services-build-ec2.ts';
 import { amazonComponents } from '../domain/imagebuilder/components/amazon-components.ts';
 import { runComponents } from '../domain/imagebuilder/components/executor.ts';
@@ -20,7 +20,10 @@ const POLL_MS = { sim: 10, qemu: 250 };
 /** Pause between SSH connection rounds while a guest boots. */
 const SSH_RETRY_MS = 1000;
 
-export function createBuildService(d: { config: ServerConfig; store: MetadataStore; ec2: BuildEc2Services; clock: Clock; log: Logger; hygiene?: HygieneGate; leases?: LeaseKeeper }): BuildService {
+export function createBuildService(d: {
+  config: ServerConfig; store: MetadataStore; ec2: BuildEc2Services; clock: Clock; log: Logger; hygiene?: HygieneGate; leases?: LeaseKeeper;
+  publishParameter?: BuildServiceDeps['publishParameter'];
+}): BuildService {
   const driver = d.config.hypervisor.driver;
   return new BuildService({
     records: d.store.imageBuilder, clock: d.clock, ids: randomIds,
@@ -31,5 +34,6 @@ export function createBuildService(d: { config: ServerConfig; store: MetadataSto
     managedComponents: amazonComponents,
     onError: (what, err) => d.log.error({ err }, `${what} failed`),
     leases: d.leases,
+    publishParameter: d.publishParameter,
   });
 }

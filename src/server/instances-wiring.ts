@@ -9,7 +9,7 @@ import type { AllowedImages } from '../domain/images/allowed-images.ts';
 import type { ImageService } from '../domain/images/image-service.ts';
 import { PendingImages } from '../domain/images/pending-images.ts';
 import { ImageCreator } from '../domain/instances/create-image.ts';
-import { InstanceLauncher } from '../domain/instances/instance-launcher.ts';
+import { InstanceLauncher, type LauncherDeps } from '../domain/instances/instance-launcher.ts';
 import { InstanceLifecycle } from '../domain/instances/instance-lifecycle.ts';
 import { InstanceService } from '../domain/instances/instance-service.ts';
 import { InstanceVolumes } from '../domain/instances/instance-volumes.ts';
@@ -50,6 +50,8 @@ export interface InstanceWiringDeps {
   leadingSweep?: () => Promise<boolean>;
   /** Which node runs each guest, when API nodes share the store (app.ts); a lone node otherwise. */
   ownership?: InstanceOwnership;
+  /** RunInstances' `resolve:ssm:` image ids. */
+  imageParameters?: LauncherDeps['imageParameters'];
 }
 
 export interface HypervisorWiring {
@@ -107,7 +109,7 @@ export function createInstanceServices(d: InstanceWiringDeps) {
     instances: new InstanceService({ store: d.store, clock: d.clock, hypervisor, lifecycle, network, ownership: d.ownership }),
     launcher: new InstanceLauncher({
       store: d.store, clock: d.clock, ids: d.ids, images: d.images, snapshots: d.snapshots, volumes: d.volumes, lifecycle,
-      instanceLimit: d.config.instanceLimit, allowedImages: d.allowedImages, network,
+      instanceLimit: d.config.instanceLimit, allowedImages: d.allowedImages, network, imageParameters: d.imageParameters,
     }),
     lifecycle,
     attachments: new VolumeAttachments({ store: d.store, clock: d.clock, hypervisor, volumes: d.volumes, instanceVolumes, lifecycle }),

@@ -14,6 +14,7 @@ export function internalErrorFor(service: string, err: unknown): ServiceError {
   if (service === 'ebs' || service === AMIFORGE_SERVICE) return Errors.ebsInternal();
   if (service === 'kms') return Errors.kmsInternal();
   if (service === 'rbin') return Errors.rbinInternal();
+  if (service === 'ssm') return Errors.ssmInternal();
   if (service === 'imagebuilder') return Errors.ibInternal();
   return Errors.internal();
 }

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { dispatchEc2 } from '../api/ec2/dispatcher.ts';
 import { dispatchEbs } from '../api/ebs/dispatcher.ts';
 import { dispatchKms } from '../api/kms/dispatcher.ts';
+import { dispatchSsm } from '../api/ssm/dispatcher.ts';
 import { dispatchRbin } from '../api/rbin/dispatcher.ts';
 import { dispatchImageBuilder } from '../api/imagebuilder/dispatcher.ts';
 import type { Caller } from '../domain/context.ts';
@@ -55,6 +56,10 @@ export async function dispatchService(app: App, call: ServiceCall): Promise<Serv
     const { action, response } = await dispatchKms(request, ctx, app.kms, authorize?.kms);
     return { action, status: response.status, body: response.body, contentType: response.headers['content-type'] };
   }
+  if (service === 'ssm') {
+    const { action, response } = await dispatchSsm(request, ctx, app.ssm, authorize?.ssm);
+    return { action, status: response.status, body: response.body, contentType: response.headers['content-type'] };
+  }
   if (service === 'rbin') {
     const { action, response } = await dispatchRbin(request, ctx, app.rbin, authorize?.rbin);
     return { action, status: response.status, body: response.body, contentType: response.headers['content-type'] };
@@ -68,7 +73,7 @@ export async function dispatchService(app: App, call: ServiceCall): Promise<Serv
     return { action: r.action, status: 200, body: JSON.stringify(r.body), contentType: 'application/json' };
   }
   if (service !== 'ec2') {
-    throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs, kms, rbin, imagebuilder and its own amiforge routes; this service is not available yet)`);
+    throw Errors.invalidAction(`${service} (amiforge serves ec2, ebs, kms, ssm, rbin, imagebuilder and its own amiforge routes; this service is not available yet)`);
   }
   const fields = call.ec2Fields;
   const action = fields.find(([k]) => k === 'Action')?.[1];

@@ -9,6 +9,7 @@ import { IMAGE_RECORDS_SQL } from './migration-image-records.ts';
 import { IB_RECORDS_SQL } from './migration-ib-records.ts';
 import { TAG_INDEX_SQL } from './migration-tag-index.ts';
 import { SCHEMA_CONSOLE_SESSIONS } from './pg-console-sessions.ts';
+import { SCHEMA_SSM_PARAMETERS } from './pg-ssm-parameters.ts';
 
 export const PG_MIGRATIONS: Migration[] = [
   {
@@ -45,5 +46,10 @@ export const PG_MIGRATIONS: Migration[] = [
     version: 7,
     description: 'web console sessions',
     sql: SCHEMA_CONSOLE_SESSIONS,
+  },
+  {
+    version: 8,
+    description: 'Systems Manager parameters',
+    sql: SCHEMA_SSM_PARAMETERS,
   },
 ];

@@ -23,6 +23,7 @@ import type { ConsoleSessionStore } from '../../ports/console-sessions.ts';
 import { PgCopyScheduleState, PgWorkLeases } from './pg-work-leases.ts';
 import type { NodeRegistry } from '../../ports/node-registry.ts';
 import { PgRecycleBin } from './pg-recycle-bin.ts';
+import { PgSsmParameters } from './pg-ssm-parameters.ts';
 import { PgSnapshots } from './pg-snapshots.ts';
 import { PgTags } from './pg-tags.ts';
 import { PgVolumes } from './pg-volumes.ts';
@@ -39,6 +40,7 @@ export class PgMetadataStore implements MetadataStore {
   readonly keyPairs: KeyPairRepository;
   readonly accountSettings: PgAccountSettings;
   readonly recycleBin: PgRecycleBin;
+  readonly ssmParameters: PgSsmParameters;
   readonly network: NetworkRepository;
   readonly imageBuilder: ImageBuilderRepository;
   readonly nodes: NodeRegistry;
@@ -59,6 +61,7 @@ export class PgMetadataStore implements MetadataStore {
     this.keyPairs = new PgKeyPairs(db);
     this.accountSettings = new PgAccountSettings(db);
     this.recycleBin = new PgRecycleBin(db, { images: this.images, snapshots: this.snapshots });
+    this.ssmParameters = new PgSsmParameters(db);
     this.network = new PgNetwork(db);
     this.imageBuilder = new PgImageBuilder(db);
     this.nodes = new PgNodes(db);
@@ -81,7 +84,7 @@ export class PgMetadataStore implements MetadataStore {
 
   async reset(): Promise<void> {
     // One statement: TRUNCATE takes every table's lock at once, so no node sees half a reset.
-    await this.db.query(`TRUNCATE ${[...RESET_A, ...RESET_B].join(', ')}`);
+    await this.db.query(`TRUNCATE ${[...RESET_A, ...RESET_B, 'ssm_parameters'].join(', ')}`);
   }
 
   async close(): Promise<void> {

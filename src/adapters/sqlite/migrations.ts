@@ -14,6 +14,7 @@ import { WORK_LEASES_SCHEMA } from './sqlite-work-leases.ts';
 import { COPY_SCHEDULE_STATE_SCHEMA } from './sqlite-copy-schedule-state.ts';
 import { NODES_SCHEMA } from './sqlite-nodes.ts';
 import { CONSOLE_SESSIONS_SCHEMA } from './sqlite-console-sessions.ts';
+import { SSM_PARAMETERS_SCHEMA } from './sqlite-ssm-parameters.ts';
 
 /** Adds a column unless the table has it already. */
 function addColumnIfMissing(db: DatabaseSync, table: string, column: string, type: string): void {
@@ -61,5 +62,10 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
     version: 6,
     description: 'web console sessions',
     up: CONSOLE_SESSIONS_SCHEMA,
+  },
+  {
+    version: 7,
+    description: 'Systems Manager parameters',
+    up: SSM_PARAMETERS_SCHEMA,
   },
 ];

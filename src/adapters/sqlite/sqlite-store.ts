@@ -27,6 +27,7 @@ import type { SnapshotRepository } from '../../ports/snapshot-repository.ts';
 import type { RecycleBinRepository } from '../../ports/recycle-bin-repository.ts';
 import { RECYCLE_BIN_RESET } from './schema-recycle-bin.ts';
 import { SqliteRecycleBin } from './sqlite-recycle-bin.ts';
+import { SqliteSsmParameters, SSM_PARAMETERS_RESET } from './sqlite-ssm-parameters.ts';
 import { NETWORK_RESET } from './schema-network.ts';
 import { IMAGEBUILDER_RESET } from './schema-imagebuilder.ts';
 import { SqliteImageBuilder } from './sqlite-imagebuilder.ts';
@@ -90,6 +91,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly keyPairs: KeyPairRepository;
   readonly accountSettings: SqliteAccountSettings;
   readonly recycleBin: RecycleBinRepository;
+  readonly ssmParameters: SqliteSsmParameters;
   readonly network: NetworkRepository;
   readonly imageBuilder: ImageBuilderRepository;
   readonly leases: WorkLeaseRepository;
@@ -125,6 +127,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.keyPairs = new SqliteKeyPairs(this.db, (fn) => this.tx(fn));
     this.accountSettings = new SqliteAccountSettings(this.db);
     this.recycleBin = new SqliteRecycleBin(this.db, (fn) => this.tx(fn), { images, snapshots });
+    this.ssmParameters = new SqliteSsmParameters(this.db);
     this.network = new SqliteNetwork(this.db, (fn) => this.tx(fn));
     this.imageBuilder = new SqliteImageBuilder(this.db, (fn) => this.tx(fn));
     this.leases = new SqliteWorkLeases(this.db);
@@ -148,7 +151,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async reset(): Promise<void> {
     this.tx(() => this.db.exec('DELETE FROM tags; DELETE FROM launch_permissions; DELETE FROM image_client_tokens; DELETE FROM image_snapshots; DELETE FROM deregistered_image_snapshots; DELETE FROM images; DELETE FROM snapshot_blocks; DELETE FROM create_volume_permissions; DELETE FROM snapshots; DELETE FROM volume_blocks; DELETE FROM volume_journal; DELETE FROM volumes;'
-      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET + RECYCLE_BIN_RESET + NETWORK_RESET + IMAGEBUILDER_RESET));
+      + ' DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_material; DELETE FROM kms_keys; DELETE FROM account_settings; ' + INSTANCE_RESET + RECYCLE_BIN_RESET + NETWORK_RESET + IMAGEBUILDER_RESET + SSM_PARAMETERS_RESET));
   }
 
   async close(): Promise<void> {

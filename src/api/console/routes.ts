@@ -148,9 +148,9 @@ async function apiCall(
   const slash = rest.indexOf('/');
   const service = slash < 0 ? rest : rest.slice(0, slash);
   const servicePath = slash < 0 ? '/' : rest.slice(slash);
-  if (!['ec2', 'kms', 'rbin', 'imagebuilder'].includes(service)) throw Errors.consoleNotFound(`/console/api/${rest}`);
+  if (!['ec2', 'kms', 'ssm', 'rbin', 'imagebuilder'].includes(service)) throw Errors.consoleNotFound(`/console/api/${rest}`);
   const method = req.method ?? 'GET';
-  if ((service === 'ec2' || service === 'kms') && method !== 'POST') throw Errors.consoleBadRequest(`/console/api/${service} answers POST.`);
+  if ((service === 'ec2' || service === 'kms' || service === 'ssm') && method !== 'POST') throw Errors.consoleBadRequest(`/console/api/${service} answers POST.`);
   const request: SignedRequest = { method, rawPath: servicePath, rawQuery, headers: req.headersDistinct, body };
   // EC2's Query fields come in a form body only (no query string: it would land in logs).
   const ec2Fields = service === 'ec2' ? [...new URLSearchParams(body.toString('utf8'))] : [];

@@ -39,6 +39,8 @@ export interface LauncherDeps {
   allowedImages?: AllowedImages;
   /** Subnets and security groups: where each instance is placed in the default VPC. */
   network: InstanceNetwork;
+  /** Systems Manager parameters: an ImageId of `resolve:ssm:NAME[:version|:label]` names the image a parameter holds. */
+  imageParameters?: { resolveImageId(caller: Caller, reference: string): Promise<string> };
 }
 
 /** EC2's cap on user data: 16 KiB before base64 encoding. */
@@ -93,7 +95,10 @@ export class InstanceLauncher {
     const typeName = req.InstanceType ?? DEFAULT_INSTANCE_TYPE;
     const type = findInstanceType(typeName);
     if (!type) throw Errors.unsupportedConfiguration(`The instance type '${typeName}' is not supported by amiforge. Supported families: m1.small, t2, t3, t3a, t4g, m5, m5d, m6i, m7g, c5, c5d, c6i, r5.`);
-    const image = await this.launchableImage(caller, req.ImageId, type);
+    // The instance records the image the parameter held at launch, as EC2's does.
+    const imageId = req.ImageId.startsWith('resolve:ssm:') && this.deps.imageParameters
+      ? await this.deps.imageParameters.resolveImageId(caller, req.ImageId) : req.ImageId;
+    const image = await this.launchableImage(caller, imageId, type);
     const boot = await this.bootImagesOf(caller, image, req);
     const placement = await this.deps.network.placement(caller, req, this.requestedZone(caller, req), this.zones(caller)[0].name);
     const zone = placement.zone;

@@ -13,7 +13,7 @@ import { Errors } from '../errors.ts';
 import { grantAllows, readGrantToken, SYMMETRIC_GRANT_OPERATIONS } from './grants.ts';
 import { aliasArn, isKeyId, keyArn, parseKeyReference, rootPrincipal } from './identifiers.ts';
 import type { KeyVault } from './key-vault.ts';
-import { ebsManagedKeyPolicy, evaluateKeyPolicy, parseKeyPolicy, type Decision } from './policy.ts';
+import { ebsManagedKeyPolicy, evaluateKeyPolicy, ssmManagedKeyPolicy, parseKeyPolicy, type Decision } from './policy.ts';
 
 export interface KmsDeps {
   keys: KeyRepository;
@@ -35,6 +35,10 @@ export const MANAGED_KEYS: Record<string, { description: string; policy: (accoun
   'alias/aws/ebs': {
     description: 'Default key that protects my EBS volumes when no other key is defined',
     policy: ebsManagedKeyPolicy,
+  },
+  'alias/aws/ssm': {
+    description: 'Default key that protects my SSM parameters when no other key is defined',
+    policy: ssmManagedKeyPolicy,
   },
 };
 

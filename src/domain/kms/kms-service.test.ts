@@ -48,7 +48,7 @@ test('listings drop keys and aliases whose deletion date has passed', () => with
   await kms.keys.scheduleDeletion(ALICE, { KeyId: gone.KeyId, PendingWindowInDays: 30 });
   clock.advance(31 * DAY);
   assert.deepEqual((await kms.keys.list(ALICE, {})).Keys?.map((k) => k.KeyId), [kept.KeyId]);
-  assert.deepEqual((await kms.aliases.list(ALICE, {})).Aliases?.map((a) => a.AliasName), ['alias/aws/ebs']);
+  assert.deepEqual((await kms.aliases.list(ALICE, {})).Aliases?.map((a) => a.AliasName), ['alias/aws/ebs', 'alias/aws/ssm']);
 }));
 
 test('domain API: data keys through EC2 with the default alias/aws/ebs key, which direct KMS calls cannot use', () => withKms(async ({ kms }) => {

@@ -174,20 +174,21 @@ export function defaultKeyPolicy(account: string): string {
 }
 
 /**
- * The policy of an account's AWS managed EBS key (`alias/aws/ebs`), as AWS writes it: the
- * account may use the key only through EC2 in the key's region, and may read its metadata.
+ * The policy of an account's AWS managed key for a service (`alias/aws/ebs`, `alias/aws/ssm`), as
+ * AWS writes it: the account may use the key only through that service in the key's region
+ * (kms:ViaService), and may read its metadata.
  */
-export function ebsManagedKeyPolicy(account: string, region: string): string {
+function serviceManagedKeyPolicy(id: string, serviceName: string, endpoint: string, account: string, region: string): string {
   return pretty({
     Version: '2012-10-17',
-    Id: 'auto-ebs-2',
+    Id: id,
     Statement: [{
-      Sid: 'Allow access through EBS for all principals in the account that are authorized to use EBS',
+      Sid: `Allow access through ${serviceName} for all principals in the account that are authorized to use ${serviceName}`,
       Effect: 'Allow',
       Principal: { AWS: '*' },
       Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant', 'kms:DescribeKey'],
       Resource: '*',
-      Condition: { StringEquals: { 'kms:CallerAccount': account, 'kms:ViaService': `ec2.${region}.amazonaws.com` } },
+      Condition: { StringEquals: { 'kms:CallerAccount': account, 'kms:ViaService': `${endpoint}.${region}.amazonaws.com` } },
     }, {
       Sid: 'Allow direct access to key metadata to the account',
       Effect: 'Allow',
@@ -197,3 +198,6 @@ export function ebsManagedKeyPolicy(account: string, region: string): string {
     }],
   });
 }
+
+export const ebsManagedKeyPolicy = (account: string, region: string) => serviceManagedKeyPolicy('auto-ebs-2', 'EBS', 'ec2', account, region);
+export const ssmManagedKeyPolicy = (account: string, region: string) => serviceManagedKeyPolicy('auto-ssm-1', 'AWS Systems Manager', 'ssm', account, region);

@@ -121,6 +121,8 @@ export interface BuildServiceDeps {
    * only builds whose lease expired (their node died) are failed by recover().
    */
   leases?: Pick<LeaseKeeper, 'acquire' | 'release'>;
+  /** Writes a distribution's ssmParameterConfigurations: the output AMI id in a Systems Manager parameter. */
+  publishParameter?: (owner: { account: string; region: string }, name: string, imageId: string, dataType: 'text' | 'aws:ec2:image') => Promise<void>;
 }
 
 export const TERMINAL_STATES = ['AVAILABLE', 'FAILED', 'CANCELLED', 'DEPRECATED', 'DISABLED', 'DELETED'];

@@ -291,6 +291,13 @@ export class BuildWorkflow {
       await this.deps.ec2.shareSnapshots(here, imageId, account, false);
       out.push({ region: d.region, image: theirs, name, description, state: { status: 'AVAILABLE' }, accountId: account });
     }
+    for (const p of d.ssmParameterConfigurations ?? []) {
+      const owner = p.amiAccountId ?? this.caller.account;
+      const image = out.find((o) => o.accountId === owner)!.image!;
+      if (!this.deps.publishParameter) throw new Error('Systems Manager parameters are not available on this service.');
+      await this.deps.publishParameter({ account: owner, region: d.region }, p.parameterName, image, p.dataType ?? 'aws:ec2:image');
+      ctx.log(`${d.region}${owner === this.caller.account ? '' : ` (account ${owner})`}: parameter ${p.parameterName} = ${image}`);
+    }
     return out;
   }
 

@@ -21,7 +21,7 @@ import { distributionConfigurationToWire, type DistributionConfigurationRecord }
 const DEFAULT_TIMEOUT_MINUTES = 720;
 const NAME_VARIABLES = new Set(['imagebuilder:buildDate', 'imagebuilder:buildVersion']);
 const UNSUPPORTED_OUTPUTS = ['containerDistributionConfiguration', 'licenseConfigurationArns', 'launchTemplateConfigurations',
-  's3ExportConfiguration', 'fastLaunchConfigurations', 'ssmParameterConfigurations'] as const;
+  's3ExportConfiguration', 'fastLaunchConfigurations'] as const;
 
 const FILTERS: FilterRule<DistributionConfiguration> = { name: (c) => c.name };
 
@@ -63,6 +63,12 @@ export class DistributionConfigurationService {
         throw Errors.ibInvalidParameterValue(`The value supplied for parameter '${at}' is not valid. One or more outputs should be provided for each region in a distribution configuration.`);
       }
       if (ami.name !== undefined) checkAmiNameTemplate(ami.name, `${at}.amiDistributionConfiguration.name`);
+      for (const [j, p] of (d.ssmParameterConfigurations ?? []).entries()) {
+        // The parameter is written in the account whose copy of the AMI it names: the build's, or a target account's.
+        if (p.amiAccountId !== undefined && !(ami.targetAccountIds ?? []).includes(p.amiAccountId)) {
+          throw Errors.ibInvalidParameterValue(`The value supplied for parameter '${at}.ssmParameterConfigurations[${j}].amiAccountId' is not valid: ${p.amiAccountId} must be one of the region's targetAccountIds.`);
+        }
+      }
       const groups = ami.launchPermission?.userGroups ?? [];
       if (groups.some((g) => g !== 'all')) {
         throw Errors.ibInvalidParameterValue(`The value supplied for parameter '${at}.amiDistributionConfiguration.launchPermission.userGroups' is not valid: the only group is 'all'.`);
