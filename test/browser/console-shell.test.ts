@@ -98,7 +98,7 @@ describe('console shell in Chromium', () => {
     const { page } = s;
     try {
       await signIn(s);
-      const advanced = await fetch(`${server.endpoint}/_amiforge/clock/advance/${13 * 3600}`, { method: 'POST' });
+      const advanced = await server.ops(`/_amiforge/clock/advance/${13 * 3600}`, { method: 'POST' });
       assert.equal(advanced.status, 200);
       await page.getByRole('tab', { name: 'Public' }).click();
       await page.getByRole('heading', { name: 'Sign in to amiforge' }).waitFor();

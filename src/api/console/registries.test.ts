@@ -18,7 +18,7 @@ import { consoleViews } from './views/index.ts';
 const store = new SqliteMetadataStore(':memory:');
 const app = {
   store, authenticator: devAuthenticator(), clock: new AdvanceableClock(),
-  config: { consoleSessionMs: 3_600_000 }, authorizer: { forRequest: () => undefined },
+  config: { consoleSessionMs: 3_600_000 }, authorizer: { forRequest: () => undefined }, metrics: { observeRequest: () => {} },
 } as unknown as App;
 const log = { info: () => {}, error: () => {} } as unknown as Logger;
 let server: Server;
