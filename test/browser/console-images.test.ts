@@ -264,7 +264,7 @@ describe('console image pages in Chromium', () => {
       await button(page, 'Deregistration protection').click();
       await status(page, `Deregistration protection of ${imageId} is on.`);
       assert.notEqual((await image()).DeregistrationProtection ?? 'disabled', 'disabled');
-      assert.equal(await button(page, 'Deregistration protection').getAttribute('aria-pressed'), 'true');
+      await page.getByRole('button', { name: 'Deregistration protection', exact: true, pressed: true }).waitFor();
       await button(page, 'Deregister').click();
       await button(page, 'Confirm deregister').click();
       await page.getByRole('alert').filter({ hasText: /protect/i }).waitFor();

@@ -17,7 +17,8 @@ function NodeBox(props: { node: LineageNode; x: number; y: number; root: boolean
       <text x={x + 8} y={y + 40} class="detail">{node.visible && node.kind !== 'build' && node.label !== node.id ? node.id : detail}</text>
     </g>
   );
-  return href ? <a href={href} tabIndex={-1}>{box}</a> : box;
+  // Named like its list entry: the drawing is hidden from assistive technology, but a link still needs a name.
+  return href ? <a href={href} tabindex={-1} aria-label={nodeName(node)}>{box}</a> : box;
 }
 
 export function Lineage(props: { imageId: string; version: number }) {
