@@ -1,8 +1,9 @@
 // The signed-in frame: header (account, dev-mode switcher, region, sign-out), navigation and the page.
 import { useEffect, useState } from 'preact/hooks';
 import { currentRegion, ec2, setRegion, signIn, signOut, type SessionInfo } from './api.ts';
-import { useRoute } from './router.ts';
+import { currentRoute, navigate, routePath, routeRegion, useRoute } from './router.ts';
 import { Images } from './pages/Images.tsx';
+import { ImagePage } from './pages/images/ImagePage.tsx';
 import { Placeholder } from './pages/Placeholder.tsx';
 
 export const PAGES: { route: string; title: string }[] = [
@@ -20,7 +21,11 @@ export const PAGES: { route: string; title: string }[] = [
 export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo) => void; onSignedOut: () => void }) {
   const { session } = props;
   const route = useRoute();
+  const linkRegion = routeRegion(route);
+  // A link into another region (a copy's page) switches before its page asks anything.
+  if (linkRegion && linkRegion !== currentRegion()) setRegion(linkRegion);
   const [region, setRegionState] = useState(currentRegion());
+  useEffect(() => { if (linkRegion) setRegionState(linkRegion); }, [linkRegion]);
   const [regions, setRegions] = useState<string[]>([currentRegion()]);
   const [switchTo, setSwitchTo] = useState(session.account);
 
@@ -31,6 +36,8 @@ export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo)
   }, [session.account]);
 
   const changeRegion = (r: string) => {
+    // The selector wins over a link's region: drop it from the route.
+    if (routeRegion(currentRoute())) navigate(routePath(currentRoute()));
     setRegion(r);
     setRegionState(r);
   };
@@ -41,7 +48,9 @@ export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo)
     await signOut();
     props.onSession(await signIn({ account: switchTo }));
   };
-  const page = PAGES.find((p) => route === p.route || route.startsWith(`${p.route}/`)) ?? PAGES[0];
+  const path = routePath(route);
+  const page = PAGES.find((p) => path === p.route || path.startsWith(`${p.route}/`)) ?? PAGES[0];
+  const shownRegion = linkRegion ?? region;
 
   return (
     <>
@@ -73,7 +82,9 @@ export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo)
           </ul>
         </nav>
         <main>
-          {page.route === '/images' ? <Images region={region} account={session.account} /> : <Placeholder title={page.title} />}
+          {path.startsWith('/images/')
+            ? <ImagePage key={`${shownRegion}${path}`} imageId={decodeURIComponent(path.slice('/images/'.length))} region={shownRegion} account={session.account} />
+            : page.route === '/images' ? <Images region={shownRegion} account={session.account} /> : <Placeholder title={page.title} />}
         </main>
       </div>
     </>

@@ -77,13 +77,16 @@ export function queryFields(action: string, params: Record<string, unknown>): UR
   return form;
 }
 
+/** The region header for a call to another region than the selected one (CopyImage goes to its destination). */
+const regionHeader = (r?: string): Record<string, string> => (r ? { 'x-amiforge-region': r } : {});
+
 /** An EC2 action, its parameters in Query form names (`Owner`, `Filter`, `ImageId`...); the output as JSON. */
-export function ec2<T = Record<string, unknown>>(action: string, params: Record<string, unknown> = {}): Promise<T> {
-  return call('POST', '/console/api/ec2', queryFields(action, params), { 'content-type': 'application/x-www-form-urlencoded' }) as Promise<T>;
+export function ec2<T = Record<string, unknown>>(action: string, params: Record<string, unknown> = {}, inRegion?: string): Promise<T> {
+  return call('POST', '/console/api/ec2', queryFields(action, params), { 'content-type': 'application/x-www-form-urlencoded', ...regionHeader(inRegion) }) as Promise<T>;
 }
 
-export function kms<T = Record<string, unknown>>(action: string, input: Record<string, unknown> = {}): Promise<T> {
-  return call('POST', '/console/api/kms', JSON.stringify(input), { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `TrentService.${action}` }) as Promise<T>;
+export function kms<T = Record<string, unknown>>(action: string, input: Record<string, unknown> = {}, inRegion?: string): Promise<T> {
+  return call('POST', '/console/api/kms', JSON.stringify(input), { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `TrentService.${action}`, ...regionHeader(inRegion) }) as Promise<T>;
 }
 
 /** Recycle Bin (rest-json): method and path as in its API, e.g. rbin('GET', '/rules?ResourceType=EBS_SNAPSHOT'). */
@@ -102,12 +105,12 @@ export function view<T = unknown>(name: string, params: Record<string, string> =
   return (body === undefined ? call('GET', path) : call('POST', path, JSON.stringify(body), { 'content-type': 'application/json' })) as Promise<T>;
 }
 
-/** A streaming view (Server-Sent Events); returns a function that closes it. */
+/** A streaming view (Server-Sent Events); returns a function that closes it. `params.region` overrides the selected region. */
 export function stream(name: string, params: Record<string, string>, onEvent: (event: string, data: unknown) => void): () => void {
-  const q = new URLSearchParams({ ...params, region });
+  const q = new URLSearchParams({ region, ...params });
   const source = new EventSource(`/console/stream/${encodeURIComponent(name)}?${q}`);
   const forward = (event: string) => (e: MessageEvent) => onEvent(event, e.data ? JSON.parse(e.data) : undefined);
-  for (const event of ['data', 'state', 'error', 'end', 'message']) source.addEventListener(event, forward(event) as EventListener);
+  for (const event of ['data', 'state', 'error', 'end', 'message', 'progress', 'done', 'output']) source.addEventListener(event, forward(event) as EventListener);
   source.addEventListener('end', () => source.close());
   source.onerror = () => {
     // EventSource gives no status: ask whether the session is still there (a 401 shows sign-in).

@@ -18,3 +18,12 @@ export function useRoute(): string {
 export function navigate(route: string): void {
   location.hash = `#${route}`;
 }
+
+/** A route's path without its query: `/images/ami-1?region=us-west-2` → `/images/ami-1`. */
+export const routePath = (route: string): string => route.split('?', 1)[0];
+
+/** The region a link asks for (`?region=`), so a link to a copy in another region switches to it. */
+export const routeRegion = (route: string): string | undefined => new URLSearchParams(route.split('?')[1] ?? '').get('region') ?? undefined;
+
+/** A link to a resource's page, switching region when it lives in another one. */
+export const pageHref = (path: string, region?: string): string => `#${path}${region ? `?region=${encodeURIComponent(region)}` : ''}`;

@@ -2,6 +2,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../api.ts';
 import { DataTable, type Column } from '../components/DataTable.tsx';
+import { ActionOutcome, useActions } from '../components/actions.tsx';
+import { RegisterImageForm } from './images/RegisterImageForm.tsx';
 import { loadImages, type ImageFilters, type ImageRow, type ImagesTab } from './images-source.ts';
 
 const TABS: { id: ImagesTab; label: string }[] = [
@@ -19,7 +21,7 @@ const COLUMNS: Column<ImageRow>[] = [
   // As in the EC2 console: Name is the Name tag, AMI name the image's own.
   { key: 'nametag', label: 'Name', value: (r) => r.Tags?.find((t) => t.Key === 'Name')?.Value },
   { key: 'name', label: 'AMI name', value: (r) => r.Name },
-  { key: 'id', label: 'Image ID', value: (r) => r.ImageId },
+  { key: 'id', label: 'Image ID', value: (r) => r.ImageId, render: (r) => <a href={`#/images/${encodeURIComponent(r.ImageId)}`}>{r.ImageId}</a> },
   { key: 'owner', label: 'Owner', value: (r) => r.OwnerId },
   { key: 'state', label: 'State', value: (r) => r.State },
   { key: 'arch', label: 'Architecture', value: (r) => r.Architecture },
@@ -38,6 +40,9 @@ export function Images(props: { region: string; account: string }) {
   const [next, setNext] = useState<string | undefined>();
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | undefined>();
+  const [registering, setRegistering] = useState(false);
+  const [reloads, setReloads] = useState(0);
+  const actions = useActions();
 
   const fetchPage = async (token?: string) => {
     setLoading(true);
@@ -53,7 +58,7 @@ export function Images(props: { region: string; account: string }) {
       setLoading(false);
     }
   };
-  useEffect(() => void fetchPage(), [tab, filters, props.region, props.account]);
+  useEffect(() => void fetchPage(), [tab, filters, props.region, props.account, reloads]);
 
   const field = (key: keyof ImageFilters, label: string) => (
     <label>
@@ -64,6 +69,10 @@ export function Images(props: { region: string; account: string }) {
   return (
     <section>
       <h1>Images</h1>
+      <ActionOutcome actions={actions} />
+      {registering
+        ? <RegisterImageForm actions={actions} onRegistered={() => setReloads((n) => n + 1)} onClose={() => setRegistering(false)} />
+        : <p><button type="button" onClick={() => setRegistering(true)}>Register image</button></p>}
       <div role="tablist" aria-label="Image views" class="tabs">
         {TABS.map((t) => (
           <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} onClick={() => setTab(t.id)}>{t.label}</button>
