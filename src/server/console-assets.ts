@@ -143,6 +143,8 @@ export function serveConsoleAsset(assets: ConsoleAssets, path: string, acceptsGz
   const file = answer.status === 200 ? (path.startsWith(ASSETS_PREFIX) ? `assets/${path.slice(ASSETS_PREFIX.length)}` : 'index.html') : undefined;
   const packed = file && acceptsGzip ? assets.gzipped.get(file) : undefined;
   answer.headers.vary = 'accept-encoding';
+  // Every answer, the 404's words included, is only ever what its content type says.
+  answer.headers['x-content-type-options'] = 'nosniff';
   if (!packed) return answer;
   return { ...answer, body: packed, headers: { ...answer.headers, 'content-encoding': 'gzip' } };
 }

@@ -49,8 +49,20 @@ function sessionsOf(app: App): ConsoleSessions {
   return s;
 }
 
+/**
+ * Headers of every console answer that is data, not the page: never cached, never read as HTML
+ * whatever it holds (names and tags are anyone's text), loading nothing, framed by no one, and
+ * not readable by another site's <script> or <img>.
+ */
+export const DATA_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+};
+
 const json = (status: number, value: unknown, headers?: Record<string, string>) =>
-  ({ status, body: JSON.stringify(value), contentType: 'application/json', headers: { 'cache-control': 'no-store', ...headers } });
+  ({ status, body: JSON.stringify(value), contentType: 'application/json', headers: { ...DATA_HEADERS, ...headers } });
 
 export function consoleError(e: ServiceError, extra: Record<string, unknown> = {}) {
   return json(e.status, { error: { code: e.code, message: e.message }, ...extra });
@@ -157,7 +169,7 @@ async function apiCall(
   const r = await dispatchService(app, {
     service, request, http: req, ec2Fields, caller: sessionCaller(session, region), principal: session.identity.principal, requestId, render: 'json',
   });
-  return { ...r, action: r.action ?? service, headers: { 'cache-control': 'no-store', ...r.headers } };
+  return { ...r, action: r.action ?? service, headers: { ...r.headers, ...DATA_HEADERS } };
 }
 
 /** GET /console/stream/<name>: Server-Sent Events until either side closes. */
@@ -196,7 +208,7 @@ export async function serveConsoleStream(
     closed = true;
     for (const cb of closers) cb();
   };
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no', 'x-amzn-requestid': requestId });
+  res.writeHead(200, { ...DATA_HEADERS, 'content-type': 'text/event-stream', 'x-accel-buffering': 'no', 'x-amzn-requestid': requestId });
   res.on('close', close);
   const sink = {
     send(event: string, data: unknown) {

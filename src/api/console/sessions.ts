@@ -82,7 +82,9 @@ export class ConsoleSessions {
       identity = this.authenticator.signIn(accessKeyId, typeof b.secretAccessKey === 'string' ? b.secretAccessKey : '');
       if (!identity) throw Errors.authFailure();
     } else {
-      const account = b.account === undefined || b.account === '' ? DEV_DEFAULT_ACCOUNT : String(b.account);
+      // A string only: String() of {"toString": 1} throws, which answered 500.
+      if (b.account !== undefined && typeof b.account !== 'string') throw Errors.consoleBadRequest('The account must be a string of 12 digits.');
+      const account = b.account === undefined || b.account === '' ? DEV_DEFAULT_ACCOUNT : b.account;
       identity = this.authenticator.signIn(account);
       if (!identity) throw Errors.consoleBadRequest(`The account must be 12 digits, got '${account}'.`);
     }
