@@ -208,10 +208,14 @@ export async function serveConsoleStatic(
   if (isBrowserLanding(method, path, rawQuery, headers)) {
     return { status: 302, body: Buffer.alloc(0), contentType: 'text/plain', headers: { location: CONSOLE_PREFIX, 'cache-control': 'no-store' } };
   }
-  if ((method !== 'GET' && method !== 'HEAD') || !isConsoleStaticPath(path)) return undefined;
+  if (!isConsoleStaticPath(path)) return undefined;
+  // No AWS API lives under /console/: other methods on the console's files are the console's to refuse.
+  if (method !== 'GET' && method !== 'HEAD') {
+    return { status: 405, body: Buffer.from('The console\'s files answer GET and HEAD only.'), contentType: 'text/plain; charset=utf-8', headers: { allow: 'GET, HEAD', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } };
+  }
   const assets = await startConsoleAssets(buildDir(), log);
   if (assets instanceof Error) {
-    return { status: 503, body: Buffer.from('The console could not be built; see the server log.'), contentType: 'text/plain; charset=utf-8', headers: { 'cache-control': 'no-store' } };
+    return { status: 503, body: Buffer.from('The console could not be built; see the server log.'), contentType: 'text/plain; charset=utf-8', headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } };
   }
   return serveConsoleAsset(assets, path, /\bgzip\b/.test(String(headers['accept-encoding'] ?? '')));
 }

@@ -117,6 +117,23 @@ describe('console hardening', () => {
     }
   });
 
+  test("paths under /console/ are the console's to answer, whatever the method: never the AWS APIs' errors", async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      for (const path of ['/console/', '/console/assets/x.js', '/console/assets/..%2f..%2fpackage.json', '/console/images']) {
+        const r = await consoleFetch(endpoint, a, method, path, 'Action=DescribeImages');
+        assert.equal(r.status, 405, `${method} ${path}`);
+        assert.equal(r.headers.get('allow'), 'GET, HEAD');
+        assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+      }
+    }
+    for (const path of ['/console/api', '/console/data', '/console/stream', '/console/session/x']) {
+      const r = await consoleFetch(endpoint, a, 'GET', path);
+      assert.equal(r.status, 404, path);
+      assert.equal(r.body.error.code, 'NotFound', path);
+      assertDataAnswer(r, path);
+    }
+  });
+
   test('a session id the server never issued is refused, and signing in never keeps the id the browser came with', async () => {
     const chosen = 'amiforge_console=attacker-chosen-id-0000000000000000000000000';
     const fixed = await consoleFetch(endpoint, { ...a, cookie: chosen }, 'GET', '/console/session');

@@ -32,9 +32,12 @@ export interface ConsoleAnswer {
   cause?: unknown;
 }
 
-/** Whether the path is one of the console's server routes (not its static files). */
+/**
+ * Whether the path is one of the console's server routes (not its static files): exactly the
+ * paths console-assets.ts leaves to it, so `/console/api` is the console's 404, not an AWS error.
+ */
 export function isConsoleRoute(path: string): boolean {
-  return /^\/console\/(session|api\/|data\/|stream\/)/.test(path);
+  return /^\/console\/(session|api|data|stream)(\/|$)/.test(path);
 }
 
 export const isConsoleStream = (path: string): boolean => path.startsWith('/console/stream/');
