@@ -1,7 +1,7 @@
 // The signed-in frame: header (account, dev-mode switcher, region, sign-out), navigation and the page.
 import { useEffect, useState } from 'preact/hooks';
 import { currentRegion, ec2, setRegion, signIn, signOut, type SessionInfo } from './api.ts';
-import { currentRoute, navigate, routePath, routeRegion, useRoute } from './router.ts';
+import { currentRoute, decodeSegment, navigate, routePath, routeRegion, useRoute } from './router.ts';
 import { Images } from './pages/Images.tsx';
 import { ImagePage } from './pages/images/ImagePage.tsx';
 import { Placeholder } from './pages/Placeholder.tsx';
@@ -83,7 +83,7 @@ export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo)
         </nav>
         <main>
           {path.startsWith('/images/')
-            ? <ImagePage key={`${shownRegion}${path}`} imageId={decodeURIComponent(path.slice('/images/'.length))} region={shownRegion} account={session.account} />
+            ? <ImagePage key={`${shownRegion}${path}`} imageId={decodeSegment(path.slice('/images/'.length))} region={shownRegion} account={session.account} />
             : page.route === '/images' ? <Images region={shownRegion} account={session.account} /> : <Placeholder title={page.title} />}
         </main>
       </div>
