@@ -1,13 +1,15 @@
 // The console's answers as an attacker meets them (dev mode): the page's headers (a strict
 // Content-Security-Policy, nosniff, no referrer, no framing) and an index.html with no inline
 // script; data answers that no browser reads as HTML; asset paths that never leave the bundle;
-// session ids the server never issued; one session's CSRF token refused for another; sign-in
-// bodies of the wrong shape refused in words.
+// session ids the server never issued; one session's CSRF token refused for another; answers that
+// name their session; streams ended by sign-out; sign-in bodies of the wrong shape refused in words.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { consoleEc2, consoleFetch, consoleSignIn, type ConsoleAnswer, type ConsoleSession } from '../support/console.ts';
 import { sendRaw } from '../support/fuzz-raw-http.ts';
+import { devCredentials, ec2Client } from '../support/clients.ts';
+import { CATALOGUE_AMI, runOne } from '../support/instances.ts';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -161,6 +163,33 @@ describe('console hardening', () => {
     const keys = await consoleEc2(endpoint, a, { Action: 'DescribeKeyPairs' });
     assert.deepEqual(keys.body.KeyPairs, []);
     assert.equal((await consoleFetch(endpoint, a, 'GET', '/console/session')).status, 200);
+  });
+
+  test('every answer names the session it was made for, so a page learns another tab signed in as someone else', async () => {
+    assert.equal((await consoleEc2(endpoint, a, { Action: 'DescribeImages', 'Owner.1': 'self' })).headers.get('x-amiforge-session'), A);
+    assert.equal((await consoleFetch(endpoint, b, 'GET', '/console/data/nope')).headers.get('x-amiforge-session'), B);
+    assert.equal((await consoleFetch(endpoint, undefined, 'GET', '/console/session')).headers.get('x-amiforge-session'), null);
+  });
+
+  test('signing out ends the streams the session opened, with SignInRequired', async () => {
+    const s = (await consoleSignIn(endpoint, { account: A })).session!;
+    const instance = await runOne(ec2Client(endpoint, devCredentials(A)), { ImageId: CATALOGUE_AMI });
+    const res = await fetch(`${endpoint}/console/stream/console?region=us-east-1&instanceId=${instance.InstanceId}`, { headers: { cookie: s.cookie } });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    let text = '';
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += Buffer.from(value).toString('utf8');
+      }
+    };
+    await readUntil(/event: state/);
+    assert.equal((await consoleFetch(endpoint, s, 'DELETE', '/console/session')).status, 200);
+    await readUntil(/event: end/);
+    assert.match(text, /event: error\ndata: \{"code":"SignInRequired"/);
+    assert.equal((await reader.read()).done, true, 'the stream is closed');
   });
 
   test('sign-in bodies of the wrong shape are refused in words, never a server error', async () => {

@@ -24,6 +24,8 @@ export class ApiError extends Error {
 }
 
 let csrfToken = '';
+/** Who this page is signed in as (`account` or `account/user`), as the server's x-amiforge-session names it. */
+let signedInAs = '';
 let region = localStorage.getItem('amiforge.region') || 'us-east-1';
 const signedOutListeners = new Set<(mode?: 'strict' | 'dev') => void>();
 
@@ -34,6 +36,26 @@ export function setRegion(r: string): void {
 }
 export function setCsrfToken(token: string): void {
   csrfToken = token;
+}
+function remember(s: SessionInfo): SessionInfo {
+  setCsrfToken(s.csrfToken);
+  signedInAs = s.user ? `${s.account}/${s.user}` : s.account;
+  return s;
+}
+const sessionChangedListeners = new Set<(s: SessionInfo) => void>();
+/** Called when another tab signed in anew (another account, or the same one again): the page follows that session. */
+export function onSessionChanged(cb: (s: SessionInfo) => void): () => void {
+  sessionChangedListeners.add(cb);
+  return () => sessionChangedListeners.delete(cb);
+}
+/** The cookie now names another session than this page knows: take it up, or show sign-in if there is none. */
+async function followSession(): Promise<void> {
+  try {
+    const s = await currentSession();
+    for (const cb of sessionChangedListeners) cb(s);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'SignInRequired') for (const cb of signedOutListeners) cb(err.mode);
+  }
 }
 /** Called when a request finds the session gone (expired, signed out elsewhere, key removed). */
 export function onSignedOut(cb: (mode?: 'strict' | 'dev') => void): () => void {
@@ -50,6 +72,12 @@ async function call(method: string, path: string, body?: BodyInit, headers: Reco
     headers: { 'x-amiforge-region': region, ...(method === 'GET' ? {} : { 'x-csrf-token': csrfToken }), ...headers },
   });
   const text = await res.text();
+  // Another tab signed in as someone else: this answer is theirs, not for the page on screen.
+  const answeredFor = res.headers.get('x-amiforge-session');
+  if (!quiet && signedInAs && answeredFor && answeredFor !== signedInAs) {
+    void followSession();
+    throw new ApiError('SessionChanged', 'The console was signed in again in another tab; this page now follows that session.', 409);
+  }
   let data: unknown;
   try {
     data = text ? JSON.parse(text) : {};
@@ -61,6 +89,8 @@ async function call(method: string, path: string, body?: BodyInit, headers: Reco
   const code = d.error?.code ?? d.__type?.split('#').pop() ?? `HTTP ${res.status}`;
   const message = d.error?.message ?? d.message ?? d.Message ?? res.statusText;
   if (res.status === 401 && code === 'SignInRequired' && !quiet) for (const cb of signedOutListeners) cb(d.mode);
+  // The same account signed in again elsewhere (a new token): follow it rather than fail every action.
+  if (res.status === 403 && code === 'InvalidCsrfToken' && !quiet) void followSession();
   throw new ApiError(code, message, res.status, d.mode);
 }
 
@@ -112,6 +142,10 @@ export function stream(name: string, params: Record<string, string>, onEvent: (e
   const forward = (event: string) => (e: MessageEvent) => onEvent(event, e.data ? JSON.parse(e.data) : undefined);
   for (const event of ['data', 'state', 'error', 'end', 'message', 'progress', 'done', 'output']) source.addEventListener(event, forward(event) as EventListener);
   source.addEventListener('end', () => source.close());
+  // The server ends a stream whose session has gone (signed out elsewhere, expired): show sign-in.
+  source.addEventListener('error', (e) => {
+    if ((e as MessageEvent).data?.includes('"SignInRequired"')) void call('GET', '/console/session').catch(() => undefined);
+  });
   source.onerror = () => {
     // EventSource gives no status: ask whether the session is still there (a 401 shows sign-in).
     if (source.readyState === EventSource.CLOSED) void call('GET', '/console/session').catch(() => undefined);
@@ -120,22 +154,20 @@ export function stream(name: string, params: Record<string, string>, onEvent: (e
 }
 
 export async function currentSession(): Promise<SessionInfo> {
-  const s = await call('GET', '/console/session', undefined, {}, true) as SessionInfo;
-  setCsrfToken(s.csrfToken);
-  return s;
+  return remember(await call('GET', '/console/session', undefined, {}, true) as SessionInfo);
 }
 
 export async function signIn(body: { accessKeyId: string; secretAccessKey: string } | { account: string }): Promise<SessionInfo> {
   const res = await fetch('/console/session', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const data = await res.json().catch(() => ({})) as SessionInfo & { error?: { code: string; message: string } };
   if (!res.ok) throw new ApiError(data.error?.code ?? `HTTP ${res.status}`, data.error?.message ?? res.statusText, res.status);
-  setCsrfToken(data.csrfToken);
-  return data;
+  return remember(data);
 }
 
 export async function signOut(): Promise<void> {
   await call('DELETE', '/console/session').catch(() => undefined);
   setCsrfToken('');
+  signedInAs = '';
 }
 
 /** An error in words for the page. */

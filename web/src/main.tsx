@@ -2,7 +2,7 @@
 // shows the sign-in page whenever a request finds the session gone, and the shell otherwise.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, currentSession, onSignedOut, signIn, type SessionInfo } from './api.ts';
+import { ApiError, currentSession, onSessionChanged, onSignedOut, signIn, type SessionInfo } from './api.ts';
 import { SignIn } from './SignIn.tsx';
 import { Shell } from './Shell.tsx';
 import './style.css';
@@ -17,10 +17,12 @@ function App() {
 
   useEffect(() => {
     const off = onSignedOut((mode) => setState({ kind: 'signed-out', mode, notice: 'Your session has ended (expired or signed out). Sign in again.' }));
+    // Another tab signed in as someone else: the shell is rebuilt for that account (keyed by it).
+    const offChanged = onSessionChanged((session) => setState({ kind: 'signed-in', session }));
     currentSession()
       .then((session) => setState({ kind: 'signed-in', session }))
       .catch((err) => setState({ kind: 'signed-out', mode: err instanceof ApiError ? err.mode : undefined }));
-    return off;
+    return () => { off(); offChanged(); };
   }, []);
 
   useEffect(() => {
@@ -36,7 +38,7 @@ function App() {
   }
   return (
     <Shell
-      key={state.session.account}
+      key={`${state.session.account}/${state.session.user ?? ''}`}
       session={state.session}
       onSession={(session) => setState({ kind: 'signed-in', session })}
       onSignedOut={() => { sessionStorage.setItem('amiforge.signedOut', '1'); setState({ kind: 'signed-out', mode: state.session.mode }); }}

@@ -14,6 +14,8 @@ import { forwardStream } from '../../server/stream-forwarding.ts';
 import { FORWARDED_BY } from '../../server/instance-forwarding.ts';
 
 export const REGION_HEADER = 'x-amiforge-region';
+/** How often an open stream asks whether its session still lives. */
+const SESSION_RECHECK_MS = 2000;
 const API_PREFIX = '/console/api/';
 
 export interface ConsoleAnswer {
@@ -94,8 +96,22 @@ function contextFor(app: App, session: ActiveSession, region: string, requestId:
   return { requestId, caller, principal, authorize: app.authorizer.forRequest(principal, caller) };
 }
 
-/** /console/session, /console/api/*, /console/data/*: one JSON answer. */
+/** The header naming who a console answer was made for: `account` or `account/user`. */
+export const SESSION_HEADER = 'x-amiforge-session';
+
+/**
+ * /console/session, /console/api/*, /console/data/*: one JSON answer, naming the session it was
+ * made for: a page opened as one account learns when another tab has signed in as another.
+ */
 export async function serveConsoleRoute(
+  app: App, req: IncomingMessage, rawPath: string, rawQuery: string, body: Buffer, requestId: string,
+): Promise<ConsoleAnswer> {
+  const answer = await routeConsoleRequest(app, req, rawPath, rawQuery, body, requestId);
+  if (answer.account) answer.headers = { ...answer.headers, [SESSION_HEADER]: answer.user ? `${answer.account}/${answer.user}` : answer.account };
+  return answer;
+}
+
+async function routeConsoleRequest(
   app: App, req: IncomingMessage, rawPath: string, rawQuery: string, body: Buffer, requestId: string,
 ): Promise<ConsoleAnswer> {
   const method = req.method ?? 'GET';
@@ -222,6 +238,18 @@ export async function serveConsoleStream(
       else closers.push(cb);
     },
   };
+  // Signing out (or expiry, or the key's removal) ends the streams the session opened, too.
+  const recheck = setInterval(() => {
+    sessionsOf(app).resolve(req).catch((err) => {
+      if (!isServiceError(err) || err.code !== 'SignInRequired' || closed) return; // a store's hiccup: ask again next time
+      sink.send('error', { code: err.code, message: err.message });
+      sink.send('end', {});
+      answer.errorCode = err.code;
+      close();
+      res.end();
+    });
+  }, SESSION_RECHECK_MS);
+  closers.push(() => clearInterval(recheck));
   try {
     await stream(app, ctx, new URLSearchParams(rawQuery), sink);
   } catch (err) {
@@ -234,5 +262,6 @@ export async function serveConsoleStream(
     sink.send('end', {});
     res.end();
   }
+  close();
   return answer;
 }
