@@ -5,6 +5,9 @@ import type { RequestContext } from '../../../domain/context.ts';
 import type { Principal } from '../../../identity/principal.ts';
 import type { RequestAuthorization } from '../../../identity/request-authorizer.ts';
 import type { App } from '../../../server/app.ts';
+import { imagesView } from './images.ts';
+import { lineageView } from './lineage.ts';
+import { cleanupPreviewView, cleanupView, storageView } from './storage.ts';
 
 export interface ConsoleContext extends RequestContext {
   principal: Principal;
@@ -19,4 +22,9 @@ export interface ConsoleView {
 }
 
 export const consoleViews: Record<string, ConsoleView> = {
+  'images': imagesView,
+  'lineage': lineageView,
+  'storage': storageView,
+  'cleanup-preview': cleanupPreviewView,
+  'cleanup': cleanupView,
 };

@@ -1,0 +1,90 @@
+// The console image table's SQL, once for both stores: each dialect says how it writes a
+// parameter, a member of the image document, a boolean and a name match; the clauses are the
+// same. The sort expressions match the indexes the migrations create (SQLite version 6,
+// PostgreSQL version 7) expression for expression, or the planner cannot use them.
+import type { ImageTableQuery, ImageTableSort } from '../ports/image-table.ts';
+
+export interface ImageTableDialect {
+  /** Adds a parameter and answers its placeholder. */
+  param(value: unknown, params: unknown[]): string;
+  /** A text member of the stored image document `i.doc`. */
+  member(name: string): string;
+  true: string;
+  /** A name containing `text` literally (case-sensitive), or matching an EC2 wildcard. */
+  nameContains(placeholder: string): string;
+  nameMatches(pattern: string, params: unknown[]): string;
+}
+
+export function sortExpression(d: ImageTableDialect, sort: ImageTableSort): string {
+  switch (sort) {
+    case 'name': return 'i.name';
+    case 'imageId': return 'i.image_id';
+    case 'owner': return 'i.owner_id';
+    case 'creationDate': return d.member('creationDate');
+    case 'state': return d.member('state');
+    case 'architecture': return `coalesce(${d.member('architecture')}, '')`;
+  }
+}
+
+/** WHERE over `images i` for the query's scope and filters (without the cursor). */
+export function imageTableWhere(d: ImageTableDialect, q: ImageTableQuery, params: unknown[]): string {
+  const p = (v: unknown) => d.param(v, params);
+  const v = q.visibleTo;
+  const me = p(v.account);
+  const grantees = [v.organizationArn, ...(v.organizationalUnitArns ?? [])].filter((x): x is string => !!x);
+  // Launch permissions for the reader: its account, its organization or one of its OUs.
+  const granted = `EXISTS (SELECT 1 FROM launch_permissions lp WHERE lp.image_id = i.image_id
+    AND ((lp.kind = 'user' AND lp.value = ${me})${grantees.map((g) => ` OR (lp.kind IN ('org', 'ou') AND lp.value = ${p(g)})`).join('')}))`;
+  const where = [`i.region = ${p(q.region)}`];
+  const isPublic = `i.is_public = ${d.true}`;
+  switch (q.scope) {
+    case 'own': where.push(`i.owner_id = ${me}`); break;
+    case 'public': where.push(isPublic); break;
+    case 'shared': where.push(`i.owner_id <> ${me}`, `NOT ${isPublic}`, granted); break;
+    case 'visible': where.push(`(i.owner_id = ${me} OR ${isPublic} OR ${granted})`); break;
+  }
+  if (q.isPublic === false) where.push(`NOT ${isPublic}`);
+  if (q.isPublic === true) where.push(isPublic);
+  if (q.state?.is) where.push(`${d.member('state')} = ${p(q.state.is)}`);
+  if (q.state?.isNot) where.push(`${d.member('state')} <> ${p(q.state.isNot)}`);
+  const deprecation = d.member('deprecationTime');
+  if (q.deprecatedBy) where.push(`${deprecation} <= ${p(q.deprecatedBy)}`);
+  if (q.hideOthersDeprecatedBy) where.push(`(i.owner_id = ${me} OR ${deprecation} IS NULL OR ${deprecation} > ${p(q.hideOthersDeprecatedBy)})`);
+  if (q.nameContains) where.push(d.nameContains(p(q.nameContains)));
+  if (q.namePattern) where.push(d.nameMatches(q.namePattern, params));
+  if (q.imageIds?.length) where.push(`i.image_id IN (${q.imageIds.map(p).join(', ')})`);
+  if (q.tag) {
+    const value = q.tag.value === undefined ? '' : ` AND t.value = ${p(q.tag.value)}`;
+    where.push(`EXISTS (SELECT 1 FROM tags t WHERE t.account = ${me} AND t.region = i.region AND t.resource_id = i.image_id AND t.key = ${p(q.tag.key)}${value})`);
+  }
+  if (q.architecture) where.push(`${d.member('architecture')} = ${p(q.architecture)}`);
+  if (q.platform === 'linux') where.push(`${d.member('platform')} IS NULL`);
+  else if (q.platform) where.push(`${d.member('platform')} = ${p(q.platform)}`);
+  if (q.ownerId) where.push(`i.owner_id = ${p(q.ownerId)}`);
+  return where.join(' AND ');
+}
+
+/** The page's SELECT (columns given) and the count's, with their parameters. */
+export function imageTableSql(d: ImageTableDialect, q: ImageTableQuery, columns: string): {
+  page: { sql: string; params: unknown[] }; count: { sql: string; params: unknown[] };
+} {
+  const countParams: unknown[] = [];
+  const countWhere = imageTableWhere(d, q, countParams);
+  const params: unknown[] = [];
+  const where = [imageTableWhere(d, q, params)];
+  const key = sortExpression(d, q.sort);
+  const dir = q.descending ? 'DESC' : 'ASC';
+  const cmp = q.descending ? '<' : '>';
+  if (q.after) {
+    // Keyset paging: rows after the last one shown, by (sort value, id). The image id breaks ties.
+    if (q.sort === 'imageId') where.push(`i.image_id ${cmp} ${d.param(q.after.imageId, params)}`);
+    // A row value rather than `a > x OR (a = x AND ...)`: both stores seek an index with it.
+    else where.push(`(${key}, i.image_id) ${cmp} (${d.param(q.after.value, params)}, ${d.param(q.after.imageId, params)})`);
+  }
+  const order = q.sort === 'imageId' ? `i.image_id ${dir}` : `${key} ${dir}, i.image_id ${dir}`;
+  const limit = d.param(q.limit, params);
+  return {
+    page: { sql: `SELECT ${columns} FROM images i WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${limit}`, params },
+    count: { sql: `SELECT count(*) AS n FROM images i WHERE ${countWhere}`, params: countParams },
+  };
+}
