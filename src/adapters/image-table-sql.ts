@@ -2,7 +2,7 @@
 // parameter, a member of the image document, a boolean and a name match; the clauses are the
 // same. The sort expressions match the indexes the migrations create (SQLite version 6,
 // PostgreSQL version 7) expression for expression, or the planner cannot use them.
-import type { ImageTableQuery, ImageTableSort } from '../ports/image-table.ts';
+import { IMAGE_TABLE_COUNT_LIMIT, type ImageTableQuery, type ImageTableSort } from '../ports/image-table.ts';
 
 export interface ImageTableDialect {
   /** Adds a parameter and answers its placeholder. */
@@ -10,6 +10,8 @@ export interface ImageTableDialect {
   /** A text member of the stored image document `i.doc`. */
   member(name: string): string;
   true: string;
+  /** `images i`, with the index the dialect's planner must be told to use for this query, if any. */
+  from(q: ImageTableQuery): string;
   /** A name containing `text` literally (case-sensitive), or matching an EC2 wildcard. */
   nameContains(placeholder: string): string;
   nameMatches(pattern: string, params: unknown[]): string;
@@ -40,7 +42,11 @@ export function imageTableWhere(d: ImageTableDialect, q: ImageTableQuery, params
   switch (q.scope) {
     case 'own': where.push(`i.owner_id = ${me}`); break;
     case 'public': where.push(isPublic); break;
-    case 'shared': where.push(`i.owner_id <> ${me}`, `NOT ${isPublic}`, granted); break;
+    // Driven from the grants (launch_permissions_grantee): images shared with one account are
+    // usually few among the region's, and walking the region's images in page order to find them
+    // read them all when there were none.
+    case 'shared': where.push(`i.owner_id <> ${me}`, `NOT ${isPublic}`, `i.image_id IN (SELECT lp.image_id FROM launch_permissions lp
+      WHERE (lp.kind = 'user' AND lp.value = ${me})${grantees.map((g) => ` OR (lp.kind IN ('org', 'ou') AND lp.value = ${p(g)})`).join('')})`); break;
     case 'visible': where.push(`(i.owner_id = ${me} OR ${isPublic} OR ${granted})`); break;
   }
   if (q.isPublic === false) where.push(`NOT ${isPublic}`);
@@ -64,7 +70,7 @@ export function imageTableWhere(d: ImageTableDialect, q: ImageTableQuery, params
   return where.join(' AND ');
 }
 
-/** The page's SELECT (columns given) and the count's, with their parameters. */
+/** The page's SELECT (columns given) and the count's (capped at IMAGE_TABLE_COUNT_LIMIT + 1), with their parameters. */
 export function imageTableSql(d: ImageTableDialect, q: ImageTableQuery, columns: string): {
   page: { sql: string; params: unknown[] }; count: { sql: string; params: unknown[] };
 } {
@@ -84,7 +90,10 @@ export function imageTableSql(d: ImageTableDialect, q: ImageTableQuery, columns:
   const order = q.sort === 'imageId' ? `i.image_id ${dir}` : `${key} ${dir}, i.image_id ${dir}`;
   const limit = d.param(q.limit, params);
   return {
-    page: { sql: `SELECT ${columns} FROM images i WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${limit}`, params },
-    count: { sql: `SELECT count(*) AS n FROM images i WHERE ${countWhere}`, params: countParams },
+    page: { sql: `SELECT ${columns} FROM ${d.from(q)} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${limit}`, params },
+    count: {
+      sql: `SELECT count(*) AS n FROM (SELECT 1 FROM ${d.from(q)} WHERE ${countWhere} LIMIT ${d.param(IMAGE_TABLE_COUNT_LIMIT + 1, countParams)}) AS matching`,
+      params: countParams,
+    },
   };
 }

@@ -13,6 +13,7 @@ const PG: ImageTableDialect = {
   param: (value, params) => { params.push(value); return `$${params.length}`; },
   member,
   true: 'true',
+  from: () => 'images i',
   nameContains: (text) => `strpos(i.name, ${text}) > 0`,
   nameMatches: (pattern, params) => { params.push(wildcardToLike(pattern)); return `i.name LIKE $${params.length}`; },
 };
@@ -26,6 +27,7 @@ CREATE INDEX images_owner_arch ON images (owner_id, region, (coalesce((doc->>'ar
 CREATE INDEX images_owner_name_id ON images (owner_id, region, name, image_id);
 CREATE INDEX images_region_name_id ON images (region, name, image_id);
 CREATE INDEX images_region_owner_id ON images (region, owner_id, image_id);
+CREATE INDEX images_region_deprecation ON images (region, ((doc->>'deprecationTime') COLLATE "C")) WHERE (doc->>'deprecationTime') IS NOT NULL;
 -- The console's lineage: the images made from an image (CreateImage from its instances, CopyImage).
 CREATE INDEX images_source ON images ((doc->>'sourceImageId')) WHERE (doc->>'sourceImageId') IS NOT NULL;
 `;

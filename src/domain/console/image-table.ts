@@ -6,7 +6,7 @@
 // for (the deprecated view), disabled images only to their owner (the disabled view), and, with
 // Allowed AMIs enabled, not-allowed images not at all.
 import type { ImageTableQuery, ImageTableSort } from '../../ports/image-table.ts';
-import { sortValueOf } from '../../ports/image-table.ts';
+import { IMAGE_TABLE_COUNT_LIMIT, sortValueOf } from '../../ports/image-table.ts';
 import type { ImageRecord, MetadataStore } from '../../ports/metadata-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Caller } from '../context.ts';
@@ -60,7 +60,10 @@ export interface ImageTableRow {
 
 export interface ImageTablePage {
   items: ImageTableRow[];
+  /** How many images the view holds, counted up to IMAGE_TABLE_COUNT_LIMIT. */
   total: number;
+  /** More than `total` match (the count stopped at IMAGE_TABLE_COUNT_LIMIT). */
+  totalIsLowerBound?: boolean;
   /**
    * True when Allowed AMIs (enabled) hid images of this page after the count was taken: the
    * count is then of the images before that check, an upper bound.
@@ -129,6 +132,9 @@ function tagFilter(tag: string | undefined): ImageTableQuery['tag'] {
 
 const isPattern = (name: string) => /[*?]/.test(name);
 
+/** The platform filter's values are DescribeImages' (`windows`); stored images say `Windows`, or nothing for Linux. */
+const storedPlatform = (p: string | undefined) => (p === 'windows' ? 'Windows' : p);
+
 export interface ImageTableDeps { store: MetadataStore; clock: Clock; allowedImages?: AllowedImages }
 
 export class ImageTable {
@@ -144,7 +150,7 @@ export class ImageTable {
       nameContains: req.name && !isPattern(req.name) ? req.name : undefined,
       namePattern: req.name && isPattern(req.name) ? req.name : undefined,
       imageIds: req.imageId ? [req.imageId] : undefined,
-      tag: tagFilter(req.tag), architecture: req.architecture, platform: req.platform, ownerId: req.owner,
+      tag: tagFilter(req.tag), architecture: req.architecture, platform: storedPlatform(req.platform), ownerId: req.owner,
       sort: req.sort, descending: req.descending,
       after: req.cursor ? decodeCursor(req.cursor, req) : undefined,
       limit: req.pageSize + 1,
@@ -156,10 +162,12 @@ export class ImageTable {
     const more = records.length > req.pageSize;
     const shown = records.slice(0, req.pageSize);
     const last = shown[shown.length - 1];
+    const capped = total > IMAGE_TABLE_COUNT_LIMIT;
     return {
       items: await this.rows(caller, shown, policy),
-      total,
-      ...(filtered ? { totalIsUpperBound: true } : {}),
+      total: Math.min(total, IMAGE_TABLE_COUNT_LIMIT),
+      ...(capped ? { totalIsLowerBound: true } : {}),
+      ...(filtered && !capped ? { totalIsUpperBound: true } : {}),
       nextCursor: more && last ? encodeCursor({ value: sortValueOf(last, req.sort), imageId: last.image.imageId }, req) : undefined,
     };
   }
@@ -214,7 +222,7 @@ export class ImageTable {
       if (req.name && !(isPattern(req.name) ? matchesWildcard(req.name, i.name) : i.name.includes(req.name))) return false;
       if (req.imageId && i.imageId !== req.imageId) return false;
       if (req.architecture && i.architecture !== req.architecture) return false;
-      if (req.platform && (i.platform ?? 'linux') !== req.platform) return false;
+      if (req.platform && (i.platform ?? 'linux') !== storedPlatform(req.platform)) return false;
       if (tag && !e.tags.some((t) => t.Key === tag.key && (tag.value === undefined || t.Value === tag.value))) return false;
       return true;
     });
