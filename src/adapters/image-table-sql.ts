@@ -32,22 +32,22 @@ export function sortExpression(d: ImageTableDialect, sort: ImageTableSort): stri
 export function imageTableWhere(d: ImageTableDialect, q: ImageTableQuery, params: unknown[]): string {
   const p = (v: unknown) => d.param(v, params);
   const v = q.visibleTo;
-  const me = p(v.account);
+  // Parameters are added when first used: PostgreSQL refuses one the statement never names.
+  let account: string | undefined;
+  const me = () => (account ??= p(v.account));
   const grantees = [v.organizationArn, ...(v.organizationalUnitArns ?? [])].filter((x): x is string => !!x);
   // Launch permissions for the reader: its account, its organization or one of its OUs.
-  const granted = `EXISTS (SELECT 1 FROM launch_permissions lp WHERE lp.image_id = i.image_id
-    AND ((lp.kind = 'user' AND lp.value = ${me})${grantees.map((g) => ` OR (lp.kind IN ('org', 'ou') AND lp.value = ${p(g)})`).join('')}))`;
+  const grants = () => `(lp.kind = 'user' AND lp.value = ${me()})${grantees.map((g) => ` OR (lp.kind IN ('org', 'ou') AND lp.value = ${p(g)})`).join('')}`;
   const where = [`i.region = ${p(q.region)}`];
   const isPublic = `i.is_public = ${d.true}`;
   switch (q.scope) {
-    case 'own': where.push(`i.owner_id = ${me}`); break;
+    case 'own': where.push(`i.owner_id = ${me()}`); break;
     case 'public': where.push(isPublic); break;
     // Driven from the grants (launch_permissions_grantee): images shared with one account are
     // usually few among the region's, and walking the region's images in page order to find them
     // read them all when there were none.
-    case 'shared': where.push(`i.owner_id <> ${me}`, `NOT ${isPublic}`, `i.image_id IN (SELECT lp.image_id FROM launch_permissions lp
-      WHERE (lp.kind = 'user' AND lp.value = ${me})${grantees.map((g) => ` OR (lp.kind IN ('org', 'ou') AND lp.value = ${p(g)})`).join('')})`); break;
-    case 'visible': where.push(`(i.owner_id = ${me} OR ${isPublic} OR ${granted})`); break;
+    case 'shared': where.push(`i.owner_id <> ${me()}`, `NOT ${isPublic}`, `i.image_id IN (SELECT lp.image_id FROM launch_permissions lp WHERE ${grants()})`); break;
+    case 'visible': where.push(`(i.owner_id = ${me()} OR ${isPublic} OR EXISTS (SELECT 1 FROM launch_permissions lp WHERE lp.image_id = i.image_id AND (${grants()})))`); break;
   }
   if (q.isPublic === false) where.push(`NOT ${isPublic}`);
   if (q.isPublic === true) where.push(isPublic);
@@ -55,13 +55,13 @@ export function imageTableWhere(d: ImageTableDialect, q: ImageTableQuery, params
   if (q.state?.isNot) where.push(`${d.member('state')} <> ${p(q.state.isNot)}`);
   const deprecation = d.member('deprecationTime');
   if (q.deprecatedBy) where.push(`${deprecation} <= ${p(q.deprecatedBy)}`);
-  if (q.hideOthersDeprecatedBy) where.push(`(i.owner_id = ${me} OR ${deprecation} IS NULL OR ${deprecation} > ${p(q.hideOthersDeprecatedBy)})`);
+  if (q.hideOthersDeprecatedBy) where.push(`(i.owner_id = ${me()} OR ${deprecation} IS NULL OR ${deprecation} > ${p(q.hideOthersDeprecatedBy)})`);
   if (q.nameContains) where.push(d.nameContains(p(q.nameContains)));
   if (q.namePattern) where.push(d.nameMatches(q.namePattern, params));
   if (q.imageIds?.length) where.push(`i.image_id IN (${q.imageIds.map(p).join(', ')})`);
   if (q.tag) {
     const value = q.tag.value === undefined ? '' : ` AND t.value = ${p(q.tag.value)}`;
-    where.push(`EXISTS (SELECT 1 FROM tags t WHERE t.account = ${me} AND t.region = i.region AND t.resource_id = i.image_id AND t.key = ${p(q.tag.key)}${value})`);
+    where.push(`EXISTS (SELECT 1 FROM tags t WHERE t.account = ${me()} AND t.region = i.region AND t.resource_id = i.image_id AND t.key = ${p(q.tag.key)}${value})`);
   }
   if (q.architecture) where.push(`${d.member('architecture')} = ${p(q.architecture)}`);
   if (q.platform === 'linux') where.push(`${d.member('platform')} IS NULL`);

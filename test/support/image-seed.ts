@@ -13,8 +13,10 @@ export interface SeedOptions {
   publicEvery?: number;
   /** Every nth image is shared with this account. */
   sharedWith?: { account: string; every: number };
-  /** Prefix of the names and ids' distinguishing digits, so several seeds do not collide. */
+  /** Prefix of the names and ids' first digit, so seeds of several owners do not collide. */
   prefix?: string;
+  /** The first image's number: a later seed of the same owner and prefix continues after an earlier one. */
+  startAt?: number;
   onProgress?: (done: number) => void;
 }
 
@@ -28,7 +30,7 @@ export async function seedImages(store: MetadataStore, o: SeedOptions): Promise<
   const base = Date.parse('2026-01-01T00:00:00Z');
   const prefix = o.prefix ?? 'a';
   const digit = prefix.charCodeAt(0) % 16;
-  for (let i = 0; i < o.count; i++) {
+  for (let i = o.startAt ?? 0; i < (o.startAt ?? 0) + o.count; i++) {
     const imageId = `ami-${digit.toString(16)}${i.toString(16).padStart(16, '0')}`;
     const image: StoredImage = {
       imageId, ownerId: o.owner, name: `${prefix}-image-${String(next() % 1_000_000).padStart(6, '0')}-${i}`, state: 'available',
@@ -41,7 +43,7 @@ export async function seedImages(store: MetadataStore, o: SeedOptions): Promise<
     if (o.sharedWith && i % o.sharedWith.every === 0) launchPermissions.push({ UserId: o.sharedWith.account });
     await store.images.insert({ region: o.region, image, launchPermissions }, { account: o.owner, tags: [{ Key: 'team', Value: `t${i % 5}` }] });
     ids.push(imageId);
-    if (i % 10_000 === 9_999) o.onProgress?.(i + 1);
+    if (ids.length % 10_000 === 0) o.onProgress?.(ids.length);
   }
   return ids;
 }
