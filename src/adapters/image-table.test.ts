@@ -29,7 +29,7 @@ before(async () => {
   stores.push({ name: 'sqlite', store: new SqliteMetadataStore(join(dir, 'metadata.sqlite')) });
   stores.push({ name: 'postgres', store: await PgMetadataStore.open(await pg.createDatabase()) });
   for (const { store } of stores) {
-    await seedImages(store, { region: REGION, owner: A, count: COUNT, publicEvery: 4, sharedWith: { account: B, every: 5 }, prefix: 'a' });
+    await seedImages(store, { region: REGION, owner: A, count: COUNT, publicEvery: 4, sharedWith: { account: B, every: 5 }, deprecatedEvery: 3, prefix: 'a' });
     await seedImages(store, { region: REGION, owner: B, count: 10, prefix: 'b' });
   }
 });
@@ -84,6 +84,7 @@ describe('image table', () => {
       { scope: 'visible', architecture: 'arm64' }, { scope: 'visible', platform: 'Windows' }, { scope: 'visible', platform: 'linux' },
       { scope: 'visible', nameContains: 'image-0' }, { scope: 'visible', namePattern: 'b-*' }, { scope: 'visible', tag: { key: 'team', value: 't1' } },
       { scope: 'visible', tag: { key: 'team' } }, { scope: 'visible', ownerId: A }, { scope: 'visible', state: { is: 'disabled' } },
+      { scope: 'visible', deprecatedBy: new Date().toISOString() }, { scope: 'public', hideOthersDeprecatedBy: new Date().toISOString() },
     ];
     for (const c of cases) {
       const results = [];
@@ -97,6 +98,12 @@ describe('image table', () => {
     const [sqlite] = stores;
     const shared = (await sqlite!.store.images.table(base(B, { scope: 'shared' }))).records;
     assert.ok(shared.length > 0 && shared.every((r) => r.image.ownerId === A && r.launchPermissions.some((p) => p.UserId === B) && !r.launchPermissions.some((p) => p.Group === 'all')));
+    const now = new Date().toISOString();
+    const deprecated = (await sqlite!.store.images.table(base(B, { scope: 'visible', deprecatedBy: now }))).records;
+    assert.ok(deprecated.length > 0 && deprecated.every((r) => r.image.deprecationTime! <= now));
+    const publicLive = (await sqlite!.store.images.table(base(B, { scope: 'public', hideOthersDeprecatedBy: now }))).records;
+    const publicAll = (await sqlite!.store.images.table(base(B, { scope: 'public' }))).records;
+    assert.ok(publicLive.length < publicAll.length && publicLive.every((r) => r.image.deprecationTime === undefined));
     const own = await sqlite!.store.images.table(base(B, { scope: 'own' }));
     assert.equal(own.total, 10);
   });

@@ -11,6 +11,8 @@ export interface SeedOptions {
   count: number;
   /** Every nth image is public (0: none). */
   publicEvery?: number;
+  /** Every nth image has a deprecation time in the past (0: none). */
+  deprecatedEvery?: number;
   /** Every nth image is shared with this account. */
   sharedWith?: { account: string; every: number };
   /** Prefix of the names and ids' first digit, so seeds of several owners do not collide. */
@@ -37,6 +39,7 @@ export async function seedImages(store: MetadataStore, o: SeedOptions): Promise<
       creationDate: new Date(base + (next() % 31_536_000) * 1000).toISOString(), architecture: ARCHITECTURES[next() % 3],
       imageType: 'machine', rootDeviceType: 'ebs', virtualizationType: 'hvm', rootDeviceName: '/dev/xvda',
       ...(i % 7 === 0 ? { platform: 'Windows' as const } : {}),
+      ...(o.deprecatedEvery && i % o.deprecatedEvery === 0 ? { deprecationTime: '2026-01-02T00:00:00.000Z' } : {}),
     };
     const launchPermissions: LaunchPermission[] = [];
     if (o.publicEvery && i % o.publicEvery === 0) launchPermissions.push({ Group: 'all' });

@@ -47,6 +47,9 @@ export interface LineageGraph {
 
 export interface LineageDeps { store: MetadataStore; images: ImageService }
 
+/** Whether the viewer may read the image: as DescribeImages, which shows others' disabled images to no one. */
+const readable = (caller: Caller, r: ImageRecord) => canSee(caller, r) && (r.image.state !== 'disabled' || r.image.ownerId === caller.account);
+
 /** One walk's graph and the lookups it caches (an account's instances and builds, read once). */
 class Walk {
   readonly nodes = new Map<string, LineageNode>();
@@ -150,11 +153,11 @@ export class ImageLineage {
     if (!sourceImageId) return [];
     const region = r.image.sourceImageRegion ?? r.region;
     const source = await this.deps.store.images.get(region, sourceImageId);
-    const readable = source && canSee(caller, source);
-    if (!(readable ? walk.image(source) : walk.hidden(sourceImageId, 'image', region))) return [];
+    const visible = source && readable(caller, source);
+    if (!(visible ? walk.image(source) : walk.hidden(sourceImageId, 'image', region))) return [];
     if (sourceInstanceId) walk.link(sourceImageId, sourceInstanceId, 'launched');
     else walk.link(sourceImageId, child, 'copied-to');
-    return readable ? [source] : [];
+    return visible ? [source] : [];
   }
 
   /** The viewer's instances launched from the image and the images the viewer may read made from it; answers those images. */
@@ -164,7 +167,7 @@ export class ImageLineage {
       if (await walk.instance(r.region, i.instanceId)) walk.link(id, i.instanceId, 'launched');
     }
     const made: ImageRecord[] = [];
-    for (const d of (await this.deps.store.images.derivedFrom(id)).filter((x) => canSee(caller, x))) {
+    for (const d of (await this.deps.store.images.derivedFrom(id)).filter((x) => readable(caller, x))) {
       if (!walk.image(d)) break;
       made.push(d);
       const via = d.image.sourceInstanceId;
