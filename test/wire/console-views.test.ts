@@ -14,6 +14,7 @@ import {
   CopyImageCommand, CreateImageCommand, CreateTagsCommand, DeregisterImageCommand, DescribeImagesCommand, ModifyImageAttributeCommand, RegisterImageCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
+import { CreateRuleCommand, RbinClient } from '@aws-sdk/client-rbin';
 import { consoleViews, type ConsoleContext } from '../../src/api/console/views/index.ts';
 import { parseServeOptions } from '../../src/config/config.ts';
 import type { Caller } from '../../src/domain/context.ts';
@@ -33,6 +34,7 @@ import { createSnapshot, registerEbs } from '../support/sdk.ts';
 const ALICE = '111111111111';
 const BOB = '222222222222';
 const CAROL = '333333333333';
+const DAVE = '444444444444';
 const REGION = 'us-east-1';
 const WEST = 'us-west-2';
 
@@ -132,6 +134,21 @@ describe('images', () => {
     await assert.rejects(view('images', ctxOf(ALICE), { view: 'owned', sort: 'imageId', cursor: first.nextCursor! }),
       (err: { code?: string }) => err.code === 'InvalidPaginationToken');
   });
+});
+
+test('the Recycle Bin view lists the account\'s binned images with their expiry and kept tags', async () => {
+  const dave = ec2Client(endpoint, devCredentials(DAVE));
+  const rbin = new RbinClient({ endpoint, region: REGION, credentials: devCredentials(DAVE), maxAttempts: 1 });
+  await rbin.send(new CreateRuleCommand({ ResourceType: 'EC2_IMAGE', RetentionPeriod: { RetentionPeriodValue: 7, RetentionPeriodUnit: 'DAYS' } }));
+  const image = await registerEbs(dave, 'console-binned');
+  await dave.send(new CreateTagsCommand({ Resources: [image], Tags: [{ Key: 'stage', Value: 'old' }] }));
+  await dave.send(new DeregisterImageCommand({ ImageId: image }));
+  const bin = await view<ImageTablePage>('images', ctxOf(DAVE), { view: 'recycle-bin' });
+  assert.deepEqual(ids(bin), [image]);
+  assert.deepEqual(bin.items[0]!.tags, [{ Key: 'stage', Value: 'old' }]);
+  assert.ok(bin.items[0]!.recycleBinExpires! > new Date().toISOString());
+  assert.deepEqual(ids(await view('images', ctxOf(DAVE), { view: 'owned' })), []);
+  assert.deepEqual(ids(await view('images', ctxOf(ALICE), { view: 'recycle-bin' })), []);
 });
 
 describe('paging and sorting', () => {
