@@ -58,7 +58,8 @@ export async function run(args: string[]): Promise<void> {
   const app = await createApp(parseServeOptions({ dataDir: dir, port: 0, logLevel: 'silent', catalog, database: o.database }), log);
   const server = createHttpServer(app, log);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const ec2 = new EC2Client({
+  // A client per size: a keep-alive connection left idle through minutes of seeding is reset by the server.
+  const client = () => new EC2Client({
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: REGION,
     credentials: { accessKeyId: OWNER, secretAccessKey: 'dev-mode-any-secret' }, maxAttempts: 1,
   });
@@ -71,12 +72,13 @@ export async function run(args: string[]): Promise<void> {
     for (const size of sizes) {
       const started = performance.now();
       await seedImages(app.store, {
-        region: REGION, owner: OWNER, count: size - seeded, publicEvery: 10, sharedWith: { account: OTHER, every: 13 }, prefix: 's', startAt: seeded,
+        region: REGION, owner: OWNER, count: size - seeded, publicEvery: 10, sharedWith: { account: OTHER, every: 13 }, deprecatedEvery: 50, prefix: 's', startAt: seeded,
         onProgress: (n) => process.stderr.write(`\rseeding: ${seeded + n} of ${size}`),
       });
       process.stderr.write(`\rseeded ${fmtCount(size)} images in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
       seeded = size;
       const deep = await page(OWNER, { view: 'owned' });
+      const ec2 = client();
       const cases: [string, () => Promise<unknown>][] = [
         ['owned, newest first', () => page(OWNER, { view: 'owned' })],
         ['owned, second page', () => page(OWNER, { view: 'owned', cursor: deep.nextCursor! })],
