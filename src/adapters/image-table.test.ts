@@ -108,6 +108,22 @@ describe('image table', () => {
     assert.equal(own.total, 10);
   });
 
+  test('images shared with an organization or OU are shared with its member accounts only', async () => {
+    const ORG = 'arn:aws:organizations::111111111111:organization/o-abc';
+    const OU = 'arn:aws:organizations::111111111111:ou/o-abc/ou-1';
+    const C = '333333333333';
+    for (const { store } of stores) {
+      const [first, second] = (await store.images.table(base(A, { scope: 'own', isPublic: false, limit: 2 }))).records;
+      await store.images.update({ ...first!, launchPermissions: [{ OrganizationArn: ORG }] });
+      await store.images.update({ ...second!, launchPermissions: [{ OrganizationalUnitArn: OU }] });
+      const shared = async (visibleTo: ImageTableQuery['visibleTo']) =>
+        (await store.images.table({ ...base(C, { scope: 'shared' }), visibleTo })).records.map((r) => r.image.imageId);
+      assert.deepEqual(await shared({ account: C }), []);
+      assert.deepEqual(await shared({ account: C, organizationArn: ORG }), [first!.image.imageId]);
+      assert.deepEqual((await shared({ account: C, organizationArn: ORG, organizationalUnitArns: [OU] })).sort(), [first!.image.imageId, second!.image.imageId].sort());
+    }
+  });
+
   test('images made from an image are found in either store', async () => {
     for (const { store } of stores) {
       const source = (await store.images.table(base(A, { scope: 'own', limit: 1 }))).records[0]!;
