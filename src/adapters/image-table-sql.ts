@@ -1,7 +1,7 @@
 // The console image table's SQL, once for both stores: each dialect says how it writes a
 // parameter, a member of the image document, a boolean and a name match; the clauses are the
-// same. The sort expressions match the indexes the migrations create (SQLite version 6,
-// PostgreSQL version 7) expression for expression, or the planner cannot use them.
+// same. The sort expressions match the indexes the migrations create (SQLite version 8,
+// PostgreSQL version 9) expression for expression, or the planner cannot use them.
 import { IMAGE_TABLE_COUNT_LIMIT, type ImageTableQuery, type ImageTableSort } from '../ports/image-table.ts';
 
 export interface ImageTableDialect {

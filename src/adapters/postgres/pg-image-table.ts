@@ -18,7 +18,7 @@ const PG: ImageTableDialect = {
   nameMatches: (pattern, params) => { params.push(wildcardToLike(pattern)); return `i.name LIKE $${params.length}`; },
 };
 
-/** Schema version 7: the indexes the table's sorts walk, per owner and region-wide. */
+/** Schema version 9: the indexes the table's sorts walk, per owner and region-wide. */
 export const IMAGE_TABLE_INDEXES_SQL = `
 CREATE INDEX images_owner_created ON images (owner_id, region, ((doc->>'creationDate') COLLATE "C"), image_id);
 CREATE INDEX images_region_created ON images (region, ((doc->>'creationDate') COLLATE "C"), image_id);

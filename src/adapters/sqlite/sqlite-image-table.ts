@@ -17,7 +17,7 @@ const SQLITE: ImageTableDialect = {
   nameMatches: (pattern, params) => { params.push(pattern); return `ec2_wildcard(?${params.length}, i.name)`; },
 };
 
-/** Indexes the table's sorts walk (schema version 6): per owner, and region-wide. */
+/** Indexes the table's sorts walk (schema version 8): per owner, and region-wide. */
 export const IMAGE_TABLE_INDEXES = `
 CREATE INDEX IF NOT EXISTS images_owner_created ON images (owner_id, region, json_extract(doc, '$.creationDate'), image_id);
 CREATE INDEX IF NOT EXISTS images_region_created ON images (region, json_extract(doc, '$.creationDate'), image_id);
