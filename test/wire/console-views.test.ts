@@ -27,6 +27,7 @@ import { createApp, type App } from '../../src/server/app.ts';
 import { createHttpServer } from '../../src/server/http-server.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { devCredentials, ec2Client } from '../support/clients.ts';
+import { consoleFetch, consoleSignIn } from '../support/console.ts';
 import { seedImages } from '../support/image-seed.ts';
 import { CATALOGUE_AMI, runOne, waitImage, waitRunning } from '../support/instances.ts';
 import { createSnapshot, registerEbs } from '../support/sdk.ts';
@@ -108,6 +109,21 @@ describe('images', () => {
     assert.deepEqual(ids(await view('images', ctxOf(ALICE), { view: 'owned', tag: 'team' })), [own]);
     assert.deepEqual(ids(await view('images', ctxOf(ALICE), { view: 'owned', name: 'shared' })), [shared]);
     assert.deepEqual(new Set(ids(await view('images', ctxOf(ALICE), { view: 'owned', name: 'console-p*' }))), new Set([own, publicImage]));
+  });
+
+  test('through the session layer: GET /console/data/images as the signed-in account, errors as JSON, POST only with the CSRF token', async () => {
+    const { session } = await consoleSignIn(endpoint, { account: ALICE });
+    const page = await consoleFetch(endpoint, session, 'GET', '/console/data/images?view=private&sort=name');
+    assert.equal(page.status, 200);
+    assert.deepEqual(page.body.items.map((i: { imageId: string }) => i.imageId), [own, shared]);
+    const bad = await consoleFetch(endpoint, session, 'GET', '/console/data/images?sort=size');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'InvalidParameterValue');
+    const noToken = await consoleFetch(endpoint, session, 'POST', '/console/data/cleanup', JSON.stringify({ snapshotIds: [] }), { csrf: null, headers: { 'content-type': 'application/json' } });
+    assert.equal(noToken.status, 403);
+    const { session: bobs } = await consoleSignIn(endpoint, { account: BOB });
+    const lineage = await consoleFetch(endpoint, bobs, 'GET', `/console/data/lineage?imageId=${own}`);
+    assert.equal(lineage.body.error.code, 'InvalidAMIID.NotFound');
   });
 
   test('an IAM user whose policy denies DescribeImages is refused, as the API refuses it', async () => {
