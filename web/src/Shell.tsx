@@ -4,6 +4,11 @@ import { currentRegion, ec2, setRegion, signIn, signOut, type SessionInfo } from
 import { useRoute } from './router.ts';
 import { Images } from './pages/Images.tsx';
 import { Placeholder } from './pages/Placeholder.tsx';
+import { KeyPairs } from './pages/keypairs/KeyPairs.tsx';
+import { KmsKeys } from './pages/kms/KmsKeys.tsx';
+import { RecycleBin } from './pages/recycle-bin/RecycleBin.tsx';
+import { CopySchedules } from './pages/copy-schedules/CopySchedules.tsx';
+import { ImageBuilder } from './pages/imagebuilder/ImageBuilder.tsx';
 
 export const PAGES: { route: string; title: string }[] = [
   { route: '/images', title: 'Images' },
@@ -11,10 +16,10 @@ export const PAGES: { route: string; title: string }[] = [
   { route: '/volumes', title: 'Volumes' },
   { route: '/instances', title: 'Instances' },
   { route: '/key-pairs', title: 'Key pairs' },
-  { route: '/kms-keys', title: 'KMS keys' },
+  { route: '/kms', title: 'KMS keys' },
   { route: '/recycle-bin', title: 'Recycle Bin' },
   { route: '/copy-schedules', title: 'Copy schedules' },
-  { route: '/image-builder', title: 'Image Builder' },
+  { route: '/imagebuilder', title: 'Image Builder' },
 ];
 
 export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo) => void; onSignedOut: () => void }) {
@@ -73,7 +78,13 @@ export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo)
           </ul>
         </nav>
         <main>
-          {page.route === '/images' ? <Images region={region} account={session.account} /> : <Placeholder title={page.title} />}
+          {page.route === '/images' ? <Images region={region} account={session.account} />
+            : page.route === '/key-pairs' ? <KeyPairs region={region} />
+            : page.route === '/kms' ? <KmsKeys region={region} />
+            : page.route === '/recycle-bin' ? <RecycleBin region={region} />
+            : page.route === '/copy-schedules' ? <CopySchedules account={session.account} />
+            : page.route === '/imagebuilder' ? <ImageBuilder region={region} />
+            : <Placeholder title={page.title} />}
         </main>
       </div>
     </>

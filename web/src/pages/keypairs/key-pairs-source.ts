@@ -1,0 +1,45 @@
+// Key pairs through EC2's own actions. ImportKeyPair's PublicKeyMaterial is a blob, which the
+// Query protocol carries base64-encoded.
+import { ec2 } from '../../api.ts';
+import type { Tag } from '../../components/format.ts';
+
+export interface KeyPairRow {
+  KeyPairId: string;
+  KeyName: string;
+  KeyType?: string;
+  KeyFingerprint?: string;
+  CreateTime?: string;
+  Tags?: Tag[];
+}
+
+export interface CreatedKeyPair {
+  KeyPairId: string;
+  KeyName: string;
+  KeyFingerprint?: string;
+  KeyMaterial: string;
+}
+
+export async function listKeyPairs(): Promise<KeyPairRow[]> {
+  return (await ec2<{ KeyPairs?: KeyPairRow[] }>('DescribeKeyPairs')).KeyPairs ?? [];
+}
+
+const tagSpecification = (tags: Tag[]) => (tags.length ? { TagSpecification: [{ ResourceType: 'key-pair', Tag: tags }] } : {});
+
+export function createKeyPair(o: { name: string; type: string; format: string; tags: Tag[] }): Promise<CreatedKeyPair> {
+  return ec2<CreatedKeyPair>('CreateKeyPair', { KeyName: o.name, KeyType: o.type, KeyFormat: o.format, ...tagSpecification(o.tags) });
+}
+
+function base64Utf8(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+export function importKeyPair(o: { name: string; publicKey: string; tags: Tag[] }): Promise<{ KeyPairId: string; KeyFingerprint?: string }> {
+  return ec2('ImportKeyPair', { KeyName: o.name, PublicKeyMaterial: base64Utf8(o.publicKey.trim()), ...tagSpecification(o.tags) });
+}
+
+export function deleteKeyPair(id: string): Promise<unknown> {
+  return ec2('DeleteKeyPair', { KeyPairId: id });
+}
+
