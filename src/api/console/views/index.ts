@@ -5,6 +5,7 @@ import type { RequestContext } from '../../../domain/context.ts';
 import type { Principal } from '../../../identity/principal.ts';
 import type { RequestAuthorization } from '../../../identity/request-authorizer.ts';
 import type { App } from '../../../server/app.ts';
+import { copySchedulesView } from './copy-schedules.ts';
 
 export interface ConsoleContext extends RequestContext {
   principal: Principal;
@@ -19,4 +20,5 @@ export interface ConsoleView {
 }
 
 export const consoleViews: Record<string, ConsoleView> = {
+  'copy-schedules': copySchedulesView,
 };
