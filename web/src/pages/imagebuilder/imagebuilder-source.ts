@@ -79,8 +79,13 @@ export async function getPipeline(arn: string): Promise<Pipeline> {
 
 export const listPipelineBuilds = (arn: string) => allPages<BuildSummary>('ListImagePipelineImages', { imagePipelineArn: arn }, 'imageSummaryList');
 
+/** A fresh idempotency token (crypto.randomUUID needs a secure context; a console over plain http on a LAN is not one). */
+function clientToken(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export async function startPipeline(arn: string): Promise<string> {
-  const out = await imagebuilder<{ imageBuildVersionArn: string }>('PUT', '/StartImagePipelineExecution', { imagePipelineArn: arn, clientToken: crypto.randomUUID() });
+  const out = await imagebuilder<{ imageBuildVersionArn: string }>('PUT', '/StartImagePipelineExecution', { imagePipelineArn: arn, clientToken: clientToken() });
   return out.imageBuildVersionArn;
 }
 

@@ -1,7 +1,7 @@
 // "Create key pair": the name, type and format; then the private key offered once as a download.
 // The key lives only in this dialog's state and a Blob URL; both go when the dialog closes, and
 // amiforge keeps no copy (CreateKeyPair returns it once), so it cannot be downloaded again.
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ActionStatus } from '../../components/ActionStatus.tsx';
 import { Dialog } from '../../components/Dialog.tsx';
 import { parseTag } from '../../components/format.ts';
@@ -17,22 +17,32 @@ export function CreateKeyPairDialog(props: { onClose: () => void; onCreated: (na
   const [downloaded, setDownloaded] = useState(false);
   const action = useAction();
 
-  // The Blob URL is revoked when the dialog goes, whichever way it is closed.
-  useEffect(() => () => { if (created) URL.revokeObjectURL(created.url); }, [created]);
+  // The Blob URL is revoked as the dialog closes (Close, Escape) or goes with its page.
+  const url = useRef<string | undefined>(undefined);
+  const forget = () => {
+    if (url.current) URL.revokeObjectURL(url.current);
+    url.current = undefined;
+  };
+  useLayoutEffect(() => forget, []);
+  const close = () => {
+    forget();
+    props.onClose();
+  };
 
   const submit = (e: Event) => {
     e.preventDefault();
     void action.run(async () => {
       const { KeyMaterial, ...key } = await createKeyPair({ name, type, format, tags: parseTag(tag) });
       const blob = new Blob([KeyMaterial], { type: format === 'ppk' ? 'application/octet-stream' : 'application/x-pem-file' });
-      setCreated({ key, url: URL.createObjectURL(blob), file: `${key.KeyName}.${format}` });
+      url.current = URL.createObjectURL(blob);
+      setCreated({ key, url: url.current, file: `${key.KeyName}.${format}` });
       props.onCreated(key.KeyName);
       return `Key pair ${key.KeyName} created (${key.KeyPairId}).`;
     });
   };
 
   return (
-    <Dialog title="Create key pair" onClose={props.onClose}>
+    <Dialog title="Create key pair" onClose={close}>
       {!created ? (
         <form class="stack" onSubmit={submit}>
           <label>Key pair name <input required maxLength={255} value={name} onInput={(e) => setName(e.currentTarget.value)} /></label>
