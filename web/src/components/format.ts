@@ -13,9 +13,10 @@ export function dateText(iso?: string | number): string {
 }
 
 /** "3 days 4 hours", "25 minutes" until `until` from `now`; "now" once passed. */
-export function timeLeft(until: string | undefined, now: Date): string {
-  if (!until) return '';
-  let minutes = Math.floor((new Date(until).getTime() - now.getTime()) / 60_000);
+export function timeLeft(until: string | number | undefined, now: Date): string {
+  if (until === undefined || until === '') return '';
+  const end = typeof until === 'number' ? until * 1000 : new Date(until).getTime();
+  let minutes = Math.floor((end - now.getTime()) / 60_000);
   if (!(minutes > 0)) return 'now';
   const days = Math.floor(minutes / 1440);
   minutes -= days * 1440;

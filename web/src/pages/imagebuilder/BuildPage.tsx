@@ -66,7 +66,7 @@ export function BuildPage(props: { arn: string }) {
         <section key={workflow.workflowExecutionId} aria-label={`${workflow.type} workflow`}>
           <h2>{workflow.type} workflow: {workflow.status}</h2>
           <p>{workflow.totalStepsSucceeded ?? 0} of {workflow.totalStepCount ?? steps.length} steps succeeded{workflow.message ? ` — ${workflow.message}` : ''}</p>
-          <DataTable caption={`Steps of the ${workflow.type} workflow`} columns={STEP_COLUMNS} rows={steps} rowKey={(s) => s.stepExecutionId} />
+          <DataTable caption={`Steps of the ${workflow.type} workflow`} columns={STEP_COLUMNS} rows={steps} rowKey={(s) => s.stepExecutionId ?? ''} />
           {steps.filter((s) => stepLog(s)).map((s) => (
             <details key={s.stepExecutionId} open={s.status === 'FAILED'}>
               <summary>Log of {s.name}</summary>

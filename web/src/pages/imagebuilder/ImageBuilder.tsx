@@ -18,7 +18,7 @@ export function ImageBuilder(props: { region: string }) {
 }
 
 const PIPELINE_COLUMNS: Column<Pipeline>[] = [
-  { key: 'name', label: 'Pipeline', value: (p) => p.name, render: (p) => <a href={pipelineHref(p.arn)}>{p.name}</a> },
+  { key: 'name', label: 'Pipeline', value: (p) => p.name, render: (p) => <a href={pipelineHref(p.arn ?? '')}>{p.name}</a> },
   { key: 'status', label: 'Status', value: (p) => p.status },
   { key: 'schedule', label: 'Schedule', value: (p) => p.schedule?.scheduleExpression ?? 'manual only' },
   { key: 'last', label: 'Last run', value: (p) => dateText(p.dateLastRun) || 'never', sortValue: (p) => p.dateLastRun },
@@ -51,7 +51,7 @@ function ImageBuilderHome(props: { region: string }) {
 function Pipelines(props: { region: string }) {
   const list = useLoad(listPipelines, [props.region]);
   return (
-    <DataTable caption={`Image pipelines in ${props.region}`} columns={PIPELINE_COLUMNS} rows={list.data ?? []} rowKey={(p) => p.arn}
+    <DataTable caption={`Image pipelines in ${props.region}`} columns={PIPELINE_COLUMNS} rows={list.data ?? []} rowKey={(p) => p.arn ?? ''}
       loading={list.loading} error={list.error} emptyText="No image pipelines in this region." />
   );
 }

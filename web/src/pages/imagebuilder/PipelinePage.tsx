@@ -8,8 +8,11 @@ import { useLoad } from '../../components/useLoad.ts';
 import { navigate } from '../../router.ts';
 import { buildHref, getPipeline, listPipelineBuilds, startPipeline, type BuildSummary } from './imagebuilder-source.ts';
 
+/** `1.0.0/3` of arn:aws:imagebuilder:...:image/NAME/1.0.0/3. */
+const buildVersion = (arn = '') => arn.split('/').slice(-2).join('/');
+
 const BUILD_COLUMNS: Column<BuildSummary>[] = [
-  { key: 'version', label: 'Build version', value: (b) => b.arn.split('/').slice(-2).join('/'), render: (b) => <a href={buildHref(b.arn)}>{b.arn.split('/').slice(-2).join('/')}</a> },
+  { key: 'version', label: 'Build version', value: (b) => buildVersion(b.arn), render: (b) => <a href={buildHref(b.arn ?? '')}>{buildVersion(b.arn)}</a> },
   { key: 'status', label: 'Status', value: (b) => b.state?.status },
   { key: 'created', label: 'Started', value: (b) => dateText(b.dateCreated), sortValue: (b) => b.dateCreated },
   { key: 'amis', label: 'Output AMIs', value: (b) => (b.outputResources?.amis ?? []).map((a) => `${a.region} ${a.image}`).join(', ') },
@@ -52,7 +55,7 @@ export function PipelinePage(props: { arn: string }) {
         </>
       )}
       <ActionStatus status={action.status} error={action.error} />
-      <DataTable caption="Builds of this pipeline" columns={BUILD_COLUMNS} rows={data.data?.builds ?? []} rowKey={(b) => b.arn}
+      <DataTable caption="Builds of this pipeline" columns={BUILD_COLUMNS} rows={data.data?.builds ?? []} rowKey={(b) => b.arn ?? ''}
         loading={data.loading} emptyText="No builds yet." />
     </section>
   );

@@ -1,61 +1,12 @@
 // Image Builder through its own REST API: pipelines and their builds, a build's workflows and
 // step logs (docs/imagebuilder-builds.md), and the read-only resource lists.
 import { imagebuilder } from '../../api.ts';
+import type {
+  ComponentVersion, DistributionConfigurationSummary, IbAmi, IbImage, ImagePipeline, ImageRecipeSummary, ImageSummary,
+  InfrastructureConfigurationSummary, WorkflowExecution, WorkflowStep,
+} from '../../wire.ts';
 
-export interface Ami { region?: string; image?: string; name?: string; accountId?: string }
-export interface BuildState { status?: string; reason?: string }
-
-export interface Pipeline {
-  arn: string;
-  name: string;
-  description?: string;
-  status?: string;
-  schedule?: { scheduleExpression?: string; pipelineExecutionStartCondition?: string; timezone?: string };
-  dateLastRun?: string;
-  dateNextRun?: string;
-  imageRecipeArn?: string;
-  infrastructureConfigurationArn?: string;
-  distributionConfigurationArn?: string;
-  imageTestsConfiguration?: { imageTestsEnabled?: boolean; timeoutMinutes?: number };
-}
-
-export interface BuildSummary {
-  arn: string;
-  name?: string;
-  version?: string;
-  state?: BuildState;
-  dateCreated?: string;
-  outputResources?: { amis?: Ami[] };
-}
-
-export interface Build extends BuildSummary {
-  sourcePipelineArn?: string;
-  imageRecipe?: { arn?: string; name?: string; parentImage?: string };
-}
-
-export interface WorkflowExecution {
-  workflowExecutionId: string;
-  type?: string;
-  status?: string;
-  message?: string;
-  totalStepCount?: number;
-  totalStepsSucceeded?: number;
-  totalStepsFailed?: number;
-  totalStepsSkipped?: number;
-  startTime?: string;
-  endTime?: string;
-}
-
-export interface StepExecution {
-  stepExecutionId: string;
-  name?: string;
-  action?: string;
-  status?: string;
-  message?: string;
-  outputs?: string;
-  startTime?: string;
-  endTime?: string;
-}
+export type { IbAmi as Ami, IbImage as Build, ImagePipeline as Pipeline, ImageSummary as BuildSummary, WorkflowExecution, WorkflowStep as StepExecution };
 
 /** Every page of a nextToken-paged list operation (POST /<Operation>). */
 async function allPages<T>(operation: string, input: Record<string, unknown>, items: string): Promise<T[]> {
@@ -71,13 +22,13 @@ async function allPages<T>(operation: string, input: Record<string, unknown>, it
 
 const query = (name: string, value: string) => `?${new URLSearchParams({ [name]: value })}`;
 
-export const listPipelines = () => allPages<Pipeline>('ListImagePipelines', {}, 'imagePipelineList');
+export const listPipelines = () => allPages<ImagePipeline>('ListImagePipelines', {}, 'imagePipelineList');
 
-export async function getPipeline(arn: string): Promise<Pipeline> {
-  return (await imagebuilder<{ imagePipeline: Pipeline }>('GET', `/GetImagePipeline${query('imagePipelineArn', arn)}`)).imagePipeline;
+export async function getPipeline(arn: string): Promise<ImagePipeline> {
+  return (await imagebuilder<{ imagePipeline: ImagePipeline }>('GET', `/GetImagePipeline${query('imagePipelineArn', arn)}`)).imagePipeline;
 }
 
-export const listPipelineBuilds = (arn: string) => allPages<BuildSummary>('ListImagePipelineImages', { imagePipelineArn: arn }, 'imageSummaryList');
+export const listPipelineBuilds = (arn: string) => allPages<ImageSummary>('ListImagePipelineImages', { imagePipelineArn: arn }, 'imageSummaryList');
 
 /** A fresh idempotency token (crypto.randomUUID needs a secure context; a console over plain http on a LAN is not one). */
 function clientToken(): string {
@@ -89,21 +40,21 @@ export async function startPipeline(arn: string): Promise<string> {
   return out.imageBuildVersionArn;
 }
 
-export async function getBuild(arn: string): Promise<Build> {
-  return (await imagebuilder<{ image: Build }>('GET', `/GetImage${query('imageBuildVersionArn', arn)}`)).image;
+export async function getBuild(arn: string): Promise<IbImage> {
+  return (await imagebuilder<{ image: IbImage }>('GET', `/GetImage${query('imageBuildVersionArn', arn)}`)).image;
 }
 
 /** The build's workflows (build, test, distribution), each with its steps. */
-export async function buildWorkflows(arn: string): Promise<{ workflow: WorkflowExecution; steps: StepExecution[] }[]> {
+export async function buildWorkflows(arn: string): Promise<{ workflow: WorkflowExecution; steps: WorkflowStep[] }[]> {
   const workflows = await allPages<WorkflowExecution>('ListWorkflowExecutions', { imageBuildVersionArn: arn }, 'workflowExecutions');
   return Promise.all(workflows.map(async (workflow) => ({
     workflow,
-    steps: await allPages<StepExecution>('ListWorkflowStepExecutions', { workflowExecutionId: workflow.workflowExecutionId }, 'steps'),
+    steps: await allPages<WorkflowStep>('ListWorkflowStepExecutions', { workflowExecutionId: workflow.workflowExecutionId }, 'steps'),
   })));
 }
 
 /** A step's log: `log` in its outputs (JSON). */
-export function stepLog(step: StepExecution): string {
+export function stepLog(step: WorkflowStep): string {
   if (!step.outputs) return '';
   try {
     const log = (JSON.parse(step.outputs) as { log?: unknown }).log;
@@ -119,18 +70,28 @@ export const TERMINAL = new Set(['AVAILABLE', 'FAILED', 'CANCELLED', 'DEPRECATED
 const PROGRESS: Record<string, number> = { PENDING: 0, CREATING: 5, BUILDING: 20, TESTING: 60, DISTRIBUTING: 80, INTEGRATING: 95, AVAILABLE: 100 };
 export const buildProgress = (status?: string): number | undefined => (status ? PROGRESS[status] : undefined);
 
-export interface ResourceSummary { arn: string; name?: string; version?: string; platform?: string; description?: string; dateCreated?: string; detail?: string }
+export interface ResourceSummary { arn: string; name?: string; version?: string; description?: string; dateCreated?: string; detail: string }
+
+type Summary = ImageRecipeSummary | ComponentVersion | InfrastructureConfigurationSummary | DistributionConfigurationSummary;
 
 /** The read-only lists: recipes, components, infrastructure and distribution configurations. */
 export async function listResources(kind: 'recipes' | 'components' | 'infrastructure' | 'distribution'): Promise<ResourceSummary[]> {
-  type Raw = ResourceSummary & { parentImage?: string; instanceTypes?: string[]; regions?: string[]; type?: string };
-  const [operation, items, detail] = {
-    recipes: ['ListImageRecipes', 'imageRecipeSummaryList', (r: Raw) => `parent ${r.parentImage ?? ''}`],
-    components: ['ListComponents', 'componentVersionList', (r: Raw) => r.type ?? ''],
-    infrastructure: ['ListInfrastructureConfigurations', 'infrastructureConfigurationSummaryList', (r: Raw) => (r.instanceTypes ?? []).join(', ')],
-    distribution: ['ListDistributionConfigurations', 'distributionConfigurationSummaryList', (r: Raw) => (r.regions ?? []).join(', ')],
-  }[kind] as [string, string, (r: Raw) => string];
-  return (await allPages<Raw>(operation, {}, items)).map((r) => ({ ...r, detail: detail(r) }));
+  const row = (r: Summary, detail: string): ResourceSummary => ({
+    arn: r.arn ?? '', name: r.name, version: 'version' in r ? r.version : undefined, description: 'description' in r ? r.description : undefined,
+    dateCreated: r.dateCreated, detail,
+  });
+  switch (kind) {
+    case 'recipes':
+      return (await allPages<ImageRecipeSummary>('ListImageRecipes', {}, 'imageRecipeSummaryList')).map((r) => row(r, `parent ${r.parentImage ?? ''}`));
+    case 'components':
+      return (await allPages<ComponentVersion>('ListComponents', {}, 'componentVersionList')).map((r) => row(r, r.type ?? ''));
+    case 'infrastructure':
+      return (await allPages<InfrastructureConfigurationSummary>('ListInfrastructureConfigurations', {}, 'infrastructureConfigurationSummaryList'))
+        .map((r) => row(r, (r.instanceTypes ?? []).join(', ')));
+    case 'distribution':
+      return (await allPages<DistributionConfigurationSummary>('ListDistributionConfigurations', {}, 'distributionConfigurationSummaryList'))
+        .map((r) => row(r, (r.regions ?? []).join(', ')));
+  }
 }
 
 export const pipelineHref = (arn: string) => `#/imagebuilder/pipelines/${encodeURIComponent(arn)}`;

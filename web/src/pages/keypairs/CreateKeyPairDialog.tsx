@@ -6,7 +6,8 @@ import { ActionStatus } from '../../components/ActionStatus.tsx';
 import { Dialog } from '../../components/Dialog.tsx';
 import { parseTag } from '../../components/format.ts';
 import { useAction } from '../../components/useAction.ts';
-import { createKeyPair, type CreatedKeyPair } from './key-pairs-source.ts';
+import type { CreatedKeyPair } from '../../wire.ts';
+import { createKeyPair } from './key-pairs-source.ts';
 
 export function CreateKeyPairDialog(props: { onClose: () => void; onCreated: (name: string) => void }) {
   const [name, setName] = useState('');
@@ -33,11 +34,11 @@ export function CreateKeyPairDialog(props: { onClose: () => void; onCreated: (na
     e.preventDefault();
     void action.run(async () => {
       const { KeyMaterial, ...key } = await createKeyPair({ name, type, format, tags: parseTag(tag) });
-      const blob = new Blob([KeyMaterial], { type: format === 'ppk' ? 'application/octet-stream' : 'application/x-pem-file' });
+      const blob = new Blob([KeyMaterial ?? ''], { type: format === 'ppk' ? 'application/octet-stream' : 'application/x-pem-file' });
       url.current = URL.createObjectURL(blob);
-      setCreated({ key, url: url.current, file: `${key.KeyName}.${format}` });
-      props.onCreated(key.KeyName);
-      return `Key pair ${key.KeyName} created (${key.KeyPairId}).`;
+      setCreated({ key, url: url.current, file: `${name}.${format}` });
+      props.onCreated(name);
+      return `Key pair ${name} created (${key.KeyPairId}).`;
     });
   };
 

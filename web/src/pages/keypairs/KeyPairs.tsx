@@ -8,7 +8,8 @@ import { useAction } from '../../components/useAction.ts';
 import { useLoad } from '../../components/useLoad.ts';
 import { CreateKeyPairDialog } from './CreateKeyPairDialog.tsx';
 import { ImportKeyPairDialog } from './ImportKeyPairDialog.tsx';
-import { deleteKeyPair, listKeyPairs, type KeyPairRow } from './key-pairs-source.ts';
+import type { KeyPairInfo } from '../../wire.ts';
+import { deleteKeyPair, listKeyPairs } from './key-pairs-source.ts';
 
 export function KeyPairs(props: { region: string }) {
   const list = useLoad(listKeyPairs, [props.region]);
@@ -16,13 +17,13 @@ export function KeyPairs(props: { region: string }) {
   const action = useAction();
   const closeDialog = () => setDialog(undefined);
 
-  const remove = (k: KeyPairRow) => action.run(async () => {
+  const remove = (k: KeyPairInfo) => action.run(async () => {
     await deleteKeyPair(k.KeyPairId);
     await list.reload();
     return `Key pair ${k.KeyName} deleted.`;
   });
 
-  const columns: Column<KeyPairRow>[] = [
+  const columns: Column<KeyPairInfo>[] = [
     { key: 'name', label: 'Name', value: (k) => k.KeyName },
     { key: 'id', label: 'Key pair ID', value: (k) => k.KeyPairId, render: (k) => <span id={`keypair-${k.KeyPairId}`}>{k.KeyPairId}</span> },
     { key: 'type', label: 'Type', value: (k) => k.KeyType },
@@ -43,7 +44,7 @@ export function KeyPairs(props: { region: string }) {
         <button type="button" onClick={() => setDialog('import')}>Import key pair</button>
       </p>
       <ActionStatus status={action.status} error={action.error} />
-      <DataTable caption={`Key pairs in ${props.region}`} columns={columns} rows={list.data ?? []} rowKey={(k) => k.KeyPairId}
+      <DataTable caption={`Key pairs in ${props.region}`} columns={columns} rows={list.data ?? []} rowKey={(k) => k.KeyPairId ?? k.KeyName ?? ''}
         loading={list.loading} error={list.error} emptyText="No key pairs in this region." />
       {dialog === 'create' && <CreateKeyPairDialog onClose={closeDialog} onCreated={() => void list.reload()} />}
       {dialog === 'import' && <ImportKeyPairDialog onClose={closeDialog} onImported={() => void list.reload()} />}

@@ -2,25 +2,10 @@
 // Query protocol carries base64-encoded.
 import { ec2 } from '../../api.ts';
 import type { Tag } from '../../components/format.ts';
+import type { CreatedKeyPair, KeyPairInfo } from '../../wire.ts';
 
-export interface KeyPairRow {
-  KeyPairId: string;
-  KeyName: string;
-  KeyType?: string;
-  KeyFingerprint?: string;
-  CreateTime?: string;
-  Tags?: Tag[];
-}
-
-export interface CreatedKeyPair {
-  KeyPairId: string;
-  KeyName: string;
-  KeyFingerprint?: string;
-  KeyMaterial: string;
-}
-
-export async function listKeyPairs(): Promise<KeyPairRow[]> {
-  return (await ec2<{ KeyPairs?: KeyPairRow[] }>('DescribeKeyPairs')).KeyPairs ?? [];
+export async function listKeyPairs(): Promise<KeyPairInfo[]> {
+  return (await ec2<{ KeyPairs?: KeyPairInfo[] }>('DescribeKeyPairs')).KeyPairs ?? [];
 }
 
 const tagSpecification = (tags: Tag[]) => (tags.length ? { TagSpecification: [{ ResourceType: 'key-pair', Tag: tags }] } : {});
@@ -35,11 +20,11 @@ function base64Utf8(text: string): string {
   return btoa(binary);
 }
 
-export function importKeyPair(o: { name: string; publicKey: string; tags: Tag[] }): Promise<{ KeyPairId: string; KeyFingerprint?: string }> {
+export function importKeyPair(o: { name: string; publicKey: string; tags: Tag[] }): Promise<{ KeyPairId?: string; KeyFingerprint?: string }> {
   return ec2('ImportKeyPair', { KeyName: o.name, PublicKeyMaterial: base64Utf8(o.publicKey.trim()), ...tagSpecification(o.tags) });
 }
 
-export function deleteKeyPair(id: string): Promise<unknown> {
+export function deleteKeyPair(id: string | undefined): Promise<unknown> {
   return ec2('DeleteKeyPair', { KeyPairId: id });
 }
 

@@ -8,10 +8,10 @@ import { useAction } from '../../components/useAction.ts';
 import { useLoad } from '../../components/useLoad.ts';
 import {
   aliasesByKey, cancelDeletion, describeKey, disableKey, enableKey, formatPolicy, getKeyPolicy, listAliases, listGrants, putKeyPolicy,
-  scheduleDeletion, type Grant,
+  scheduleDeletion, type GrantListEntry,
 } from './kms-source.ts';
 
-const GRANT_COLUMNS: Column<Grant>[] = [
+const GRANT_COLUMNS: Column<GrantListEntry>[] = [
   { key: 'id', label: 'Grant ID', value: (g) => g.GrantId },
   { key: 'name', label: 'Name', value: (g) => g.Name },
   { key: 'grantee', label: 'Grantee', value: (g) => g.GranteePrincipal },
@@ -27,7 +27,7 @@ export function KmsKeyPage(props: { keyId: string; region: string }) {
     // An AWS managed key's policy and grants may be refused; the page still shows the key.
     const [policy, grants] = await Promise.all([
       getKeyPolicy(keyId).catch((err: Error) => ({ failed: err.message })),
-      listGrants(keyId).catch(() => [] as Grant[]),
+      listGrants(keyId).catch(() => [] as GrantListEntry[]),
     ]);
     return { key, aliases: aliasesByKey(aliases).get(key.KeyId) ?? [], policy, grants };
   }, [keyId]);
@@ -105,7 +105,7 @@ export function KmsKeyPage(props: { keyId: string; region: string }) {
             {customer && <button type="submit" disabled={action.busy || policyDraft === undefined}>Save policy</button>}
           </form>
         )}
-      <DataTable caption="Grants" columns={GRANT_COLUMNS} rows={data.data!.grants} rowKey={(g) => g.GrantId} emptyText="No grants on this key." />
+      <DataTable caption="Grants" columns={GRANT_COLUMNS} rows={data.data!.grants} rowKey={(g) => g.GrantId ?? ''} emptyText="No grants on this key." />
     </section>
   );
 }

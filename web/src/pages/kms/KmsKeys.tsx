@@ -7,7 +7,7 @@ import { dateText } from '../../components/format.ts';
 import { useAction } from '../../components/useAction.ts';
 import { useLoad } from '../../components/useLoad.ts';
 import { useRoute } from '../../router.ts';
-import { aliasesByKey, createAlias, createKey, listAliases, listKeys, type AliasEntry, type KeyMetadata } from './kms-source.ts';
+import { aliasesByKey, createAlias, createKey, listAliases, listKeys, type AliasListEntry, type KeyMetadata } from './kms-source.ts';
 import { KmsKeyPage } from './KmsKeyPage.tsx';
 
 const keyLink = (id: string) => <a href={`#/kms/${encodeURIComponent(id)}`}>{id}</a>;
@@ -42,7 +42,7 @@ function KmsKeyList(props: { region: string }) {
     { key: 'description', label: 'Description', value: (k) => k.Description },
     { key: 'created', label: 'Created', value: (k) => dateText(k.CreationDate), sortValue: (k) => k.CreationDate },
   ];
-  const aliasColumns: Column<AliasEntry>[] = [
+  const aliasColumns: Column<AliasListEntry>[] = [
     { key: 'name', label: 'Alias', value: (a) => a.AliasName },
     { key: 'target', label: 'Key', value: (a) => a.TargetKeyId, render: (a) => (a.TargetKeyId ? keyLink(a.TargetKeyId) : '') },
   ];
@@ -89,7 +89,7 @@ function KmsKeyList(props: { region: string }) {
       <ActionStatus status={action.status} error={action.error} />
       <DataTable caption={`KMS keys in ${props.region}`} columns={columns} rows={keys} rowKey={(k) => k.KeyId}
         loading={data.loading} error={data.error} emptyText="No KMS keys in this region." />
-      <DataTable caption={`Aliases in ${props.region}`} columns={aliasColumns} rows={data.data?.aliases ?? []} rowKey={(a) => a.AliasName}
+      <DataTable caption={`Aliases in ${props.region}`} columns={aliasColumns} rows={data.data?.aliases ?? []} rowKey={(a) => a.AliasName ?? ''}
         loading={data.loading} emptyText="No aliases." />
     </section>
   );

@@ -1,30 +1,8 @@
 // KMS keys, aliases, policies and grants through KMS's own actions (JSON protocol).
 import { kms } from '../../api.ts';
+import type { AliasListEntry, GrantListEntry, KeyMetadata } from '../../wire.ts';
 
-export interface KeyMetadata {
-  KeyId: string;
-  Arn?: string;
-  KeyState?: string;
-  KeyUsage?: string;
-  KeyManager?: 'AWS' | 'CUSTOMER';
-  KeySpec?: string;
-  Description?: string;
-  Enabled?: boolean;
-  CreationDate?: number;
-  DeletionDate?: number;
-  PendingDeletionWindowInDays?: number;
-}
-
-export interface AliasEntry { AliasName: string; AliasArn?: string; TargetKeyId?: string; CreationDate?: number }
-
-export interface Grant {
-  GrantId: string;
-  Name?: string;
-  GranteePrincipal?: string;
-  RetiringPrincipal?: string;
-  Operations?: string[];
-  CreationDate?: number;
-}
+export type { AliasListEntry, GrantListEntry, KeyMetadata };
 
 /** Every page of a Marker-paged KMS list. */
 async function allPages<T>(action: string, input: Record<string, unknown>, items: string): Promise<T[]> {
@@ -38,7 +16,7 @@ async function allPages<T>(action: string, input: Record<string, unknown>, items
   return out;
 }
 
-export const listAliases = (): Promise<AliasEntry[]> => allPages<AliasEntry>('ListAliases', {}, 'Aliases');
+export const listAliases = (): Promise<AliasListEntry[]> => allPages<AliasListEntry>('ListAliases', {}, 'Aliases');
 
 export async function describeKey(keyId: string): Promise<KeyMetadata> {
   return (await kms<{ KeyMetadata: KeyMetadata }>('DescribeKey', { KeyId: keyId })).KeyMetadata;
@@ -55,7 +33,7 @@ export async function getKeyPolicy(keyId: string): Promise<string> {
 }
 
 export const putKeyPolicy = (keyId: string, policy: string) => kms('PutKeyPolicy', { KeyId: keyId, PolicyName: 'default', Policy: policy });
-export const listGrants = (keyId: string): Promise<Grant[]> => allPages<Grant>('ListGrants', { KeyId: keyId }, 'Grants');
+export const listGrants = (keyId: string): Promise<GrantListEntry[]> => allPages<GrantListEntry>('ListGrants', { KeyId: keyId }, 'Grants');
 export const createKey = (description: string) => kms<{ KeyMetadata: KeyMetadata }>('CreateKey', { Description: description });
 export const createAlias = (aliasName: string, keyId: string) => kms('CreateAlias', { AliasName: aliasName, TargetKeyId: keyId });
 export const enableKey = (keyId: string) => kms('EnableKey', { KeyId: keyId });
@@ -74,8 +52,8 @@ export function formatPolicy(policy: string): string {
 }
 
 /** The aliases pointing at each key id. */
-export function aliasesByKey(aliases: AliasEntry[]): Map<string, string[]> {
+export function aliasesByKey(aliases: AliasListEntry[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const a of aliases) if (a.TargetKeyId) out.set(a.TargetKeyId, [...(out.get(a.TargetKeyId) ?? []), a.AliasName]);
+  for (const a of aliases) if (a.TargetKeyId && a.AliasName) out.set(a.TargetKeyId, [...(out.get(a.TargetKeyId) ?? []), a.AliasName]);
   return out;
 }

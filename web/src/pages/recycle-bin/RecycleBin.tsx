@@ -24,7 +24,7 @@ export function RecycleBin(props: { region: string }) {
   const now = new Date();
 
   const ruleColumns: Column<RetentionRule>[] = [
-    { key: 'id', label: 'Rule ID', value: (r) => r.Identifier, render: (r) => <span id={rowId(r.Identifier)}>{r.Identifier}</span> },
+    { key: 'id', label: 'Rule ID', value: (r) => r.Identifier, render: (r) => <span id={rowId(r.Identifier ?? '')}>{r.Identifier}</span> },
     { key: 'type', label: 'Resource type', value: (r) => TYPE_NAMES[r.ResourceType ?? ''] ?? r.ResourceType },
     {
       key: 'period', label: 'Retention period', sortValue: (r) => r.RetentionPeriod?.RetentionPeriodValue,
@@ -37,7 +37,7 @@ export function RecycleBin(props: { region: string }) {
     { key: 'description', label: 'Description', value: (r) => r.Description },
     {
       key: 'actions', label: 'Actions', value: () => '',
-      render: (r) => <button type="button" aria-describedby={rowId(r.Identifier)} disabled={action.busy} onClick={() => void removeRule(r)}>Delete rule</button>,
+      render: (r) => <button type="button" aria-describedby={rowId(r.Identifier ?? '')} disabled={action.busy} onClick={() => void removeRule(r)}>Delete rule</button>,
     },
   ];
   const retainedColumns: Column<RetainedResource>[] = [
@@ -54,7 +54,7 @@ export function RecycleBin(props: { region: string }) {
   ];
 
   const removeRule = (r: RetentionRule) => action.run(async () => {
-    await deleteRule(r.Identifier);
+    await deleteRule(r.Identifier ?? '');
     await rules.reload();
     return `Retention rule ${r.Identifier} deleted.`;
   });
@@ -92,7 +92,7 @@ export function RecycleBin(props: { region: string }) {
         <button type="submit" disabled={action.busy}>Create rule</button>
       </form>
       <ActionStatus status={action.status} error={action.error} />
-      <DataTable caption={`Retention rules in ${props.region}`} columns={ruleColumns} rows={rules.data ?? []} rowKey={(r) => r.Identifier}
+      <DataTable caption={`Retention rules in ${props.region}`} columns={ruleColumns} rows={rules.data ?? []} rowKey={(r) => r.Identifier ?? ''}
         loading={rules.loading} error={rules.error} emptyText="No retention rules: deleted snapshots and deregistered AMIs are gone at once." />
       <h2>Resources in the Recycle Bin</h2>
       <DataTable caption={`Retained resources in ${props.region}`} columns={retainedColumns} rows={retained.data ?? []} rowKey={(r) => r.id}
