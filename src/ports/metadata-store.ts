@@ -15,6 +15,7 @@ import type { SsmParameterRepository } from './ssm-parameter-repository.ts';
 import type { CopyScheduleStateStore } from './copy-schedule-state.ts';
 import type { NodeRegistry } from './node-registry.ts';
 import type { ConsoleSessionStore } from './console-sessions.ts';
+import type { ImageTablePage, ImageTableQuery } from './image-table.ts';
 
 /**
  * The database cannot be reached or went away mid-request (restart, network): nothing was
@@ -171,6 +172,10 @@ export interface ImageRepository {
   delete(region: string, imageId: string): Promise<boolean>;
   /** Visible images matching `query`, in image id order, read lazily. */
   scan(query: ImageQuery): AsyncIterable<ImageRecord>;
+  /** One sorted page of the console's image table and the count of all that match (src/ports/image-table.ts). */
+  table(query: ImageTableQuery): Promise<ImageTablePage>;
+  /** Images in any region whose recorded source (CreateImage's or CopyImage's SourceImageId) is this image. */
+  derivedFrom(sourceImageId: string): Promise<ImageRecord[]>;
   count(): Promise<number>;
   /** Images in a state, across regions (start-up: CreateImage's images left pending). */
   inState(state: ImageState): Promise<ImageRecord[]>;

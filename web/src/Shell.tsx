@@ -5,6 +5,11 @@ import { currentRoute, decodeSegment, navigate, routePath, routeRegion, useRoute
 import { Images } from './pages/Images.tsx';
 import { ImagePage } from './pages/images/ImagePage.tsx';
 import { Placeholder } from './pages/Placeholder.tsx';
+import { KeyPairs } from './pages/keypairs/KeyPairs.tsx';
+import { KmsKeys } from './pages/kms/KmsKeys.tsx';
+import { RecycleBin } from './pages/recycle-bin/RecycleBin.tsx';
+import { CopySchedules } from './pages/copy-schedules/CopySchedules.tsx';
+import { ImageBuilder } from './pages/imagebuilder/ImageBuilder.tsx';
 
 export const PAGES: { route: string; title: string }[] = [
   { route: '/images', title: 'Images' },
@@ -12,10 +17,10 @@ export const PAGES: { route: string; title: string }[] = [
   { route: '/volumes', title: 'Volumes' },
   { route: '/instances', title: 'Instances' },
   { route: '/key-pairs', title: 'Key pairs' },
-  { route: '/kms-keys', title: 'KMS keys' },
+  { route: '/kms', title: 'KMS keys' },
   { route: '/recycle-bin', title: 'Recycle Bin' },
   { route: '/copy-schedules', title: 'Copy schedules' },
-  { route: '/image-builder', title: 'Image Builder' },
+  { route: '/imagebuilder', title: 'Image Builder' },
 ];
 
 export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo) => void; onSignedOut: () => void }) {
@@ -84,7 +89,13 @@ export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo)
         <main>
           {path.startsWith('/images/')
             ? <ImagePage key={`${shownRegion}${path}`} imageId={decodeSegment(path.slice('/images/'.length))} region={shownRegion} account={session.account} />
-            : page.route === '/images' ? <Images region={shownRegion} account={session.account} /> : <Placeholder title={page.title} />}
+            : page.route === '/images' ? <Images region={shownRegion} account={session.account} />
+            : page.route === '/key-pairs' ? <KeyPairs region={shownRegion} />
+            : page.route === '/kms' ? <KmsKeys region={shownRegion} />
+            : page.route === '/recycle-bin' ? <RecycleBin region={shownRegion} />
+            : page.route === '/copy-schedules' ? <CopySchedules account={session.account} />
+            : page.route === '/imagebuilder' ? <ImageBuilder region={shownRegion} />
+            : <Placeholder title={page.title} />}
         </main>
       </div>
     </>

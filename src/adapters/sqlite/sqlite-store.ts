@@ -42,6 +42,8 @@ import type { NodeRegistry } from '../../ports/node-registry.ts';
 import { SqliteNodes } from './sqlite-nodes.ts';
 import { SqliteConsoleSessions } from './sqlite-console-sessions.ts';
 import type { ConsoleSessionStore } from '../../ports/console-sessions.ts';
+import { sqliteImageTable } from './sqlite-image-table.ts';
+import type { ImageTablePage, ImageTableQuery } from '../../ports/image-table.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
@@ -285,6 +287,15 @@ export class SqliteImages implements ImageRepository {
       after = String(rows[rows.length - 1].image_id);
       batch = SCAN_BATCH;
     }
+  }
+
+  async table(query: ImageTableQuery): Promise<ImageTablePage> {
+    return sqliteImageTable(this.db, query, toRecord);
+  }
+
+  async derivedFrom(sourceImageId: string): Promise<ImageRecord[]> {
+    return (this.db.prepare(`SELECT region, doc, permissions FROM images WHERE json_extract(doc, '$.sourceImageId') = ? ORDER BY image_id`)
+      .all(sourceImageId) as Row[]).map(toRecord);
   }
 
   async count(): Promise<number> {
