@@ -41,8 +41,9 @@ const CAROL: TestAccount = { id: '333333333333', accessKeyId: 'AKIACAROL00000000
 /** Alice's user with no policy: allowed nothing, so every call on the console's data is refused. */
 const NOBODY = { name: 'nobody', accessKeyId: 'AKIANOBODY0000000004', secretAccessKey: 'nobody-secret-key-00000000000000000000', policies: [] };
 
-/** What the accounts own, made in before(): every id and the marker in every text they hold. */
-interface Owned { account: string; marker: string; ids: Record<string, string> }
+/** What the accounts own, made in before(): every id, and every text they hold (each starts with the account's marker). */
+interface Owned { account: string; texts: string[]; ids: Record<string, string> }
+const TEXTS = ['image', 'description', 'tag', 'key', 'console', 'kms', 'rule', 'parameter'];
 const owned: Owned[] = [];
 
 interface Identity { name: string; account?: string; session?: ConsoleSession; live: boolean }
@@ -72,7 +73,7 @@ async function own(account: TestAccount): Promise<Owned> {
   await ssm.send(new PutParameterCommand({ Name: '/fuzz/param', Value: `${marker}-parameter`, Type: 'String' }));
   await waitRunning(ec2, [instance.InstanceId!]);
   return {
-    account: account.id, marker,
+    account: account.id, texts: TEXTS.map((t) => `${marker}-${t}`),
     ids: {
       image: imageId, snapshot: snapshotId, keyPair: keyPair.KeyPairId!, instance: instance.InstanceId!, volume: '',
       key: key.KeyId!, keyArn: key.Arn!, rule: rule.Identifier!, ruleArn: rule.RuleArn!,
@@ -207,6 +208,10 @@ function jsonBody(r: Rng, input: unknown): string {
   }
 }
 
+/** Paging cursors a client could forge: another account's image as the place to start, broken JSON, wrong types. */
+const CURSORS = ['eyJ9', Buffer.from('{"v":"x","i":"ami-0123456789abcdef0","s":"name","d":false}').toString('base64url'),
+  Buffer.from('{"v":{"$gt":""},"i":[],"s":"x","d":"y"}').toString('base64url'), Buffer.from('{"__proto__":{"polluted":1}}').toString('base64url'), '!!!'];
+
 function viewRequest(r: Rng): Planned {
   const names = [...Object.keys(consoleViews), ...Object.keys(consoleViews), ...HOSTILE_NAMES];
   const name = pick(r, names);
@@ -215,8 +220,10 @@ function viewRequest(r: Rng): Planned {
   for (let i = 0, n = int(r, 0, 4); i < n; i++) {
     const [key, kind] = pick(r, [['imageId', 'image'], ['instanceId', 'instance'], ['snapshotId', 'snapshot'], ['keyId', 'key'], ['keyPairId', 'keyPair'],
       ['ruleId', 'rule'], ['arn', 'build'], ['account', ''], ['owner', ''], ['view', ''], ['sort', ''], ['order', ''], ['filter', ''], ['nextToken', ''],
-      ['pageSize', ''], ['limit', ''], ['allRegions', ''], ['__proto__', '']] as const);
-    params.append(key, kind ? idOf(r, kind) : pick(r, [...GARBAGE_IDS, 'owned', 'shared', 'public', 'name', 'desc', '1', '-1', '1e9', ALICE.id, BOB.id, 'self']));
+      ['pageSize', ''], ['limit', ''], ['allRegions', ''], ['__proto__', ''], ['name', ''], ['tag', ''], ['architecture', ''], ['platform', ''],
+      ['cursor', '']] as const);
+    params.append(key, kind ? idOf(r, kind) : pick(r, [...GARBAGE_IDS, ...CURSORS, 'owned', 'private', 'shared', 'public', 'disabled', 'deprecated', 'recycle-bin',
+      'name', 'creationDate', 'desc', 'asc', '1', '-1', '1e9', '%', '_', '*', "' OR 1=1 --", ALICE.id, BOB.id, 'self', `${markerOf(BOB.id)}-ima`]));
   }
   const method = view && chance(r, 0.85) ? view.method : pick(r, ['GET', 'POST', 'PUT', 'DELETE', 'PATCH']);
   const snapshots = Array.from({ length: int(r, 0, 3) }, () => idOf(r, 'snapshot'));
@@ -326,8 +333,9 @@ function judge(req: FuzzRequest, answer: RawAnswer): Verdict {
   const own = req.who.name === 'nobody' ? undefined : req.who.account;
   for (const o of owned) {
     if (o.account === own) continue;
-    if (body.includes(o.marker)) return { status, problem: `shows ${o.account}'s data to ${req.who.name}: ${body.slice(0, 300)}` };
-    const id = Object.entries(o.ids).find(([kind, v]) => v && body.includes(v) && !echoes(req, v) && !(kind === 'snapshot' && sharedWith(o, req.who)))?.[1];
+    if (o.texts.some((text) => body.includes(text))) return { status, problem: `shows ${o.account}'s data to ${req.who.name}: ${body.slice(0, 300)}` };
+    const id = Object.entries(o.ids).find(([kind, v]) => v && body.includes(v) && !echoes(req, v) && !(kind === 'snapshot' && sharedWith(o, req.who))
+      && !(kind.startsWith('key') && aliasNamed(req, o)))?.[1];
     if (id) return { status, problem: `names ${o.account}'s ${id} to ${req.who.name}: ${body.slice(0, 300)}` };
   }
   return { status };
@@ -347,6 +355,12 @@ function safeDecode(s: string): string {
     return s;
   }
 }
+
+/**
+ * Whether the request named the account's alias by ARN: KMS lets other accounts use a key by its
+ * alias ARN, and its AccessDeniedException names the key behind it, as AWS's does.
+ */
+const aliasNamed = (req: FuzzRequest, o: Owned): boolean => safeDecode(req.sent).includes(`:${o.account}:alias/`);
 
 /** Alice's and Bob's snapshots are shared with each other (and with no one else, users included). */
 const sharedWith = (o: Owned, who: Identity): boolean => who.name === 'alice' || who.name === 'bob' ? who.account !== o.account : false;
