@@ -1,13 +1,15 @@
 // Every string a user controls, holding HTML and script, on every console page, in Chromium: image
 // descriptions and tags, a snapshot's description, a key pair's name, a KMS key's description and
-// tags, a guest's console output (its user data echoes markup), and crafted links (#/images/<markup>,
+// tags, a Recycle Bin rule's description and a deleted snapshot it keeps, a guest's console output
+// (its user data echoes markup), and crafted links (#/images/<markup>,
 // a malformed escape, ?region=<markup>). No script may run (a window.__pwned probe, dialogs, CSP
 // violations), no element may be injected, and the text must appear literally where the page shows it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { CreateKeyPairCommand, CreateTagsCommand, ModifyImageAttributeCommand } from '@aws-sdk/client-ec2';
+import { CreateKeyPairCommand, CreateTagsCommand, DeleteSnapshotCommand, ModifyImageAttributeCommand } from '@aws-sdk/client-ec2';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateRuleCommand, RbinClient } from '@aws-sdk/client-rbin';
 import { ALICE, BOB, startServer, type RunningServer, type TestAccount } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { ebsClient, uploadSnapshot } from '../support/ebs.ts';
@@ -30,6 +32,7 @@ describe('console pages with hostile strings in Chromium', () => {
   let browser: Browser;
   let imageId: string;
   let instanceId: string;
+  let kmsKeyId: string;
   before(async () => {
     [server, browser] = await Promise.all([startServer({ accounts: [ALICE, BOB] }), launchBrowser()]);
     const ec2 = ec2Client(server.endpoint, credentialsOf(ALICE));
@@ -46,7 +49,12 @@ describe('console pages with hostile strings in Chromium', () => {
     await ec2.send(new ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add: [{ UserId: BOB.id }] } }));
     await ec2.send(new CreateKeyPairCommand({ KeyName: HOSTILE.svg, TagSpecifications: [{ ResourceType: 'key-pair', Tags: [{ Key: 'Name', Value: HOSTILE.img }] }] }));
     const kms = new KMSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: credentialsOf(ALICE), maxAttempts: 1 });
-    await kms.send(new CreateKeyCommand({ Description: HOSTILE.script, Tags: [{ TagKey: 'Name', TagValue: HOSTILE.img }] }));
+    kmsKeyId = (await kms.send(new CreateKeyCommand({ Description: HOSTILE.script, Tags: [{ TagKey: 'Name', TagValue: HOSTILE.img }] }))).KeyMetadata!.KeyId!;
+    // A Recycle Bin rule, and a deleted snapshot it keeps: both shown on the Recycle Bin page.
+    const rbin = new RbinClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: credentialsOf(ALICE), maxAttempts: 1 });
+    await rbin.send(new CreateRuleCommand({ ResourceType: 'EBS_SNAPSHOT', RetentionPeriod: { RetentionPeriodValue: 7, RetentionPeriodUnit: 'DAYS' }, Description: HOSTILE.iframe }));
+    const binned = await uploadSnapshot(ebsClient(server.endpoint, credentialsOf(ALICE)), { Description: HOSTILE.attr }, new Map([[0, 'gone']]));
+    await ec2.send(new DeleteSnapshotCommand({ SnapshotId: binned.snapshotId }));
     // The simulated guest writes its user data's echo to the serial console.
     const instance = await runOne(ec2, { ImageId: CATALOGUE_AMI, UserData: simUserData(`echo ${HOSTILE.img}`, `echo ${HOSTILE.script}`) });
     instanceId = instance.InstanceId!;
@@ -129,18 +137,26 @@ describe('console pages with hostile strings in Chromium', () => {
     }
   });
 
-  test('every page of the console, and the instance, key pair and KMS pages, run nothing', async () => {
+  test('every page of the console runs nothing, and the pages that show the strings show them as text', async () => {
     const s = await openSignedIn(ALICE, 'xss-every-page');
     const { page } = s;
     try {
+      // What each page shows of the hostile strings (pages not listed show none of them yet).
+      const shown: Record<string, string[]> = {
+        '#/key-pairs': [HOSTILE.svg, `Name=${HOSTILE.img}`],
+        '#/kms': [HOSTILE.script],
+        [`#/kms/${kmsKeyId}`]: [HOSTILE.script],
+        '#/recycle-bin': [HOSTILE.iframe, HOSTILE.attr],
+      };
       const links = await page.getByRole('navigation', { name: 'Console pages' }).getByRole('link').all();
       const routes = await Promise.all(links.map((l) => l.getAttribute('href')));
       assert.ok(routes.length >= 5, 'the navigation lists the pages');
-      for (const route of [...routes, `#/instances/${instanceId}`, `#/snapshots`, `#/key-pairs`, `#/kms-keys`]) {
+      for (const route of new Set([...routes, ...Object.keys(shown), `#/instances/${instanceId}`])) {
         await page.goto(`${server.endpoint}/console/${route}`);
         await page.getByRole('main').waitFor();
         // Whatever the page loads (tables, the serial console) has come when the network is quiet.
         await page.waitForLoadState('networkidle');
+        if (route && shown[route]) await assertLiteral(page, shown[route], `page ${route}`);
         await s.step(`page ${route}`);
         await assertInert(s, `page ${route}`);
       }
@@ -153,7 +169,8 @@ describe('console pages with hostile strings in Chromium', () => {
     const s = await openSignedIn(ALICE, 'xss-links');
     const { page } = s;
     try {
-      for (const hash of [`#/images/${encodeURIComponent(HOSTILE.img)}`, '#/images/%E0%A4%A', `#/images/${encodeURIComponent(HOSTILE.svg)}%ZZ`]) {
+      for (const hash of [`#/images/${encodeURIComponent(HOSTILE.img)}`, '#/images/%E0%A4%A', `#/images/${encodeURIComponent(HOSTILE.svg)}%ZZ`,
+        '#/kms/%E0%A4%A', `#/kms/${encodeURIComponent(HOSTILE.img)}`, '#/imagebuilder/pipelines/%ZZ', '#/imagebuilder/builds/%E0%A4%A']) {
         await page.goto(`${server.endpoint}/console/${hash}`);
         await page.getByRole('main').waitFor();
         await page.waitForLoadState('networkidle');
