@@ -52,6 +52,16 @@ describe('console sessions ending mid-use in Chromium', () => {
     await s.step(step);
   }
 
+  /** Tags the open image page's image (a POST): the prompt comes instead, and signing in again returns to the page. */
+  async function tagAndSignInAgain(s: StoryPage, key: string): Promise<void> {
+    await s.page.getByRole('button', { name: 'Add tag' }).click();
+    await s.page.getByLabel('Tag key').fill(key);
+    await s.page.getByRole('button', { name: 'Save tags' }).click();
+    await expectPrompt(s, `tag ${key}`);
+    await signIn(s.page, ALICE);
+    await s.page.getByRole('heading', { name: 'Summary' }).waitFor();
+  }
+
   test('signed out in another tab: the next action shows the sign-in prompt, and signing in returns to the page', async () => {
     const s = await storyPage(browser, 'session-end-other-tab');
     const { page } = s;
@@ -61,12 +71,7 @@ describe('console sessions ending mid-use in Chromium', () => {
       await tab.getByRole('button', { name: 'Sign out' }).click();
       await tab.getByRole('heading', { name: 'Sign in to amiforge' }).waitFor();
       // An action (a POST with the old CSRF token) on the page that is still open.
-      await page.getByRole('button', { name: 'Add tag' }).click();
-      await page.getByLabel('Tag key').fill('after-sign-out');
-      await page.getByRole('button', { name: 'Save tags' }).click();
-      await expectPrompt(s, 'action after sign-out elsewhere');
-      await signIn(page, ALICE);
-      await page.getByRole('heading', { name: 'Summary' }).waitFor();
+      await tagAndSignInAgain(s, 'after-sign-out');
       assert.match(page.url(), new RegExp(`#/images/${aliceImage}$`), 'back on the page that was open');
       await s.step('signed in again');
       // A read (the table) after another sign-out elsewhere.
@@ -88,12 +93,7 @@ describe('console sessions ending mid-use in Chromium', () => {
       await openImagePage(s, ALICE);
       const advanced = await server.ops(`/_amiforge/clock/advance/${13 * 3600}`, { method: 'POST' });
       assert.equal(advanced.status, 200);
-      await page.getByRole('button', { name: 'Add tag' }).click();
-      await page.getByLabel('Tag key').fill('after-expiry');
-      await page.getByRole('button', { name: 'Save tags' }).click();
-      await expectPrompt(s, 'action after expiry');
-      await signIn(page, ALICE);
-      await page.getByRole('heading', { name: 'Summary' }).waitFor();
+      await tagAndSignInAgain(s, 'after-expiry');
       assert.deepEqual(s.problems, []);
     } finally {
       await s.close();
