@@ -136,7 +136,7 @@ describe('console hardening', () => {
     }
   });
 
-  test('a session id the server never issued is refused, and signing in never keeps the id the browser came with', async () => {
+  test('a session id the server never issued is refused; signing in never keeps the id the browser came with, and ends its session', async () => {
     const chosen = 'amiforge_console=attacker-chosen-id-0000000000000000000000000';
     const fixed = await consoleFetch(endpoint, { ...a, cookie: chosen }, 'GET', '/console/session');
     assert.equal(fixed.status, 401);
@@ -147,6 +147,12 @@ describe('console hardening', () => {
     assert.match(issued, /^amiforge_console=[\w-]{40,}$/);
     assert.notEqual(issued, chosen);
     assert.equal((await consoleFetch(endpoint, { ...a, cookie: chosen }, 'GET', '/console/session')).status, 401, 'the chosen id is still nobody');
+    // Signing in again ends the session the browser came with: a copy of the old cookie is nobody now.
+    const before = (await consoleSignIn(endpoint, { account: A })).session!;
+    const again = await fetch(`${endpoint}/console/session`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: before.cookie }, body: JSON.stringify({ account: B }) });
+    assert.equal(again.status, 200);
+    assert.equal((await consoleFetch(endpoint, before, 'GET', '/console/session')).status, 401, 'the replaced session has ended');
+    assert.equal((await consoleFetch(endpoint, a, 'GET', '/console/session')).status, 200, 'other sessions live on');
     // The hash of an issued id, or an id with bytes added or removed, is nobody either.
     for (const cookie of [`${a.cookie}x`, a.cookie.slice(0, -1), `${a.cookie.toUpperCase()}`, 'amiforge_console=', 'amiforge_console', `x${a.cookie}`]) {
       const r = await consoleFetch(endpoint, { ...a, cookie }, 'GET', '/console/session');

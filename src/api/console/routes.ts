@@ -153,7 +153,7 @@ async function sessionRoute(sessions: ConsoleSessions, req: IncomingMessage, met
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
       throw Errors.consoleBadRequest('Sign in with a JSON body (content-type: application/json).');
     }
-    const { id, view, identity } = await sessions.signIn(parseJson(body));
+    const { id, view, identity } = await sessions.signIn(parseJson(body), req);
     Object.assign(answer, { account: view.account, user: identity.principal.user?.name });
     return json(200, view, { 'set-cookie': sessionCookie(req, id, sessions.secondsLeft(view)) });
   }

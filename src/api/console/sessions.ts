@@ -73,7 +73,7 @@ export class ConsoleSessions {
    * Signs in from the JSON body; the new session id (for the cookie) and its view. Strict mode:
    * an unknown key and a wrong secret are refused alike (AuthFailure, no hint which part).
    */
-  async signIn(body: unknown): Promise<{ id: string; view: SessionView; identity: Identity }> {
+  async signIn(body: unknown, replacing?: IncomingMessage): Promise<{ id: string; view: SessionView; identity: Identity }> {
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     let identity: Identity | undefined;
     let accessKeyId: string | undefined;
@@ -89,6 +89,9 @@ export class ConsoleSessions {
       if (!identity) throw Errors.consoleBadRequest(`The account must be 12 digits, got '${account}'.`);
     }
     const now = this.clock.now();
+    // The session the browser held until now ends: its cookie is overwritten, so nobody should still hold that id.
+    const previous = replacing && cookieValue(replacing, SESSION_COOKIE);
+    if (previous) await this.store.delete(hashId(previous));
     // Expired sessions are dropped as new ones begin: no timer, and the table stays small.
     await this.store.deleteExpired(now);
     const id = randomBytes(32).toString('base64url');
