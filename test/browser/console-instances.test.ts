@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import {
-  CreateKeyPairCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, type EC2Client,
+  AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
@@ -65,6 +65,8 @@ describe('console instances, snapshots and volumes in Chromium', () => {
       await page.evaluate(() => { (window as unknown as { stillThisPage: boolean }).stillThisPage = true; });
 
       const serial = page.getByRole('log', { name: 'Serial console' });
+      // The terminal draws only while on screen (xterm pauses when scrolled out of view), as a person would look at it.
+      await serial.scrollIntoViewIfNeeded();
       await serial.getByText('first line of user data').waitFor();
       await s.step('serial console booting');
       await serial.getByText(LATE_LINE).waitFor({ timeout: 20_000 });
@@ -75,6 +77,14 @@ describe('console instances, snapshots and volumes in Chromium', () => {
 
       const ip = (await page.evaluate(() => document.querySelector('code')?.textContent)) ?? '';
       assert.match(ip, /^ssh -i alice-key\.pem ec2-user@\d+\.\d+\.\d+\.\d+$/, 'the catalogue image is Amazon Linux: ec2-user');
+      // The default group lets in only its own members: ssh from outside needs a rule.
+      const groupId = launched.SecurityGroups![0].GroupId!;
+      await page.getByText(`Port 22 is not allowed in by its security groups (${groupId})`).waitFor();
+      await alice.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+      await page.reload();
+      await page.getByRole('heading', { name: `console-box (${id})` }).waitFor();
+      await page.getByText('Its security groups let TCP port 22 in.').waitFor();
+      assert.equal(await page.getByText('Port 22 is not allowed').count(), 0, 'with port 22 open the page says nothing more');
       await page.getByRole('table', { name: `Volumes attached to ${id}` }).getByRole('cell', { name: '/dev/xvda' }).waitFor();
       await checkAccessibility(page, ['Stop', 'Reboot', 'Terminate', 'Create image', 'Serial console']);
 

@@ -19,8 +19,9 @@ export function SshCommand(props: { instance: InstanceRow; image?: ImageSummary 
     body = (
       <>
         <p><code>{`ssh -i ${instance.KeyName}.pem ${loginUser(props.image)}@${instance.PublicIpAddress}`}</code></p>
+        {open && <p>Its security groups let TCP port 22 in.</p>}
         {open === false && (
-          <p>Port 22 is not allowed in by its security groups ({groupIds.join(', ') || 'none'}): add an inbound rule for TCP port 22 before connecting.</p>
+          <p class="warning">Port 22 is not allowed in by its security groups ({groupIds.join(', ') || 'none'}): add an inbound rule for TCP port 22 from your address before connecting.</p>
         )}
       </>
     );

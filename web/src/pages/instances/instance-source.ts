@@ -35,7 +35,7 @@ export interface VolumeRow {
   Tags?: Tag[];
 }
 
-interface IpPermission { IpProtocol?: string; FromPort?: number; ToPort?: number; IpRanges?: { CidrIp?: string }[]; Ipv6Ranges?: unknown[]; UserIdGroupPairs?: unknown[] }
+interface IpPermission { IpProtocol?: string; FromPort?: number; ToPort?: number; IpRanges?: unknown[]; Ipv6Ranges?: unknown[]; PrefixListIds?: unknown[] }
 
 export const nameTag = (tags: Tag[] | undefined): string | undefined => tags?.find((t) => t.Key === 'Name')?.Value;
 
@@ -83,13 +83,19 @@ export function loginUser(image: ImageSummary | undefined): string {
   return 'ec2-user';
 }
 
+/**
+ * A rule letting ssh in from addresses (a CIDR or prefix list): a rule naming only other groups
+ * (the default group's "from itself") lets in their members, not the person at the console.
+ */
 const opensSsh = (p: IpPermission): boolean => {
+  const fromAddresses = !!(p.IpRanges?.length || p.Ipv6Ranges?.length || p.PrefixListIds?.length);
+  if (!fromAddresses) return false;
   if (p.IpProtocol === '-1' || p.IpProtocol === 'all') return true;
   if (p.IpProtocol !== 'tcp' && p.IpProtocol !== '6') return false;
   return (p.FromPort ?? 0) <= 22 && 22 <= (p.ToPort ?? 65535);
 };
 
-/** Whether any of the groups allows TCP port 22 in (from anywhere it names). */
+/** Whether any of the groups lets TCP port 22 in from some addresses. */
 export async function sshAllowed(groupIds: string[]): Promise<boolean> {
   if (!groupIds.length) return false;
   const out = await ec2<{ SecurityGroups?: { IpPermissions?: IpPermission[] }[] }>('DescribeSecurityGroups', { GroupId: groupIds });
