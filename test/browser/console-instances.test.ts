@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
+import { CompleteSnapshotCommand, StartSnapshotCommand } from '@aws-sdk/client-ebs';
 import { ebsClient } from '../support/ebs.ts';
 import { CATALOGUE_AMI, runOne, simUserData, uploadImage, waitRunning, waitStopped, waitTerminated } from '../support/instances.ts';
 import { consoleFetch, consoleSignIn } from '../support/console.ts';
@@ -153,6 +154,7 @@ describe('console instances, snapshots and volumes in Chromium', () => {
     const kept = await uploadImage(alice, ebs, 'kept image', new Map([[0, Buffer.from('kept')], [3, Buffer.from('kept too')]]));
     const dropped = await uploadImage(alice, ebs, 'dropped image', new Map([[0, Buffer.from('dropped')], [1, Buffer.from('dropped too')]]));
     await alice.send(new DeregisterImageCommand({ ImageId: dropped.imageId }));
+    const pending = await ebs.send(new StartSnapshotCommand({ VolumeSize: 1, Timeout: 60, Description: 'being written' }));
     const s = await storyPage(browser, 'snapshots');
     const { page } = s;
     try {
@@ -160,6 +162,14 @@ describe('console instances, snapshots and volumes in Chromium', () => {
       const table = page.getByRole('table', { name: 'Snapshots in us-east-1' });
       await table.getByRole('cell', { name: kept.snapshotId }).waitFor();
       await table.getByRole('cell', { name: dropped.snapshotId, exact: true }).waitFor();
+
+      // A snapshot being written shows its progress until it completes, without a reload.
+      await table.getByRole('row').filter({ hasText: pending.SnapshotId! }).getByRole('progressbar', { name: `Progress of ${pending.SnapshotId}` }).waitFor();
+      await s.step('pending snapshot');
+      await ebs.send(new CompleteSnapshotCommand({ SnapshotId: pending.SnapshotId, ChangedBlocksCount: 0 }));
+      await table.getByRole('row').filter({ hasText: pending.SnapshotId! }).getByText('completed').waitFor();
+      assert.equal(await page.getByRole('progressbar').count(), 0);
+
       if (!(await serverHasStorageViews())) {
         // A server without the storage views: the table still comes from DescribeSnapshots, and
         // the page says the figures and clean-up are not available rather than failing.
