@@ -132,7 +132,8 @@ describe('console instances, snapshots and volumes in Chromium', () => {
   }
 
   async function storageReportFor(account: string): Promise<{ storedBytes: number; monthlyCost: number }> {
-    const res = await fetch(`${server.endpoint}/_amiforge/storage`);
+    // An operator endpoint: strict mode opens it to the operator's token only.
+    const res = await fetch(`${server.endpoint}/_amiforge/storage`, { headers: { authorization: `Bearer ${server.operatorToken}` } });
     assert.equal(res.status, 200);
     const report = await res.json() as { regions: { region: string; accounts: { ownerId: string; storedBytes: number; monthlyCost: number }[] }[] };
     const row = report.regions.find((r) => r.region === 'us-east-1')?.accounts.find((a) => a.ownerId === account);

@@ -9,7 +9,7 @@ export function ConfirmButton(props: {
   /** What confirming does, in words. */
   warning: ComponentChildren;
   disabled?: boolean;
-  onConfirm: () => void | Promise<void>;
+  onConfirm: () => unknown;
 }) {
   const [asking, setAsking] = useState(false);
   if (!asking) return <button type="button" disabled={props.disabled} onClick={() => setAsking(true)}>{props.label}</button>;

@@ -4,14 +4,14 @@ import { useState } from 'preact/hooks';
 import { ec2 } from '../../api.ts';
 import { Progress } from '../../components/Progress.tsx';
 import { isFinished, useProgress, type OperationState } from '../../components/useProgress.ts';
-import type { ActionMessages } from '../../components/ActionMessages.tsx';
+import type { ActionState } from '../../components/actions.tsx';
 
 async function imageStates(ids: string[]): Promise<OperationState[]> {
   const out = await ec2<{ Images?: { ImageId: string; State?: string }[] }>('DescribeImages', { ImageId: ids });
   return (out.Images ?? []).map((i) => ({ id: i.ImageId, state: i.State ?? 'pending' }));
 }
 
-export function CreateImageForm(props: { instanceId: string; messages: ActionMessages }) {
+export function CreateImageForm(props: { instanceId: string; messages: ActionState }) {
   const [asking, setAsking] = useState(false);
   const [name, setName] = useState('');
   const [imageId, setImageId] = useState<string>();

@@ -3,7 +3,7 @@
 // while the instance is between states (and no stream says so) the page reads it every second.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, ec2 } from '../../api.ts';
-import { useActionMessages } from '../../components/ActionMessages.tsx';
+import { ActionOutcome, useActions } from '../../components/actions.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
 import { formatTime } from '../../components/format.ts';
 import { CreateImageForm } from './CreateImageForm.tsx';
@@ -20,7 +20,7 @@ export function InstancePage(props: { instanceId: string; region: string }) {
   const [image, setImage] = useState<ImageSummary>();
   const [loadError, setLoadError] = useState<string>();
   const [volumesVersion, setVolumesVersion] = useState(0);
-  const messages = useActionMessages();
+  const messages = useActions();
   const latest = useRef<InstanceRow | undefined>(undefined);
 
   const reload = async () => {
@@ -98,7 +98,7 @@ export function InstancePage(props: { instanceId: string; region: string }) {
         />
       </div>
       {!gone && <CreateImageForm instanceId={instanceId} messages={messages} />}
-      {messages.view}
+      <ActionOutcome actions={messages} />
       {loadError && <p role="alert" class="error">{loadError}</p>}
       <SshCommand instance={instance} image={image} />
       <InstanceVolumes instanceId={instanceId} version={volumesVersion} />

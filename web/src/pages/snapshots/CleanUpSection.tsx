@@ -1,7 +1,7 @@
 // "Clean-up": what deleting the snapshots deregistered images left behind would reclaim (the
 // `cleanup-preview` view), and the clean-up itself (POST `cleanup` with those ids), confirmed first.
 import { useState } from 'preact/hooks';
-import { useActionMessages } from '../../components/ActionMessages.tsx';
+import { ActionOutcome, useActions } from '../../components/actions.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
 import { formatBytes, formatCost } from '../../components/format.ts';
 import { Figure } from './Figure.tsx';
@@ -9,7 +9,7 @@ import { cleanUp, loadCleanUpPreview, type CleanUpPreview } from './storage-sour
 
 export function CleanUpSection(props: { region: string; onCleaned: () => void }) {
   const [preview, setPreview] = useState<CleanUpPreview | null>();
-  const messages = useActionMessages();
+  const messages = useActions();
 
   const show = () => messages.run(async () => {
     const p = await loadCleanUpPreview();
@@ -57,7 +57,7 @@ export function CleanUpSection(props: { region: string; onCleaned: () => void })
           />
         </>
       )}
-      {messages.view}
+      <ActionOutcome actions={messages} />
     </section>
   );
 }

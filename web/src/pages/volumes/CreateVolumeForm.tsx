@@ -1,18 +1,19 @@
 // "Create volume": CreateVolume in one of the region's zones, empty or from a snapshot (its size
 // then defaults to the snapshot's).
 import { useEffect, useState } from 'preact/hooks';
-import { ec2 } from '../../api.ts';
-import type { ActionMessages } from '../../components/ActionMessages.tsx';
+import { describeError, ec2 } from '../../api.ts';
+import type { ActionState } from '../../components/actions.tsx';
 
 const TYPES = ['gp3', 'gp2', 'io1', 'io2', 'st1', 'sc1', 'standard'];
 
-export function CreateVolumeForm(props: { messages: ActionMessages; onCreated: () => void }) {
+export function CreateVolumeForm(props: { messages: ActionState; onCreated: () => void }) {
   const [open, setOpen] = useState(false);
   const [zones, setZones] = useState<string[]>([]);
   const [zone, setZone] = useState('');
   const [snapshotId, setSnapshotId] = useState('');
   const [size, setSize] = useState('');
   const [type, setType] = useState('gp3');
+  const [zonesError, setZonesError] = useState<string>();
 
   useEffect(() => {
     if (!open || zones.length) return;
@@ -22,7 +23,7 @@ export function CreateVolumeForm(props: { messages: ActionMessages; onCreated: (
         setZones(names);
         setZone((z) => z || names[0] || '');
       })
-      .catch(props.messages.fail);
+      .catch((err) => setZonesError(describeError(err)));
   }, [open]);
 
   const submit = (e: Event) => {
@@ -42,6 +43,7 @@ export function CreateVolumeForm(props: { messages: ActionMessages; onCreated: (
   if (!open) return <button type="button" onClick={() => setOpen(true)}>Create volume</button>;
   return (
     <form class="inline-form" onSubmit={submit}>
+      {zonesError && <p role="alert" class="error">{zonesError}</p>}
       <label>Availability Zone <select value={zone} onChange={(e) => setZone(e.currentTarget.value)}>{zones.map((z) => <option key={z} value={z}>{z}</option>)}</select></label>
       <label>Snapshot ID (optional) <input value={snapshotId} placeholder="snap-…" onInput={(e) => setSnapshotId(e.currentTarget.value)} /></label>
       <label>Size (GiB) <input type="number" min={1} value={size} onInput={(e) => setSize(e.currentTarget.value)} /></label>

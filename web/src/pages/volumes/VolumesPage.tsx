@@ -2,7 +2,7 @@
 // form to create a volume (empty or from a snapshot), and Delete for a volume nothing uses.
 import { useEffect, useState } from 'preact/hooks';
 import { describeError, ec2 } from '../../api.ts';
-import { useActionMessages } from '../../components/ActionMessages.tsx';
+import { ActionOutcome, useActions } from '../../components/actions.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
 import { DataTable, type Column } from '../../components/DataTable.tsx';
 import { formatTime } from '../../components/format.ts';
@@ -16,7 +16,7 @@ export function VolumesPage(props: { region: string; account: string }) {
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string>();
   const [version, setVersion] = useState(0);
-  const messages = useActionMessages();
+  const messages = useActions();
 
   useEffect(() => {
     setLoading(true);
@@ -65,7 +65,7 @@ export function VolumesPage(props: { region: string; account: string }) {
     <section>
       <h1>Volumes</h1>
       <CreateVolumeForm messages={messages} onCreated={() => setVersion((v) => v + 1)} />
-      {messages.view}
+      <ActionOutcome actions={messages} />
       <DataTable
         caption={`Volumes in ${props.region}`}
         columns={columns}
