@@ -114,7 +114,7 @@ export function stream(name: string, params: Record<string, string>, onEvent: (e
   const q = new URLSearchParams({ region, ...params });
   const source = new EventSource(`/console/stream/${encodeURIComponent(name)}?${q}`);
   const forward = (event: string) => (e: MessageEvent) => onEvent(event, e.data ? JSON.parse(e.data) : undefined);
-  for (const event of ['data', 'state', 'error', 'end', 'message', 'progress', 'done', 'output', 'moved']) source.addEventListener(event, forward(event) as EventListener);
+  for (const event of ['open', 'data', 'state', 'error', 'end', 'message', 'progress', 'done', 'output', 'moved']) source.addEventListener(event, forward(event) as EventListener);
   source.addEventListener('end', () => source.close());
   source.onerror = () => {
     // EventSource gives no status: ask whether the session is still there (a 401 shows sign-in).

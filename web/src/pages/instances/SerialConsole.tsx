@@ -22,7 +22,7 @@ async function openTerminal(host: HTMLElement): Promise<Screen> {
   return { write: (t) => term.write(t), reset: () => term.reset(), dispose: () => term.dispose() };
 }
 
-export function SerialConsole(props: { instanceId: string; onState: (state: string) => void; onSource?: (s: 'stream' | 'polling') => void }) {
+export function SerialConsole(props: { instanceId: string; onState: (state: string) => void }) {
   const host = useRef<HTMLDivElement>(null);
   const [source, setSource] = useState<'connecting' | 'stream' | 'polling'>('connecting');
   const [error, setError] = useState<string>();
@@ -70,7 +70,11 @@ export function SerialConsole(props: { instanceId: string; onState: (state: stri
     const follow = () => {
       closeStream = stream('console', { instanceId: props.instanceId }, (event, data) => {
         const d = data as { text?: string; state?: string; code?: string; message?: string } | undefined;
-        if (event === 'output' && d?.text) {
+        if (event === 'open') {
+          // Each connection (a reconnect too) starts with the text kept so far: start the screen again.
+          pending = '';
+          screen?.reset();
+        } else if (event === 'output' && d?.text) {
           setSource('stream');
           write(d.text);
         } else if (event === 'state' && d?.state) {
@@ -98,10 +102,6 @@ export function SerialConsole(props: { instanceId: string; onState: (state: stri
       screen?.dispose();
     };
   }, [props.instanceId]);
-
-  useEffect(() => {
-    if (source !== 'connecting') props.onSource?.(source);
-  }, [source]);
 
   return (
     <section aria-labelledby="serial-console-heading">
