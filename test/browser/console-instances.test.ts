@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, type EC2Client,
+  AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, StopInstancesCommand, type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
@@ -120,6 +120,34 @@ describe('console instances, snapshots and volumes in Chromium', () => {
       await waitTerminated(alice, [id]);
       await expectState(page, 'terminated');
       await s.step('terminated');
+      assert.deepEqual(s.problems, []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a server without the console stream: the page reads GetConsoleOutput and the state by itself', async () => {
+    const launched = await runOne(alice, { ImageId: CATALOGUE_AMI, UserData: simUserData('echo read by polling') });
+    const id = launched.InstanceId!;
+    await waitRunning(alice, [id]);
+    const s = await storyPage(browser, 'instance-without-stream');
+    const { page } = s;
+    try {
+      // As an older server answers: no such stream.
+      await page.route('**/console/stream/console?*', (route) => route.fulfill({
+        status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NotFound', message: 'No such console route.' } }),
+      }));
+      await signIn(s, `/instances/${id}`);
+      const serial = page.getByRole('log', { name: 'Serial console' });
+      await serial.scrollIntoViewIfNeeded();
+      await page.getByText('Read from GetConsoleOutput every second.').waitFor();
+      await serial.getByText('read by polling').waitFor();
+      await expectState(page, 'running');
+      await page.evaluate(() => { (window as unknown as { stillThisPage: boolean }).stillThisPage = true; });
+      await alice.send(new StopInstancesCommand({ InstanceIds: [id] }));
+      await expectState(page, 'stopped');
+      assert.equal(await page.evaluate(() => (window as unknown as { stillThisPage?: boolean }).stillThisPage), true, 'the state arrived without a reload');
+      await s.step('stopped elsewhere, seen by polling');
       assert.deepEqual(s.problems, []);
     } finally {
       await s.close();

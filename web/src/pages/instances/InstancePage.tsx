@@ -1,6 +1,7 @@
 // One instance: its state and facts, how to connect, its volumes, the lifecycle actions, Create
 // image, and the live serial console. State changes the console stream pushes reload the facts;
-// while the instance is between states (and no stream says so) the page reads it every second.
+// while the instance is between states, or when the server has no console stream to push them,
+// the page reads it again every REFRESH_MS (or every POLL_MS when it settled).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, ec2 } from '../../api.ts';
 import { ActionOutcome, useActions } from '../../components/actions.tsx';
@@ -13,6 +14,7 @@ import { SerialConsole } from './SerialConsole.tsx';
 import { SshCommand } from './SshCommand.tsx';
 
 const REFRESH_MS = 1000;
+const POLL_MS = 3000;
 
 export function InstancePage(props: { instanceId: string; region: string }) {
   const { instanceId } = props;
@@ -20,6 +22,7 @@ export function InstancePage(props: { instanceId: string; region: string }) {
   const [image, setImage] = useState<ImageSummary>();
   const [loadError, setLoadError] = useState<string>();
   const [volumesVersion, setVolumesVersion] = useState(0);
+  const [noPushes, setNoPushes] = useState(false);
   const messages = useActions();
   const latest = useRef<InstanceRow | undefined>(undefined);
 
@@ -48,10 +51,11 @@ export function InstancePage(props: { instanceId: string; region: string }) {
   // Between states: read again until it settles (the stream may be missing or slower).
   const state = instance?.State?.Name;
   useEffect(() => {
-    if (!state || !TRANSITIONAL.has(state)) return undefined;
-    const timer = setTimeout(() => void reload(), REFRESH_MS);
+    const between = !!state && TRANSITIONAL.has(state);
+    if (!between && !noPushes) return undefined;
+    const timer = setTimeout(() => void reload(), between ? REFRESH_MS : POLL_MS);
     return () => clearTimeout(timer);
-  }, [instance]);
+  }, [instance, noPushes]);
 
   const act = (action: 'StartInstances' | 'StopInstances' | 'RebootInstances' | 'TerminateInstances', done: string) =>
     messages.run(async () => {
@@ -102,7 +106,11 @@ export function InstancePage(props: { instanceId: string; region: string }) {
       {loadError && <p role="alert" class="error">{loadError}</p>}
       <SshCommand instance={instance} image={image} />
       <InstanceVolumes instanceId={instanceId} version={volumesVersion} />
-      <SerialConsole instanceId={instanceId} onState={(s) => { if (s !== latest.current?.State?.Name) void reload(); }} />
+      <SerialConsole
+        instanceId={instanceId}
+        onState={(s) => { if (s !== latest.current?.State?.Name) void reload(); }}
+        onPolling={() => setNoPushes(true)}
+      />
     </section>
   );
 }

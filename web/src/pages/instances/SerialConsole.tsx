@@ -22,12 +22,20 @@ async function openTerminal(host: HTMLElement): Promise<Screen> {
   return { write: (t) => term.write(t), reset: () => term.reset(), dispose: () => term.dispose() };
 }
 
-export function SerialConsole(props: { instanceId: string; onState: (state: string) => void }) {
+export function SerialConsole(props: {
+  instanceId: string;
+  /** A state the stream pushed. */
+  onState: (state: string) => void;
+  /** The server has no console stream: nothing will push states. */
+  onPolling: () => void;
+}) {
   const host = useRef<HTMLDivElement>(null);
   const [source, setSource] = useState<'connecting' | 'stream' | 'polling'>('connecting');
   const [error, setError] = useState<string>();
   const onState = useRef(props.onState);
   onState.current = props.onState;
+  const onPolling = useRef(props.onPolling);
+  onPolling.current = props.onPolling;
 
   useEffect(() => {
     let closed = false;
@@ -91,6 +99,7 @@ export function SerialConsole(props: { instanceId: string; onState: (state: stri
       }, () => {
         if (closed) return;
         setSource('polling');
+        onPolling.current();
         void poll();
       });
     };
