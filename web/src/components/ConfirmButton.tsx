@@ -5,6 +5,8 @@ import { useState } from 'preact/hooks';
 
 export function ConfirmButton(props: {
   label: string;
+  /** Shown instead of the label where space is short (a table row); the label stays its name. */
+  text?: string;
   confirmLabel: string;
   /** What confirming does, in words. */
   warning: ComponentChildren;
@@ -12,11 +14,13 @@ export function ConfirmButton(props: {
   onConfirm: () => unknown;
 }) {
   const [asking, setAsking] = useState(false);
-  if (!asking) return <button type="button" disabled={props.disabled} onClick={() => setAsking(true)}>{props.label}</button>;
+  if (!asking) {
+    return <button type="button" aria-label={props.text ? props.label : undefined} disabled={props.disabled} onClick={() => setAsking(true)}>{props.text ?? props.label}</button>;
+  }
   return (
     <span class="confirm" role="group" aria-label={props.label}>
       <span>{props.warning}</span>{' '}
-      <button type="button" class="danger" onClick={async () => { setAsking(false); await props.onConfirm(); }}>{props.confirmLabel}</button>{' '}
+      <button type="button" class="danger" aria-label={props.text ? props.confirmLabel : undefined} onClick={async () => { setAsking(false); await props.onConfirm(); }}>{props.text ? 'Confirm' : props.confirmLabel}</button>{' '}
       <button type="button" onClick={() => setAsking(false)}>Cancel</button>
     </span>
   );

@@ -52,6 +52,7 @@ export function VolumesPage(props: { region: string; account: string }) {
       render: (r) => r.State === 'available' && (
         <ConfirmButton
           label={`Delete ${r.VolumeId}`}
+          text="Delete"
           confirmLabel={`Confirm delete ${r.VolumeId}`}
           warning="Its data is deleted for good."
           disabled={messages.busy}
