@@ -39,6 +39,7 @@ import type { WorkLeaseRepository } from '../../ports/work-leases.ts';
 import type { CopyScheduleStateStore } from '../../ports/copy-schedule-state.ts';
 import type { NodeRegistry } from '../../ports/node-registry.ts';
 import { SqliteNodes } from './sqlite-nodes.ts';
+import { GroupCommit } from './group-commit.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
@@ -94,6 +95,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly copyScheduleState: CopyScheduleStateStore;
   readonly nodes: NodeRegistry;
   private readonly db: DatabaseSync;
+  private readonly groupCommit: GroupCommit;
 
   /** `path` is a file, or `:memory:` for tests. */
   constructor(path: string) {
@@ -111,7 +113,8 @@ export class SqliteMetadataStore implements MetadataStore {
     // the domain's matcher; this runs the domain's own, linear-time matcher.
     this.db.function('ec2_wildcard', { deterministic: true },
       (pattern, value) => (matchesWildcard(String(pattern), String(value)) ? 1 : 0));
-    const images = new SqliteImages(this.db, (fn) => this.tx(fn));
+    this.groupCommit = new GroupCommit(this.db, (fn) => this.tx(fn));
+    const images = new SqliteImages(this.db, (fn) => this.tx(fn), (fn) => this.groupCommit.run(fn));
     const snapshots = new SqliteSnapshots(this.db, (fn) => this.tx(fn));
     this.images = images;
     this.tags = new SqliteTags(this.db, (fn) => this.tx(fn));
@@ -148,6 +151,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
+    this.groupCommit.flush();
     this.db.close();
   }
 }
@@ -155,9 +159,12 @@ export class SqliteMetadataStore implements MetadataStore {
 export class SqliteImages implements ImageRepository {
   private readonly db: DatabaseSync;
   private readonly tx: Tx;
-  constructor(db: DatabaseSync, tx: Tx) {
+  /** A transaction shared with the other writes of this event-loop turn (see group-commit.ts). */
+  private readonly groupTx: <T>(fn: () => T) => Promise<T>;
+  constructor(db: DatabaseSync, tx: Tx, groupTx?: <T>(fn: () => T) => Promise<T>) {
     this.db = db;
     this.tx = tx;
+    this.groupTx = groupTx ?? (async (fn) => tx(fn));
   }
 
   /** Keeps image_snapshots in step with the image's mappings (for InvalidSnapshot.InUse). */
@@ -182,7 +189,7 @@ export class SqliteImages implements ImageRepository {
   }
 
   async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): Promise<void> {
-    this.tx(() => this.insertInTx(record, tags, options));
+    await this.groupTx(() => this.insertInTx(record, tags, options));
   }
 
   /** insert's writes, for a caller already in a transaction (the Recycle Bin's restore). */
@@ -290,12 +297,16 @@ export class SqliteImages implements ImageRepository {
 }
 
 function toRecord(row: Row): ImageRecord {
-  return {
+  const doc = String(row.doc);
+  const permissions = String(row.permissions);
+  const record: ImageRecord = {
     region: String(row.region),
-    image: JSON.parse(String(row.doc)),
+    image: JSON.parse(doc),
     // Most images are shared with no one: skip the parser for the empty list.
-    launchPermissions: row.permissions === '[]' ? [] : JSON.parse(String(row.permissions)),
+    launchPermissions: permissions === '[]' ? [] : JSON.parse(permissions),
   };
+  // The row's own text is the revision: every change to the image rewrites it.
+  return Object.defineProperty(record, 'revision', { value: `${record.region}\u0000${permissions}\u0000${doc}` });
 }
 
 /**
