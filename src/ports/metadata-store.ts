@@ -104,6 +104,12 @@ export interface ImageRecord {
   launchPermissions: LaunchPermission[];
   /** The ClientToken of the request that made it, with a digest of that request's arguments. */
   clientToken?: { token: string; requestDigest: string };
+  /**
+   * Optional, set by adapters that can give it cheaply (not enumerable, so it never shows in a
+   * record's copies or comparisons): a string that differs whenever anything stored about the
+   * image differs. Readers may keep what they derive from a record under it.
+   */
+  readonly revision?: string;
 }
 
 /** What a reader may see: its own images, public ones, and those shared with it. */
