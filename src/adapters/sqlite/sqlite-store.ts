@@ -305,8 +305,9 @@ function toRecord(row: Row): ImageRecord {
     // Most images are shared with no one: skip the parser for the empty list.
     launchPermissions: permissions === '[]' ? [] : JSON.parse(permissions),
   };
-  // The row's own text is the revision: every change to the image rewrites it.
-  return Object.defineProperty(record, 'revision', { value: `${record.region}\u0000${permissions}\u0000${doc}` });
+  // The row's own text is the revision: every change to the image rewrites it. Most images are
+  // shared with no one, and then the document alone is the row's text (no copy made).
+  return Object.defineProperty(record, 'revision', { value: permissions === '[]' ? doc : `${permissions}\u0000${doc}` });
 }
 
 /**

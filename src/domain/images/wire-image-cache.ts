@@ -11,7 +11,7 @@
 import type { Image, Tag } from '../../protocol/ec2/types.generated.ts';
 import type { ImageRecord } from '../../ports/metadata-store.ts';
 
-interface Entry { revision: string; reader: string; wire: Image }
+interface Entry { region: string; revision: string; reader: string; wire: Image }
 
 /** Images kept; a full cache forgets its oldest entry (a few KB each, object and XML). */
 const MAX_ENTRIES = 5000;
@@ -34,11 +34,11 @@ export class WireImageCache {
     const id = record.image.imageId;
     const reader = `${imageAllowed}\u0000${protection}\u0000${tags?.length ? JSON.stringify(tags) : ''}`;
     const hit = this.entries.get(id);
-    if (hit && hit.revision === revision && hit.reader === reader) return hit.wire;
+    if (hit && hit.revision === revision && hit.reader === reader && hit.region === record.region) return hit.wire;
     const wire = deepFreeze(make());
     if (hit) this.entries.delete(id);
     else if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(id, { revision, reader, wire });
+    this.entries.set(id, { region: record.region, revision, reader, wire });
     return wire;
   }
 }
