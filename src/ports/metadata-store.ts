@@ -173,7 +173,10 @@ export interface ImageRepository {
    * snapshots its mapping named as left by a deregistered image (SnapshotRepository.leftBehind).
    */
   delete(region: string, imageId: string): Promise<boolean>;
-  /** Visible images matching `query`, in image id order, read lazily. */
+  /**
+   * Visible images matching `query`, in image id order, read lazily. The records are for reading
+   * only: an adapter may hand out the same frozen `image` again while it is unchanged.
+   */
   scan(query: ImageQuery): AsyncIterable<ImageRecord>;
   count(): Promise<number>;
   /** Images in a state, across regions (start-up: CreateImage's images left pending). */

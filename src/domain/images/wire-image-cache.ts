@@ -10,6 +10,7 @@
 // this time) are all the same as when it was made.
 import type { Image, Tag } from '../../protocol/ec2/types.generated.ts';
 import type { ImageRecord } from '../../ports/metadata-store.ts';
+import { deepFreeze } from '../deep-freeze.ts';
 
 interface Entry { region: string; revision: string; reader: string; wire: Image }
 
@@ -41,12 +42,4 @@ export class WireImageCache {
     this.entries.set(id, { region: record.region, revision, reader, wire });
     return wire;
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
