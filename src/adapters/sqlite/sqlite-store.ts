@@ -40,12 +40,10 @@ import type { WorkLeaseRepository } from '../../ports/work-leases.ts';
 import type { CopyScheduleStateStore } from '../../ports/copy-schedule-state.ts';
 import type { NodeRegistry } from '../../ports/node-registry.ts';
 import { SqliteNodes } from './sqlite-nodes.ts';
-<<<<<<< HEAD
 import { SqliteConsoleSessions } from './sqlite-console-sessions.ts';
 import type { ConsoleSessionStore } from '../../ports/console-sessions.ts';
 import { sqliteImageTable } from './sqlite-image-table.ts';
 import type { ImageTablePage, ImageTableQuery } from '../../ports/image-table.ts';
-=======
 import { GroupCommit } from './group-commit.ts';
 import { deepFreeze } from '../../domain/deep-freeze.ts';
 
