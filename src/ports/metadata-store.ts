@@ -15,6 +15,7 @@ import type { SsmParameterRepository } from './ssm-parameter-repository.ts';
 import type { CopyScheduleStateStore } from './copy-schedule-state.ts';
 import type { NodeRegistry } from './node-registry.ts';
 import type { ConsoleSessionStore } from './console-sessions.ts';
+import type { ImageTablePage, ImageTableQuery } from './image-table.ts';
 
 /**
  * The database cannot be reached or went away mid-request (restart, network): nothing was
@@ -106,6 +107,12 @@ export interface ImageRecord {
   launchPermissions: LaunchPermission[];
   /** The ClientToken of the request that made it, with a digest of that request's arguments. */
   clientToken?: { token: string; requestDigest: string };
+  /**
+   * Optional, set by adapters that can give it cheaply (not enumerable, so it never shows in a
+   * record's copies or comparisons): a string that differs whenever anything stored about the
+   * image differs. Readers may keep what they derive from a record under it.
+   */
+  readonly revision?: string;
 }
 
 /** What a reader may see: its own images, public ones, and those shared with it. */
@@ -169,8 +176,15 @@ export interface ImageRepository {
    * snapshots its mapping named as left by a deregistered image (SnapshotRepository.leftBehind).
    */
   delete(region: string, imageId: string): Promise<boolean>;
-  /** Visible images matching `query`, in image id order, read lazily. */
+  /**
+   * Visible images matching `query`, in image id order, read lazily. The records are for reading
+   * only: an adapter may hand out the same frozen `image` again while it is unchanged.
+   */
   scan(query: ImageQuery): AsyncIterable<ImageRecord>;
+  /** One sorted page of the console's image table and the count of all that match (src/ports/image-table.ts). */
+  table(query: ImageTableQuery): Promise<ImageTablePage>;
+  /** Images in any region whose recorded source (CreateImage's or CopyImage's SourceImageId) is this image. */
+  derivedFrom(sourceImageId: string): Promise<ImageRecord[]>;
   count(): Promise<number>;
   /** Images in a state, across regions (start-up: CreateImage's images left pending). */
   inState(state: ImageState): Promise<ImageRecord[]>;

@@ -5,6 +5,8 @@ import type { LaunchPermission, Tag } from '../../protocol/ec2/types.generated.t
 import type { ImageQuery, ImageRecord, ImageRepository } from '../../ports/metadata-store.ts';
 import { isUniqueViolation, type PgDatabase, type Queryable } from './pg-database.ts';
 import { imageScanWhere } from './pg-image-query.ts';
+import { pgImageTable } from './pg-image-table.ts';
+import type { ImageTablePage, ImageTableQuery } from '../../ports/image-table.ts';
 import { MAX_TAGS_PER_RESOURCE, tagCountAfter, tagSetLockKey, tagUpsert } from './pg-tags.ts';
 
 /** Rows fetched per round trip while scanning: memory stays flat and no cursor is held across awaits. */
@@ -181,6 +183,15 @@ export class PgImages implements ImageRepository {
       after = rows[rows.length - 1]!.image_id;
       batch = SCAN_BATCH;
     }
+  }
+
+  table(query: ImageTableQuery): Promise<ImageTablePage> {
+    return pgImageTable(this.db, query);
+  }
+
+  async derivedFrom(sourceImageId: string): Promise<ImageRecord[]> {
+    const rows = await this.db.query<ImageRow>(`SELECT ${COLUMNS} FROM images i WHERE (i.doc->>'sourceImageId') = $1 ORDER BY i.image_id`, [sourceImageId]);
+    return rows.map(toRecord);
   }
 
   async count(): Promise<number> {

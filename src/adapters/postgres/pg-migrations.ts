@@ -10,6 +10,7 @@ import { IB_RECORDS_SQL } from './migration-ib-records.ts';
 import { TAG_INDEX_SQL } from './migration-tag-index.ts';
 import { SCHEMA_CONSOLE_SESSIONS } from './pg-console-sessions.ts';
 import { SCHEMA_SSM_PARAMETERS } from './pg-ssm-parameters.ts';
+import { IMAGE_TABLE_INDEXES_SQL } from './pg-image-table.ts';
 
 export const PG_MIGRATIONS: Migration[] = [
   {
@@ -51,5 +52,10 @@ export const PG_MIGRATIONS: Migration[] = [
     version: 8,
     description: 'Systems Manager parameters',
     sql: SCHEMA_SSM_PARAMETERS,
+  },
+  {
+    version: 9,
+    description: 'indexes for the console\'s image table: its sorts per owner and per region, and the images made from an image',
+    sql: IMAGE_TABLE_INDEXES_SQL,
   },
 ];

@@ -15,6 +15,7 @@ import { COPY_SCHEDULE_STATE_SCHEMA } from './sqlite-copy-schedule-state.ts';
 import { NODES_SCHEMA } from './sqlite-nodes.ts';
 import { CONSOLE_SESSIONS_SCHEMA } from './sqlite-console-sessions.ts';
 import { SSM_PARAMETERS_SCHEMA } from './sqlite-ssm-parameters.ts';
+import { IMAGE_TABLE_INDEXES } from './sqlite-image-table.ts';
 
 /** Adds a column unless the table has it already. */
 function addColumnIfMissing(db: DatabaseSync, table: string, column: string, type: string): void {
@@ -67,5 +68,10 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
     version: 7,
     description: 'Systems Manager parameters',
     up: SSM_PARAMETERS_SCHEMA,
+  },
+  {
+    version: 8,
+    description: 'indexes for the console\'s image table: its sorts per owner and per region, and the images made from an image',
+    up: IMAGE_TABLE_INDEXES,
   },
 ];

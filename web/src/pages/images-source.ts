@@ -1,8 +1,10 @@
-// Where the Images page gets its rows: DescribeImages through the session layer, a page at a
-// time. One function, so the page can move to a sorted/paged console view without changing.
-import { ec2 } from '../api.ts';
+// Where the Images page gets its rows: the console's `images` view (src/domain/console/image-table.ts),
+// which filters, sorts and pages in the metadata store, so a page costs the same with 100 images
+// as with 100,000. It shows exactly what DescribeImages would show the signed-in identity.
+import { view } from '../api.ts';
 
-export type ImagesTab = 'owned' | 'private' | 'public' | 'shared' | 'disabled' | 'deprecated';
+export type ImagesTab = 'owned' | 'private' | 'public' | 'shared' | 'disabled' | 'deprecated' | 'recycle-bin';
+export type ImagesSort = 'name' | 'imageId' | 'creationDate' | 'owner' | 'state' | 'architecture';
 
 export interface ImageFilters {
   name?: string;
@@ -13,56 +15,43 @@ export interface ImageFilters {
   owner?: string;
 }
 
+/** One row as the view answers it. */
 export interface ImageRow {
-  ImageId: string;
-  Name?: string;
-  Description?: string;
-  OwnerId?: string;
-  State?: string;
-  Architecture?: string;
-  PlatformDetails?: string;
-  Public?: boolean;
-  CreationDate?: string;
-  DeprecationTime?: string;
-  Tags?: { Key?: string; Value?: string }[];
+  imageId: string;
+  name: string;
+  description?: string;
+  ownerId: string;
+  ownerAlias?: string;
+  state: string;
+  public: boolean;
+  architecture?: string;
+  platform: string;
+  creationDate: string;
+  deprecationTime?: string;
+  tags: { Key: string; Value: string }[];
+  recycleBinExpires?: string;
 }
 
-export interface ImagesPage { rows: ImageRow[]; nextToken?: string }
+export interface ImagesPage {
+  rows: ImageRow[];
+  total: number;
+  /** The count stopped at its limit: there are more. */
+  totalIsLowerBound?: boolean;
+  nextCursor?: string;
+}
 
-function tabParams(tab: ImagesTab): Record<string, unknown> {
-  switch (tab) {
-    case 'owned': return { Owner: ['self'] };
-    case 'private': return { Owner: ['self'], Filter: [{ Name: 'is-public', Value: ['false'] }] };
-    case 'public': return { Filter: [{ Name: 'is-public', Value: ['true'] }] };
-    case 'shared': return { ExecutableBy: ['self'] };
-    case 'disabled': return { Owner: ['self'], IncludeDisabled: true, Filter: [{ Name: 'state', Value: ['disabled'] }] };
-    case 'deprecated': return { Owner: ['self'], IncludeDeprecated: true, Filter: [{ Name: 'is-deprecated', Value: ['true'] }] };
+export interface ImagesOrder { sort: ImagesSort; descending: boolean }
+
+export const PAGE_SIZE = 50;
+
+export async function loadImages(tab: ImagesTab, filters: ImageFilters, order: ImagesOrder, cursor?: string): Promise<ImagesPage> {
+  const params: Record<string, string> = { view: tab, sort: order.sort, order: order.descending ? 'desc' : 'asc', pageSize: String(PAGE_SIZE) };
+  if (cursor) params.cursor = cursor;
+  const named: [keyof ImageFilters, string][] = [['name', 'name'], ['id', 'imageId'], ['tag', 'tag'], ['architecture', 'architecture'], ['platform', 'platform'], ['owner', 'owner']];
+  for (const [key, param] of named) {
+    const value = filters[key]?.trim();
+    if (value) params[param] = value;
   }
-}
-
-function filterParams(f: ImageFilters): { Name: string; Value: string[] }[] {
-  const out: { Name: string; Value: string[] }[] = [];
-  const wild = (s: string) => (/[*?]/.test(s) ? s : `*${s}*`);
-  if (f.name) out.push({ Name: 'name', Value: [wild(f.name)] });
-  if (f.id) out.push({ Name: 'image-id', Value: [f.id] });
-  if (f.architecture) out.push({ Name: 'architecture', Value: [f.architecture] });
-  if (f.platform) out.push({ Name: 'platform-details', Value: [wild(f.platform)] });
-  if (f.owner) out.push({ Name: 'owner-id', Value: [f.owner] });
-  if (f.tag) {
-    const [key, value] = f.tag.split('=', 2);
-    out.push(value === undefined ? { Name: 'tag-key', Value: [key] } : { Name: `tag:${key}`, Value: [value] });
-  }
-  return out;
-}
-
-export async function loadImages(tab: ImagesTab, filters: ImageFilters, nextToken?: string): Promise<ImagesPage> {
-  const base = tabParams(tab);
-  const params: Record<string, unknown> = {
-    ...base,
-    Filter: [...((base.Filter as unknown[]) ?? []), ...filterParams(filters)],
-    MaxResults: 1000,
-    NextToken: nextToken,
-  };
-  const out = await ec2<{ Images?: ImageRow[]; NextToken?: string }>('DescribeImages', params);
-  return { rows: out.Images ?? [], nextToken: out.NextToken };
+  const page = await view<{ items: ImageRow[]; total: number; totalIsLowerBound?: boolean; nextCursor?: string }>('images', params);
+  return { rows: page.items, total: page.total, totalIsLowerBound: page.totalIsLowerBound, nextCursor: page.nextCursor };
 }

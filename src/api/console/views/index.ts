@@ -5,6 +5,10 @@ import type { RequestContext } from '../../../domain/context.ts';
 import type { Principal } from '../../../identity/principal.ts';
 import type { RequestAuthorization } from '../../../identity/request-authorizer.ts';
 import type { App } from '../../../server/app.ts';
+import { imagesView } from './images.ts';
+import { lineageView } from './lineage.ts';
+import { cleanupPreviewView, cleanupView, storageView } from './storage.ts';
+import { copySchedulesView } from './copy-schedules.ts';
 
 export interface ConsoleContext extends RequestContext {
   principal: Principal;
@@ -19,4 +23,10 @@ export interface ConsoleView {
 }
 
 export const consoleViews: Record<string, ConsoleView> = {
+  'images': imagesView,
+  'lineage': lineageView,
+  'storage': storageView,
+  'cleanup-preview': cleanupPreviewView,
+  'cleanup': cleanupView,
+  'copy-schedules': copySchedulesView,
 };

@@ -1,0 +1,81 @@
+// The Images table over more images than a page holds, in Chromium: the server sorts and pages
+// (the console's `images` view), so clicking a header reorders all images, not just the rows
+// already loaded, and Next/Previous walk the server's pages.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { ALICE, startServer, type RunningServer } from '../support/server.ts';
+import { credentialsOf, ec2Client } from '../support/clients.ts';
+import { registerEbs } from '../support/sdk.ts';
+import { launchBrowser, storyPage } from '../support/browser.ts';
+
+const COUNT = 120;
+const name = (i: number) => `table-image-${String(i).padStart(3, '0')}`;
+
+describe('console image table, sorted and paged by the server', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  before(async () => {
+    [server, browser] = await Promise.all([startServer({ accounts: [ALICE] }), launchBrowser()]);
+    const alice = ec2Client(server.endpoint, credentialsOf(ALICE));
+    // Registered out of name order, so creation order and name order differ.
+    const order = Array.from({ length: COUNT }, (_, i) => (i * 37) % COUNT);
+    for (let at = 0; at < order.length; at += 10) {
+      await Promise.all(order.slice(at, at + 10).map((i) => registerEbs(alice, name(i))));
+    }
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** The AMI names in the table, top to bottom. */
+  const amiNames = (page: Page) => page.locator('table tbody tr td:nth-child(2)').allTextContents();
+
+  test('sorting by AMI name orders every image; Next and Previous walk the pages', async () => {
+    const s = await storyPage(browser, 'image-table');
+    const { page } = s;
+    try {
+      await page.goto(`${server.endpoint}/console/`);
+      await page.getByLabel('Access key ID').fill(ALICE.accessKeyId);
+      await page.getByLabel('Secret access key').fill(ALICE.secretAccessKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const table = page.getByRole('table', { name: 'Images in us-east-1: Owned by me' });
+      await table.waitFor();
+      await page.getByText(`Page 1 · ${COUNT} images`).waitFor();
+      assert.equal((await amiNames(page)).length, 50, 'one page of 50');
+
+      await page.getByRole('button', { name: 'AMI name' }).click();
+      await page.getByRole('cell', { name: name(0), exact: true }).waitFor();
+      assert.deepEqual(await amiNames(page), Array.from({ length: 50 }, (_, i) => name(i)));
+      assert.equal(await page.getByRole('columnheader', { name: 'AMI name' }).getAttribute('aria-sort'), 'ascending');
+      await s.step('sorted by name');
+
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await page.getByRole('cell', { name: name(50), exact: true }).waitFor();
+      assert.deepEqual(await amiNames(page), Array.from({ length: 50 }, (_, i) => name(50 + i)));
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await page.getByRole('cell', { name: name(100), exact: true }).waitFor();
+      assert.equal((await amiNames(page)).length, COUNT - 100);
+      assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true, 'the last page');
+      await s.step('last page');
+
+      await page.getByRole('button', { name: 'Previous page' }).click();
+      await page.getByRole('cell', { name: name(50), exact: true }).waitFor();
+
+      await page.getByRole('button', { name: 'AMI name' }).click();
+      await page.getByRole('cell', { name: name(COUNT - 1), exact: true }).waitFor();
+      assert.equal((await amiNames(page))[0], name(COUNT - 1), 'descending starts again at the first page');
+      assert.equal(await page.getByRole('columnheader', { name: 'AMI name' }).getAttribute('aria-sort'), 'descending');
+
+      await page.getByLabel('Name', { exact: true }).fill('image-11');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.getByText('Page 1 · 10 images').waitFor();
+      assert.deepEqual((await amiNames(page)).sort(), Array.from({ length: 10 }, (_, i) => name(110 + i)));
+      await s.step('filtered');
+      assert.deepEqual(s.problems, []);
+    } finally {
+      await s.close();
+    }
+  });
+});
