@@ -5,6 +5,10 @@ import { currentRoute, decodeSegment, navigate, routePath, routeRegion, useRoute
 import { Images } from './pages/Images.tsx';
 import { ImagePage } from './pages/images/ImagePage.tsx';
 import { Placeholder } from './pages/Placeholder.tsx';
+import { InstancePage } from './pages/instances/InstancePage.tsx';
+import { InstancesList } from './pages/instances/InstancesList.tsx';
+import { SnapshotsPage } from './pages/snapshots/SnapshotsPage.tsx';
+import { VolumesPage } from './pages/volumes/VolumesPage.tsx';
 import { KeyPairs } from './pages/keypairs/KeyPairs.tsx';
 import { KmsKeys } from './pages/kms/KmsKeys.tsx';
 import { RecycleBin } from './pages/recycle-bin/RecycleBin.tsx';
@@ -89,7 +93,11 @@ export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo)
         <main>
           {path.startsWith('/images/')
             ? <ImagePage key={`${shownRegion}${path}`} imageId={decodeSegment(path.slice('/images/'.length))} region={shownRegion} account={session.account} />
+            : path.startsWith('/instances/') ? <InstancePage key={`${shownRegion}${path}`} instanceId={decodeSegment(path.slice('/instances/'.length))} region={shownRegion} />
             : page.route === '/images' ? <Images region={shownRegion} account={session.account} />
+            : page.route === '/instances' ? <InstancesList region={shownRegion} account={session.account} />
+            : page.route === '/snapshots' ? <SnapshotsPage region={shownRegion} account={session.account} />
+            : page.route === '/volumes' ? <VolumesPage region={shownRegion} account={session.account} />
             : page.route === '/key-pairs' ? <KeyPairs region={shownRegion} />
             : page.route === '/kms' ? <KmsKeys region={shownRegion} />
             : page.route === '/recycle-bin' ? <RecycleBin region={shownRegion} />
