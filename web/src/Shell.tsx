@@ -5,6 +5,10 @@ import { currentRoute, navigate, routePath, routeRegion, useRoute } from './rout
 import { Images } from './pages/Images.tsx';
 import { ImagePage } from './pages/images/ImagePage.tsx';
 import { Placeholder } from './pages/Placeholder.tsx';
+import { InstancePage } from './pages/instances/InstancePage.tsx';
+import { InstancesList } from './pages/instances/InstancesList.tsx';
+import { SnapshotsPage } from './pages/snapshots/SnapshotsPage.tsx';
+import { VolumesPage } from './pages/volumes/VolumesPage.tsx';
 
 export const PAGES: { route: string; title: string }[] = [
   { route: '/images', title: 'Images' },
@@ -84,7 +88,12 @@ export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo)
         <main>
           {path.startsWith('/images/')
             ? <ImagePage key={`${shownRegion}${path}`} imageId={decodeURIComponent(path.slice('/images/'.length))} region={shownRegion} account={session.account} />
-            : page.route === '/images' ? <Images region={shownRegion} account={session.account} /> : <Placeholder title={page.title} />}
+            : path.startsWith('/instances/') ? <InstancePage key={`${shownRegion}${path}`} instanceId={decodeURIComponent(path.slice('/instances/'.length))} region={shownRegion} />
+            : page.route === '/images' ? <Images region={shownRegion} account={session.account} />
+            : page.route === '/instances' ? <InstancesList region={shownRegion} account={session.account} />
+            : page.route === '/snapshots' ? <SnapshotsPage region={shownRegion} account={session.account} />
+            : page.route === '/volumes' ? <VolumesPage region={shownRegion} account={session.account} />
+            : <Placeholder title={page.title} />}
         </main>
       </div>
     </>

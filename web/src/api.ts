@@ -105,16 +105,22 @@ export function view<T = unknown>(name: string, params: Record<string, string> =
   return (body === undefined ? call('GET', path) : call('POST', path, JSON.stringify(body), { 'content-type': 'application/json' })) as Promise<T>;
 }
 
-/** A streaming view (Server-Sent Events); returns a function that closes it. `params.region` overrides the selected region. */
-export function stream(name: string, params: Record<string, string>, onEvent: (event: string, data: unknown) => void): () => void {
+/**
+ * A streaming view (Server-Sent Events); returns a function that closes it. `params.region`
+ * overrides the selected region. `onRefused` is called when the server refused the stream (a
+ * view this server lacks, a 4xx): the browser does not retry.
+ */
+export function stream(name: string, params: Record<string, string>, onEvent: (event: string, data: unknown) => void, onRefused?: () => void): () => void {
   const q = new URLSearchParams({ region, ...params });
   const source = new EventSource(`/console/stream/${encodeURIComponent(name)}?${q}`);
   const forward = (event: string) => (e: MessageEvent) => onEvent(event, e.data ? JSON.parse(e.data) : undefined);
-  for (const event of ['data', 'state', 'error', 'end', 'message', 'progress', 'done', 'output']) source.addEventListener(event, forward(event) as EventListener);
+  for (const event of ['open', 'data', 'state', 'error', 'end', 'message', 'progress', 'done', 'output', 'moved']) source.addEventListener(event, forward(event) as EventListener);
   source.addEventListener('end', () => source.close());
   source.onerror = () => {
     // EventSource gives no status: ask whether the session is still there (a 401 shows sign-in).
-    if (source.readyState === EventSource.CLOSED) void call('GET', '/console/session').catch(() => undefined);
+    if (source.readyState !== EventSource.CLOSED) return;
+    void call('GET', '/console/session').catch(() => undefined);
+    onRefused?.();
   };
   return () => source.close();
 }
