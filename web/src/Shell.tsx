@@ -9,6 +9,11 @@ import { InstancePage } from './pages/instances/InstancePage.tsx';
 import { InstancesList } from './pages/instances/InstancesList.tsx';
 import { SnapshotsPage } from './pages/snapshots/SnapshotsPage.tsx';
 import { VolumesPage } from './pages/volumes/VolumesPage.tsx';
+import { KeyPairs } from './pages/keypairs/KeyPairs.tsx';
+import { KmsKeys } from './pages/kms/KmsKeys.tsx';
+import { RecycleBin } from './pages/recycle-bin/RecycleBin.tsx';
+import { CopySchedules } from './pages/copy-schedules/CopySchedules.tsx';
+import { ImageBuilder } from './pages/imagebuilder/ImageBuilder.tsx';
 
 export const PAGES: { route: string; title: string }[] = [
   { route: '/images', title: 'Images' },
@@ -16,10 +21,10 @@ export const PAGES: { route: string; title: string }[] = [
   { route: '/volumes', title: 'Volumes' },
   { route: '/instances', title: 'Instances' },
   { route: '/key-pairs', title: 'Key pairs' },
-  { route: '/kms-keys', title: 'KMS keys' },
+  { route: '/kms', title: 'KMS keys' },
   { route: '/recycle-bin', title: 'Recycle Bin' },
   { route: '/copy-schedules', title: 'Copy schedules' },
-  { route: '/image-builder', title: 'Image Builder' },
+  { route: '/imagebuilder', title: 'Image Builder' },
 ];
 
 export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo) => void; onSignedOut: () => void }) {
@@ -93,6 +98,11 @@ export function Shell(props: { session: SessionInfo; onSession: (s: SessionInfo)
             : page.route === '/instances' ? <InstancesList region={shownRegion} account={session.account} />
             : page.route === '/snapshots' ? <SnapshotsPage region={shownRegion} account={session.account} />
             : page.route === '/volumes' ? <VolumesPage region={shownRegion} account={session.account} />
+            : page.route === '/key-pairs' ? <KeyPairs region={shownRegion} />
+            : page.route === '/kms' ? <KmsKeys region={shownRegion} />
+            : page.route === '/recycle-bin' ? <RecycleBin region={shownRegion} />
+            : page.route === '/copy-schedules' ? <CopySchedules account={session.account} />
+            : page.route === '/imagebuilder' ? <ImageBuilder region={shownRegion} />
             : <Placeholder title={page.title} />}
         </main>
       </div>

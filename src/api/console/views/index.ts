@@ -8,6 +8,7 @@ import type { App } from '../../../server/app.ts';
 import { imagesView } from './images.ts';
 import { lineageView } from './lineage.ts';
 import { cleanupPreviewView, cleanupView, storageView } from './storage.ts';
+import { copySchedulesView } from './copy-schedules.ts';
 
 export interface ConsoleContext extends RequestContext {
   principal: Principal;
@@ -27,4 +28,5 @@ export const consoleViews: Record<string, ConsoleView> = {
   'storage': storageView,
   'cleanup-preview': cleanupPreviewView,
   'cleanup': cleanupView,
+  'copy-schedules': copySchedulesView,
 };
