@@ -207,7 +207,11 @@ describe('the console story in Chromium: Alice and Bob', () => {
       await status(page, new RegExp(`^Copying ${imageId} to ${WEST} as ${copyId}\\.$|^Copy ${copyId} in ${WEST} is available\\.$`));
       await s.step('copy started');
       await status(page, `Copy ${copyId} in ${WEST} is available.`);
-      await s.step('copy available');
+      // The image's lineage shows where it came from and its copy in the other region.
+      const lineage = page.getByRole('list', { name: 'Lineage as a list' });
+      await lineage.getByRole('link', { name: new RegExp(copyId) }).first().waitFor();
+      await lineage.getByRole('link', { name: new RegExp(instanceId) }).first().waitFor();
+      await s.step('copy available, in the lineage');
       const copy = (await aliceWest.send(new DescribeImagesCommand({ ImageIds: [copyId] }))).Images![0];
       assert.equal(copy.State, 'available');
       assert.equal(copy.SourceImageId, imageId);
