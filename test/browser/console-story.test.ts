@@ -17,24 +17,11 @@ import { ALICE, BOB, startServer, type RunningServer, type TestAccount } from '.
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { ebsClient, uploadSnapshot } from '../support/ebs.ts';
 import { waitTerminated } from '../support/instances.ts';
-import { checkAccessibility, launchBrowser, storyPage, type StoryPage } from '../support/browser.ts';
+import { checkAccessibility, eventually, launchBrowser, storyPage, type StoryPage } from '../support/browser.ts';
 
 const GOLDEN = 'story-golden';
 const FROM_INSTANCE = 'story-from-instance';
 const WEST = 'us-west-2';
-
-/** Waits until `check` passes (the server finishing something the page started). */
-async function eventually<T>(check: () => Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > until) throw new Error(`${what}: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 /** What has keyboard focus: its label (or aria-label, or text) and whether it is a link in a table's first body row. */
 async function focused(page: Page): Promise<{ name: string; firstRowLink: boolean }> {

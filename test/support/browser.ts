@@ -86,3 +86,16 @@ export async function checkAccessibility(page: Page, reachable: string[] = []): 
   }
   assert.deepEqual(reachable.filter((r) => !seen.has(r)), [], 'key controls are reachable with Tab');
 }
+
+/** Waits until `check` passes (the server finishing something the page started). */
+export async function eventually<T>(check: () => Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`${what}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
