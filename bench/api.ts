@@ -8,6 +8,7 @@ import { EC2Client, RegisterImageCommand } from '@aws-sdk/client-ec2';
 import { BenchEc2Client } from './support/ec2-client.ts';
 import { percentile, rate, runLoad, type LoadResult } from './support/load.ts';
 import { cpuMsOf, memoryOf, motoVersion, startAmiforge, startMoto, warmAmiforge, type BenchServer, type Memory } from './support/servers.ts';
+import { startNullServer } from './support/null-server.ts';
 import { fmtCount, fmtMB, fmtMs, fmtRate, renderTable, type Row } from './support/table.ts';
 
 export const description = 'EC2 image API: RegisterImage/DescribeImages rate and latency, server memory; amiforge vs moto_server';
@@ -18,7 +19,7 @@ const USAGE = `usage: npm run bench -- api [--images N] [--concurrency C] [--no-
   --concurrency C  RegisterImage requests in flight (default 32)
   --no-moto        measure amiforge alone`;
 
-const AIMS = { idlePeakMB: 120, fullPeakMB: 400, filteredP99Ms: 20 };
+const AIMS = { idlePeakMB: 120, fullPeakMB: 400, filteredP99Ms: 20, registerShareOfCeiling: 0.5, describeP50ShareOfMoto: 0.01 };
 const TEAMS = 5;
 /** Bounds on each phase, so a slow or stuck server cannot hold the run for long. */
 const LIMITS = { registerSeconds: 300, describeSeconds: 30, querySeconds: 30 };
@@ -97,6 +98,8 @@ async function register(client: BenchEc2Client, snapshotId: string, from: number
 async function repeat(client: BenchEc2Client, o: {
   count: number; concurrency: number; maxSeconds: number; expect: (i: number) => number;
   params: (i: number) => Record<string, string | number>;
+  /** Given each checked answer's body. */
+  keep?: (body: string) => void;
 }): Promise<LoadResult> {
   return runLoad({
     count: o.count, concurrency: o.concurrency, maxSeconds: o.maxSeconds,
@@ -104,19 +107,28 @@ async function repeat(client: BenchEc2Client, o: {
     check: (i, r) => {
       const got = count(r.body, '<imageId>');
       if (got !== o.expect(i)) throw new Error(`DescribeImages ${JSON.stringify(o.params(i))}: ${got} images, expected ${o.expect(i)}`);
+      o.keep?.(r.body);
     },
   });
 }
 
-/** Warms each server's code paths in another region, so us-east-1 holds exactly the measured images. */
-async function warmUp(server: BenchServer): Promise<void> {
+/**
+ * Warms each server's code paths in another region, so us-east-1 holds exactly the measured
+ * images. Returns one of its RegisterImage answers (the ceiling's server answers the same bytes).
+ */
+async function warmUp(server: BenchServer): Promise<string> {
   const west = new BenchEc2Client({ endpoint: server.endpoint, region: 'us-west-2', maxSockets: 8 });
   try {
     const snap = (await rootSnapshot(west)).id;
-    const r = await runLoad({ count: 200, concurrency: 8, maxSeconds: 20, send: (i) => west.call('RegisterImage', registerParams(900_000 + i, snap)) });
+    let answer = '';
+    const r = await runLoad({
+      count: 200, concurrency: 8, maxSeconds: 20, send: (i) => west.call('RegisterImage', registerParams(900_000 + i, snap)),
+      check: (_i, res) => { answer = res.body; },
+    });
     if (r.errors) throw new Error(`${server.name} warm-up RegisterImage failed: ${r.firstError}`);
     await runLoad({ count: 20, concurrency: 2, maxSeconds: 10, send: () => west.call('DescribeImages', { 'Owner.1': 'self' }) });
     await runLoad({ count: 50, concurrency: 2, maxSeconds: 10, send: () => west.call('DescribeImages', { 'Owner.1': 'self', 'MaxResults': 10 }) });
+    return answer;
   } finally {
     west.close();
   }
@@ -156,6 +168,31 @@ async function clientCost(): Promise<{ rawUs: number; sdkUs: number }> {
 type Measured = LoadResult & { serverCpuMs: number; clientCpuMs: number };
 
 /**
+ * The ceiling: this client's rate for the same requests against a server that only reads them
+ * and answers amiforge's own answer bytes (bench/support/null-server.ts), one server per answer.
+ */
+async function measureCeiling(o: { registerAnswer: string; describeAnswer: string; images: number; concurrency: number; snapshotId: string }): Promise<{ register: Measured; describe: Measured }> {
+  const against = async (answer: string, load: (client: BenchEc2Client) => Promise<LoadResult>): Promise<Measured> => {
+    const server = await startNullServer(answer);
+    const client = new BenchEc2Client({ endpoint: server.endpoint, maxSockets: o.concurrency });
+    try {
+      const r = await onServer(server, () => load(client));
+      assertClean('null server', r);
+      return r;
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  };
+  return {
+    register: await against(o.registerAnswer, (c) => register(c, o.snapshotId, 0, o.images, o.concurrency)),
+    describe: await against(o.describeAnswer, (c) => repeat(c, {
+      count: 300, concurrency: 4, maxSeconds: LIMITS.describeSeconds, expect: () => o.images, params: () => ({ 'Owner.1': 'self' }),
+    })),
+  };
+}
+
+/**
  * Runs a load and adds the CPU time per request of the server and of this client (signing,
  * HTTP): unlike latency, barely moved by other work on the machine.
  */
@@ -172,6 +209,8 @@ const clientCpu = (r: Measured | undefined) => (r ? fmtMs(r.clientCpuMs) : '-');
 const latency = (r: LoadResult | undefined) => (r ? `${fmtMs(percentile(r.latenciesMs, 50))} / ${fmtMs(percentile(r.latenciesMs, 99))}` : '-');
 const rateOf = (r: LoadResult | undefined) => (r ? fmtRate(rate(r)) : '-');
 const met = (ok: boolean) => (ok ? 'yes' : 'NO');
+const share = (part: number, whole: number) => `${((part / whole) * 100).toFixed(part / whole < 0.1 ? 1 : 0)}%`;
+const p50 = (r: LoadResult) => percentile(r.latenciesMs, 50);
 
 function assertClean(what: string, r: LoadResult): void {
   if (r.errors) throw new Error(`${what}: ${r.errors} of ${r.done} requests failed; first: ${r.firstError}`);
@@ -219,8 +258,9 @@ export async function run(args: string[]): Promise<void> {
 
     const afc = new BenchEc2Client({ endpoint: af.endpoint, maxSockets: o.concurrency });
     const moc = mo && new BenchEc2Client({ endpoint: mo.endpoint, maxSockets: o.concurrency });
-    await warmUp(af);
+    const registerAnswer = await warmUp(af);
     if (mo) await warmUp(mo);
+    let describeAnswer = '';
 
     // 1. RegisterImage, the first 1,000 images on each server.
     const snapshots = new Map<string, string>();
@@ -243,6 +283,7 @@ export async function run(args: string[]): Promise<void> {
       log(`${server.name}: DescribeImages Owners=self over ${fmtCount(small)} images`);
       const d = await onServer(server, () => repeat(client, {
         count: 300, concurrency: 4, maxSeconds: LIMITS.describeSeconds, expect: () => small, params: () => ({ 'Owner.1': 'self' }),
+        keep: server === af ? (body) => { describeAnswer = body; } : undefined,
       }));
       assertClean(`${server.name} DescribeImages`, d);
       desc1k.set(server.name, d);
@@ -252,6 +293,8 @@ export async function run(args: string[]): Promise<void> {
       await mo.stop();
       servers.splice(servers.indexOf(mo), 1);
     }
+    log(`null server: the same requests, answered with amiforge's answer bytes (${registerAnswer.length} and ${fmtCount(describeAnswer.length)})`);
+    const ceiling = await measureCeiling({ registerAnswer, describeAnswer, images: small, concurrency: o.concurrency, snapshotId: snapshots.get('amiforge')! });
 
     // 3. amiforge alone, on to the full count.
     let regFull: Measured | undefined;
@@ -322,40 +365,45 @@ export async function run(args: string[]): Promise<void> {
     const p99Met = (r: LoadResult) => met(percentile(r.latenciesMs, 99) < AIMS.filteredP99Ms);
     const rows: Row[] = [
       { section: `RegisterImage, ${o.concurrency} in flight` },
-      [`  first ${fmtCount(small)} images: rate (req/s)`, rateOf(am(reg1k)), rateOf(mm(reg1k)), '', ''],
-      ['    p50 / p99 latency (ms)', latency(am(reg1k)), latency(mm(reg1k)), '', ''],
-      ['    server CPU per request (ms)', cpu(am(reg1k)), cpu(mm(reg1k)), '', ''],
-      ['    client CPU per request (ms)', clientCpu(am(reg1k)), clientCpu(mm(reg1k)), '', ''],
-      ['    amiforge / moto rate', ratio(reg1k), '', '', ''],
+      [`  first ${fmtCount(small)} images: rate (req/s)`, rateOf(am(reg1k)), rateOf(mm(reg1k)), rateOf(ceiling.register), '', ''],
+      ['    p50 / p99 latency (ms)', latency(am(reg1k)), latency(mm(reg1k)), latency(ceiling.register), '', ''],
+      ['    server CPU per request (ms)', cpu(am(reg1k)), cpu(mm(reg1k)), cpu(ceiling.register), '', ''],
+      ['    client CPU per request (ms)', clientCpu(am(reg1k)), clientCpu(mm(reg1k)), clientCpu(ceiling.register), '', ''],
+      ['    amiforge / moto rate', ratio(reg1k), '', '', '', ''],
+      ['    amiforge / null server rate', share(rate(am(reg1k)!), rate(ceiling.register)), '', '',
+        `>= ${AIMS.registerShareOfCeiling * 100}%`, met(rate(am(reg1k)!) >= AIMS.registerShareOfCeiling * rate(ceiling.register))],
       ...(regFull ? [
-        [`  ${fmtCount(small)} -> ${fmtCount(held)} images: rate (req/s)`, rateOf(regFull), 'not run', '', ''],
-        ['    p50 / p99 latency (ms)', latency(regFull), 'not run', '', ''],
-        ['    server CPU per request (ms)', cpu(regFull), 'not run', '', ''],
-        ['    client CPU per request (ms)', clientCpu(regFull), 'not run', '', ''],
-        ['    last 10%: rate (req/s)', fmtRate(tail.rate), 'not run', '', ''],
-        ['    last 10%: server CPU per request (ms)', fmtMs(tail.cpuMs), 'not run', '', ''],
+        [`  ${fmtCount(small)} -> ${fmtCount(held)} images: rate (req/s)`, rateOf(regFull), 'not run', '', '', ''],
+        ['    p50 / p99 latency (ms)', latency(regFull), 'not run', '', '', ''],
+        ['    server CPU per request (ms)', cpu(regFull), 'not run', '', '', ''],
+        ['    client CPU per request (ms)', clientCpu(regFull), 'not run', '', '', ''],
+        ['    last 10%: rate (req/s)', fmtRate(tail.rate), 'not run', '', '', ''],
+        ['    last 10%: server CPU per request (ms)', fmtMs(tail.cpuMs), 'not run', '', '', ''],
       ] as Row[] : []),
       { section: `DescribeImages Owners=self over ${fmtCount(small)} images, 4 in flight` },
-      ['  rate (req/s)', rateOf(am(desc1k)), rateOf(mm(desc1k)), '', ''],
-      ['    p50 / p99 latency (ms)', latency(am(desc1k)), latency(mm(desc1k)), '', ''],
-      ['    server CPU per request (ms)', cpu(am(desc1k)), cpu(mm(desc1k)), '', ''],
-      ['    amiforge / moto rate', ratio(desc1k), '', '', ''],
+      ['  rate (req/s)', rateOf(am(desc1k)), rateOf(mm(desc1k)), rateOf(ceiling.describe), '', ''],
+      ['    p50 / p99 latency (ms)', latency(am(desc1k)), latency(mm(desc1k)), latency(ceiling.describe), '', ''],
+      ['    server CPU per request (ms)', cpu(am(desc1k)), cpu(mm(desc1k)), cpu(ceiling.describe), '', ''],
+      ['    amiforge / moto rate', ratio(desc1k), '', '', '', ''],
+      ['    amiforge p50 / moto p50', mo ? share(p50(am(desc1k)!), p50(mm(desc1k)!)) : '-', '', '',
+        `<= ${AIMS.describeP50ShareOfMoto * 100}%`, mo ? met(p50(am(desc1k)!) <= AIMS.describeP50ShareOfMoto * p50(mm(desc1k)!)) : ''],
       { section: `DescribeImages over ${fmtCount(held)} images, one at a time (amiforge only)` },
-      ['  Owners=self, name=bench-NNNNN? (10 match): p50 / p99 (ms)', latency(byName), 'not run', `p99 < ${AIMS.filteredP99Ms}`, p99Met(byName)],
-      ['    server CPU per request (ms)', cpu(byName), 'not run', '', ''],
-      ['  + tag:team=tN (2 match): p50 / p99 (ms)', latency(byNameTag), 'not run', `p99 < ${AIMS.filteredP99Ms}`, p99Met(byNameTag)],
-      ['    server CPU per request (ms)', cpu(byNameTag), 'not run', '', ''],
-      ['  Owners=self, MaxResults=100, first page: p50 / p99 (ms)', latency(firstPage), 'not run', '', ''],
-      ['    server CPU per request (ms)', cpu(firstPage), 'not run', '', ''],
-      ['  the same, second page (NextToken): p50 / p99 (ms)', latency(secondPage), 'not run', '', ''],
-      ['    server CPU per request (ms)', cpu(secondPage), 'not run', '', ''],
+      ['  Owners=self, name=bench-NNNNN? (10 match): p50 / p99 (ms)', latency(byName), 'not run', '', `p99 < ${AIMS.filteredP99Ms}`, p99Met(byName)],
+      ['    server CPU per request (ms)', cpu(byName), 'not run', '', '', ''],
+      ['  + tag:team=tN (2 match): p50 / p99 (ms)', latency(byNameTag), 'not run', '', `p99 < ${AIMS.filteredP99Ms}`, p99Met(byNameTag)],
+      ['    server CPU per request (ms)', cpu(byNameTag), 'not run', '', '', ''],
+      ['  Owners=self, MaxResults=100, first page: p50 / p99 (ms)', latency(firstPage), 'not run', '', '', ''],
+      ['    server CPU per request (ms)', cpu(firstPage), 'not run', '', '', ''],
+      ['  the same, second page (NextToken): p50 / p99 (ms)', latency(secondPage), 'not run', '', '', ''],
+      ['    server CPU per request (ms)', cpu(secondPage), 'not run', '', '', ''],
       { section: 'Server memory, MB: peak (VmHWM) / current (VmRSS)' },
-      ['  idle, just started', mem(idle.get('amiforge')), mem(idle.get('moto')), `peak < ${AIMS.idlePeakMB}`, met(idlePeak / 1e6 < AIMS.idlePeakMB)],
-      [`  after the ${fmtCount(small)}-image phases`, mem(mem1k.get('amiforge')), mem(mem1k.get('moto')), '', ''],
-      [`  holding ${fmtCount(held)} images`, mem(memFull), 'not run', `peak < ${AIMS.fullPeakMB}`, met(memFull.peak / 1e6 < AIMS.fullPeakMB)],
+      ['  idle, just started', mem(idle.get('amiforge')), mem(idle.get('moto')), '', `peak < ${AIMS.idlePeakMB}`, met(idlePeak / 1e6 < AIMS.idlePeakMB)],
+      [`  after the ${fmtCount(small)}-image phases`, mem(mem1k.get('amiforge')), mem(mem1k.get('moto')), '', '', ''],
+      [`  holding ${fmtCount(held)} images`, mem(memFull), 'not run', '', `peak < ${AIMS.fullPeakMB}`, met(memFull.peak / 1e6 < AIMS.fullPeakMB)],
     ];
     console.log('');
-    console.log(renderTable(['', 'amiforge', mo ? `moto ${moto}` : 'moto', 'aim', 'met'], rows));
+    console.log(renderTable(['', 'amiforge', mo ? `moto ${moto}` : 'moto', 'null server', 'aim', 'met'], rows));
+    console.log('(null server: a node:http server answering amiforge\'s answer bytes and doing nothing else, driven by the same client: the ceiling)');
     console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     if (held < 100_000) console.log(`\n(a quick run: the aims are for 100,000 images; this run held ${fmtCount(held)})`);
   } finally {

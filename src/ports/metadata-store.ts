@@ -107,6 +107,12 @@ export interface ImageRecord {
   launchPermissions: LaunchPermission[];
   /** The ClientToken of the request that made it, with a digest of that request's arguments. */
   clientToken?: { token: string; requestDigest: string };
+  /**
+   * Optional, set by adapters that can give it cheaply (not enumerable, so it never shows in a
+   * record's copies or comparisons): a string that differs whenever anything stored about the
+   * image differs. Readers may keep what they derive from a record under it.
+   */
+  readonly revision?: string;
 }
 
 /** What a reader may see: its own images, public ones, and those shared with it. */
@@ -170,7 +176,10 @@ export interface ImageRepository {
    * snapshots its mapping named as left by a deregistered image (SnapshotRepository.leftBehind).
    */
   delete(region: string, imageId: string): Promise<boolean>;
-  /** Visible images matching `query`, in image id order, read lazily. */
+  /**
+   * Visible images matching `query`, in image id order, read lazily. The records are for reading
+   * only: an adapter may hand out the same frozen `image` again while it is unchanged.
+   */
   scan(query: ImageQuery): AsyncIterable<ImageRecord>;
   /** One sorted page of the console's image table and the count of all that match (src/ports/image-table.ts). */
   table(query: ImageTableQuery): Promise<ImageTablePage>;

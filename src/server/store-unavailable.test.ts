@@ -14,6 +14,7 @@ const log = { info: () => {}, error: (entry: unknown) => { logged.push(entry); }
 // Authentication is the first thing to touch the store; here it finds the database gone.
 const app = {
   authenticator: { authenticate: () => { throw new StoreUnavailableError('the metadata database is unavailable: connection refused'); } },
+  metrics: { observeRequest: () => {} },
 } as unknown as App;
 
 test('an unreachable store is a retryable error in the service\'s own envelope', async () => {

@@ -8,15 +8,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { DeregisterImageCommand, DescribeImagesCommand, DescribeKeyPairsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeKeyPairsCommand, DescribeSnapshotsCommand, type EC2Client,
+} from '@aws-sdk/client-ec2';
 import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
-import { ListRulesCommand, RbinClient } from '@aws-sdk/client-rbin';
+import { CreateRuleCommand, ListRulesCommand, RbinClient } from '@aws-sdk/client-rbin';
 import {
   CreateImagePipelineCommand, ListImagePipelineImagesCommand, ListWorkflowExecutionsCommand, ListWorkflowStepExecutionsCommand, type ImagebuilderClient,
 } from '@aws-sdk/client-imagebuilder';
-import { ALICE, BOB, startServer, type RunningServer } from '../support/server.ts';
+import { ALICE, BOB, startServer, type RunningServer, type TestUser } from '../support/server.ts';
 import { credentialsOf, ec2Client } from '../support/clients.ts';
-import { registerEbs } from '../support/sdk.ts';
+import { createSnapshot, registerEbs } from '../support/sdk.ts';
 import { CATALOGUE_AMI } from '../support/instances.ts';
 import { createBuildSetup, ibClient } from '../support/imagebuilder.ts';
 import { checkAccessibility, launchBrowser, storyPage, type StoryPage } from '../support/browser.ts';
@@ -24,6 +26,11 @@ import { checkAccessibility, launchBrowser, storyPage, type StoryPage } from '..
 const HOSTILE_KEY_NAME = '<img src=x onerror="window.__pwned=1">key';
 const HOSTILE_TAG = '<script>window.__pwned=2</script>';
 const alice = credentialsOf(ALICE);
+/** An IAM-style user of Alice's who may look at EC2 and nothing else. */
+const EC2_VIEWER: TestUser = {
+  name: 'ec2-viewer', accessKeyId: 'AKIAEC2VIEWER0000001', secretAccessKey: 'ec2-viewer-secret-0000000000000000000000',
+  policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:Describe*', Resource: '*' }] }],
+};
 
 /** An OpenSSH ed25519 public key line ("ssh-ed25519 AAAA..."), as a user would paste it. */
 function openSshEd25519(): string {
@@ -66,7 +73,7 @@ describe('console pages: key pairs, KMS, Recycle Bin, copy schedules, Image Buil
       { name: 'bob-secret-dr', account: BOB.id, ...schedule },
     ] }));
     [server, browser] = await Promise.all([
-      startServer({ accounts: [ALICE, BOB], extraArgs: ['--copy-schedules', schedules, '--sim-boot-ms', '50'] }),
+      startServer({ accounts: [{ ...ALICE, users: [EC2_VIEWER] }, BOB], extraArgs: ['--copy-schedules', schedules, '--sim-boot-ms', '50'] }),
       launchBrowser(),
     ]);
     ec2 = ec2Client(server.endpoint, alice);
@@ -77,11 +84,11 @@ describe('console pages: key pairs, KMS, Recycle Bin, copy schedules, Image Buil
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function signIn(s: StoryPage, pageName: string): Promise<void> {
+  async function signIn(s: StoryPage, pageName: string, keys: { accessKeyId: string; secretAccessKey: string } = ALICE): Promise<void> {
     const { page } = s;
     await page.goto(`${server.endpoint}/console/`);
-    await page.getByLabel('Access key ID').fill(ALICE.accessKeyId);
-    await page.getByLabel('Secret access key').fill(ALICE.secretAccessKey);
+    await page.getByLabel('Access key ID').fill(keys.accessKeyId);
+    await page.getByLabel('Secret access key').fill(keys.secretAccessKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('table', { name: /^Images in / }).waitFor();
     await page.getByRole('link', { name: pageName, exact: true }).click();
@@ -161,6 +168,12 @@ describe('console pages: key pairs, KMS, Recycle Bin, copy schedules, Image Buil
       const names = ((await ec2.send(new DescribeKeyPairsCommand({}))).KeyPairs ?? []).map((k) => k.KeyName);
       assert.deepEqual(names, [HOSTILE_KEY_NAME]);
       await s.step('deleted');
+
+      // Key pairs are regional: another region's table is its own.
+      await page.getByLabel('Region').selectOption('eu-west-1');
+      await page.getByRole('table', { name: 'Key pairs in eu-west-1' }).getByText('No key pairs in this region.').waitFor();
+      await page.getByLabel('Region').selectOption('us-east-1');
+      await page.getByRole('cell', { name: HOSTILE_KEY_NAME, exact: true }).waitFor();
       assert.deepEqual(s.problems, []);
     } finally {
       await s.close();
@@ -210,6 +223,9 @@ describe('console pages: key pairs, KMS, Recycle Bin, copy schedules, Image Buil
       await page.getByRole('button', { name: 'Cancel key deletion' }).waitFor();
       assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!.KeyState, 'PendingDeletion');
       await s.step('disabled, deletion scheduled');
+      await page.getByRole('button', { name: 'Cancel key deletion' }).click();
+      await page.getByRole('status').filter({ hasText: `Deletion of key ${keyId} cancelled` }).waitFor();
+      assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!.KeyState, 'Disabled');
       assert.deepEqual(s.problems, []);
     } finally {
       await s.close();
@@ -251,6 +267,20 @@ describe('console pages: key pairs, KMS, Recycle Bin, copy schedules, Image Buil
       const { Images } = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
       assert.equal(Images![0].State, 'available');
       await s.step('restored');
+
+      // A deleted snapshot, kept by a rule made through the SDK, restored the same way.
+      await rbin.send(new CreateRuleCommand({ ResourceType: 'EBS_SNAPSHOT', RetentionPeriod: { RetentionPeriodValue: 3, RetentionPeriodUnit: 'DAYS' } }));
+      const snapshotId = await createSnapshot(ec2, 1);
+      await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
+      await page.reload();
+      await page.getByRole('cell', { name: 'EBS snapshots', exact: true }).waitFor();
+      const snapshotRow = page.getByRole('row').filter({ has: page.getByRole('cell', { name: snapshotId, exact: true }) });
+      await snapshotRow.getByRole('cell', { name: '2 days 23 hours' }).waitFor();
+      await snapshotRow.getByRole('button', { name: 'Restore' }).click();
+      await page.getByRole('status').filter({ hasText: `Snapshot ${snapshotId} restored from the Recycle Bin.` }).waitFor();
+      const { Snapshots } = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+      assert.equal(Snapshots![0].State, 'completed');
+      await s.step('snapshot restored');
       assert.deepEqual(s.problems, []);
     } finally {
       await s.close();
@@ -268,6 +298,35 @@ describe('console pages: key pairs, KMS, Recycle Bin, copy schedules, Image Buil
       assert.equal(await page.getByText('bob-secret-dr').count(), 0, "bob's schedule is not alice's to see");
       await checkAccessibility(page);
       await s.step('schedules');
+      assert.deepEqual(s.problems, []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("an IAM-style user's session is refused what its policy refuses, in the API's words", async () => {
+    const s = await storyPage(browser, 'iam-viewer');
+    const { page } = s;
+    try {
+      await signIn(s, 'Key pairs', EC2_VIEWER);
+      // Reading is allowed: the table loads without an error.
+      await page.getByRole('table', { name: 'Key pairs in us-east-1' }).waitFor();
+      await page.getByText(/^\d+ of \d+ rows$/).waitFor();
+      assert.equal(await page.getByRole('alert').count(), 0);
+      await page.getByRole('button', { name: 'Create key pair' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Create key pair' });
+      await dialog.getByLabel('Key pair name').fill('viewer-key');
+      await dialog.getByRole('button', { name: 'Create' }).click();
+      await dialog.getByRole('alert').filter({ hasText: 'UnauthorizedOperation' }).waitFor();
+      await s.step('key pair refused');
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      assert.equal(((await ec2.send(new DescribeKeyPairsCommand({}))).KeyPairs ?? []).filter((k) => k.KeyName === 'viewer-key').length, 0);
+
+      await page.getByRole('link', { name: 'KMS keys', exact: true }).click();
+      await page.getByRole('alert').filter({ hasText: 'AccessDeniedException' }).waitFor();
+      await page.getByRole('link', { name: 'Recycle Bin', exact: true }).click();
+      await page.getByRole('alert').filter({ hasText: 'AccessDeniedException' }).waitFor();
+      await s.step('KMS and rules refused');
       assert.deepEqual(s.problems, []);
     } finally {
       await s.close();

@@ -136,6 +136,28 @@ export function metadataStoreContract(name: string, make: () => Promise<{ store:
       await s.images.insert({ ...image(A, 'same'), region: 'eu-west-1' });
     }));
 
+    test('inserts made at once: a failing one (duplicate name, missing snapshot) fails alone; the others are stored with their tags', withStore(async (s) => {
+      const good = Array.from({ length: 20 }, (_, i) => image(A, `together-${i}`));
+      const results = await Promise.allSettled([
+        ...good.map((r, i) => s.images.insert(r, { account: A, tags: [{ Key: 'i', Value: String(i) }] })),
+        s.images.insert(image(A, 'together-3')),
+        s.images.insert(image(A, 'needs-a-snapshot'), undefined, { requireSnapshots: ['snap-0000000000000dead'] }),
+      ]);
+      assert.deepEqual(results.slice(0, 20).map((r) => r.status), good.map(() => 'fulfilled'));
+      assert.equal(results[20].status, 'rejected');
+      assert.equal((results[20] as PromiseRejectedResult).reason.code, 'InvalidAMIName.Duplicate');
+      assert.equal(results[21].status, 'rejected');
+      for (const [i, r] of good.entries()) {
+        assert.deepEqual(await s.images.get(R, r.image.imageId), r);
+        const tags = await s.tags.forResources(A, R, [r.image.imageId]);
+        assert.deepEqual(tags.get(r.image.imageId), [{ Key: 'i', Value: String(i) }]);
+      }
+      const names = [];
+      for await (const r of s.images.scan({ region: R, visibleTo: { account: A }, ownerIds: [A] })) names.push(r.image.name);
+      assert.equal(names.filter((n) => n === 'together-3').length, 1);
+      assert.ok(!names.includes('needs-a-snapshot'));
+    }));
+
     test('an image made with a ClientToken is found by it, per region and owner; the token is not reused; it goes with the image', withStore(async (s) => {
       const r = { ...image(A, 'tokened'), clientToken: { token: 'tok-1', requestDigest: 'd1' } };
       await s.images.insert(r);

@@ -3,7 +3,8 @@
 // Also: a block corrupted on disk is an error on read (never wrong bytes) and fsck reports it.
 // And a volume served over NBD (as to a QEMU guest) by a process SIGKILLed mid-use: every write
 // the client flushed (NBD FLUSH, or a FUA write) is there afterwards; unflushed writes may be lost
-// but corrupt nothing.
+// but corrupt nothing. And RegisterImage calls in flight together (committed as one group) by a
+// process SIGKILLed among them: every registration answered is there afterwards, whole.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
@@ -16,7 +17,7 @@ import {
   CompleteSnapshotCommand, EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand, PutSnapshotBlockCommand,
   StartSnapshotCommand,
 } from '@aws-sdk/client-ebs';
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DeleteSnapshotCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, RegisterImageCommand } from '@aws-sdk/client-ec2';
 import { VolumeData } from '../../src/domain/volumes/volume-data.ts';
 import { openStores } from '../../src/server/stores.ts';
 import { NbdClient } from '../support/nbd-client.ts';
@@ -220,5 +221,61 @@ describe('crash recovery of a volume in use (NBD)', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+});
+
+describe('crash recovery of registrations committed together', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'amiforge-regcrash-'));
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ dataDir });
+  });
+  after(async () => {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('SIGKILL among concurrent RegisterImage calls: every answered registration survives, whole', async () => {
+    let { ebs, ec2 } = clients(server);
+    const snap = await ebs.send(new StartSnapshotCommand({ VolumeSize: 1, Description: 'root for the registrations' }));
+    await ebs.send(new CompleteSnapshotCommand({ SnapshotId: snap.SnapshotId!, ChangedBlocksCount: 0 }));
+    const answered = new Map<string, string>();
+    const TOTAL = 600;
+    let next = 0;
+    // 32 callers, each registering one image after another: many writes reach the store together.
+    const caller = async () => {
+      while (next < TOTAL) {
+        const name = `crash-reg-${next++}`;
+        try {
+          const r = await ec2.send(new RegisterImageCommand({
+            Name: name, Architecture: 'x86_64', RootDeviceName: '/dev/xvda', VirtualizationType: 'hvm',
+            BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snap.SnapshotId! } }],
+            TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'n', Value: name }] }],
+          }));
+          answered.set(r.ImageId!, name);
+        } catch {
+          return; // the kill: this and later calls fail
+        }
+      }
+    };
+    const callers = Array.from({ length: 32 }, caller);
+    while (answered.size < 100) await new Promise((r) => setTimeout(r, 2));
+    await server.kill();
+    await Promise.all(callers);
+    assert.ok(answered.size < TOTAL, 'the kill came before the registrations finished');
+
+    server = await startServer({ dataDir });
+    ({ ec2 } = clients(server));
+    const listed = (await ec2.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images!;
+    const byId = new Map(listed.map((i) => [i.ImageId!, i]));
+    for (const [id, name] of answered) {
+      const image = byId.get(id);
+      assert.ok(image, `${id} (${name}) was answered, so it survives`);
+      assert.equal(image.Name, name);
+      assert.equal(image.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId, snap.SnapshotId);
+      assert.deepEqual(image.Tags, [{ Key: 'n', Value: name }], `${id} has its tag: its writes committed together`);
+    }
+    // Registrations the kill cut short are there whole or not at all.
+    for (const image of listed) assert.deepEqual(image.Tags, [{ Key: 'n', Value: image.Name }]);
   });
 });

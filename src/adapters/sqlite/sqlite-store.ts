@@ -7,7 +7,7 @@ import { DatabaseSync, type PrepareOptions, type SQLInputValue, type StatementSy
 import { Errors } from '../../domain/errors.ts';
 import type { LaunchPermission, Tag } from '../../protocol/ec2/types.generated.ts';
 import type {
-  ImageQuery, ImageRecord, ImageRepository, MetadataStore, TagQuery, TagRecord, TagRepository,
+  ImageQuery, ImageRecord, ImageRepository, MetadataStore, StoredImage, TagQuery, TagRecord, TagRepository,
 } from '../../ports/metadata-store.ts';
 import { migrateSqlite } from './migrate.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
@@ -44,9 +44,13 @@ import { SqliteConsoleSessions } from './sqlite-console-sessions.ts';
 import type { ConsoleSessionStore } from '../../ports/console-sessions.ts';
 import { sqliteImageTable } from './sqlite-image-table.ts';
 import type { ImageTablePage, ImageTableQuery } from '../../ports/image-table.ts';
+import { GroupCommit } from './group-commit.ts';
+import { deepFreeze } from '../../domain/deep-freeze.ts';
 
 /** Rows fetched per round trip while scanning; keeps memory flat and no cursor open across awaits. */
 const SCAN_BATCH = 500;
+/** Parsed image documents kept for scans (a couple of KB each); a full cache forgets its oldest. */
+const MAX_PARSED_IMAGES = 5000;
 
 type Row = Record<string, SQLInputValue>;
 
@@ -101,6 +105,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly nodes: NodeRegistry;
   readonly consoleSessions: ConsoleSessionStore;
   private readonly db: DatabaseSync;
+  private readonly groupCommit: GroupCommit;
 
   /** `path` is a file, or `:memory:` for tests. */
   constructor(path: string) {
@@ -118,7 +123,8 @@ export class SqliteMetadataStore implements MetadataStore {
     // the domain's matcher; this runs the domain's own, linear-time matcher.
     this.db.function('ec2_wildcard', { deterministic: true },
       (pattern, value) => (matchesWildcard(String(pattern), String(value)) ? 1 : 0));
-    const images = new SqliteImages(this.db, (fn) => this.tx(fn));
+    this.groupCommit = new GroupCommit(this.db, (fn) => this.tx(fn));
+    const images = new SqliteImages(this.db, (fn) => this.tx(fn), (fn) => this.groupCommit.run(fn));
     const snapshots = new SqliteSnapshots(this.db, (fn) => this.tx(fn));
     this.images = images;
     this.tags = new SqliteTags(this.db, (fn) => this.tx(fn));
@@ -157,6 +163,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
+    this.groupCommit.flush();
     this.db.close();
   }
 }
@@ -164,9 +171,17 @@ export class SqliteMetadataStore implements MetadataStore {
 export class SqliteImages implements ImageRepository {
   private readonly db: DatabaseSync;
   private readonly tx: Tx;
-  constructor(db: DatabaseSync, tx: Tx) {
+  /** A transaction shared with the other writes of this event-loop turn (see group-commit.ts). */
+  private readonly groupTx: <T>(fn: () => T) => Promise<T>;
+  /**
+   * Each scanned image's parsed document, frozen, by id, with the text it was parsed from:
+   * DescribeImages reads the same images again and again, and parsing them was much of its cost.
+   */
+  private readonly parsed = new Map<string, { doc: string; image: StoredImage }>();
+  constructor(db: DatabaseSync, tx: Tx, groupTx?: <T>(fn: () => T) => Promise<T>) {
     this.db = db;
     this.tx = tx;
+    this.groupTx = groupTx ?? (async (fn) => tx(fn));
   }
 
   /** Keeps image_snapshots in step with the image's mappings (for InvalidSnapshot.InUse). */
@@ -191,7 +206,7 @@ export class SqliteImages implements ImageRepository {
   }
 
   async insert(record: ImageRecord, tags?: { account: string; tags: Tag[] }, options: { requireSnapshots?: string[] } = {}): Promise<void> {
-    this.tx(() => this.insertInTx(record, tags, options));
+    await this.groupTx(() => this.insertInTx(record, tags, options));
   }
 
   /** insert's writes, for a caller already in a transaction (the Recycle Bin's restore). */
@@ -271,7 +286,7 @@ export class SqliteImages implements ImageRepository {
         WHERE i.image_id IN (SELECT value FROM json_each(?)) ORDER BY i.image_id`);
       for (let k = 0; k < ids.length; k += SCAN_BATCH) {
         const rows = fetch.all(JSON.stringify(ids.slice(k, k + SCAN_BATCH))) as Row[];
-        for (const row of rows) yield toRecord(row);
+        for (const row of rows) yield this.scanned(row);
       }
       return;
     }
@@ -282,7 +297,7 @@ export class SqliteImages implements ImageRepository {
     let batch = Math.min(SCAN_BATCH, Math.max(1, query.expectedCount ?? SCAN_BATCH));
     for (;;) {
       const rows = stmt.all(...params, after, batch) as Row[];
-      for (const row of rows) yield toRecord(row);
+      for (const row of rows) yield this.scanned(row);
       if (rows.length < batch) return;
       after = String(rows[rows.length - 1].image_id);
       batch = SCAN_BATCH;
@@ -290,12 +305,26 @@ export class SqliteImages implements ImageRepository {
   }
 
   async table(query: ImageTableQuery): Promise<ImageTablePage> {
-    return sqliteImageTable(this.db, query, toRecord);
+    return sqliteImageTable(this.db, query, (row) => toRecord(row));
   }
 
   async derivedFrom(sourceImageId: string): Promise<ImageRecord[]> {
     return (this.db.prepare(`SELECT region, doc, permissions FROM images WHERE json_extract(doc, '$.sourceImageId') = ? ORDER BY image_id`)
-      .all(sourceImageId) as Row[]).map(toRecord);
+      .all(sourceImageId) as Row[]).map((row) => toRecord(row));
+  }
+
+  /** A scanned row's record, its image document parsed once while its text is unchanged. */
+  private scanned(row: Row): ImageRecord {
+    const id = String(row.image_id);
+    const doc = String(row.doc);
+    let hit = this.parsed.get(id);
+    if (hit?.doc !== doc) {
+      if (hit) this.parsed.delete(id);
+      else if (this.parsed.size >= MAX_PARSED_IMAGES) this.parsed.delete(this.parsed.keys().next().value!);
+      hit = { doc, image: deepFreeze(JSON.parse(doc) as StoredImage) };
+      this.parsed.set(id, hit);
+    }
+    return toRecord(row, hit.image);
   }
 
   async count(): Promise<number> {
@@ -303,17 +332,23 @@ export class SqliteImages implements ImageRepository {
   }
 
   async inState(state: string): Promise<ImageRecord[]> {
-    return (this.db.prepare(`SELECT region, doc, permissions FROM images WHERE json_extract(doc, '$.state') = ?`).all(state) as Row[]).map(toRecord);
+    return (this.db.prepare(`SELECT region, doc, permissions FROM images WHERE json_extract(doc, '$.state') = ?`).all(state) as Row[]).map((row) => toRecord(row));
   }
 }
 
-function toRecord(row: Row): ImageRecord {
-  return {
+/** The row's record; `image` when the caller already has its document parsed. */
+function toRecord(row: Row, image?: StoredImage): ImageRecord {
+  const doc = String(row.doc);
+  const permissions = String(row.permissions);
+  const record: ImageRecord = {
     region: String(row.region),
-    image: JSON.parse(String(row.doc)),
+    image: image ?? JSON.parse(doc),
     // Most images are shared with no one: skip the parser for the empty list.
-    launchPermissions: row.permissions === '[]' ? [] : JSON.parse(String(row.permissions)),
+    launchPermissions: permissions === '[]' ? [] : JSON.parse(permissions),
   };
+  // The row's own text is the revision: every change to the image rewrites it. Most images are
+  // shared with no one, and then the document alone is the row's text (no copy made).
+  return Object.defineProperty(record, 'revision', { value: permissions === '[]' ? doc : `${permissions}\u0000${doc}` });
 }
 
 /**

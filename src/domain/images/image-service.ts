@@ -24,6 +24,7 @@ import { tagsFor } from '../tags/tag-specifications.ts';
 import { blockDevicesToWire, imageToWire } from './image-wire.ts';
 import type { SnapshotService } from '../snapshots/snapshot-service.ts';
 import type { AllowedImages } from './allowed-images.ts';
+import { WireImageCache } from './wire-image-cache.ts';
 
 const OWNER_ALIASES = new Set(['amazon', 'aws-marketplace', 'aws-backup-vault']);
 /** Filters the store applies itself (see ImageQuery); the rest are matched here. */
@@ -46,6 +47,7 @@ export interface ImageServiceDeps {
 
 export class ImageService {
   private readonly deps: ImageServiceDeps;
+  private readonly wireImages = new WireImageCache();
   constructor(deps: ImageServiceDeps) {
     this.deps = deps;
   }
@@ -135,8 +137,14 @@ export class ImageService {
       page.push(record);
     }
     const tags = await this.deps.store.tags.forResources(caller.account, caller.region, page.map((r) => r.image.imageId));
+    const at = new Date(now);
     return {
-      Images: page.map((r) => toWire(r, tags.get(r.image.imageId), allowed?.reported(r), new Date(now))),
+      Images: page.map((r) => {
+        const own = tags.get(r.image.imageId);
+        const imageAllowed = allowed?.reported(r);
+        return this.wireImages.wire(r, own, imageAllowed, currentProtection(r.image.deregistrationProtection, at),
+          () => toWire(r, own, imageAllowed, at));
+      }),
       NextToken: more ? encodeToken(page[page.length - 1].image.imageId) : undefined,
     };
   }

@@ -227,3 +227,13 @@ describe('serializeError, read back by the AWS SDK', () => {
     });
   }
 });
+
+test('a frozen structure is written as an unfrozen one would be, each time it appears', () => {
+  const image = { ImageId: 'ami-0123456789abcdef0', Name: 'a & b', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8 } }], Public: false };
+  const plain = serializeResponse('DescribeImages', 'DescribeImagesResult', { Images: [image] }, REQUEST_ID);
+  const frozen = Object.freeze({ ...image });
+  const twice = serializeResponse('DescribeImages', 'DescribeImagesResult', { Images: [frozen, frozen] }, REQUEST_ID);
+  const item = plain.slice(plain.indexOf('<item>'), plain.lastIndexOf('</imagesSet>'));
+  assert.equal(twice, plain.replace(item, item + item));
+  assert.equal(serializeResponse('DescribeImages', 'DescribeImagesResult', { Images: [frozen] }, REQUEST_ID), plain);
+});

@@ -46,12 +46,26 @@ function buildWriter(shape: Shape): Writer {
     case 'structure': {
       // Filled on first use, so recursive shapes (a member of its own type) resolve lazily.
       let members: MemberWriter[] | undefined;
+      // A frozen value cannot change, so its text is kept and reused while the value lives: the
+      // domain hands out the same frozen object for an unchanged resource (DescribeImages).
+      const frozenText = new WeakMap<object, string>();
       return (out, value) => {
         members ??= Object.entries(shape.members ?? {}).map(([name, ref]) => {
           const tag = ref.locationName ?? name;
           return { name, open: `<${tag}>`, close: `</${tag}>`, write: writerFor(ec2Model.shapes[ref.shape]) };
         });
-        writeStructure(out, members, value as Record<string, unknown>);
+        if (!Object.isFrozen(value)) {
+          writeStructure(out, members, value as Record<string, unknown>);
+          return;
+        }
+        let text = frozenText.get(value as object);
+        if (text === undefined) {
+          const own: Out = { text: '' };
+          writeStructure(own, members, value as Record<string, unknown>);
+          text = own.text;
+          frozenText.set(value as object, text);
+        }
+        out.text += text;
       };
     }
     case 'list': {

@@ -40,7 +40,7 @@ export function nodeHref(n: LineageNode, currentRegion: string): string | undefi
   const region = n.region !== currentRegion ? `?region=${encodeURIComponent(n.region)}` : '';
   if (n.kind === 'image') return `#/images/${encodeURIComponent(n.id)}${region}`;
   if (n.kind === 'instance') return `#/instances/${encodeURIComponent(n.id)}${region}`;
-  return `#/image-builder/images/${encodeURIComponent(n.id)}`;
+  return `#/imagebuilder/builds/${encodeURIComponent(n.id)}`;
 }
 
 const KIND_WORDS: Record<string, string> = { 'copied-to': 'copied to', launched: 'launched', 'created-from': 'made into image', 'built-by': 'built' };
