@@ -1,25 +1,4 @@
-// Small text formats shared by the pages: byte counts with binary units, costs in dollars, times
-// in the reader's zone, durations, tags.
-export function formatBytes(n: number | undefined): string {
-  if (n === undefined || !Number.isFinite(n)) return '';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u += 1;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]} (${n.toLocaleString('en-US')} bytes)`;
-}
-
-export const formatCost = (dollars: number | undefined): string =>
-  dollars === undefined || !Number.isFinite(dollars) ? '' : `$${dollars.toFixed(dollars < 1 ? 4 : 2)}`;
-
-export function formatTime(iso: string | undefined): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
-}
+// Small text formats shared by the pages: dates, durations, tags.
 
 export interface Tag { Key?: string; Value?: string }
 
@@ -54,3 +33,20 @@ export function parseTag(text: string): Tag[] {
   const at = t.indexOf('=');
   return [at < 0 ? { Key: t, Value: '' } : { Key: t.slice(0, at), Value: t.slice(at + 1) }];
 }
+
+/** Bytes with binary units, and the exact count: "1.50 MiB (1,572,864 bytes)". */
+export function formatBytes(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]} (${n.toLocaleString('en-US')} bytes)`;
+}
+
+/** Dollars; small sums keep four decimals so a cost of cents a month is not shown as $0.00. */
+export const formatCost = (dollars: number | undefined): string =>
+  dollars === undefined || !Number.isFinite(dollars) ? '' : `$${dollars.toFixed(dollars < 1 ? 4 : 2)}`;

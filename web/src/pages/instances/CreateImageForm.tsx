@@ -33,7 +33,7 @@ export function CreateImageForm(props: { instanceId: string; messages: ActionSta
     <div class="create-image">
       {!asking && <button type="button" onClick={() => setAsking(true)}>Create image</button>}
       {asking && (
-        <form onSubmit={create} class="inline-form">
+        <form onSubmit={create} class="inline">
           <label>Image name <input value={name} required onInput={(e) => setName(e.currentTarget.value)} /></label>
           <button type="submit" disabled={props.messages.busy}>Create</button>
           <button type="button" onClick={() => setAsking(false)}>Cancel</button>

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, ec2 } from '../../api.ts';
 import { ActionOutcome, useActions } from '../../components/actions.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
-import { formatTime } from '../../components/format.ts';
+import { dateText } from '../../components/format.ts';
 import { CreateImageForm } from './CreateImageForm.tsx';
 import { describeImage, describeInstance, nameTag, TRANSITIONAL, type ImageSummary, type InstanceRow } from './instance-source.ts';
 import { InstanceVolumes } from './InstanceVolumes.tsx';
@@ -87,7 +87,7 @@ export function InstancePage(props: { instanceId: string; region: string }) {
         <dt>Public address</dt><dd>{instance.PublicIpAddress ?? 'none'}</dd>
         <dt>Key pair</dt><dd>{instance.KeyName ?? 'none'}</dd>
         <dt>Availability Zone</dt><dd>{instance.Placement?.AvailabilityZone}</dd>
-        <dt>Launched</dt><dd>{formatTime(instance.LaunchTime)}</dd>
+        <dt>Launched</dt><dd>{dateText(instance.LaunchTime)}</dd>
       </dl>
       <div class="actions" role="group" aria-label="Instance actions">
         <button type="button" disabled={gone || messages.busy || state !== 'stopped'} onClick={() => void act('StartInstances', 'Starting')}>Start</button>

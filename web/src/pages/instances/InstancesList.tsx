@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../../api.ts';
 import { DataTable, type Column } from '../../components/DataTable.tsx';
-import { formatTime } from '../../components/format.ts';
+import { dateText } from '../../components/format.ts';
 import { listInstances, nameTag, type InstanceRow } from './instance-source.ts';
 
 const COLUMNS: Column<InstanceRow>[] = [
@@ -12,7 +12,7 @@ const COLUMNS: Column<InstanceRow>[] = [
   { key: 'type', label: 'Instance type', value: (r) => r.InstanceType },
   { key: 'image', label: 'Image', value: (r) => r.ImageId, render: (r) => r.ImageId && <a href={`#/images/${r.ImageId}`}>{r.ImageId}</a> },
   { key: 'addresses', label: 'Addresses', value: (r) => [r.PrivateIpAddress, r.PublicIpAddress].filter(Boolean).join(', ') },
-  { key: 'launched', label: 'Launch time', value: (r) => formatTime(r.LaunchTime), sortValue: (r) => r.LaunchTime },
+  { key: 'launched', label: 'Launch time', value: (r) => dateText(r.LaunchTime), sortValue: (r) => r.LaunchTime },
 ];
 
 export function InstancesList(props: { region: string; account: string }) {

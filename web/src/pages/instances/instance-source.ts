@@ -1,8 +1,7 @@
 // What the instance pages read: DescribeInstances, the image behind an instance, its volumes and
 // whether its security groups let ssh in, all through the EC2 API as the session's account.
 import { ec2 } from '../../api.ts';
-
-export interface Tag { Key?: string; Value?: string }
+import type { Tag } from '../../components/format.ts';
 
 export interface InstanceRow {
   InstanceId: string;

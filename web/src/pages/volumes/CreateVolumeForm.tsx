@@ -42,7 +42,7 @@ export function CreateVolumeForm(props: { messages: ActionState; onCreated: () =
 
   if (!open) return <button type="button" onClick={() => setOpen(true)}>Create volume</button>;
   return (
-    <form class="inline-form" onSubmit={submit}>
+    <form class="inline" onSubmit={submit}>
       {zonesError && <p role="alert" class="error">{zonesError}</p>}
       <label>Availability Zone <select value={zone} onChange={(e) => setZone(e.currentTarget.value)}>{zones.map((z) => <option key={z} value={z}>{z}</option>)}</select></label>
       <label>Snapshot ID (optional) <input value={snapshotId} placeholder="snap-…" onInput={(e) => setSnapshotId(e.currentTarget.value)} /></label>

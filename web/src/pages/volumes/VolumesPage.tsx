@@ -5,7 +5,7 @@ import { describeError, ec2 } from '../../api.ts';
 import { ActionOutcome, useActions } from '../../components/actions.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
 import { DataTable, type Column } from '../../components/DataTable.tsx';
-import { formatTime } from '../../components/format.ts';
+import { dateText } from '../../components/format.ts';
 import type { VolumeRow } from '../instances/instance-source.ts';
 import { CreateVolumeForm } from './CreateVolumeForm.tsx';
 
@@ -46,7 +46,7 @@ export function VolumesPage(props: { region: string; account: string }) {
         <span key={a.InstanceId}><a href={`#/instances/${a.InstanceId}`}>{a.InstanceId}</a> {a.Device} ({a.State}) </span>
       )),
     },
-    { key: 'created', label: 'Created', value: (r) => formatTime(r.CreateTime), sortValue: (r) => r.CreateTime },
+    { key: 'created', label: 'Created', value: (r) => dateText(r.CreateTime), sortValue: (r) => r.CreateTime },
     {
       key: 'actions', label: 'Actions', value: () => '',
       render: (r) => r.State === 'available' && (
