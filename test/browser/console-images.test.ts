@@ -15,23 +15,10 @@ import { ALICE, BOB, startServer, type RunningServer, type TestAccount } from '.
 import { credentialsOf, ec2Client } from '../support/clients.ts';
 import { ebsClient, uploadSnapshot } from '../support/ebs.ts';
 import { registerEbs } from '../support/sdk.ts';
-import { checkAccessibility, launchBrowser, storyPage, type StoryPage } from '../support/browser.ts';
+import { checkAccessibility, eventually, launchBrowser, storyPage, type StoryPage } from '../support/browser.ts';
 
 const NAME = 'web-golden-2026';
 const HOSTILE_TAG = '<img src=x onerror="window.__pwned=1">';
-
-/** Waits until `check` passes (the server finishing something the page started). */
-async function eventually<T>(check: () => Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > until) throw new Error(`${what}: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 describe('console image pages in Chromium', () => {
   let server: RunningServer;
@@ -140,7 +127,11 @@ describe('console image pages in Chromium', () => {
       await s.step('copy form');
       await button(page, 'Copy').click();
       await status(page, /^Copying ami-\w+ to us-west-2 as ami-\w+\.$/);
-      const copyId = /as (ami-\w+)\./.exec((await page.getByRole('status').textContent())!)![1];
+      // The copy may already be available when the line is read: both lines name it.
+      const line = (await page.getByRole('status').textContent())!;
+      const named = /as (ami-\w+)\.$|^Copy (ami-\w+) in us-west-2 is available\.$/.exec(line);
+      assert.ok(named, `the status line names the copy: ${line}`);
+      const copyId = named[1] ?? named[2];
       await status(page, `Copy ${copyId} in us-west-2 is available.`);
       await s.step('copy available');
       const copy = (await aliceWest.send(new DescribeImagesCommand({ ImageIds: [copyId] }))).Images![0];

@@ -22,7 +22,8 @@ export interface StoryPage {
   close(): Promise<void>;
 }
 
-export async function storyPage(browser: Browser, story: string): Promise<StoryPage> {
+/** `options.dir`: a folder under test-artifacts/console/ for the screenshots (a long story's own). */
+export async function storyPage(browser: Browser, story: string, options: { dir?: string } = {}): Promise<StoryPage> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -35,7 +36,8 @@ export async function storyPage(browser: Browser, story: string): Promise<StoryP
     // A refused request (401 after sign-out) is logged by the browser itself: not a script's fault.
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console error: ${m.text()}`);
   });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  const dir = options.dir ? join(ARTIFACTS, options.dir) : ARTIFACTS;
+  mkdirSync(dir, { recursive: true });
   let n = 0;
   const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
   return {
@@ -43,7 +45,7 @@ export async function storyPage(browser: Browser, story: string): Promise<StoryP
     problems,
     async step(name) {
       n += 1;
-      await page.screenshot({ path: join(ARTIFACTS, `${slug(story)}-${String(n).padStart(2, '0')}-${slug(name)}.png`), fullPage: true });
+      await page.screenshot({ path: join(dir, `${slug(story)}-${String(n).padStart(2, '0')}-${slug(name)}.png`), fullPage: true });
     },
     close: () => context.close(),
   };
@@ -83,4 +85,17 @@ export async function checkAccessibility(page: Page, reachable: string[] = []): 
     for (const want of reachable) if (name.startsWith(want)) seen.add(want);
   }
   assert.deepEqual(reachable.filter((r) => !seen.has(r)), [], 'key controls are reachable with Tab');
+}
+
+/** Waits until `check` passes (the server finishing something the page started). */
+export async function eventually<T>(check: () => Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`${what}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }

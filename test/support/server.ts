@@ -1,7 +1,7 @@
 // Starts a real amiforge server process for wire tests and stops it afterwards.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -61,6 +61,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // Every test server has an operator token, so the tests' resets and clock moves work in strict mode.
   const operatorToken = randomBytes(24).toString('hex');
   const tokenFile = join(dataDir, 'operator-token');
+  // A data directory the test names may not exist yet: the server would make it, but the token goes first.
+  mkdirSync(dataDir, { recursive: true });
   writeFileSync(tokenFile, `${operatorToken}\n`, { mode: 0o600 });
   args.push('--operator-token-file', tokenFile);
   if (options.accounts) {

@@ -1,4 +1,5 @@
-// A TCP relay a test can cut and open again, to take a server away from amiforge's view.
+// A TCP relay a test can cut and open again, to take a server away from amiforge's view; it
+// counts the bytes it carries, so a benchmark can say what a client really transferred.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 /**
@@ -7,6 +8,10 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * again listens on the same port.
  */
 export class Relay {
+  /** Bytes from the server to the client since the last resetCounts(). */
+  received = 0;
+  /** Bytes from the client to the server since the last resetCounts(). */
+  sent = 0;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly target: URL;
@@ -23,10 +28,17 @@ export class Relay {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => { client.destroy(); upstream.destroy(); });
       }
+      client.on('data', (d: Buffer) => { this.sent += d.length; });
+      upstream.on('data', (d: Buffer) => { this.received += d.length; });
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
+  }
+
+  resetCounts(): void {
+    this.received = 0;
+    this.sent = 0;
   }
 
   async cut(): Promise<void> {
