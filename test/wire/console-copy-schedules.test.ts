@@ -35,9 +35,9 @@ describe('console view copy-schedules', () => {
     server = await startServer({ accounts: [ALICE_WITH_USERS, BOB], extraArgs: ['--copy-schedules', file] });
     golden = await registerEbs(ec2Client(server.endpoint, credentialsOf(ALICE)), 'golden-1');
     // The operator runs alice's schedule once, so it has a last run to show.
-    assert.equal((await fetch(`${server.endpoint}/_amiforge/copy-schedules/alice-dr/run`, { method: 'POST' })).status, 202);
+    assert.equal((await server.ops(`/_amiforge/copy-schedules/alice-dr/run`, { method: 'POST' })).status, 202);
     for (let i = 0; i < 300; i++) {
-      const { schedules } = await (await fetch(`${server.endpoint}/_amiforge/copy-schedules`)).json() as { schedules: (Status & { running: boolean })[] };
+      const { schedules } = await (await server.ops(`/_amiforge/copy-schedules`)).json() as { schedules: (Status & { running: boolean })[] };
       if (schedules.find((s) => s.name === 'alice-dr')?.lastRun?.outcome && !schedules.find((s) => s.name === 'alice-dr')!.running) break;
       await new Promise((r) => setTimeout(r, 100));
     }
