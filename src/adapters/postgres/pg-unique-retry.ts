@@ -2,7 +2,12 @@
 // The unique constraint refuses the second, which simply looks again.
 import { isUniqueViolation } from './pg-database.ts';
 
-const MAX_ATTEMPTS = 20;
+/**
+ * Every contender picks the same next number, and each round only one of them wins: n racing
+ * allocations need up to n rounds. A short random pause spreads them out, and the cap is well
+ * above the connections a node's pool runs at once.
+ */
+const MAX_ATTEMPTS = 100;
 
 export async function retryOnUniqueViolation<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -11,5 +16,6 @@ export async function retryOnUniqueViolation<T>(fn: () => Promise<T>): Promise<T
     } catch (err) {
       if (!isUniqueViolation(err) || attempt >= MAX_ATTEMPTS) throw err;
     }
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
   }
 }
