@@ -167,6 +167,12 @@ async function serve(app: App, log: Logger, req: IncomingMessage, requestId: str
 }
 
 export function createHttpServer(app: App, log: Logger): Server {
+  /** One log line and the metrics for each answered request, streamed or not; a failure's cause goes to the log only. */
+  const record = (entry: Parameters<App['metrics']['observeRequest']>[0], cause: unknown) => {
+    if (cause) log.error({ ...entry, err: cause }, 'request failed');
+    else log.info(entry, 'request');
+    app.metrics.observeRequest(entry);
+  };
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const requestId = newRequestId();
@@ -178,8 +184,7 @@ export function createHttpServer(app: App, log: Logger): Server {
         const r = await serveConsoleStream(app, req, res, path, (req.url ?? '').slice(path.length + 1), requestId);
         const entry = { requestId, account: r.account, user: r.user, region: r.region, service: r.service, action: r.action, status: r.status, errorCode: r.errorCode,
           latencyMs: Number(process.hrtime.bigint() - started) / 1e6 };
-        log.info({ ...entry, err: r.cause }, 'request');
-        app.metrics.observeRequest(entry);
+        record(entry, r.cause);
         return;
       }
       outcome = await serve(app, log, req, requestId);
@@ -208,9 +213,7 @@ export function createHttpServer(app: App, log: Logger): Server {
       action: outcome.action, status: outcome.status, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, forwardedTo: outcome.forwardedTo,
       latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
     };
-    if (cause) log.error({ ...entry, err: cause }, 'request failed');
-    else log.info(entry, 'request');
-    app.metrics.observeRequest(entry);
+    record(entry, cause);
   });
   /**
    * Answers on the bare socket, in EC2's error envelope, and closes it -- lingering: the client
